@@ -1,0 +1,7 @@
+"""``python -m chiplab`` is the same as the ``chiplab`` command."""
+
+import sys
+
+from chiplab.cli import main
+
+sys.exit(main())

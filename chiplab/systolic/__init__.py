@@ -1,0 +1,21 @@
+"""Systolic arrays: the dataflow table, closed-form timing and a cycle-level simulator that moves real values."""
+
+from chiplab.systolic.closed_form import CONVENTIONS, SramTraffic, SystolicTiming, estimate
+from chiplab.systolic.dataflow import MAPPINGS, Dataflow, DataflowMapping, FoldPlan, parse_dataflow, plan_folds
+from chiplab.systolic.simulator import SystolicRun, SystolicTrace, simulate
+
+__all__ = [
+    "CONVENTIONS",
+    "MAPPINGS",
+    "Dataflow",
+    "DataflowMapping",
+    "FoldPlan",
+    "SramTraffic",
+    "SystolicRun",
+    "SystolicTiming",
+    "SystolicTrace",
+    "estimate",
+    "parse_dataflow",
+    "plan_folds",
+    "simulate",
+]

@@ -1,0 +1,45 @@
+"""Unit constants and display formatting. Storage is always SI base units; only display code formats.
+
+>>> format_bytes(4 * MiB)
+'4 MiB'
+>>> format_rate(1.5e12, "FLOP/s")
+'1.5 TFLOP/s'
+"""
+
+from __future__ import annotations
+
+KiB = 1024
+MiB = 1024**2
+GiB = 1024**3
+KB = 1000
+MB = 1000**2
+GB = 1000**3
+TB = 1000**4
+
+_SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+_BINARY_PREFIXES = [(GiB * 1024, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]
+
+
+def _trim(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def format_bytes(num_bytes: float) -> str:
+    """Format a byte count with binary prefixes (capacities are binary by convention)."""
+    for scale, label in _BINARY_PREFIXES:
+        if abs(num_bytes) >= scale:
+            return f"{_trim(num_bytes / scale)} {label}"
+    return f"{_trim(num_bytes)} B"
+
+
+def format_rate(value: float, unit: str) -> str:
+    """Format a rate (FLOP/s, B/s, Hz, ...) with SI prefixes (vendors quote rates in powers of 1000)."""
+    for scale, prefix in _SI_PREFIXES:
+        if abs(value) >= scale:
+            return f"{_trim(value / scale)} {prefix}{unit}"
+    return f"{_trim(value)} {unit}"
+
+
+def format_cycles(num_cycles: int) -> str:
+    """Format a cycle count with thousands separators: 1234567 -> '1,234,567 cycles'."""
+    return f"{num_cycles:,} cycles"
