@@ -3,6 +3,7 @@
 from chiplab.systolic.closed_form import CONVENTIONS, SramTraffic, SystolicTiming, estimate
 from chiplab.systolic.dataflow import MAPPINGS, Dataflow, DataflowMapping, FoldPlan, parse_dataflow, plan_folds
 from chiplab.systolic.simulator import SystolicRun, SystolicTrace, simulate
+from chiplab.systolic.sweep import UtilizationSweep, sweep_utilization
 
 __all__ = [
     "CONVENTIONS",
@@ -14,8 +15,10 @@ __all__ = [
     "SystolicRun",
     "SystolicTiming",
     "SystolicTrace",
+    "UtilizationSweep",
     "estimate",
     "parse_dataflow",
     "plan_folds",
     "simulate",
+    "sweep_utilization",
 ]

@@ -1,0 +1,22 @@
+"""Figures (matplotlib only): ``draw_*(result, ax=None) -> Axes`` on results computed by the models."""
+
+from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
+from chiplab.viz.systolic import (
+    ArrayPicture,
+    animate_array,
+    animation_html,
+    draw_array_state,
+    draw_utilization_sweep,
+)
+
+__all__ = [
+    "COLORS",
+    "OKABE_ITO",
+    "ArrayPicture",
+    "alt_text",
+    "animate_array",
+    "animation_html",
+    "draw_array_state",
+    "draw_utilization_sweep",
+    "set_alt_text",
+]

@@ -1,0 +1,142 @@
+"""Figures of a systolic array at work: one cycle, an animation over cycles, utilisation vs GEMM shape.
+
+Every function draws results computed elsewhere (a ``SystolicTrace`` from ``chiplab.systolic.simulate`` or an
+``UtilizationSweep``); nothing here computes the model.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+
+from chiplab.errors import ChiplabInputError
+from chiplab.systolic.dataflow import MAPPINGS
+from chiplab.systolic.simulator import SystolicRun, SystolicTrace
+from chiplab.systolic.sweep import UtilizationSweep
+from chiplab.viz.style import COLORS, FONT_SIZE, get_axes, set_alt_text
+
+# Arrays up to this many PEs are drawn with their values; larger ones as an occupancy heatmap.
+MAX_PES_WITH_VALUES = 64
+_BUSY_CMAP = ListedColormap([COLORS["idle"], COLORS["busy"]])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if isinstance(value, float | np.floating) and not float(value).is_integer() else f"{value:g}"
+
+
+class ArrayPicture:
+    """The artists of one array drawing, created once and updated per cycle (fast for animations/sliders)."""
+
+    def __init__(self, trace: SystolicTrace, ax: Axes, show_values: bool | None = None):
+        num_rows, num_cols = trace.busy.shape[1:]
+        if show_values is None:
+            show_values = trace.left_values is not None and num_rows * num_cols <= MAX_PES_WITH_VALUES
+        if show_values and trace.left_values is None:
+            raise ChiplabInputError("show_values=True needs a trace made with simulate(..., trace='full')")
+        self.trace, self.ax, self.show_values = trace, ax, show_values
+        mapping = MAPPINGS[trace.dataflow]
+        self.image = ax.imshow(trace.busy[0], cmap=_BUSY_CMAP, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xlabel(f"column  ({mapping.left_operand} moves right →)")
+        ax.set_ylabel(f"row  ({mapping.top_operand} move down ↓)")
+        ax.legend(handles=[Patch(color=COLORS["busy"], label="busy (useful MAC)"),
+                           Patch(color=COLORS["idle"], label="idle")],
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT_SIZE - 1, frameon=False)
+        self.texts = []
+        if show_values:
+            ax.set_xticks(range(num_cols))
+            ax.set_yticks(range(num_rows))
+            ax.set_xticks(np.arange(-0.5, num_cols), minor=True)
+            ax.set_yticks(np.arange(-0.5, num_rows), minor=True)
+            ax.grid(which="minor", color="white", linewidth=2)
+            ax.tick_params(which="minor", length=0)
+            size = max(5, FONT_SIZE - max(num_rows, num_cols) // 2)
+            self.texts = [[ax.text(c, r, "", ha="center", va="center", fontsize=size) for c in range(num_cols)]
+                          for r in range(num_rows)]
+        self.update(0)
+
+    def update(self, cycle: int) -> None:
+        trace = self.trace
+        if not 0 <= cycle < trace.num_cycles:
+            raise ChiplabInputError(f"cycle must be between 0 and {trace.num_cycles - 1}; got {cycle}")
+        busy = trace.busy[cycle]
+        self.image.set_data(busy)
+        mapping = MAPPINGS[trace.dataflow]
+        if self.show_values:
+            held = (trace.stationary_values[cycle], trace.left_values[cycle], trace.top_values[cycle])
+            for r, row in enumerate(self.texts):
+                for c, text in enumerate(row):
+                    s, left, top = (grid[r, c] for grid in held)
+                    text.set_text(f"{mapping.stationary_operand}:{_fmt(s)}\n→{_fmt(left)} ↓{_fmt(top)}")
+                    text.set_color("white" if busy[r, c] else "black")
+        self.ax.set_title(f"{mapping.long_name}, cycle {cycle}: {int(busy.sum())} of {busy.size} PEs busy",
+                          fontsize=FONT_SIZE)
+
+
+def draw_array_state(trace: SystolicTrace, cycle: int, ax: Axes | None = None,
+                     show_values: bool | None = None) -> Axes:
+    """Draw which PEs are busy at ``cycle`` (and, for small arrays, the values each PE holds)."""
+    num_rows, num_cols = trace.busy.shape[1:]
+    ax = get_axes(ax, figsize=(1.0 + 0.9 * num_cols, 0.6 + 0.8 * num_rows) if num_cols <= 8 else (7.6, 5.0))
+    picture = ArrayPicture(trace, ax, show_values)
+    picture.update(cycle)
+    busy = int(trace.busy[cycle].sum())
+    set_alt_text(ax, f"A {num_rows} by {num_cols} systolic array ({MAPPINGS[trace.dataflow].long_name}) at "
+                     f"cycle {cycle}: {busy} of {num_rows * num_cols} processing elements are doing useful work.")
+    return ax
+
+
+def animate_array(run: SystolicRun, max_frames: int = 120, interval_ms: int = 300,
+                  show_values: bool | None = None) -> FuncAnimation:
+    """An animation of the array over the run's cycles (every cycle, or evenly spaced ones if there are many)."""
+    if run.trace is None:
+        raise ChiplabInputError("animate_array needs a run made with simulate(..., trace='busy' or 'full')")
+    num_cycles = run.trace.num_cycles
+    frames = np.unique(np.linspace(0, num_cycles - 1, min(num_cycles, max_frames)).round().astype(int))
+    ax = draw_array_state(run.trace, 0, show_values=show_values)
+    picture = ArrayPicture(run.trace, ax, show_values)
+    animation = FuncAnimation(ax.figure, lambda i: picture.update(int(i)), frames=frames, interval=interval_ms,
+                              blit=False)
+    set_alt_text(ax, f"Animation of a {run.array} computing a GEMM over {num_cycles} cycles: a diagonal wave "
+                     "of busy processing elements fills the array, sweeps through it fold by fold, and drains.")
+    return animation
+
+
+def animation_html(run: SystolicRun, max_frames: int = 120, interval_ms: int = 300,
+                   show_values: bool | None = None) -> str:
+    """A self-contained HTML/JavaScript player of :func:`animate_array` (plays offline, no kernel needed)."""
+    animation = animate_array(run, max_frames, interval_ms, show_values)
+    try:
+        return animation.to_jshtml(default_mode="once")
+    finally:
+        plt.close(animation._fig)
+
+
+def draw_utilization_sweep(sweep: UtilizationSweep, ax: Axes | None = None) -> Axes:
+    """Compute utilisation and mapping efficiency as one GEMM dimension grows; dotted lines mark where a new
+    fold starts (multiples of the array dimension that this GEMM dimension is laid along)."""
+    ax = get_axes(ax)
+    mapping = MAPPINGS[sweep.dataflow]
+    ax.plot(sweep.values, sweep.mapping_efficiency_fraction * 100, color=COLORS["mapping"],
+            label="mapping efficiency (padding only)")
+    ax.plot(sweep.values, sweep.compute_utilization_fraction * 100, color=COLORS["utilization"],
+            label=f"compute utilisation ({sweep.convention})")
+    axis_size = {mapping.rows_dim: sweep.array.num_rows, mapping.cols_dim: sweep.array.num_cols}.get(sweep.varied_dim)
+    if axis_size is not None:
+        for edge in range(axis_size, int(sweep.values.max()) + 1, axis_size):
+            ax.axvline(edge, color="grey", linestyle=":", linewidth=0.8)
+    fixed = ", ".join(f"{k}={v}" for k, v in sweep.base.dims().items() if k != sweep.varied_dim)
+    ax.set_xlabel(f"{sweep.varied_dim} ({fixed})")
+    ax.set_ylabel("percent of the array's peak")
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{sweep.array}, {mapping.long_name}", fontsize=FONT_SIZE)
+    ax.legend(fontsize=FONT_SIZE - 1, frameon=False, loc="lower right")
+    best = int(sweep.values[np.argmax(sweep.compute_utilization_fraction)])
+    set_alt_text(ax, f"Line chart: utilisation of a {sweep.array} as {sweep.varied_dim} goes from "
+                     f"{sweep.values.min()} to {sweep.values.max()}; it peaks at "
+                     f"{sweep.compute_utilization_fraction.max():.0%} (at {sweep.varied_dim}={best}) and drops "
+                     "each time the dimension spills into a new, mostly empty fold.")
+    return ax
