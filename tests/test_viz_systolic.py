@@ -30,7 +30,7 @@ def small_run():
 def test_small_array_shows_values_and_busy_pes(small_run):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ax = draw_array_state(small_run.trace, 8)
+        ax = draw_array_state(small_run.trace.snapshot(8))
         ax.figure.canvas.draw()
     busy = int(small_run.trace.busy[8].sum())
     assert f"{busy} of 16 PEs busy" in ax.get_title()
@@ -44,7 +44,7 @@ def test_small_array_shows_values_and_busy_pes(small_run):
 def test_large_array_is_an_occupancy_heatmap():
     run = simulate(np.ones((200, 150)), np.ones((150, 130)), SystolicArraySpec(num_rows=128, num_cols=128),
                    "os", trace="busy")
-    ax = draw_array_state(run.trace, 150)
+    ax = draw_array_state(run.trace.snapshot(150))
     ax.figure.canvas.draw()
     assert len(ax.texts) == 0
     assert ax.images[0].get_array().shape == (128, 128)
@@ -52,13 +52,13 @@ def test_large_array_is_an_occupancy_heatmap():
 
 def test_cycle_out_of_range_is_a_clear_error(small_run):
     with pytest.raises(ChiplabInputError, match=r"cycle must be between 0 and \d+; got 999"):
-        draw_array_state(small_run.trace, 999)
+        small_run.trace.snapshot(999)
 
 
 def test_values_need_a_full_trace():
     run = simulate(np.ones((2, 2)), np.ones((2, 2)), SMALL, trace="busy")
     with pytest.raises(ChiplabInputError, match="trace='full'"):
-        draw_array_state(run.trace, 0, show_values=True)
+        draw_array_state(run.trace.snapshot(0), show_values=True)
 
 
 def test_animation_is_self_contained_html(small_run):
@@ -84,3 +84,13 @@ def test_utilization_sweep_figure():
     assert len(ax.lines) >= 2 + 3  # two curves and a dotted line at every fold boundary 128, 256, 384
     np.testing.assert_allclose(ax.lines[1].get_ydata(), sweep.compute_utilization_fraction * 100)
     assert "utilisation of a 128×128 array" in alt_text(ax)
+
+
+def test_closed_form_snapshot_draws_real_size_arrays_without_a_trace():
+    from chiplab.systolic import plan_folds
+    from chiplab.systolic.occupancy import snapshot
+
+    plan = plan_folds(Gemm(m=4096, n=256, k=256), SystolicArraySpec(num_rows=256, num_cols=256), "ws")
+    ax = draw_array_state(snapshot(plan, 1000))
+    assert ax.images[0].get_array().shape == (256, 256)
+    assert "of 65536 PEs busy" in ax.get_title()

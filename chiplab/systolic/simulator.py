@@ -19,6 +19,7 @@ from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic import engines
 from chiplab.systolic.closed_form import pipelined_cycles
 from chiplab.systolic.dataflow import Dataflow, FoldPlan, parse_dataflow, plan_folds
+from chiplab.systolic.occupancy import ArraySnapshot
 from chiplab.units import format_bytes
 from chiplab.workloads.gemm import Gemm
 
@@ -51,6 +52,14 @@ class SystolicTrace:
     @property
     def busy_pes_per_cycle(self) -> np.ndarray:
         return self.busy.sum(axis=(1, 2))
+
+    def snapshot(self, cycle: int) -> ArraySnapshot:
+        """The array at one cycle, with values when the trace has them (for drawing)."""
+        if not 0 <= cycle < self.num_cycles:
+            raise ChiplabInputError(f"cycle must be between 0 and {self.num_cycles - 1}; got {cycle}")
+        grids = (self.left_values, self.top_values, self.stationary_values)
+        left, top, stationary = (None if g is None else g[cycle] for g in grids)
+        return ArraySnapshot(self.dataflow, cycle, self.num_cycles, self.busy[cycle], left, top, stationary)
 
 
 @dataclass(frozen=True)

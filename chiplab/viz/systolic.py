@@ -15,7 +15,8 @@ from matplotlib.patches import Patch
 
 from chiplab.errors import ChiplabInputError
 from chiplab.systolic.dataflow import MAPPINGS
-from chiplab.systolic.simulator import SystolicRun, SystolicTrace
+from chiplab.systolic.occupancy import ArraySnapshot
+from chiplab.systolic.simulator import SystolicRun
 from chiplab.systolic.sweep import UtilizationSweep
 from chiplab.viz.style import COLORS, FONT_SIZE, get_axes, set_alt_text
 
@@ -29,17 +30,17 @@ def _fmt(value: float) -> str:
 
 
 class ArrayPicture:
-    """The artists of one array drawing, created once and updated per cycle (fast for animations/sliders)."""
+    """The artists of one array drawing, created once and updated per cycle (fast for animations and sliders)."""
 
-    def __init__(self, trace: SystolicTrace, ax: Axes, show_values: bool | None = None):
-        num_rows, num_cols = trace.busy.shape[1:]
+    def __init__(self, first: ArraySnapshot, ax: Axes, show_values: bool | None = None):
+        num_rows, num_cols = first.busy.shape
         if show_values is None:
-            show_values = trace.left_values is not None and num_rows * num_cols <= MAX_PES_WITH_VALUES
-        if show_values and trace.left_values is None:
-            raise ChiplabInputError("show_values=True needs a trace made with simulate(..., trace='full')")
-        self.trace, self.ax, self.show_values = trace, ax, show_values
-        mapping = MAPPINGS[trace.dataflow]
-        self.image = ax.imshow(trace.busy[0], cmap=_BUSY_CMAP, vmin=0, vmax=1, interpolation="nearest")
+            show_values = first.has_values and num_rows * num_cols <= MAX_PES_WITH_VALUES
+        if show_values and not first.has_values:
+            raise ChiplabInputError("show_values=True needs a snapshot with values: simulate(..., trace='full')")
+        self.ax, self.show_values = ax, show_values
+        mapping = MAPPINGS[first.dataflow]
+        self.image = ax.imshow(first.busy, cmap=_BUSY_CMAP, vmin=0, vmax=1, interpolation="nearest")
         ax.set_xlabel(f"column  ({mapping.left_operand} moves right →)")
         ax.set_ylabel(f"row  ({mapping.top_operand} move down ↓)")
         ax.legend(handles=[Patch(color=COLORS["busy"], label="busy (useful MAC)"),
@@ -56,36 +57,38 @@ class ArrayPicture:
             size = max(5, FONT_SIZE - max(num_rows, num_cols) // 2)
             self.texts = [[ax.text(c, r, "", ha="center", va="center", fontsize=size) for c in range(num_cols)]
                           for r in range(num_rows)]
-        self.update(0)
+        self.update(first)
 
-    def update(self, cycle: int) -> None:
-        trace = self.trace
-        if not 0 <= cycle < trace.num_cycles:
-            raise ChiplabInputError(f"cycle must be between 0 and {trace.num_cycles - 1}; got {cycle}")
-        busy = trace.busy[cycle]
-        self.image.set_data(busy)
-        mapping = MAPPINGS[trace.dataflow]
+    def update(self, snap: ArraySnapshot) -> None:
+        self.image.set_data(snap.busy)
+        mapping = MAPPINGS[snap.dataflow]
         if self.show_values:
-            held = (trace.stationary_values[cycle], trace.left_values[cycle], trace.top_values[cycle])
+            held = (snap.stationary_values, snap.left_values, snap.top_values)
             for r, row in enumerate(self.texts):
                 for c, text in enumerate(row):
                     s, left, top = (grid[r, c] for grid in held)
                     text.set_text(f"{mapping.stationary_operand}:{_fmt(s)}\n→{_fmt(left)} ↓{_fmt(top)}")
-                    text.set_color("white" if busy[r, c] else "black")
-        self.ax.set_title(f"{mapping.long_name}, cycle {cycle}: {int(busy.sum())} of {busy.size} PEs busy",
-                          fontsize=FONT_SIZE)
+                    text.set_color("white" if snap.busy[r, c] else "black")
+        self.ax.set_title(f"{mapping.long_name}, cycle {snap.cycle} of {snap.num_cycles}: "
+                          f"{snap.num_busy} of {snap.busy.size} PEs busy", fontsize=FONT_SIZE)
 
 
-def draw_array_state(trace: SystolicTrace, cycle: int, ax: Axes | None = None,
-                     show_values: bool | None = None) -> Axes:
-    """Draw which PEs are busy at ``cycle`` (and, for small arrays, the values each PE holds)."""
-    num_rows, num_cols = trace.busy.shape[1:]
-    ax = get_axes(ax, figsize=(1.0 + 0.9 * num_cols, 0.6 + 0.8 * num_rows) if num_cols <= 8 else (7.6, 5.0))
-    picture = ArrayPicture(trace, ax, show_values)
-    picture.update(cycle)
-    busy = int(trace.busy[cycle].sum())
-    set_alt_text(ax, f"A {num_rows} by {num_cols} systolic array ({MAPPINGS[trace.dataflow].long_name}) at "
-                     f"cycle {cycle}: {busy} of {num_rows * num_cols} processing elements are doing useful work.")
+def _array_figsize(num_rows: int, num_cols: int) -> tuple[float, float]:
+    return (1.0 + 0.9 * num_cols, 0.6 + 0.8 * num_rows) if num_cols <= 8 else (7.6, 5.0)
+
+
+def draw_array_state(snap: ArraySnapshot, ax: Axes | None = None, show_values: bool | None = None) -> Axes:
+    """Draw which PEs are busy at one cycle (and, for small simulated arrays, the values each PE holds).
+
+    ``snap`` comes from ``run.trace.snapshot(cycle)`` (simulated, with values) or
+    ``chiplab.systolic.occupancy.snapshot(plan, cycle)`` (closed form, any size).
+    """
+    num_rows, num_cols = snap.busy.shape
+    ax = get_axes(ax, figsize=_array_figsize(num_rows, num_cols))
+    ArrayPicture(snap, ax, show_values)
+    set_alt_text(ax, f"A {num_rows} by {num_cols} systolic array ({MAPPINGS[snap.dataflow].long_name}) at "
+                     f"cycle {snap.cycle}: {snap.num_busy} of {num_rows * num_cols} processing elements are doing "
+                     "useful work.")
     return ax
 
 
@@ -96,10 +99,11 @@ def animate_array(run: SystolicRun, max_frames: int = 120, interval_ms: int = 30
         raise ChiplabInputError("animate_array needs a run made with simulate(..., trace='busy' or 'full')")
     num_cycles = run.trace.num_cycles
     frames = np.unique(np.linspace(0, num_cycles - 1, min(num_cycles, max_frames)).round().astype(int))
-    ax = draw_array_state(run.trace, 0, show_values=show_values)
-    picture = ArrayPicture(run.trace, ax, show_values)
-    animation = FuncAnimation(ax.figure, lambda i: picture.update(int(i)), frames=frames, interval=interval_ms,
-                              blit=False)
+    num_rows, num_cols = run.trace.busy.shape[1:]
+    ax = get_axes(None, figsize=_array_figsize(num_rows, num_cols))
+    picture = ArrayPicture(run.trace.snapshot(0), ax, show_values)
+    animation = FuncAnimation(ax.figure, lambda i: picture.update(run.trace.snapshot(int(i))), frames=frames,
+                              interval=interval_ms, blit=False)
     set_alt_text(ax, f"Animation of a {run.array} computing a GEMM over {num_cycles} cycles: a diagonal wave "
                      "of busy processing elements fills the array, sweeps through it fold by fold, and drains.")
     return animation
