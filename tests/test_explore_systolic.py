@@ -1,0 +1,58 @@
+"""The systolic explorer, driven programmatically: every control changes what is shown."""
+
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.explore import SystolicExplorer, systolic_explorer
+from chiplab.explore._figure import MessageLine
+
+
+@pytest.fixture
+def explorer():
+    return SystolicExplorer(num_rows=4, num_cols=4, dataflow="ws", m=6, n=5, k=4)
+
+
+def test_builds_a_widget_showing_a_figure_and_a_summary(explorer):
+    assert systolic_explorer().children
+    assert explorer.figure.image.value[:4] == b"\x89PNG"
+    assert "cycles" in explorer.message.widget.value
+
+
+def test_scrubbing_cycles_redraws_the_array(explorer):
+    before = explorer.figure.image.value
+    explorer.cycle.value = 7
+    assert explorer.figure.image.value != before
+    assert "cycle 7 of" in explorer.picture.caption.get_text()
+
+
+@pytest.mark.parametrize(("control", "value"), [("m", 9), ("n", 2), ("k", 11), ("rows", 3), ("cols", 8),
+                                                  ("dataflow", "os")])
+def test_every_problem_control_changes_the_answer(explorer, control, value):
+    summary, image = explorer.message.widget.value, explorer.figure.image.value
+    getattr(explorer, control).value = value
+    assert explorer.message.widget.value != summary
+    assert explorer.figure.image.value != image
+
+
+def test_cycle_slider_range_follows_the_problem(explorer):
+    explorer.cycle.value = explorer.cycle.max
+    explorer.m.value = 1  # a much shorter run: the scrubber must shrink and stay in range
+    assert explorer.cycle.max == explorer.frames.num_cycles - 1
+    assert explorer.cycle.value <= explorer.cycle.max
+
+
+def test_real_size_array_switches_to_occupancy(explorer):
+    explorer.rows.value, explorer.cols.value = 128, 128
+    explorer.m.value = 512
+    assert "occupancy only" in explorer.message.widget.value
+    assert explorer.frames.run is None
+
+
+def test_bad_input_shows_a_message_instead_of_a_traceback():
+    line = MessageLine()
+
+    def fail():
+        raise ChiplabInputError("m must be a whole number >= 1; got 0")
+
+    assert line.guard(fail) is False
+    assert "Not possible" in line.widget.value and "got 0" in line.widget.value
