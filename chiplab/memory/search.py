@@ -1,0 +1,71 @@
+"""Tile search: the tiling that minimises time (then off-chip traffic) under the capacity limits.
+
+Candidates are the array's dimensions times powers of two, plus the GEMM's own dimensions, so every candidate
+tile is a whole number of array folds or the whole matrix. All candidates are scored at once with numpy; only
+the winner is evaluated in full, so a typical search takes well under a millisecond to a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chiplab.errors import ChiplabInputError
+from chiplab.memory.core_view import CoreView
+from chiplab.memory.gemm_on_core import GemmOnCore, place_gemm
+from chiplab.memory.tiling import Tiling
+from chiplab.systolic.dataflow import Dataflow
+from chiplab.units import format_bytes
+from chiplab.workloads.gemm import Gemm
+
+
+@dataclass(frozen=True)
+class TileSearch:
+    """The winner and how the candidates compared (for showing *why* it wins)."""
+
+    best: GemmOnCore
+    num_candidates: int
+    num_fitting: int
+    candidate_tiles: np.ndarray  # (num_fitting, 3): tile_m, tile_n, tile_k that fit
+    candidate_offchip_bytes: np.ndarray  # off-chip bytes of each fitting candidate
+
+
+def _sizes(dim: int, step: int) -> np.ndarray:
+    sizes = {dim}
+    size = step
+    while size < dim:
+        sizes.add(size)
+        size *= 2
+    return np.array(sorted(sizes), dtype=np.int64)
+
+
+def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", accumulator_bytes: int = 4,
+                double_buffered: bool = True) -> TileSearch:
+    rows, cols = view.array.num_rows, view.array.num_cols
+    tm, tn, tk = np.meshgrid(_sizes(gemm.m, rows), _sizes(gemm.n, cols), _sizes(gemm.k, rows), indexing="ij")
+    tm, tn, tk = tm.ravel(), tn.ravel(), tk.ravel()
+    buffers = 2 if double_buffered else 1
+    operand_bytes = buffers * (tm * tk + tk * tn) * gemm.bytes_per_element
+    output_bytes = tm * tn * accumulator_bytes
+    if view.accumulator is not None and view.accumulator.capacity_bytes is not None:
+        fits = (operand_bytes <= view.scratchpad.capacity_bytes) & (output_bytes <= view.accumulator.capacity_bytes)
+    else:
+        fits = operand_bytes + output_bytes <= view.scratchpad.capacity_bytes
+    if not fits.any():
+        smallest = int((operand_bytes + output_bytes).min())
+        raise ChiplabInputError(
+            f"no tiling of {gemm} fits: even the smallest tiles need {format_bytes(smallest)} on chip, more than "
+            f"{view.scratchpad.vendor_label} ({format_bytes(view.scratchpad.capacity_bytes)} per core) allows")
+    tm, tn, tk = tm[fits], tn[fits], tk[fits]
+    loads = gemm.m * gemm.k * -(-gemm.n // tn) + gemm.k * gemm.n * -(-gemm.m // tm) + gemm.m * gemm.n
+    offchip_bytes = loads * gemm.bytes_per_element
+    # Compute time does not depend on these tiles, so less off-chip traffic is never slower; among equals, a
+    # deeper k tile means fewer, larger transfers.
+    order = np.lexsort((-tk, -(tm * tn), offchip_bytes))
+    winner = order[0]
+    tiling = Tiling(tile_m=int(tm[winner]), tile_n=int(tn[winner]), tile_k=int(tk[winner]),
+                    double_buffered=double_buffered)
+    best = place_gemm(gemm, view, tiling, dataflow, accumulator_bytes)
+    return TileSearch(best=best, num_candidates=int(fits.size), num_fitting=int(tm.size),
+                      candidate_tiles=np.stack([tm, tn, tk], axis=1), candidate_offchip_bytes=offchip_bytes)
