@@ -1,5 +1,6 @@
 """Figures (matplotlib only): ``draw_*(result, ax=None) -> Axes`` on results computed by the models."""
 
+from chiplab.viz.memory import draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
     ArrayPicture,
@@ -17,6 +18,10 @@ __all__ = [
     "animate_array",
     "animation_html",
     "draw_array_state",
+    "draw_energy_breakdown",
+    "draw_level_times",
+    "draw_roofline",
+    "draw_tile_landscape",
     "draw_utilization_sweep",
     "set_alt_text",
 ]

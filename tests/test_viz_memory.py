@@ -1,0 +1,61 @@
+"""Memory-model figures render headless without warnings, draw what the results say, and carry alt text."""
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from chiplab import Gemm
+from chiplab.hardware import load_chip
+from chiplab.memory import best_tiling, core_view, energy_breakdown, gemm_on_core, no_reuse_energy, roofline
+from chiplab.viz import alt_text, draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
+
+
+@pytest.fixture(autouse=True)
+def _strict():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+    plt.close("all")
+
+
+def test_level_times_show_the_bottleneck():
+    result = gemm_on_core(Gemm(m=8, n=8192, k=8192), load_chip("trainium2"))
+    ax = draw_level_times(result)
+    ax.figure.canvas.draw()
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths[0] == pytest.approx(result.compute_s * 1e6)
+    assert widths[1] == pytest.approx(result.level("HBM").time_s * 1e6)
+    assert "bottleneck = HBM" in ax.get_title() and "HBM" in alt_text(ax)
+
+
+def test_tile_landscape_marks_the_winner():
+    search = best_tiling(Gemm(m=4096, n=4096, k=4096), core_view(load_chip("trainium2")))
+    ax = draw_tile_landscape(search)
+    ax.figure.canvas.draw()
+    grid = ax.images[0].get_array()
+    assert np.isnan(np.asarray(grid, dtype=float)).any()  # some tilings do not fit
+    assert f"{search.best.tiling.tile_m}×{search.best.tiling.tile_n}" in alt_text(ax)
+
+
+def test_roofline_has_a_roof_per_level_and_the_points():
+    roof = roofline(load_chip("toy_dual"))
+    points = [roof.place("low", 1e6, 1e6), roof.place("high", 1e9, 1e6)]
+    ax = draw_roofline(roof, points)
+    ax.figure.canvas.draw()
+    assert len(ax.get_legend().get_texts()) == len(roof.ceilings)
+    assert "ridge point" in alt_text(ax)
+
+
+def test_energy_bars_stack_to_the_total():
+    result = gemm_on_core(Gemm(m=1024, n=1024, k=1024, dtype="int8"), load_chip("toy_edge"))
+    cases = {"WS": energy_breakdown(result), "no reuse": no_reuse_energy(result.gemm)}
+    ax = draw_energy_breakdown(cases)
+    ax.figure.canvas.draw()
+    first_bar_top = max(p.get_y() + p.get_height() for p in ax.patches if abs(p.get_x() + p.get_width() / 2) < 0.5)
+    assert first_bar_top == pytest.approx(cases["WS"].total_j * 1e6)
+    assert "data movement" in alt_text(ax)
