@@ -12,6 +12,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -94,11 +95,12 @@ def _cmd_simulate(args: argparse.Namespace) -> None:
 
 
 def _cmd_scalesim(args: argparse.Namespace) -> None:
-    from chiplab.scalesim import run_scalesim
+    from chiplab.scalesim import load_config, run_scalesim
 
     results = run_scalesim(args.config, args.topology, args.outdir, input_type=args.input_type)
-    print(f"wrote COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv for "
-          f"{len(results)} layer(s) under {args.outdir}")
+    where = Path(args.outdir) / load_config(args.config).run_name
+    print(f"wrote COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv for {len(results)} "
+          f"layer(s) to {where}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -122,6 +122,14 @@ class FoldPlan:
         """Average fraction of PEs that hold real (not padding) work across folds: S_R·S_C / (folds·R·C)."""
         return (self.spatial_rows * self.spatial_cols) / (self.num_folds * self.num_rows * self.num_cols)
 
+    def rows_used(self, row_fold: int) -> int:
+        """Array rows holding real work in row fold ``row_fold`` (R, or the remainder in the last one)."""
+        return min(self.num_rows, self.spatial_rows - row_fold * self.num_rows)
+
+    def cols_used(self, col_fold: int) -> int:
+        """Array columns holding real work in column fold ``col_fold``."""
+        return min(self.num_cols, self.spatial_cols - col_fold * self.num_cols)
+
     def fold_origin(self, fold_index: int) -> tuple[int, int]:
         """(first row element, first column element) of a fold; column folds outer, row folds inner."""
         col_fold, row_fold = divmod(fold_index, self.num_row_folds)

@@ -1,0 +1,172 @@
+"""Read SCALE-Sim 3.0.0 ``.cfg`` files the way ``scalesim/scale_config.py: scale_config.read_conf_file`` does.
+
+The file is parsed with the standard library's :mod:`configparser` (SCALE-Sim's parser too), so section names
+are case-sensitive, keys are not, ``:`` and ``=`` both work and inline comments are *not* stripped. Numbers go
+through ``int()`` exactly as in SCALE-Sim. Keys chiplab needs (SCALE-Sim needs them too)::
+
+    [general]               run_name
+    [run_presets]           InterfaceBandwidth            CALC or USER
+    [architecture_presets]  ArrayHeight, ArrayWidth        PE rows and columns
+                            IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB   SRAM sizes in KiB (1 word = 1 byte)
+                            IfmapOffset, FilterOffset, OfmapOffset         address offsets
+                            Dataflow                       ws, os or is
+                            Bandwidth                      USER mode only: DRAM words/cycle, comma-separated
+
+SCALE-Sim 3.0.0 also insists on ReadRequestBuffer, WriteRequestBuffer, UseRamulatorTrace and the ``[layout]``
+and ``[sparsity]`` sections (even its own example ``configs/scale.cfg`` lacks the last two, so 3.0.0 cannot read
+it). None of them changes a CALC-mode report, so chiplab reads them only to refuse the features it does not
+model: Ramulator traces (``UseRamulatorTrace = True``) and sparsity (``SparsitySupport = true``).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from chiplab.errors import ChiplabInputError
+from chiplab.systolic.dataflow import Dataflow
+
+INTERFACE_BANDWIDTH_MODES = ("CALC", "USER")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleSimConfig:
+    """The parts of a SCALE-Sim config that decide its reports. SCALE-Sim's word is 1 byte, so SRAM sizes in
+    bytes are also sizes in words (single_layer_sim.run: ``word_size = 1``)."""
+
+    path: Path
+    run_name: str
+    num_rows: int  # ArrayHeight
+    num_cols: int  # ArrayWidth
+    ifmap_sram_bytes: int  # 1024 * IfmapSramSzkB
+    filter_sram_bytes: int
+    ofmap_sram_bytes: int
+    ifmap_offset: int
+    filter_offset: int
+    ofmap_offset: int
+    dataflow: Dataflow
+    interface_bandwidth: str  # "CALC" (SCALE-Sim estimates the DRAM bandwidth) or "USER"
+    user_bandwidths_words_per_cycle: tuple[int, ...]  # only in USER mode
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    """1-based line of ``key`` inside ``[section]`` (configparser keeps no line numbers)."""
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[([^\]]+)\]", line)
+        if header:
+            current = header.group(1)
+        elif current == section and re.match(rf"\s*{re.escape(key)}\s*[:=]", line, re.IGNORECASE):
+            return number
+    return None
+
+
+class _Reader:
+    """Looks keys up and turns every problem into a message naming the file, line and key."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+        self.parser = configparser.ConfigParser()
+        try:
+            self.parser.read_string(text, source=str(path))
+        except configparser.Error as exc:
+            raise ChiplabInputError(f"config file {path} is not a valid SCALE-Sim .cfg file: {exc}") from None
+
+    def where(self, section: str, key: str) -> str:
+        line = _line_of(self.text, section, key)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def get(self, section: str, key: str, allowed: str, required: bool = True) -> str | None:
+        if not self.parser.has_section(section):
+            if not required:
+                return None
+            raise ChiplabInputError(f"{self.path}: missing section [{section}] (needed for key {key}: {allowed})")
+        if not self.parser.has_option(section, key):
+            if not required:
+                return None
+            raise ChiplabInputError(f"{self.path}: missing key {key} in section [{section}]; allowed: {allowed}")
+        try:
+            return self.parser.get(section, key).strip()
+        except configparser.Error as exc:
+            raise ChiplabInputError(f"{self.where(section, key)}: key {key}: {exc}") from None
+
+    def integer(self, section: str, key: str, minimum: int) -> int:
+        allowed = f"a whole number >= {minimum}"
+        text = self.get(section, key, allowed)
+        try:
+            value = int(text)  # scale_config.read_conf_file: int(config.get(section, key))
+        except ValueError:
+            hint = " (inline comments are not allowed)" if "#" in text or ";" in text else ""
+            raise ChiplabInputError(
+                f"{self.where(section, key)}: {key} = {text!r} is not an integer{hint}; allowed: {allowed}") from None
+        if value < minimum:
+            raise ChiplabInputError(f"{self.where(section, key)}: {key} = {value}; allowed: {allowed}")
+        return value
+
+
+def load_config(path: str | Path) -> ScaleSimConfig:
+    """Read a SCALE-Sim 3.0.0 config file; raise :class:`ChiplabInputError` naming the file, line and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ChiplabInputError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChiplabInputError(f"config file {path} cannot be read: {exc}") from None
+    cfg = _Reader(path, text)
+    arch = "architecture_presets"
+
+    run_name = cfg.get("general", "run_name", "a directory name for the reports")
+    if not run_name or run_name in (".", "..") or "/" in run_name or "\\" in run_name:
+        raise ChiplabInputError(f"{cfg.where('general', 'run_name')}: run_name = {run_name!r}; allowed: a plain "
+                                "directory name (SCALE-Sim writes its reports to OUTDIR/run_name/)")
+
+    mode = cfg.get("run_presets", "InterfaceBandwidth", "CALC or USER")
+    if mode not in INTERFACE_BANDWIDTH_MODES:
+        raise ChiplabInputError(f"{cfg.where('run_presets', 'InterfaceBandwidth')}: InterfaceBandwidth = {mode!r}; "
+                                "allowed: CALC or USER (upper case, as SCALE-Sim compares them)")
+    if cfg.get("run_presets", "UseRamulatorTrace", "True or False", required=False) == "True":
+        raise ChiplabInputError(f"{cfg.where('run_presets', 'UseRamulatorTrace')}: UseRamulatorTrace = True is "
+                                "not supported by chiplab; allowed: False")
+    sparsity = cfg.get("sparsity", "SparsitySupport", "true or false", required=False)
+    if sparsity is not None and sparsity.lower() == "true":
+        raise ChiplabInputError(f"{cfg.where('sparsity', 'SparsitySupport')}: SparsitySupport = {sparsity} is not "
+                                "supported by chiplab; allowed: false")
+
+    dataflow_text = cfg.get(arch, "Dataflow", "ws, os or is")
+    if dataflow_text not in [d.value for d in Dataflow]:
+        # SCALE-Sim only prints a warning and then runs output stationary: refuse instead.
+        raise ChiplabInputError(f"{cfg.where(arch, 'Dataflow')}: Dataflow = {dataflow_text!r}; allowed: ws, os or "
+                                "is (lower case; SCALE-Sim 3.0.0 silently runs os for anything else)")
+
+    bandwidths: tuple[int, ...] = ()
+    if mode == "USER":
+        text = cfg.get(arch, "Bandwidth", "comma-separated whole numbers >= 1 (DRAM words per cycle)")
+        try:
+            bandwidths = tuple(int(x.strip()) for x in text.split(","))
+        except ValueError:
+            raise ChiplabInputError(f"{cfg.where(arch, 'Bandwidth')}: Bandwidth = {text!r}; allowed: "
+                                    "comma-separated whole numbers >= 1 (DRAM words per cycle)") from None
+        if min(bandwidths) < 1:
+            raise ChiplabInputError(
+                f"{cfg.where(arch, 'Bandwidth')}: Bandwidth = {text!r}; allowed: whole numbers >= 1")
+
+    return ScaleSimConfig(
+        path=path,
+        run_name=run_name,
+        num_rows=cfg.integer(arch, "ArrayHeight", 1),
+        num_cols=cfg.integer(arch, "ArrayWidth", 1),
+        ifmap_sram_bytes=1024 * cfg.integer(arch, "IfmapSramSzkB", 1),
+        filter_sram_bytes=1024 * cfg.integer(arch, "FilterSramSzkB", 1),
+        ofmap_sram_bytes=1024 * cfg.integer(arch, "OfmapSramSzkB", 1),
+        # chiplab needs offsets >= 0: SCALE-Sim uses address -1 to mean "no request", so a negative offset can
+        # turn a real operand into a hole and change its counts.
+        ifmap_offset=cfg.integer(arch, "IfmapOffset", 0),
+        filter_offset=cfg.integer(arch, "FilterOffset", 0),
+        ofmap_offset=cfg.integer(arch, "OfmapOffset", 0),
+        dataflow=Dataflow(dataflow_text),
+        interface_bandwidth=mode,
+        user_bandwidths_words_per_cycle=bandwidths,
+    )

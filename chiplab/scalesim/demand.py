@@ -1,0 +1,108 @@
+"""SCALE-Sim's demand matrices, described instead of built.
+
+SCALE-Sim (systolic_compute_*.create_*_demand_mat) builds, per fold, a matrix with one row per cycle and one
+column per array edge port, holding the address each port requests in that cycle (-1 for none), then stacks the
+folds. chiplab needs only two things from them:
+
+* how many OFMAP writes fall before a given line (closed form, for the write-buffer model), and
+* for the read-buffer model in its rare overflow case, the IFMAP/filter request stream of each fold in request
+  order (built one fold at a time, holes dropped).
+
+Per fold, each operand's block is either *skewed* (port c requests its column at local lines base + c + tau) or
+a *flipped block* (row r of the tile on line R - 1 - r, all its columns at once):
+
+========  ===========================  ===========================  =============================
+dataflow  ifmap                        filter                       ofmap (writes)
+========  ===========================  ===========================  =============================
+ws        skewed, base R, height m     flipped block                skewed, base 2R - 1, height m
+os        skewed, base 0, height k     skewed, base 0, height k     skewed, base k-1+R-rows, height rows
+is        flipped block                skewed, base R, height n     skewed, base 2R - 1, height n
+========  ===========================  ===========================  =============================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from chiplab.scalesim import operands
+from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.systolic.dataflow import Dataflow
+
+
+def _ramp_sum(y: int, num_cols: int) -> int:
+    """sum over c in [0, num_cols) of max(y - c, 0)."""
+    k = min(num_cols, max(y, 0))
+    return k * y - k * (k - 1) // 2
+
+
+def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
+    """A function i -> number of OFMAP writes in demand lines 0 .. i-1 of the whole layer."""
+    r, t, rows_total = plan.num_rows, plan.temporal, plan.spatial_rows
+    os_flow = plan.dataflow is Dataflow.OS
+    per_col_total = rows_total if os_flow else plan.num_row_folds * t  # writes per array column, all row folds
+
+    def before(i: int) -> int:
+        if i >= plan.num_lines:
+            i = plan.num_lines
+            fold, line = plan.num_folds - 1, plan.lines_per_fold
+        else:
+            fold, line = divmod(i, plan.lines_per_fold)
+        fc, fr = divmod(fold, plan.num_row_folds)
+        cols = plan.cols_used(fc)
+        rows = plan.rows_used(fr)
+        height = rows if os_flow else t
+        base = t - 1 + r - rows if os_flow else 2 * r - 1
+        earlier = fc * plan.num_cols * per_col_total + cols * (fr * r if os_flow else fr * t)
+        # Column c writes `height` words on lines base + c .. base + c + height - 1 (clamp = ramp - ramp).
+        return earlier + _ramp_sum(line - base, cols) - _ramp_sum(line - base - height, cols)
+
+    return before
+
+
+def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
+                   fr: int) -> tuple[np.ndarray, np.ndarray]:
+    """(addresses, local lines) of one fold's requests for ``operand`` in request order, with holes."""
+    r_arr, c_arr = plan.num_rows, plan.num_cols
+    rows, cols = plan.rows_used(fr), plan.cols_used(fc)
+    flow = plan.dataflow
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
+        r, c, lines = operands.block_order(rows, cols, r_arr)
+        if operand == "filter":
+            return operands.filter_addresses(layer, fr * r_arr + r, fc * c_arr + c), lines
+        return operands.ifmap_addresses(layer, fc * c_arr + c, fr * r_arr + r), lines
+    if flow is Dataflow.WS:  # ifmap: port c streams pixels tau of window element fr*R + c
+        c, tau = operands.skewed_order(rows, layer.m)
+        return operands.ifmap_addresses(layer, tau, fr * r_arr + c), r_arr + c + tau
+    if flow is Dataflow.IS:  # filter: port c streams filters tau of window element fr*R + c
+        c, tau = operands.skewed_order(rows, layer.n)
+        return operands.filter_addresses(layer, fr * r_arr + c, tau), r_arr + c + tau
+    if operand == "ifmap":  # OS: port c streams window elements tau of pixel fr*R + c
+        c, tau = operands.skewed_order(rows, layer.k)
+        return operands.ifmap_addresses(layer, fr * r_arr + c, tau), c + tau
+    c, tau = operands.skewed_order(cols, layer.k)  # OS filter: port c streams window tau of filter fc*C + c
+    return operands.filter_addresses(layer, tau, fc * c_arr + c), c + tau
+
+
+# Which fold index a block's content depends on when it repeats across the other fold index.
+_REPEATS_WITH = {(Dataflow.WS, "ifmap"): "fr", (Dataflow.OS, "ifmap"): "fr", (Dataflow.OS, "filter"): "fc",
+                 (Dataflow.IS, "filter"): "fr"}
+
+
+def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (addresses, global demand lines) fold by fold (column fold outer), -1 holes removed."""
+    key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for fc in range(plan.num_col_folds):
+        for fr in range(plan.num_row_folds):
+            key = fr if key_kind == "fr" else fc
+            block = cache.get(key) if key_kind else None
+            if block is None:
+                addresses, lines = _fold_requests(layer, plan, operand, fc, fr)
+                keep = addresses >= 0
+                block = (addresses[keep], lines[keep])
+                if key_kind:
+                    cache[key] = block
+            yield block[0], block[1] + plan.fold_start_line(fc, fr)

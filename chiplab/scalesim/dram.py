@@ -1,0 +1,229 @@
+"""SCALE-Sim 3.0.0's memory side in CALC (``InterfaceBandwidth: CALC``) mode: stalls and DRAM traffic.
+
+Two models from ``scalesim/memory``:
+
+* **OFMAP write buffer** (write_buffer.py). Each output word is stored as it is produced; once more than half the
+  SRAM is occupied and no drain is in flight, up to ``ceil(half / C)`` buffered lines of C words go to DRAM, one
+  line per cycle (CALC mode drains at C = ArrayWidth words per cycle). Free space is credited at the *start*
+  of a drain. The array stalls only if the buffer is full while a drain is still running. chiplab replays this
+  event by event (drains and stalls), locating the word that triggers each one from closed-form per-line write
+  counts, so the cost is O(number of drains), not O(cycles).
+* **IFMAP/filter read buffers** (read_buffer_estimate_bw.py) never stall in CALC mode. They count DRAM reads with
+  a *tumbling window*: requests that miss are collected into sets of ``floor(SRAM words / 100)`` words; after 50
+  sets (half the SRAM) everything collected is forgotten, so later requests for those words miss again. The
+  number of DRAM reads is the number of misses; the DRAM start/stop cycles come from when the 50-set windows
+  fill. If the operand's distinct words fit in one window nothing is ever forgotten and the answer is closed
+  form; otherwise chiplab follows the address stream fold by fold with numpy (one pass per fold, no per-cycle
+  loop), which is exact but the only part whose cost grows with the layer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+# single_layer_sim.run, CALC mode: "The number 10 elems per cycle is arbitrary".
+READ_FILL_WORDS_PER_CYCLE = 10
+SETS_PER_WINDOW = 50  # int(active_buf_frac * 100) with active_buf_frac = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class StallTimeline:
+    """Stall cycles the OFMAP buffer inserts, as (demand line, cycles) events in line order."""
+
+    lines: tuple[int, ...]
+    cycles: tuple[int, ...]
+
+    @property
+    def total_cycles(self) -> int:
+        return sum(self.cycles)
+
+    def before(self, line: int) -> int:
+        """Stall cycles added before demand line ``line`` starts (what its reads see)."""
+        return sum(self.cycles[: bisect.bisect_left(self.lines, line)])
+
+    def through(self, line: int) -> int:
+        """Stall cycles added up to the end of demand line ``line`` (what its writes see)."""
+        return sum(self.cycles[: bisect.bisect_right(self.lines, line)])
+
+
+@dataclass(frozen=True, kw_only=True)
+class DramTraffic:
+    """One operand's DRAM columns of the DETAILED_ACCESS_REPORT."""
+
+    start_cycle: int
+    stop_cycle: int
+    num_accesses: int  # DRAM reads (IFMAP, filter) or writes (OFMAP)
+
+
+def _find_first(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
+    """Smallest x in [lo, hi) with ok(x) (ok is monotone), or hi."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines: int, sram_words: int,
+                          drain_words_per_cycle: int) -> tuple[StallTimeline, DramTraffic]:
+    """Replay write_buffer.service_writes / empty_drain_buf / empty_all_buffers event by event.
+
+    ``writes_before_line(i)`` is the number of valid OFMAP writes in demand lines 0..i-1 (non-decreasing).
+    """
+    total = writes_before_line(num_lines)
+    width = drain_words_per_cycle
+    active = math.ceil(sram_words * 0.5)  # write_buffer.set_params: active_buf_size
+    drain_lines = math.ceil((sram_words - active) / width)  # empty_drain_buf: lines_to_fill_dbuf
+
+    def line_of(element: int) -> int:  # demand line holding the element-th write (1-based)
+        return _find_first(0, num_lines, lambda i: writes_before_line(i + 1) >= element)
+
+    free, drain_end, done, stall = sram_words, 0, 0, 0
+    stall_lines: list[int] = []
+    stall_cycles: list[int] = []
+    partial_fill: dict[int, int] = {}  # trace line -> words, for lines closed early by a forced append
+    run_start, run_first_line, drained_lines, num_trace_lines = 0, 0, 0, 0
+    drains: list[tuple[int, int]] = []  # (start cycle, lines)
+    accesses = 0
+
+    def close_run(upto: int) -> int:
+        # append_to_trace_mat(force=True): the half-filled line becomes a trace line of its own.
+        nonlocal run_start, run_first_line
+        words = upto - run_start
+        new_lines = -(-words // width)
+        if words % width:
+            partial_fill[run_first_line + new_lines - 1] = words % width
+        run_start, run_first_line = upto, run_first_line + new_lines
+        return run_first_line
+
+    def drain(cycle: int) -> int:
+        # empty_drain_buf: only the *last* line of the chunk is checked for -1 padding, so a short line in the
+        # middle of a chunk counts as a full one (in the DRAM writes and the credited free space).
+        nonlocal drained_lines, accesses
+        n = min(drain_lines, num_trace_lines - drained_lines)
+        last = drained_lines + n - 1
+        words = n * width - (width - partial_fill[last] if last in partial_fill else 0)
+        drained_lines += n
+        accesses += words
+        drains.append((cycle, n))
+        return words
+
+    while True:
+        # First write whose cycle (line + stall) is >= drain_end, i.e. the first write in line drain_end - stall.
+        reach_end = max(done + 1, writes_before_line(min(max(drain_end - stall, 0), num_lines)) + 1)
+        full = done + max(1, free)  # first write that leaves no free space
+        if full < reach_end and full <= total:
+            # service_writes: buffer full while a drain runs -> wait for it (the whole array stalls).
+            line = line_of(full)
+            wait = drain_end - (line + stall)
+            stall += wait
+            stall_lines.append(line)
+            stall_cycles.append(wait)
+            free -= full - done
+            done = full
+            continue
+        trigger = max(done + max(1, free - active + 1), reach_end)  # more than half full, no drain in flight
+        if trigger > total:
+            break
+        free -= trigger - done
+        done = trigger
+        cycle = line_of(trigger) + stall
+        num_trace_lines = close_run(done)
+        words = drain(cycle)
+        free += words
+        drain_end = cycle + drains[-1][1] - 1
+
+    # simulator -> empty_all_buffers(last OFMAP cycle): drain whatever is left, chunk after chunk.
+    num_trace_lines = close_run(total)
+    cycle = num_lines - 1 + stall
+    while drained_lines < num_trace_lines:
+        drain(cycle)
+        cycle += drains[-1][1]
+    start = min(c for c, _ in drains)
+    stop = max(c + n - 1 for c, n in drains)
+    return (StallTimeline(lines=tuple(stall_lines), cycles=tuple(stall_cycles)),
+            DramTraffic(start_cycle=start, stop_cycle=stop, num_accesses=accesses))
+
+
+def read_buffer_traffic(*, sram_words: int, num_distinct_words: int, first_request_cycle: int,
+                        stream_misses: Callable[[int], tuple[int, list[int]]] | None,
+                        stalls: StallTimeline) -> DramTraffic:
+    """DRAM columns of an IFMAP or filter read buffer (read_buffer_estimate_bw.ReadBufferEstimateBw).
+
+    ``stream_misses(window_words)`` must return (total misses, demand lines of every window-completing miss)
+    for the operand's request stream; it is only called when the distinct words do not fit in one window.
+    """
+    words_per_set = sram_words // 100  # set_params: num_items_per_set = floor(total_size_elems / 100)
+    window = SETS_PER_WINDOW * words_per_set
+    if num_distinct_words < window:
+        misses, window_lines = num_distinct_words, []
+    else:
+        assert stream_misses is not None
+        misses, window_lines = stream_misses(window)
+    if not window_lines:
+        # complete_all_prefetches, first branch: one prefetch of every set, timed to end at cycle -2 and
+        # answered one cycle later (read_port latency 1): the trace runs from -cycles to -1.
+        num_sets = -(-misses // words_per_set)
+        fill_cycles = math.ceil(num_sets * words_per_set / READ_FILL_WORDS_PER_CYCLE)
+        return DramTraffic(start_cycle=-fill_cycles, stop_cycle=-1, num_accesses=misses)
+    # manage_prefetches: the first full window is fetched so that it ends 2 cycles before the first request;
+    # every later window is fetched between the cycles at which the previous two windows filled, and the final
+    # (partial) one ends at the cycle the last full window filled; responses come 1 cycle after each request.
+    fill_cycles = math.ceil(window / READ_FILL_WORDS_PER_CYCLE)
+    last_line = window_lines[-1]
+    return DramTraffic(start_cycle=first_request_cycle - fill_cycles,
+                       stop_cycle=last_line + stalls.before(last_line) + 1, num_accesses=misses)
+
+
+def tumbling_window_misses(folds: Iterable[tuple[np.ndarray, np.ndarray]], window: int, address_space: int,
+                           has_repeats: bool) -> tuple[int, list[int]]:
+    """Follow a request stream through the tumbling window: total misses and the line of each window-filling one.
+
+    ``folds`` yields (addresses, global demand lines) per fold, in request order, holes (-1) removed. A miss is a
+    request whose word is not among the misses since the last window reset (check_hit and ``current_set``).
+    """
+    stamp = np.full(address_space, -1, dtype=np.int64)  # window id in which each word was last fetched
+    epoch, in_window, misses, window_lines = 0, 0, 0, []
+    previous: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(block) -> (block, previous-occurrence index)
+
+    def previous_in_block(block: np.ndarray) -> np.ndarray:
+        # For each request, the position of the previous request of the same word in the block (-1 if none).
+        # Repeated blocks are the same array object (demand.request_streams caches them): sort each only once.
+        hit = previous.get(id(block))
+        if hit is None or hit[0] is not block:
+            if len(previous) > 1024:
+                previous.clear()
+            order = np.argsort(block, kind="stable")
+            same = np.concatenate([[False], block[order[1:]] == block[order[:-1]]])
+            prev = np.full(len(block), -1, dtype=np.int64)
+            prev[order[same]] = order[np.flatnonzero(same) - 1]
+            hit = previous[id(block)] = (block, prev)
+        return hit[1]
+
+    for addresses, lines in folds:
+        pos = 0
+        while pos < len(addresses):
+            rest = addresses[pos:]
+            missing = stamp[rest] != epoch
+            if has_repeats:  # a miss is the first request of a word (since pos) that is not in the window
+                missing &= previous_in_block(addresses)[pos:] < pos
+            candidates = np.flatnonzero(missing)
+            need = window - in_window
+            if len(candidates) < need:
+                stamp[rest[candidates]] = epoch
+                in_window += len(candidates)
+                misses += len(candidates)
+                break
+            fill = int(candidates[need - 1])  # this miss completes the window: prefetch, then forget all
+            misses += need
+            window_lines.append(int(lines[pos + fill]))
+            epoch, in_window = epoch + 1, 0
+            pos += fill + 1
+    return misses, window_lines

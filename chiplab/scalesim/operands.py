@@ -1,0 +1,118 @@
+"""SCALE-Sim's operand addresses, without materialising its operand matrices.
+
+``scalesim/compute/operand_matrix.py`` builds three address matrices per layer:
+
+* ifmap (m x k, im2col): row p is ofmap pixel (oy, ox) = divmod(p, ofmap_width), column j is window element
+  (cr, cc, ch) = (j // (S*C), (j // C) % S, j % C); the address is ``((oy*s + cr) * W + ox*s + cc) * C + ch``
+  (calc_ifmap_elem_addr). When the window hangs off the input (ofmap size rounds *up*, see
+  :attr:`ScaleSimLayer.ofmap_height`) the address is -1, which SCALE-Sim treats as "no request" everywhere
+  except the SRAM read counts (they count matrix cells, holes included).
+* filter (k x n): ``n * k_total + j`` (calc_filter_elem_addr); ofmap (m x n): ``p * n_total + n``.
+
+Offsets are left out: with offsets >= 0 they never change a report. This module answers the few questions the
+reports need in closed form (where the last valid ifmap request of a fold is, how many distinct ifmap words a
+layer touches) and builds one fold's request stream when the DRAM model must follow individual addresses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chiplab.scalesim.topology import ScaleSimLayer
+
+
+def _window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    per_row = layer.filter_width * layer.num_channels
+    cr, rest = np.divmod(j, per_row)
+    cc, ch = np.divmod(rest, layer.num_channels)
+    return cr, cc, ch
+
+
+def ifmap_addresses(layer: ScaleSimLayer, p: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Ifmap address (offset 0) of im2col cell (pixel p, window element j); -1 where the window is off the input."""
+    oy, ox = np.divmod(p, layer.ofmap_width)
+    cr, cc, ch = _window_parts(layer, j)
+    y, x = oy * layer.stride + cr, ox * layer.stride + cc
+    valid = (y < layer.ifmap_height) & (x < layer.ifmap_width)
+    return np.where(valid, (y * layer.ifmap_width + x) * layer.num_channels + ch, -1)
+
+
+def filter_addresses(layer: ScaleSimLayer, j: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Filter address (offset 0) of filter-matrix cell (window element j, filter n)."""
+    return n * layer.k + j
+
+
+def last_valid_pixel(layer: ScaleSimLayer, j: np.ndarray) -> np.ndarray:
+    """For window element j: the largest pixel index p whose request is valid (pixel 0 always is)."""
+    cr, cc, _ = _window_parts(layer, j)
+    oy = np.minimum((layer.ifmap_height - 1 - cr) // layer.stride, layer.ofmap_height - 1)
+    ox = np.minimum((layer.ifmap_width - 1 - cc) // layer.stride, layer.ofmap_width - 1)
+    return oy * layer.ofmap_width + ox
+
+
+def last_valid_window(layer: ScaleSimLayer, p: np.ndarray) -> np.ndarray:
+    """For pixel p: the largest window element j whose request is valid, or -1 if the whole window is off."""
+    oy, ox = np.divmod(p, layer.ofmap_width)
+    rows_left = layer.ifmap_height - 1 - oy * layer.stride
+    cols_left = layer.ifmap_width - 1 - ox * layer.stride
+    cr = np.minimum(rows_left, layer.filter_height - 1)
+    cc = np.minimum(cols_left, layer.filter_width - 1)
+    j = (cr * layer.filter_width + cc) * layer.num_channels + layer.num_channels - 1
+    return np.where((rows_left >= 0) & (cols_left >= 0), j, -1)
+
+
+def any_valid_pixel(layer: ScaleSimLayer, j: np.ndarray, first_pixel: int, end_pixel: int) -> np.ndarray:
+    """For each window element j: is some pixel p in [first_pixel, end_pixel) a valid request?"""
+    limit_y, limit_x = np.divmod(last_valid_pixel(layer, j), layer.ofmap_width)
+    oy, ox = divmod(first_pixel, layer.ofmap_width)
+    # Valid pixels form the rectangle oy' <= limit_y, ox' <= limit_x; ox' = 0 is always inside it.
+    first_row_hit = (oy <= limit_y) & (ox <= limit_x)
+    next_row_hit = (oy + 1 <= limit_y) & ((oy + 1) * layer.ofmap_width < end_pixel)
+    return first_row_hit | next_row_hit
+
+
+def _covered(size: int, window: int, stride: int, num_positions: int) -> int:
+    """How many of ``size`` input rows (or columns) some window position touches."""
+    starts = np.arange(num_positions, dtype=np.int64) * stride
+    ends = np.minimum(np.minimum(starts + window, size), np.append(starts[1:], size))
+    return int(np.maximum(ends - starts, 0).sum())
+
+
+def num_distinct_ifmap_words(layer: ScaleSimLayer) -> int:
+    """Distinct valid ifmap addresses the layer requests (= m*k for a GEMM; fewer when windows overlap)."""
+    rows = _covered(layer.ifmap_height, layer.filter_height, layer.stride, layer.ofmap_height)
+    cols = _covered(layer.ifmap_width, layer.filter_width, layer.stride, layer.ofmap_width)
+    return rows * cols * layer.num_channels
+
+
+def ifmap_has_repeats(layer: ScaleSimLayer) -> bool:
+    """Can one ifmap word appear twice in the im2col matrix (overlapping windows)?"""
+    return ((layer.ofmap_height > 1 and layer.filter_height > layer.stride)
+            or (layer.ofmap_width > 1 and layer.filter_width > layer.stride))
+
+
+def skewed_order(num_cols: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (c, tau) of a skewed demand block, in the order SCALE-Sim walks them.
+
+    Column c of the block is requested at local line c + tau (``skew_matrix`` in systolic_compute_*.py shifts
+    column c down by c); SCALE-Sim reads the demand matrix line by line, left to right.
+    Returns (c, tau), each of length num_cols*height.
+    """
+    diag = np.arange(num_cols + height - 1, dtype=np.int64)
+    c_lo = np.maximum(0, diag - height + 1)
+    counts = np.minimum(num_cols - 1, diag) - c_lo + 1
+    starts = np.cumsum(counts) - counts
+    which = np.repeat(diag, counts)
+    c = np.repeat(c_lo, counts) + np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)
+    return c, which - c
+
+
+def block_order(num_rows: int, num_cols: int, array_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells (r, c) of a flipped, unskewed block (WS filter, IS ifmap) and their local lines.
+
+    The block is padded to ``array_rows`` rows and flipped (``np.flip(.., 0)``), so row r sits on line
+    array_rows - 1 - r; lines are walked top to bottom, each left to right.
+    """
+    r = np.repeat(np.arange(num_rows - 1, -1, -1, dtype=np.int64), num_cols)
+    c = np.tile(np.arange(num_cols, dtype=np.int64), num_rows)
+    return r, c, array_rows - 1 - r

@@ -1,0 +1,154 @@
+"""``run_scalesim``: SCALE-Sim 3.0.0's reports from its own config and topology files, in closed form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from chiplab.errors import ChiplabInputError
+from chiplab.scalesim import operands
+from chiplab.scalesim.compute import compute_layer
+from chiplab.scalesim.config import ScaleSimConfig, load_config
+from chiplab.scalesim.demand import ofmap_writes_before_line, request_streams
+from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
+from chiplab.scalesim.reports import write_reports
+from chiplab.scalesim.topology import ScaleSimLayer, load_topology
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleSimLayerResult:
+    """Every number of SCALE-Sim's three reports for one layer (SCALE-Sim word = 1 byte).
+
+    Cycles follow SCALE-Sim: ``total_cycles`` is the index of the last cycle (one less than the number of
+    cycles), SRAM read cycles include the 1-cycle SRAM hit latency, DRAM read cycles of data prefetched before
+    the layer starts are negative.
+    """
+
+    layer_id: int
+    layer_name: str
+    num_macs: int
+    num_pes: int
+    total_cycles_incl_prefetch: int  # OFMAP DRAM stop - earliest IFMAP/filter DRAM start
+    total_cycles: int  # compute cycles + stall cycles
+    stall_cycles: int
+    overall_utilization_fraction: float  # num_macs / (total_cycles * num_pes)
+    mapping_efficiency_fraction: float
+    compute_utilization_fraction: float
+    ifmap_sram_words_per_cycle: float  # SRAM accesses / total_cycles
+    filter_sram_words_per_cycle: float
+    ofmap_sram_words_per_cycle: float
+    ifmap_dram_words_per_cycle: float  # DRAM accesses / (stop - start + 1)
+    filter_dram_words_per_cycle: float
+    ofmap_dram_words_per_cycle: float
+    ifmap_sram_start_cycle: int
+    ifmap_sram_stop_cycle: int
+    num_ifmap_sram_reads: int
+    filter_sram_start_cycle: int
+    filter_sram_stop_cycle: int
+    num_filter_sram_reads: int
+    ofmap_sram_start_cycle: int
+    ofmap_sram_stop_cycle: int
+    num_ofmap_sram_writes: int
+    ifmap_dram_start_cycle: int
+    ifmap_dram_stop_cycle: int
+    num_ifmap_dram_reads: int
+    filter_dram_start_cycle: int
+    filter_dram_stop_cycle: int
+    num_filter_dram_reads: int
+    ofmap_dram_start_cycle: int
+    ofmap_dram_stop_cycle: int
+    num_ofmap_dram_writes: int
+
+
+def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int = 0) -> ScaleSimLayerResult:
+    """All report numbers of one layer in SCALE-Sim's CALC (estimated-bandwidth) mode."""
+    rows, cols = config.num_rows, config.num_cols
+    comp = compute_layer(layer, config.dataflow, rows, cols)
+    plan = comp.plan
+    stalls, ofmap_dram = simulate_ofmap_buffer(
+        writes_before_line=ofmap_writes_before_line(plan), num_lines=plan.num_lines,
+        sram_words=config.ofmap_sram_bytes, drain_words_per_cycle=cols)  # CALC mode: ofmap_backing_bw = arr_col
+    total_cycles = comp.compute_cycles + stalls.total_cycles
+
+    # double_buffered_scratchpad.service_memory_requests: line i is requested at cycle i + stalls so far; reads
+    # are answered hit_latency = 1 cycle later, writes at the (possibly stalled) cycle itself.
+    def read_cycle(line: int) -> int:
+        return line + stalls.before(line) + 1
+
+    def write_cycle(line: int) -> int:
+        return line + stalls.through(line)
+
+    def stream_misses(operand: str, address_space: int, repeats: bool) -> Callable[[int], tuple[int, list[int]]]:
+        return lambda window: tumbling_window_misses(request_streams(layer, plan, operand), window, address_space,
+                                                     repeats)
+
+    ifmap_words = layer.ifmap_height * layer.ifmap_width * layer.num_channels
+    ifmap_dram = read_buffer_traffic(
+        sram_words=config.ifmap_sram_bytes, num_distinct_words=operands.num_distinct_ifmap_words(layer),
+        first_request_cycle=read_cycle(comp.ifmap_first_line) - 1,
+        stream_misses=stream_misses("ifmap", ifmap_words, operands.ifmap_has_repeats(layer)), stalls=stalls)
+    filter_dram = read_buffer_traffic(
+        sram_words=config.filter_sram_bytes, num_distinct_words=layer.k * layer.n,
+        first_request_cycle=read_cycle(comp.filter_first_line) - 1,
+        stream_misses=stream_misses("filter", layer.k * layer.n, False), stalls=stalls)
+
+    def dram_rate(traffic: DramTraffic) -> float:
+        return traffic.num_accesses / (traffic.stop_cycle - traffic.start_cycle + 1)
+
+    return ScaleSimLayerResult(
+        layer_id=layer_id,
+        layer_name=layer.name,
+        num_macs=layer.num_macs,
+        num_pes=rows * cols,
+        # single_layer_sim.calc_report_data: overall_cycles = ofmap DRAM stop - min(ifmap, filter DRAM start)
+        total_cycles_incl_prefetch=ofmap_dram.stop_cycle - min(ifmap_dram.start_cycle, filter_dram.start_cycle),
+        total_cycles=total_cycles,
+        stall_cycles=stalls.total_cycles,
+        overall_utilization_fraction=layer.num_macs / (total_cycles * rows * cols),
+        mapping_efficiency_fraction=comp.mapping_efficiency_fraction,
+        compute_utilization_fraction=comp.compute_utilization_fraction,
+        ifmap_sram_words_per_cycle=comp.num_ifmap_sram_reads / total_cycles,
+        filter_sram_words_per_cycle=comp.num_filter_sram_reads / total_cycles,
+        ofmap_sram_words_per_cycle=comp.num_ofmap_sram_writes / total_cycles,
+        ifmap_dram_words_per_cycle=dram_rate(ifmap_dram),
+        filter_dram_words_per_cycle=dram_rate(filter_dram),
+        ofmap_dram_words_per_cycle=dram_rate(ofmap_dram),
+        ifmap_sram_start_cycle=read_cycle(comp.ifmap_first_line),
+        ifmap_sram_stop_cycle=read_cycle(comp.ifmap_last_line),
+        num_ifmap_sram_reads=comp.num_ifmap_sram_reads,
+        filter_sram_start_cycle=read_cycle(comp.filter_first_line),
+        filter_sram_stop_cycle=read_cycle(comp.filter_last_line),
+        num_filter_sram_reads=comp.num_filter_sram_reads,
+        ofmap_sram_start_cycle=write_cycle(comp.ofmap_first_line),
+        ofmap_sram_stop_cycle=write_cycle(comp.ofmap_last_line),
+        num_ofmap_sram_writes=comp.num_ofmap_sram_writes,
+        ifmap_dram_start_cycle=ifmap_dram.start_cycle,
+        ifmap_dram_stop_cycle=ifmap_dram.stop_cycle,
+        num_ifmap_dram_reads=ifmap_dram.num_accesses,
+        filter_dram_start_cycle=filter_dram.start_cycle,
+        filter_dram_stop_cycle=filter_dram.stop_cycle,
+        num_filter_dram_reads=filter_dram.num_accesses,
+        ofmap_dram_start_cycle=ofmap_dram.start_cycle,
+        ofmap_dram_stop_cycle=ofmap_dram.stop_cycle,
+        num_ofmap_dram_writes=ofmap_dram.num_accesses,
+    )
+
+
+def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir: str | Path,
+                 input_type: str = "conv") -> list[ScaleSimLayerResult]:
+    """Read SCALE-Sim's config and topology, write its three report CSVs, return one result per layer.
+
+    Like SCALE-Sim (``-p OUTDIR``), the reports go to ``output_dir/<run_name>/`` where run_name comes from the
+    config's [general] section. ``input_type`` is SCALE-Sim's ``-i``: "conv" (default) or "gemm".
+    Only CALC mode (``InterfaceBandwidth: CALC``) is reproduced.
+    """
+    config = load_config(config_path)
+    layers = load_topology(topology_path, input_type)
+    if config.interface_bandwidth != "CALC":
+        raise ChiplabInputError(
+            f"{config.path}: InterfaceBandwidth = {config.interface_bandwidth} is not supported: chiplab reproduces "
+            "SCALE-Sim's CALC mode only (USER mode's stalling read buffers are not modelled); allowed: CALC")
+    results = [simulate_layer(config, layer, layer_id) for layer_id, layer in enumerate(layers)]
+    write_reports(Path(output_dir) / config.run_name, results)
+    return results

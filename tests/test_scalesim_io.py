@@ -1,0 +1,254 @@
+"""Reading SCALE-Sim config and topology files: what is accepted, and clear errors for what is not.
+
+Every malformed file must raise ChiplabInputError (a ValueError) whose message names the file, the line or key,
+and what is allowed — never a configparser/IndexError traceback, a hang, or a silently wrong layer list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.scalesim import load_config, load_topology, run_scalesim
+from chiplab.systolic.dataflow import Dataflow
+
+GOOD_CONFIG = """\
+[general]
+run_name = io_test
+
+[architecture_presets]
+ArrayHeight:    8
+ArrayWidth:     4
+IfmapSramSzkB:    64
+FilterSramSzkB:   32
+OfmapSramSzkB:    16
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Bandwidth : 10
+Dataflow : os
+ReadRequestBuffer: 32
+WriteRequestBuffer: 32
+
+[run_presets]
+InterfaceBandwidth: CALC
+UseRamulatorTrace: False
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _config(tmp_path: Path, text: str = GOOD_CONFIG) -> Path:
+    return _write(tmp_path, "scale.cfg", text)
+
+
+def _error(call, *args) -> str:
+    with pytest.raises(ChiplabInputError) as info:
+        call(*args)
+    assert isinstance(info.value, ValueError)
+    return str(info.value)
+
+
+# ---- config -------------------------------------------------------------------------------------------------------
+
+
+def test_good_config_reads_every_key(tmp_path):
+    # SCALE-Sim's own example configs/scale.cfg has no [layout] or [sparsity] section (SCALE-Sim 3.0.0 itself
+    # cannot read it); chiplab does not need them.
+    config = load_config(_config(tmp_path))
+    assert (config.run_name, config.num_rows, config.num_cols) == ("io_test", 8, 4)
+    assert (config.ifmap_sram_bytes, config.filter_sram_bytes, config.ofmap_sram_bytes) == (65536, 32768, 16384)
+    assert (config.ifmap_offset, config.filter_offset, config.ofmap_offset) == (0, 10000000, 20000000)
+    assert config.dataflow is Dataflow.OS
+    assert config.interface_bandwidth == "CALC"
+
+
+def test_keys_are_case_insensitive_like_configparser(tmp_path):
+    config = load_config(_config(tmp_path, GOOD_CONFIG.replace("ArrayHeight", "arrayheight")))
+    assert config.num_rows == 8
+
+
+def test_missing_config_file(tmp_path):
+    assert "does not exist" in _error(load_config, tmp_path / "nope.cfg")
+
+
+def test_missing_key_names_section_key_and_file(tmp_path):
+    path = _config(tmp_path, GOOD_CONFIG.replace("ArrayWidth:     4\n", ""))
+    message = _error(load_config, path)
+    assert str(path) in message and "ArrayWidth" in message and "[architecture_presets]" in message
+
+
+def test_missing_section(tmp_path):
+    text = GOOD_CONFIG.replace("[run_presets]\nInterfaceBandwidth: CALC\nUseRamulatorTrace: False\n", "")
+    message = _error(load_config, _config(tmp_path, text))
+    assert "[run_presets]" in message and "InterfaceBandwidth" in message
+
+
+@pytest.mark.parametrize(("key", "bad", "line"), [
+    ("ArrayHeight:    8", "ArrayHeight:    8x", 5),
+    ("IfmapSramSzkB:    64", "IfmapSramSzkB:    64 # KiB", 7),
+    ("FilterOffset:   10000000", "FilterOffset:   1e7", 11),
+])
+def test_bad_numbers_name_file_line_and_key(tmp_path, key, bad, line):
+    path = _config(tmp_path, GOOD_CONFIG.replace(key, bad))
+    message = _error(load_config, path)
+    assert f"{path}:{line}" in message and key.split(":")[0] in message and "not an integer" in message
+
+
+@pytest.mark.parametrize(("key", "bad"), [
+    ("ArrayHeight:    8", "ArrayHeight:    0"),
+    ("OfmapSramSzkB:    16", "OfmapSramSzkB:    -2"),
+    ("IfmapOffset:    0", "IfmapOffset:    -1"),
+])
+def test_out_of_range_numbers(tmp_path, key, bad):
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace(key, bad)))
+    assert key.split(":")[0] in message and "allowed" in message
+
+
+@pytest.mark.parametrize("dataflow", ["WS", "rs", ""])
+def test_unknown_dataflow(tmp_path, dataflow):
+    path = _config(tmp_path, GOOD_CONFIG.replace("Dataflow : os", f"Dataflow : {dataflow}"))
+    message = _error(load_config, path)
+    assert f"{path}:14" in message and "Dataflow" in message and "ws, os or is" in message
+
+
+def test_bad_interface_bandwidth(tmp_path):
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace("InterfaceBandwidth: CALC",
+                                                                        "InterfaceBandwidth: calc")))
+    assert "InterfaceBandwidth" in message and "CALC or USER" in message
+
+
+def test_user_mode_needs_numeric_bandwidth(tmp_path):
+    text = GOOD_CONFIG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER")
+    assert load_config(_config(tmp_path, text)).user_bandwidths_words_per_cycle == (10,)
+    message = _error(load_config, _config(tmp_path, text.replace("Bandwidth : 10", "Bandwidth : ten")))
+    assert "Bandwidth" in message and "whole numbers" in message
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("UseRamulatorTrace: False", "UseRamulatorTrace: True", "UseRamulatorTrace"),
+    ("UseRamulatorTrace: False", "UseRamulatorTrace: False\n\n[sparsity]\nSparsitySupport : true", "SparsitySupport"),
+])
+def test_unsupported_features_are_refused(tmp_path, old, new, key):
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace(old, new)))
+    assert key in message and "not supported" in message
+
+
+def test_run_name_must_be_a_plain_directory_name(tmp_path):
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace("run_name = io_test", "run_name = a/b")))
+    assert "run_name" in message
+
+
+@pytest.mark.parametrize("text", ["ArrayHeight: 8\n", "[general]\nrun_name = x\nrun_name = y\n", "[general\n"])
+def test_unparseable_config(tmp_path, text):
+    path = _config(tmp_path, text)
+    assert str(path) in _error(load_config, path)
+
+
+# ---- topology -----------------------------------------------------------------------------------------------------
+
+
+def test_gemm_topology_maps_like_scalesim(tmp_path):
+    # topology_utils.load_arrays_gemm: M, N, K -> ifmap M x K, filter 1 x K, N filters, so m, n, k survive.
+    path = _write(tmp_path, "g.csv", "Layer, M, N, K,\nqkv, 64, 192, 32,\nffn, 7, 9, 11, 1:1,\n\n")
+    layers = load_topology(path, "gemm")
+    assert [(x.name, x.m, x.n, x.k) for x in layers] == [("qkv", 64, 192, 32), ("ffn", 7, 9, 11)]
+    assert (layers[0].ifmap_height, layers[0].ifmap_width, layers[0].filter_width) == (64, 32, 32)
+
+
+def test_conv_topology_with_and_without_trailing_commas(tmp_path):
+    path = _write(tmp_path, "c.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                                     "Channels, Num Filter, Strides,\nConv1, 224, 224, 7, 7, 3, 64, 2,\n"
+                                     "CB2a_2, 56, 56, 3, 3, 64, 64, 1\n")
+    conv1, cb2a = load_topology(path)
+    assert (conv1.ofmap_height, conv1.m, conv1.n, conv1.k) == (110, 12100, 64, 147)
+    assert (cb2a.m, cb2a.k) == (54 * 54, 576)
+
+
+def test_depthwise_layers_split_per_channel(tmp_path):
+    path = _write(tmp_path, "dw.csv", "Layer name, H, W, R, S, C, N, stride,\nDP_1, 10, 10, 3, 3, 3, 1, 1,\n")
+    assert [(x.name, x.num_channels) for x in load_topology(path)] == [
+        ("DP_1Channel_0", 1), ("DP_1Channel_1", 1), ("DP_1Channel_2", 1)]
+
+
+def test_missing_topology_file(tmp_path):
+    assert "does not exist" in _error(load_topology, tmp_path / "nope.csv", "gemm")
+
+
+@pytest.mark.parametrize("text", ["", "Layer, M, N, K,\n", "Layer, M, N, K,\n\n  \n"])
+def test_empty_topology(tmp_path, text):
+    path = _write(tmp_path, "t.csv", text)
+    message = _error(load_topology, path, "gemm")
+    assert str(path) in message and "no layers" in message
+
+
+@pytest.mark.parametrize(("row", "input_type", "expected"), [
+    ("l0, 4, 4,", "gemm", "expected 4 columns"),
+    ("l0, 4, 4, 4, 1:1, 9,", "gemm", "expected 4 columns"),
+    ("c0, 8, 8, 3, 3, 3, 16,", "conv", "expected 8 columns"),
+])
+def test_wrong_column_count_names_file_line_and_expected_count(tmp_path, row, input_type, expected):
+    path = _write(tmp_path, "t.csv", f"header,\nok, 2, 2, 2,\n{row}\n" if input_type == "gemm" else
+                  f"header,\n{row}\n")
+    message = _error(load_topology, path, input_type)
+    line = 3 if input_type == "gemm" else 2
+    assert f"{path}:{line}" in message and expected in message
+
+
+@pytest.mark.parametrize(("row", "column"), [("l0, 4, x, 4,", "N"), ("l0, 4, 0, 4,", "N"), ("l0, 4, 4, -3,", "K"),
+                                             ("l0, 4, 4, 4.5,", "K")])
+def test_bad_dimensions(tmp_path, row, column):
+    path = _write(tmp_path, "t.csv", f"Layer, M, N, K,\n{row}\n")
+    message = _error(load_topology, path, "gemm")
+    assert f"{path}:2" in message and f"{column} =" in message and ">= 1" in message
+
+
+def test_filter_larger_than_ifmap(tmp_path):
+    path = _write(tmp_path, "t.csv", "header,\nc0, 4, 8, 5, 3, 3, 16, 1,\n")
+    message = _error(load_topology, path, "conv")
+    assert f"{path}:2" in message and "larger than the IFMAP" in message
+
+
+def test_bad_sparsity_ratio(tmp_path):
+    path = _write(tmp_path, "t.csv", "Layer, M, N, K, Sparsity,\nl0, 4, 4, 4, half,\n")
+    assert "N:M" in _error(load_topology, path, "gemm")
+
+
+def test_first_line_that_is_a_layer_is_not_silently_dropped(tmp_path):
+    path = _write(tmp_path, "t.csv", "l0, 4, 4, 4,\nl1, 8, 8, 8,\n")
+    message = _error(load_topology, path, "gemm")
+    assert f"{path}:1" in message and "header" in message
+
+
+def test_unknown_input_type(tmp_path):
+    path = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 4, 4, 4,\n")
+    assert "'conv' or 'gemm'" in _error(load_topology, path, "fc")
+
+
+# ---- run_scalesim -------------------------------------------------------------------------------------------------
+
+
+def test_run_scalesim_writes_reports_under_run_name(tmp_path):
+    topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 20, 13, 11,\n")
+    results = run_scalesim(_config(tmp_path), topology, tmp_path / "out", input_type="gemm")
+    assert [r.layer_name for r in results] == ["l0"]
+    names = sorted(p.name for p in (tmp_path / "out" / "io_test").iterdir())
+    assert names == ["BANDWIDTH_REPORT.csv", "COMPUTE_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"]
+    result = results[0]
+    assert result.num_macs == 20 * 13 * 11
+    for fraction in (result.overall_utilization_fraction, result.compute_utilization_fraction,
+                     result.mapping_efficiency_fraction):
+        assert 0 < fraction <= 1
+
+
+def test_run_scalesim_refuses_user_bandwidth_mode(tmp_path):
+    config = _config(tmp_path, GOOD_CONFIG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
+    topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 4, 4, 4,\n")
+    message = _error(run_scalesim, config, topology, tmp_path / "out", "gemm")
+    assert "USER" in message and "CALC" in message
