@@ -1,5 +1,6 @@
 """Figures (matplotlib only): ``draw_*(result, ax=None) -> Axes`` on results computed by the models."""
 
+from chiplab.viz.display import AccessibleFigure, accessible
 from chiplab.viz.memory import draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
@@ -13,7 +14,9 @@ from chiplab.viz.systolic import (
 __all__ = [
     "COLORS",
     "OKABE_ITO",
+    "AccessibleFigure",
     "ArrayPicture",
+    "accessible",
     "alt_text",
     "animate_array",
     "animation_html",

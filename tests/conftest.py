@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole test suite.
+
+* ``chromium_path`` / ``browser`` / ``page``: headless Debian Chromium driven by Python playwright. Without
+  /usr/bin/chromium the browser tests *skip* on a user's machine, with the command that installs it, and *fail*
+  under CI (``CI=true``), where a skipped browser test would hide a broken site.
+* ``book_build`` / ``book_site``: the whole book, built and executed once per session (tests/conftest_book.py).
+* ``timings``: seconds worth reporting; they are printed in a "chiplab timings" section at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# pytest's importlib import mode does not put tests/ on sys.path; the helper modules next to this file
+# (browser.py, conftest_book.py) are imported by name, so add it once here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest_book import book_build, book_site  # fixtures, re-exported for every test module
+
+__all__ = ["book_build", "book_site"]
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+_TIMINGS = pytest.StashKey[dict]()
+
+
+def running_under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of the Chromium binary; skips (locally) or fails (CI=true) when it is missing.
+
+    ``CHIPLAB_CHROMIUM=/path/to/chromium`` points the tests at another Chromium-based browser.
+    """
+    path = os.environ.get("CHIPLAB_CHROMIUM", DEFAULT_CHROMIUM)
+    if Path(path).is_file() and os.access(path, os.X_OK):
+        return path
+    message = (
+        f"browser tests need Chromium at {path}, which is missing. Install Debian's package with "
+        "`sudo apt-get install chromium` (Python playwright drives it; never run `playwright install`), "
+        "or set CHIPLAB_CHROMIUM to another Chromium binary."
+    )
+    if running_under_ci():
+        pytest.fail(f"CI=true, so a missing browser is a failure, not a skip: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One headless Chromium for the session (a playwright ``Browser``); tests open their own pages."""
+    from browser import launch_chromium
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, chromium_path)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page per test (no shared cookies, storage or routes)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def timings(request) -> dict[str, float]:
+    """``timings["what"] = seconds``: reported after the run, so slow steps are seen without ``-s``."""
+    return request.config.stash.setdefault(_TIMINGS, {})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    recorded = config.stash.get(_TIMINGS, {})
+    if recorded:
+        terminalreporter.section("chiplab timings")
+        for what, seconds in recorded.items():
+            terminalreporter.write_line(f"{seconds:8.1f} s  {what}")
