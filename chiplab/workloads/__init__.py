@@ -1,6 +1,69 @@
-"""Workloads. ``Gemm`` is the atom: C[m, n] = A[m, k] @ B[k, n]; everything else maps onto GEMMs."""
+"""Workloads. ``Gemm`` is the atom: C[m, n] = A[m, k] @ B[k, n]; everything else maps onto GEMMs.
+
+Convolutions lower to one GEMM (im2col). A transformer (:class:`TransformerConfig`, or a sourced preset from
+:func:`load_model`) becomes a :class:`ModelStep`: a short list of :class:`GemmOp` and :class:`VectorOp` with counts,
+for a training step, a prefill or a decode step. :func:`training_memory` and :func:`inference_memory` give the
+bytes per chip.
+"""
 
 from chiplab.workloads.conv import Conv2d
+from chiplab.workloads.footprint import (
+    MIXED_PRECISION_ADAM,
+    MemoryFootprint,
+    Parallelism,
+    TrainingPrecision,
+    activation_bytes_per_layer,
+    inference_memory,
+    korthikanti_activation_bytes_per_layer,
+    training_memory,
+)
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
+from chiplab.workloads.llm_steps import (
+    decode_step,
+    flops_per_token_inference,
+    flops_per_token_training,
+    forward_step,
+    kaplan_forward_flops_per_token,
+    layer_ops,
+    palm_forward_flops_per_token,
+    palm_training_flops_per_token,
+    prefill_step,
+    six_n_d_flops,
+    training_step,
+)
+from chiplab.workloads.ops import GemmOp, ModelStep, VectorOp
+from chiplab.workloads.presets import ModelPreset, list_models, load_model, model_preset
+from chiplab.workloads.transformer import TransformerConfig
 
-__all__ = ["DTYPE_BYTES", "Conv2d", "Gemm"]
+__all__ = [
+    "DTYPE_BYTES",
+    "MIXED_PRECISION_ADAM",
+    "Conv2d",
+    "Gemm",
+    "GemmOp",
+    "MemoryFootprint",
+    "ModelPreset",
+    "ModelStep",
+    "Parallelism",
+    "TrainingPrecision",
+    "TransformerConfig",
+    "VectorOp",
+    "activation_bytes_per_layer",
+    "decode_step",
+    "flops_per_token_inference",
+    "flops_per_token_training",
+    "forward_step",
+    "inference_memory",
+    "kaplan_forward_flops_per_token",
+    "korthikanti_activation_bytes_per_layer",
+    "layer_ops",
+    "list_models",
+    "load_model",
+    "model_preset",
+    "palm_forward_flops_per_token",
+    "palm_training_flops_per_token",
+    "prefill_step",
+    "six_n_d_flops",
+    "training_memory",
+    "training_step",
+]

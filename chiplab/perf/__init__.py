@@ -1,0 +1,24 @@
+"""Performance model: workload × chip → time, bottleneck, MFU, per-op breakdown; scale-out collectives."""
+
+from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.collectives import Network, collective_time_s, network_for
+from chiplab.perf.gemm_on_chip import ChipGemm, default_dataflow, gemm_on_chip
+from chiplab.perf.step import OpEstimate, StepEstimate, estimate_step
+from chiplab.perf.training import TrainingEstimate, estimate_training, shard
+
+__all__ = [
+    "IDEAL",
+    "Calibration",
+    "ChipGemm",
+    "Network",
+    "OpEstimate",
+    "StepEstimate",
+    "TrainingEstimate",
+    "collective_time_s",
+    "default_dataflow",
+    "estimate_step",
+    "estimate_training",
+    "gemm_on_chip",
+    "network_for",
+    "shard",
+]

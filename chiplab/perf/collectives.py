@@ -1,0 +1,103 @@
+"""Collective communication over a chip's links: ring and torus all-reduce, all-gather, reduce-scatter.
+
+The alpha-beta model (Thakur, Rabenseifner & Gropp, "Optimization of Collective Communication Operations in
+MPICH", IJHPCA 2005): a collective over p chips moving S bytes costs a bandwidth term and a latency term.
+
+* reduce-scatter and all-gather: (p − 1)/p · S / B + steps · α
+* all-reduce (= reduce-scatter + all-gather):       2 (p − 1)/p · S / B + 2 · steps · α
+
+B is the bandwidth one chip can push into the collective. chiplab uses the chip's aggregate *one-way* link
+bandwidth (half the vendor's bidirectional total): bidirectional rings along every axis of a torus, or all-to-all
+through a switch, keep all of a chip's links busy at once — the optimistic, well-tuned case ("How to Scale Your
+Model", ch. 3, makes the same assumption for TPU ICI). The topology enters through the number of latency steps:
+p − 1 for a ring, Σ (p_i − 1) over the axes of a torus.
+
+Beyond the scale-up domain (a TPU pod slice, a Trn2 UltraServer, an 8-GPU NVLink node) the collective is
+hierarchical: reduce-scatter inside each domain, an all-reduce of 1/domain of the data across domains on the
+slower scale-out network (DCN, EFA, InfiniBand), then all-gather inside.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from chiplab._checks import positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+
+# Scale-out bandwidth per chip when the caller gives none: an ASSUMPTION, the order of magnitude of current
+# instances (AWS p5 and trn2 instances advertise 3.2 Tb/s of EFA per instance of 8 GPUs / 16 chips, i.e. 25-50
+# GB/s per accelerator). Override it per study; it is reported in every estimate.
+DEFAULT_SCALE_OUT_BYTES_PER_S = 25e9
+# Per-step latency of a link hop: an ASSUMPTION of a few microseconds (NCCL and ICI hops are of this order).
+DEFAULT_LINK_LATENCY_S = 5e-6
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """What a collective sees of the machine (see the module docstring)."""
+
+    link_bandwidth_bytes_per_s: float  # one chip's one-way bandwidth into a collective inside the domain
+    scale_up_size: int  # chips in one scale-up domain
+    torus_dims: int  # 1 = ring/switch, 2 or 3 = torus axes (latency steps only)
+    scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCALE_OUT_BYTES_PER_S
+    latency_s: float = DEFAULT_LINK_LATENCY_S
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("link_bandwidth_bytes_per_s", "scale_out_bandwidth_bytes_per_s"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not value > 0:
+                raise ChiplabInputError(f"{name} must be a number > 0; got {value!r}")
+        object.__setattr__(self, "scale_up_size", positive_int("scale_up_size", self.scale_up_size))
+
+
+def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCALE_OUT_BYTES_PER_S,
+                latency_s: float = DEFAULT_LINK_LATENCY_S) -> Network:
+    """The network of ``chip`` from the catalog's first (scale-up) link."""
+    if not chip.links:
+        raise ChiplabInputError(f"chip {chip.id!r} has no chip-to-chip link in the catalog; it cannot scale out")
+    link = chip.links[0]
+    one_way = link.one_way_bandwidth_bytes_per_s
+    if one_way is None and link.per_link_one_way_bytes_per_s and link.num_links:
+        one_way = link.per_link_one_way_bytes_per_s * link.num_links
+    if one_way is None:
+        raise ChiplabInputError(f"chip {chip.id!r}: the bandwidth of {link.name} is not known")
+    dims = re.search(r"([23])D (torus|mesh)", link.topology)
+    return Network(link_bandwidth_bytes_per_s=one_way, scale_up_size=link.max_chips or 1,
+                   torus_dims=int(dims.group(1)) if dims else 1,
+                   scale_out_bandwidth_bytes_per_s=scale_out_bandwidth_bytes_per_s, latency_s=latency_s,
+                   description=f"{link.name}, {link.topology or 'topology not given'}")
+
+
+def _steps(num_chips: int, torus_dims: int) -> float:
+    if torus_dims <= 1:
+        return num_chips - 1
+    side = num_chips ** (1 / torus_dims)
+    return torus_dims * (side - 1)
+
+
+def _flat(kind: str, num_bytes: float, num_chips: int, bandwidth: float, latency_s: float, dims: int) -> float:
+    if num_chips == 1:
+        return 0.0
+    passes = 2 if kind == "all_reduce" else 1
+    return passes * ((num_chips - 1) / num_chips * num_bytes / bandwidth + _steps(num_chips, dims) * latency_s)
+
+
+def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Network,
+                      efficiency_fraction: float = 1.0) -> float:
+    """Time of an "all_reduce", "all_gather" or "reduce_scatter" of ``num_bytes`` over ``num_chips`` chips."""
+    if kind not in ("all_reduce", "all_gather", "reduce_scatter"):
+        raise ChiplabInputError(f"kind must be one of all_reduce, all_gather, reduce_scatter; got {kind!r}")
+    num_chips = positive_int("num_chips", num_chips)
+    fast = network.link_bandwidth_bytes_per_s * efficiency_fraction
+    domain = min(num_chips, network.scale_up_size)
+    inside = _flat(kind, num_bytes, domain, fast, network.latency_s, network.torus_dims)
+    if num_chips <= network.scale_up_size:
+        return inside
+    num_domains = math.ceil(num_chips / network.scale_up_size)
+    slow = network.scale_out_bandwidth_bytes_per_s * efficiency_fraction
+    across = _flat(kind, num_bytes / domain, num_domains, slow, network.latency_s, 1)
+    return inside + across

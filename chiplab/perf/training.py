@@ -1,0 +1,153 @@
+"""Training a transformer on many chips: data, tensor and pipeline parallelism, first order but honest.
+
+One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d data-parallel ways):
+
+* **Compute** of one chip = its shard of the model: Megatron tensor parallelism gives each chip 1/t of the heads
+  and of the MLP (and of the vocabulary), which is exactly a narrower transformer; a pipeline stage holds
+  num_layers/p layers. Every microbatch runs through :func:`chiplab.perf.step.estimate_step`.
+* **Pipeline bubble** (1F1B or GPipe, Narayanan et al. SC'21): the stages idle for (p − 1) microbatch slots, so the
+  fwd/bwd time grows by (p − 1)/m for m microbatches — or (p − 1)/(v·m) with the interleaved schedule of v
+  virtual stages per chip (same paper, Sec. 2.2), ``num_virtual_stages``.
+* **Tensor-parallel communication**: 2 all-reduces of the layer's activations (batch × seq × d_model) in the
+  forward pass and 2 in the backward pass, per layer (Shoeybi et al. 2019, Megatron-LM, Sec. 3), not overlapped.
+* **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
+* **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass for
+  ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020).
+* The optimizer runs once per step on each chip's shard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from chiplab._checks import positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.collectives import Network, collective_time_s, network_for
+from chiplab.perf.step import StepEstimate, estimate_step
+from chiplab.units import format_bytes
+from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
+from chiplab.workloads.transformer import TransformerConfig
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    """One training step on the whole machine, with where its time goes."""
+
+    model_name: str
+    chip_id: str
+    parallelism: Parallelism
+    global_batch: int
+    seq_len: int
+    num_microbatches: int
+    microbatch_step: StepEstimate  # one microbatch on one chip (its shard), optimizer excluded
+    compute_s: float  # all microbatches' forward + backward on one chip
+    bubble_s: float
+    tensor_comm_s: float
+    pipeline_comm_s: float
+    data_comm_exposed_s: float
+    optimizer_s: float
+    memory: MemoryFootprint
+    memory_capacity_bytes: float
+    model_flops: float  # of the whole global batch
+    peak_flops_per_s: float  # of one chip
+    network: Network
+    assumptions: tuple[str, ...]
+
+    @property
+    def time_s(self) -> float:
+        return (self.compute_s + self.bubble_s + self.tensor_comm_s + self.pipeline_comm_s
+                + self.data_comm_exposed_s + self.optimizer_s)
+
+    @property
+    def num_chips(self) -> int:
+        return self.parallelism.num_chips
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.global_batch * self.seq_len / self.time_s
+
+    @property
+    def mfu_fraction(self) -> float:
+        return self.model_flops / (self.time_s * self.num_chips * self.peak_flops_per_s)
+
+    def breakdown_s(self) -> dict[str, float]:
+        return {"compute": self.compute_s, "pipeline bubble": self.bubble_s, "tensor-parallel comm":
+                self.tensor_comm_s, "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
+                self.data_comm_exposed_s, "optimizer": self.optimizer_s}
+
+
+def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerConfig:
+    """The part of the model one chip computes: 1/t of heads, MLP and vocabulary; 1/p of the layers."""
+    parallelism.check(config)
+    t, p = parallelism.tensor, parallelism.pipeline
+    return dataclasses.replace(
+        config, num_heads=config.num_heads // t, num_kv_heads=max(1, config.num_kv_heads // t),
+        head_dim=config.head_dim, d_ff=config.d_ff // t, vocab_size=-(-config.vocab_size // t),
+        num_layers=-(-config.num_layers // p), name=f"{config.name} shard (t={t}, p={p})")
+
+
+def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -> None:
+    capacity = chip.hbm.capacity_bytes
+    if memory.total_bytes > capacity:
+        raise ChiplabInputError(
+            f"does not fit: each {chip.id} needs {format_bytes(memory.total_bytes)} (weights "
+            f"{format_bytes(memory.weights_bytes)}, optimizer {format_bytes(memory.optimizer_state_bytes)}, "
+            f"activations {format_bytes(memory.activations_bytes)}) but has {format_bytes(capacity)} of "
+            f"{chip.hbm.vendor_label}; raise tensor ({parallelism.tensor}) or pipeline ({parallelism.pipeline}) "
+            "parallelism, use ZeRO (zero_stage), recompute activations, or use smaller microbatches")
+
+
+def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Parallelism, global_batch: int,
+                      seq_len: int, num_microbatches: int | None = None, recompute: str = "none",
+                      dp_overlap_fraction: float = 1.0, num_virtual_stages: int = 1,
+                      calibration: Calibration = IDEAL,
+                      network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
+    """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring)."""
+    t, p, d = parallelism.tensor, parallelism.pipeline, parallelism.data
+    global_batch = positive_int("global_batch", global_batch)
+    if global_batch % d:
+        raise ChiplabInputError(f"global_batch ({global_batch}) must be divisible by data parallelism ({d})")
+    replica_batch = global_batch // d
+    if num_microbatches is None:  # enough to keep the bubble small: the largest divisor of the batch <= 4p
+        num_microbatches = max(n for n in range(1, min(replica_batch, 4 * p) + 1) if replica_batch % n == 0)
+    num_microbatches = positive_int("num_microbatches", num_microbatches)
+    if replica_batch % num_microbatches:
+        raise ChiplabInputError(f"each replica's batch ({replica_batch} = global_batch/data) must be divisible by "
+                                f"num_microbatches ({num_microbatches})")
+    if not 0 <= dp_overlap_fraction <= 1:
+        raise ChiplabInputError(f"dp_overlap_fraction must be in [0, 1]; got {dp_overlap_fraction!r}")
+    micro = replica_batch // num_microbatches
+    memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism)
+    if check_memory:
+        _check_fits(memory, chip, parallelism)
+    network = network or network_for(chip)
+    part = shard(config, parallelism)
+    step = estimate_step(part.training_step(batch=micro, seq_len=seq_len, recompute=recompute), chip, calibration)
+    by_stage = step.time_by("stage")
+    optimizer_s = by_stage.pop("optimizer", 0.0)
+    per_micro = sum(by_stage.values())
+    compute_s = per_micro * num_microbatches
+    bubble_s = per_micro * (p - 1) / positive_int("num_virtual_stages", num_virtual_stages)
+    activation_bytes = micro * seq_len * config.d_model * config.bytes_per_element
+    eff = calibration.network_efficiency_fraction
+    tensor_comm = 4 * part.num_layers * num_microbatches * collective_time_s("all_reduce", activation_bytes, t,
+                                                                              network, eff)
+    pipeline_comm = (2 * num_microbatches * activation_bytes / (network.link_bandwidth_bytes_per_s * eff)
+                     if p > 1 else 0.0)
+    gradient_bytes = config.num_params / (t * p) * 2  # bf16 gradients
+    data_comm = collective_time_s("all_reduce", gradient_bytes, d, network, eff) if d > 1 else 0.0
+    exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
+    assumptions = (*step.assumptions, f"network: {network.description}; scale-out "
+                   f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
+                   f"calibration: {calibration.name} ({calibration.source})")
+    flops_per_token = config.training_step(batch=1, seq_len=seq_len, recompute="none").model_flops / seq_len
+    return TrainingEstimate(
+        model_name=config.name, chip_id=chip.id, parallelism=parallelism, global_batch=global_batch,
+        seq_len=seq_len, num_microbatches=num_microbatches, microbatch_step=step, compute_s=compute_s,
+        bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
+        optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=chip.hbm.capacity_bytes,
+        model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
+        network=network, assumptions=assumptions)

@@ -1,0 +1,220 @@
+"""Memory per chip for training and inference: weights, gradients, optimizer state, activations and KV cache.
+
+Mixed-precision Adam keeps 16 bytes per parameter (:class:`TrainingPrecision`): bf16 weights (2) and gradients (2),
+plus an fp32 master copy (4) and Adam's two fp32 moments (8). These are Micikevicius et al. (2018) and Rajbhandari
+et al. (2020, ZeRO, Sec. 3.1: "2Ψ + 2Ψ + 12Ψ"). Activations follow Korthikanti et al. (2022), "Reducing Activation
+Recomputation in Large Transformer Models". Section 4 stores s·b·h·(34 + 5·a·s/h) bytes per layer for a GPT layer
+(16-bit activations, 1-byte dropout masks). :func:`activation_bytes_per_layer` counts the same tensors for any
+config (GQA, gated MLP, no dropout, FlashAttention) and equals that formula for GPT.
+
+Sharding is a divisor hook (:class:`Parallelism`). Tensor (t) and pipeline (p) parallelism split the parameters
+over t·p chips. ZeRO stages 1/2/3 also split optimizer state, gradients and weights over the data-parallel
+replicas. Tensor parallelism splits activations, fully with sequence parallelism and partly without (Korthikanti
+et al., Table 2). Pipeline parallelism does not shrink them: under 1F1B the first stage holds p micro-batches of L/p
+layers (Sec. 4.2.3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from chiplab._checks import non_negative_int, one_of, positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.tables import markdown_table
+from chiplab.units import format_bytes
+
+if TYPE_CHECKING:
+    from chiplab.workloads.transformer import TransformerConfig
+
+RECOMPUTE_MODES = ("none", "selective", "full")
+DROPOUT_MASK_BYTES_PER_ELEMENT = 1   # Korthikanti et al. store dropout masks as bytes
+LOGSUMEXP_BYTES_PER_ROW = 4          # FlashAttention saves one fp32 log-sum-exp per query row and head
+LOGITS_BYTES_PER_ELEMENT = 4         # the cross-entropy needs the logits (or their gradient) in fp32
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingPrecision:
+    """Bytes per parameter (and per activation element) of a training recipe; defaults are mixed-precision Adam."""
+
+    weight_bytes_per_param: int = 2          # bf16 working weights, read by forward and backward
+    gradient_bytes_per_param: int = 2        # bf16 gradients
+    master_weight_bytes_per_param: int = 4   # fp32 copy the optimizer updates (0 for pure-bf16 training)
+    optimizer_state_bytes_per_param: int = 8  # Adam's first and second moments, fp32
+    activation_bytes_per_element: int = 2    # bf16 activations saved for the backward pass
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            object.__setattr__(self, field.name, non_negative_int(field.name, getattr(self, field.name)))
+
+    @property
+    def optimizer_bytes_per_param(self) -> int:
+        """Master weights + optimizer moments: ZeRO's K = 12 for mixed-precision Adam."""
+        return self.master_weight_bytes_per_param + self.optimizer_state_bytes_per_param
+
+    @property
+    def total_bytes_per_param(self) -> int:
+        return self.weight_bytes_per_param + self.gradient_bytes_per_param + self.optimizer_bytes_per_param
+
+
+MIXED_PRECISION_ADAM = TrainingPrecision()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parallelism:
+    """How one model replica is split: ``tensor`` (t), ``pipeline`` (p) and ``data`` (d) ways, on t·p·d chips.
+
+    ``zero_stage`` 1, 2, 3 shard optimizer state, then gradients, then weights over the d replicas (ZeRO).
+    ``sequence_parallel`` splits the norm/dropout activations that tensor parallelism alone leaves replicated.
+    """
+
+    tensor: int = 1
+    pipeline: int = 1
+    data: int = 1
+    zero_stage: int = 0
+    sequence_parallel: bool = True
+
+    def __post_init__(self) -> None:
+        for field in ("tensor", "pipeline", "data"):
+            object.__setattr__(self, field, positive_int(field, getattr(self, field)))
+        if self.zero_stage not in (0, 1, 2, 3):
+            raise ChiplabInputError(f"zero_stage must be 0, 1, 2 or 3; got {self.zero_stage!r}")
+
+    @property
+    def num_chips(self) -> int:
+        return self.tensor * self.pipeline * self.data
+
+    def check(self, config: TransformerConfig) -> None:
+        """Raise if this split makes no sense for ``config``: Megatron-style tensor parallelism gives each chip
+        whole attention heads and an equal slice of the MLP; each pipeline stage needs at least one layer."""
+        t = self.tensor
+        for name, value in (("num_heads", config.num_heads), ("d_ff", config.d_ff)):
+            if value % t:
+                raise ChiplabInputError(f"tensor parallelism {t} must divide {name} ({value}) of model "
+                                        f"{config.name!r}; choose a divisor of {value}")
+        if config.num_kv_heads > t and config.num_kv_heads % t:
+            raise ChiplabInputError(f"tensor parallelism {t} must divide num_kv_heads ({config.num_kv_heads}) "
+                                    f"of model {config.name!r}, or exceed it (then KV heads are replicated)")
+        if self.pipeline > config.num_layers:
+            raise ChiplabInputError(f"pipeline parallelism {self.pipeline} exceeds num_layers "
+                                    f"({config.num_layers}) of model {config.name!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemoryFootprint:
+    """Bytes on ONE chip. ``optimizer_state_bytes`` includes the fp32 master weights."""
+
+    weights_bytes: float
+    gradients_bytes: float
+    optimizer_state_bytes: float
+    activations_bytes: float
+    kv_cache_bytes: float
+
+    @property
+    def total_bytes(self) -> float:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    def table(self) -> str:
+        """A Markdown table of the parts and the total, in binary units (GiB)."""
+        rows = [[f.name.removesuffix("_bytes").replace("_", " "), format_bytes(getattr(self, f.name))]
+                for f in fields(self)]
+        return markdown_table(["part", "bytes per chip"], [*rows, ["total", format_bytes(self.total_bytes)]])
+
+
+def korthikanti_activation_bytes_per_layer(*, seq_len: int, batch: int, d_model: int, num_heads: int,
+                                           tensor_parallel: int = 1, sequence_parallel: bool = False,
+                                           recompute: str = "none") -> float:
+    """Korthikanti et al. (2022), Table 2, per layer (a GPT layer: 16-bit activations, dropout, MHA, f = 4h).
+
+    none: sbh(34 + 5as/h); tensor parallel: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism: sbh(34/t + 5as/(ht));
+    selective recomputation drops the 5as/h term; full recomputation keeps 2sbh (÷t with sequence parallelism).
+    """
+    s, b, h, a, t = seq_len, batch, d_model, num_heads, tensor_parallel
+    if recompute == "full":
+        return 2 * s * b * h / (t if sequence_parallel else 1)
+    attention = 0 if recompute == "selective" else 5 * a * s / h
+    if sequence_parallel:
+        return s * b * h * (34 / t + attention / t)
+    return s * b * h * (10 + 24 / t + attention / t)
+
+
+def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
+                               flash_attention: bool = True, dropout: bool = False, tensor_parallel: int = 1,
+                               sequence_parallel: bool = True, bytes_per_element: int = 2) -> float:
+    """Bytes one layer saves for its backward pass, counted tensor by tensor as in Korthikanti et al., Sec. 4.1.
+
+    FlashAttention saves no T × T scores, only one fp32 log-sum-exp per row (Dao et al. 2022). Modern LLMs train
+    without dropout; ``dropout=True`` adds Korthikanti's masks and dropout outputs.
+    """
+    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
+    s, b, p, t = positive_int("seq_len", seq_len), positive_int("batch", batch), bytes_per_element, tensor_parallel
+    sb, h, a = s * b, config.d_model, config.num_heads
+    replicated_divisor = t if sequence_parallel else 1
+    if recompute == "full":  # only the layer's input survives (Chen et al. 2016)
+        return p * sb * h / replicated_divisor
+    num_norms = 1 if config.parallel_block else 2
+    mask = DROPOUT_MASK_BYTES_PER_ELEMENT if dropout else 0
+    # Left replicated by tensor parallelism alone: norm inputs, norm outputs (GEMM inputs), dropout masks.
+    replicated = num_norms * 2 * p * sb * h + 2 * mask * sb * h
+    # Split by tensor parallelism: Q, K, V, the output-projection input, the MLP's hidden activations.
+    split = p * sb * (2 * config.q_dim + 2 * config.kv_dim) + (3 if config.gated_mlp else 2) * p * sb * config.d_ff
+    if flash_attention:
+        split += LOGSUMEXP_BYTES_PER_ROW * a * sb
+    elif recompute != "selective":  # softmax output, dropout mask and dropout output: a × s × s per sequence
+        split += (p + (mask + p if dropout else 0)) * a * s * sb
+    return replicated / replicated_divisor + split / t
+
+
+def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
+                    precision: TrainingPrecision = MIXED_PRECISION_ADAM, recompute: str = "none",
+                    flash_attention: bool = True, dropout: bool = False,
+                    parallelism: Parallelism | None = None) -> MemoryFootprint:
+    """Training bytes per chip; ``batch`` is the micro-batch of one model replica (Korthikanti's b).
+
+    Parameters are spread evenly over the t·p chips of a replica (embeddings included). Activations are
+    ``num_layers`` × per layer, whatever p is (1F1B), plus the output layer's fp32 logits (split over t).
+    """
+    parallelism = parallelism or Parallelism()
+    parallelism.check(config)
+    t, d, zero = parallelism.tensor, parallelism.data, parallelism.zero_stage
+    params_per_chip = config.num_params / (t * parallelism.pipeline)
+    per_layer = activation_bytes_per_layer(
+        config, batch=batch, seq_len=seq_len, recompute=recompute, flash_attention=flash_attention, dropout=dropout,
+        tensor_parallel=t, sequence_parallel=parallelism.sequence_parallel,
+        bytes_per_element=precision.activation_bytes_per_element)
+    logits = LOGITS_BYTES_PER_ELEMENT * batch * seq_len * config.vocab_size / t
+    return MemoryFootprint(
+        weights_bytes=params_per_chip * precision.weight_bytes_per_param / (d if zero >= 3 else 1),
+        gradients_bytes=params_per_chip * precision.gradient_bytes_per_param / (d if zero >= 2 else 1),
+        optimizer_state_bytes=params_per_chip * precision.optimizer_bytes_per_param / (d if zero >= 1 else 1),
+        activations_bytes=config.num_layers * per_layer + logits,
+        kv_cache_bytes=0.0,
+    )
+
+
+def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
+                     weight_bytes_per_param: int | None = None, kv_bytes_per_element: int | None = None,
+                     parallelism: Parallelism | None = None) -> MemoryFootprint:
+    """Serving bytes per chip for ``batch`` sequences of ``context_len`` tokens (weights, KV cache, working set).
+
+    Byte widths default to the config's dtype; pass 1 for int8/fp8 weights or cache. With tensor parallelism each
+    chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated. There is no backward pass, so the
+    activations are one layer's transient working set for one decode token per sequence.
+    """
+    parallelism = parallelism or Parallelism()
+    parallelism.check(config)
+    t, pp = parallelism.tensor, parallelism.pipeline
+    weight_bytes = config.bytes_per_element if weight_bytes_per_param is None else weight_bytes_per_param
+    kv_bytes = config.bytes_per_element if kv_bytes_per_element is None else kv_bytes_per_element
+    kv_heads_per_chip = math.ceil(config.num_kv_heads / t)
+    kv_cache = config.kv_cache_bytes(batch=batch, context_len=context_len, bytes_per_element=kv_bytes)
+    working_set = activation_bytes_per_layer(config, batch=batch, seq_len=1, tensor_parallel=t,
+                                             bytes_per_element=config.bytes_per_element)
+    return MemoryFootprint(
+        weights_bytes=config.num_params * weight_bytes / (t * pp),
+        gradients_bytes=0.0,
+        optimizer_state_bytes=0.0,
+        activations_bytes=working_set,
+        kv_cache_bytes=kv_cache * kv_heads_per_chip / config.num_kv_heads / pp,
+    )

@@ -1,0 +1,278 @@
+"""A transformer's training step, prefill and decode as op lists, and the closed forms they must agree with.
+
+Counting conventions (the tests check each one):
+
+- A GEMM costs 2·m·n·k FLOPs. Attention scores are computed for all T × T (query, key) pairs, causal mask or not,
+  as in PaLM's 6N + 12·L·H·Q·T (Chowdhery et al. 2022, App. B). Kaplan et al. (2020, Table 1) halve it for the
+  mask. Kernels that skip masked blocks do less work, but this count follows PaLM.
+- Backward GEMMs cost exactly 2 × forward: each forward GEMM has a dA and a dB GEMM (:func:`ops.backward_ops`).
+- Model FLOPs (for MFU) count matmuls of forward + backward only. Recomputed work carries ``stage="recompute"``:
+  full or selective activation recomputation (Korthikanti et al. 2022), and FlashAttention's backward, which
+  recomputes QKᵀ and the softmax (Dao et al. 2022, Sec. 3.1).
+- Grouped-query attention: the H/KV query heads that share a key/value head form one GEMM
+  (m = H/KV · new tokens), as GQA-aware kernels do. The FLOPs are the same either way; the shape is not.
+- Prefill and decode compute logits only for the last position, which is all that sampling needs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from chiplab._checks import one_of, positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
+from chiplab.workloads.gemm import Gemm
+from chiplab.workloads.ops import (
+    ACTIVATION_FLOPS_PER_ELEMENT,
+    ADAMW_FLOPS_PER_PARAM,
+    CROSS_ENTROPY_FLOPS_PER_ELEMENT,
+    GATE_FLOPS_PER_ELEMENT,
+    LAYERNORM_FLOPS_PER_ELEMENT,
+    RESIDUAL_FLOPS_PER_ELEMENT,
+    RMSNORM_FLOPS_PER_ELEMENT,
+    ROTARY_FLOPS_PER_ELEMENT,
+    SOFTMAX_FLOPS_PER_ELEMENT,
+    GemmOp,
+    ModelStep,
+    Op,
+    VectorOp,
+    backward_ops,
+    with_count,
+)
+
+if TYPE_CHECKING:
+    from chiplab.workloads.transformer import TransformerConfig
+
+LOSS_BYTES_PER_TOKEN = 4  # the cross-entropy loss of each token, in fp32
+
+
+def _norm(config: TransformerConfig, name: str, phase: str, num_rows: int) -> VectorOp:
+    per_element = RMSNORM_FLOPS_PER_ELEMENT if config.norm == "rmsnorm" else LAYERNORM_FLOPS_PER_ELEMENT
+    elements = num_rows * config.d_model
+    p = config.bytes_per_element
+    return VectorOp(name=name, kind="norm", phase=phase, num_elements=elements, num_flops=per_element * elements,
+                    num_transcendentals=num_rows, read_bytes=(elements + config.num_norm_params) * p,
+                    written_bytes=elements * p)
+
+
+def _residual(config: TransformerConfig, name: str, phase: str, num_tokens: int) -> VectorOp:
+    elements = num_tokens * config.d_model
+    p = config.bytes_per_element
+    return VectorOp(name=name, kind="elementwise", phase=phase, num_elements=elements,
+                    num_flops=RESIDUAL_FLOPS_PER_ELEMENT * elements, read_bytes=2 * elements * p,
+                    written_bytes=elements * p)
+
+
+def _weight_gemm(config: TransformerConfig, name: str, phase: str, m: int, n: int, k: int) -> GemmOp:
+    return GemmOp(name=name, gemm=Gemm(m=m, n=n, k=k, dtype=config.dtype), phase=phase, kind="weight")
+
+
+def _check_len(config: TransformerConfig, name: str, value: int) -> int:
+    value = positive_int(name, value)
+    if value > config.max_seq_len:
+        raise ChiplabInputError(
+            f"{name} ({value}) exceeds the context window max_seq_len ({config.max_seq_len}) of model "
+            f"{config.name!r}; for a what-if use dataclasses.replace(config, max_seq_len={value})")
+    return value
+
+
+def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int | None = None,
+              flash_attention: bool = True) -> tuple[Op, ...]:
+    """Forward ops of ONE layer for ``batch`` sequences of ``seq_len`` new tokens attending to ``kv_len`` positions.
+
+    ``kv_len`` defaults to ``seq_len`` (training, prefill). A decode step is ``seq_len=1, kv_len=context_len``.
+    Q, K and V come from one fused GEMM, and so do gate and up of a gated MLP (as Megatron-LM and vLLM fuse them).
+    Bias adds are folded into the GEMMs.
+    """
+    batch, seq_len = positive_int("batch", batch), _check_len(config, "seq_len", seq_len)
+    kv_len = seq_len if kv_len is None else _check_len(config, "kv_len", kv_len)
+    if kv_len < seq_len:
+        raise ChiplabInputError(f"kv_len ({kv_len}) must be >= seq_len ({seq_len}): new tokens attend to themselves")
+    tokens, d, f, p = batch * seq_len, config.d_model, config.d_ff, config.bytes_per_element
+    heads = batch * config.num_heads
+    ops: list[Op] = [
+        _norm(config, "attn_norm", "attention", tokens),
+        _weight_gemm(config, "qkv_proj", "attention", tokens, config.q_dim + 2 * config.kv_dim, d),
+    ]
+    if config.position_embedding == "rope":
+        elements = tokens * (config.q_dim + config.kv_dim)  # rotate the queries and the keys
+        ops.append(VectorOp(name="rotary", kind="rotary", phase="attention", num_elements=elements,
+                            num_flops=ROTARY_FLOPS_PER_ELEMENT * elements, read_bytes=elements * p,
+                            written_bytes=elements * p))
+    score_elements = heads * seq_len * kv_len
+    gqa = {"count": batch * config.num_kv_heads, "phase": "attention", "kind": "activation"}
+    ops += [
+        GemmOp(name="scores", gemm=Gemm(m=config.group_size * seq_len, n=kv_len, k=config.head_dim,
+                                        dtype=config.dtype), c_offchip=not flash_attention, **gqa),
+        VectorOp(name="softmax", kind="softmax", phase="attention", num_elements=score_elements,
+                 num_flops=SOFTMAX_FLOPS_PER_ELEMENT * score_elements, num_transcendentals=score_elements,
+                 read_bytes=0 if flash_attention else score_elements * p,
+                 written_bytes=0 if flash_attention else score_elements * p),
+        GemmOp(name="attn_values", gemm=Gemm(m=config.group_size * seq_len, n=config.head_dim, k=kv_len,
+                                             dtype=config.dtype), a_offchip=not flash_attention, **gqa),
+        _weight_gemm(config, "o_proj", "attention", tokens, d, config.q_dim),
+        _residual(config, "attn_residual", "attention", tokens),
+    ]
+    if not config.parallel_block:
+        ops.append(_norm(config, "mlp_norm", "mlp", tokens))
+    num_in = 2 if config.gated_mlp else 1
+    act_elements = tokens * f
+    act_flops = ACTIVATION_FLOPS_PER_ELEMENT[config.activation] + (GATE_FLOPS_PER_ELEMENT if config.gated_mlp else 0)
+    act_name = {"silu": "swiglu", "gelu": "geglu", "relu": "reglu"}[config.activation] if config.gated_mlp \
+        else config.activation
+    ops += [
+        _weight_gemm(config, "gate_up_proj" if config.gated_mlp else "up_proj", "mlp", tokens, num_in * f, d),
+        VectorOp(name=act_name, kind="activation_fn", phase="mlp", num_elements=act_elements,
+                 num_flops=act_flops * act_elements,
+                 num_transcendentals=0 if config.activation == "relu" else act_elements,
+                 read_bytes=num_in * act_elements * p, written_bytes=act_elements * p),
+        _weight_gemm(config, "down_proj", "mlp", tokens, d, f),
+        _residual(config, "mlp_residual", "mlp", tokens),
+    ]
+    return tuple(ops)
+
+
+def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int, flash_attention: bool,
+                   num_logit_rows: int) -> list[Op]:
+    """Embedding, all layers (one op per layer op, count × num_layers), final norm and the logits GEMM."""
+    tokens, p = batch * seq_len, config.bytes_per_element
+    elements = tokens * config.d_model
+    learned = config.position_embedding == "learned"
+    ops: list[Op] = [VectorOp(
+        name="embed_tokens", kind="gather", phase="embedding", num_elements=elements,
+        num_flops=elements if learned else 0,  # adding a learned position embedding
+        read_bytes=(2 if learned else 1) * elements * p, written_bytes=elements * p)]
+    layer = layer_ops(config, batch=batch, seq_len=seq_len, kv_len=kv_len, flash_attention=flash_attention)
+    ops += [with_count(op, config.num_layers) for op in layer]
+    ops += [_norm(config, "final_norm", "logits", num_logit_rows),
+            _weight_gemm(config, "logits", "logits", num_logit_rows, config.vocab_size, config.d_model)]
+    return ops
+
+
+def _step(config: TransformerConfig, kind: str, ops: list[Op], *, batch: int, seq_len: int, kv_len: int,
+          num_tokens: int) -> ModelStep:
+    name = f"{config.name} {kind} (batch {batch}, {seq_len} new tokens, {kv_len} attended)"
+    return ModelStep(name=name, kind=kind, ops=tuple(ops), num_tokens=num_tokens, batch=batch, seq_len=seq_len,
+                     kv_len=kv_len)
+
+
+@functools.lru_cache(maxsize=512)
+def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_attention: bool = True) -> ModelStep:
+    """The forward pass over ``batch`` whole sequences, with logits for every position (no loss)."""
+    ops = _model_forward(config, batch=batch, seq_len=seq_len, kv_len=seq_len, flash_attention=flash_attention,
+                         num_logit_rows=batch * seq_len)
+    return _step(config, "forward", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=batch * seq_len)
+
+
+def _recompute_ops(config: TransformerConfig, layer: tuple[Op, ...], recompute: str,
+                   flash_attention: bool) -> list[Op]:
+    """Forward work done again in the backward pass, for all layers."""
+    if recompute == "full":  # keep only each layer's input; rerun its forward (Chen et al. 2016)
+        names = {op.name for op in layer}
+    elif recompute == "selective" and not flash_attention:  # Korthikanti et al. 2022, Sec. 5: core attention
+        names = {"scores", "softmax", "attn_values"}
+    else:
+        names = set()
+    if flash_attention:  # FlashAttention's backward recomputes S = QKᵀ and P = softmax(S) on chip
+        names |= {"scores", "softmax"}
+    return [with_count(op, config.num_layers, stage="recompute") for op in layer if op.name in names]
+
+
+@functools.lru_cache(maxsize=512)
+def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
+                  flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM) -> ModelStep:
+    """Forward + loss + backward + AdamW update, for ``batch`` sequences of ``seq_len`` tokens.
+
+    ``recompute`` is ``"none"``, ``"selective"`` (core attention; Korthikanti et al. 2022) or ``"full"`` (every
+    layer's forward again). The optimizer reads and writes ``precision``'s bytes per parameter.
+    """
+    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
+    tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
+    elements = tokens * config.vocab_size
+    forward = _model_forward(config, batch=batch, seq_len=seq_len, kv_len=seq_len, flash_attention=flash_attention,
+                             num_logit_rows=tokens)
+    forward.append(VectorOp(name="cross_entropy", kind="loss", phase="loss", num_elements=elements,
+                            num_flops=CROSS_ENTROPY_FLOPS_PER_ELEMENT * elements, num_transcendentals=elements,
+                            read_bytes=elements * config.bytes_per_element,
+                            written_bytes=tokens * LOSS_BYTES_PER_TOKEN))
+    layer = layer_ops(config, batch=batch, seq_len=seq_len, flash_attention=flash_attention)
+    backward = [grad for op in reversed(forward) for grad in backward_ops(op)]
+    n = config.num_params
+    optimizer = VectorOp(
+        name="adamw_update", kind="optimizer", phase="optimizer", stage="optimizer", num_elements=n,
+        num_flops=ADAMW_FLOPS_PER_PARAM * n, num_transcendentals=n,  # one square root per parameter
+        read_bytes=n * (precision.optimizer_bytes_per_param + precision.gradient_bytes_per_param),
+        written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
+    ops = forward + _recompute_ops(config, layer, recompute, flash_attention) + backward + [optimizer]
+    return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
+
+
+def _kv_cache_write(config: TransformerConfig, num_tokens: int) -> VectorOp:
+    elements = 2 * num_tokens * config.kv_dim  # K and V of every new token, in every layer
+    p = config.bytes_per_element
+    return VectorOp(name="kv_cache_write", kind="copy", phase="attention", num_elements=elements, num_flops=0,
+                    read_bytes=elements * p, written_bytes=elements * p, count=config.num_layers)
+
+
+@functools.lru_cache(maxsize=512)
+def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flash_attention: bool = True) -> ModelStep:
+    """Process ``batch`` prompts of ``prompt_len`` tokens, fill the KV cache, produce the first new token's logits."""
+    batch, prompt_len = positive_int("batch", batch), _check_len(config, "prompt_len", prompt_len)
+    ops = _model_forward(config, batch=batch, seq_len=prompt_len, kv_len=prompt_len, flash_attention=flash_attention,
+                         num_logit_rows=batch)
+    ops.append(_kv_cache_write(config, batch * prompt_len))
+    return _step(config, "prefill", ops, batch=batch, seq_len=prompt_len, kv_len=prompt_len,
+                 num_tokens=batch * prompt_len)
+
+
+@functools.lru_cache(maxsize=512)
+def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flash_attention: bool = True) -> ModelStep:
+    """One new token for each of ``batch`` sequences, attending to ``context_len`` positions (the new one included).
+
+    Weight GEMMs have m = batch: every weight is read once per step for only ``batch`` rows, which is why decode is
+    memory-bound. The attention GEMMs read the whole KV cache (their B operands).
+    """
+    batch, context_len = positive_int("batch", batch), _check_len(config, "context_len", context_len)
+    ops = _model_forward(config, batch=batch, seq_len=1, kv_len=context_len, flash_attention=flash_attention,
+                         num_logit_rows=batch)
+    ops.append(_kv_cache_write(config, batch))
+    return _step(config, "decode", ops, batch=batch, seq_len=1, kv_len=context_len, num_tokens=batch)
+
+
+def flops_per_token_training(config: TransformerConfig, *, seq_len: int) -> float:
+    """Model FLOPs (matmuls, forward + backward) per trained token; compare :func:`palm_training_flops_per_token`."""
+    return training_step(config, batch=1, seq_len=seq_len).model_flops_per_token
+
+
+def flops_per_token_inference(config: TransformerConfig, *, context_len: int) -> float:
+    """Matmul FLOPs to generate one token at ``context_len``; compare :func:`palm_forward_flops_per_token`."""
+    return decode_step(config, batch=1, context_len=context_len).model_flops_per_token
+
+
+# --- reference closed forms -------------------------------------------------------------------------------------
+
+def six_n_d_flops(num_params: float, num_tokens: float) -> float:
+    """Training compute C ≈ 6·N·D: 2 FLOPs per parameter per token forward, 4 backward (Kaplan et al. 2020,
+    Sec. 2.1, "C ≈ 6NBS"; Hoffmann et al. 2022). N is the parameter count, D the number of training tokens."""
+    return 6 * num_params * num_tokens
+
+
+def kaplan_forward_flops_per_token(*, num_non_embedding_params: int, num_layers: int, seq_len: int,
+                                   d_attn: int) -> float:
+    """C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn (Kaplan et al. 2020, Table 1 and eq. 2.2). N excludes embeddings.
+    It leaves out the output projection (2·d·V) and counts attention for a causal mask (half of T²)."""
+    return 2 * num_non_embedding_params + 2 * num_layers * seq_len * d_attn
+
+
+def palm_training_flops_per_token(*, num_params: int, num_layers: int, num_heads: int, head_dim: int,
+                                  seq_len: int) -> float:
+    """6N + 12·L·H·Q·T (Chowdhery et al. 2022, App. B; nanoGPT's ``estimate_mfu``): matmul FLOPs per token of
+    forward + backward, all T² attention pairs. N counts the weights used in matmuls (``num_matmul_params``)."""
+    return 6 * num_params + 12 * num_layers * num_heads * head_dim * seq_len
+
+
+def palm_forward_flops_per_token(*, num_params: int, num_layers: int, num_heads: int, head_dim: int,
+                                 context_len: int) -> float:
+    """2N + 4·L·H·Q·T: the forward third of PaLM's formula; per generated token T is the context length."""
+    return 2 * num_params + 4 * num_layers * num_heads * head_dim * context_len
