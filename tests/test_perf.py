@@ -144,3 +144,32 @@ def test_more_chips_of_data_parallelism_raise_throughput():
     large = estimate_training(LLAMA_8B, chip, parallelism=Parallelism(tensor=4, data=16), global_batch=64,
                               seq_len=2048, recompute="full")
     assert large.tokens_per_s > small.tokens_per_s
+
+
+# --- serving --------------------------------------------------------------------------------------------------
+
+def test_serving_time_adds_up_and_decode_is_memory_bound():
+    from chiplab.perf import estimate_serving
+
+    chip = load_chip("h100_sxm")
+    est = estimate_serving(LLAMA_8B, chip, batch=8, prompt_len=1024, output_len=256)
+    assert est.time_s == pytest.approx(est.prefill_s + 256 * est.decode_step_s)
+    weights_s = LLAMA_8B.num_params * 2 / chip.hbm.bandwidth_bytes_per_s
+    assert est.decode_step_s >= weights_s * 0.99  # every step reads all the weights
+    assert est.output_tokens_per_s == pytest.approx(8 * 256 / est.time_s)
+
+
+def test_bigger_batches_amortise_the_weights():
+    from chiplab.perf import estimate_serving
+
+    chip = load_chip("trainium2")
+    small = estimate_serving(LLAMA_8B, chip, batch=1, prompt_len=512, output_len=128)
+    large = estimate_serving(LLAMA_8B, chip, batch=32, prompt_len=512, output_len=128)
+    assert large.output_tokens_per_s > 10 * small.output_tokens_per_s
+
+
+def test_serving_that_does_not_fit():
+    from chiplab.perf import estimate_serving
+
+    with pytest.raises(ChiplabInputError, match=r"does not fit: each tpu_v5e needs .* raise tensor_parallel"):
+        estimate_serving(load_model("llama3-70b"), load_chip("tpu_v5e"), batch=1, prompt_len=128, output_len=16)

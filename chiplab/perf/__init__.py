@@ -3,6 +3,7 @@
 from chiplab.perf.calibration import IDEAL, Calibration
 from chiplab.perf.collectives import Network, collective_time_s, network_for
 from chiplab.perf.gemm_on_chip import ChipGemm, default_dataflow, gemm_on_chip
+from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import OpEstimate, StepEstimate, estimate_step
 from chiplab.perf.training import TrainingEstimate, estimate_training, shard
 
@@ -12,10 +13,12 @@ __all__ = [
     "ChipGemm",
     "Network",
     "OpEstimate",
+    "ServingEstimate",
     "StepEstimate",
     "TrainingEstimate",
     "collective_time_s",
     "default_dataflow",
+    "estimate_serving",
     "estimate_step",
     "estimate_training",
     "gemm_on_chip",

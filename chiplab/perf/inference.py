@@ -1,0 +1,103 @@
+"""Serving a transformer: prefill the prompt, then decode token by token, on one chip or a tensor-parallel group.
+
+A request batch of ``batch`` sequences with ``prompt_len`` prompt tokens and ``output_len`` generated tokens:
+
+* **Prefill** runs the whole prompt at once (compute-bound for long prompts).
+* **Decode** runs one token per sequence per step against a growing KV cache (memory-bound: every step reads all
+  weights and the cache). The cache grows linearly, so the mean decode step is the step at the midpoint context,
+  prompt_len + output_len / 2 (exact for the linear part, which is all of it in this model).
+* **Tensor parallelism** t splits each layer across t chips (a narrower model per chip, as in training) and adds
+  2 all-reduces of the layer's activations per layer per step (Megatron-LM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiplab._checks import positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.collectives import collective_time_s, network_for
+from chiplab.perf.step import StepEstimate, estimate_step
+from chiplab.perf.training import shard
+from chiplab.units import format_bytes
+from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
+from chiplab.workloads.transformer import TransformerConfig
+
+
+@dataclass(frozen=True)
+class ServingEstimate:
+    """One batch of requests served on ``tensor_parallel`` chips."""
+
+    model_name: str
+    chip_id: str
+    tensor_parallel: int
+    batch: int
+    prompt_len: int
+    output_len: int
+    prefill: StepEstimate
+    mean_decode: StepEstimate
+    prefill_comm_s: float
+    decode_comm_s: float  # per decode step
+    memory: MemoryFootprint
+
+    @property
+    def prefill_s(self) -> float:
+        return self.prefill.time_s + self.prefill_comm_s
+
+    @property
+    def decode_step_s(self) -> float:
+        """Mean time of one decode step (one new token for every sequence of the batch)."""
+        return self.mean_decode.time_s + self.decode_comm_s
+
+    @property
+    def time_s(self) -> float:
+        """Wall time of the whole batch: prefill plus every decode step."""
+        return self.prefill_s + self.output_len * self.decode_step_s
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Generated tokens per second of the whole group of chips."""
+        return self.batch * self.output_len / self.time_s
+
+    @property
+    def output_tokens_per_s_per_chip(self) -> float:
+        return self.output_tokens_per_s / self.tensor_parallel
+
+    @property
+    def time_per_output_token_s(self) -> float:
+        """What one user sees between tokens: the decode step time."""
+        return self.decode_step_s
+
+
+def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
+                     tensor_parallel: int = 1, calibration: Calibration = IDEAL,
+                     check_memory: bool = True) -> ServingEstimate:
+    batch, prompt_len = positive_int("batch", batch), positive_int("prompt_len", prompt_len)
+    output_len, t = positive_int("output_len", output_len), positive_int("tensor_parallel", tensor_parallel)
+    context = prompt_len + output_len
+    parallelism = Parallelism(tensor=t)
+    memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism)
+    if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
+        raise ChiplabInputError(
+            f"does not fit: each {chip.id} needs {format_bytes(memory.total_bytes)} (weights "
+            f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
+            f"{format_bytes(chip.hbm.capacity_bytes)}; raise tensor_parallel ({t}), or lower batch or context")
+    part = shard(config, parallelism)
+    prefill = estimate_step(part.prefill_step(batch=batch, prompt_len=prompt_len), chip, calibration)
+    mid_context = prompt_len + max(1, output_len // 2)
+    decode = estimate_step(part.decode_step(batch=batch, context_len=mid_context), chip, calibration)
+    network = network_for(chip) if t > 1 else None
+    eff = calibration.network_efficiency_fraction
+
+    def layer_comm(tokens: int) -> float:
+        if network is None:
+            return 0.0
+        volume = tokens * config.d_model * config.bytes_per_element
+        return 2 * config.num_layers * collective_time_s("all_reduce", volume, t, network, eff)
+
+    return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
+                           prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
+                           prefill_comm_s=layer_comm(batch * prompt_len), decode_comm_s=layer_comm(batch),
+                           memory=memory)
