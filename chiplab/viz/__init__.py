@@ -2,6 +2,7 @@
 
 from chiplab.viz.display import AccessibleFigure, accessible
 from chiplab.viz.memory import draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
+from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
     ArrayPicture,
@@ -24,7 +25,10 @@ __all__ = [
     "draw_energy_breakdown",
     "draw_level_times",
     "draw_roofline",
+    "draw_scaling",
+    "draw_step_breakdown",
     "draw_tile_landscape",
+    "draw_training_breakdown",
     "draw_utilization_sweep",
     "set_alt_text",
 ]
