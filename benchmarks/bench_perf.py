@@ -44,7 +44,7 @@ def main() -> None:
         print(f"Llama 3 70B training step on {chip_id:<10} cold {_median_ms(cold, 5):7.1f} ms, "
               f"warm {_median_ms(lambda c=chip, s=step: estimate_step(s, c)):6.2f} ms")
         par = Parallelism(tensor=8, pipeline=4, data=64, zero_stage=1)
-        ms = _median_ms(lambda c=chip: estimate_training(model, c, parallelism=par, global_batch=512, seq_len=4096,
+        ms = _median_ms(lambda c=chip, p=par: estimate_training(model, c, parallelism=p, global_batch=512, seq_len=4096,
                                                          recompute="full"))
         print(f"  ... 2048-chip training estimate (warm)                {ms:6.2f} ms")
         ms = _median_ms(lambda c=chip: estimate_serving(model, c, batch=16, prompt_len=2048, output_len=256,
