@@ -45,6 +45,42 @@ def test_errors_are_one_line_not_tracebacks(argv, message):
 
 
 def test_help_everywhere():
-    for argv in (["--help"], ["gemm", "--help"], ["simulate", "--help"], ["scalesim", "--help"]):
+    for argv in (["--help"], ["gemm", "--help"], ["simulate", "--help"], ["scalesim", "--help"], ["chips", "--help"],
+                 ["chip", "--help"], ["train", "--help"], ["serve", "--help"], ["validate", "--help"]):
         result = subprocess.run([sys.executable, "-m", "chiplab", *argv], capture_output=True, text=True)
         assert result.returncode == 0 and "usage: chiplab" in result.stdout
+
+
+def test_chips_lists_the_catalog_as_json(capsys):
+    assert main(["chips", "--kind", "real", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"trainium2", "tpu_v5p", "h100_sxm"} <= {row["id"] for row in rows}
+
+
+def test_chip_sources(capsys):
+    assert main(["chip", "trn2", "--sources", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    hbm = next(r for r in rows if r["field"] == "memory.HBM.bandwidth_bytes_per_s")
+    assert hbm["as published"] == "2.9 TB/s" and hbm["url"].startswith("https://")
+
+
+def test_train_compares_chips_and_explains_missing_prices(capsys):
+    assert main(["train", "llama3-8b", "--chips", "trn2,h100", "--tp", "4", "--dp", "4", "--batch", "32",
+                 "--seq", "2048", "--json"]) == 0
+    rows = {row["chip"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"trainium2", "h100_sxm"}
+    assert 0 < rows["h100_sxm"]["MFU"] < 1 and rows["h100_sxm"]["run $"] > 0
+    assert rows["trainium2"]["run $"] is None  # no sourced on-demand price: shown as missing, not invented
+
+
+def test_serve_and_validate(capsys):
+    assert main(["serve", "llama3-8b", "--chips", "h100", "--batch", "8", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["$/M output tokens"] > 0
+    assert main(["validate", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) >= 3
+
+
+def test_unknown_model_suggests():
+    result = subprocess.run([sys.executable, "-m", "chiplab", "train", "llama3-9b"], capture_output=True, text=True)
+    assert result.returncode == 2 and "llama3_8b" in result.stderr and "Traceback" not in result.stderr

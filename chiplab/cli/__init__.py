@@ -5,6 +5,9 @@
     chiplab gemm 1024 1024 1024 --array 128x128        # closed-form systolic timing
     chiplab simulate 8 8 8 --array 4x4 --dataflow os   # cycle-level, checked against numpy
     chiplab scalesim -c scale.cfg -t topology.csv -p outdir -i gemm
+    chiplab train llama3-70b --chips trn2,h100,tpu-v5p --tp 8 --dp 16   # a training run: time, MFU, cost
+    chiplab serve llama3-8b --chips trn2,h100,tpu-v5e --batch 32        # serving: latency, $ per M tokens
+    chiplab validate                                   # the model vs published MFU
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chiplab.cli import chips, systolic
+from chiplab.cli import chips, llm, systolic
 from chiplab.errors import ChiplabInputError
 
 
@@ -23,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chips.add_commands(sub)
     systolic.add_commands(sub)
+    llm.add_commands(sub)
     return parser
 
 

@@ -1,0 +1,121 @@
+"""The cost model: dated, sourced prices; the cost of a run, tokens per dollar, performance per watt and energy;
+an owner's TCO next to the cloud price; the die-cost and margin decomposition behind "why custom silicon can be
+cheaper"; and a one-at-a-time sensitivity analysis that shows which assumption flips the winner.
+
+In data-flow order: ``prices`` (data/prices/*.toml) → ``run_cost`` (needs tokens/s or step times from the
+performance model) → ``tco`` (owning instead of renting) → ``silicon`` (what the chip costs to make and to buy)
+→ ``sensitivity`` (what if an assumption is wrong?).
+
+>>> from chiplab.cost import price_for, serving_cost
+>>> serving_cost(tokens_per_s_per_chip=500, price=price_for("tpu_v5e")).usd_per_million_tokens   # $1.20/h
+0.6666666666666666
+"""
+
+from chiplab.cost.prices import (
+    PriceComparisonWarning,
+    compare_prices,
+    hardware_price_for,
+    hardware_prices_for,
+    load_prices,
+    offers_for,
+    price_caveats,
+    price_for,
+    prices_table,
+    sourced_value,
+    sourced_values,
+)
+from chiplab.cost.records import (
+    HARDWARE_INCLUDES,
+    PRICE_KINDS,
+    HardwarePrice,
+    MissingPrice,
+    Price,
+    SourcedValue,
+    parse_as_of,
+)
+from chiplab.cost.run_cost import (
+    CostComparison,
+    EnergyCost,
+    PerfPerWatt,
+    RunCost,
+    ServingCost,
+    compare_costs,
+    energy_cost,
+    performance_per_watt,
+    serving_cost,
+    training_run_cost,
+)
+from chiplab.cost.sensitivity import Matchup, ParameterSwing, SensitivityResult, difference, one_at_a_time, ratio
+from chiplab.cost.silicon import (
+    YIELD_MODELS,
+    SiliconCost,
+    SiliconCostAssumptions,
+    die_yield_fraction,
+    dies_per_wafer,
+    estimate_silicon_cost,
+    silicon_assumptions_for,
+    silicon_price_usd,
+)
+from chiplab.cost.tco import (
+    OWNER_DEFAULT_KEYS,
+    OwnerAssumptions,
+    OwnerTco,
+    OwnerVsCloud,
+    compare_with_cloud,
+    owner_assumptions_for,
+    owner_tco,
+    owner_usd_per_exaflop,
+)
+
+__all__ = [
+    "HARDWARE_INCLUDES",
+    "OWNER_DEFAULT_KEYS",
+    "PRICE_KINDS",
+    "YIELD_MODELS",
+    "CostComparison",
+    "EnergyCost",
+    "HardwarePrice",
+    "Matchup",
+    "MissingPrice",
+    "OwnerAssumptions",
+    "OwnerTco",
+    "OwnerVsCloud",
+    "ParameterSwing",
+    "PerfPerWatt",
+    "Price",
+    "PriceComparisonWarning",
+    "RunCost",
+    "SensitivityResult",
+    "ServingCost",
+    "SiliconCost",
+    "SiliconCostAssumptions",
+    "SourcedValue",
+    "compare_costs",
+    "compare_prices",
+    "compare_with_cloud",
+    "die_yield_fraction",
+    "dies_per_wafer",
+    "difference",
+    "energy_cost",
+    "estimate_silicon_cost",
+    "hardware_price_for",
+    "hardware_prices_for",
+    "load_prices",
+    "offers_for",
+    "one_at_a_time",
+    "owner_assumptions_for",
+    "owner_tco",
+    "owner_usd_per_exaflop",
+    "parse_as_of",
+    "performance_per_watt",
+    "price_caveats",
+    "price_for",
+    "prices_table",
+    "ratio",
+    "serving_cost",
+    "silicon_assumptions_for",
+    "silicon_price_usd",
+    "sourced_value",
+    "sourced_values",
+    "training_run_cost",
+]
