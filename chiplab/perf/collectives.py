@@ -65,8 +65,11 @@ def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCA
         one_way = link.per_link_one_way_bytes_per_s * link.num_links
     if one_way is None:
         raise ChiplabInputError(f"chip {chip.id!r}: the bandwidth of {link.name} is not known")
+    if link.max_chips is None:
+        raise ChiplabInputError(f"chip {chip.id!r}: the catalog does not say how many chips {link.name} connects "
+                                "(its scale-up domain); pass network=Network(...) with scale_up_size to explore")
     dims = re.search(r"([23])D (torus|mesh)", link.topology)
-    return Network(link_bandwidth_bytes_per_s=one_way, scale_up_size=link.max_chips or 1,
+    return Network(link_bandwidth_bytes_per_s=one_way, scale_up_size=link.max_chips,
                    torus_dims=int(dims.group(1)) if dims else 1,
                    scale_out_bandwidth_bytes_per_s=scale_out_bandwidth_bytes_per_s, latency_s=latency_s,
                    description=f"{link.name}, {link.topology or 'topology not given'}")

@@ -1,5 +1,6 @@
 """Figures (matplotlib only): ``draw_*(result, ax=None) -> Axes`` on results computed by the models."""
 
+from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.display import AccessibleFigure, accessible
 from chiplab.viz.memory import draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
 from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
@@ -24,10 +25,13 @@ __all__ = [
     "draw_array_state",
     "draw_energy_breakdown",
     "draw_level_times",
+    "draw_matchup",
     "draw_roofline",
     "draw_scaling",
+    "draw_stacked_breakdown",
     "draw_step_breakdown",
     "draw_tile_landscape",
+    "draw_tornado",
     "draw_training_breakdown",
     "draw_utilization_sweep",
     "set_alt_text",

@@ -1,0 +1,74 @@
+"""Figures of the cost model: the tornado of a sensitivity analysis, a price-performance matchup, and stacked
+breakdowns (a chip's price from wafer to margin, an owner's cost per chip-hour)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from chiplab.cost.claims import MatchupResult
+from chiplab.cost.sensitivity import SensitivityResult
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+
+_PART_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "green", "yellow", "orange", "vermillion", "purple")]
+
+
+def draw_tornado(result: SensitivityResult, ax: Axes | None = None, metric_label: str = "metric") -> Axes:
+    """One bar per assumption from the metric at its low value to the metric at its high value (largest swing
+    on top); the vertical line is the base case, the dashed one the threshold where the winner flips."""
+    ax = get_axes(ax, figsize=(6.4, 0.5 + 0.45 * len(result.parameters)))
+    names = [p.name for p in result.parameters]
+    lows = np.array([min(p.output_at_low, p.output_at_high) for p in result.parameters])
+    highs = np.array([max(p.output_at_low, p.output_at_high) for p in result.parameters])
+    colors = [OKABE_ITO["vermillion"] if p.flips_winner else COLORS["busy"] for p in result.parameters]
+    ax.barh(names, highs - lows, left=lows, color=colors)
+    for y, p in enumerate(result.parameters):
+        ax.annotate(f"{p.low_value:g} … {p.high_value:g}", (highs[y], y), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=FONT_SIZE - 3)
+    ax.axvline(result.base_output, color="black", linewidth=1)
+    ax.axvline(result.threshold, color="grey", linestyle="--", linewidth=1)
+    ax.invert_yaxis()
+    ax.set_xlabel(metric_label)
+    ax.set_title("vermillion: this assumption alone can flip the winner", fontsize=FONT_SIZE - 1)
+    flips = ", ".join(result.flips) or "none"
+    set_alt_text(ax, f"Tornado chart of {metric_label} as each assumption moves across its range, largest effect "
+                     f"first ({result.parameters[0].name}); assumptions that flip the winner: {flips}.")
+    return ax
+
+
+def draw_matchup(result: MatchupResult, ax: Axes | None = None) -> Axes:
+    """Tokens per dollar of the two chips of a matchup, with their price-performance ratio."""
+    ax = get_axes(ax, figsize=(5.2, 3.4))
+    m = result.matchup
+    values = [result.tokens_per_usd_a / 1e3, result.tokens_per_usd_b / 1e3]
+    ax.bar([m.chip_a, m.chip_b], values, color=[COLORS["stationary"], COLORS["mapping"]])
+    for x, (value, price) in enumerate(zip(values, (m.usd_per_chip_hour_a, m.usd_per_chip_hour_b), strict=True)):
+        ax.annotate(f"${price:.2f}/chip-h", (x, value), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
+    ax.set_ylabel("thousand tokens per USD")
+    ax.set_title(f"{m.model}: {m.chip_a} gives {result.price_performance_ratio:.2f}× the tokens per dollar",
+                 fontsize=FONT_SIZE - 1)
+    set_alt_text(ax, f"Bar chart: training {m.model}, {m.chip_a} at ${m.usd_per_chip_hour_a:.2f} per chip-hour "
+                     f"gives {result.price_performance_ratio:.2f} times the tokens per dollar of {m.chip_b} at "
+                     f"${m.usd_per_chip_hour_b:.2f}.")
+    return ax
+
+
+def draw_stacked_breakdown(breakdowns: Mapping[str, Sequence[tuple[str, float]]], ax: Axes | None = None,
+                           unit_label: str = "USD") -> Axes:
+    """Stacked bars of (component, value) lists, one bar per case: e.g. ``SiliconCost.breakdown()`` or
+    ``OwnerTco.components()``."""
+    ax = get_axes(ax)
+    names = list(breakdowns)
+    components = list(dict.fromkeys(part for parts in breakdowns.values() for part, _ in parts))
+    bottom = np.zeros(len(names))
+    for color, component in zip(_PART_COLORS * 2, components, strict=False):
+        values = np.array([dict(parts).get(component, 0.0) for parts in breakdowns.values()])
+        ax.bar(names, values, bottom=bottom, color=color, label=component)
+        bottom += values
+    ax.set_ylabel(unit_label)
+    ax.legend(fontsize=FONT_SIZE - 2, frameon=False)
+    totals = ", ".join(f"{n}: {t:,.3g} {unit_label}" for n, t in zip(names, bottom, strict=True))
+    set_alt_text(ax, f"Stacked bars of {', '.join(components)} ({totals}).")
+    return ax
