@@ -14,6 +14,6 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (make test installs it with the dev extra)")
-    result = subprocess.run([ruff, "check", "chiplab", "tests", "benchmarks", "exercises"], cwd=ROOT,
-                            capture_output=True, text=True)
+    folders = [name for name in ("chiplab", "tests", "benchmarks", "exercises") if (ROOT / name).is_dir()]
+    result = subprocess.run([ruff, "check", *folders], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
