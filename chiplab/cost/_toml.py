@@ -13,8 +13,11 @@ from typing import Any
 from chiplab.cost.records import HardwarePrice, MissingPrice, Price, SourcedValue, parse_as_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import list_chips, load_sources
-from chiplab.hardware._chip_toml import _only, _provenance, _table, parse_toml, sources_from_toml
 from chiplab.hardware.provenance import Source
+from chiplab.hardware.toml_records import only_keys as _only
+from chiplab.hardware.toml_records import parse_toml, sources_from_toml
+from chiplab.hardware.toml_records import provenance_of as _provenance
+from chiplab.hardware.toml_records import table_of as _table
 
 SOURCES_FILE = "_sources.toml"
 

@@ -3,15 +3,18 @@ source are errors that name the file and the key (the layout is documented in ``
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import Core, Link, MatrixUnit, MemoryLevel
-from chiplab.hardware.provenance import Alternative, Provenance, Source
+from chiplab.hardware.provenance import Source
 from chiplab.hardware.systolic_array import SystolicArraySpec
+from chiplab.hardware.toml_records import only_keys as _only
+from chiplab.hardware.toml_records import parse_toml
+from chiplab.hardware.toml_records import provenance_of as _provenance
+from chiplab.hardware.toml_records import table_of as _table
 
 _CHIP_KEYS = {"id", "display_name", "vendor", "family", "kind", "aliases", "notes", "process_node", "tdp_w",
               "die_area_mm2", "num_transistors", "num_cores", "core", "peak_flops_per_s",
@@ -22,66 +25,6 @@ _MATRIX_UNIT_KEYS = {"label", "num_per_core", "num_rows", "num_cols", "clock_hz"
 _MEMORY_KEYS = {"role", "vendor_label", "capacity_bytes", "bandwidth_bytes_per_s", "per_core", "technology"}
 _LINK_KEYS = {"name", "bandwidth_bytes_per_s", "direction", "num_links", "per_link_one_way_bytes_per_s",
               "topology", "max_chips"}
-_PROVENANCE_KEYS = {"source", "note", "as_published", "kind", "rechecked", "alternatives", "choice"}
-_ALTERNATIVE_KEYS = {"value", "source", "note"}
-_SOURCE_KEYS = {"title", "url", "kind", "accessed", "snapshot", "caveat"}
-
-
-def _table(where: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ChiplabInputError(f"{where} must be a table; got {value!r}")
-    return dict(value)
-
-
-def _only(where: str, table: Mapping[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:
-    """Reject typos (``bandwith_bytes_per_s``) and missing keys with the allowed spellings."""
-    for key in table:
-        if key not in allowed:
-            raise ChiplabInputError(f"{where}: unknown key {key!r}; allowed keys are {', '.join(sorted(allowed))}")
-    for key in sorted(required - set(table)):
-        raise ChiplabInputError(f"{where}: missing required key {key!r}")
-
-
-def parse_toml(text: str, origin: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ChiplabInputError(f"{origin}: not valid TOML: {exc}") from None
-
-
-def sources_from_toml(text: str, origin: str) -> dict[str, Source]:
-    """Parse the shared source list: one ``[SOURCE-ID]`` table per document."""
-    sources = {}
-    for source_id, raw in parse_toml(text, origin).items():
-        where = f"{origin}: [{source_id}]"
-        table = _table(where, raw)
-        _only(where, table, _SOURCE_KEYS, {"title", "url", "kind", "accessed"})
-        try:
-            sources[source_id] = Source(id=source_id, **table)
-        except ChiplabInputError as exc:
-            raise ChiplabInputError(f"{where}: {exc}") from None
-    return sources
-
-
-def _source(where: str, source_id: object, sources: Mapping[str, Source]) -> Source:
-    if source_id not in sources:
-        raise ChiplabInputError(f"{where}: source {source_id!r} is not in the source list (_sources.toml); "
-                                f"add it there with title, url, kind and accessed date")
-    return sources[source_id]
-
-
-def _provenance(where: str, raw: object, sources: Mapping[str, Source]) -> Provenance:
-    table = _table(where, raw)
-    _only(where, table, _PROVENANCE_KEYS, {"source", "note"})
-    alternatives = []
-    for i, alt in enumerate(table.pop("alternatives", [])):
-        alt_where = f"{where}: alternatives[{i}]"
-        alt = _table(alt_where, alt)
-        _only(alt_where, alt, _ALTERNATIVE_KEYS, {"value", "source"})
-        alternatives.append(Alternative(value=alt["value"], source=_source(alt_where, alt["source"], sources),
-                                        note=alt.get("note", "")))
-    source = _source(where, table.pop("source"), sources)
-    return Provenance(source=source, alternatives=tuple(alternatives), **table)
 
 
 def _matrix_unit(where: str, raw: object) -> MatrixUnit:

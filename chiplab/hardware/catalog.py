@@ -21,7 +21,8 @@ from pathlib import Path
 
 from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware._chip_toml import chip_from_toml, sources_from_toml
+from chiplab.hardware._chip_toml import chip_from_toml
+from chiplab.hardware.toml_records import sources_from_toml
 from chiplab.hardware.chip import CHIP_KINDS, Chip
 from chiplab.hardware.provenance import Source
 

@@ -22,10 +22,11 @@ from importlib import resources
 
 from chiplab._checks import positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware._chip_toml import _provenance, parse_toml, sources_from_toml
 from chiplab.hardware._frozen import FrozenMap
 from chiplab.hardware.catalog import normalize_name
 from chiplab.hardware.provenance import Provenance, Source
+from chiplab.hardware.toml_records import parse_toml, sources_from_toml
+from chiplab.hardware.toml_records import provenance_of as _provenance
 from chiplab.workloads.transformer import TransformerConfig
 
 SOURCES_FILE = "_sources.toml"
