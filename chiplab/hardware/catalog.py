@@ -22,9 +22,9 @@ from pathlib import Path
 from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._chip_toml import chip_from_toml
-from chiplab.hardware.toml_records import sources_from_toml
 from chiplab.hardware.chip import CHIP_KINDS, Chip
 from chiplab.hardware.provenance import Source
+from chiplab.hardware.toml_records import sources_from_toml
 
 SOURCES_FILE = "_sources.toml"  # shared bibliography; files starting with "_" are not chips
 
