@@ -24,7 +24,9 @@ from conftest_book import BOOK, ROOT, is_notebook, isolated_jupyter_env, toc_ent
 
 NOTEBOOK_PAGES = [entry for entry in toc_entries() if is_notebook(entry.path)]
 OTHER_NOTEBOOKS = sorted(
-    path for path in (ROOT / "exercises").rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts
+    # Only the source notebooks: releases (solutions stripped, raising NotImplementedError by design) and answer
+    # keys are generated outputs.
+    path for path in (ROOT / "exercises" / "source").rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts
 )
 CELL_TIMEOUT_S = 120  # the same per-cell limit as the book build (book/_config.yml, execute.timeout)
 

@@ -1,0 +1,257 @@
+"""The instructor's commands on an nbgrader course directory (``exercises/``): release, autograde, leak check.
+
+nbgrader does the work (``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``); this module runs
+it with the right interpreter and ``PATH`` (nbgrader calls the ``alembic`` executable when it creates a gradebook,
+so the virtual environment's ``bin/`` must be on ``PATH``), checks every release for leaked solutions before a
+student can see it, and copies a folder of submissions into place. nbgrader is imported only when a command runs,
+so what the notebooks import from ``chiplab.grading`` stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from chiplab.errors import ChiplabInputError
+
+# Text that only the instructor's source may contain (nbgrader's markers and the rubric headings of this course).
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
+                "END MARK SCHEME", "Model answer (instructors only)", "check_answer(")
+_REGIONS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
+            ("BEGIN MARK SCHEME", "END MARK SCHEME"))
+
+
+class GradingError(RuntimeError):
+    """An nbgrader step failed, or a release leaked instructor-only text; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """An nbgrader course directory: ``nbgrader_config.py`` and ``source/<assignment>/*.ipynb``."""
+
+    root: Path
+
+    def path(self, step: str, *parts: str) -> Path:
+        """``source``, ``release``, ``submitted``, ``autograded`` or ``feedback``, then student/assignment parts."""
+        return self.root.joinpath(step, *parts)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "gradebook.db"
+
+    def assignments(self) -> tuple[str, ...]:
+        source = self.path("source")
+        return tuple(sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))))
+
+    def select(self, assignments: list[str] | tuple[str, ...] | None) -> list[str]:
+        """The named assignments (all when none are named); unknown names are an error listing the known ones."""
+        known = self.assignments()
+        if not assignments:
+            return list(known)
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise ChiplabInputError(f"unknown assignment {', '.join(map(repr, unknown))} in {self.path('source')}; "
+                                    f"known: {', '.join(known) or '(none)'}")
+        return list(assignments)
+
+
+def open_course(root: str | os.PathLike | None = None) -> Course:
+    """The course at ``root`` (default: the current directory), checked for nbgrader's layout."""
+    path = Path(root if root is not None else Path.cwd()).resolve()
+    if not (path / "nbgrader_config.py").is_file() or not (path / "source").is_dir():
+        raise ChiplabInputError(f"{path} is not an nbgrader course directory: it needs nbgrader_config.py and a "
+                                "source/ folder (run from exercises/, or pass --course exercises)")
+    return Course(path)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("CHIPLAB_STUDENT_ID", None)  # the grader must take each student's id from the submission folder
+    return env
+
+
+def run_nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
+    """``nbgrader ARGS`` in the course directory with this interpreter; the output is returned, not printed."""
+    command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course.root}"]
+    return subprocess.run(command, cwd=course.root, env=_env(), text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, check=False)
+
+
+def _require(result: subprocess.CompletedProcess, what: str) -> None:
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-25:])
+        raise GradingError(f"{what} failed (exit {result.returncode}):\n{tail}")
+
+
+@contextmanager
+def gradebook(course: Course):
+    """nbgrader's Gradebook for this course, with ``alembic`` reachable (nbgrader runs it to check the schema)."""
+    from nbgrader.api import Gradebook
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    course_id = config.get("CourseDirectory", {}).get("course_id", "default_course")
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = _env()["PATH"]
+    try:
+        with Gradebook(f"sqlite:///{course.db_path}", course_id=course_id) as gb:
+            yield gb
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def _regions(source: str) -> tuple[list[str], list[str]]:
+    """(lines inside solution/hidden-test/mark-scheme regions, lines outside them) of one cell's source."""
+    inside, outside, end = [], [], None
+    for line in source.splitlines():
+        starts = [stop for begin, stop in _REGIONS if begin in line]
+        if end is None and starts:
+            end = starts[0]
+        elif end is not None and end in line:
+            end = None
+        else:
+            (inside if end is not None else outside).append(line.strip())
+    return inside, outside
+
+
+def find_leaks(course: Course, assignment: str) -> list[str]:
+    """Instructor-only text found in the release of ``assignment``: markers, any line of a solution, hidden-test
+    or mark-scheme region that does not also appear outside those regions, and outputs. Empty when clean."""
+    problems = []
+    for source_path in sorted(course.path("source", assignment).glob("*.ipynb")):
+        release_path = course.path("release", assignment, source_path.name)
+        if not release_path.is_file():
+            problems.append(f"{release_path} is missing")
+            continue
+        inside, outside = set(), set()
+        for cell in json.loads(source_path.read_text(encoding="utf-8"))["cells"]:
+            cell_inside, cell_outside = _regions("".join(cell["source"]))
+            inside.update(cell_inside)
+            outside.update(cell_outside)
+        secrets = {line for line in inside - outside if len(line) >= 6 and line not in ("```", "---")}
+        for number, cell in enumerate(json.loads(release_path.read_text(encoding="utf-8"))["cells"], start=1):
+            text = "".join(cell["source"])
+            where = f"{release_path.relative_to(course.root)} cell {number}"
+            problems += [f"{where}: contains {marker!r}" for marker in LEAK_MARKERS if marker in text]
+            problems += [f"{where}: contains solution text {line!r}" for line in
+                         sorted({line.strip() for line in text.splitlines()} & secrets)]
+            if cell.get("outputs"):
+                problems.append(f"{where}: has outputs")
+    return problems
+
+
+def _batches(course: Course, selected: list[str]) -> list[str]:
+    """nbgrader assignment ids to run: "*" for the whole course (nbgrader starts once: ~3 s saved per assignment)."""
+    return ["*"] if sorted(selected) == sorted(course.assignments()) else list(selected)
+
+
+def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
+    """``nbgrader generate_assignment`` for each assignment, then :func:`find_leaks`; returns the release folders."""
+    selected = course.select(assignments)
+    for batch in _batches(course, selected):
+        _require(run_nbgrader(course, "generate_assignment", batch, "--force"), f"releasing {batch}")
+    folders = []
+    for assignment in selected:
+        leaks = find_leaks(course, assignment)
+        if leaks:
+            shutil.rmtree(course.path("release", assignment))
+            raise GradingError(f"the release of {assignment} leaked instructor-only text and was deleted:\n"
+                               + "\n".join(leaks))
+        folders.append(course.path("release", assignment))
+    return folders
+
+
+def collect(course: Course, submissions: str | os.PathLike, assignments: list[str]) -> list[tuple[str, str]]:
+    """Copy ``SUBMISSIONS/<student_id>/<assignment>/`` into ``submitted/`` (replacing earlier copies).
+
+    Returns the (student, assignment) pairs found. Other folders are ignored; none at all is an error.
+    """
+    folder = Path(submissions).resolve()
+    if not folder.is_dir():
+        raise ChiplabInputError(f"submissions folder {folder} does not exist")
+    found = []
+    for student in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for assignment in assignments:
+            if (student / assignment).is_dir():
+                target = course.path("submitted", student.name, assignment)
+                if target.exists():
+                    shutil.rmtree(target)
+                shutil.copytree(student / assignment, target)
+                found.append((student.name, assignment))
+    if not found:
+        raise ChiplabInputError(f"no submissions in {folder}: expected {folder}/<student_id>/<assignment>/"
+                                f"<notebook>.ipynb with <assignment> one of {', '.join(assignments)}")
+    return found
+
+
+def _known_to_gradebook(course: Course, assignment: str) -> bool:
+    if not course.db_path.is_file() or not course.path("release", assignment).is_dir():
+        return False
+    from nbgrader.api import MissingEntry
+
+    with gradebook(course) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class AutogradeRun:
+    """Where an autograde run put its results, and what nbgrader said."""
+
+    grades_csv: Path
+    report_csvs: tuple[Path, ...]
+    feedback_dir: Path
+    problems: tuple[str, ...]  # nbgrader steps that failed for some submission (the rest were still graded)
+
+
+def autograde(course: Course, assignments: list[str] | None = None, submissions: str | os.PathLike | None = None,
+              timeout_s: float | None = None) -> AutogradeRun:
+    """Grade every submission of each assignment, then write feedback HTML, ``grades.csv`` and per-cell reports.
+
+    ``timeout_s`` limits each cell (nbgrader interrupts a cell that runs longer and records a CellTimeoutError, so
+    an endless loop costs its student the later tests, not the whole run).
+    """
+    selected = course.select(assignments)
+    if submissions is not None:
+        collect(course, submissions, selected)
+    problems = []
+    extra = [f"--Execute.timeout={int(timeout_s)}"] if timeout_s else []
+    missing = [assignment for assignment in selected if not _known_to_gradebook(course, assignment)]
+    if missing:
+        release(course, missing)  # the gradebook learns the assignment's cells and points from its release
+    for batch in _batches(course, selected):
+        result = run_nbgrader(course, "autograde", batch, "--force", *extra)
+        failed = re.findall(r"error processing assignment '([^']*)' for student '([^']*)'", result.stdout)
+        problems += [f"{assignment}: nbgrader could not autograde student {student!r} (see reports/{assignment}.csv)"
+                     for assignment, student in failed]
+        if result.returncode != 0 and not failed:
+            problems.append(f"autograde {batch} failed (exit {result.returncode}):\n" + result.stdout[-2000:])
+    return feedback(course, selected, problems)
+
+
+def feedback(course: Course, assignments: list[str] | None = None, problems: list[str] | None = None) -> AutogradeRun:
+    """Feedback HTML, ``grades.csv`` and per-cell reports from the gradebook as it is now (e.g. after manual
+    grading in formgrader); nothing is re-executed."""
+    from chiplab.grading.report import write_report
+
+    selected = course.select(assignments)
+    problems = list(problems or [])
+    for batch in _batches(course, selected):
+        result = run_nbgrader(course, "generate_feedback", batch, "--force")
+        if result.returncode != 0:
+            problems.append(f"generate_feedback {batch}: exit {result.returncode}")
+    reports = tuple(write_report(course, assignment) for assignment in selected)
+    grades = course.root / "grades.csv"
+    _require(run_nbgrader(course, "export", f"--to={grades}"), "exporting grades")
+    return AutogradeRun(grades, reports, course.path("feedback"), tuple(problems))
