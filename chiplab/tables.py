@@ -18,7 +18,8 @@ def _cell(value: object) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.3g}"
-    return str(value).replace("|", "\\|")
+    # Escape pipes (table cells) and dollar signs (MyST reads two of them as inline maths).
+    return str(value).replace("|", "\\|").replace("$", "\\$")
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

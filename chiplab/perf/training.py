@@ -13,7 +13,8 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
 * **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass for
   ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020).
-* The optimizer runs once per step on each chip's shard.
+* The optimizer runs once per step on each chip's shard; with ZeRO (stage >= 1) the optimizer state, and so the
+  update, is split further over the d replicas (Rajbhandari et al., SC'20).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     part = shard(config, parallelism)
     step = estimate_step(part.training_step(batch=micro, seq_len=seq_len, recompute=recompute), chip, calibration)
     by_stage = step.time_by("stage")
-    optimizer_s = by_stage.pop("optimizer", 0.0)
+    optimizer_s = by_stage.pop("optimizer", 0.0) / (d if parallelism.zero_stage >= 1 else 1)
     per_micro = sum(by_stage.values())
     compute_s = per_micro * num_microbatches
     bubble_s = per_micro * (p - 1) / positive_int("num_virtual_stages", num_virtual_stages)

@@ -2,8 +2,16 @@
 
 from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.display import AccessibleFigure, accessible
-from chiplab.viz.memory import draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
+from chiplab.viz.memory import (
+    LevelTimesPicture,
+    TileLandscapePicture,
+    draw_energy_breakdown,
+    draw_level_times,
+    draw_roofline,
+    draw_tile_landscape,
+)
 from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
+from chiplab.viz.roofline import RooflinesPicture, draw_rooflines
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
     ArrayPicture,
@@ -18,6 +26,9 @@ __all__ = [
     "OKABE_ITO",
     "AccessibleFigure",
     "ArrayPicture",
+    "LevelTimesPicture",
+    "RooflinesPicture",
+    "TileLandscapePicture",
     "accessible",
     "alt_text",
     "animate_array",
@@ -27,6 +38,7 @@ __all__ = [
     "draw_level_times",
     "draw_matchup",
     "draw_roofline",
+    "draw_rooflines",
     "draw_scaling",
     "draw_stacked_breakdown",
     "draw_step_breakdown",

@@ -1,0 +1,95 @@
+"""The LLM explorer, driven programmatically: every control changes what is shown; invalid setups show a message."""
+
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.explore import LLMExplorer, llm_explorer
+from chiplab.explore.llm import llm_chips
+
+
+@pytest.fixture
+def explorer():
+    return LLMExplorer(model="llama3_8b", chip="trainium2", mode="training", batch=32, seq_len=4096, output_len=256,
+                       tensor=4, pipeline=1, data=8, recompute="selective")
+
+
+def test_builds_a_widget_showing_a_figure_and_a_summary(explorer):
+    assert llm_explorer().children
+    assert explorer.figure.image.value[:4] == b"\x89PNG"
+    summary = explorer.message.widget.value
+    assert "per step" in summary and "MFU" in summary and "of 96 GiB HBM per chip" in summary
+
+
+@pytest.mark.parametrize(("control", "value"), [
+    ("model", "llama32_3b"), ("chip", "tpu_v5p"), ("batch", 64), ("seq_len", 2048), ("tensor", 8),
+    ("data", 4), ("pipeline", 2), ("recompute", "full"), ("mode", "prefill"), ("mode", "decode"),
+])
+def test_every_control_changes_the_answer(explorer, control, value):
+    summary, image = explorer.message.widget.value, explorer.figure.image.value
+    getattr(explorer, control).value = value
+    assert "Not possible" not in explorer.message.widget.value
+    assert explorer.message.widget.value != summary
+    assert explorer.figure.image.value != image
+
+
+def test_output_length_matters_when_serving(explorer):
+    explorer.mode.value = "decode"
+    summary = explorer.message.widget.value
+    explorer.output_len.value = 4096  # a longer answer: a longer mean context, a slower mean decode step
+    assert explorer.message.widget.value != summary
+
+
+def test_mode_enables_the_controls_that_apply(explorer):
+    assert explorer.output_len.disabled and not explorer.data.disabled
+    explorer.mode.value = "decode"
+    assert not explorer.output_len.disabled
+    assert explorer.data.disabled and explorer.pipeline.disabled and explorer.recompute.disabled
+    assert explorer.estimate.num_chips == explorer.tensor.value  # data and pipeline are ignored when serving
+    assert explorer.batch.description == "requests"
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"tensor": 64}, "must divide num_heads"),
+    ({"tensor": 1, "data": 1}, "does not fit"),
+    ({"data": 64}, "must be divisible by data parallelism"),
+    ({"model": "palm_540b"}, "does not fit"),
+])
+def test_invalid_combinations_show_the_reason(explorer, changes, message):
+    for control, value in changes.items():
+        getattr(explorer, control).value = value
+    shown = explorer.message.widget.value
+    assert "Not possible" in shown and message in shown
+
+
+def test_recovers_after_an_invalid_combination(explorer):
+    explorer.tensor.value = 64
+    explorer.tensor.value = 8
+    assert "Not possible" not in explorer.message.widget.value
+    assert explorer.estimate.num_chips == 8 * 8
+
+
+def test_starting_values_are_checked():
+    with pytest.raises(ChiplabInputError, match="chip must be one the performance model supports"):
+        LLMExplorer("llama3_8b", "b200", "training", 32, 4096, 256, 4, 1, 8, "none")
+    with pytest.raises(ChiplabInputError, match="batch must be a power of two"):
+        LLMExplorer("llama3_8b", "trainium2", "training", 33, 4096, 256, 4, 1, 8, "none")
+    with pytest.raises(ChiplabInputError, match="unknown model"):
+        LLMExplorer("llama9", "trainium2", "training", 32, 4096, 256, 4, 1, 8, "none")
+
+
+def test_chip_list_is_the_chips_the_model_can_run():
+    chips = llm_chips()
+    assert {"trainium2", "tpu_v5p", "tpu_v6e", "h100_sxm"} <= set(chips)
+    assert "b200" not in chips  # array geometry unpublished
+    assert "tpu_v1" not in chips and "toy_4x4" not in chips
+
+
+def test_switching_modes_keeps_one_picture_per_kind_of_step(explorer):
+    explorer.mode.value = "decode"
+    serving = explorer.picture
+    assert explorer.figure_box.children == (explorer.figures["serving"].image,)
+    explorer.mode.value = "training"
+    assert explorer.figure_box.children == (explorer.figures["training"].image,)
+    explorer.mode.value = "prefill"
+    assert explorer.picture is serving  # redrawn in place, not rebuilt
+    assert "prefill" in serving.caption.get_text()
