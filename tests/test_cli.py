@@ -84,3 +84,13 @@ def test_serve_and_validate(capsys):
 def test_unknown_model_suggests():
     result = subprocess.run([sys.executable, "-m", "chiplab", "train", "llama3-9b"], capture_output=True, text=True)
     assert result.returncode == 2 and "llama3_8b" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_gemm_on_a_chip_matches_the_perf_model(capsys):
+    from chiplab.hardware import load_chip
+    from chiplab.perf import gemm_on_chip
+
+    assert main(["gemm", "4096", "4096", "4096", "--chip", "trn2", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    placed = gemm_on_chip(Gemm(m=4096, n=4096, k=4096), load_chip("trainium2"))
+    assert shown["time_s"] == placed.time_s and shown["bottleneck"] == placed.bottleneck

@@ -22,7 +22,33 @@ def _add_gemm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _gemm_on_chip(args: argparse.Namespace) -> None:
+    from chiplab.hardware.catalog import load_chip
+    from chiplab.perf.gemm_on_chip import gemm_on_chip
+
+    chip = load_chip(args.chip)
+    placed = gemm_on_chip(Gemm(m=args.m, n=args.n, k=args.k, dtype=args.dtype), chip)
+    tiling = placed.per_core.tiling
+    rows = {
+        "gemm": f"m={args.m} n={args.n} k={args.k} ({args.dtype})",
+        "chip": chip.display_name,
+        "time_s": placed.time_s,
+        "achieved TFLOP/s": placed.achieved_flops_per_s / 1e12,
+        "fraction_of_peak": placed.fraction_of_peak,
+        "bottleneck": placed.bottleneck,
+        "cores used (m x n x k blocks)": " x ".join(str(c) for c in placed.core_grid),
+        "tile per core (m, n, k)": f"{tiling.tile_m}, {tiling.tile_n}, {tiling.tile_k}",
+        "compute_s": placed.compute_s,
+        "hbm_bytes": placed.hbm_bytes,
+        "hbm_s": placed.hbm_s,
+    }
+    print_record(rows, args.json)
+
+
 def _cmd_gemm(args: argparse.Namespace) -> None:
+    if args.chip:
+        _gemm_on_chip(args)
+        return
     timing = estimate(Gemm(m=args.m, n=args.n, k=args.k), args.array, args.dataflow, args.convention)
     plan = timing.plan
     rows = {
@@ -71,6 +97,8 @@ def add_commands(sub) -> None:
     gemm = sub.add_parser("gemm", help="closed-form cycles, folds, utilisation and SRAM traffic of a GEMM")
     _add_gemm_args(gemm)
     gemm.add_argument("--convention", default="pipelined", choices=CONVENTIONS, help="default: pipelined")
+    gemm.add_argument("--chip", help="time it on a whole chip of the catalog instead (e.g. trn2, h100, tpu-v5p)")
+    gemm.add_argument("--dtype", default="bf16", help="number format with --chip (default bf16)")
     gemm.set_defaults(func=_cmd_gemm)
 
     sim = sub.add_parser("simulate", help="cycle-level simulation of a random integer GEMM, checked against numpy")
