@@ -40,6 +40,24 @@ def format_rate(value: float, unit: str) -> str:
     return f"{_trim(value)} {unit}"
 
 
+_TIME_UNITS = [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")]
+
+
+def time_scale(seconds: float) -> tuple[float, str]:
+    """The largest time unit that keeps ``seconds`` ≥ 1 in it: (seconds per unit, unit)."""
+    return next(((scale, unit) for scale, unit in _TIME_UNITS if abs(seconds) >= scale), _TIME_UNITS[-1])
+
+
+def format_seconds(seconds: float) -> str:
+    """'1.23 ms', '45.6 µs': three significant digits in the largest unit that keeps the number ≥ 1.
+
+    >>> format_seconds(0.00123), format_seconds(2.5)
+    ('1.23 ms', '2.5 s')
+    """
+    scale, unit = time_scale(seconds)
+    return f"{seconds / scale:.3g} {unit}"
+
+
 def format_cycles(num_cycles: int) -> str:
     """Format a cycle count with thousands separators: 1234567 -> '1,234,567 cycles'."""
     return f"{num_cycles:,} cycles"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chiplab.viz.memory import format_seconds
+from chiplab.units import format_seconds
 
 __all__ = ["FACTORS", "format_number", "format_seconds"]
 

@@ -13,26 +13,14 @@ from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore
 from chiplab.memory.roofline import Roofline, RooflinePoint
 from chiplab.memory.search import TileSearch
 from chiplab.memory.tiling import Tiling
-from chiplab.units import format_bytes
+from chiplab.units import format_bytes, format_seconds, time_scale
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, SEQUENTIAL_CMAP, get_axes, set_alt_text
 
 _LEVEL_COLORS = [OKABE_ITO[c] for c in ("vermillion", "orange", "sky_blue", "green", "purple")]
 
-
-_TIME_UNITS = [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")]
 # Tile landscapes colour each tile by its off-chip traffic relative to the best tile's, on this fixed scale, so
 # the colour bar never changes (explorers then redraw only the map).
 TRAFFIC_RATIO_RANGE = (1.0, 32.0)
-
-
-def format_seconds(seconds: float) -> str:
-    """'1.23 ms', '45.6 µs': three significant digits in the largest unit that keeps the number ≥ 1."""
-    scale, unit = _time_scale(seconds)
-    return f"{seconds / scale:.3g} {unit}"
-
-
-def _time_scale(seconds: float) -> tuple[float, str]:
-    return next(((scale, unit) for scale, unit in _TIME_UNITS if abs(seconds) >= scale), _TIME_UNITS[-1])
 
 
 class LevelTimesPicture:
@@ -76,7 +64,7 @@ class LevelTimesPicture:
     def update(self, result: GemmOnCore) -> None:
         labels = [COMPUTE] + [lvl.label for lvl in result.levels]
         seconds = np.array([result.compute_s] + [lvl.time_s or 0.0 for lvl in result.levels])
-        scale, unit = (result.time_s, "") if self.relative else _time_scale(seconds.max())
+        scale, unit = (result.time_s, "") if self.relative else time_scale(seconds.max())
         widths = np.zeros(len(self.bars))
         widths[: seconds.size] = seconds / scale
         texts = [""] * len(self.bars)

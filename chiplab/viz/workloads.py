@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from chiplab.perf.llm import LLMEstimate, ServingSweep
-from chiplab.units import format_bytes
+from chiplab.units import format_bytes, format_seconds
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
 from chiplab.workloads.describe import CATEGORIES, FlopsBreakdown, IntensitySweep, SixNComparison
 
@@ -28,12 +28,7 @@ _PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}")  # 1,024 rather than 2^
 
 
 def _seconds(seconds: float) -> str:
-    if seconds <= 0:
-        return "none"
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+    return "none" if seconds <= 0 else format_seconds(seconds)
 
 
 def draw_flops_breakdown(breakdowns: Mapping[str, FlopsBreakdown], ax: Axes | None = None) -> Axes:
