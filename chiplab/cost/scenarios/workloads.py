@@ -1,0 +1,150 @@
+"""Named workloads and how fast one chip runs them (the performance model, cached)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chiplab._checks import positive_int
+from chiplab.cost.scenarios._format import _chip
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+from chiplab.perf.calibration import Calibration
+from chiplab.perf.inference import ServingEstimate, estimate_serving
+from chiplab.perf.training import TrainingEstimate, estimate_training
+from chiplab.workloads.footprint import Parallelism
+from chiplab.workloads.presets import load_model
+
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+
+# ---------------------------------------------------------------------------------------------------------------
+# Workloads
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingWorkload:
+    """Pre-training a model preset: ``tensor`` × ``pipeline`` × ``data`` chips, ``global_batch`` sequences of
+    ``seq_len`` tokens per step (the defaults are :class:`chiplab.cost.claims.TrainingMatchup`'s setup)."""
+
+    model: str = "llama3_70b"
+    tensor: int = 8
+    pipeline: int = 4
+    data: int = 16
+    zero_stage: int = 1
+    global_batch: int = 512
+    seq_len: int = 4096
+    recompute: str = "full"
+
+    kind = "training"
+
+    def __post_init__(self) -> None:
+        for name in ("tensor", "pipeline", "data", "global_batch", "seq_len"):
+            positive_int(name, getattr(self, name))
+
+    @property
+    def num_chips(self) -> int:
+        return self.tensor * self.pipeline * self.data
+
+    @property
+    def label(self) -> str:
+        return (f"train {self.model} on {self.num_chips} chips (tensor {self.tensor}, pipeline {self.pipeline}, "
+                f"data {self.data}; {self.global_batch} × {self.seq_len} tokens per step)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingWorkload:
+    """Serving a model preset: ``batch`` requests of ``prompt_len`` prompt and ``output_len`` generated tokens
+    on ``tensor_parallel`` chips. Tokens counted are the generated ones."""
+
+    model: str = "llama3_8b"
+    batch: int = 32
+    prompt_len: int = 2048
+    output_len: int = 512
+    tensor_parallel: int = 1
+
+    kind = "serving"
+
+    def __post_init__(self) -> None:
+        for name in ("batch", "prompt_len", "output_len", "tensor_parallel"):
+            positive_int(name, getattr(self, name))
+
+    @property
+    def num_chips(self) -> int:
+        return self.tensor_parallel
+
+    @property
+    def label(self) -> str:
+        return (f"serve {self.model} on {self.tensor_parallel} chip{'s' if self.tensor_parallel > 1 else ''} "
+                f"({self.batch} requests, {self.prompt_len} prompt + {self.output_len} output tokens)")
+
+
+Workload = TrainingWorkload | ServingWorkload
+
+# Named setups for the explorers and the book. Each fits in the memory of every chip the book compares (a test
+# checks the main ones); "decode-heavy" is the serving case where memory bandwidth, not the array, decides.
+WORKLOADS: Mapping[str, Workload] = {
+    "pre-train Llama 3 70B": TrainingWorkload(),
+    "pre-train Llama 3 8B": TrainingWorkload(model="llama3_8b", tensor=4, pipeline=1, data=16, global_batch=256),
+    "pre-train Llama 3.2 3B (on-device size)": TrainingWorkload(model="llama32_3b", tensor=2, pipeline=1, data=32,
+                                                                global_batch=512),
+    "serve Llama 3 8B (chat)": ServingWorkload(),
+    "serve Llama 3 8B (decode-heavy)": ServingWorkload(prompt_len=128, output_len=2048),
+    "serve Llama 3 70B (8 chips)": ServingWorkload(model="llama3_70b", tensor_parallel=8),
+}
+
+
+def workload(name: str | Workload) -> Workload:
+    """A workload by its name in :data:`WORKLOADS` (or the workload itself)."""
+    if isinstance(name, TrainingWorkload | ServingWorkload):
+        return name
+    if name not in WORKLOADS:
+        raise ChiplabInputError(f"workload must be one of {', '.join(repr(k) for k in WORKLOADS)}; got {name!r}")
+    return WORKLOADS[name]
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """How fast one chip works on a workload (the performance model's answer, per chip)."""
+
+    chip_id: str
+    workload: Workload
+    tokens_per_s_per_chip: float
+    num_chips: int
+    mfu_fraction: float | None  # training: model FLOPs utilisation; serving: None (decode is memory-bound)
+    bottleneck: str  # what limits the ops that take most of the step ("compute", "HBM", ...)
+    estimate: TrainingEstimate | ServingEstimate
+
+
+@lru_cache(maxsize=512)
+def _throughput(work: Workload, chip: Chip, calibration: Calibration) -> Throughput:
+    model = load_model(work.model)
+    if isinstance(work, TrainingWorkload):
+        parallelism = Parallelism(tensor=work.tensor, pipeline=work.pipeline, data=work.data,
+                                  zero_stage=work.zero_stage)
+        est = estimate_training(model, chip, parallelism=parallelism, global_batch=work.global_batch,
+                                seq_len=work.seq_len, recompute=work.recompute, calibration=calibration)
+        by_bottleneck = est.microbatch_step.time_by("bottleneck")
+        return Throughput(chip.id, work, est.tokens_per_s / est.num_chips, est.num_chips, est.mfu_fraction,
+                          max(by_bottleneck, key=by_bottleneck.get), est)
+    est = estimate_serving(model, chip, batch=work.batch, prompt_len=work.prompt_len, output_len=work.output_len,
+                           tensor_parallel=work.tensor_parallel, calibration=calibration)
+    by_bottleneck = est.mean_decode.time_by("bottleneck")
+    return Throughput(chip.id, work, est.output_tokens_per_s_per_chip, work.tensor_parallel, None,
+                      max(by_bottleneck, key=by_bottleneck.get), est)
+
+
+def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_efficiency_fraction: float = 1.0,
+                        memory_efficiency_fraction: float = 1.0) -> Throughput:
+    """Tokens per second per chip of ``chip`` (a catalog id or a :class:`Chip`, e.g. a design) on a workload.
+
+    The efficiencies are the calibration of the chip's software: achieved ÷ modelled matrix throughput and
+    achievable ÷ datasheet HBM bandwidth (1.0, the default, is the ideal hardware: an upper bound). Results are
+    cached, so the explorers pay for each (workload, chip, efficiency) once.
+    """
+    calibration = Calibration(name="scenario", matmul_efficiency_fraction=matmul_efficiency_fraction,
+                              memory_efficiency_fraction=memory_efficiency_fraction,
+                              source="assumption of the cost scenario")
+    return _throughput(workload(work), _chip(chip), calibration)
