@@ -62,12 +62,6 @@ def bench_roofline() -> None:
     print(f"roofline               chips change  {_median_ms(e.chips, selections * 4):6.1f} ms")
 
 
-if __name__ == "__main__":
-    bench_systolic()
-    bench_memory()
-    bench_roofline()
-
-
 
 # --- LLM step explorer ------------------------------------------------------------------------------------------
 # Each series starts from the explorer's default setting with estimate_llm's cache cleared and visits distinct,
@@ -113,10 +107,6 @@ def bench_llm() -> None:
     _llm_series(e, "decode", "output_len", [64, 128, 512, 1024, 2048], mode="decode")
     _llm_series(e, "decode", "tensor", [1, 2, 8, 2, 1], mode="decode")
     _llm_series(e, "decode (cached)", "batch", [1, 2, 4, 8, 16, 64, 128, 256] * 2, mode="decode", cached=True)
-
-
-if __name__ == "__main__":
-    bench_llm()
 
 
 # --- cost and design-your-own-chip explorers ----------------------------------------------------------------------
@@ -169,5 +159,9 @@ def bench_design() -> None:
 
 
 if __name__ == "__main__":
+    bench_systolic()
+    bench_memory()
+    bench_roofline()
+    bench_llm()
     bench_cost()
     bench_design()
