@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers and cloud shells often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=book $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=book $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
