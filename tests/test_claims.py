@@ -12,9 +12,10 @@ import pytest
 from chiplab import ChiplabInputError
 from chiplab.cost.claims import TrainingMatchup, claim_matchup, matchup_sensitivity, run_matchup
 from chiplab.cost.prices import price_for
+from chiplab.cost.scenarios import TrainingWorkload
 from chiplab.viz import alt_text, draw_matchup, draw_stacked_breakdown, draw_tornado
 
-SMALL = {"model": "llama3_8b", "tensor": 4, "pipeline": 1, "data": 4, "global_batch": 32, "seq_len": 2048}
+SMALL = {"workload": TrainingWorkload(model="llama3_8b", tensor=4, pipeline=1, data=4, global_batch=32, seq_len=2048)}
 
 
 def test_price_performance_is_linear_in_prices():

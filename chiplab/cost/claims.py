@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chiplab.cost.scenarios.workloads import TrainingWorkload
 from chiplab.cost.sensitivity import SensitivityResult, one_at_a_time
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
@@ -37,13 +38,7 @@ class TrainingMatchup:
 
     usd_per_chip_hour_a: float  # no default: a price is data (chiplab.cost.prices) or an explicit assumption
     usd_per_chip_hour_b: float
-    model: str = "llama3_70b"
-    seq_len: int = 4096
-    global_batch: int = 512
-    tensor: int = 8
-    pipeline: int = 4
-    data: int = 16
-    recompute: str = "full"
+    workload: TrainingWorkload = dataclasses.field(default_factory=TrainingWorkload)  # model, parallelism, batch
     chip_a: str = "trainium2"
     chip_b: str = "h100_sxm"
     matmul_efficiency_a: float = 1.0  # achieved ÷ modelled matrix throughput (software maturity, throttling)
@@ -101,9 +96,10 @@ class MatchupResult:
 def _estimate(m: TrainingMatchup, chip_id: str, matmul: float, memory: float) -> TrainingEstimate:
     calibration = Calibration(name=f"{chip_id} what-if", matmul_efficiency_fraction=matmul,
                               memory_efficiency_fraction=memory, source="assumption of the matchup")
-    return estimate_training(load_model(m.model), load_chip(chip_id),
-                             parallelism=Parallelism(tensor=m.tensor, pipeline=m.pipeline, data=m.data, zero_stage=1),
-                             global_batch=m.global_batch, seq_len=m.seq_len, recompute=m.recompute,
+    work = m.workload
+    parallelism = Parallelism(tensor=work.tensor, pipeline=work.pipeline, data=work.data, zero_stage=work.zero_stage)
+    return estimate_training(load_model(work.model), load_chip(chip_id), parallelism=parallelism,
+                             global_batch=work.global_batch, seq_len=work.seq_len, recompute=work.recompute,
                              calibration=calibration)
 
 
@@ -137,7 +133,8 @@ def matchup_sensitivity(matchup: TrainingMatchup,
 
 
 def claim_matchup(*, chip_a: str = "trainium2", chip_b: str = "h100_sxm", price_kind_b: str = "capacity-block",
-                  claimed_improvement_fraction: float = 0.35, **setup) -> TrainingMatchup:
+                  claimed_improvement_fraction: float = 0.35,
+                  workload: TrainingWorkload | None = None) -> TrainingMatchup:
     """A matchup whose B price comes from chiplab's price data and whose A price is the *break-even* price for the
     claimed improvement — the price A must have for the claim to hold on this workload, given the models.
 
@@ -151,6 +148,6 @@ def claim_matchup(*, chip_a: str = "trainium2", chip_b: str = "h100_sxm", price_
             f"claimed_improvement_fraction must be in [0, 10); got {claimed_improvement_fraction!r}")
     price_b = price_for(chip_b, price_kind_b).usd_per_chip_hour
     probe = TrainingMatchup(chip_a=chip_a, chip_b=chip_b, usd_per_chip_hour_a=price_b, usd_per_chip_hour_b=price_b,
-                            **setup)
+                            workload=workload or TrainingWorkload())
     break_even = run_matchup(probe).break_even_usd_per_chip_hour_a(claimed_improvement_fraction)
     return dataclasses.replace(probe, usd_per_chip_hour_a=break_even)

@@ -47,10 +47,10 @@ def draw_matchup(result: MatchupResult, ax: Axes | None = None) -> Axes:
     for x, (value, price) in enumerate(zip(values, (m.usd_per_chip_hour_a, m.usd_per_chip_hour_b), strict=True)):
         ax.annotate(f"${price:.2f}/chip-h", (x, value), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
     ax.set_ylabel("thousand tokens per USD")
-    ax.set_title(f"{m.model}: {m.chip_a} gives {result.price_performance_ratio:.2f}× the tokens per dollar",
+    ax.set_title(f"{m.workload.model}: {m.chip_a} gives {result.price_performance_ratio:.2f}× the tokens per dollar",
                  fontsize=FONT_SIZE - 1)
-    set_alt_text(ax, f"Bar chart: training {m.model}, {m.chip_a} at ${m.usd_per_chip_hour_a:.2f} per chip-hour "
-                     f"gives {result.price_performance_ratio:.2f} times the tokens per dollar of {m.chip_b} at "
+    set_alt_text(ax, f"Bar chart: training {m.workload.model}, {m.chip_a} at ${m.usd_per_chip_hour_a:.2f} per "
+                     f"chip-hour gives {result.price_performance_ratio:.2f} times the tokens per dollar of {m.chip_b} at "
                      f"${m.usd_per_chip_hour_b:.2f}.")
     return ax
 

@@ -27,7 +27,7 @@ SECONDS_PER_DAY = 86400.0
 @dataclass(frozen=True, kw_only=True)
 class TrainingWorkload:
     """Pre-training a model preset: ``tensor`` × ``pipeline`` × ``data`` chips, ``global_batch`` sequences of
-    ``seq_len`` tokens per step (the defaults are :class:`chiplab.cost.claims.TrainingMatchup`'s setup)."""
+    ``seq_len`` tokens per step (also the setup of :class:`chiplab.cost.claims.TrainingMatchup`)."""
 
     model: str = "llama3_70b"
     tensor: int = 8
