@@ -50,7 +50,8 @@ def draw_matchup(result: MatchupResult, ax: Axes | None = None) -> Axes:
     ax.set_title(f"{m.workload.model}: {m.chip_a} gives {result.price_performance_ratio:.2f}× the tokens per dollar",
                  fontsize=FONT_SIZE - 1)
     set_alt_text(ax, f"Bar chart: training {m.workload.model}, {m.chip_a} at ${m.usd_per_chip_hour_a:.2f} per "
-                     f"chip-hour gives {result.price_performance_ratio:.2f} times the tokens per dollar of {m.chip_b} at "
+                     f"chip-hour gives {result.price_performance_ratio:.2f} times the tokens per dollar of "
+                     f"{m.chip_b} at "
                      f"${m.usd_per_chip_hour_b:.2f}.")
     return ax
 
