@@ -12,6 +12,9 @@ through a switch, keep all of a chip's links busy at once — the optimistic, we
 Model", ch. 3, makes the same assumption for TPU ICI). The topology enters through the number of latency steps:
 p − 1 for a ring, Σ (p_i − 1) over the axes of a torus.
 
+Not modelled: in-network reduction (NVLink SHARP on NVSwitch systems performs the reduction inside the switch,
+which roughly halves the bytes each GPU sends in an all-reduce), so NVLink all-reduces here are pessimistic.
+
 Beyond the scale-up domain (a TPU pod slice, a Trn2 UltraServer, an 8-GPU NVLink node) the collective is
 hierarchical: reduce-scatter inside each domain, an all-reduce of 1/domain of the data across domains on the
 slower scale-out network (DCN, EFA, InfiniBand), then all-gather inside.
