@@ -4,6 +4,7 @@
   /usr/bin/chromium the browser tests *skip* on a user's machine, with the command that installs it, and *fail*
   under CI (``CI=true``), where a skipped browser test would hide a broken site.
 * ``book_build`` / ``book_site``: the whole book, built and executed once per session (tests/conftest_book.py).
+* ``strict_figures``: turns every warning into an error while a figure is drawn, and closes all figures after.
 * ``timings``: seconds worth reporting; they are printed in a "chiplab timings" section at the end of the run.
 """
 
@@ -24,6 +25,19 @@ from conftest_book import book_build, book_site  # fixtures, re-exported for eve
 __all__ = ["book_build", "book_site"]
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def strict_figures():
+    """Figures must render without warnings (a warning is a defect a reader would see); close them afterwards."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+    plt.close("all")
 _TIMINGS = pytest.StashKey[dict]()
 
 

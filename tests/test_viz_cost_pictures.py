@@ -1,7 +1,6 @@
 """Cost-scenario figures render headless without warnings, draw what the results say (on a relative scale) and
 carry alt text."""
 
-import warnings
 
 import matplotlib
 
@@ -34,12 +33,8 @@ from chiplab.viz.cost_pictures import (
 SMALL = TrainingWorkload(model="llama3_8b", tensor=4, pipeline=1, data=4, global_batch=32, seq_len=2048)
 
 
-@pytest.fixture(autouse=True)
-def _strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+# Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_figures")
 
 
 def _widths(ax):

@@ -1,11 +1,9 @@
 """Memory-model figures render headless without warnings, draw what the results say, and carry alt text."""
 
-import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -14,13 +12,8 @@ from chiplab.hardware import load_chip
 from chiplab.memory import best_tiling, core_view, energy_breakdown, gemm_on_core, no_reuse_energy, roofline
 from chiplab.viz import alt_text, draw_energy_breakdown, draw_level_times, draw_roofline, draw_tile_landscape
 
-
-@pytest.fixture(autouse=True)
-def _strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+# Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_figures")
 
 
 def test_level_times_show_the_bottleneck():

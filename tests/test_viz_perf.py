@@ -1,11 +1,9 @@
 """Performance figures render headless without warnings, show what the estimates say, and carry alt text."""
 
-import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pytest
 
 from chiplab.hardware import load_chip
@@ -17,12 +15,8 @@ from chiplab.workloads.presets import load_model
 LLAMA_8B = load_model("llama3-8b")
 
 
-@pytest.fixture(autouse=True)
-def _strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+# Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_figures")
 
 
 def test_step_breakdown_bars_are_the_op_times():

@@ -1,7 +1,6 @@
 """Multi-chip rooflines and the updatable memory pictures: render headless without warnings, draw what the
 results say, carry alt text, and update in place."""
 
-import warnings
 
 import matplotlib
 
@@ -17,13 +16,8 @@ from chiplab.memory.compare import compare_on_rooflines
 from chiplab.viz import LevelTimesPicture, RooflinesPicture, TileLandscapePicture, alt_text, draw_rooflines
 from chiplab.viz.memory import format_seconds
 
-
-@pytest.fixture(autouse=True)
-def _strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+# Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_figures")
 
 
 def test_rooflines_of_several_chips_with_points():

@@ -1,6 +1,5 @@
 """Workload figures render headless without warnings, draw what the results say, and carry alt text."""
 
-import warnings
 
 import matplotlib
 
@@ -26,12 +25,8 @@ LLAMA_8B = load_model("llama3-8b")
 TRN2 = load_chip("trainium2")
 
 
-@pytest.fixture(autouse=True)
-def _strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-    plt.close("all")
+# Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("strict_figures")
 
 
 def test_flops_breakdown_bars_are_the_shares():
