@@ -1,11 +1,21 @@
-"""Small validators shared by every layer; each raises ChiplabInputError with a message a student can act on."""
+"""The one validator module: every public constructor and function checks its arguments here.
+
+Each check returns the cleaned value or raises :class:`ChiplabInputError` with a message that names the parameter,
+the value it got and what is allowed. The rules are the same everywhere: booleans are never numbers, NaN and
+infinities are never accepted where a quantity is meant, and whole-number checks accept ``3.0`` but not ``3.5``.
+"""
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 
 from chiplab.errors import ChiplabInputError
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
 
 
 def positive_int(name: str, value: object) -> int:
@@ -19,9 +29,10 @@ def positive_int(name: str, value: object) -> int:
     chiplab.errors.ChiplabInputError: m must be a whole number >= 1; got 0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer() and value >= 1:
+        if (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+                and float(value).is_integer() and value >= 1):
             return int(value)
-        raise ChiplabInputError(f"{name} must be a whole number >= 1; got {value!r} ({type(value).__name__})")
+        raise ChiplabInputError(f"{name} must be a whole number >= 1; got {value!r} ({_type_name(value)})")
     if value < 1:
         raise ChiplabInputError(f"{name} must be a whole number >= 1; got {value}")
     return int(value)
@@ -31,7 +42,8 @@ def non_negative_int(name: str, value: object) -> int:
     """Return ``value`` as an int if it is a whole number >= 0, else raise naming ``name``."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
         return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer() and value >= 0:
+    if (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+            and float(value).is_integer() and value >= 0):
         return int(value)
     raise ChiplabInputError(f"{name} must be a whole number >= 0; got {value!r}")
 
@@ -42,3 +54,83 @@ def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
     if isinstance(value, str) and value.strip().lower() in allowed:
         return value.strip().lower()
     raise ChiplabInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def finite(name: str, value: object) -> float:
+    """``value`` as a float if it is a real number that is not NaN or infinite (booleans are refused).
+
+    >>> finite("overhead_s", float("nan"))
+    Traceback (most recent call last):
+    ...
+    chiplab.errors.ChiplabInputError: overhead_s must be a finite number; got nan (float)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ChiplabInputError(f"{name} must be a finite number; got {value!r} ({_type_name(value)})")
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        digits = len(str(value))
+        raise ChiplabInputError(f"{name} must be a finite number; got an integer with {digits} digits") from None
+    if not math.isfinite(number):
+        raise ChiplabInputError(f"{name} must be a finite number; got {value!r} ({_type_name(value)})")
+    return number
+
+
+def positive(name: str, value: object) -> float:
+    """``value`` as a float if it is finite and > 0 (a price, a duration, a power, a bandwidth)."""
+    number = finite(name, value)
+    if number <= 0:
+        raise ChiplabInputError(f"{name} must be > 0; got {value!r}")
+    return number
+
+
+def non_negative(name: str, value: object) -> float:
+    """``value`` as a float if it is finite and >= 0 (a cost that may be absent, such as hosting)."""
+    number = finite(name, value)
+    if number < 0:
+        raise ChiplabInputError(f"{name} must be >= 0; got {value!r}")
+    return number
+
+
+def fraction(name: str, value: object, *, allow_zero: bool = True, allow_one: bool = True) -> float:
+    """``value`` as a float if it lies in [0, 1] (ends excluded on request): yields, utilisation, margins."""
+    number = finite(name, value)
+    low_ok = number > 0 or (allow_zero and number == 0)
+    high_ok = number < 1 or (allow_one and number == 1)
+    if not (low_ok and high_ok):
+        low, high = ("[0" if allow_zero else "(0"), ("1]" if allow_one else "1)")
+        raise ChiplabInputError(f"{name} must be a fraction in {low}, {high}; got {value!r}")
+    return number
+
+
+def at_least(name: str, value: object, minimum: float) -> float:
+    """``value`` as a float if it is finite and >= ``minimum`` (a PUE >= 1, an overhead factor >= 1)."""
+    number = finite(name, value)
+    if number < minimum:
+        raise ChiplabInputError(f"{name} must be >= {minimum:g}; got {value!r}")
+    return number
+
+
+def in_range(name: str, value: object, low: float, high: float) -> float:
+    """``value`` as a float if it is finite and low <= value <= high."""
+    number = finite(name, value)
+    if not low <= number <= high:
+        raise ChiplabInputError(f"{name} must be between {low:g} and {high:g}; got {value!r}")
+    return number
+
+
+def instance_of(name: str, value: object, expected: type | tuple[type, ...], what: str) -> object:
+    """Return ``value`` if it is an instance of ``expected``; else raise saying ``what`` was expected.
+
+    >>> instance_of("chip", 3, str, "a chip id such as 'h100'")
+    Traceback (most recent call last):
+    ...
+    chiplab.errors.ChiplabInputError: chip must be a chip id such as 'h100'; got 3 (int)
+    """
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in _as_tuple(expected)):
+        raise ChiplabInputError(f"{name} must be {what}; got {value!r} ({_type_name(value)})")
+    return value
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)

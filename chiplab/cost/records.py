@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from chiplab._checks import positive_int
-from chiplab.cost._checks import positive
+from chiplab._checks import positive, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.provenance import Provenance
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
-from chiplab.cost._checks import fraction, non_negative, positive
+from chiplab._checks import fraction, non_negative, positive, positive_int
 from chiplab.cost.prices import compare_prices
 from chiplab.cost.records import Price
 from chiplab.errors import ChiplabInputError

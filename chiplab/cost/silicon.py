@@ -28,8 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
-from chiplab.cost._checks import fraction, non_negative, positive
+from chiplab._checks import fraction, non_negative, positive, positive_int
 from chiplab.cost.prices import sourced_value, sourced_values
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import load_chip

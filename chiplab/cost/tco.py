@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from chiplab.cost._checks import at_least, fraction, non_negative, positive
+from chiplab._checks import at_least, fraction, non_negative, positive
 from chiplab.cost.prices import hardware_price_for, sourced_value, sourced_values
 from chiplab.cost.records import Price
 from chiplab.errors import ChiplabInputError

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chiplab.cost._checks import positive
+from chiplab._checks import positive
 from chiplab.cost.prices import price_caveats
 from chiplab.cost.run_cost import RunCost, training_run_cost
 from chiplab.cost.scenarios._format import _amount, _chips_text, _usd

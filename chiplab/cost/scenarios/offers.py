@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chiplab.cost._checks import positive
+from chiplab._checks import positive
 from chiplab.cost.prices import price_caveats, price_for
 from chiplab.cost.records import Price
 from chiplab.cost.scenarios._format import _chip, _usd

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from chiplab.cost._checks import fraction, positive
+from chiplab._checks import fraction, positive
 from chiplab.cost.prices import offers_for
 from chiplab.cost.records import PRICE_KINDS, Price
 from chiplab.cost.scenarios._format import _chip
