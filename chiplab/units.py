@@ -16,6 +16,10 @@ MB = 1000**2
 GB = 1000**3
 TB = 1000**4
 
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+JOULES_PER_KWH = 3.6e6
+
 _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
 _BINARY_PREFIXES = [(GiB * 1024, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]
 
@@ -58,6 +62,15 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / scale:.3g} {unit}"
 
 
-def format_cycles(num_cycles: int) -> str:
-    """Format a cycle count with thousands separators: 1234567 -> '1,234,567 cycles'."""
-    return f"{num_cycles:,} cycles"
+def format_number(value: float) -> str:
+    """'1,353' for large values, '7.98' for small ones (three significant digits).
+
+    >>> format_number(1353.4), format_number(7.981)
+    ('1,353', '7.98')
+    """
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def format_usd(value: float) -> str:
+    """'$1,234' or '$3.21': a dollar amount for tables and captions (three significant digits when small)."""
+    return "$" + format_number(value)

@@ -1,12 +1,12 @@
 """Cost scenarios (chiplab.cost.scenarios) and the first-look tables (chiplab.cost.overview): hand-checkable
-identities, agreement with the claims module, and bad input."""
+identities, the one comparison model (chiplab.cost.comparison), and bad input."""
 
 import dataclasses
 
 import pytest
 
 from chiplab.cost import OwnerAssumptions, owner_assumptions_for, owner_tco, price_for
-from chiplab.cost.claims import TrainingMatchup, run_matchup
+from chiplab.cost.comparison import PricePerformance, tokens_per_usd
 from chiplab.cost.overview import missing_prices, price_availability_table, seed_chips_table, spec_ratios
 from chiplab.cost.scenarios import (
     WORKLOADS,
@@ -130,16 +130,43 @@ def test_ratio_and_break_even_price():
         at_break_even = _scenario(usd_a=result.break_even_usd_per_chip_hour_a(improvement), usd_b=5.0)
         assert evaluate_cost_scenario(at_break_even).price_performance_ratio == pytest.approx(1 + improvement)
     assert result.cheaper == ("a" if result.price_performance_ratio > 1 else "b")
-    with pytest.raises(ChiplabInputError, match=r"improvement_fraction must be in \[0, 10\)"):
+    with pytest.raises(ChiplabInputError, match=r"improvement_fraction must be between 0 and 10"):
         result.break_even_usd_per_chip_hour_a(-0.1)
 
 
-def test_agrees_with_the_claims_module():
-    """The same matchup through chiplab.cost.claims and through a scenario gives the same price-performance."""
-    matchup = run_matchup(TrainingMatchup(usd_per_chip_hour_a=3.0, usd_per_chip_hour_b=5.0, chip_b="h200"))
-    scenario = evaluate_cost_scenario(_scenario(usd_a=3.0, usd_b=5.0, work=TrainingWorkload()))
-    assert scenario.price_performance_ratio == pytest.approx(matchup.price_performance_ratio)
-    assert scenario.a.tokens_per_usd == pytest.approx(matchup.tokens_per_usd_a)
+def test_comparison_model_by_hand():
+    """Hand-checkable: 1,000 tokens/s is 3.6 M tokens per chip-hour; at $3.60 that is 1 M tokens per dollar."""
+    assert tokens_per_usd(1000.0, 3.6) == pytest.approx(1e6)
+    assert tokens_per_usd(1000.0, 3.6, utilization_fraction=0.5) == pytest.approx(5e5)  # idle hours are paid for
+    pp = PricePerformance(tokens_per_s_per_chip_a=1000.0, tokens_per_s_per_chip_b=2000.0, usd_per_chip_hour_a=1.0,
+                          usd_per_chip_hour_b=4.0, utilization_fraction_b=0.5)
+    # A: 3.6 M tokens per $; B: 2000 × 3600 × 0.5 / 4 = 0.9 M tokens per $.
+    assert pp.price_performance_ratio == pytest.approx(4.0) and pp.cheaper == "a"
+    assert pp.break_even_usd_per_chip_hour_a() == pytest.approx(4.0)          # 3.6 M ÷ 0.9 M per $
+    assert pp.break_even_usd_per_chip_hour_a(1.0) == pytest.approx(2.0)       # "twice as good" halves it
+    assert pp.break_even_range_usd_per_chip_hour_a() is None                 # no bands, no range
+
+
+def test_break_even_becomes_a_range_with_bands():
+    pp = PricePerformance(tokens_per_s_per_chip_a=1000.0, tokens_per_s_per_chip_b=1000.0, usd_per_chip_hour_b=2.0,
+                          tokens_per_s_per_chip_a_band=(900.0, 1100.0), tokens_per_s_per_chip_b_band=(800.0, 1250.0))
+    assert pp.break_even_usd_per_chip_hour_a() == pytest.approx(2.0)
+    low, high = pp.break_even_range_usd_per_chip_hour_a()
+    assert low == pytest.approx(2.0 * 900 / 1250) and high == pytest.approx(2.0 * 1100 / 800)
+    with pytest.raises(ChiplabInputError, match="chip A has no price"):
+        _ = pp.price_performance_ratio
+    with pytest.raises(ChiplabInputError, match=r"low ≤ prediction ≤ high"):
+        PricePerformance(tokens_per_s_per_chip_a=1000.0, tokens_per_s_per_chip_b=1.0, usd_per_chip_hour_b=1.0,
+                         tokens_per_s_per_chip_a_band=(1100.0, 1200.0))
+
+
+def test_scenarios_and_offers_use_the_same_comparison():
+    """An offer ranking and a scenario at the same prices give the same break-even price."""
+    h200 = price_for("h200", "capacity-block")
+    offers = compare_offers(SMALL, [("trainium2", None), ("h200", h200)])
+    scenario = evaluate_cost_scenario(_scenario(usd_a=3.0, work=SMALL))
+    assert offers.break_even_usd_per_chip_hour("trainium2", "h200", 0.3) == pytest.approx(
+        scenario.break_even_usd_per_chip_hour_a(0.3))
 
 
 def test_energy_ratio_needs_both_tdps():

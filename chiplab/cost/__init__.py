@@ -4,13 +4,17 @@ cheaper"; and a one-at-a-time sensitivity analysis that shows which assumption f
 
 In data-flow order: ``prices`` (data/prices/*.toml) → ``run_cost`` (needs tokens/s or step times from the
 performance model) → ``tco`` (owning instead of renting) → ``silicon`` (what the chip costs to make and to buy)
-→ ``sensitivity`` (what if an assumption is wrong?).
+→ ``comparison`` (the one model of chip A against chip B: tokens per dollar, their ratio, the break-even price)
+→ ``scenarios`` (two chips, each rented or owned, on a named workload; offer rankings) → ``sensitivity`` (what if
+an assumption is wrong?) → ``claims`` (published price-performance claims, examined).
 
 >>> from chiplab.cost import price_for, serving_cost
 >>> serving_cost(tokens_per_s_per_chip=500, price=price_for("tpu_v5e")).usd_per_million_tokens   # $1.20/h
 0.6666666666666666
 """
 
+from chiplab.cost.claims import CLAIM_RANGES, claim_scenario, claim_sensitivity
+from chiplab.cost.comparison import PricePerformance, tokens_per_usd
 from chiplab.cost.prices import (
     PriceComparisonWarning,
     compare_prices,
@@ -45,7 +49,7 @@ from chiplab.cost.run_cost import (
     serving_cost,
     training_run_cost,
 )
-from chiplab.cost.sensitivity import Matchup, ParameterSwing, SensitivityResult, difference, one_at_a_time, ratio
+from chiplab.cost.sensitivity import ParameterSwing, SensitivityResult, one_at_a_time
 from chiplab.cost.silicon import (
     YIELD_MODELS,
     SiliconCost,
@@ -68,6 +72,7 @@ from chiplab.cost.tco import (
 )
 
 __all__ = [
+    "CLAIM_RANGES",
     "HARDWARE_INCLUDES",
     "OWNER_DEFAULT_KEYS",
     "PRICE_KINDS",
@@ -75,7 +80,6 @@ __all__ = [
     "CostComparison",
     "EnergyCost",
     "HardwarePrice",
-    "Matchup",
     "MissingPrice",
     "OwnerAssumptions",
     "OwnerTco",
@@ -84,18 +88,20 @@ __all__ = [
     "PerfPerWatt",
     "Price",
     "PriceComparisonWarning",
+    "PricePerformance",
     "RunCost",
     "SensitivityResult",
     "ServingCost",
     "SiliconCost",
     "SiliconCostAssumptions",
     "SourcedValue",
+    "claim_scenario",
+    "claim_sensitivity",
     "compare_costs",
     "compare_prices",
     "compare_with_cloud",
     "die_yield_fraction",
     "dies_per_wafer",
-    "difference",
     "energy_cost",
     "estimate_silicon_cost",
     "hardware_price_for",
@@ -111,11 +117,11 @@ __all__ = [
     "price_caveats",
     "price_for",
     "prices_table",
-    "ratio",
     "serving_cost",
     "silicon_assumptions_for",
     "silicon_price_usd",
     "sourced_value",
     "sourced_values",
+    "tokens_per_usd",
     "training_run_cost",
 ]

@@ -18,9 +18,7 @@ from chiplab._checks import fraction, non_negative, positive, positive_int
 from chiplab.cost.prices import compare_prices
 from chiplab.cost.records import Price
 from chiplab.errors import ChiplabInputError
-
-SECONDS_PER_HOUR = 3600.0
-JOULES_PER_KWH = 3.6e6
+from chiplab.units import JOULES_PER_KWH, SECONDS_PER_HOUR
 
 
 def _usd_per_chip_hour(price: Price | float) -> tuple[float, Price | None]:

@@ -5,7 +5,8 @@ and a high value for some fields. Each field is moved to its low and its high va
 base; the result lists, largest swing first, the metric at both ends. For a comparison "A − B" (or "A / B"
 against a threshold of 1) it flags the fields whose range changes the sign, i.e. flips the winner, and finds the
 break-even value between base and that end by bisection. Field names may be dotted paths into nested dataclasses
-(``"a.utilization_fraction"``), so a :class:`Matchup` of two chips' assumptions can be studied as one.
+(``"a.utilization_fraction"``), so both chips of a :class:`~chiplab.cost.scenarios.CostScenario` can be studied as
+one.
 
 Drawing the tornado is the viz layer's job; this module only computes it (microseconds per evaluation).
 
@@ -150,27 +151,3 @@ def one_at_a_time(metric: Callable[[Any], float], base: Any, ranges: Mapping[str
                                      break_even_value=break_even))
     swings.sort(key=lambda s: s.swing, reverse=True)
     return SensitivityResult(base_output=base_output, threshold=threshold, parameters=tuple(swings))
-
-
-@dataclass(frozen=True)
-class Matchup:
-    """Two sets of assumptions of the same kind, chip A and chip B, studied as one (fields ``a.*`` and ``b.*``)."""
-
-    a: Any
-    b: Any
-
-
-def difference(metric: Callable[[Any], float]) -> Callable[[Matchup], float]:
-    """The metric of A minus that of B: negative means A wins when lower is better (cost per FLOP)."""
-    def a_minus_b(matchup: Matchup) -> float:
-        return metric(matchup.a) - metric(matchup.b)
-    a_minus_b.__name__ = f"difference({getattr(metric, '__name__', 'metric')})"
-    return a_minus_b
-
-
-def ratio(metric: Callable[[Any], float]) -> Callable[[Matchup], float]:
-    """The metric of A divided by that of B (use ``threshold=1`` in :func:`one_at_a_time`)."""
-    def a_over_b(matchup: Matchup) -> float:
-        return metric(matchup.a) / metric(matchup.b)
-    a_over_b.__name__ = f"ratio({getattr(metric, '__name__', 'metric')})"
-    return a_over_b

@@ -29,10 +29,10 @@ from chiplab.cost.prices import hardware_price_for, sourced_value, sourced_value
 from chiplab.cost.records import Price
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import load_chip
+from chiplab.units import SECONDS_PER_HOUR
 
 HOURS_PER_YEAR = 365.25 * 24
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12
-SECONDS_PER_HOUR = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)

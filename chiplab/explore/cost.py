@@ -16,6 +16,7 @@ import html
 import ipywidgets as widgets
 
 from chiplab.cost.prices import hardware_price_for, sourced_value
+from chiplab.cost.records import Price
 from chiplab.cost.scenarios import (
     WORKLOADS,
     CostScenario,
@@ -27,6 +28,7 @@ from chiplab.cost.scenarios import (
     price_label,
     price_options,
     rent,
+    rent_price_to_compare,
     scenario_chips,
     scenario_sensitivity,
     what_if_price,
@@ -45,6 +47,9 @@ TORNADO_RECT = (0.3, 0.15, 0.55, 0.72)
 # Tokens to train or serve, as (label, tokens). 6.3T is AFM-server's core pre-training (Apple, arXiv:2407.21075).
 TOKEN_CHOICES = [("1B", 1e9), ("10B", 1e10), ("100B", 1e11), ("1T", 1e12), ("6.3T (AFM core pre-training)", 6.3e12),
                  ("10T", 1e13)]
+_WIDE = {"style": {"description_width": "initial"}}
+_FRACTION = {"min": 0.05, "max": 1.0, "step": 0.05, "continuous_update": False,
+             "layout": widgets.Layout(width="430px"), "style": {"description_width": "230px"}}
 
 
 def _price_choices(chip_id: str, allow_own: bool = False) -> list[tuple[str, object]]:
@@ -56,53 +61,28 @@ def _price_choices(chip_id: str, allow_own: bool = False) -> list[tuple[str, obj
     return choices
 
 
+def _check_choices(chip_a: str, chip_b: str, workload: str, num_tokens: float) -> list[str]:
+    """The explorer offers fixed choices: refuse anything else by name. Returns the chips it offers."""
+    chips = scenario_chips()
+    for name, chip in (("chip_a", chip_a), ("chip_b", chip_b)):
+        if load_chip(chip).id not in chips:
+            raise ChiplabInputError(f"{name} must be one of {', '.join(chips)}; got {chip!r}")
+    if workload not in WORKLOADS:
+        raise ChiplabInputError(f"workload must be one of {', '.join(WORKLOADS)}; got {workload!r}")
+    if num_tokens not in [value for _, value in TOKEN_CHOICES]:
+        raise ChiplabInputError(f"num_tokens must be one of {', '.join(f'{v:g}' for _, v in TOKEN_CHOICES)}; "
+                                f"got {num_tokens!r}")
+    return chips
+
+
 class CostExplorer:
     """Build it with :func:`cost_explorer`; the controls are attributes, so tests and benchmarks drive them."""
 
     def __init__(self, chip_a: str, chip_b: str, workload: str, num_tokens: float,
                  what_if_usd_per_chip_hour: float | None = None):
-        chips = scenario_chips()
-        for name, chip in (("chip_a", chip_a), ("chip_b", chip_b)):
-            if load_chip(chip).id not in chips:
-                raise ChiplabInputError(f"{name} must be one of {', '.join(chips)}; got {chip!r}")
-        if workload not in WORKLOADS:
-            raise ChiplabInputError(f"workload must be one of {', '.join(WORKLOADS)}; got {workload!r}")
-        if num_tokens not in [value for _, value in TOKEN_CHOICES]:
-            raise ChiplabInputError(f"num_tokens must be one of {', '.join(f'{v:g}' for _, v in TOKEN_CHOICES)}; "
-                                    f"got {num_tokens!r}")
-        wide = {"style": {"description_width": "initial"}}
-        box = {"layout": widgets.Layout(width="430px"), **wide}
-        chip_options = [(load_chip(c).display_name, c) for c in chips]
-        self.chip_a = widgets.Dropdown(options=chip_options, value=load_chip(chip_a).id, description="chip A", **box)
-        self.chip_b = widgets.Dropdown(options=chip_options, value=load_chip(chip_b).id, description="chip B", **box)
-        self.price_a = widgets.Dropdown(description="A's price", **box)
-        self.price_b = widgets.Dropdown(description="B's price", **box)
-        money = {"min": 0.01, "max": 1000.0, "step": 0.1, "layout": widgets.Layout(width="300px"), **wide}
-        self.what_if_a = widgets.BoundedFloatText(value=1.0, description="A what-if USD/chip-hour", **money)
-        self.what_if_b = widgets.BoundedFloatText(value=1.0, description="B what-if USD/chip-hour", **money)
-        fraction = {"min": 0.05, "max": 1.0, "step": 0.05, "continuous_update": False,
-                    "layout": widgets.Layout(width="430px"), "style": {"description_width": "230px"}}
-        self.matmul_a = widgets.FloatSlider(value=1.0, description="A: achieved ÷ modelled matmul speed", **fraction)
-        self.matmul_b = widgets.FloatSlider(value=1.0, description="B: achieved ÷ modelled matmul speed", **fraction)
-        self.workload = widgets.Dropdown(options=list(WORKLOADS), value=workload, description="workload", **box)
-        self.tokens = widgets.SelectionSlider(options=TOKEN_CHOICES, value=num_tokens, description="tokens",
-                                              continuous_update=False, layout=widgets.Layout(width="430px"))
-        self.utilization = widgets.FloatSlider(value=1.0, description="useful share of rented hours", **fraction)
-        owner = {"continuous_update": False, "layout": widgets.Layout(width="430px"),
-                 "style": {"description_width": "230px"}}
-        self.capex = widgets.BoundedFloatText(value=30000.0, min=100.0, max=1e6, step=1000.0,
-                                              description="B's capex per chip (USD, server share)",
-                                              layout=widgets.Layout(width="430px"),
-                                              style={"description_width": "230px"})
-        self.usd_per_kwh = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["usd_per_kwh"]).value,
-                                               min=0.02, max=0.40, step=0.005, readout_format=".3f",
-                                               description="electricity (USD/kWh)", **owner)
-        self.pue = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["pue"]).value, min=1.0, max=2.5,
-                                       step=0.01, description="PUE (facility ÷ IT power)", **owner)
-        self.years = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["amortisation_years"]).value,
-                                         min=1.0, max=10.0, step=0.5, description="amortisation (years)", **owner)
-        self.owner_utilization = widgets.FloatSlider(value=1.0, description="useful share of owned hours",
-                                                     **fraction)
+        chips = _check_choices(chip_a, chip_b, workload, num_tokens)
+        self._make_scenario_controls(chips, load_chip(chip_a).id, load_chip(chip_b).id, workload, num_tokens)
+        self._make_owner_controls()
         self.tornado_button = widgets.Button(description="Which assumption flips the winner? (tornado)",
                                              layout=widgets.Layout(width="360px"))
         self.figure = FigureImage(figsize=(8.4, 4.6))
@@ -124,6 +104,46 @@ class CostExplorer:
         # A's what-if starts at B's price: "what if A cost what B costs?" (no invented price).
         self.what_if_a.value = what_if_usd_per_chip_hour or self._rent_price_b().usd_per_chip_hour
         self._enable_what_if()
+        self._wire()
+        self._refresh()
+        self.widget = self._layout()
+
+    def _make_scenario_controls(self, chips: list[str], chip_a: str, chip_b: str, workload: str,
+                                num_tokens: float) -> None:
+        box = {"layout": widgets.Layout(width="430px"), **_WIDE}
+        chip_options = [(load_chip(c).display_name, c) for c in chips]
+        self.chip_a = widgets.Dropdown(options=chip_options, value=chip_a, description="chip A", **box)
+        self.chip_b = widgets.Dropdown(options=chip_options, value=chip_b, description="chip B", **box)
+        self.price_a = widgets.Dropdown(description="A's price", **box)
+        self.price_b = widgets.Dropdown(description="B's price", **box)
+        money = {"min": 0.01, "max": 1000.0, "step": 0.1, "layout": widgets.Layout(width="300px"), **_WIDE}
+        self.what_if_a = widgets.BoundedFloatText(value=1.0, description="A what-if USD/chip-hour", **money)
+        self.what_if_b = widgets.BoundedFloatText(value=1.0, description="B what-if USD/chip-hour", **money)
+        self.matmul_a = widgets.FloatSlider(value=1.0, description="A: achieved ÷ modelled matmul speed", **_FRACTION)
+        self.matmul_b = widgets.FloatSlider(value=1.0, description="B: achieved ÷ modelled matmul speed", **_FRACTION)
+        self.workload = widgets.Dropdown(options=list(WORKLOADS), value=workload, description="workload", **box)
+        self.tokens = widgets.SelectionSlider(options=TOKEN_CHOICES, value=num_tokens, description="tokens",
+                                              continuous_update=False, layout=widgets.Layout(width="430px"))
+        self.utilization = widgets.FloatSlider(value=1.0, description="useful share of rented hours", **_FRACTION)
+
+    def _make_owner_controls(self) -> None:
+        owner = {"continuous_update": False, "layout": widgets.Layout(width="430px"),
+                 "style": {"description_width": "230px"}}
+        self.capex = widgets.BoundedFloatText(value=30000.0, min=100.0, max=1e6, step=1000.0,
+                                              description="B's capex per chip (USD, server share)",
+                                              layout=widgets.Layout(width="430px"),
+                                              style={"description_width": "230px"})
+        self.usd_per_kwh = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["usd_per_kwh"]).value,
+                                               min=0.02, max=0.40, step=0.005, readout_format=".3f",
+                                               description="electricity (USD/kWh)", **owner)
+        self.pue = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["pue"]).value, min=1.0, max=2.5,
+                                       step=0.01, description="PUE (facility ÷ IT power)", **owner)
+        self.years = widgets.FloatSlider(value=sourced_value(OWNER_DEFAULT_KEYS["amortisation_years"]).value,
+                                         min=1.0, max=10.0, step=0.5, description="amortisation (years)", **owner)
+        self.owner_utilization = widgets.FloatSlider(value=1.0, description="useful share of owned hours",
+                                                     **_FRACTION)
+
+    def _wire(self) -> None:
         self.chip_a.observe(self._on_chip_a, names="value")
         self.chip_b.observe(self._on_chip_b, names="value")
         for control in (self.price_a, self.price_b, self.what_if_a, self.what_if_b, self.matmul_a, self.matmul_b,
@@ -131,8 +151,9 @@ class CostExplorer:
                         self.years, self.owner_utilization):
             control.observe(self._on_change, names="value")
         self.tornado_button.on_click(self._on_tornado)
-        self._refresh()
-        self.widget = widgets.VBox([
+
+    def _layout(self) -> widgets.VBox:
+        return widgets.VBox([
             widgets.HBox([widgets.VBox([self.chip_a, self.price_a, self.what_if_a, self.matmul_a]),
                           widgets.VBox([self.chip_b, self.price_b, self.what_if_b, self.matmul_b])]),
             widgets.HBox([widgets.VBox([self.workload, self.tokens]), widgets.VBox([self.utilization])]),
@@ -168,17 +189,15 @@ class CostExplorer:
         self.what_if_a.disabled = self.price_a.value != WHAT_IF
         self.what_if_b.disabled = self.price_b.value != WHAT_IF
 
-    def _price(self, dropdown: widgets.Dropdown, chip_id: str, what_if: widgets.BoundedFloatText):
+    def _price(self, dropdown: widgets.Dropdown, chip_id: str, what_if: widgets.BoundedFloatText) -> Price:
         if dropdown.value == WHAT_IF:
             return what_if_price(chip_id, what_if.value)
         return price_options(chip_id)[dropdown.value]
 
-    def _rent_price_b(self):
-        """B's rented price: the chosen offer or what-if; when B is owned, its first sourced offer (or the
-        what-if value) — what owning is compared with."""
+    def _rent_price_b(self) -> Price:
+        """B's rented price: the chosen offer or what-if; when B is owned, what owning is compared with."""
         if self.price_b.value == "own":
-            offers = price_options(self.chip_b.value)
-            return offers[0] if offers else what_if_price(self.chip_b.value, self.what_if_b.value)
+            return rent_price_to_compare(self.chip_b.value, self.what_if_b.value)
         return self._price(self.price_b, self.chip_b.value, self.what_if_b)
 
     def _model(self) -> str:

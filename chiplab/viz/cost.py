@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from chiplab.cost.claims import MatchupResult
+from chiplab.cost.scenarios import ScenarioResult
 from chiplab.cost.sensitivity import SensitivityResult
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
 
@@ -38,21 +38,21 @@ def draw_tornado(result: SensitivityResult, ax: Axes | None = None, metric_label
     return ax
 
 
-def draw_matchup(result: MatchupResult, ax: Axes | None = None) -> Axes:
-    """Tokens per dollar of the two chips of a matchup, with their price-performance ratio."""
+def draw_matchup(result: ScenarioResult, ax: Axes | None = None) -> Axes:
+    """Tokens per dollar of the two chips of a scenario (:func:`chiplab.cost.scenarios.evaluate_cost_scenario`),
+    with their price-performance ratio."""
     ax = get_axes(ax, figsize=(5.2, 3.4))
-    m = result.matchup
-    values = [result.tokens_per_usd_a / 1e3, result.tokens_per_usd_b / 1e3]
-    ax.bar([m.chip_a, m.chip_b], values, color=[COLORS["stationary"], COLORS["mapping"]])
-    for x, (value, price) in enumerate(zip(values, (m.usd_per_chip_hour_a, m.usd_per_chip_hour_b), strict=True)):
+    chip_a, chip_b, model = result.a.chip_id, result.b.chip_id, result.scenario.workload.model
+    prices = (result.comparison.usd_per_chip_hour_a, result.comparison.usd_per_chip_hour_b)
+    ratio = result.price_performance_ratio
+    values = [result.a.tokens_per_usd / 1e3, result.b.tokens_per_usd / 1e3]
+    ax.bar([chip_a, chip_b], values, color=[COLORS["stationary"], COLORS["mapping"]])
+    for x, (value, price) in enumerate(zip(values, prices, strict=True)):
         ax.annotate(f"${price:.2f}/chip-h", (x, value), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
     ax.set_ylabel("thousand tokens per USD")
-    ax.set_title(f"{m.workload.model}: {m.chip_a} gives {result.price_performance_ratio:.2f}× the tokens per dollar",
-                 fontsize=FONT_SIZE - 1)
-    set_alt_text(ax, f"Bar chart: training {m.workload.model}, {m.chip_a} at ${m.usd_per_chip_hour_a:.2f} per "
-                     f"chip-hour gives {result.price_performance_ratio:.2f} times the tokens per dollar of "
-                     f"{m.chip_b} at "
-                     f"${m.usd_per_chip_hour_b:.2f}.")
+    ax.set_title(f"{model}: {chip_a} gives {ratio:.2f}× the tokens per dollar", fontsize=FONT_SIZE - 1)
+    set_alt_text(ax, f"Bar chart: {result.scenario.workload.kind} {model}, {chip_a} at ${prices[0]:.2f} per "
+                     f"chip-hour gives {ratio:.2f} times the tokens per dollar of {chip_b} at ${prices[1]:.2f}.")
     return ax
 
 

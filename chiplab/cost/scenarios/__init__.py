@@ -53,12 +53,11 @@ from chiplab.cost.scenarios.sides import (
     price_label,
     price_options,
     rent,
+    rent_price_to_compare,
     scenario_chips,
     what_if_price,
 )
 from chiplab.cost.scenarios.workloads import (
-    SECONDS_PER_DAY,
-    SECONDS_PER_HOUR,
     WORKLOADS,
     ServingWorkload,
     Throughput,
@@ -70,8 +69,6 @@ from chiplab.cost.scenarios.workloads import (
 
 __all__ = [
     "REFERENCE_OFFERS",
-    "SECONDS_PER_DAY",
-    "SECONDS_PER_HOUR",
     "WORKLOADS",
     "ChipCost",
     "ChipSide",
@@ -97,6 +94,7 @@ __all__ = [
     "price_performance_ratio",
     "reference_offers",
     "rent",
+    "rent_price_to_compare",
     "scenario_chips",
     "scenario_sensitivity",
     "what_if_price",

@@ -6,15 +6,6 @@ from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.chip import Chip
 
 
-def _amount(value: float) -> str:
-    """'1,234' for large values, '3.21' for small ones (three significant digits)."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def _usd(value: float) -> str:
-    return "$" + _amount(value)
-
-
 def _chips_text(num_chips: int) -> str:
     return f"{num_chips:,} chip" + ("s" if num_chips != 1 else "")
 

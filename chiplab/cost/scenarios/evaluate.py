@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chiplab._checks import positive
+from chiplab.cost.comparison import PricePerformance
 from chiplab.cost.prices import price_caveats
 from chiplab.cost.run_cost import RunCost, training_run_cost
-from chiplab.cost.scenarios._format import _amount, _chips_text, _usd
+from chiplab.cost.scenarios._format import _chips_text
 from chiplab.cost.scenarios.sides import ChipSide
 from chiplab.cost.scenarios.workloads import (
-    SECONDS_PER_DAY,
     Throughput,
     TrainingWorkload,
     Workload,
@@ -23,6 +23,7 @@ from chiplab.cost.sensitivity import ParameterSwing, SensitivityResult, one_at_a
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.tables import markdown_table
+from chiplab.units import SECONDS_PER_DAY, format_number, format_usd
 
 # ---------------------------------------------------------------------------------------------------------------
 # A scenario and its result
@@ -45,6 +46,14 @@ class CostScenario:
                                         f"{getattr(self, name)!r}")
         object.__setattr__(self, "workload", workload(self.workload))
         positive("num_tokens", self.num_tokens)
+
+    def with_a(self, **changes: object) -> CostScenario:
+        """The scenario with chip A's side changed, e.g. ``with_a(matmul_efficiency_fraction=0.8)``."""
+        return dataclasses.replace(self, a=dataclasses.replace(self.a, **changes))
+
+    def with_b(self, **changes: object) -> CostScenario:
+        """The scenario with chip B's side changed."""
+        return dataclasses.replace(self, b=dataclasses.replace(self.b, **changes))
 
 
 @dataclass(frozen=True)
@@ -72,16 +81,18 @@ class ChipCost:
         return self.wall_time_s / SECONDS_PER_DAY
 
 
-def _chip_cost(side: ChipSide, work: Workload, num_tokens: float) -> ChipCost:
-    throughput = estimate_throughput(work, side.chip, matmul_efficiency_fraction=side.matmul_efficiency_fraction,
-                                     memory_efficiency_fraction=side.memory_efficiency_fraction)
+def _chip_cost(side: ChipSide, throughput: Throughput, num_tokens: float, per_usd: float) -> ChipCost:
     run = training_run_cost(num_chips=throughput.num_chips, price=side.usd_per_useful_chip_hour,
                             num_tokens=num_tokens, tokens_per_s_per_chip=throughput.tokens_per_s_per_chip)
     tdp = load_chip(side.chip).tdp_w
-    return ChipCost(side=side, throughput=throughput, tokens_per_usd=run.tokens_per_usd,
-                    usd_per_million_tokens=run.usd_per_million_tokens, run=run,
-                    wall_time_s=run.duration_s / side.utilization_fraction,
+    return ChipCost(side=side, throughput=throughput, tokens_per_usd=per_usd, usd_per_million_tokens=1e6 / per_usd,
+                    run=run, wall_time_s=run.duration_s / side.utilization_fraction,
                     tokens_per_j=None if tdp is None else throughput.tokens_per_s_per_chip / tdp)
+
+
+def _throughput_of(side: ChipSide, work: Workload) -> Throughput:
+    return estimate_throughput(work, side.chip, matmul_efficiency_fraction=side.matmul_efficiency_fraction,
+                               memory_efficiency_fraction=side.memory_efficiency_fraction)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class ScenarioResult:
     """Both chips evaluated, and how they compare (ratios > 1 favour A)."""
 
     scenario: CostScenario
+    comparison: PricePerformance  # the one comparison model (chiplab.cost.comparison)
     a: ChipCost
     b: ChipCost
     caveats: tuple[str, ...]
@@ -96,12 +108,12 @@ class ScenarioResult:
     @property
     def price_performance_ratio(self) -> float:
         """Tokens per dollar of A over B: 1.4 means A is "40% better price-performance"."""
-        return self.a.tokens_per_usd / self.b.tokens_per_usd
+        return self.comparison.price_performance_ratio
 
     @property
     def performance_ratio(self) -> float:
         """Tokens per second per chip of A over B, prices and utilisation aside."""
-        return self.a.tokens_per_s_per_chip / self.b.tokens_per_s_per_chip
+        return self.comparison.performance_ratio
 
     @property
     def energy_ratio(self) -> float | None:
@@ -113,15 +125,12 @@ class ScenarioResult:
     @property
     def cheaper(self) -> str:
         """"a", "b" or "tie": which chip costs less per token."""
-        ratio = self.price_performance_ratio
-        return "tie" if ratio == 1 else ("a" if ratio > 1 else "b")
+        return self.comparison.cheaper
 
     def break_even_usd_per_chip_hour_a(self, improvement_fraction: float = 0.0) -> float:
         """The most A's chip-hour may cost for A to give (1 + improvement) × B's tokens per dollar, everything
         else (B's price, both utilisations and efficiencies) as in the scenario."""
-        if not 0 <= improvement_fraction < 10:
-            raise ChiplabInputError(f"improvement_fraction must be in [0, 10); got {improvement_fraction!r}")
-        return self.scenario.a.usd_per_chip_hour * self.price_performance_ratio / (1 + improvement_fraction)
+        return self.comparison.break_even_usd_per_chip_hour_a(improvement_fraction)
 
     def table(self) -> str:
         """The two chips side by side (Markdown)."""
@@ -131,8 +140,9 @@ class ScenarioResult:
             mfu = cost.throughput.mfu_fraction
             rows.append([load_chip(side.chip).display_name, side.price_label, f"{side.utilization_fraction:.0%}",
                          f"{cost.tokens_per_s_per_chip:,.0f}", "—" if mfu is None else f"{mfu:.0%}",
-                         f"{cost.tokens_per_usd:,.0f}", _usd(cost.usd_per_million_tokens), _usd(run.cost_usd),
-                         f"{_amount(cost.wall_time_days)} days on {_chips_text(run.num_chips)}"])
+                         f"{cost.tokens_per_usd:,.0f}", format_usd(cost.usd_per_million_tokens),
+                         format_usd(run.cost_usd),
+                         f"{format_number(cost.wall_time_days)} days on {_chips_text(run.num_chips)}"])
         return markdown_table(["chip", "price", "useful share of paid hours", "tokens/s per chip", "MFU",
                                "tokens per USD", "USD per million tokens", "cost of the run", "run time"], rows)
 
@@ -141,14 +151,21 @@ def evaluate_cost_scenario(scenario: CostScenario) -> ScenarioResult:
     """Cost both chips of ``scenario`` (see the module docstring). Price caveats are returned, not warned."""
     if not isinstance(scenario, CostScenario):
         raise ChiplabInputError(f"evaluate_cost_scenario needs a CostScenario; got {type(scenario).__name__}")
-    a = _chip_cost(scenario.a, scenario.workload, scenario.num_tokens)
-    b = _chip_cost(scenario.b, scenario.workload, scenario.num_tokens)
+    speed_a, speed_b = _throughput_of(scenario.a, scenario.workload), _throughput_of(scenario.b, scenario.workload)
+    comparison = PricePerformance(tokens_per_s_per_chip_a=speed_a.tokens_per_s_per_chip,
+                                  tokens_per_s_per_chip_b=speed_b.tokens_per_s_per_chip,
+                                  usd_per_chip_hour_a=scenario.a.usd_per_chip_hour,
+                                  usd_per_chip_hour_b=scenario.b.usd_per_chip_hour,
+                                  utilization_fraction_a=scenario.a.utilization_fraction,
+                                  utilization_fraction_b=scenario.b.utilization_fraction)
+    a = _chip_cost(scenario.a, speed_a, scenario.num_tokens, comparison.tokens_per_usd_a)
+    b = _chip_cost(scenario.b, speed_b, scenario.num_tokens, comparison.tokens_per_usd_b)
     prices = [side.price for side in (scenario.a, scenario.b) if side.price is not None]
     caveats = list(price_caveats(*prices)) if len(prices) == 2 else [
         f"{p.chip_id} price has no source (typed by hand)" for p in prices if p.provenance is None]
     caveats += [f"{side.chip} is owned: its chip-hour is the owner's TCO (capex, energy, hosting), not a "
                 f"market price" for side in (scenario.a, scenario.b) if side.is_owned]
-    return ScenarioResult(scenario=scenario, a=a, b=b, caveats=tuple(caveats))
+    return ScenarioResult(scenario=scenario, comparison=comparison, a=a, b=b, caveats=tuple(caveats))
 
 
 def price_performance_ratio(scenario: CostScenario) -> float:

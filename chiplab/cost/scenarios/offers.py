@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from chiplab._checks import positive
+from chiplab.cost.comparison import PricePerformance, tokens_per_usd
 from chiplab.cost.prices import price_caveats, price_for
 from chiplab.cost.records import Price
-from chiplab.cost.scenarios._format import _chip, _usd
-from chiplab.cost.scenarios.workloads import SECONDS_PER_HOUR, Throughput, Workload, _throughput, workload
+from chiplab.cost.scenarios._format import _chip
+from chiplab.cost.scenarios.workloads import Throughput, Workload, _throughput, workload
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.tables import markdown_table
+from chiplab.units import format_usd
 
 # ---------------------------------------------------------------------------------------------------------------
 # Many chips, each with a price or none
@@ -38,7 +40,7 @@ class OfferRow:
     def tokens_per_usd(self) -> float | None:
         if self.price is None:
             return None
-        return self.tokens_per_s_per_chip * SECONDS_PER_HOUR / self.price.usd_per_chip_hour
+        return tokens_per_usd(self.tokens_per_s_per_chip, self.price.usd_per_chip_hour)
 
     @property
     def usd_per_million_tokens(self) -> float | None:
@@ -77,13 +79,20 @@ class OfferComparison:
         priced = [row for row in self.rows if row.price is not None]
         return max(priced, key=lambda row: row.tokens_per_usd) if priced else None
 
+    def price_performance(self, chip_id: str, against: str) -> PricePerformance:
+        """``chip_id`` (A) against ``against`` (B, which needs a price) in the one comparison model."""
+        row, other = self.row(chip_id), self.row(against)
+        if other.price is None:
+            raise ChiplabInputError(f"{against} has no price in this comparison, so nothing to compare with")
+        return PricePerformance(tokens_per_s_per_chip_a=row.tokens_per_s_per_chip,
+                                tokens_per_s_per_chip_b=other.tokens_per_s_per_chip,
+                                usd_per_chip_hour_a=None if row.price is None else row.price.usd_per_chip_hour,
+                                usd_per_chip_hour_b=other.price.usd_per_chip_hour)
+
     def break_even_usd_per_chip_hour(self, chip_id: str, against: str, improvement_fraction: float = 0.0) -> float:
         """The most ``chip_id`` may cost per chip-hour to give (1 + improvement) × the tokens per dollar of
         ``against`` (which needs a price)."""
-        row, other = self.row(chip_id), self.row(against)
-        if other.price is None:
-            raise ChiplabInputError(f"{against} has no price in this comparison, so nothing to break even with")
-        return row.tokens_per_s_per_chip * SECONDS_PER_HOUR / (other.tokens_per_usd * (1 + improvement_fraction))
+        return self.price_performance(chip_id, against).break_even_usd_per_chip_hour_a(improvement_fraction)
 
     def table(self) -> str:
         rows = []
@@ -92,7 +101,7 @@ class OfferComparison:
             rows.append([row.display_name, row.price_text, f"{row.tokens_per_s_per_chip:,.0f}",
                          "—" if mfu is None else f"{mfu:.0%}", row.throughput.bottleneck,
                          "—" if row.tokens_per_usd is None else f"{row.tokens_per_usd:,.0f}",
-                         "—" if row.usd_per_million_tokens is None else _usd(row.usd_per_million_tokens)])
+                         "—" if row.usd_per_million_tokens is None else format_usd(row.usd_per_million_tokens)])
         return markdown_table(["chip", "USD per chip-hour", "tokens/s per chip", "MFU", "bottleneck",
                                "tokens per USD", "USD per million tokens"], rows)
 

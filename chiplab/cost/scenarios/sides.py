@@ -38,6 +38,13 @@ def price_options(chip: str) -> tuple[Price, ...]:
                                                          -p.num_chips_per_instance)))
 
 
+def rent_price_to_compare(chip: str, what_if_usd_per_chip_hour: float) -> Price:
+    """The rented price an owner's TCO is compared with: the first of :func:`price_options` (a list price where
+    one exists), else a what-if price at ``what_if_usd_per_chip_hour`` (TPUs and Trainium are not sold)."""
+    offers = price_options(chip)
+    return offers[0] if offers else what_if_price(chip, what_if_usd_per_chip_hour)
+
+
 def scenario_chips() -> list[str]:
     """Real catalog chips the performance model can place a workload on: a matrix-unit geometry, a scratchpad of
     known size, and a scale-up link with a known bandwidth and size (training needs it)."""

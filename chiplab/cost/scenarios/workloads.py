@@ -16,9 +16,6 @@ from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
 
-SECONDS_PER_HOUR = 3600.0
-SECONDS_PER_DAY = 86400.0
-
 # ---------------------------------------------------------------------------------------------------------------
 # Workloads
 # ---------------------------------------------------------------------------------------------------------------
