@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chiplab.errors import ChiplabInputError
-from chiplab.scalesim import load_config, load_topology, run_scalesim
+from chiplab.scalesim import ScaleSimInputWarning, load_config, load_topology, run_scalesim
 from chiplab.systolic.dataflow import Dataflow
 
 GOOD_CONFIG = """\
@@ -124,11 +124,61 @@ def test_bad_interface_bandwidth(tmp_path):
     assert "InterfaceBandwidth" in message and "CALC or USER" in message
 
 
-def test_user_mode_needs_numeric_bandwidth(tmp_path):
-    text = GOOD_CONFIG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER")
-    assert load_config(_config(tmp_path, text)).user_bandwidths_words_per_cycle == (10,)
-    message = _error(load_config, _config(tmp_path, text.replace("Bandwidth : 10", "Bandwidth : ten")))
-    assert "Bandwidth" in message and "whole numbers" in message
+USER_LAYOUT = """
+[layout]
+IfmapCustomLayout: False
+IfmapSRAMBankBandwidth: 6
+IfmapSRAMBankNum: 1
+IfmapSRAMBankPort: 2
+FilterCustomLayout: False
+FilterSRAMBankBandwidth: 3
+FilterSRAMBankNum: 1
+FilterSRAMBankPort: 2
+"""
+USER_CONFIG = GOOD_CONFIG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER") + USER_LAYOUT
+
+
+def test_user_mode_reads_the_three_bandwidths_where_scalesim_does(tmp_path):
+    # single_layer_sim.run (SCALE-Sim 3.0.0): ifmap/filter read buffers use [layout] *SRAMBankBandwidth, the
+    # OFMAP drain uses the first Bandwidth value.
+    config = load_config(_config(tmp_path, USER_CONFIG))
+    assert config.user_bandwidths_words_per_cycle == (10,)
+    assert (config.ifmap_dram_words_per_cycle, config.filter_dram_words_per_cycle) == (6, 3)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "expected"), [
+    ("Bandwidth : 10", "Bandwidth : ten", "Bandwidth", "whole numbers"),
+    ("Bandwidth : 10", "Bandwidth : 0", "Bandwidth", "whole numbers 1"),
+    ("Bandwidth : 10", "Bandwidth : -5", "Bandwidth", "whole numbers 1"),
+    ("Bandwidth : 10\n", "", "Bandwidth", "missing key Bandwidth"),
+    ("IfmapSRAMBankBandwidth: 6", "IfmapSRAMBankBandwidth: 0", "IfmapSRAMBankBandwidth", ">= 1"),
+    ("FilterSRAMBankBandwidth: 3\n", "", "FilterSRAMBankBandwidth", "missing key"),
+    (USER_LAYOUT, "", "IfmapSRAMBankBandwidth", "missing section [layout]"),
+    ("IfmapSRAMBankNum: 1", "IfmapSRAMBankNum: 2", "IfmapSRAMBankNum", "not supported"),
+])
+def test_user_mode_bad_bandwidths_name_file_line_and_key(tmp_path, old, new, key, expected):
+    path = _config(tmp_path, USER_CONFIG.replace(old, new))
+    message = _error(load_config, path)
+    assert str(path) in message and key in message and expected in message
+
+
+def test_user_mode_bad_bandwidth_names_its_line(tmp_path):
+    path = _config(tmp_path, USER_CONFIG.replace("Bandwidth : 10", "Bandwidth : 0"))
+    assert f"{path}:13:" in _error(load_config, path)
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "two\n  lines", "tab\there"])
+def test_run_name_with_control_characters_is_refused(tmp_path, name):
+    # Issue 10 item 12: a NUL byte crashed os.makedirs; a newline (configparser continuation line) made a
+    # directory name containing a line break.
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace("run_name = io_test", f"run_name = {name}")))
+    assert "run_name" in message and "control characters" in message
+
+
+def test_oversized_integers_are_refused(tmp_path):
+    message = _error(load_config, _config(tmp_path, GOOD_CONFIG.replace("ArrayHeight:    8",
+                                                                        "ArrayHeight:    " + "9" * 30)))
+    assert "ArrayHeight" in message and "2147483647" in message
 
 
 @pytest.mark.parametrize(("old", "new", "key"), [
@@ -190,7 +240,6 @@ def test_empty_topology(tmp_path, text):
 
 @pytest.mark.parametrize(("row", "input_type", "expected"), [
     ("l0, 4, 4,", "gemm", "expected 4 columns"),
-    ("l0, 4, 4, 4, 1:1, 9,", "gemm", "expected 4 columns"),
     ("c0, 8, 8, 3, 3, 3, 16,", "conv", "expected 8 columns"),
 ])
 def test_wrong_column_count_names_file_line_and_expected_count(tmp_path, row, input_type, expected):
@@ -218,6 +267,67 @@ def test_filter_larger_than_ifmap(tmp_path):
 def test_bad_sparsity_ratio(tmp_path):
     path = _write(tmp_path, "t.csv", "Layer, M, N, K, Sparsity,\nl0, 4, 4, 4, half,\n")
     assert "N:M" in _error(load_topology, path, "gemm")
+
+
+MOBILENET_ROWS = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+                  "Strides,\n\nConv1, 224, 224, 3, 3, 3, 32, 2,\nConv2_dw, 112, 112, 3, 3, 1, 1, 1,#dw\n")
+
+
+def test_last_field_dropped_like_scalesim_with_a_warning(tmp_path):
+    # Rows copied from SCALE-Sim's topologies/conv_nets/mobilnet_paper.csv (MIT licence): SCALE-Sim's
+    # row.split(',')[:-1] drops the '#dw' note; chiplab drops it too and says so on stderr.
+    path = _write(tmp_path, "m.csv", MOBILENET_ROWS)
+    with pytest.warns(ScaleSimInputWarning, match=r"line 4: '#dw'"):
+        layers = load_topology(path)
+    assert [(x.name, x.k, x.stride) for x in layers] == [("Conv1", 27, 2), ("Conv2_dw", 9, 1)]
+
+
+@pytest.mark.parametrize(("row", "input_type", "ignored", "ratio"), [
+    ("l0, 4, 4, 4, 2:4, 9, x,", "gemm", "'9', 'x'", (2, 4)),  # load_arrays_gemm reads nothing after elems[4]
+    ("l0, 4, 4, 4, 2:4", "gemm", "'2:4'", (1, 1)),  # no trailing comma: SCALE-Sim drops the ratio itself
+    ("c0, 8, 8, 3, 3, 3, 16, 1, 7, 1:2,", "conv", "'7'", (1, 2)),  # an integer column before the final N:M
+])
+def test_extra_fields_are_ignored_like_scalesim(tmp_path, row, input_type, ignored, ratio):
+    path = _write(tmp_path, "t.csv", f"header,\n{row}\n")
+    with pytest.warns(ScaleSimInputWarning, match=ignored):
+        (layer,) = load_topology(path, input_type)
+    assert layer.sparsity_ratio == ratio
+
+
+def test_rows_that_only_lack_the_trailing_comma_warn_about_nothing(tmp_path, recwarn):
+    path = _write(tmp_path, "t.csv", "header,\nl0, 4, 4, 4\nl1, 4, 4, 4, 1:1,\n")
+    assert [x.sparsity_ratio for x in load_topology(path, "gemm")] == [(1, 1), (1, 1)]
+    assert not [w for w in recwarn if issubclass(w.category, ScaleSimInputWarning)]
+
+
+def test_empty_layer_name_is_accepted_like_scalesim(tmp_path):
+    path = _write(tmp_path, "t.csv", "header,\n, 4, 5, 6,\n")
+    assert [(x.name, x.m, x.n, x.k) for x in load_topology(path, "gemm")] == [("", 4, 5, 6)]
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("c0, 8, 8, 3, 3, 3, 16, 1, x, 1:2,", "extra field 'x'"),
+    ("l0, 4, 4, 4, 3:2,", "1 <= N <= M"),
+    ("l0, 4, 4, 4, 0:4,", "1 <= N <= M"),
+])
+def test_bad_extra_fields_and_ratios(tmp_path, row, expected):
+    input_type = "conv" if row.startswith("c") else "gemm"
+    path = _write(tmp_path, "t.csv", f"header,\n{row}\n")
+    message = _error(load_topology, path, input_type)
+    assert f"{path}:2" in message and expected in message
+
+
+def test_oversized_dimensions_are_refused_not_overflowed(tmp_path):
+    path = _write(tmp_path, "t.csv", f"header,\nl0, {10**30}, 4, 4,\n")
+    message = _error(load_topology, path, "gemm")
+    assert f"{path}:2" in message and "M =" in message and "too large" in message
+
+
+def test_depthwise_row_with_huge_channel_count_is_refused_before_building_layers(tmp_path):
+    # Issue 10 item 5: 1e8 channels built one object per channel and died with MemoryError after 3.8 GB.
+    path = _write(tmp_path, "t.csv", f"header,\nDP_big, 8, 8, 3, 3, {10**8}, 1, 1,\n")
+    message = _error(load_topology, path, "conv")
+    assert "100000000 layers" in message and "memory" in message and "CHIPLAB_MAX" in message
 
 
 def test_first_line_that_is_a_layer_is_not_silently_dropped(tmp_path):
@@ -248,7 +358,13 @@ def test_run_scalesim_writes_reports_under_run_name(tmp_path):
 
 
 def test_run_scalesim_refuses_user_bandwidth_mode(tmp_path):
-    config = _config(tmp_path, GOOD_CONFIG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
+    config = _config(tmp_path, USER_CONFIG)
     topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 4, 4, 4,\n")
     message = _error(run_scalesim, config, topology, tmp_path / "out", "gemm")
     assert "USER" in message and "CALC" in message
+
+
+def test_sparse_layer_with_sparsity_off_is_refused(tmp_path):
+    topology = _write(tmp_path, "t.csv", "Layer, M, N, K, N:M,\nl0, 4, 4, 4, 1:1,\nl1, 4, 4, 8, 2:4,\n")
+    message = _error(run_scalesim, _config(tmp_path), topology, tmp_path / "out", "gemm")
+    assert f"{topology}:3" in message and "2:4" in message and "SparsitySupport" in message

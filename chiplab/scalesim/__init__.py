@@ -10,12 +10,13 @@ from chiplab.scalesim.compute import FoldPlan, LayerCompute, compute_layer, plan
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.reports import write_reports
 from chiplab.scalesim.run import ScaleSimLayerResult, run_scalesim, simulate_layer
-from chiplab.scalesim.topology import ScaleSimLayer, load_topology
+from chiplab.scalesim.topology import ScaleSimInputWarning, ScaleSimLayer, load_topology
 
 __all__ = [
     "FoldPlan",
     "LayerCompute",
     "ScaleSimConfig",
+    "ScaleSimInputWarning",
     "ScaleSimLayer",
     "ScaleSimLayerResult",
     "compute_layer",

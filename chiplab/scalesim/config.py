@@ -10,7 +10,9 @@ through ``int()`` exactly as in SCALE-Sim. Keys chiplab needs (SCALE-Sim needs t
                             IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB   SRAM sizes in KiB (1 word = 1 byte)
                             IfmapOffset, FilterOffset, OfmapOffset         address offsets
                             Dataflow                       ws, os or is
-                            Bandwidth                      USER mode only: DRAM words/cycle, comma-separated
+                            Bandwidth                      USER mode only: OFMAP DRAM words/cycle (first value)
+    [layout]                IfmapSRAMBankBandwidth,        USER mode only: IFMAP / filter DRAM words per cycle
+                            FilterSRAMBankBandwidth        (SCALE-Sim 3.0.0 reads them there, not from Bandwidth)
 
 SCALE-Sim 3.0.0 also insists on ReadRequestBuffer, WriteRequestBuffer, UseRamulatorTrace and the ``[layout]``
 and ``[sparsity]`` sections (even its own example ``configs/scale.cfg`` lacks the last two, so 3.0.0 cannot read
@@ -29,6 +31,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.systolic.dataflow import Dataflow
 
 INTERFACE_BANDWIDTH_MODES = ("CALC", "USER")
+MAX_INT = 2**31 - 1  # larger sizes, offsets or bandwidths overflow 64-bit address arithmetic; refuse them early
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +51,9 @@ class ScaleSimConfig:
     ofmap_offset: int
     dataflow: Dataflow
     interface_bandwidth: str  # "CALC" (SCALE-Sim estimates the DRAM bandwidth) or "USER"
-    user_bandwidths_words_per_cycle: tuple[int, ...]  # only in USER mode
+    user_bandwidths_words_per_cycle: tuple[int, ...]  # only in USER mode; the first one drains the OFMAP buffer
+    ifmap_dram_words_per_cycle: int | None = None  # USER mode: [layout] IfmapSRAMBankBandwidth (a SCALE-Sim quirk)
+    filter_dram_words_per_cycle: int | None = None  # USER mode: [layout] FilterSRAMBankBandwidth
 
 
 def _line_of(text: str, section: str, key: str) -> int | None:
@@ -101,8 +106,9 @@ class _Reader:
             hint = " (inline comments are not allowed)" if "#" in text or ";" in text else ""
             raise ChiplabInputError(
                 f"{self.where(section, key)}: {key} = {text!r} is not an integer{hint}; allowed: {allowed}") from None
-        if value < minimum:
-            raise ChiplabInputError(f"{self.where(section, key)}: {key} = {value}; allowed: {allowed}")
+        if value < minimum or value > MAX_INT:
+            raise ChiplabInputError(f"{self.where(section, key)}: {key} = {value}; allowed: {allowed} and <= "
+                                    f"{MAX_INT}")
         return value
 
 
@@ -119,9 +125,11 @@ def load_config(path: str | Path) -> ScaleSimConfig:
     arch = "architecture_presets"
 
     run_name = cfg.get("general", "run_name", "a directory name for the reports")
-    if not run_name or run_name in (".", "..") or "/" in run_name or "\\" in run_name:
+    if (not run_name or run_name in (".", "..") or "/" in run_name or "\\" in run_name
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in run_name)):  # NUL, newlines: no directory name
         raise ChiplabInputError(f"{cfg.where('general', 'run_name')}: run_name = {run_name!r}; allowed: a plain "
-                                "directory name (SCALE-Sim writes its reports to OUTDIR/run_name/)")
+                                "directory name without /, \\ or control characters such as NUL or a line break "
+                                "(SCALE-Sim writes its reports to OUTDIR/run_name/)")
 
     mode = cfg.get("run_presets", "InterfaceBandwidth", "CALC or USER")
     if mode not in INTERFACE_BANDWIDTH_MODES:
@@ -142,16 +150,31 @@ def load_config(path: str | Path) -> ScaleSimConfig:
                                 "is (lower case; SCALE-Sim 3.0.0 silently runs os for anything else)")
 
     bandwidths: tuple[int, ...] = ()
+    ifmap_bw = filter_bw = None
     if mode == "USER":
-        text = cfg.get(arch, "Bandwidth", "comma-separated whole numbers >= 1 (DRAM words per cycle)")
+        allowed = "comma-separated whole numbers >= 1 (DRAM words per cycle)"
+        text = cfg.get(arch, "Bandwidth", allowed)
         try:
             bandwidths = tuple(int(x.strip()) for x in text.split(","))
         except ValueError:
             raise ChiplabInputError(f"{cfg.where(arch, 'Bandwidth')}: Bandwidth = {text!r}; allowed: "
-                                    "comma-separated whole numbers >= 1 (DRAM words per cycle)") from None
-        if min(bandwidths) < 1:
+                                    f"{allowed}") from None
+        if min(bandwidths) < 1 or max(bandwidths) > MAX_INT:
             raise ChiplabInputError(
-                f"{cfg.where(arch, 'Bandwidth')}: Bandwidth = {text!r}; allowed: whole numbers >= 1")
+                f"{cfg.where(arch, 'Bandwidth')}: Bandwidth = {text!r}; allowed: whole numbers 1 .. {MAX_INT}")
+        # single_layer_sim.run, USER mode (a SCALE-Sim quirk): only the OFMAP drain uses Bandwidth (its first
+        # value); the IFMAP and filter read buffers fetch from DRAM at the [layout] section's
+        # IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth words per cycle.
+        ifmap_bw = cfg.integer("layout", "IfmapSRAMBankBandwidth", 1)
+        filter_bw = cfg.integer("layout", "FilterSRAMBankBandwidth", 1)
+        for operand in ("Ifmap", "Filter"):
+            if cfg.get("layout", f"{operand}CustomLayout", "True or False", required=False) == "True":
+                raise ChiplabInputError(f"{cfg.where('layout', f'{operand}CustomLayout')}: {operand}CustomLayout "
+                                        "= True is not supported by chiplab; allowed: False")
+            banks = cfg.get("layout", f"{operand}SRAMBankNum", "a whole number >= 1", required=False)
+            if banks is not None and banks.strip() != "1":
+                raise ChiplabInputError(f"{cfg.where('layout', f'{operand}SRAMBankNum')}: {operand}SRAMBankNum = "
+                                        f"{banks!r} is not supported by chiplab; allowed: 1")
 
     return ScaleSimConfig(
         path=path,
@@ -169,4 +192,6 @@ def load_config(path: str | Path) -> ScaleSimConfig:
         dataflow=Dataflow(dataflow_text),
         interface_bandwidth=mode,
         user_bandwidths_words_per_cycle=bandwidths,
+        ifmap_dram_words_per_cycle=ifmap_bw,
+        filter_dram_words_per_cycle=filter_bw,
     )

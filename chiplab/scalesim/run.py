@@ -149,6 +149,14 @@ def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir:
         raise ChiplabInputError(
             f"{config.path}: InterfaceBandwidth = {config.interface_bandwidth} is not supported: chiplab reproduces "
             "SCALE-Sim's CALC mode only (USER mode's stalling read buffers are not modelled); allowed: CALC")
+    for layer in layers:
+        if layer.sparsity_ratio[0] < layer.sparsity_ratio[1]:
+            n, m = layer.sparsity_ratio
+            # SCALE-Sim would silently simulate the layer dense: say so instead.
+            raise ChiplabInputError(
+                f"{layer.where}: layer {layer.name!r} has the sparsity ratio {n}:{m}, but sparsity is off in "
+                f"{config.path} ([sparsity] SparsitySupport = false or missing); allowed with sparsity off: a dense "
+                "ratio N:N such as 1:1, or no ratio")
     results = [simulate_layer(config, layer, layer_id) for layer_id, layer in enumerate(layers)]
     write_reports(Path(output_dir) / config.run_name, results)
     return results

@@ -5,10 +5,15 @@ follows:
 
 * Line 1 is always a header and is skipped, whatever it contains; blank lines are skipped.
 * Every row ends in a trailing comma: SCALE-Sim drops the last comma-separated field (``row.split(',')[:-1]``).
-  chiplab accepts rows with or without that trailing comma.
+  chiplab accepts rows with or without that trailing comma; when a row without it has more fields than its layer
+  needs, chiplab drops the last field as SCALE-Sim does (e.g. the ``#dw`` notes in SCALE-Sim's own
+  ``mobilnet_paper.csv``) and warns (:class:`ScaleSimInputWarning`, on stderr) about every field it ignored.
+* After the layer's columns: GEMM rows may carry an N:M ratio and then anything (never read); conv rows take their
+  *last* field as the N:M ratio, and integers between the stride and it are ignored. An empty layer name is
+  accepted, as in SCALE-Sim.
 * GEMM rows are ``name, M, N, K[, N:M]``; conv rows are ``name, IFMAP height, IFMAP width, filter height, filter
   width, channels, num filters, stride[, N:M]`` (one stride for both directions). The optional last field is a
-  structured-sparsity ratio, parsed but unused unless sparsity is on (chiplab does not support sparsity).
+  structured-sparsity ratio (``ScaleSimLayer.sparsity_ratio``; default 1:1, dense).
 * A GEMM row becomes the convolution ``ifmap M x K, filter 1 x K, 1 channel, N filters, stride 1``, so that
   ``m = ofmap pixels``, ``n = filters`` and ``k = window size = R*S*channels`` for every layer.
 * A conv layer whose name contains ``DP`` (depthwise) becomes one single-channel layer per channel, named
@@ -20,16 +25,28 @@ its input), chiplab raises :class:`~chiplab.errors.ChiplabInputError` naming the
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 
 GEMM_COLUMNS = ("layer name", "M", "N", "K")
 CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
                 "num filters", "stride")
 INPUT_TYPES = ("conv", "gemm")
+MAX_DIMENSION = 2**31 - 1  # larger layer dimensions overflow SCALE-Sim's (and numpy's) 64-bit address arithmetic
+# A layer object plus its three report lines, and how many such layers a second (results are shared between
+# identical layers, so a layer costs little more than its report lines); measured by benchmarks/bench_scalesim.py.
+BYTES_PER_LAYER = 2048
+LAYERS_PER_S = 20_000
+
+
+class ScaleSimInputWarning(UserWarning):
+    """Part of a SCALE-Sim input file was ignored (as SCALE-Sim 3.0.0 ignores it too)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +65,8 @@ class ScaleSimLayer:
     num_channels: int
     num_filters: int
     stride: int
+    sparsity_ratio: tuple[int, int] = (1, 1)  # N:M: N non-zero filter values in every block of M (1:1 = dense)
+    where: str = dataclasses.field(default="", compare=False)  # "file:line" of the row, for error messages
 
     @property
     def ofmap_height(self) -> int:
@@ -80,11 +99,17 @@ class ScaleSimLayer:
         return self.m * self.n * self.k
 
 
-def _fields(line: str) -> list[str]:
+def _fields(line: str) -> tuple[list[str], str | None]:
+    """A row's fields the way SCALE-Sim sees them, and the field it drops (None when nothing real is dropped).
+
+    SCALE-Sim drops a row's last comma-separated field (``row.split(',')[:-1]``), meant to be the empty field after
+    the trailing comma. chiplab drops it too, except when it is the only thing that makes the row complete: a row
+    that merely lacks the trailing comma keeps all its fields (SCALE-Sim would lose the stride and crash).
+    """
     fields = [f.strip() for f in line.split(",")]
     if len(fields) > 1 and fields[-1] == "":
-        fields = fields[:-1]  # SCALE-Sim's trailing comma
-    return fields
+        return fields[:-1], None
+    return fields, fields[-1]
 
 
 def _positive_int(text: str, column: str, where: str) -> int:
@@ -92,37 +117,71 @@ def _positive_int(text: str, column: str, where: str) -> int:
         value = int(text)
     except ValueError:
         raise ChiplabInputError(
-            f"{where}: {column} = {text!r} is not an integer; allowed: a whole number >= 1") from None
+            f"{where}: {column} = {text[:40]!r} is not an integer; allowed: a whole number >= 1") from None
     if value < 1:
         raise ChiplabInputError(f"{where}: {column} = {value}; allowed: a whole number >= 1")
+    if value > MAX_DIMENSION:
+        raise ChiplabInputError(f"{where}: {column} = {value} is too large; allowed: a whole number <= "
+                                f"{MAX_DIMENSION} (2**31 - 1)")
     return value
 
 
-def _check_sparsity(text: str, where: str) -> None:
+def _sparsity_ratio(text: str, where: str) -> tuple[int, int]:
+    # topology_utils.load_arrays_*: ratio.strip().split(':'), then append_topo_arrays int()s both halves.
     parts = text.split(":")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise ChiplabInputError(f"{where}: sparsity ratio = {text!r}; allowed: N:M with whole numbers, e.g. 1:1")
+    n, m = int(parts[0]), int(parts[1])
+    if not 1 <= n <= m:
+        raise ChiplabInputError(f"{where}: sparsity ratio = {text!r}; allowed: N:M with 1 <= N <= M (N non-zero "
+                                "values in every block of M)")
+    return n, m
 
 
-def _parse_row(fields: list[str], input_type: str, where: str) -> ScaleSimLayer:
+def _split_row(fields: list[str], dropped: str | None, input_type: str,
+               where: str) -> tuple[list[str], str | None, list[str]]:
+    """(layer fields, sparsity ratio text or None, fields SCALE-Sim ignores) of one row."""
     columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
-    if len(fields) not in (len(columns), len(columns) + 1):
+    ignored = []
+    if dropped is not None and len(fields) > len(columns):
+        # More fields than the layer needs and no trailing comma: SCALE-Sim drops the last one (often an
+        # annotation such as '#dw' in its own mobilnet_paper.csv); so does chiplab, with a warning.
+        fields, ignored = fields[:-1], [dropped]
+    if len(fields) < len(columns):
         raise ChiplabInputError(
             f"{where}: expected {len(columns)} columns ({', '.join(columns)}) plus an optional sparsity ratio N:M "
             f"for a {input_type} topology, got {len(fields)}: {', '.join(fields)!r}")
-    if len(fields) > len(columns):
-        _check_sparsity(fields[-1], where)
-    name = fields[0]
-    if not name:
-        raise ChiplabInputError(f"{where}: the layer name is empty")
-    values = [_positive_int(text, column, where) for text, column in zip(fields[1:], columns[1:], strict=False)]
+    layer, rest = fields[:len(columns)], fields[len(columns):]
+    if not rest:
+        return layer, None, ignored
+    if input_type == "gemm":
+        # load_arrays_gemm reads elems[4] as the ratio and never looks at anything after it.
+        return layer, rest[0], rest[1:] + ignored
+    # load_arrays_conv pops the *last* field as the ratio; fields between the stride and the ratio stay in the
+    # layer's entry, where append_topo_arrays int()s them (so they must be integers) and nothing reads them.
+    for text in rest[:-1]:
+        try:
+            int(text)
+        except ValueError:
+            raise ChiplabInputError(
+                f"{where}: extra field {text[:40]!r} after the stride; allowed: whole numbers (SCALE-Sim reads "
+                "them as integers and ignores them) before an optional final N:M sparsity ratio") from None
+    return layer, rest[-1], rest[:-1] + ignored
+
+
+def _parse_row(fields: list[str], sparsity: str | None, input_type: str, where: str) -> ScaleSimLayer:
+    columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
+    ratio = (1, 1) if sparsity is None else _sparsity_ratio(sparsity, where)
+    name = fields[0]  # may be empty: SCALE-Sim accepts an empty layer name
+    values = [_positive_int(text, column, where) for text, column in zip(fields[1:], columns[1:], strict=True)]
     if input_type == "gemm":
         m, n, k = values
         # topology_utils.load_arrays_gemm: [name, m, k, 1, k, 1, n, 1, 1] = ifmap m x k, filter 1 x k, n filters.
         return ScaleSimLayer(name=name, ifmap_height=m, ifmap_width=k, filter_height=1, filter_width=k,
-                             num_channels=1, num_filters=n, stride=1)
+                             num_channels=1, num_filters=n, stride=1, sparsity_ratio=ratio, where=where)
     layer = ScaleSimLayer(name=name, ifmap_height=values[0], ifmap_width=values[1], filter_height=values[2],
-                          filter_width=values[3], num_channels=values[4], num_filters=values[5], stride=values[6])
+                          filter_width=values[3], num_channels=values[4], num_filters=values[5], stride=values[6],
+                          sparsity_ratio=ratio, where=where)
     # topology_utils.append_topo_arrays asserts these (ISSUE #9).
     if layer.filter_height > layer.ifmap_height or layer.filter_width > layer.ifmap_width:
         raise ChiplabInputError(
@@ -150,26 +209,41 @@ def load_topology(path: str | Path, input_type: str = "conv") -> tuple[ScaleSimL
     except (OSError, UnicodeDecodeError) as exc:
         raise ChiplabInputError(f"topology file {path} cannot be read: {exc}") from None
     lines = text.splitlines()
-    if lines and _looks_like_layer(_fields(lines[0]), input_type):
+    if lines and _looks_like_layer(_fields(lines[0])[0], input_type):
         columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
         raise ChiplabInputError(
             f"{path}:1: this line looks like a layer, but SCALE-Sim always skips line 1 as the header (it would "
             f"silently drop this layer); add a header line such as: {', '.join(columns)},")
-    layers: list[ScaleSimLayer] = []
+    rows: list[tuple[ScaleSimLayer, int]] = []  # (layer, copies): a depthwise row stands for one layer per channel
+    ignored: list[str] = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        layer = _parse_row(_fields(line), input_type, f"{path}:{number}")
-        if input_type == "conv" and "DP" in layer.name:
-            # topology_utils.load_arrays_conv: a depthwise layer is one single-channel layer per channel.
-            layers.extend(
-                ScaleSimLayer(name=f"{layer.name}Channel_{i}", ifmap_height=layer.ifmap_height,
-                              ifmap_width=layer.ifmap_width, filter_height=layer.filter_height,
-                              filter_width=layer.filter_width, num_channels=1, num_filters=layer.num_filters,
-                              stride=layer.stride)
-                for i in range(layer.num_channels))
-        else:
-            layers.append(layer)
-    if not layers:
+        where = f"{path}:{number}"
+        fields, sparsity, extra = _split_row(*_fields(line), input_type, where)
+        if extra:
+            ignored.append(f"line {number}: {', '.join(repr(x[:40]) for x in extra)}")
+        layer = _parse_row(fields, sparsity, input_type, where)
+        depthwise = input_type == "conv" and "DP" in layer.name
+        rows.append((layer, layer.num_channels if depthwise else 1))
+    if not rows:
         raise ChiplabInputError(f"topology file {path} has no layers: line 1 is the header, then one layer per line")
+    if ignored:
+        shown = "; ".join(ignored[:5]) + (f"; and {len(ignored) - 5} more rows" if len(ignored) > 5 else "")
+        warnings.warn(f"{path}: ignored fields that SCALE-Sim 3.0.0 ignores too (it drops a row's last "
+                      f"comma-separated field and reads nothing after the sparsity ratio): {shown}",
+                      ScaleSimInputWarning, stacklevel=2)
+    num_layers = sum(copies for _, copies in rows)
+    # Each layer becomes an object here and three report lines later: refuse a file that would not fit.
+    check_resources(f"the topology {path} ({num_layers} layers after splitting depthwise layers per channel)",
+                    memory_bytes=num_layers * BYTES_PER_LAYER, work=num_layers, work_unit="layers",
+                    work_per_s=LAYERS_PER_S, shrink_hint="Use fewer layers or channels")
+    layers: list[ScaleSimLayer] = []
+    for layer, copies in rows:
+        if copies == 1 and not (input_type == "conv" and "DP" in layer.name):
+            layers.append(layer)
+            continue
+        # topology_utils.load_arrays_conv: a depthwise layer is one single-channel layer per channel.
+        layers.extend(dataclasses.replace(layer, name=f"{layer.name}Channel_{i}", num_channels=1)
+                      for i in range(copies))
     return tuple(layers)
