@@ -67,15 +67,17 @@ def test_chip_sources(capsys):
 def test_train_compares_chips_and_explains_missing_prices(capsys):
     assert main(["train", "llama3-8b", "--chips", "trn2,h100", "--tp", "4", "--dp", "4", "--batch", "32",
                  "--seq", "2048", "--json"]) == 0
-    rows = {row["chip"]: row for row in json.loads(capsys.readouterr().out)}
+    shown = json.loads(capsys.readouterr().out)
+    rows = {row["chip"]: row for row in shown["rows"]}
     assert set(rows) == {"trainium2", "h100_sxm"}
+    assert any("no on-demand price for trainium2" in note for note in shown["notes"])
     assert 0 < rows["h100_sxm"]["MFU"] < 1 and rows["h100_sxm"]["run $"] > 0
     assert rows["trainium2"]["run $"] is None  # no sourced on-demand price: shown as missing, not invented
 
 
 def test_serve_and_validate(capsys):
     assert main(["serve", "llama3-8b", "--chips", "h100", "--batch", "8", "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["rows"]
     assert row["$/M output tokens"] > 0
     assert main(["validate", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) >= 3

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
+from collections.abc import Callable
 
+from chiplab._checks import fraction, positive, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
+
+
+def _argument(check: Callable[[str, object], object], parse: Callable[[str], object], what: str):
+    """An argparse ``type=`` that parses the text, then applies one of ``chiplab._checks`` to it."""
+
+    def convert(text: str):
+        try:
+            return check("value", parse(text))
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
+
+    convert.__name__ = what  # argparse names the type in some messages
+    return convert
+
+
+def _number(text: str) -> float:
+    return float(text.strip().replace("_", ""))
+
+
+# Every numeric flag is checked where it enters, so that no NaN, infinity, zero or negative count reaches a model.
+whole_number = _argument(positive_int, lambda text: int(text.strip()), "a whole number >= 1")
+positive_number = _argument(positive, _number, "a finite number > 0")
+share = _argument(lambda name, value: fraction(name, value, allow_zero=False), _number,
+                  "a fraction in (0, 1]")
 
 
 def array_shape(text: str) -> SystolicArraySpec:
@@ -28,10 +55,25 @@ def array_shape(text: str) -> SystolicArraySpec:
         raise argparse.ArgumentTypeError(f"--array {text}: {exc}") from None
 
 
+def strict_json(value: object) -> str:
+    """JSON that any RFC 8259 parser reads: NaN and infinities become null (the notes say why a value is missing)."""
+    return json.dumps(_finite_or_none(value), indent=2, default=str, allow_nan=False)
+
+
+def _finite_or_none(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
 def print_record(rows: dict, as_json: bool) -> None:
     """One record as aligned "key  value" lines, or JSON."""
     if as_json:
-        print(json.dumps(rows, indent=2, default=str))
+        print(strict_json(rows))
         return
     width = max(len(k) for k in rows)
     for key, value in rows.items():
@@ -43,7 +85,9 @@ def print_record(rows: dict, as_json: bool) -> None:
 def print_table(headers: list[str], rows: list[list], as_json: bool) -> None:
     """Several records as an aligned text table, or a JSON list of objects."""
     if as_json:
-        print(json.dumps([dict(zip(headers, row, strict=True)) for row in rows], indent=2, default=str))
+        print(strict_json([dict(zip(headers, row, strict=True)) for row in rows]))
+        return
+    if not rows:
         return
     cells = [[_show(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
@@ -53,8 +97,26 @@ def print_table(headers: list[str], rows: list[list], as_json: bool) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+def print_comparison(headers: list[str], rows: list[list], notes: list[str], as_json: bool) -> int:
+    """A table of chips with notes (why a chip or a price is missing); exit status 1 when no chip has a row.
+
+    JSON is one object ``{"rows": [...], "notes": [...]}``; the table goes to stdout and the notes to stderr.
+    """
+    if as_json:
+        print(strict_json({"rows": [dict(zip(headers, row, strict=True)) for row in rows], "notes": notes}))
+    else:
+        print_table(headers, rows, as_json=False)
+        if notes:
+            print("notes:" if rows else "nothing could be estimated:", file=sys.stderr)
+            for note in notes:
+                print(f"  - {note}", file=sys.stderr)
+    return 0 if rows else 1
+
+
 def _show(value: object) -> str:
     if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
         return "-"
     if isinstance(value, float):
         return f"{value:.4g}"

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from chiplab.cli._common import Progress, print_table
+from chiplab.cli._common import Progress, positive_number, print_comparison, print_table, share, whole_number
+from chiplab.cli._fit import fit_serving, fit_training
 from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
-from chiplab.perf import estimate_serving, estimate_training
 from chiplab.perf.validation import validate_training
-from chiplab.workloads.footprint import RECOMPUTE_MODES, Parallelism
+from chiplab.workloads.footprint import RECOMPUTE_MODES
 from chiplab.workloads.presets import list_models, load_model
 
 SECONDS_PER_DAY = 86400
+DEFAULT_SEQ_LEN = 4096
+DEFAULT_PROMPT_LEN = 2048
 
 
 def _price(chip_id: str, kind: str, notes: list[str]):
@@ -28,12 +30,15 @@ def _price(chip_id: str, kind: str, notes: list[str]):
 
 
 def _chips(text: str) -> list[str]:
-    return [load_chip(name.strip()).id for name in text.split(",") if name.strip()]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ChiplabInputError(f"--chips must name at least one chip (comma-separated ids or aliases); got {text!r}")
+    return list(dict.fromkeys(load_chip(name).id for name in names))
 
 
-def _compare(label: str, chip_ids: list[str], row_for) -> tuple[list[list], list[str]]:
+def _compare(label: str, chip_ids: list[str], row_for, notes: list[str]) -> tuple[list[list], list[str]]:
     """Run ``row_for(chip_id, notes)`` for each chip; a chip that cannot run says why instead of aborting."""
-    rows, notes = [], []
+    rows = []
     progress = Progress(len(chip_ids), label)
     for i, chip_id in enumerate(chip_ids):
         progress.step(i, chip_id)
@@ -45,45 +50,65 @@ def _compare(label: str, chip_ids: list[str], row_for) -> tuple[list[list], list
     return rows, notes
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
+def _within_context(value: int | None, default: int, room: int, flag: str, notes: list[str]) -> int:
+    """An unset length defaults to ``default``, shortened to the model's context window (``room`` tokens)."""
+    if value is not None:
+        return value
+    if default > room >= 1:
+        notes.append(f"{flag} {room} (the default {default} does not fit the model's context window)")
+        return room
+    return default
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    parallelism = Parallelism(tensor=args.tp, pipeline=args.pp, data=args.dp, zero_stage=args.zero)
+    setup_notes: list[str] = []
+    args.seq = _within_context(args.seq, DEFAULT_SEQ_LEN, model.max_seq_len, "--seq", setup_notes)
 
     def row(chip_id: str, notes: list[str]) -> list:
-        est = estimate_training(model, load_chip(chip_id), parallelism=parallelism, global_batch=args.batch,
-                                seq_len=args.seq, recompute=args.recompute)
+        est = fit_training(model, load_chip(chip_id), tensor=args.tp, pipeline=args.pp, data=args.dp,
+                           zero_stage=args.zero, global_batch=args.batch, seq_len=args.seq, recompute=args.recompute)
+        split = est.parallelism
+        if split.pipeline > 1 and args.pp is None:
+            notes.append(f"{chip_id}: chose tensor {split.tensor} x pipeline {split.pipeline} x data {split.data} "
+                         "so that the model fits (set --tp/--pp to choose)")
         days = args.tokens / est.tokens_per_s / SECONDS_PER_DAY
         price = _price(chip_id, args.price_kind, notes)
         cost = None if price is None else training_run_cost(
             num_chips=est.num_chips, price=price, num_tokens=args.tokens,
             tokens_per_s_per_chip=est.tokens_per_s / est.num_chips)
-        return [chip_id, est.num_chips, est.time_s, est.mfu_fraction, est.tokens_per_s, days,
+        return [chip_id, est.num_chips, f"{split.tensor}x{split.pipeline}x{split.data}", est.time_s, est.mfu_fraction,
+                est.tokens_per_s, days,
                 None if price is None else price.usd_per_chip_hour, None if cost is None else cost.cost_usd,
                 None if cost is None else cost.usd_per_million_tokens]
 
-    rows, notes = _compare("train", _chips(args.chips), row)
-    print_table(["chip", "chips", "step s", "MFU", "tokens/s", "days", "$/chip-h", "run $", "$/M tokens"],
-                rows, args.json)
-    _notes(notes, args.json)
+    rows, notes = _compare("train", _chips(args.chips), row, setup_notes)
+    return print_comparison(["chip", "chips", "TPxPPxDP", "step s", "MFU", "tokens/s", "days", "$/chip-h", "run $",
+                             "$/M tokens"], rows, notes, args.json)
 
 
-def _cmd_serve(args: argparse.Namespace) -> None:
+def _cmd_serve(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    setup_notes: list[str] = []
+    args.prompt = _within_context(args.prompt, DEFAULT_PROMPT_LEN, model.max_seq_len - args.output, "--prompt",
+                                  setup_notes)
 
     def row(chip_id: str, notes: list[str]) -> list:
-        est = estimate_serving(model, load_chip(chip_id), batch=args.batch, prompt_len=args.prompt,
-                               output_len=args.output, tensor_parallel=args.tp)
+        est = fit_serving(model, load_chip(chip_id), tensor=args.tp, batch=args.batch, prompt_len=args.prompt,
+                          output_len=args.output)
+        if args.tp is None and est.tensor_parallel > 1:
+            notes.append(f"{chip_id}: chose tensor parallelism {est.tensor_parallel} so that the model fits "
+                         "(set --tp to choose)")
         price = _price(chip_id, args.price_kind, notes)
         cost = None if price is None else serving_cost(tokens_per_s_per_chip=est.output_tokens_per_s_per_chip,
                                                        price=price, utilization_fraction=args.utilization)
-        return [chip_id, args.tp, est.prefill_s, est.decode_step_s * 1e3, est.output_tokens_per_s_per_chip,
+        return [chip_id, est.tensor_parallel, est.prefill_s, est.decode_step_s * 1e3, est.output_tokens_per_s_per_chip,
                 None if price is None else price.usd_per_chip_hour,
                 None if cost is None else cost.usd_per_million_tokens]
 
-    rows, notes = _compare("serve", _chips(args.chips), row)
-    print_table(["chip", "TP", "prefill s", "ms/token", "tokens/s/chip", "$/chip-h", "$/M output tokens"],
-                rows, args.json)
-    _notes(notes, args.json)
+    rows, notes = _compare("serve", _chips(args.chips), row, setup_notes)
+    return print_comparison(["chip", "TP", "prefill s", "ms/token", "tokens/s/chip", "$/chip-h",
+                             "$/M output tokens"], rows, notes, args.json)
 
 
 def _cmd_validate(args: argparse.Namespace) -> None:
@@ -92,26 +117,21 @@ def _cmd_validate(args: argparse.Namespace) -> None:
     print_table(["run", "published MFU", "chiplab MFU", "error", "source"], rows, args.json)
 
 
-def _notes(notes: list[str], as_json: bool) -> None:
-    if notes and not as_json:
-        print("\nnotes:")
-        for note in notes:
-            print(f"  - {note}")
-
-
 def add_commands(sub) -> None:
     models = f"a model preset ({', '.join(list_models())}) or an alias"
     train = sub.add_parser("train", help="compare chips on one training step and a whole run (time, MFU, cost)")
     train.add_argument("model", help=models)
     train.add_argument("--chips", default="trainium2,h100_sxm,tpu_v5p", help="comma-separated chip ids or aliases")
-    train.add_argument("--tp", type=int, default=8, help="tensor parallelism (default 8)")
-    train.add_argument("--pp", type=int, default=1, help="pipeline parallelism (default 1)")
-    train.add_argument("--dp", type=int, default=16, help="data parallelism (default 16)")
+    train.add_argument("--tp", type=whole_number, help="tensor parallelism (default 8, or the largest valid below)")
+    train.add_argument("--pp", type=whole_number,
+                       help="pipeline parallelism (default: the smallest power of two that fits each chip)")
+    train.add_argument("--dp", type=whole_number, default=16, help="data parallelism (default 16)")
     train.add_argument("--zero", type=int, default=1, choices=[0, 1, 2, 3], help="ZeRO stage (default 1)")
-    train.add_argument("--batch", type=int, default=512, help="global batch in sequences (default 512)")
-    train.add_argument("--seq", type=int, default=4096, help="sequence length (default 4096)")
+    train.add_argument("--batch", type=whole_number, default=512, help="global batch in sequences (default 512)")
+    train.add_argument("--seq", type=whole_number,
+                       help=f"sequence length (default {DEFAULT_SEQ_LEN}, or the model's context window if shorter)")
     train.add_argument("--recompute", default="full", choices=RECOMPUTE_MODES, help="default: full")
-    train.add_argument("--tokens", type=float, default=1e12, help="tokens in the whole run (default 1e12)")
+    train.add_argument("--tokens", type=positive_number, default=1e12, help="tokens in the whole run (default 1e12)")
     train.add_argument("--price-kind", default="on-demand", help="which price to use (default on-demand)")
     train.add_argument("--json", action="store_true", help="print JSON instead of a table")
     train.set_defaults(func=_cmd_train)
@@ -119,11 +139,13 @@ def add_commands(sub) -> None:
     serve = sub.add_parser("serve", help="compare chips on serving a model (latency, tokens/s, $ per M tokens)")
     serve.add_argument("model", help=models)
     serve.add_argument("--chips", default="trainium2,h100_sxm,tpu_v5e", help="comma-separated chip ids or aliases")
-    serve.add_argument("--tp", type=int, default=1, help="tensor parallelism (default 1)")
-    serve.add_argument("--batch", type=int, default=32, help="sequences served together (default 32)")
-    serve.add_argument("--prompt", type=int, default=2048, help="prompt tokens (default 2048)")
-    serve.add_argument("--output", type=int, default=512, help="generated tokens (default 512)")
-    serve.add_argument("--utilization", type=float, default=1.0, help="share of paid hours serving (default 1)")
+    serve.add_argument("--tp", type=whole_number,
+                       help="tensor parallelism (default: the smallest power of two that fits each chip)")
+    serve.add_argument("--batch", type=whole_number, default=32, help="sequences served together (default 32)")
+    serve.add_argument("--prompt", type=whole_number,
+                       help=f"prompt tokens (default {DEFAULT_PROMPT_LEN}, or what the context window leaves)")
+    serve.add_argument("--output", type=whole_number, default=512, help="generated tokens (default 512)")
+    serve.add_argument("--utilization", type=share, default=1.0, help="share of paid hours serving (default 1)")
     serve.add_argument("--price-kind", default="on-demand", help="which price to use (default on-demand)")
     serve.add_argument("--json", action="store_true", help="print JSON instead of a table")
     serve.set_defaults(func=_cmd_serve)

@@ -1,0 +1,93 @@
+"""Default parallelism for ``chiplab train`` and ``chiplab serve``: the smallest split whose memory fits each chip.
+
+The fit is the performance model's own memory footprint (``estimate.memory``, from
+:mod:`chiplab.workloads.footprint`) against the chip's HBM capacity; nothing here re-derives bytes. The search
+only widens the model-parallel split that the user left unset, in powers of two, which is what Megatron-style
+deployments use (Narayanan et al., SC'21, Sec. 5: t within a node, then p across nodes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+from chiplab.perf import estimate_serving, estimate_training
+from chiplab.units import format_bytes
+from chiplab.workloads.footprint import Parallelism
+from chiplab.workloads.transformer import TransformerConfig
+
+# Tensor parallelism stays inside one 8-chip server / scale-up group unless the user asks for more.
+DEFAULT_TENSOR = 8
+# Serving: grow tensor parallelism up to this many chips per replica before giving up.
+MAX_SERVING_TENSOR = 64
+
+
+def _powers_of_two(limit: int) -> list[int]:
+    return [2**i for i in range(limit.bit_length()) if 2**i <= limit]
+
+
+def _valid_tensor(config: TransformerConfig, tensor: int) -> bool:
+    try:
+        Parallelism(tensor=tensor).check(config)
+    except ChiplabInputError:
+        return False
+    return True
+
+
+def _first_fit(candidates: list, estimate: Callable, capacity_bytes: float, flag: str):
+    """The estimate of the first candidate whose footprint fits, else raise with the smallest footprint seen."""
+    smallest, why_not_larger = None, ""
+    for candidate in candidates:
+        try:
+            est = estimate(candidate)
+        except ChiplabInputError as exc:
+            if smallest is None:
+                raise
+            why_not_larger = f" ({flag} {candidate} is not possible: {exc})"
+            break
+        if est.memory.total_bytes <= capacity_bytes:
+            return est
+        if smallest is None or est.memory.total_bytes < smallest[1].memory.total_bytes:
+            smallest = (candidate, est)
+    candidate, est = smallest
+    raise ChiplabInputError(
+        f"does not fit: each {est.chip_id} needs at least {format_bytes(est.memory.total_bytes)} (with {flag} "
+        f"{candidate}) but has {format_bytes(capacity_bytes)}{why_not_larger}")
+
+
+def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, pipeline: int | None, data: int,
+                 zero_stage: int, global_batch: int, seq_len: int, recompute: str):
+    """Train ``config`` on ``chip`` with the user's split, filling an unset tensor (8, or the largest valid power of
+    two below) and an unset pipeline degree (the smallest power of two that fits)."""
+    if tensor is None:
+        tensor = next(t for t in reversed(_powers_of_two(DEFAULT_TENSOR)) if _valid_tensor(config, t))
+
+    def estimate(p: int):
+        parallelism = Parallelism(tensor=tensor, pipeline=p, data=data, zero_stage=zero_stage)
+        return estimate_training(config, chip, parallelism=parallelism, global_batch=global_batch, seq_len=seq_len,
+                                 recompute=recompute, check_memory=pipeline is not None)
+
+    if pipeline is not None:
+        return estimate(pipeline)
+    try:
+        return _first_fit(_powers_of_two(config.num_layers), estimate, chip.hbm.capacity_bytes, "--pp")
+    except ChiplabInputError as exc:
+        raise ChiplabInputError(f"{exc}; set --zero 3, a larger --tp, or a smaller --batch or --seq") from None
+
+
+def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, batch: int, prompt_len: int,
+                output_len: int):
+    """Serve ``config`` on ``chip`` with the user's tensor parallelism, or the smallest power of two that fits."""
+
+    def estimate(t: int):
+        return estimate_serving(config, chip, batch=batch, prompt_len=prompt_len, output_len=output_len,
+                                tensor_parallel=t, check_memory=tensor is not None)
+
+    if tensor is not None:
+        return estimate(tensor)
+    candidates = [t for t in _powers_of_two(MAX_SERVING_TENSOR) if _valid_tensor(config, t)]
+    try:
+        return _first_fit(candidates, estimate, chip.hbm.capacity_bytes, "--tp")
+    except ChiplabInputError as exc:
+        raise ChiplabInputError(f"{exc}; lower --batch, --prompt or --output") from None
