@@ -23,7 +23,12 @@ install: $(STAMP)
 # JupyterLab refuses to run as root unless told; containers and cloud shells often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Book pages are MyST Markdown notebooks (jupytext): this venv-local settings override makes JupyterLab open them
+# as notebooks on a double click (the user's own JupyterLab settings are untouched).
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/chiplab-jupytext.json
+
 lab: $(STAMP)
+	install -D -m 644 book/.jupyterlab/overrides.json $(LAB_OVERRIDES)
 	$(VENV)/bin/jupyter lab --notebook-dir=book $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)

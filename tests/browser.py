@@ -7,8 +7,8 @@ Recipes from /work/shared/reference/toolchain.md §2, checked on this kind of ma
 Reuse for a real explorer notebook, e.g.::
 
     with jupyterlab_server(BOOK, work_dir=tmp_path) as lab:
-        notebook = open_notebook(page, lab, "chapters/03_systolic_arrays.ipynb")
-        run_all_cells(page, "chapters/03_systolic_arrays.ipynb")
+        notebook = open_notebook(page, lab, "chapters/systolic_arrays.md")
+        run_all_cells(page, "chapters/systolic_arrays.md")
         expect(notebook.locator(".widget-slider")).to_have_count(3, timeout=60_000)
         before = notebook.locator(".jp-OutputArea-output img").first.get_attribute("src")
         expect(press_slider(page, notebook, "ArrowRight", times=2)).to_have_text("3")
@@ -192,6 +192,10 @@ def step_animation(page, index: int = 0) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+# JupyterLab settings that `make lab` installs into the venv: open the book's MyST Markdown pages as notebooks.
+LAB_OVERRIDES = Path(__file__).resolve().parents[1] / "book" / ".jupyterlab" / "overrides.json"
+
+
 @dataclass(frozen=True)
 class JupyterLabServer:
     """A running JupyterLab (see :func:`jupyterlab_server`)."""
@@ -218,8 +222,11 @@ def jupyterlab_server(root_dir: Path, *, work_dir: Path, startup_timeout_s: floa
     env = isolated_jupyter_env(work_dir / "jupyter-home")
     settings = work_dir / "lab-settings"
     (settings / "@jupyterlab" / "docmanager-extension").mkdir(parents=True, exist_ok=True)
+    # The same default viewers as `make lab` (book/.jupyterlab/overrides.json): .md pages open as notebooks.
+    overrides = json.loads(LAB_OVERRIDES.read_text(encoding="utf-8"))
+    docmanager = {**overrides["@jupyterlab/docmanager-extension:plugin"], "autosave": False}
     (settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
-        json.dumps({"autosave": False})
+        json.dumps(docmanager)
     )
     env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(work_dir / "lab-workspaces")

@@ -74,6 +74,45 @@ def test_book_builds_within_budget(book_build):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Page format: MyST Markdown notebooks, the calculation visible and the bookkeeping hidden
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_pages_are_myst_markdown_notebooks():
+    """The .md page is the single source of truth (a prose change is a readable diff): no .ipynb copies, and
+    every page with code declares jupytext's MyST format, which both Jupyter Book and JupyterLab (jupytext) read."""
+    notebooks = [path for path in BOOK.rglob("*.ipynb") if not {"_build", ".ipynb_checkpoints"} & set(path.parts)]
+    assert not notebooks, f"book pages are MyST Markdown (.md), not .ipynb: {notebooks}"
+    for path in SOURCES:
+        cells = read_cells(path)
+        if not any(cell.kind == "code" for cell in cells):
+            continue
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+        fmt = (front.get("jupytext") or {}).get("text_representation", {}).get("format_name")
+        assert fmt == "myst" and front.get("kernelspec", {}).get("name") == "python3", (
+            f"{path.relative_to(ROOT)}: front matter needs jupytext text_representation format_name: myst and "
+            "kernelspec name: python3 (copy it from any chapter)"
+        )
+
+
+GLUE_CHECKED = [path for path in SOURCES if path != BOOK / "intro.md"]
+
+
+@pytest.mark.parametrize("path", GLUE_CHECKED, ids=_ids(GLUE_CHECKED))
+def test_glue_calls_sit_in_removed_cells(path):
+    """Readers see the calculation, not the bookkeeping: ``glue(..., display=False)`` lines go in a cell of their
+    own tagged ``remove-cell``, right after the calculation (the preface shows one glue cell on purpose)."""
+    visible = [
+        cell.location(number)
+        for cell in read_cells(path)
+        if cell.kind == "code" and "remove-cell" not in (cell.metadata.get("tags") or [])
+        for number, line in enumerate(cell.source.splitlines(), start=1)
+        if line.startswith("glue(") and "display=False" in cell.source
+    ]
+    assert not visible, "glue(...) in a visible code cell (move it to a remove-cell cell below): " + ", ".join(visible)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # No hand-typed hardware numbers
 # ---------------------------------------------------------------------------------------------------------------
 

@@ -28,8 +28,8 @@ def test_systolic_explorer_in_jupyterlab(page, tmp_path, timings):
     start = time.perf_counter()
     with jupyterlab_server(lab, work_dir=tmp_path) as server:
         timings["jupyterlab: server up"] = time.perf_counter() - start
-        notebook = open_notebook(page, server, "systolic_arrays.ipynb")
-        run_all_cells(page, "systolic_arrays.ipynb")
+        notebook = open_notebook(page, server, "systolic_arrays.md")
+        run_all_cells(page, "systolic_arrays.md")
         # The explorer: sliders for rows, columns and the cycle; its picture is an <img class="widget-image">.
         expect(notebook.locator(".widget-slider")).to_have_count(3, timeout=120_000)
         picture = notebook.locator("img.widget-image")

@@ -25,13 +25,13 @@ def _wait_for_new_src(page, image, before: str) -> None:
 def test_roofline_and_memory_explorers_in_jupyterlab(page, tmp_path, timings):
     lab = tmp_path / "lab"
     lab.mkdir()
-    for name in ("rooflines.ipynb", "memory_hierarchies.ipynb"):
+    for name in ("rooflines.md", "memory_hierarchies.md"):
         shutil.copy(BOOK / "chapters" / name, lab / name)
     start = time.perf_counter()
     with jupyterlab_server(lab, work_dir=tmp_path) as server:
         # Rooflines: one slider (m, the tokens in flight); its picture is the explorer's only widget image.
-        notebook = open_notebook(page, server, "rooflines.ipynb")
-        run_all_cells(page, "rooflines.ipynb")
+        notebook = open_notebook(page, server, "rooflines.md")
+        run_all_cells(page, "rooflines.md")
         expect(notebook.locator(".widget-slider")).to_have_count(1, timeout=120_000)
         picture = notebook.locator("img.widget-image")
         expect(picture).to_have_count(1, timeout=60_000)
@@ -46,8 +46,8 @@ def test_roofline_and_memory_explorers_in_jupyterlab(page, tmp_path, timings):
         expect(summary).to_contain_text("compute-bound", timeout=30_000)
 
         # Memory: two what-if sliders (scratchpad size, HBM bandwidth) and two pictures (level times, landscape).
-        notebook = open_notebook(page, server, "memory_hierarchies.ipynb")
-        run_all_cells(page, "memory_hierarchies.ipynb")
+        notebook = open_notebook(page, server, "memory_hierarchies.md")
+        run_all_cells(page, "memory_hierarchies.md")
         expect(notebook.locator(".widget-slider")).to_have_count(2, timeout=120_000)
         pictures = notebook.locator("img.widget-image")
         expect(pictures).to_have_count(2, timeout=60_000)
