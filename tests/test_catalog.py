@@ -4,7 +4,6 @@ data says why not), names resolve, bad input and broken files give clear errors.
 import dataclasses
 import doctest
 import re
-import time
 from datetime import date
 
 import pytest
@@ -253,13 +252,10 @@ def test_gpu_tensor_cores_are_marked_as_equivalent_arrays():
             assert not loaded.core.matrix_unit.is_systolic_array, chip_id
 
 
-def test_catalog_is_cached_and_fast():
-    load_chip("tpu_v4")                                   # warm the cache
-    start = time.perf_counter()
-    for _ in range(1000):
-        for chip_id in ALL_CHIPS:
-            load_chip(chip_id)
-    assert time.perf_counter() - start < 1.0             # no TOML parsing on the hot path
+def test_catalog_is_cached():
+    """No TOML parsing on the hot path: one parsed catalog, the same object per chip (speed: benchmarks/)."""
+    for chip_id in ALL_CHIPS:
+        assert load_chip(chip_id) is load_chip(chip_id)
     assert load_chip("trn2") is load_chip("Trainium2")
     assert catalog._catalog.cache_info().currsize == 1
 

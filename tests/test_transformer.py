@@ -3,7 +3,6 @@ forward, decode GEMMs have m = batch, FlashAttention changes bytes but not FLOPs
 building a 405B step is fast enough for a slider."""
 
 import dataclasses
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +18,6 @@ from chiplab.workloads import (
     flops_per_token_training,
     kaplan_forward_flops_per_token,
     list_models,
-    llm_steps,
     load_model,
     palm_forward_flops_per_token,
     palm_training_flops_per_token,
@@ -191,18 +189,6 @@ def test_identical_layers_share_ops():
     small = dataclasses.replace(GQA, num_layers=2).training_step(batch=1, seq_len=32)
     big = dataclasses.replace(GQA, num_layers=126).training_step(batch=1, seq_len=32)
     assert len(small.ops) == len(big.ops) < 60
-
-
-def test_building_a_405b_step_is_fast():
-    c = load_model("llama3-405b")
-    builders = [lambda: llm_steps.training_step.__wrapped__(c, batch=1, seq_len=8192, recompute="full"),
-                lambda: llm_steps.decode_step.__wrapped__(c, batch=64, context_len=8192)]
-    for build in builders:
-        start = time.perf_counter()
-        for _ in range(10):
-            step = build()
-            _ = step.model_flops, step.total_flops, step.total_bytes
-        assert (time.perf_counter() - start) / 10 < 0.010   # measured ~0.6 ms on a laptop-class core
 
 
 def test_table_lists_every_op():
