@@ -42,8 +42,10 @@ def test_step_counts_every_flop_and_stays_below_peak(chip_id):
 def test_decode_cannot_beat_reading_the_weights(chip_id):
     chip = load_chip(chip_id)
     estimate = estimate_step(LLAMA_8B.decode_step(batch=4, context_len=1024), chip)
-    weight_bytes = LLAMA_8B.num_params * 2
-    assert estimate.time_s >= weight_bytes / chip.hbm.bandwidth_bytes_per_s * 0.99
+    # Every matmul weight (bf16, 2 bytes) crosses the HBM boundary once per decode step; the input embedding is a
+    # gather of 4 rows, not a read of the table, so it is left out of the floor (Llama 3 8B's is untied: 1.05 GB).
+    weight_bytes = LLAMA_8B.num_matmul_params * 2
+    assert estimate.time_s >= weight_bytes / chip.hbm.bandwidth_bytes_per_s
 
 
 @settings(max_examples=40, deadline=None)

@@ -4,6 +4,21 @@ Time model: with double buffering every level transfers while the array computes
 its slowest part, max(compute, each level's bytes ÷ bandwidth); without it, loads from off-chip memory and compute
 take turns (compute + off-chip time). A level whose bandwidth no source publishes (most on-chip SRAMs) is
 reported with its bytes but no time, and cannot be the bottleneck — say so when you quote a result.
+
+Work among a core's matrix units (TPU v5p: 4 MXUs per TensorCore; H100: 4 tensor cores per SM). A compiler
+gives each unit part of the GEMM; which part decides how busy the units are, so the split is chosen per GEMM,
+fewest cycles wins (ties: the order below):
+
+* ``"n"``: each unit its own block of output columns (C[:, n/u]);
+* ``"m"``: each unit its own block of output rows;
+* ``"k"``: each unit a slice of the reduction, partial sums added in the accumulator (split-K). This is how a
+  GEMV-like op (a few rows, a long k) keeps every unit busy: split along n or m, most units would idle;
+* ``"batch"``: with several same-shape GEMMs in one stream (attention heads, experts), each unit takes whole GEMMs.
+
+Batched same-shape GEMMs (``num_batched``) run as one stream: the next GEMM's folds follow the last fold of the
+previous one exactly as the folds of one GEMM follow each other, so fill and drain are paid once per stream, not
+once per GEMM. In the pipelined convention fold f of the stream ends at L + f·P + T + edge − 2 (see
+:mod:`chiplab.systolic.closed_form`), so b GEMMs of F folds each take the cycles of one GEMM plus (b − 1)·F·P.
 """
 
 from __future__ import annotations
@@ -11,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from chiplab._checks import positive_int
 from chiplab.hardware.chip import Chip
 from chiplab.memory.core_view import CoreView, core_view
 from chiplab.memory.tiling import (
@@ -61,6 +77,8 @@ class GemmOnCore:
     time_s: float
     bottleneck: str  # a level's label, or "compute"
     peak_flops_per_s: float  # of the core
+    num_batched: int = 1  # same-shape GEMMs run as one stream (each level's bytes and the times cover all of them)
+    unit_split: str = "n"  # how the GEMM is shared among the core's matrix units: "n", "m", "k" or "batch"
 
     @property
     def stall_s(self) -> float:
@@ -69,7 +87,7 @@ class GemmOnCore:
 
     @property
     def achieved_flops_per_s(self) -> float:
-        return self.gemm.num_flops / self.time_s
+        return self.num_batched * self.gemm.num_flops / self.time_s
 
     @property
     def fraction_of_peak(self) -> float:
@@ -97,26 +115,56 @@ def _level(memory, num_bytes: int, bandwidth: float | None, flops: int) -> Level
     return LevelTraffic(memory.vendor_label, memory.role, num_bytes, bandwidth, time, flops)
 
 
-def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str) -> tuple[SystolicTiming, float]:
-    """Per-unit systolic timing (each unit takes ⌈n / units⌉ columns) and the core's compute time."""
-    share = Gemm(m=gemm.m, n=math.ceil(gemm.n / view.num_units), k=gemm.k, dtype=gemm.dtype)
-    timing = estimate(share, view.array, dataflow)
-    utilization = gemm.num_macs / (view.num_units * view.array.num_pes * timing.total_cycles)
-    return timing, gemm.num_flops / (view.peak_flops_per_s * utilization)
+UNIT_SPLITS = ("n", "m", "k", "batch")
+
+
+def _stream_cycles(timing: SystolicTiming, num_batched: int) -> int:
+    """Cycles of ``num_batched`` copies of ``timing``'s GEMM streamed back to back on one array (module docstring)."""
+    plan = timing.plan
+    period = max(plan.temporal, plan.num_rows)
+    return timing.total_cycles + (num_batched - 1) * plan.num_folds * period
+
+
+def _unit_share(gemm: Gemm, num_units: int, split: str, num_batched: int) -> tuple[Gemm, int]:
+    """One unit's GEMM and how many of them it streams, under a split."""
+    if split == "batch":
+        return gemm, math.ceil(num_batched / num_units)
+    sizes = {"m": gemm.m, "n": gemm.n, "k": gemm.k}
+    sizes[split] = math.ceil(sizes[split] / num_units)
+    return Gemm(m=sizes["m"], n=sizes["n"], k=sizes["k"], dtype=gemm.dtype), num_batched
+
+
+def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str,
+             num_batched: int = 1) -> tuple[SystolicTiming, float, str]:
+    """Per-unit systolic timing, the core's compute time and the unit split with the fewest cycles."""
+    best = None
+    for split in UNIT_SPLITS if view.num_units > 1 else ("n",):
+        if split == "batch" and num_batched == 1:
+            continue
+        share, streamed = _unit_share(gemm, view.num_units, split, num_batched)
+        timing = estimate(share, view.array, dataflow)
+        cycles = _stream_cycles(timing, streamed)
+        if best is None or cycles < best[1]:
+            best = (timing, cycles, split)
+    timing, cycles, split = best
+    utilization = num_batched * gemm.num_macs / (view.num_units * view.array.num_pes * cycles)
+    return timing, num_batched * gemm.num_flops / (view.peak_flops_per_s * utilization), split
 
 
 def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | str = "ws",
-               accumulator_bytes: int = 4) -> GemmOnCore:
-    """Evaluate one tiling (already chosen) of ``gemm`` on the core ``view``."""
+               accumulator_bytes: int = 4, num_batched: int = 1) -> GemmOnCore:
+    """Evaluate one tiling (already chosen) of ``gemm`` on the core ``view``; ``num_batched`` same-shape GEMMs
+    (each tiled alike) run as one stream."""
+    num_batched = positive_int("num_batched", num_batched)
     tiling = require_tiling_dims(tiling).clipped_to(gemm)
     fp = footprint(tiling, gemm.bytes_per_element, accumulator_bytes)
     acc = view.accumulator
     check_fits(fp, view.scratchpad.vendor_label, view.scratchpad.capacity_bytes,
                None if acc is None else acc.vendor_label, None if acc is None else acc.capacity_bytes)
-    systolic, compute_s = _compute(view, gemm, dataflow)
+    systolic, compute_s, unit_split = _compute(view, gemm, dataflow, num_batched)
     traffic = offchip_traffic(gemm, tiling)
-    offchip_bytes = traffic.num_bytes(gemm.bytes_per_element)
-    flops = gemm.num_flops
+    offchip_bytes = num_batched * traffic.num_bytes(gemm.bytes_per_element)
+    flops = num_batched * gemm.num_flops
     levels = [_level(view.offchip, offchip_bytes, view.offchip_bandwidth_bytes_per_s, flops)]
     if view.shared is not None:  # a chip-wide cache/SRAM between HBM and the cores: every off-chip byte passes
         bandwidth = view.shared.bandwidth_bytes_per_s
@@ -124,8 +172,11 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
         levels.append(_level(view.shared, offchip_bytes, None if bandwidth is None else bandwidth * share, flops))
     # Array side: operand reads (every unit's share) plus partial sums, into the accumulator if there is one.
     sram = systolic.sram
-    operand_bytes = view.num_units * (sram.num_a_reads + sram.num_b_reads) * gemm.bytes_per_element
-    psum_bytes = view.num_units * (sram.num_c_reads + sram.num_c_writes) * accumulator_bytes
+    # Each unit reads its share's operands (``systolic`` is one unit's share of one GEMM): scale by the number of
+    # such shares in the stream (units × GEMMs, or the GEMMs themselves under the "batch" split).
+    num_shares = num_batched * (1 if unit_split == "batch" else view.num_units)
+    operand_bytes = num_shares * (sram.num_a_reads + sram.num_b_reads) * gemm.bytes_per_element
+    psum_bytes = num_shares * (sram.num_c_reads + sram.num_c_writes) * accumulator_bytes
     scratch_bytes = operand_bytes + offchip_bytes + (0 if acc is not None else psum_bytes)
     levels.append(_level(view.scratchpad, scratch_bytes, view.scratchpad.bandwidth_bytes_per_s, flops))
     if acc is not None:
@@ -138,7 +189,8 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
         bottleneck = COMPUTE if compute_s >= levels[0].time_s else levels[0].label
     return GemmOnCore(gemm=gemm, chip_id=view.chip.id, tiling=tiling, footprint=fp, offchip=traffic,
                       systolic=systolic, levels=tuple(levels), compute_s=compute_s, time_s=time_s,
-                      bottleneck=bottleneck, peak_flops_per_s=view.peak_flops_per_s)
+                      bottleneck=bottleneck, peak_flops_per_s=view.peak_flops_per_s, num_batched=num_batched,
+                      unit_split=unit_split)
 
 
 def gemm_on_core(gemm: Gemm, chip: Chip, tiling: Tiling | None = None, dataflow: Dataflow | str = "ws",

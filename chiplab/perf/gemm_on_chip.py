@@ -7,9 +7,18 @@ How the pieces combine (each a stated assumption):
   partial C that is then summed, costing an extra write and read of ck fp32 partial outputs. Of the few grids
   tried (all rows, all columns, balanced, all k) the fastest wins. Each core runs its block through
   :func:`chiplab.memory.gemm_on_core` (systolic array + its own tiling), all cores in parallel.
-* **Dataflow.** TPU and Trainium arrays hold weights (weight-stationary); a GPU tensor core accumulates C in
-  registers while A and B stream past it, i.e. output-stationary — the catalog marks such units
-  ``is_systolic_array = false``.
+* **Stationary operand and dataflow, chosen per GEMM** (as XLA and the Neuron compiler do). A systolic array
+  (TPU MXU, Trainium Tensor Engine) holds one operand in its PEs while the other streams past. Which one is the
+  compiler's choice: C = A·B holds B (weight-stationary, "ws"), and the same array computing Cᵀ = Bᵀ·Aᵀ holds A
+  (input-stationary, "is"). Every fold of a stationary tile costs R cycles to load it (see
+  :mod:`chiplab.systolic.closed_form`), so the operand that gives the fewest folds × cycles wins; for a
+  GEMV-like op (a handful of rows against a long matrix) no choice keeps the array busy, the matrix must be read
+  from HBM anyway, and the op comes out bandwidth-bound, as measured. A GPU tensor core accumulates C in
+  registers while A and B stream past it, i.e. output-stationary ("os") only — the catalog marks such units
+  ``is_systolic_array = false``. The choice is reported in :attr:`ChipGemm.mapping`.
+* **Batches of same-shape GEMMs** (attention heads × sequences, experts, micro-batches: ``num_batched``) run as
+  one stream whose folds overlap (one fill and drain per stream), spread over cores by whole GEMMs where that is
+  faster than splitting each GEMM (see :mod:`chiplab.memory.gemm_on_core`).
 * **HBM traffic.** Cores without a shared on-chip level load their own tiles: the chip moves the sum of the
   cores' off-chip bytes. Where a chip-wide shared level exists (a GPU's L2, TPU v4's CMEM), tiles are shared
   through it: the chip is tiled once more with the shared level's capacity, and HBM moves that tiling's bytes.
@@ -25,33 +34,39 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chiplab._checks import positive_int
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.memory.core_view import core_view
-from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore
+from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore, place_gemm
 from chiplab.memory.search import best_tiling
 from chiplab.memory.tiling import offchip_traffic
+from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
 from chiplab.workloads.gemm import Gemm
 
 
 @dataclass(frozen=True)
 class ChipGemm:
-    """One GEMM on a whole chip."""
+    """``num_batched`` same-shape GEMMs on a whole chip (one, unless a batch was asked for)."""
 
     gemm: Gemm
     chip_id: str
-    core_grid: tuple[int, int, int]  # blocks along (m, n, k): cores used = product
-    per_core: GemmOnCore  # the block of one core
-    hbm_bytes: int
+    core_grid: tuple[int, int, int]  # blocks of each GEMM along (m, n, k)
+    per_core: GemmOnCore  # the stream of one core: its GEMMs' blocks
+    hbm_bytes: int  # of the whole batch
     hbm_bandwidth_bytes_per_s: float
     shared_level: str | None  # label of the level through which cores share tiles, if any
-    time_s: float
+    time_s: float  # of the whole batch
     bottleneck: str
     peak_flops_per_s: float  # of the whole chip
+    dataflow: str = "ws"
+    num_batched: int = 1
+    num_batch_groups: int = 1  # groups of cores, each running whole GEMMs of the batch
 
     @property
     def num_cores_used(self) -> int:
         cm, cn, ck = self.core_grid
-        return cm * cn * ck
+        return self.num_batch_groups * cm * cn * ck
 
     @property
     def compute_s(self) -> float:
@@ -63,28 +78,59 @@ class ChipGemm:
 
     @property
     def achieved_flops_per_s(self) -> float:
-        return self.gemm.num_flops / self.time_s
+        return self.num_batched * self.gemm.num_flops / self.time_s
 
     @property
     def fraction_of_peak(self) -> float:
         return self.achieved_flops_per_s / self.peak_flops_per_s
 
+    @property
+    def mapping(self) -> str:
+        """The compiler's choice in words, e.g. "WS (B stationary), 1,536 GEMMs batched, cores 1×1×2, units split k"."""
+        mapping = MAPPINGS[parse_dataflow(self.dataflow)]
+        cm, cn, ck = self.core_grid
+        parts = [f"{mapping.dataflow.value.upper()} ({mapping.stationary_operand} stationary)"]
+        if self.num_batched > 1:
+            parts.append(f"{self.num_batched:,} GEMMs batched over {self.num_batch_groups} core group(s)")
+        parts.append(f"cores {cm}×{cn}×{ck} (m×n×k)")
+        parts.append(f"units split {self.per_core.unit_split}")
+        return ", ".join(parts)
 
-def _core_grids(num_cores: int, gemm: Gemm) -> list[tuple[int, int, int]]:
-    """A few ways to cut the GEMM among the cores: along n, along m, the most square m × n grid, along k."""
-    square = max(d for d in range(1, math.isqrt(num_cores) + 1) if num_cores % d == 0)
-    grids = {(1, num_cores, 1), (num_cores, 1, 1), (square, num_cores // square, 1),
-             (num_cores // square, square, 1), (1, 1, num_cores)}
-    # Never more blocks along a dimension than it has elements.
-    return sorted({(min(cm, gemm.m), min(cn, gemm.n), min(ck, gemm.k)) for cm, cn, ck in grids})
+
+def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1) -> list[tuple[int, int, int, int]]:
+    """Ways to cut the work among the cores as (batch groups, m, n, k): each GEMM along n, along m, the most
+    square m × n grid or along k (all cores or a power of two of them, the rest idle); with a batch, also whole
+    GEMMs per group of cores (the most groups that divide the cores without exceeding the batch), each group
+    cutting its GEMMs the same ways."""
+    groups = {1}
+    if num_batched > 1:
+        groups.add(max(d for d in range(1, min(num_cores, num_batched) + 1) if num_cores % d == 0))
+    grids = set()
+    for group in groups:
+        cores = num_cores // group
+        square = max(d for d in range(1, math.isqrt(cores) + 1) if cores % d == 0)
+        # Split-K over fewer cores too: each core's partial C costs HBM traffic, so a GEMV-like op with a small
+        # output is fastest with just enough cores to saturate HBM (powers of two up to all of them).
+        split_k = [(1, 1, 2 ** i) for i in range(1, cores.bit_length()) if 2 ** i < cores]
+        for cm, cn, ck in ((1, cores, 1), (cores, 1, 1), (square, cores // square, 1), (cores // square, square, 1),
+                           (1, 1, cores), *split_k):
+            # Never more blocks along a dimension than it has elements.
+            grids.add((group, min(cm, gemm.m), min(cn, gemm.n), min(ck, gemm.k)))
+    return sorted(grids)
+
+
+def candidate_dataflows(chip: Chip) -> tuple[str, ...]:
+    """What a compiler may choose on ``chip``: either operand stationary on a systolic array, "os" on tensor cores."""
+    return ("ws", "is") if chip.core.matrix_unit.is_systolic_array else ("os",)
 
 
 def default_dataflow(chip: Chip) -> str:
     """Weight-stationary for systolic arrays (TPU, Trainium); output-stationary for GPU-style tensor cores."""
-    return "ws" if chip.core.matrix_unit.is_systolic_array else "os"
+    return candidate_dataflows(chip)[0]
 
 
 def _shared_hbm_bytes(gemm: Gemm, chip: Chip, dataflow: str) -> tuple[int, str] | None:
+    """HBM bytes of one GEMM when the cores share tiles through a chip-wide level (None without one)."""
     shared = next((lvl for lvl in chip.memory_levels if lvl.role == "shared" and lvl.capacity_bytes), None)
     if shared is None:
         return None
@@ -98,35 +144,61 @@ def _shared_hbm_bytes(gemm: Gemm, chip: Chip, dataflow: str) -> tuple[int, str] 
 PARTIAL_SUM_BYTES = 4
 
 
+def gemm_on_chip(gemm: Gemm, chip: Chip, dataflow: str | None = None, num_batched: int = 1) -> ChipGemm:
+    """Time ``num_batched`` same-shape GEMMs ``gemm`` on every core of ``chip``, mapped as a compiler would.
+
+    With no ``dataflow``, the fastest of :func:`candidate_dataflows` wins (the stationary operand is chosen per
+    GEMM); name one to force it. Results are cached: a model step repeats the same shapes many times.
+
+    >>> from chiplab.hardware import load_chip
+    >>> placed = gemm_on_chip(Gemm(m=4, n=128, k=8192), load_chip("tpu_v5p"))  # a GEMV-like op
+    >>> placed.bottleneck
+    'HBM'
+    """
+    if not isinstance(gemm, Gemm):
+        raise ChiplabInputError(f"gemm must be a chiplab Gemm; got {type(gemm).__name__}")
+    if not isinstance(chip, Chip):
+        raise ChiplabInputError(f"chip must be a chiplab Chip (load_chip(...)); got {type(chip).__name__}")
+    flows = candidate_dataflows(chip) if dataflow is None else (parse_dataflow(dataflow).value,)
+    return _gemm_on_chip(gemm, chip, flows, positive_int("num_batched", num_batched))
+
+
 @lru_cache(maxsize=8192)
-def gemm_on_chip(gemm: Gemm, chip: Chip, dataflow: str | None = None) -> ChipGemm:
-    """Time ``gemm`` on every core of ``chip`` (cached: a model step repeats the same shapes many times)."""
-    dataflow = dataflow or default_dataflow(chip)
-    shared = _shared_hbm_bytes(gemm, chip, dataflow)
+def _gemm_on_chip(gemm: Gemm, chip: Chip, dataflows: tuple[str, ...], num_batched: int) -> ChipGemm:
     hbm_bandwidth = chip.hbm.bandwidth_bytes_per_s
     best: ChipGemm | None = None
-    for grid in _core_grids(chip.num_cores, gemm):
-        cm, cn, ck = grid
-        per_core = place_on_core_grid(gemm, chip, grid, dataflow)
-        hbm_bytes = shared[0] if shared else cm * cn * ck * per_core.level("offchip").num_bytes
-        if ck > 1:  # every core writes its partial C, one reduction pass reads them all back
-            hbm_bytes += 2 * ck * gemm.m * gemm.n * PARTIAL_SUM_BYTES
-        parts = {COMPUTE: per_core.compute_s, chip.hbm.vendor_label: hbm_bytes / hbm_bandwidth}
-        parts.update({lvl.label: lvl.time_s for lvl in per_core.levels[1:] if lvl.time_s is not None
-                      and lvl.role != "shared"})
-        bottleneck, time_s = max(parts.items(), key=lambda item: item[1])
-        candidate = ChipGemm(gemm=gemm, chip_id=chip.id, core_grid=grid, per_core=per_core,
-                             hbm_bytes=hbm_bytes, hbm_bandwidth_bytes_per_s=hbm_bandwidth,
-                             shared_level=shared[1] if shared else None, time_s=time_s, bottleneck=bottleneck,
-                             peak_flops_per_s=chip.peak_flops_per_s(gemm.dtype))
-        if best is None or candidate.time_s < best.time_s:
-            best = candidate
+    for dataflow in dataflows:
+        shared = _shared_hbm_bytes(gemm, chip, dataflow)
+        for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched):
+            per_core = place_on_core_grid(gemm, chip, (cm, cn, ck), dataflow,
+                                          num_batched=math.ceil(num_batched / group), num_batch_groups=group)
+            per_instance = per_core.offchip.num_bytes(gemm.bytes_per_element)
+            hbm_bytes = num_batched * (shared[0] if shared else cm * cn * ck * per_instance)
+            if ck > 1:  # every core writes its partial C, one reduction pass reads them all back
+                hbm_bytes += num_batched * 2 * ck * gemm.m * gemm.n * PARTIAL_SUM_BYTES
+            parts = {COMPUTE: per_core.compute_s, chip.hbm.vendor_label: hbm_bytes / hbm_bandwidth}
+            parts.update({lvl.label: lvl.time_s for lvl in per_core.levels[1:] if lvl.time_s is not None
+                          and lvl.role != "shared"})
+            bottleneck, time_s = max(parts.items(), key=lambda item: item[1])
+            if best is None or time_s < best.time_s:
+                best = ChipGemm(gemm=gemm, chip_id=chip.id, core_grid=(cm, cn, ck), per_core=per_core,
+                                hbm_bytes=hbm_bytes, hbm_bandwidth_bytes_per_s=hbm_bandwidth,
+                                shared_level=shared[1] if shared else None, time_s=time_s, bottleneck=bottleneck,
+                                peak_flops_per_s=chip.peak_flops_per_s(gemm.dtype), dataflow=dataflow,
+                                num_batched=num_batched, num_batch_groups=group)
     return best
 
 
-def place_on_core_grid(gemm: Gemm, chip: Chip, core_grid: tuple[int, int, int], dataflow: str) -> GemmOnCore:
-    """One core's block of ``gemm`` under a grid, tiled as well as its memories allow."""
+gemm_on_chip.cache_clear = _gemm_on_chip.cache_clear  # type: ignore[attr-defined]
+gemm_on_chip.cache_info = _gemm_on_chip.cache_info  # type: ignore[attr-defined]
+
+
+def place_on_core_grid(gemm: Gemm, chip: Chip, core_grid: tuple[int, int, int], dataflow: str,
+                       num_batched: int = 1, num_batch_groups: int = 1) -> GemmOnCore:
+    """One core's block of ``gemm`` under a grid (its ``num_batched`` GEMMs as one stream), tiled as well as its
+    memories allow."""
     cm, cn, ck = core_grid
     block = Gemm(m=math.ceil(gemm.m / cm), n=math.ceil(gemm.n / cn), k=math.ceil(gemm.k / ck), dtype=gemm.dtype)
-    view = core_view(chip, gemm.dtype, 1.0 / (cm * cn * ck))
-    return best_tiling(block, view, dataflow).best
+    view = core_view(chip, gemm.dtype, 1.0 / (num_batch_groups * cm * cn * ck))
+    tiling = best_tiling(block, view, dataflow).best.tiling
+    return place_gemm(block, view, tiling, dataflow, num_batched=num_batched)

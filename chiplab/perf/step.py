@@ -37,6 +37,7 @@ class OpEstimate:
     time_s: float
     bottleneck: str
     array_utilization_fraction: float | None  # GEMMs: achieved ÷ peak matrix throughput of that op
+    mapping: str = ""  # GEMMs: how the compiler maps it (ChipGemm.mapping), e.g. "IS (A stationary), ..."
 
 
 @dataclass(frozen=True)
@@ -87,18 +88,21 @@ class StepEstimate:
 
 
 def _gemm_estimate(op: GemmOp, chip: Chip, calibration: Calibration) -> OpEstimate:
-    placed = gemm_on_chip(op.gemm, chip)
+    # One kernel = ``num_batched`` GEMMs streamed together; ``count / num_batched`` kernels run one after another.
+    placed = gemm_on_chip(op.gemm, chip, num_batched=op.num_batched)
+    num_kernels = op.count // op.num_batched
     compute = placed.compute_s / calibration.matmul_efficiency_fraction
     # Operands that stay on chip (fused FlashAttention) cost no HBM traffic; scale the placed bytes accordingly.
     offchip_fraction = (op.read_bytes + op.written_bytes) / max(1, op.gemm.bytes_per_element * (
         op.gemm.m * op.gemm.k + op.gemm.k * op.gemm.n + op.gemm.m * op.gemm.n))
     hbm_bytes = placed.hbm_bytes * offchip_fraction
     memory = hbm_bytes / (placed.hbm_bandwidth_bytes_per_s * calibration.memory_efficiency_fraction)
-    per_instance = max(compute, memory) + calibration.kernel_overhead_s
+    per_kernel = max(compute, memory) + calibration.kernel_overhead_s
     bottleneck = "compute" if compute >= memory else chip.hbm.vendor_label
-    utilization = op.gemm.num_flops / (per_instance * placed.peak_flops_per_s)
-    return OpEstimate(op.name, op.stage, op.phase, True, op.count, op.total_flops, int(hbm_bytes * op.count),
-                      compute * op.count, memory * op.count, per_instance * op.count, bottleneck, utilization)
+    utilization = op.num_batched * op.gemm.num_flops / (per_kernel * placed.peak_flops_per_s)
+    return OpEstimate(op.name, op.stage, op.phase, True, op.count, op.total_flops, int(hbm_bytes * num_kernels),
+                      compute * num_kernels, memory * num_kernels, per_kernel * num_kernels, bottleneck, utilization,
+                      placed.mapping)
 
 
 def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibration) -> OpEstimate:

@@ -101,7 +101,9 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
                             num_flops=ROTARY_FLOPS_PER_ELEMENT * elements, read_bytes=elements * p,
                             written_bytes=elements * p))
     score_elements = heads * seq_len * kv_len
-    gqa = {"count": batch * config.num_kv_heads, "phase": "attention", "kind": "activation"}
+    # One batched kernel per layer covers every sequence and KV head (the GEMMs are independent and alike).
+    gqa = {"count": batch * config.num_kv_heads, "num_batched": batch * config.num_kv_heads, "phase": "attention",
+           "kind": "activation"}
     ops += [
         GemmOp(name="scores", gemm=Gemm(m=config.group_size * seq_len, n=kv_len, k=config.head_dim,
                                         dtype=config.dtype), c_offchip=not flash_attention, **gqa),

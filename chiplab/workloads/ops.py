@@ -69,6 +69,11 @@ class GemmOp:
 
     ``a_offchip``/``b_offchip``/``c_offchip`` say whether the operand travels to/from off-chip memory (HBM).
     They are False only inside a fused kernel such as FlashAttention, where the tensor never leaves the chip.
+
+    ``num_batched`` of the ``count`` GEMMs are independent and issued together as one batched kernel (the heads
+    and sequences of one attention layer, the experts of an MoE layer): the chip runs them as one stream whose
+    folds overlap instead of one GEMM after another. ``count`` is a multiple of it (``count / num_batched``
+    kernels run one after another, e.g. one per layer).
     """
 
     name: str
@@ -80,11 +85,16 @@ class GemmOp:
     a_offchip: bool = True
     b_offchip: bool = True
     c_offchip: bool = True
+    num_batched: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.gemm, Gemm):
             raise ChiplabInputError(f"GemmOp {self.name!r}: gemm must be a Gemm; got {self.gemm!r}")
         object.__setattr__(self, "count", positive_int("count", self.count))
+        object.__setattr__(self, "num_batched", positive_int("num_batched", self.num_batched))
+        if self.count % self.num_batched:
+            raise ChiplabInputError(f"GemmOp {self.name!r}: count ({self.count}) must be a multiple of "
+                                    f"num_batched ({self.num_batched})")
         object.__setattr__(self, "phase", one_of("phase", self.phase, PHASES))
         object.__setattr__(self, "kind", one_of("kind", self.kind, GEMM_KINDS))
         object.__setattr__(self, "stage", one_of("stage", self.stage, STAGES))
