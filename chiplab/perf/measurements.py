@@ -1,0 +1,354 @@
+"""The measurement record: published measurements as sourced data (``chiplab/data/measurements/``).
+
+Two kinds, kept apart on purpose:
+
+* :class:`MicroBenchmark` — achievable GEMM throughput, memory bandwidth, collective bandwidth/latency and
+  host↔device bandwidth on one chip or one system. Calibration may be *fitted* to these.
+* :class:`EndToEndRun` — a whole training or serving run (a paper, MLPerf, a vendor benchmark page). These are for
+  *validation only*: a model fitted to them would only prove it can memorise them.
+
+Every entry names its source, where in it the number sits, when it was read, the setup exactly as published (a
+field the source does not give is the text ``"not stated"``, never a guess) and its measured values in SI with the
+unit in the key, next to the text as printed. ``chiplab/data/measurements/README.md`` explains the layout.
+
+>>> record = load_measurements()
+>>> len(record.benchmarks) >= 40 and len(record.runs) >= 30
+True
+>>> get_measurement("mamf_h100_sxm_bf16").measured["flops_per_s"]
+794500000000000.0
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from os import PathLike
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from chiplab._checks import one_of
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import load_chip
+from chiplab.hardware.provenance import Source
+from chiplab.hardware.toml_records import only_keys, parse_toml, source_of, sources_from_toml, table_of
+from chiplab.perf._measured_units import check_published, dimension_of
+from chiplab.workloads.presets import list_models
+
+NOT_STATED = "not stated"      # a setup field the source does not give
+NOT_IN_CATALOG = "not in catalog"  # a model chiplab has no preset for yet (then ``needs_model`` says which)
+SOURCES_FILE = "_sources.toml"
+BENCHMARK_KINDS = ("gemm", "memory_bandwidth", "collective", "host_device")
+WORKLOADS = ("training", "serving")
+FAMILY_OF_VENDOR = {"NVIDIA": "GPU", "AMD": "GPU", "Google": "TPU", "AWS": "Trainium/Inferentia"}
+FAMILIES = ("GPU", "TPU", "Trainium/Inferentia")
+
+_COMMON = {"id", "source", "where", "accessed", "chip", "num_chips", "system", "software", "measured",
+           "as_published"}
+_OPTIONAL = {"note", "alternatives", "choice"}
+_BENCHMARK_SETUP = {"kind", "dtype", "method"}
+_KIND_SETUP = {"gemm": {"m", "n", "k", "shape_class"}, "collective": {"collective", "message_bytes", "algorithm"},
+               "memory_bandwidth": set(), "host_device": {"direction"}}
+_TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "pipeline_parallel",
+                   "data_parallel", "sharding", "pipeline_schedule", "micro_batch", "global_batch", "seq_len",
+                   "recompute"}
+_SERVING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "batch", "input_tokens",
+                  "output_tokens"}
+_RUN_OPTIONAL = {"context_parallel", "expert_parallel", "concurrency", "needs_model"}
+_COUNT_FIELDS = {"num_chips", "m", "n", "k", "message_bytes", "tensor_parallel", "pipeline_parallel",
+                 "data_parallel", "micro_batch", "global_batch", "seq_len", "batch", "input_tokens", "output_tokens",
+                 "context_parallel", "expert_parallel", "concurrency"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasuredAlternative:
+    """What another source (or revision) gives for the same quantity, kept so readers can judge the choice."""
+
+    quantity: str
+    value: float
+    source: Source
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Entry:
+    id: str
+    chip: str
+    num_chips: int | str
+    system: str
+    software: str
+    measured: Mapping[str, float]      # quantity (unit in the name) → SI value
+    as_published: Mapping[str, str]    # quantity → the text as the source printed it
+    source: Source
+    where: str                          # table / section / file in the source
+    accessed: date
+    note: str = ""
+    alternatives: tuple[MeasuredAlternative, ...] = ()
+    choice: str = ""
+    file: str = ""
+
+    @property
+    def vendor(self) -> str:
+        return load_chip(self.chip).vendor
+
+    @property
+    def family(self) -> str:
+        """``"GPU"`` (NVIDIA and AMD), ``"TPU"`` or ``"Trainium/Inferentia"``."""
+        return FAMILY_OF_VENDOR[self.vendor]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MicroBenchmark(_Entry):
+    """One micro-benchmark: may be used to calibrate (fit) the model. Shape and collective fields are
+    ``None`` where they do not apply to the kind, ``"not stated"`` where the source does not give them."""
+
+    kind: str
+    dtype: str
+    method: str
+    m: int | str | None = None
+    n: int | str | None = None
+    k: int | str | None = None
+    shape_class: str | None = None
+    collective: str | None = None
+    message_bytes: int | str | None = None
+    algorithm: str | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndToEndRun(_Entry):
+    """One published training or serving run: validation only, never fitted."""
+
+    workload: str
+    model: str
+    model_as_published: str
+    precision: str
+    tensor_parallel: int | str
+    needs_model: str = ""
+    pipeline_parallel: int | str | None = None
+    data_parallel: int | str | None = None
+    context_parallel: int | str | None = None
+    expert_parallel: int | str | None = None
+    sharding: str | None = None
+    pipeline_schedule: str | None = None
+    micro_batch: int | str | None = None
+    global_batch: int | str | None = None
+    seq_len: int | str | None = None
+    recompute: str | None = None
+    batch: int | str | None = None
+    concurrency: int | str | None = None
+    input_tokens: int | str | None = None
+    output_tokens: int | str | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    benchmarks: tuple[MicroBenchmark, ...]
+    runs: tuple[EndToEndRun, ...]
+
+
+def _count(where: str, name: str, value: object) -> int | str:
+    if value == NOT_STATED:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ChiplabInputError(f"{where}: field {name!r} must be a whole number >= 1 or {NOT_STATED!r}; "
+                                f"got {value!r}")
+    return value
+
+
+def _text(where: str, name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ChiplabInputError(f"{where}: field {name!r} must be non-empty text (write {NOT_STATED!r} if the "
+                                f"source does not say); got {value!r}")
+    return value.strip()
+
+
+def _chip_id(where: str, name: object) -> str:
+    try:
+        chip = load_chip(name)
+    except ChiplabInputError as exc:
+        raise ChiplabInputError(f"{where}: field 'chip': {exc}") from None
+    if chip.id != name:
+        raise ChiplabInputError(f"{where}: field 'chip' must be the catalog id {chip.id!r}, not {name!r}")
+    return chip.id
+
+
+def _measured(where: str, raw: dict, sources: Mapping[str, Source]) -> dict[str, Any]:
+    measured = table_of(f"{where}: field 'measured'", raw["measured"])
+    published = table_of(f"{where}: field 'as_published'", raw["as_published"])
+    if not measured:
+        raise ChiplabInputError(f"{where}: field 'measured' is empty; give at least one measured value")
+    for key in sorted(set(published) - set(measured)):
+        raise ChiplabInputError(f"{where}: field 'as_published' has {key!r}, which is not a measured quantity")
+    values = {}
+    for key, value in measured.items():
+        field = f"{where}: field 'measured.{key}'"
+        try:
+            dimension_of(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                    or value <= 0:
+                raise ChiplabInputError(f"must be a finite number > 0 in SI units; got {value!r}")
+            if key not in published:
+                raise ChiplabInputError("has no as_published text (the figure as the source printed it)")
+            check_published(key, float(value), published[key])
+        except ChiplabInputError as exc:
+            raise ChiplabInputError(f"{field}: {exc}") from None
+        values[key] = float(value)
+    alternatives = []
+    for i, alt in enumerate(raw.get("alternatives", [])):
+        alt_where = f"{where}: field 'alternatives[{i}]'"
+        alt = table_of(alt_where, alt)
+        only_keys(alt_where, alt, {"quantity", "value", "source", "note"}, {"quantity", "value", "source"})
+        one_of(f"{alt_where} quantity", alt["quantity"], tuple(values))
+        alternatives.append(MeasuredAlternative(quantity=alt["quantity"], value=float(alt["value"]),
+                                                source=source_of(alt_where, alt["source"], sources),
+                                                note=alt.get("note", "")))
+    if alternatives and not str(raw.get("choice", "")).strip():
+        raise ChiplabInputError(f"{where}: field 'choice' must say why the measured value was preferred over "
+                                f"the {len(alternatives)} alternative(s)")
+    return {"measured": MappingProxyType(values), "as_published": MappingProxyType(dict(published)),
+            "alternatives": tuple(alternatives)}
+
+
+def _common(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> dict[str, Any]:
+    if not isinstance(raw["accessed"], date):
+        raise ChiplabInputError(f"{where}: field 'accessed' must be a date (YYYY-MM-DD); got {raw['accessed']!r}")
+    return {"id": raw["id"], "chip": _chip_id(where, raw["chip"]),
+            "num_chips": _count(where, "num_chips", raw["num_chips"]),
+            "system": _text(where, "system", raw["system"]), "software": _text(where, "software", raw["software"]),
+            "source": source_of(where, raw["source"], sources), "where": _text(where, "where", raw["where"]),
+            "accessed": raw["accessed"], "note": raw.get("note", ""), "choice": raw.get("choice", ""),
+            "file": origin, **_measured(where, raw, sources)}
+
+
+def _setup(where: str, raw: dict, fields: set[str]) -> dict[str, Any]:
+    return {f: (_count(where, f, raw[f]) if f in _COUNT_FIELDS else _text(where, f, raw[f]))
+            for f in fields if f in raw}
+
+
+def _benchmark(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> MicroBenchmark:
+    kind = raw.get("kind")
+    if kind not in BENCHMARK_KINDS:
+        raise ChiplabInputError(f"{where}: field 'kind' must be one of {', '.join(BENCHMARK_KINDS)}; got {kind!r}")
+    specific = _KIND_SETUP[kind]
+    required = _COMMON | _BENCHMARK_SETUP | (specific - {"m", "n", "k", "shape_class"})
+    _check_keys(where, raw, required, _OPTIONAL | specific)
+    if kind == "gemm" and not ({"m", "n", "k"} <= set(raw) or "shape_class" in raw):
+        raise ChiplabInputError(f"{where}: missing setup field 'm', 'n', 'k' (or 'shape_class'): a GEMM "
+                                f"benchmark must say its shape")
+    return MicroBenchmark(**_common(where, raw, sources, origin), **_setup(where, raw, _BENCHMARK_SETUP | specific))
+
+
+def _run(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> EndToEndRun:
+    workload = raw.get("workload")
+    if workload not in WORKLOADS:
+        raise ChiplabInputError(f"{where}: field 'workload' must be one of {', '.join(WORKLOADS)}; got {workload!r}")
+    setup = _TRAINING_SETUP if workload == "training" else _SERVING_SETUP
+    _check_keys(where, raw, _COMMON | setup | {"workload"}, _OPTIONAL | _RUN_OPTIONAL)
+    model = raw["model"]
+    if model == NOT_IN_CATALOG:
+        if not str(raw.get("needs_model", "")).strip():
+            raise ChiplabInputError(f"{where}: field 'needs_model' must name the model to add to "
+                                    f"chiplab/data/models/ when model = {NOT_IN_CATALOG!r}")
+    elif model not in list_models():
+        close = difflib.get_close_matches(str(model), list_models(), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ChiplabInputError(f"{where}: field 'model': unknown model {model!r}; {hint}known models: "
+                                f"{', '.join(list_models())} (or {NOT_IN_CATALOG!r} with needs_model)")
+    fields = _setup(where, raw, setup | _RUN_OPTIONAL)
+    return EndToEndRun(**_common(where, raw, sources, origin), workload=workload, **fields)
+
+
+def _check_keys(where: str, raw: dict, required: set[str], optional: set[str]) -> None:
+    for key in sorted(required - set(raw)):
+        raise ChiplabInputError(f"{where}: missing setup field {key!r} (write {NOT_STATED!r} if the source does "
+                                f"not say)")
+    only_keys(where, raw, required | optional | {"kind", "workload"})
+
+
+def _entries(path_text: str, origin: str, sources: Mapping[str, Source]) -> list[_Entry]:
+    table_name, build = ("benchmark", _benchmark) if origin.startswith("micro_") else ("run", _run)
+    data = parse_toml(path_text, origin)
+    only_keys(origin, data, {table_name})
+    entries = []
+    for i, raw in enumerate(data.get(table_name, [])):
+        raw = table_of(f"{origin}: [[{table_name}]] #{i + 1}", raw)
+        entry_id = raw.get("id")
+        if not isinstance(entry_id, str) or not _ID.match(entry_id):
+            raise ChiplabInputError(f"{origin}: [[{table_name}]] #{i + 1}: field 'id' must be lower-case letters, "
+                                    f"digits and '_'; got {entry_id!r}")
+        entries.append(build(f"{origin}: entry {entry_id!r}", raw, sources, origin))
+    return entries
+
+
+def read_measurements(directory: str | PathLike[str]) -> MeasurementRecord:
+    """Read and check every ``micro_*.toml`` and ``runs_*.toml`` file in ``directory`` (with its ``_sources.toml``).
+
+    Any problem raises :class:`ChiplabInputError` naming the file, the entry and the field.
+    """
+    folder = Path(directory)
+    if not (folder / SOURCES_FILE).is_file():
+        raise ChiplabInputError(f"measurement folder {str(folder)!r} has no {SOURCES_FILE}")
+    sources = sources_from_toml((folder / SOURCES_FILE).read_text(encoding="utf-8"), SOURCES_FILE)
+    entries: list[_Entry] = []
+    for path in sorted(folder.glob("*.toml")):
+        if path.name.startswith(("micro_", "runs_")):
+            entries += _entries(path.read_text(encoding="utf-8"), path.name, sources)
+        elif not path.name.startswith("_"):
+            raise ChiplabInputError(f"{path.name}: measurement files are named micro_*.toml (micro-benchmarks) "
+                                    f"or runs_*.toml (end-to-end runs)")
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.id in seen:
+            raise ChiplabInputError(f"{entry.file}: entry {entry.id!r}: field 'id' is already used in {seen[entry.id]}")
+        seen[entry.id] = entry.file
+    return MeasurementRecord(benchmarks=tuple(e for e in entries if isinstance(e, MicroBenchmark)),
+                             runs=tuple(e for e in entries if isinstance(e, EndToEndRun)))
+
+
+@functools.lru_cache(maxsize=1)
+def load_measurements() -> MeasurementRecord:
+    """The shipped record (read once; cached)."""
+    return read_measurements(Path(str(resources.files("chiplab").joinpath("data", "measurements"))))
+
+
+def _matches(entry: _Entry, chip: str | None, family: str | None) -> bool:
+    if family is not None and entry.family != one_of("family", family, FAMILIES):
+        return False
+    return chip is None or entry.chip == load_chip(chip).id
+
+
+def micro_benchmarks(kind: str | None = None, *, chip: str | None = None,
+                     family: str | None = None) -> tuple[MicroBenchmark, ...]:
+    """Micro-benchmarks, optionally of one ``kind`` (``"gemm"``...), one chip (id or alias) or one family."""
+    if kind is not None:
+        one_of("kind", kind, BENCHMARK_KINDS)
+    return tuple(b for b in load_measurements().benchmarks
+                 if (kind is None or b.kind == kind) and _matches(b, chip, family))
+
+
+def end_to_end_runs(workload: str | None = None, *, chip: str | None = None,
+                    family: str | None = None) -> tuple[EndToEndRun, ...]:
+    """End-to-end runs, optionally only ``"training"`` or ``"serving"``, one chip or one family."""
+    if workload is not None:
+        one_of("workload", workload, WORKLOADS)
+    return tuple(r for r in load_measurements().runs
+                 if (workload is None or r.workload == workload) and _matches(r, chip, family))
+
+
+def get_measurement(entry_id: str) -> MicroBenchmark | EndToEndRun:
+    """One entry by id; an unknown id lists the closest ids."""
+    record = load_measurements()
+    by_id = {e.id: e for e in (*record.benchmarks, *record.runs)}
+    if entry_id in by_id:
+        return by_id[entry_id]
+    close = difflib.get_close_matches(str(entry_id), list(by_id), n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; {len(by_id)} ids exist (see load_measurements())"
+    raise ChiplabInputError(f"unknown measurement id {entry_id!r}{hint}")
