@@ -14,7 +14,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 
 
-def _argument(check: Callable[[str, object], object], parse: Callable[[str], object], what: str):
+def checked_argument(check: Callable[[str, object], object], parse: Callable[[str], object], what: str):
     """An argparse ``type=`` that parses the text, then applies one of ``chiplab._checks`` to it."""
 
     def convert(text: str):
@@ -32,9 +32,9 @@ def _number(text: str) -> float:
 
 
 # Every numeric flag is checked where it enters, so that no NaN, infinity, zero or negative count reaches a model.
-whole_number = _argument(positive_int, lambda text: int(text.strip()), "a whole number >= 1")
-positive_number = _argument(positive, _number, "a finite number > 0")
-share = _argument(lambda name, value: fraction(name, value, allow_zero=False), _number,
+whole_number = checked_argument(positive_int, lambda text: int(text.strip()), "a whole number >= 1")
+positive_number = checked_argument(positive, _number, "a finite number > 0")
+share = checked_argument(lambda name, value: fraction(name, value, allow_zero=False), _number,
                   "a fraction in (0, 1]")
 
 

@@ -8,17 +8,23 @@ from pathlib import Path
 
 import numpy as np
 
-from chiplab.cli._common import array_shape, print_record
+from chiplab._checks import non_negative_int
+from chiplab.cli._common import array_shape, checked_argument, print_record
+from chiplab.errors import ChiplabInputError
 from chiplab.systolic import CONVENTIONS, MAPPINGS, estimate, simulate
+from chiplab.systolic.simulator import simulation_resources
 from chiplab.workloads.gemm import Gemm
+
+DEFAULT_ARRAY = "128x128"
+seed_number = checked_argument(non_negative_int, lambda text: int(text.strip()), "a whole number >= 0")
 
 
 def _add_gemm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("m", type=int, help="rows of A and C")
     parser.add_argument("n", type=int, help="columns of B and C")
     parser.add_argument("k", type=int, help="columns of A, rows of B (the reduction)")
-    parser.add_argument("--array", type=array_shape, default="128x128", help="R x C, e.g. 128x128 (default)")
-    parser.add_argument("--dataflow", default="ws", choices=[f.value for f in MAPPINGS], help="default: ws")
+    parser.add_argument("--array", type=array_shape, help=f"R x C, e.g. {DEFAULT_ARRAY} (default)")
+    parser.add_argument("--dataflow", choices=[f.value for f in MAPPINGS], help="default: ws")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -45,10 +51,27 @@ def _gemm_on_chip(args: argparse.Namespace) -> None:
     print_record(rows, args.json)
 
 
+def _fill_array_defaults(args: argparse.Namespace) -> None:
+    args.array = array_shape(DEFAULT_ARRAY) if args.array is None else args.array
+    args.dataflow = "ws" if args.dataflow is None else args.dataflow
+
+
 def _cmd_gemm(args: argparse.Namespace) -> None:
-    if args.chip:
+    # A flag that the chosen mode would ignore is refused: a silently ignored flag teaches a wrong number.
+    if args.chip is not None:
+        ignored = [flag for flag, value in (("--array", args.array), ("--dataflow", args.dataflow),
+                                            ("--convention", args.convention)) if value is not None]
+        if ignored:
+            raise ChiplabInputError(f"{', '.join(ignored)} cannot be combined with --chip (the chip's own matrix "
+                                    "units and the perf model are used); drop --chip to time a bare array")
+        args.dtype = "bf16" if args.dtype is None else args.dtype
         _gemm_on_chip(args)
         return
+    if args.dtype is not None:
+        raise ChiplabInputError(f"--dtype {args.dtype} only applies with --chip (a bare array's timing does not "
+                                "depend on the number format); add --chip, e.g. --chip trn2")
+    _fill_array_defaults(args)
+    args.convention = "pipelined" if args.convention is None else args.convention
     timing = estimate(Gemm(m=args.m, n=args.n, k=args.k), args.array, args.dataflow, args.convention)
     plan = timing.plan
     rows = {
@@ -67,6 +90,9 @@ def _cmd_gemm(args: argparse.Namespace) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> None:
+    _fill_array_defaults(args)
+    # Checked before the random operands exist: 30000×30000 integers alone are 6.7 GiB.
+    simulation_resources(Gemm(m=args.m, n=args.n, k=args.k), args.array, args.dataflow)
     rng = np.random.default_rng(args.seed)
     a = rng.integers(-8, 8, (args.m, args.k))
     b = rng.integers(-8, 8, (args.k, args.n))
@@ -96,14 +122,14 @@ def _cmd_scalesim(args: argparse.Namespace) -> None:
 def add_commands(sub) -> None:
     gemm = sub.add_parser("gemm", help="closed-form cycles, folds, utilisation and SRAM traffic of a GEMM")
     _add_gemm_args(gemm)
-    gemm.add_argument("--convention", default="pipelined", choices=CONVENTIONS, help="default: pipelined")
+    gemm.add_argument("--convention", choices=CONVENTIONS, help="default: pipelined")
     gemm.add_argument("--chip", help="time it on a whole chip of the catalog instead (e.g. trn2, h100, tpu-v5p)")
-    gemm.add_argument("--dtype", default="bf16", help="number format with --chip (default bf16)")
+    gemm.add_argument("--dtype", help="number format, only with --chip (default bf16)")
     gemm.set_defaults(func=_cmd_gemm)
 
     sim = sub.add_parser("simulate", help="cycle-level simulation of a random integer GEMM, checked against numpy")
     _add_gemm_args(sim)
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--seed", type=seed_number, default=0, help="random seed of the operands (default 0)")
     sim.set_defaults(func=_cmd_simulate)
 
     scale = sub.add_parser("scalesim", help="SCALE-Sim-compatible reports from SCALE-Sim's own config/topology")

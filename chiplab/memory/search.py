@@ -27,8 +27,8 @@ class TileSearch:
     best: GemmOnCore
     num_candidates: int
     num_fitting: int
-    candidate_tiles: np.ndarray  # (num_fitting, 3): tile_m, tile_n, tile_k that fit
-    candidate_offchip_bytes: np.ndarray  # off-chip bytes of each fitting candidate
+    candidate_tiles: np.ndarray  # (num_fitting, 3): tile_m, tile_n, tile_k that fit (int64)
+    candidate_offchip_bytes: np.ndarray  # off-chip bytes of each fitting candidate (float64: may exceed 2**63)
 
 
 def _sizes(dim: int, step: int) -> np.ndarray:
@@ -45,6 +45,9 @@ def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", acc
     rows, cols = view.array.num_rows, view.array.num_cols
     tm, tn, tk = np.meshgrid(_sizes(gemm.m, rows), _sizes(gemm.n, cols), _sizes(gemm.k, rows), indexing="ij")
     tm, tn, tk = tm.ravel(), tn.ravel(), tk.ravel()
+    # Byte counts are scored in float64: products such as m·k·⌈n/Tn⌉ exceed 2**63 for GEMMs of 1e7³ and wrap
+    # around in int64 (negative byte counts picked the wrong winner); float64 keeps their order to 1 part in 2**53.
+    tm, tn, tk = tm.astype(np.float64), tn.astype(np.float64), tk.astype(np.float64)
     buffers = 2 if double_buffered else 1
     operand_bytes = buffers * (tm * tk + tk * tn) * gemm.bytes_per_element
     output_bytes = tm * tn * accumulator_bytes
@@ -58,7 +61,8 @@ def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", acc
             f"no tiling of {gemm} fits: even the smallest tiles need {format_bytes(smallest)} on chip, more than "
             f"{view.scratchpad.vendor_label} ({format_bytes(view.scratchpad.capacity_bytes)} per core) allows")
     tm, tn, tk = tm[fits], tn[fits], tk[fits]
-    loads = gemm.m * gemm.k * -(-gemm.n // tn) + gemm.k * gemm.n * -(-gemm.m // tm) + gemm.m * gemm.n
+    m, n, k = float(gemm.m), float(gemm.n), float(gemm.k)
+    loads = m * k * np.ceil(n / tn) + k * n * np.ceil(m / tm) + m * n
     offchip_bytes = loads * gemm.bytes_per_element
     # Compute time does not depend on these tiles, so less off-chip traffic is never slower; among equals, a
     # deeper k tile means fewer, larger transfers.
@@ -68,4 +72,5 @@ def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", acc
                     double_buffered=double_buffered)
     best = place_gemm(gemm, view, tiling, dataflow, accumulator_bytes)
     return TileSearch(best=best, num_candidates=int(fits.size), num_fitting=int(tm.size),
-                      candidate_tiles=np.stack([tm, tn, tk], axis=1), candidate_offchip_bytes=offchip_bytes)
+                      candidate_tiles=np.stack([tm, tn, tk], axis=1).astype(np.int64),
+                      candidate_offchip_bytes=offchip_bytes)

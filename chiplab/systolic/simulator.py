@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chiplab._checks import one_of, positive_int
+from chiplab._guard import ResourceEstimate, check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic import engines
@@ -27,6 +28,10 @@ TRACE_KINDS = ("none", "busy", "full")
 DEFAULT_MAX_TRACE_BYTES = 512 * 1024**2
 # About a minute of stepping on a 128×128 array; the closed form answers bigger questions in microseconds.
 DEFAULT_MAX_CYCLES = 1_000_000
+# The engines' speed on one laptop core (benchmarks/bench_systolic.py): a fixed cost per cycle of numpy calls,
+# plus a cost per PE updated. 4×4 arrays: ~38 µs per cycle; 512×512: ~4.8e8 PE-updates per second.
+SECONDS_PER_CYCLE = 40e-6
+PE_UPDATES_PER_S = 4e8
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,13 @@ def _as_matrix(name: str, value: object) -> np.ndarray:
     return matrix.astype(np.int64) if matrix.dtype.kind in "biu" else matrix.astype(np.float64)
 
 
+def _check_array(array: object) -> SystolicArraySpec:
+    if not isinstance(array, SystolicArraySpec):
+        raise ChiplabInputError(f"array must be a chiplab.SystolicArraySpec such as SystolicArraySpec(num_rows=4, "
+                                f"num_cols=4); got {array!r} ({type(array).__name__})")
+    return array
+
+
 def _check_operands(a: object, b: object) -> tuple[np.ndarray, np.ndarray]:
     a_mat, b_mat = _as_matrix("a", a), _as_matrix("b", b)
     if a_mat.shape[1] != b_mat.shape[0]:
@@ -135,6 +147,41 @@ def trace_bytes(num_cycles: int, array: SystolicArraySpec, kind: str, itemsize: 
     return num_cycles * array.num_pes * per_pe_cycle
 
 
+def simulation_resources(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str = "ws", *,
+                         trace: str = "none", max_cycles: int = DEFAULT_MAX_CYCLES,
+                         max_trace_bytes: int = DEFAULT_MAX_TRACE_BYTES) -> ResourceEstimate:
+    """Check, before anything is allocated, that simulating ``gemm`` fits the cycle, trace and resource limits
+    (:mod:`chiplab._guard`); returns the estimate. Work is counted in PE-updates: cycles × PEs."""
+    flow = parse_dataflow(dataflow)
+    trace = one_of("trace", trace, TRACE_KINDS)
+    max_cycles = positive_int("max_cycles", max_cycles)
+    plan = plan_folds(gemm, array, flow)
+    expected_cycles = pipelined_cycles(plan)
+    closed_form_hint = "use chiplab.systolic.estimate() for the closed form, or smaller matrices"
+    if expected_cycles > max_cycles:
+        raise ChiplabInputError(
+            f"this simulation needs {expected_cycles:,} cycles, more than max_cycles={max_cycles:,}; "
+            f"{closed_form_hint}, or raise max_cycles"
+        )
+    needed_trace = trace_bytes(expected_cycles, array, trace) if trace != "none" else 0
+    if needed_trace > max_trace_bytes:
+        raise ChiplabInputError(
+            f"a {trace!r} trace of {expected_cycles:,} cycles on a {array} needs {format_bytes(needed_trace)}, more "
+            f"than max_trace_bytes={format_bytes(max_trace_bytes)}; use trace='busy', smaller matrices, "
+            "or raise max_trace_bytes"
+        )
+    pe_updates = expected_cycles * array.num_pes
+    padded_rows, padded_cols = plan.num_row_folds * array.num_rows, plan.num_col_folds * array.num_cols
+    # Operands (given and converted), the engines' padded copies, the product and its numpy check, PE registers.
+    elements = (2 * (gemm.m * gemm.k + gemm.k * gemm.n) + plan.temporal * (padded_rows + padded_cols)
+                + padded_rows * padded_cols + 2 * gemm.m * gemm.n + 8 * array.num_pes)
+    return check_resources(
+        f"simulating a {gemm.m}×{gemm.k} @ {gemm.k}×{gemm.n} GEMM on a {array}",
+        work=pe_updates, work_unit="PE-updates",
+        estimated_s=expected_cycles * SECONDS_PER_CYCLE + pe_updates / PE_UPDATES_PER_S,
+        memory_bytes=elements * 8 + needed_trace, shrink_hint=closed_form_hint[0].upper() + closed_form_hint[1:])
+
+
 def simulate(
     a: object,
     b: object,
@@ -149,30 +196,18 @@ def simulate(
 
     ``trace``: "none", "busy" (which PEs did useful work each cycle — cheap, for occupancy heatmaps of
     real-size arrays) or "full" (also every operand and partial sum — for small arrays with values).
-    Refuses, with a message, runs longer than ``max_cycles`` or traces larger than ``max_trace_bytes``.
+    Refuses, with a message, runs longer than ``max_cycles``, traces larger than ``max_trace_bytes`` and runs
+    beyond the resource guard's limits (see :func:`simulation_resources`).
     """
+    array = _check_array(array)
     a_mat, b_mat = _check_operands(a, b)
     flow = parse_dataflow(dataflow)
     trace = one_of("trace", trace, TRACE_KINDS)
-    max_cycles = positive_int("max_cycles", max_cycles)
     gemm = Gemm(m=a_mat.shape[0], n=b_mat.shape[1], k=a_mat.shape[1], dtype="fp64")
+    simulation_resources(gemm, array, flow, trace=trace, max_cycles=max_cycles, max_trace_bytes=max_trace_bytes)
     plan = plan_folds(gemm, array, flow)
     expected_cycles = pipelined_cycles(plan)
-    if expected_cycles > max_cycles:
-        raise ChiplabInputError(
-            f"this simulation needs {expected_cycles:,} cycles, more than max_cycles={max_cycles:,}; use "
-            "chiplab.systolic.estimate() for the closed form, smaller matrices, or raise max_cycles"
-        )
-    recorder = None
-    if trace != "none":
-        needed = trace_bytes(expected_cycles, array, trace, a_mat.dtype.itemsize)
-        if needed > max_trace_bytes:
-            raise ChiplabInputError(
-                f"a {trace!r} trace of {expected_cycles:,} cycles on a {array} needs {format_bytes(needed)}, more "
-                f"than max_trace_bytes={format_bytes(max_trace_bytes)}; use trace='busy', smaller matrices, "
-                "or raise max_trace_bytes"
-            )
-        recorder = _TraceRecorder(trace, expected_cycles, array, a_mat.dtype)
+    recorder = None if trace == "none" else _TraceRecorder(trace, expected_cycles, array, a_mat.dtype)
     # Margin of one cycle so that an engine/closed-form disagreement surfaces as a test failure, not a hang.
     limit = expected_cycles + 1
     if flow is Dataflow.WS:

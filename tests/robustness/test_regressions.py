@@ -1,0 +1,95 @@
+"""Issue 10's reproductions outside the train/serve commands (3, 4, 11, 12 and the library items), each as found by
+probing; the expected behaviour is a correct number or a ChiplabInputError naming the parameter."""
+
+import numpy as np
+import pytest
+
+from chiplab import ChiplabInputError, Gemm, SystolicArraySpec, resource_limits, simulate
+from chiplab.cli import main
+from chiplab.hardware import load_chip
+from chiplab.memory import best_tiling, core_view
+from chiplab.systolic.simulator import simulation_resources
+
+# --- 3: integer overflow in the tile search ---------------------------------------------------------------------
+
+def _exact_offchip_bytes(gemm: Gemm, tile_m: int, tile_n: int) -> int:
+    """chiplab.memory.tiling's loop-nest traffic, in exact Python integers: m·k·⌈n/Tn⌉ + k·n·⌈m/Tm⌉ + m·n."""
+    m, n, k = gemm.m, gemm.n, gemm.k
+    return (m * k * -(-n // tile_n) + k * n * -(-m // tile_m) + m * n) * gemm.bytes_per_element
+
+
+@pytest.mark.parametrize(("size", "chip"), [(10**7, "h100"), (2**30, "h100"), (5 * 10**9, "trn2"),
+                                            (2**31 - 1, "tpu-v5p")])
+def test_tile_search_picks_the_least_traffic_beyond_int64(size, chip):
+    # 1e7³ on H100 wrapped m·k·⌈n/Tn⌉ past 2**63 (48 negative byte counts) and picked a tile 2× slower.
+    gemm = Gemm(m=size, n=size, k=size)
+    search = best_tiling(gemm, core_view(load_chip(chip)))
+    assert (search.candidate_offchip_bytes > 0).all()
+    exact = [_exact_offchip_bytes(gemm, int(tm), int(tn)) for tm, tn, _ in search.candidate_tiles]
+    best = search.best.tiling
+    assert _exact_offchip_bytes(gemm, best.tile_m, best.tile_n) == min(exact)
+    assert min(exact) > 2**63  # the limit the test is about
+
+
+@pytest.mark.parametrize(("size", "chip"), [("1073741824", "h100"), ("5000000000", "trn2")])
+def test_gemm_on_a_chip_at_the_limits(size, chip, capsys):
+    # Was: a false "tiles do not fit in L2 … 8.39e+06 TiB" (h100) and OverflowError (trn2).
+    assert main(["gemm", size, size, size, "--chip", chip]) == 0
+    out = capsys.readouterr().out
+    assert "compute" in out and "e+" in out
+
+
+# --- 4: unbounded simulation --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "1", "1", "1", "--array", "4096x4096"], "PE-updates), more than the limit"),  # ran ~15 minutes
+    (["simulate", "30000", "1", "30000", "--array", "4x4"], "cycles, more than max_cycles"),  # allocated 6.7 GiB
+    (["simulate", "3", "3", "3", "--seed", "-1"], "--seed: must be a whole number >= 0; got '-1'"),
+    (["simulate", str(10**30), "1", "1"], "cycles, more than max_cycles"),
+    (["simulate", "3", "3", str(2**70), "--array", "4x4"], "cycles, more than max_cycles"),
+])
+def test_simulation_is_refused_before_it_runs(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_simulation_memory_is_checked_before_allocation():
+    gemm = Gemm(m=3000, n=3000, k=3000)
+    array = SystolicArraySpec(num_rows=128, num_cols=128)
+    with resource_limits(max_seconds=1e6):
+        estimate = simulation_resources(gemm, array, "ws", max_cycles=10**9)
+    # At least the two 3000×3000 int64 operands, the product and numpy's check: 4 × 72 MB.
+    assert estimate.memory_bytes >= 4 * 3000 * 3000 * 8
+    with resource_limits(max_seconds=1e6, max_memory_bytes=estimate.memory_bytes / 2), pytest.raises(
+            ChiplabInputError, match="of memory, more than the limit of"):
+        simulation_resources(gemm, array, "ws", max_cycles=10**9)
+    with resource_limits(max_seconds=1e-3), pytest.raises(ChiplabInputError, match="resource_limits"):
+        simulate(np.ones((64, 64)), np.ones((64, 64)), SystolicArraySpec(num_rows=8, num_cols=8))
+
+
+def test_simulate_needs_an_array_spec():
+    with pytest.raises(ChiplabInputError, match=r"array must be a chiplab\.SystolicArraySpec"):
+        simulate(np.ones((2, 2)), np.ones((2, 2)), (128, 128))
+
+
+# --- 11: flags that would be silently ignored --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["gemm", "8", "8", "8", "--dtype", "fp7"], "--dtype fp7 only applies with --chip"),
+    (["gemm", "8", "8", "8", "--dtype", "fp8"], "--dtype fp8 only applies with --chip"),
+    (["gemm", "8", "8", "8", "--chip", "h100", "--array", "4x4"], "--array cannot be combined with --chip"),
+    (["gemm", "8", "8", "8", "--chip", "h100", "--dataflow", "os", "--convention", "scalesim"],
+     "--dataflow, --convention cannot be combined with --chip"),
+])
+def test_ignored_flags_are_refused(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_gemm_on_chip_uses_its_dtype(capsys):
+    assert main(["gemm", "4096", "4096", "4096", "--chip", "h100", "--dtype", "fp8", "--json"]) == 0
+    fp8 = capsys.readouterr().out
+    assert main(["gemm", "4096", "4096", "4096", "--chip", "h100", "--json"]) == 0
+    assert "(fp8)" in fp8 and fp8 != capsys.readouterr().out
+
