@@ -1,6 +1,7 @@
 # The two commands a newcomer needs (see README.md):
 #   make lab    set everything up and start JupyterLab on the book
 #   make test   set everything up and run the whole test suite (this is what .ci/run calls)
+#   make check  lint, type check and the fast tests: seconds, for every edit
 # Both create and reuse a local virtual environment in .venv; nothing is installed globally.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.chiplab-installed
 PORT ?= 8888
 
-.PHONY: lab test install lint bench clean
+.PHONY: lab test check install lint typecheck bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chiplab needs Python 3.11 or newer; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11 and retry.")'
@@ -36,6 +37,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check chiplab tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# The fast tier, for every edit: lint, types, and the tests not marked slow or browser (target: < 30 s on 2 cores).
+check: lint typecheck
+	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
