@@ -8,6 +8,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from chiplab.cost.records import HardwarePrice, MissingPrice, Price, SourcedValue, parse_as_of
@@ -66,7 +67,7 @@ class CostData:
     values: Mapping[str, SourcedValue]
 
 
-def _data_dir():
+def _data_dir() -> Traversable:
     return resources.files("chiplab").joinpath("data", "prices")
 
 
@@ -94,10 +95,10 @@ def _one_of_two(where: str, table: Mapping[str, Any], per_chip: str, per_group: 
     if (per_chip in table) == (per_group in table):
         raise ChiplabInputError(f"{where}: give exactly one of {per_chip} and {per_group} (the figure as published)")
     if per_chip in table:
-        return table[per_chip]
+        return float(table[per_chip])
     if not isinstance(table[per_group], int | float) or isinstance(table[per_group], bool):
         raise ChiplabInputError(f"{where}: {per_group} must be a number; got {table[per_group]!r}")
-    return table[per_group] / table.get(count, 1)
+    return float(table[per_group] / table.get(count, 1))
 
 
 def _offer(where: str, raw: object, sources: Mapping[str, Source]) -> Price:

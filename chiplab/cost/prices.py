@@ -57,7 +57,7 @@ def offers_for(chip: str, kind: str | None = None, *, provider: str | None = Non
                  and (region is None or region.lower() in (r.lower() for r in p.regions)))
 
 
-def _selection_order(price: Price) -> tuple:
+def _selection_order(price: Price) -> tuple[object, ...]:
     # The catalog's own part first, then the most recent (latest end, then latest start: a price cut within a
     # month replaces the old price), then the largest instance (the one training runs use).
     return (bool(price.priced_part), -price.observed_to.toordinal(), -price.observed_from.toordinal(),
@@ -163,6 +163,7 @@ def prices_table(chip: str | None = None) -> str:
     """A Markdown table of the cloud prices (of one chip, or all) with kind, date, region and source."""
     prices = load_prices() if chip is None else offers_for(chip)
     rows = [[p.chip_id, p.provider, p.instance, p.num_chips_per_instance, p.kind, round(p.usd_per_instance_hour, 3),
-             round(p.usd_per_chip_hour, 4), p.region, p.as_of, f"{p.source} ({p.provenance.kind})"] for p in prices]
+             round(p.usd_per_chip_hour, 4), p.region, p.as_of,
+             f"{p.source} ({p.provenance.kind if p.provenance else 'what-if'})"] for p in prices]
     return markdown_table(["chip", "provider", "instance", "chips", "kind", "USD/instance-hour", "USD/chip-hour",
                            "region", "as of", "source (kind)"], rows)

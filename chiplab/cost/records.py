@@ -39,11 +39,14 @@ def _period(text: str, owner: str) -> tuple[date, date]:
     if match is None:
         raise ChiplabInputError(f"{owner}: as_of must look like 2023, 2023-02, 2023-02-14 or a range "
                                 f"2021-07..2022-10; got {text!r}")
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year_text, month_text, day_text = match.groups()
+    year = int(year_text)
     try:
-        if day is not None:
-            return date(year, month, day), date(year, month, day)
-        if month is not None:
+        if day_text:
+            day = date(year, int(month_text), int(day_text))
+            return day, day
+        if month_text:
+            month = int(month_text)
             return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
         return date(year, 1, 1), date(year, 12, 31)
     except ValueError as exc:

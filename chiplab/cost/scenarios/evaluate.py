@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chiplab._checks import positive
 from chiplab.cost.comparison import PricePerformance
@@ -47,11 +48,11 @@ class CostScenario:
         object.__setattr__(self, "workload", workload(self.workload))
         positive("num_tokens", self.num_tokens)
 
-    def with_a(self, **changes: object) -> CostScenario:
+    def with_a(self, **changes: Any) -> CostScenario:
         """The scenario with chip A's side changed, e.g. ``with_a(matmul_efficiency_fraction=0.8)``."""
         return dataclasses.replace(self, a=dataclasses.replace(self.a, **changes))
 
-    def with_b(self, **changes: object) -> CostScenario:
+    def with_b(self, **changes: Any) -> CostScenario:
         """The scenario with chip B's side changed."""
         return dataclasses.replace(self, b=dataclasses.replace(self.b, **changes))
 

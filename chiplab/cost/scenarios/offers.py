@@ -76,8 +76,8 @@ class OfferComparison:
     @property
     def best_tokens_per_usd(self) -> OfferRow | None:
         """The priced row with the most tokens per dollar (None if no row has a price)."""
-        priced = [row for row in self.rows if row.price is not None]
-        return max(priced, key=lambda row: row.tokens_per_usd) if priced else None
+        priced = [(row.tokens_per_usd, row) for row in self.rows if row.tokens_per_usd is not None]
+        return max(priced, key=lambda pair: pair[0])[1] if priced else None
 
     def price_performance(self, chip_id: str, against: str) -> PricePerformance:
         """``chip_id`` (A) against ``against`` (B, which needs a price) in the one comparison model."""

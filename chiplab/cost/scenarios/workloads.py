@@ -121,16 +121,20 @@ def _throughput(work: Workload, chip: Chip, calibration: Calibration) -> Through
     if isinstance(work, TrainingWorkload):
         parallelism = Parallelism(tensor=work.tensor, pipeline=work.pipeline, data=work.data,
                                   zero_stage=work.zero_stage)
-        est = estimate_training(model, chip, parallelism=parallelism, global_batch=work.global_batch,
-                                seq_len=work.seq_len, recompute=work.recompute, calibration=calibration)
-        by_bottleneck = est.microbatch_step.time_by("bottleneck")
-        return Throughput(chip.id, work, est.tokens_per_s / est.num_chips, est.num_chips, est.mfu_fraction,
-                          max(by_bottleneck, key=by_bottleneck.get), est)
-    est = estimate_serving(model, chip, batch=work.batch, prompt_len=work.prompt_len, output_len=work.output_len,
-                           tensor_parallel=work.tensor_parallel, calibration=calibration)
-    by_bottleneck = est.mean_decode.time_by("bottleneck")
-    return Throughput(chip.id, work, est.output_tokens_per_s_per_chip, work.tensor_parallel, None,
-                      max(by_bottleneck, key=by_bottleneck.get), est)
+        training = estimate_training(model, chip, parallelism=parallelism, global_batch=work.global_batch,
+                                     seq_len=work.seq_len, recompute=work.recompute, calibration=calibration)
+        return Throughput(chip.id, work, training.tokens_per_s / training.num_chips, training.num_chips,
+                          training.mfu_fraction, _slowest(training.microbatch_step.time_by("bottleneck")), training)
+    serving = estimate_serving(model, chip, batch=work.batch, prompt_len=work.prompt_len,
+                               output_len=work.output_len, tensor_parallel=work.tensor_parallel,
+                               calibration=calibration)
+    return Throughput(chip.id, work, serving.output_tokens_per_s_per_chip, work.tensor_parallel, None,
+                      _slowest(serving.mean_decode.time_by("bottleneck")), serving)
+
+
+def _slowest(seconds_by_bottleneck: Mapping[str, float]) -> str:
+    """What limits the ops that take most of the step."""
+    return max(seconds_by_bottleneck, key=lambda name: seconds_by_bottleneck[name])
 
 
 def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_efficiency_fraction: float = 1.0,
