@@ -39,7 +39,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     **{u: ("bytes_per_s", 2**30) for u in ("GiB/s", "GiBps")},
     **{u: ("bytes_per_s", 1e9 / 8) for u in ("Gb/s", "Gbps")},
     "TB/s": ("bytes_per_s", 1e12), "MB/s": ("bytes_per_s", 1e6),
-    **{u: ("tokens_per_s", 1.0) for u in ("tokens/s", "tok/s", "tokens/sec", "tokens/s/GPU", "tokens/s/device",
+    **{u: ("tokens_per_s", 1.0) for u in ("tokens/s", "tok/s", "tokens/sec", "TPS", "tokens/s/GPU", "tokens/s/device",
                                           "Tokens/sec/GPU", "tokens/s/chip")},
     **{u: ("sequences_per_s", 1.0) for u in ("seq/sec", "seq/s", "sequences/s")},
     "req/s": ("requests_per_s", 1.0),
