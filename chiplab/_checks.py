@@ -38,6 +38,22 @@ def positive_int(name: str, value: object) -> int:
     return int(value)
 
 
+def positive_int_at_most(name: str, value: object, maximum: int) -> int:
+    """``positive_int`` with an upper bound: sizes that would make a model's arithmetic overflow or its memory
+    estimate meaningless (a batch of 1e308) are refused, saying the limit.
+
+    >>> positive_int_at_most("batch", 10**400, 10**3)
+    Traceback (most recent call last):
+    ...
+    chiplab.errors.ChiplabInputError: batch must be a whole number between 1 and 1,000; got an integer with 401 digits
+    """
+    number = positive_int(name, value)
+    if number > maximum:
+        shown = f"{number:,}" if number < 10**30 else f"an integer with {len(str(number))} digits"
+        raise ChiplabInputError(f"{name} must be a whole number between 1 and {maximum:,}; got {shown}")
+    return number
+
+
 def non_negative_int(name: str, value: object) -> int:
     """Return ``value`` as an int if it is a whole number >= 0, else raise naming ``name``."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:

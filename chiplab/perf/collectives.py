@@ -26,7 +26,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import fraction, instance_of, non_negative, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 
@@ -98,6 +98,9 @@ def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Netw
     if kind not in ("all_reduce", "all_gather", "reduce_scatter"):
         raise ChiplabInputError(f"kind must be one of all_reduce, all_gather, reduce_scatter; got {kind!r}")
     num_chips = positive_int("num_chips", num_chips)
+    instance_of("network", network, Network, "a Network (network_for(chip))")
+    num_bytes = non_negative("num_bytes", num_bytes)
+    efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
     fast = network.link_bandwidth_bytes_per_s * efficiency_fraction
     domain = min(num_chips, network.scale_up_size)
     inside = _flat(kind, num_bytes, domain, fast, network.latency_s, network.torus_dims)

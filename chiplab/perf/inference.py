@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
 from chiplab.perf.collectives import collective_time_s, network_for
 from chiplab.perf.step import StepEstimate, estimate_step
-from chiplab.perf.training import shard
+from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
 from chiplab.workloads.transformer import TransformerConfig
@@ -74,8 +74,13 @@ class ServingEstimate:
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
                      tensor_parallel: int = 1, calibration: Calibration = IDEAL,
                      check_memory: bool = True) -> ServingEstimate:
-    batch, prompt_len = positive_int("batch", batch), positive_int("prompt_len", prompt_len)
-    output_len, t = positive_int("output_len", output_len), positive_int("tensor_parallel", tensor_parallel)
+    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
+    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
+    batch = positive_int_at_most("batch", batch, MAX_SEQUENCES)
+    prompt_len = positive_int_at_most("prompt_len", prompt_len, MAX_TOKENS_PER_SEQUENCE)
+    output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
+    t = positive_int("tensor_parallel", tensor_parallel)
     context = prompt_len + output_len
     parallelism = Parallelism(tensor=t)
     memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chiplab._checks import instance_of
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
 from chiplab.perf.gemm_on_chip import gemm_on_chip
@@ -118,6 +119,9 @@ def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibrat
 
 def estimate_step(step: ModelStep, chip: Chip, calibration: Calibration = IDEAL) -> StepEstimate:
     """Time every op of ``step`` on ``chip`` and add them up."""
+    instance_of("step", step, ModelStep, "a ModelStep (e.g. model.training_step(batch=1, seq_len=2048))")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
+    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
     dtype = next((op.gemm.dtype for op in step.ops if isinstance(op, GemmOp)), "bf16")
     estimates = []
     for op in step.ops:

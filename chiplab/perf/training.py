@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -31,6 +31,10 @@ from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
 from chiplab.workloads.transformer import TransformerConfig
+
+# Sizes past which an estimate means nothing (and Python's floats overflow): far beyond any published run.
+MAX_SEQUENCES = 10**8
+MAX_TOKENS_PER_SEQUENCE = 10**9
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,16 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       calibration: Calibration = IDEAL,
                       network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring)."""
+    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
+    instance_of("parallelism", parallelism, Parallelism,
+                "a Parallelism, e.g. Parallelism(tensor=8, pipeline=4, data=64)")
+    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
+    if network is not None:
+        instance_of("network", network, Network, "a Network (network_for(chip)) or None for the chip's own")
     t, p, d = parallelism.tensor, parallelism.pipeline, parallelism.data
-    global_batch = positive_int("global_batch", global_batch)
+    global_batch = positive_int_at_most("global_batch", global_batch, MAX_SEQUENCES)
+    seq_len = positive_int_at_most("seq_len", seq_len, MAX_TOKENS_PER_SEQUENCE)
     if global_batch % d:
         raise ChiplabInputError(f"global_batch ({global_batch}) must be divisible by data parallelism ({d})")
     replica_batch = global_batch // d
