@@ -46,8 +46,9 @@ NOT_IN_CATALOG = "not in catalog"  # a model chiplab has no preset for yet (then
 SOURCES_FILE = "_sources.toml"
 BENCHMARK_KINDS = ("gemm", "memory_bandwidth", "collective", "host_device")
 WORKLOADS = ("training", "serving")
-FAMILY_OF_VENDOR = {"NVIDIA": "GPU", "AMD": "GPU", "Google": "TPU", "AWS": "Trainium/Inferentia"}
-FAMILIES = ("GPU", "TPU", "Trainium/Inferentia")
+# Vendor families the targets and error bands are kept per: GPUs (NVIDIA and AMD), TPUs, and AWS Trainium/Inferentia.
+FAMILY_OF_VENDOR = {"NVIDIA": "gpu", "AMD": "gpu", "Google": "tpu", "AWS": "trainium"}
+FAMILIES = ("gpu", "tpu", "trainium")
 
 _COMMON = {"id", "source", "where", "accessed", "chip", "num_chips", "system", "software", "measured",
            "as_published"}
@@ -100,7 +101,7 @@ class _Entry:
 
     @property
     def family(self) -> str:
-        """``"GPU"`` (NVIDIA and AMD), ``"TPU"`` or ``"Trainium/Inferentia"``."""
+        """``"gpu"`` (NVIDIA and AMD), ``"tpu"`` or ``"trainium"`` (Trainium and Inferentia)."""
         return FAMILY_OF_VENDOR[self.vendor]
 
 
