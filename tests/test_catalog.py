@@ -12,7 +12,6 @@ import chiplab.hardware
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import (
     DTYPES,
-    Chip,
     _frozen,
     catalog,
     chip,
@@ -24,6 +23,7 @@ from chiplab.hardware import (
     provenance,
     published_value_si,
 )
+from chiplab.hardware.plausibility import plausible_range
 from chiplab.workloads.gemm import DTYPE_BYTES
 
 REAL_CHIPS = [
@@ -33,41 +33,9 @@ REAL_CHIPS = [
 ]
 ALL_CHIPS = list_chips()
 
-# Plausible ranges for every numeric field of a real chip, by the end of its provenance key. Each range is
-# narrow enough that a ×1000 slip (GB/s stored as MB/s) or a bits/bytes slip (÷8) of a typical value leaves it.
-RANGES = [
-    (r"^memory\.[^.]+\.capacity_bytes$", "offchip", 1e9, 1e12),          # 8 GiB (TPU v1) .. 192 GiB
-    (r"^memory\.[^.]+\.bandwidth_bytes_per_s$", "offchip", 1e10, 1e13),  # 34 GB/s (TPU v1) .. 7.7 TB/s
-    (r"^memory\.[^.]+\.capacity_bytes$", "onchip", 1e4, 1e9),            # 64 KiB LDS .. 256 MiB Infinity Cache
-    (r"^memory\.[^.]+\.bandwidth_bytes_per_s$", "onchip", 1e11, 1e16),
-    (r"clock_hz$", None, 1e8, 5e9),
-    (r"^tdp_w$", None, 10, 2000),
-    (r"^peak_flops_per_s\.", None, 1e12, 1e17),                          # 46 TFLOPS (v2) .. 9 PFLOPS (B200 fp4)
-    (r"^vector_peak_flops_per_s\.", None, 1e12, 1e15),
-    (r"^links\.[^.]+\.bandwidth_bytes_per_s$", None, 1e10, 1e13),        # 32 GiB/s (Inf1) .. 2.56 TB/s
-    (r"^links\.[^.]+\.per_link_one_way_bytes_per_s$", None, 1e9, 1e12),
-    (r"^links\.[^.]+\.num_links$", None, 1, 32),
-    (r"^links\.[^.]+\.max_chips$", None, 2, 100_000),
-    (r"^num_cores$", None, 1, 1024),
-    (r"^core\.matrix_unit\.num_per_core$", None, 1, 16),
-    (r"^core\.matrix_unit\.num_(rows|cols)$", None, 4, 512),
-    (r"^core\.matrix_unit\.macs_per_pe_per_cycle\.", None, 0.1, 8),
-    (r"^die_area_mm2$", None, 50, 1000),
-    (r"^num_transistors$", None, 1e9, 1e12),
-]
-
-
-def _range_for(chip_obj: Chip, key: str):
-    for pattern, where, low, high in RANGES:
-        if not re.search(pattern, key):
-            continue
-        if where is not None:
-            label = key.split(".")[1]
-            is_offchip = chip_obj.memory_level(label).role == "offchip"
-            if (where == "offchip") != is_offchip:
-                continue
-        return low, high
-    return None
+# Plausible ranges live in the library (chiplab.hardware.plausibility) so that they guard user chips too; these
+# tests check that every real chip has one and lies in it.
+_range_for = plausible_range
 
 
 @pytest.mark.parametrize("chip_id", REAL_CHIPS)
@@ -122,7 +90,7 @@ def test_every_number_lies_in_a_plausible_range(chip_id):
     loaded = load_chip(chip_id)
     for key, value in loaded.numeric_fields().items():
         bounds = _range_for(loaded, key)
-        assert bounds is not None, f"{chip_id}: no plausible range for {key}; add one to RANGES"
+        assert bounds is not None, f"{chip_id}: no plausible range for {key}; add one to plausibility.RANGES"
         low, high = bounds
         assert low <= value <= high, f"{chip_id}: {key} = {value:g} outside [{low:g}, {high:g}]"
 

@@ -9,6 +9,7 @@ from typing import Any
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import Core, Link, MatrixUnit, MemoryLevel
+from chiplab.hardware.plausibility import check_as_published, check_shipped_ranges
 from chiplab.hardware.provenance import Source
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.hardware.toml_records import only_keys as _only
@@ -57,6 +58,12 @@ def _rows(where: str, raw: object, allowed: set[str], required: set[str], cls: t
     return tuple(items)
 
 
+def _strings(value: object) -> object:
+    """A TOML array of strings as a tuple; anything else (``aliases = "trn2"``) is left for Chip to refuse, rather
+    than split into one-letter aliases."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _check_provenance_keys(chip: Chip, origin: str) -> None:
     """Every number needs a source, and every provenance key must name a value (catches typos)."""
     known = set(chip.numeric_fields()) | set(chip.text_fields())
@@ -87,8 +94,8 @@ def chip_from_toml(text: str, origin: str, sources: Mapping[str, Source], expect
             links=_rows("links", data.pop("links", []), _LINK_KEYS, {"name"}, Link),
             published_peak_flops_per_s=data.pop("peak_flops_per_s", {}),
             vector_peak_flops_per_s=data.pop("vector_peak_flops_per_s", {}),
-            aliases=tuple(data.pop("aliases", ())),
-            notes=tuple(data.pop("notes", ())),
+            aliases=_strings(data.pop("aliases", ())),
+            notes=_strings(data.pop("notes", ())),
             provenance=provenance,
             **data,
         )
@@ -97,4 +104,7 @@ def chip_from_toml(text: str, origin: str, sources: Mapping[str, Source], expect
     except TypeError as exc:  # a value of the wrong shape, e.g. a table where a number belongs
         raise ChiplabInputError(f"{origin}: {exc}") from None
     _check_provenance_keys(chip, origin)
+    check_as_published(chip, origin)
+    if chip.kind == "real":
+        check_shipped_ranges(chip, origin)
     return chip

@@ -26,6 +26,7 @@ from chiplab.hardware.components import (
     dtype_table,
     optional_positive,
 )
+from chiplab.hardware.plausibility import check_any_chip
 from chiplab.hardware.provenance import Provenance
 
 CHIP_KINDS = ("real", "toy")
@@ -128,6 +129,7 @@ class Chip:
         if not all(isinstance(p, Provenance) for p in self.provenance.values()):
             raise ChiplabInputError(f"{owner}: provenance values must be Provenance records")
         object.__setattr__(self, "provenance", freeze(self.provenance))
+        check_any_chip(self)
 
     def _check_memory_levels(self, owner: str) -> None:
         levels = tuple(self.memory_levels)

@@ -7,11 +7,10 @@ Every class is a frozen, keyword-only dataclass that checks itself in ``__post_i
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chiplab._checks import one_of, positive_int
+from chiplab._checks import finite, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._frozen import FrozenMap, freeze
 from chiplab.hardware.systolic_array import SystolicArraySpec
@@ -34,11 +33,18 @@ MAX_MACS_PER_PE_PER_CYCLE = 64
 
 
 def positive_number(name: str, value: object, *, upper: float = math.inf) -> float:
-    """Return ``value`` as a float if it is a finite number in (0, upper], else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) <= upper:
-        allowed = "a number > 0" if upper == math.inf else f"a number in (0, {upper:g}]"
+    """Return ``value`` as a float if it is a finite number in (0, upper], else raise naming ``name``.
+
+    NaN, infinities, booleans and integers too large for a float are refused (an infinite bandwidth would make
+    every kernel compute-bound and teach nothing)."""
+    allowed = "a number > 0" if upper == math.inf else f"a number in (0, {upper:g}]"
+    try:
+        number = finite(name, value)
+    except ChiplabInputError:
+        raise ChiplabInputError(f"{name} must be {allowed}; got {value!r}") from None
+    if not 0 < number <= upper:
         raise ChiplabInputError(f"{name} must be {allowed}; got {value!r}")
-    return float(value)
+    return number
 
 
 def optional_positive(name: str, value: object, *, upper: float = math.inf) -> float | None:

@@ -31,8 +31,9 @@ def only_keys(where: str, table: Mapping[str, Any], allowed: set[str], required:
 
 
 def parse_toml(text: str, origin: str) -> dict[str, Any]:
+    """Parse TOML text; a leading byte-order mark (Windows editors write one) is dropped, as SCALE-Sim files allow."""
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ChiplabInputError(f"{origin}: not valid TOML: {exc}") from None
 
@@ -69,4 +70,7 @@ def provenance_of(where: str, raw: object, sources: Mapping[str, Source]) -> Pro
         alternatives.append(Alternative(value=alt["value"], source=source_of(alt_where, alt["source"], sources),
                                         note=alt.get("note", "")))
     source = source_of(where, table.pop("source"), sources)
-    return Provenance(source=source, alternatives=tuple(alternatives), **table)
+    try:
+        return Provenance(source=source, alternatives=tuple(alternatives), **table)
+    except ChiplabInputError as exc:  # say which [provenance] table, e.g. a missing choice
+        raise ChiplabInputError(f"{where}: {exc}") from None
