@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from chiplab.cli import chips, llm, systolic
 from chiplab.errors import ChiplabInputError
 
+__all__ = ["build_parser", "main"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chiplab", description=__doc__.split("\n\n")[0],

@@ -15,6 +15,7 @@ an assumption is wrong?) → ``claims`` (published price-performance claims, exa
 
 from chiplab.cost.claims import CLAIM_RANGES, claim_scenario, claim_sensitivity
 from chiplab.cost.comparison import PricePerformance, tokens_per_usd
+from chiplab.cost.overview import price_availability_table, seed_chips_table, spec_ratios
 from chiplab.cost.prices import (
     PriceComparisonWarning,
     compare_prices,
@@ -114,14 +115,17 @@ __all__ = [
     "owner_usd_per_exaflop",
     "parse_as_of",
     "performance_per_watt",
+    "price_availability_table",
     "price_caveats",
     "price_for",
     "prices_table",
+    "seed_chips_table",
     "serving_cost",
     "silicon_assumptions_for",
     "silicon_price_usd",
     "sourced_value",
     "sourced_values",
+    "spec_ratios",
     "tokens_per_usd",
     "training_run_cost",
 ]

@@ -2,7 +2,7 @@
 
 from chiplab.explore.cost import CostExplorer, cost_explorer
 from chiplab.explore.design import DesignExplorer, design_explorer
-from chiplab.explore.llm import LLMExplorer, llm_explorer
+from chiplab.explore.llm import LLMExplorer, llm_chips, llm_explorer
 from chiplab.explore.memory import MemoryExplorer, memory_explorer
 from chiplab.explore.roofline import RooflineExplorer, roofline_explorer
 from chiplab.explore.systolic import SystolicExplorer, systolic_explorer
@@ -16,6 +16,7 @@ __all__ = [
     "SystolicExplorer",
     "cost_explorer",
     "design_explorer",
+    "llm_chips",
     "llm_explorer",
     "memory_explorer",
     "roofline_explorer",

@@ -7,10 +7,25 @@
 """
 
 from chiplab.hardware.catalog import get_source, list_chips, load_chip, load_chip_file, load_sources
+from chiplab.hardware.catalog_page import catalog_markdown
 from chiplab.hardware.chip import PEAK_CHECK_TOLERANCE_FRACTION, Chip, PeakCheck
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, Core, Link, MatrixUnit, MemoryLevel
+from chiplab.hardware.custom import design_chip
+from chiplab.hardware.describe import (
+    capacity_table,
+    chip_table,
+    links_table,
+    memory_table,
+    peak_check_table,
+    ridge_point,
+    ridge_table,
+    roles_table,
+    sources_table,
+    unknowns_table,
+)
 from chiplab.hardware.provenance import SOURCE_KINDS, Alternative, Provenance, Source, published_value_si
 from chiplab.hardware.systolic_array import SystolicArraySpec
+from chiplab.hardware.what_if import with_level
 
 __all__ = [
     "DTYPES",
@@ -27,10 +42,23 @@ __all__ = [
     "Provenance",
     "Source",
     "SystolicArraySpec",
+    "capacity_table",
+    "catalog_markdown",
+    "chip_table",
+    "design_chip",
     "get_source",
+    "links_table",
     "list_chips",
     "load_chip",
     "load_chip_file",
     "load_sources",
+    "memory_table",
+    "peak_check_table",
     "published_value_si",
+    "ridge_point",
+    "ridge_table",
+    "roles_table",
+    "sources_table",
+    "unknowns_table",
+    "with_level",
 ]

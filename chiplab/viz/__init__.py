@@ -1,6 +1,7 @@
 """Figures (matplotlib only): ``draw_*(result, ax=None) -> Axes`` on results computed by the models."""
 
 from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
+from chiplab.viz.cost_pictures import draw_offer_comparison, draw_own_or_rent, draw_scenario_costs
 from chiplab.viz.display import AccessibleFigure, accessible
 from chiplab.viz.memory import (
     LevelTimesPicture,
@@ -20,6 +21,7 @@ from chiplab.viz.systolic import (
     draw_array_state,
     draw_utilization_sweep,
 )
+from chiplab.viz.workloads import draw_flops_breakdown, draw_intensity_sweep, draw_serving_sweep, draw_six_n
 
 __all__ = [
     "COLORS",
@@ -35,11 +37,18 @@ __all__ = [
     "animation_html",
     "draw_array_state",
     "draw_energy_breakdown",
+    "draw_flops_breakdown",
+    "draw_intensity_sweep",
     "draw_level_times",
     "draw_matchup",
+    "draw_offer_comparison",
+    "draw_own_or_rent",
     "draw_roofline",
     "draw_rooflines",
     "draw_scaling",
+    "draw_scenario_costs",
+    "draw_serving_sweep",
+    "draw_six_n",
     "draw_stacked_breakdown",
     "draw_step_breakdown",
     "draw_tile_landscape",

@@ -7,6 +7,18 @@ bytes per chip.
 """
 
 from chiplab.workloads.conv import Conv2d
+from chiplab.workloads.describe import (
+    ATTENTION_PROJECTIONS,
+    ATTENTION_SCORES,
+    LOGITS,
+    MLP,
+    NON_MATMUL,
+    arithmetic_intensity_flops_per_byte,
+    compare_six_n,
+    flops_breakdown,
+    flops_breakdown_table,
+    intensity_sweep,
+)
 from chiplab.workloads.footprint import (
     MIXED_PRECISION_ADAM,
     MemoryFootprint,
@@ -36,8 +48,13 @@ from chiplab.workloads.presets import ModelPreset, list_models, load_model, mode
 from chiplab.workloads.transformer import TransformerConfig
 
 __all__ = [
+    "ATTENTION_PROJECTIONS",
+    "ATTENTION_SCORES",
     "DTYPE_BYTES",
+    "LOGITS",
     "MIXED_PRECISION_ADAM",
+    "MLP",
+    "NON_MATMUL",
     "Conv2d",
     "Gemm",
     "GemmOp",
@@ -49,11 +66,16 @@ __all__ = [
     "TransformerConfig",
     "VectorOp",
     "activation_bytes_per_layer",
+    "arithmetic_intensity_flops_per_byte",
+    "compare_six_n",
     "decode_step",
+    "flops_breakdown",
+    "flops_breakdown_table",
     "flops_per_token_inference",
     "flops_per_token_training",
     "forward_step",
     "inference_memory",
+    "intensity_sweep",
     "kaplan_forward_flops_per_token",
     "korthikanti_activation_bytes_per_layer",
     "layer_ops",
