@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 from chiplab._checks import positive_int
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.memory.core_view import CoreView, core_view
 from chiplab.memory.tiling import (
@@ -107,7 +108,9 @@ class GemmOnCore:
         for level in self.levels:
             if label_or_role in (level.label, level.role):
                 return level
-        raise KeyError(label_or_role)
+        known = ", ".join(f"{level.label} ({level.role})" for level in self.levels)
+        raise ChiplabInputError(f"label_or_role must name one of this GEMM's levels: {known}; "
+                                f"got {label_or_role!r}")
 
 
 def _level(memory, num_bytes: int, bandwidth: float | None, flops: int) -> LevelTraffic:

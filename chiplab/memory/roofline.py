@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import one_of
+from chiplab._checks import instance_of, non_negative, one_of, positive
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 
@@ -67,15 +67,16 @@ class Roofline:
 
     def attainable_flops_per_s(self, intensity: float, level: str = "offchip") -> float:
         """min(peak, intensity × bandwidth), with intensity converted from the convention to FLOPs per byte."""
-        if not intensity > 0:
-            raise ChiplabInputError(f"intensity must be > 0; got {intensity!r}")
+        intensity = positive("intensity", intensity)
         flops_per_byte = intensity / self._work_per_flop
         return min(self.peak_flops_per_s, flops_per_byte * self.ceiling(level).bandwidth_bytes_per_s)
 
     def place(self, label: str, flops: float, num_bytes: float, level: str = "offchip") -> RooflinePoint:
         """Place a workload doing ``flops`` while moving ``num_bytes`` at ``level``."""
-        if not num_bytes > 0:
+        flops = non_negative("flops", flops)
+        if not isinstance(num_bytes, bool) and isinstance(num_bytes, int | float) and num_bytes == 0:
             raise ChiplabInputError(f"num_bytes must be > 0 to place {label!r} on a roofline; got {num_bytes!r}")
+        num_bytes = positive("num_bytes", num_bytes)
         intensity = flops * self._work_per_flop / num_bytes
         attainable = self.attainable_flops_per_s(intensity, level)
         bound = "compute" if attainable >= self.peak_flops_per_s else self.ceiling(level).label
@@ -84,6 +85,7 @@ class Roofline:
 
 def roofline(chip: Chip, dtype: str = "bf16", convention: str = "flops_per_byte") -> Roofline:
     """The chip's roofline: its dense peak for ``dtype`` and a ceiling per level whose bandwidth is known."""
+    instance_of("chip", chip, Chip, "a chiplab Chip (from chiplab.hardware.load_chip)")
     convention = one_of("convention", convention, CONVENTIONS)
     ceilings = tuple(
         Ceiling(level.vendor_label, level.role,

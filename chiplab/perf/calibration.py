@@ -12,13 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab.errors import ChiplabInputError
-
-
-def _fraction(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ChiplabInputError(f"{name} must be a number in (0, 1]; got {value!r}")
-    return float(value)
+from chiplab._checks import fraction, instance_of, non_negative
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,10 +27,13 @@ class Calibration:
     source: str = "no calibration: the ideal hardware of chiplab's models (an upper bound on performance)"
 
     def __post_init__(self) -> None:
+        instance_of("name", self.name, str, "a short name such as 'measured'")
+        instance_of("source", self.source, str, "the source of the factors (a URL or paper and table)")
+        # An efficiency of 0 would make every time infinite, so the fractions exclude it; NaN, infinities and
+        # booleans are refused by the shared checks (a True overhead is not 1 second).
         for field in ("matmul_efficiency_fraction", "memory_efficiency_fraction", "network_efficiency_fraction"):
-            object.__setattr__(self, field, _fraction(field, getattr(self, field)))
-        if not isinstance(self.kernel_overhead_s, int | float) or self.kernel_overhead_s < 0:
-            raise ChiplabInputError(f"kernel_overhead_s must be a number >= 0; got {self.kernel_overhead_s!r}")
+            object.__setattr__(self, field, fraction(field, getattr(self, field), allow_zero=False))
+        object.__setattr__(self, "kernel_overhead_s", non_negative("kernel_overhead_s", self.kernel_overhead_s))
 
 
 IDEAL = Calibration()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import one_of
+from chiplab._checks import instance_of, one_of
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic.dataflow import MAPPINGS, Dataflow, FoldPlan, plan_folds
 from chiplab.workloads.conv import Conv2d
@@ -151,6 +151,7 @@ def estimate(
     >>> t.total_cycles, t.num_folds, round(t.compute_utilization_fraction, 3)
     (14, 1, 0.286)
     """
+    instance_of("workload", workload, (Gemm, Conv2d), "a chiplab.Gemm or chiplab.Conv2d")
     gemm = workload.to_gemm() if isinstance(workload, Conv2d) else workload
     convention = one_of("convention", convention, CONVENTIONS)
     plan = plan_folds(gemm, array, dataflow)

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.workloads.gemm import Gemm
@@ -138,6 +139,9 @@ class FoldPlan:
 
 def plan_folds(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str) -> FoldPlan:
     """Lay ``gemm`` onto ``array`` using the dataflow table."""
+    instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
+    instance_of("array", array, SystolicArraySpec,
+                "a chiplab.SystolicArraySpec such as SystolicArraySpec(num_rows=128, num_cols=128)")
     flow = parse_dataflow(dataflow)
     mapping = MAPPINGS[flow]
     dims = gemm.dims()
