@@ -1,0 +1,38 @@
+"""Program the chip: a small tile language (NKI-like, with a Pallas-style front end) executed on a simulated
+NeuronCore or TPU TensorCore, returning the values AND the time, engine by engine.
+
+>>> import numpy as np
+>>> from chiplab.kernels import Kernel
+>>> k = Kernel("trn2")
+>>> a = k.hbm("a", np.ones((128, 128))); b = k.hbm("b", np.ones((128, 512))); c = k.hbm_output("c", (128, 512))
+>>> ta, tb, acc = k.tile((128, 128), name="a"), k.tile((128, 512), name="b"), k.psum((128, 512))
+>>> k.load(ta, a); k.load(tb, b); k.matmul(acc, ta, tb)
+>>> out = k.tile((128, 512), "fp32", name="out"); k.copy(out, acc); k.store(c, out)
+>>> run = k.finish()
+>>> float(run.outputs["c"][0, 0])
+128.0
+"""
+
+from chiplab.kernels.language import MAX_INSTRUCTIONS, Kernel
+from chiplab.kernels.params import Assumption, CoreParams, core_params, supported_chips
+from chiplab.kernels.result import EngineUsage, KernelRun, LevelTraffic, RooflinePosition, Timeline
+from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, round_to_dtype
+
+__all__ = [
+    "MAX_INSTRUCTIONS",
+    "TILE_DTYPE_BYTES",
+    "Assumption",
+    "CoreParams",
+    "EngineUsage",
+    "Kernel",
+    "KernelRun",
+    "LevelTraffic",
+    "RooflinePosition",
+    "Tensor",
+    "Tile",
+    "Timeline",
+    "View",
+    "core_params",
+    "round_to_dtype",
+    "supported_chips",
+]

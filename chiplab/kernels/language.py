@@ -1,0 +1,213 @@
+"""The tile language: a kernel is Python code that calls these methods; each call is one instruction.
+
+Close to AWS NKI on purpose (what students learn transfers), written fresh for chiplab:
+
+>>> import numpy as np
+>>> k = Kernel("toy_4x4")
+>>> a = k.hbm("a", np.eye(4)); c = k.hbm_output("c", (4, 4), "bf16")
+>>> t = k.tile((4, 4), "bf16", name="t")
+>>> k.load(t, a); k.store(c, t)
+>>> run = k.finish()
+>>> float(run.outputs["c"][2, 2]), run.total_s > 0
+(1.0, True)
+
+Every instruction runs twice at once: its values with numpy (skipped when ``values=False``) and its timing in
+:class:`chiplab.kernels.schedule.Scheduler`. Bad input raises :class:`ChiplabInputError` naming the instruction,
+its line in the kernel and what is allowed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from chiplab._checks import finite, one_of
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware import Chip
+from chiplab.kernels import _ops
+from chiplab.kernels._ops import MAX_INSTRUCTIONS
+from chiplab.kernels.params import CoreParams, core_params
+from chiplab.kernels.schedule import Scheduler
+from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, round_to_dtype
+from chiplab.systolic import parse_dataflow
+
+
+def _line(depth: int = 2) -> int:
+    return sys._getframe(depth).f_lineno
+
+
+class Kernel:
+    """A kernel being written for one core of ``chip``; call :meth:`finish` to get the :class:`KernelRun`."""
+
+    def __init__(self, chip: str | Chip | CoreParams, *, values: bool = True, dataflow: str = "ws",
+                 name: str = "kernel"):
+        self.params = chip if isinstance(chip, CoreParams) else core_params(chip)
+        self.values = bool(values)
+        self.name = name
+        self.schedule = Scheduler(self.params, parse_dataflow(dataflow).value)
+        self.tensors: dict[str, Tensor] = {}
+        self.outputs: list[Tensor] = []
+        self.tiles: list[Tile] = []
+        self.used_bytes = {self.params.scratchpad.vendor_label: 0, self.params.accumulator.vendor_label: 0}
+        self.traffic: dict[str, list[int]] = {}   # level label → [bytes read, bytes written]
+        self.flops = {"matrix": {}, "vector": 0}
+        self._next_queue = 0
+
+    # --- memory ----------------------------------------------------------------------------------------------
+
+    def hbm(self, name: str, array: object = None, *, shape: tuple[int, ...] | None = None,
+            dtype: str = "bf16") -> Tensor:
+        """An input tensor in HBM: from ``array`` (rounded to ``dtype``), or just a ``shape`` in time-only mode."""
+        line = _line()
+        where = f"hbm({name!r}) at line {line}"
+        check_dtype(dtype, where)
+        if array is not None:
+            values = np.asarray(array, dtype=np.float32)
+            if not np.all(np.isfinite(values)):
+                raise ChiplabInputError(f"{where}: array must be finite (no NaN or inf)")
+            shape = values.shape
+        elif shape is None:
+            raise ChiplabInputError(f"{where}: give an array, or a shape for a time-only kernel")
+        tensor = self._tensor(name, shape, dtype, line, where)
+        if array is not None and self.values:
+            tensor.value = round_to_dtype(values, dtype)
+        elif self.values:
+            raise ChiplabInputError(f"{where}: a kernel with values=True needs the array, not just a shape")
+        tensor.written = True
+        return tensor
+
+    def hbm_output(self, name: str, shape: tuple[int, ...], dtype: str = "fp32") -> Tensor:
+        """An output tensor in HBM; after :meth:`finish` its values are in ``run.outputs[name]``."""
+        line = _line()
+        where = f"hbm_output({name!r}) at line {line}"
+        check_dtype(dtype, where)
+        tensor = self._tensor(name, shape, dtype, line, where)
+        if self.values:
+            tensor.value = np.zeros(tensor.shape, dtype=np.float32)
+        self.outputs.append(tensor)
+        return tensor
+
+    def _tensor(self, name: str, shape: object, dtype: str, line: int, where: str) -> Tensor:
+        shape = _shape(shape, where)
+        if name in self.tensors:
+            raise ChiplabInputError(f"{where}: a tensor named {name!r} already exists (line "
+                                    f"{self.tensors[name].line}); names must be unique")
+        tensor = Tensor(name, shape, dtype, line, self.params.offchip.vendor_label)
+        capacity = self.params.offchip.capacity_bytes
+        if capacity is not None and tensor.num_bytes > capacity:
+            raise ChiplabInputError(f"{where}: {tensor.num_bytes:,} bytes do not fit in "
+                                    f"{self.params.offchip.vendor_label} ({capacity:,} bytes)")
+        self.tensors[name] = tensor
+        return tensor
+
+    def tile(self, shape: tuple[int, ...], dtype: str = "bf16", *, name: str = "tile",
+             memory: str | None = None) -> Tile:
+        """Allocate a tile in the scratchpad (SBUF, VMEM, SRAM) or, with ``memory="PSUM"``/"accumulator", in the
+        accumulator. Allocation is static: the sum of all tiles must fit, per partition where there are any."""
+        line = _line()
+        where = f"tile {name!r} at line {line}"
+        check_dtype(dtype, where)
+        params = self.params
+        labels = {params.scratchpad.vendor_label.lower(): params.scratchpad,
+                  params.accumulator.vendor_label.lower(): params.accumulator,
+                  "scratchpad": params.scratchpad, "accumulator": params.accumulator}
+        level = params.scratchpad if memory is None else labels.get(str(memory).lower())
+        if level is None:
+            raise ChiplabInputError(f"{where}: memory must be one of {', '.join(sorted(labels))}; got {memory!r}")
+        shape = _shape(shape, where)
+        tile = Tile(name, shape, dtype, line, level.vendor_label)
+        _ops.allocate(self, tile, level, where)
+        self.tiles.append(tile)
+        return tile
+
+    def psum(self, shape: tuple[int, ...], *, name: str = "acc") -> Tile:
+        """An fp32 accumulator tile for matmul results (PSUM on Trainium; VMEM on TPUs, which have no PSUM)."""
+        return self.tile(shape, "fp32", name=name, memory="accumulator")
+
+    # --- data movement ---------------------------------------------------------------------------------------
+
+    def load(self, dst: Tile | View, src: Tensor | View, *, queue: int | None = None) -> None:
+        """DMA ``src`` (HBM) into ``dst`` (an on-chip tile)."""
+        _ops.dma(self, _view(dst), _view(src), queue, "load", _line())
+
+    def store(self, dst: Tensor | View, src: Tile | View, *, queue: int | None = None) -> None:
+        """DMA ``src`` (an on-chip tile) out to ``dst`` (HBM)."""
+        _ops.dma(self, _view(dst), _view(src), queue, "store", _line())
+
+    # --- compute ---------------------------------------------------------------------------------------------
+
+    def matmul(self, dst: Tile | View, stationary: Tile | View, moving: Tile | View, *,
+               accumulate: bool = False) -> None:
+        """NKI-style ``dst (+)= stationary.T @ moving`` on the matrix unit: the contraction runs over the
+        partition axis of both operands; ``stationary`` is loaded into the array, ``moving`` streams through."""
+        _ops.matmul(self, _view(dst), _view(stationary), _view(moving), accumulate, "matmul", _line())
+
+    def dot(self, dst: Tile | View, x: Tile | View, y: Tile | View, *, accumulate: bool = False) -> None:
+        """Pallas/JAX-style ``dst (+)= x @ y`` on the matrix unit (``y`` stays in the array, rows of ``x`` stream)."""
+        _ops.matmul(self, _view(dst), _view(x), _view(y), accumulate, "dot", _line())
+
+    def tensor_tensor(self, dst: Tile | View, x: Tile | View, y: Tile | View, op: str) -> None:
+        """Vector engine: ``dst = x op y`` elementwise; ``y`` may be one column (broadcast along the free axis)."""
+        op = one_of("op", op, _ops.BINARY)
+        _ops.elementwise(self, "vector", _view(dst), [_view(x), _view(y)], op, op, _line())
+
+    def activation(self, dst: Tile | View, src: Tile | View, func: str, *, bias: Tile | View | float = 0.0,
+                   scale: float = 1.0) -> None:
+        """Scalar engine: ``dst = func(src * scale + bias)``; ``bias`` is a number, one column or a full tile."""
+        line = _line()
+        func = one_of("func", func, _ops.ACTIVATIONS)
+        scale = finite(f"activation at line {line}: scale", scale)
+        offset = 0.0 if isinstance(bias, (Tile, View)) else finite(f"activation at line {line}: bias", bias)
+        sources = [_view(src)] + ([_view(bias)] if isinstance(bias, (Tile, View)) else [])
+        _ops.elementwise(self, "scalar", _view(dst), sources, func, f"activation:{func}", line, scale=scale,
+                         offset=offset)
+
+    def reduce(self, dst: Tile | View, src: Tile | View, op: str) -> None:
+        """Vector engine: ``dst[p, 0] = op over the free axis of src[p, :]`` (op = sum or max)."""
+        op = one_of("op", op, _ops.REDUCTIONS)
+        _ops.elementwise(self, "vector", _view(dst), [_view(src)], op, f"reduce:{op}", _line())
+
+    def copy(self, dst: Tile | View, src: Tile | View) -> None:
+        """Vector engine: copy (and cast), e.g. fp32 PSUM results into a bf16 SBUF tile."""
+        _ops.elementwise(self, "vector", _view(dst), [_view(src)], "copy", "copy", _line())
+
+    def transpose(self, dst: Tile | View, src: Tile | View) -> None:
+        """Vector engine: ``dst = src.T`` (2-D tiles)."""
+        _ops.elementwise(self, "vector", _view(dst), [_view(src)], "transpose", "transpose", _line())
+
+    def fill(self, dst: Tile | View, value: float) -> None:
+        """Vector engine: set every element of ``dst`` to ``value`` (initialise running maxima and sums)."""
+        _ops.fill(self, _view(dst), value, _line())
+
+    def next_queue(self) -> int:
+        """Round-robin over the DMA queues (what ``queue=None`` does)."""
+        queue = self._next_queue
+        self._next_queue = (queue + 1) % self.params.num_dma_queues
+        return queue
+
+    def finish(self):
+        """Simulate to the end and return the :class:`chiplab.kernels.KernelRun`."""
+        from chiplab.kernels.result import build_run
+
+        return build_run(self)
+
+
+def _shape(shape: object, where: str) -> tuple[int, ...]:
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, tuple) or not shape or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in shape):
+        raise ChiplabInputError(f"{where}: shape must be a tuple of whole numbers >= 1; got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def _view(operand: object) -> View:
+    if isinstance(operand, View):
+        return operand
+    if isinstance(operand, (Tensor, Tile)):
+        return operand.whole()
+    raise ChiplabInputError(f"operands must be tiles, HBM tensors or slices of them; got {operand!r}")
+
+
+__all__ = ["MAX_INSTRUCTIONS", "TILE_DTYPE_BYTES", "Kernel"]

@@ -1,0 +1,238 @@
+"""Tensors in HBM, tiles in on-chip memory, and slices of both: shapes, dtypes, values and the bookkeeping the
+timing model needs (when the last write lands, when the last read ends).
+
+Values are held as float32 numpy arrays already rounded to the tile's dtype, so a bf16 tile holds exactly the
+numbers a bf16 register could; matmuls multiply them exactly and accumulate in fp32, as PSUM and the MXU do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+
+import numpy as np
+
+from chiplab.errors import ChiplabInputError
+
+# Element sizes of the dtypes a kernel may use (a subset of chiplab.workloads.gemm.DTYPE_BYTES: the formats numpy
+# can hold exactly in float32).
+TILE_DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
+
+
+def round_to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
+    """float32 values rounded to ``dtype`` (round to nearest even), returned as float32.
+
+    >>> round_to_dtype(np.array([1 + 2**-9], dtype=np.float32), "bf16")[0]   # bf16 keeps 8 significand bits
+    np.float32(1.0)
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if dtype == "fp32":
+        return values
+    if dtype == "fp16":
+        return values.astype(np.float16).astype(np.float32)
+    bits = values.view(np.uint32)
+    # Round to nearest even on the 16 dropped bits (finite inputs; an overflow rounds to inf, as bf16 does).
+    rounded = (bits >> 16) & np.uint32(1)
+    rounded += bits
+    rounded += np.uint32(0x7FFF)
+    rounded &= np.uint32(0xFFFF0000)
+    return rounded.view(np.float32)
+
+
+def check_dtype(dtype: object, where: str) -> str:
+    if dtype not in TILE_DTYPE_BYTES:
+        raise ChiplabInputError(f"{where}: dtype must be one of {', '.join(TILE_DTYPE_BYTES)}; got {dtype!r}")
+    return dtype
+
+
+def normalize_index(shape: tuple[int, ...], key: object, what: str) -> tuple[tuple[slice, ...], tuple[int, ...]]:
+    """Turn ``t[0:128, 5]`` into one slice per axis and the resulting shape (ints keep their axis, length 1).
+
+    Out-of-bounds slices are errors here: numpy would silently clip them.
+    """
+    key = key if isinstance(key, tuple) else (key,)
+    if len(key) > len(shape):
+        raise ChiplabInputError(f"{what} has {len(shape)} axes; got an index with {len(key)}: {key!r}")
+    slices, sizes = [], []
+    for axis, length in enumerate(shape):
+        part = key[axis] if axis < len(key) else _ALL
+        if type(part) is slice and part.step is None:
+            start = 0 if part.start is None else part.start
+            stop = length if part.stop is None else part.stop
+            if type(start) is not int or type(stop) is not int:
+                start, stop = _whole(start, part, what), _whole(stop, part, what)
+        elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+            start, stop = int(part), int(part) + 1
+        else:
+            raise ChiplabInputError(f"{what}: axis {axis} must be indexed by a whole number or a slice "
+                                    f"start:stop without a step; got {part!r}")
+        if not 0 <= start < stop <= length:
+            raise ChiplabInputError(f"{what}: axis {axis} slice {start}:{stop} is out of bounds; the axis has "
+                                    f"length {length}, so 0 <= start < stop <= {length}")
+        slices.append(slice(start, stop))
+        sizes.append(stop - start)
+    return tuple(slices), tuple(sizes)
+
+
+_ALL = slice(None)
+
+
+def _whole(bound: object, part: slice, what: str) -> int:
+    if isinstance(bound, (int, np.integer)) and not isinstance(bound, bool):
+        return int(bound)
+    raise ChiplabInputError(f"{what}: slice bounds must be whole numbers; got {part!r}")
+
+
+class _Buffer:
+    """State shared by HBM tensors and on-chip tiles."""
+
+    kind = "buffer"
+
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int):
+        self.name, self.shape, self.dtype, self.line = name, shape, dtype, line
+        self.value: np.ndarray | None = None
+        self.written = False
+        self.ready_s = 0.0            # when the latest write has landed
+        self.reads_done_s = 0.0       # when every read issued so far has finished (write-after-read)
+        self.writer_engine = -1       # engine of the latest write (accumulating matmuls chain on one engine)
+        self._whole: View | None = None
+        self.pending: MatmulChain | None = None   # matmul values not yet computed (see MatmulChain)
+        self.shared = False   # True while a pending matmul chain holds a view of ``value``
+
+    @property
+    def num_bytes(self) -> int:
+        return math.prod(self.shape) * TILE_DTYPE_BYTES[self.dtype]
+
+    def __getitem__(self, key: object) -> View:
+        index, shape = normalize_index(self.shape, key, f"{self.kind} {self.name!r}")
+        return View(self, index, shape)
+
+    def whole(self) -> View:
+        if self._whole is None:
+            self._whole = View(self, tuple(slice(0, n) for n in self.shape), self.shape)
+        return self._whole
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, shape={self.shape}, dtype={self.dtype!r})"
+
+
+class Tensor(_Buffer):
+    """An array in HBM (off-chip): a kernel's input or output. Engines never compute on it; DMAs move it."""
+
+    kind = "HBM tensor"
+
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int, memory: str):
+        super().__init__(name, shape, dtype, line)
+        self.memory = memory  # vendor label of the off-chip level (HBM, DRAM, LPDDR)
+
+
+class Tile(_Buffer):
+    """An allocation in on-chip memory (SBUF/PSUM, VMEM, SRAM/ACC). Axis 0 is the partition axis where the memory
+    has partitions; the rest is the free axis."""
+
+    kind = "tile"
+
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int, memory: str):
+        super().__init__(name, shape, dtype, line)
+        self.memory = memory  # vendor label of the level holding it
+
+
+class View:
+    """A rectangular part of a tensor or tile (``t[0:128, 512:1024]``); whole buffers are views too."""
+
+    __slots__ = ("buffer", "index", "num_elements", "shape")
+
+    def __init__(self, buffer: _Buffer, index: tuple[slice, ...], shape: tuple[int, ...]):
+        self.buffer, self.index, self.shape = buffer, index, shape
+        self.num_elements = math.prod(shape)
+
+    @property
+    def num_bytes(self) -> int:
+        return self.num_elements * TILE_DTYPE_BYTES[self.buffer.dtype]
+
+    def rows_cols(self) -> tuple[int, int]:
+        """(partition rows, free elements per row): how engines see the view."""
+        rows = self.shape[0] if self.shape else 1
+        return rows, self.num_elements // rows
+
+    @property
+    def is_whole(self) -> bool:
+        return self.shape == self.buffer.shape
+
+    def read(self) -> np.ndarray:
+        """The values (a numpy view: never written in place while a pending matmul chain holds it)."""
+        buffer = self.buffer
+        if buffer.pending is not None:
+            buffer.pending.flush()
+        return buffer.value[self.index]
+
+    def write(self, values: np.ndarray, *, rounded: bool = False) -> None:
+        buffer = self.buffer
+        if buffer.pending is not None:
+            buffer.pending.flush()
+        values = values if rounded else round_to_dtype(values, buffer.dtype)
+        if self.is_whole:
+            # A fresh array, never an in-place write: earlier reads handed out (to matmul chains) stay valid.
+            buffer.value = np.array(np.reshape(values, buffer.shape), dtype=np.float32)
+            buffer.shared = False
+            return
+        if buffer.value is None:
+            buffer.value = np.zeros(buffer.shape, dtype=np.float32)
+        elif buffer.shared:  # a pending matmul chain holds the current array: copy on write
+            buffer.value = buffer.value.copy()
+        buffer.shared = False
+        buffer.value[self.index] = np.reshape(values, self.shape)
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{s.start}:{s.stop}" for s in self.index)
+        return f"{self.buffer.name}[{parts}]"
+
+
+class MatmulChain:
+    """Values of consecutive matmuls accumulating into the same accumulator view, computed lazily as ONE product.
+
+    A 4096-deep contraction on a 128-partition core is 32 matmul instructions into one PSUM tile; multiplying the
+    concatenated operands once is the same sum (in a different fp32 rounding order) and far cheaper in numpy than
+    32 small products. The chain is computed when anything reads or overwrites the tile.
+    """
+
+    def __init__(self, target: View, transposed_left: bool, base: np.ndarray | None):
+        self.target, self.transposed_left, self.base = target, transposed_left, base
+        self.lefts: list[np.ndarray] = []
+        self.rights: list[np.ndarray] = []
+
+    def add(self, left: View, right: View) -> None:
+        left.buffer.shared = right.buffer.shared = True
+        self.lefts.append(left.read())
+        self.rights.append(right.read())
+
+    def flush(self) -> None:
+        target = self.target
+        target.buffer.pending = None
+        if self.transposed_left:  # NKI matmul: left operands are (k, m), contracted over axis 0
+            left = np.concatenate(self.lefts, axis=0).T if len(self.lefts) > 1 else self.lefts[0].T
+        else:
+            left = np.concatenate(self.lefts, axis=1) if len(self.lefts) > 1 else self.lefts[0]
+        right = np.concatenate(self.rights, axis=0) if len(self.rights) > 1 else self.rights[0]
+        with _one_blas_thread():
+            product = left @ right
+        if self.base is not None:
+            product += self.base
+        target.write(product, rounded=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # optional at run time: only slower without it
+        return None
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Tile products are small: on a shared machine, multi-threaded BLAS spends 10-40x longer synchronising than
+    computing (measured with OpenBLAS 0.3 on 2 busy cores), so run them on one thread."""
+    controller = _blas_controller()
+    return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
