@@ -1,8 +1,14 @@
 """Performance model: workload × chip → time, bottleneck, MFU, per-op breakdown; scale-out collectives."""
 
 from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.collectives import DEFAULT_SCALE_OUT_BYTES_PER_S, Network, collective_time_s, network_for
-from chiplab.perf.gemm_on_chip import ChipGemm, default_dataflow, gemm_on_chip
+from chiplab.perf.collectives import (
+    DEFAULT_SCALE_OUT_BYTES_PER_S,
+    Network,
+    collective_time_s,
+    neighbour_transfer_time_s,
+    network_for,
+)
+from chiplab.perf.gemm_on_chip import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.llm import sweep_serving_batch, training_table
 from chiplab.perf.measurements import (
@@ -17,6 +23,15 @@ from chiplab.perf.measurements import (
 )
 from chiplab.perf.scaling import ScalingSweep, sweep_data_parallel
 from chiplab.perf.step import OpEstimate, StepEstimate, estimate_step, op_of
+from chiplab.perf.topology import (
+    Topology,
+    in_domain_time_s,
+    known_topologies,
+    load_topology,
+    point_to_point_hops,
+    point_to_point_time_s,
+    topology_collective_time_s,
+)
 from chiplab.perf.training import TrainingEstimate, estimate_training, shard
 from chiplab.perf.validation import validate_training
 
@@ -33,7 +48,9 @@ __all__ = [
     "ScalingSweep",
     "ServingEstimate",
     "StepEstimate",
+    "Topology",
     "TrainingEstimate",
+    "candidate_dataflows",
     "collective_time_s",
     "default_dataflow",
     "end_to_end_runs",
@@ -42,14 +59,21 @@ __all__ = [
     "estimate_training",
     "gemm_on_chip",
     "get_measurement",
+    "in_domain_time_s",
+    "known_topologies",
     "load_measurements",
+    "load_topology",
     "micro_benchmarks",
+    "neighbour_transfer_time_s",
     "network_for",
     "op_of",
+    "point_to_point_hops",
+    "point_to_point_time_s",
     "read_measurements",
     "shard",
     "sweep_data_parallel",
     "sweep_serving_batch",
+    "topology_collective_time_s",
     "training_table",
     "validate_training",
 ]

@@ -12,8 +12,10 @@ through a switch, keep all of a chip's links busy at once — the optimistic, we
 Model", ch. 3, makes the same assumption for TPU ICI). The topology enters through the number of latency steps:
 p − 1 for a ring, Σ (p_i − 1) over the axes of a torus.
 
-Not modelled: in-network reduction (NVLink SHARP on NVSwitch systems performs the reduction inside the switch,
-which roughly halves the bytes each GPU sends in an all-reduce), so NVLink all-reduces here are pessimistic.
+Where the system's wiring is recorded (``chiplab/data/networks/topologies.toml``), :func:`network_for` attaches it
+and collectives follow :mod:`chiplab.perf.topology` instead: the torus axes a collective actually spans, their
+wraparound links, per-hop latency, in-network reduction (NVLink SHARP) and the system's own scale-out network.
+The aggregate model below remains for user-built networks (``Network(...)`` without a topology).
 
 Beyond the scale-up domain (a TPU pod slice, a Trn2 UltraServer, an 8-GPU NVLink node) the collective is
 hierarchical: reduce-scatter inside each domain, an all-reduce of 1/domain of the data across domains on the
@@ -22,6 +24,7 @@ slower scale-out network (DCN, EFA, InfiniBand), then all-gather inside.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from chiplab._checks import fraction, instance_of, non_negative, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
+from chiplab.perf.topology import Topology, known_topologies, load_topology, topology_collective_time_s
 
 # Scale-out bandwidth per chip when the caller gives none: an ASSUMPTION, the order of magnitude of current
 # instances (AWS p5 and trn2 instances advertise 3.2 Tb/s of EFA per instance of 8 GPUs / 16 chips, i.e. 25-50
@@ -48,6 +52,7 @@ class Network:
     scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCALE_OUT_BYTES_PER_S
     latency_s: float = DEFAULT_LINK_LATENCY_S
     description: str = ""
+    topology: Topology | None = None  # the system's wiring, when recorded: collectives then follow it
 
     def __post_init__(self) -> None:
         for name in ("link_bandwidth_bytes_per_s", "scale_out_bandwidth_bytes_per_s"):
@@ -57,9 +62,21 @@ class Network:
         object.__setattr__(self, "scale_up_size", positive_int("scale_up_size", self.scale_up_size))
 
 
-def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCALE_OUT_BYTES_PER_S,
-                latency_s: float = DEFAULT_LINK_LATENCY_S) -> Network:
-    """The network of ``chip`` from the catalog's first (scale-up) link."""
+def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float | None = None,
+                latency_s: float | None = None) -> Network:
+    """The network of ``chip`` from the catalog's first (scale-up) link, with its system's topology where one is
+    recorded (then the scale-out bandwidth and hop latency are the topology's unless given here)."""
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
+    topology = load_topology(chip) if chip.id in known_topologies() else None
+    if topology is not None and (scale_out_bandwidth_bytes_per_s is not None or latency_s is not None):
+        topology = dataclasses.replace(
+            topology, scale_out_bytes_per_s=scale_out_bandwidth_bytes_per_s or topology.scale_out_bytes_per_s,
+            hop_latency_s=topology.hop_latency_s if latency_s is None else latency_s)
+    if scale_out_bandwidth_bytes_per_s is None:
+        scale_out_bandwidth_bytes_per_s = (topology.scale_out_bytes_per_s if topology
+                                           else DEFAULT_SCALE_OUT_BYTES_PER_S)
+    if latency_s is None:
+        latency_s = topology.hop_latency_s if topology else DEFAULT_LINK_LATENCY_S
     if not chip.links:
         raise ChiplabInputError(f"chip {chip.id!r} has no chip-to-chip link in the catalog; it cannot scale out")
     link = chip.links[0]
@@ -72,10 +89,12 @@ def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float = DEFAULT_SCA
         raise ChiplabInputError(f"chip {chip.id!r}: the catalog does not say how many chips {link.name} connects "
                                 "(its scale-up domain); pass network=Network(...) with scale_up_size to explore")
     dims = re.search(r"([23])D (torus|mesh)", link.topology)
-    return Network(link_bandwidth_bytes_per_s=one_way, scale_up_size=link.max_chips,
+    shape = "" if topology is None else f" ({'×'.join(map(str, topology.axes))} {topology.kind})"
+    return Network(link_bandwidth_bytes_per_s=one_way,
+                   scale_up_size=topology.num_chips if topology else link.max_chips,
                    torus_dims=int(dims.group(1)) if dims else 1,
                    scale_out_bandwidth_bytes_per_s=scale_out_bandwidth_bytes_per_s, latency_s=latency_s,
-                   description=f"{link.name}, {link.topology or 'topology not given'}")
+                   description=f"{link.name}, {link.topology or 'topology not given'}{shape}", topology=topology)
 
 
 def _steps(num_chips: int, torus_dims: int) -> float:
@@ -101,6 +120,8 @@ def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Netw
     instance_of("network", network, Network, "a Network (network_for(chip))")
     num_bytes = non_negative("num_bytes", num_bytes)
     efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
+    if network.topology is not None:
+        return topology_collective_time_s(kind, num_bytes, num_chips, network.topology, efficiency_fraction)
     fast = network.link_bandwidth_bytes_per_s * efficiency_fraction
     domain = min(num_chips, network.scale_up_size)
     inside = _flat(kind, num_bytes, domain, fast, network.latency_s, network.torus_dims)
@@ -110,3 +131,15 @@ def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Netw
     slow = network.scale_out_bandwidth_bytes_per_s * efficiency_fraction
     across = _flat(kind, num_bytes / domain, num_domains, slow, network.latency_s, 1)
     return inside + across
+
+
+def neighbour_transfer_time_s(num_bytes: float, network: Network, efficiency_fraction: float = 1.0) -> float:
+    """Send ``num_bytes`` to a neighbouring chip (a pipeline stage boundary): one hop, one direction of the links
+    between the two (the torus: one axis's links; a switch: all the GPU's links)."""
+    num_bytes = non_negative("num_bytes", num_bytes)
+    efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
+    topology = network.topology
+    if topology is None:
+        return num_bytes / (network.link_bandwidth_bytes_per_s * efficiency_fraction)
+    bandwidth = topology.links_per_direction * topology.link_one_way_bytes_per_s * efficiency_fraction
+    return topology.hop_latency_s + num_bytes / bandwidth

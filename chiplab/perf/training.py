@@ -26,7 +26,7 @@ from chiplab._checks import instance_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.collectives import Network, collective_time_s, network_for
+from chiplab.perf.collectives import Network, collective_time_s, neighbour_transfer_time_s, network_for
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
@@ -148,7 +148,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     eff = calibration.network_efficiency_fraction
     tensor_comm = 4 * part.num_layers * num_microbatches * collective_time_s("all_reduce", activation_bytes, t,
                                                                               network, eff)
-    pipeline_comm = (2 * num_microbatches * activation_bytes / (network.link_bandwidth_bytes_per_s * eff)
+    pipeline_comm = (2 * num_microbatches * neighbour_transfer_time_s(activation_bytes, network, eff)
                      if p > 1 else 0.0)
     gradient_bytes = config.num_params / (t * p) * 2  # bf16 gradients
     data_comm = collective_time_s("all_reduce", gradient_bytes, d, network, eff) if d > 1 else 0.0

@@ -1,0 +1,101 @@
+"""Topology-aware collectives and point-to-point transfers, checked against the ring algorithms by hand.
+
+Each derivation uses the α-β model (Thakur, Rabenseifner & Gropp 2005): a ring over n chips takes n − 1 steps;
+reduce-scatter and all-gather move (n − 1)/n of the buffer through each chip; an all-reduce does both. Torus
+numbers: one link per direction per axis; per-link one-way bandwidth from the chip files (TPU v5e 45 GB/s, v5p
+90 GB/s: the scaling book), hop latency α = 1 µs (an assumption, recorded in the data file).
+"""
+
+import pytest
+
+from chiplab import ChiplabInputError
+from chiplab.hardware import load_chip
+from chiplab.perf.topology import (
+    in_domain_time_s,
+    load_topology,
+    point_to_point_hops,
+    point_to_point_time_s,
+    topology_collective_time_s,
+)
+
+S = 1e9  # bytes in the buffer
+ALPHA = 1e-6
+V5E = load_topology(load_chip("tpu_v5e"))
+V5P = load_topology(load_chip("tpu_v5p"))
+
+
+def test_one_axis_with_wraparound():
+    """A full 16-chip axis of the v5e pod wraps: rings in both directions, 2 × 45 GB/s; 15 steps."""
+    time_s = in_domain_time_s("all_gather", S, V5E, 256, "x")
+    assert time_s == pytest.approx(15 / 16 * S / 90e9 + 15 * ALPHA)
+
+
+def test_one_axis_without_wraparound_has_half_the_bandwidth():
+    """8 chips of a v5e form a 4 × 2 slice; its 4-chip x axis has no wraparound link (only full 16-chip axes
+    wrap): one ring folded along the line, 45 GB/s, and 2 × 3 steps."""
+    assert V5E.slice_shape(8) == (4, 2)
+    time_s = in_domain_time_s("all_gather", S, V5E, 8, "x")
+    assert time_s == pytest.approx(3 / 4 * S / 45e9 + 6 * ALPHA)
+
+
+def test_axes_run_together_and_their_bandwidths_add():
+    """Both axes of the full 16 × 16 pod: 256 chips, 90 + 90 GB/s, 15 + 15 steps; all-reduce = twice."""
+    gather = in_domain_time_s("all_gather", S, V5E)
+    assert gather == pytest.approx(255 / 256 * S / 180e9 + 30 * ALPHA)
+    assert in_domain_time_s("reduce_scatter", S, V5E) == pytest.approx(gather)
+    assert in_domain_time_s("all_reduce", S, V5E) == pytest.approx(2 * gather)
+
+
+def test_one_axis_of_a_3d_torus_has_a_third_of_the_bandwidth():
+    """A 4 × 4 × 4 v5p cube (wraparound through the optical switches on every 4-chip axis): all-gather over x
+    alone uses 2 × 90 GB/s, over all three axes 6 × 90 GB/s (issue 12: the chip total made one axis ~3× fast)."""
+    assert V5P.slice_shape(64) == (4, 4, 4)
+    one = in_domain_time_s("all_gather", S, V5P, 64, "x")
+    three = in_domain_time_s("all_gather", S, V5P, 64)
+    assert one == pytest.approx(3 / 4 * S / 180e9 + 3 * ALPHA)
+    assert three == pytest.approx(63 / 64 * S / 540e9 + 9 * ALPHA)
+
+
+def test_two_chip_exchange_uses_one_link():
+    """Two v5p chips are neighbours along one axis without wraparound: one link each way, 90 GB/s."""
+    assert in_domain_time_s("all_reduce", S, V5P, 2) == pytest.approx(2 * (1 / 2 * S / 90e9 + 2 * ALPHA))
+
+
+def test_nvlink_sharp_reduces_in_the_switch():
+    """H100 (NVSwitch with SHARP): each GPU sends the buffer once and receives the sum once, 18 × 25 GB/s each
+    way: S / 450 GB/s + 2 hops. A100's switch cannot reduce: a ring, 2 · 7/8 · S / 300 GB/s + 14 steps."""
+    h100 = load_topology(load_chip("h100_sxm"))
+    a100 = load_topology(load_chip("a100_80gb"))
+    alpha = h100.hop_latency_s
+    assert in_domain_time_s("all_reduce", S, h100) == pytest.approx(S / 450e9 + 2 * alpha)
+    assert in_domain_time_s("all_reduce", S, a100) == pytest.approx(2 * (7 / 8 * S / 300e9 + 7 * alpha))
+    assert in_domain_time_s("all_gather", S, h100) == pytest.approx(7 / 8 * S / 450e9 + 7 * alpha)
+
+
+def test_point_to_point_hops_take_the_short_way_round():
+    """v5p pod 16 × 20 × 28 (every full axis wraps): (0,0,0) → (15,10,27) is 1 + 10 + 1 = 12 hops."""
+    assert point_to_point_hops(V5P, (0, 0, 0), (15, 10, 27)) == 12
+    assert point_to_point_hops(V5P, (3, 4, 5), (3, 4, 5)) == 0
+    assert point_to_point_time_s(S, V5P, (0, 0, 0), (0, 0, 1)) == pytest.approx(ALPHA + S / 90e9)
+    h100 = load_topology(load_chip("h100_sxm"))
+    assert point_to_point_hops(h100, (0,), (7,)) == 1
+
+
+def test_hierarchical_phases_overlap_or_add():
+    h100 = load_topology(load_chip("h100_sxm"))
+    inside = in_domain_time_s("all_reduce", S, h100)
+    across = 2 * (3 / 4) * (S / 8) / 50e9 + 2 * 3 * 10e-6  # 4 nodes, EFA 50 GB/s per GPU
+    assert topology_collective_time_s("all_reduce", S, 32, h100) == pytest.approx(max(inside, across))
+    assert topology_collective_time_s("all_reduce", S, 32, h100, overlap_phases=False) == pytest.approx(
+        inside + across)
+
+
+def test_bad_axes_and_unknown_systems_are_refused():
+    with pytest.raises(ChiplabInputError, match="axis 'z' is not an axis of tpu_v5e's torus; allowed: x, y"):
+        in_domain_time_s("all_gather", S, V5E, 256, "z")
+    with pytest.raises(ChiplabInputError, match="no topology is recorded for chip 'mi300x'"):
+        load_topology(load_chip("mi300x"))
+    with pytest.raises(ChiplabInputError, match="source must be a tuple of 3 coordinates"):
+        point_to_point_hops(V5P, (0, 0), (1, 1, 1))
+    with pytest.raises(ChiplabInputError, match="exceeds tpu_v5e's scale-up domain of 256"):
+        V5E.slice_shape(512)
