@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -42,13 +43,46 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _options_with_values(parser: argparse.ArgumentParser) -> set[str]:
+    """Every ``--flag`` (of every command in ``parser``) that takes a value."""
+    found = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _options_with_values(sub)
+        elif action.option_strings and action.nargs != 0:
+            found.update(action.option_strings)
+    return found
+
+
+_NEGATIVE_LOOKING = re.compile(r"-[\d.]")
+
+
+def _join_negative_values(argv: list[str], options: set[str]) -> list[str]:
+    """``--array -4x4`` → ``--array=-4x4``: argparse would take ``-4x4`` for an option and say "expected one
+    argument"; joined, the value reaches its check, which names what is wrong with it."""
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] in options and i + 1 < len(argv) and _NEGATIVE_LOOKING.match(argv[i + 1]):
+            joined.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 ok, 1 nothing could be estimated, 2 bad input)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in arguments if not arg.startswith("-")), None)
     parser = build_parser(command)
-    args = parser.parse_args(arguments)
     try:
-        args.func(args)
+        args = parser.parse_args(_join_negative_values(arguments, _options_with_values(parser)))
+    except SystemExit as exc:  # argparse has printed the usage and the error, or --help
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.func(args) or 0
     except ChiplabInputError as exc:
         print(f"chiplab {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -56,4 +90,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"chiplab {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)
         return 2
-    return 0

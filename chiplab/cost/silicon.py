@@ -68,6 +68,10 @@ def die_yield_fraction(model: str, defect_density_per_cm2: float, die_area_mm2: 
     return (1 + defects) ** -positive("process_complexity_factor", process_complexity_factor)
 
 
+# Fewer good dies per wafer than this is no product: the cost would overflow or mean nothing.
+MIN_GOOD_DIES_PER_WAFER = 1e-9
+
+
 @dataclass(frozen=True, kw_only=True)
 class SiliconCostAssumptions:
     """The inputs of the decomposition. Costs in USD per unit (a package may hold several dies and HBM stacks)."""
@@ -164,6 +168,13 @@ def estimate_silicon_cost(assumptions: SiliconCostAssumptions) -> SiliconCost:
         a.yield_model, a.defect_density_per_cm2, a.die_area_mm2, clustering_alpha=a.clustering_alpha,
         process_complexity_factor=a.process_complexity_factor)
     good = die_yield + a.salvage_fraction * (1 - die_yield)
+    # At high defect densities the yield underflows to 0 (a ZeroDivisionError) or to a few 1e-300 (an infinite
+    # cost): refuse, with the numbers, before dividing. One good die per billion wafers is already absurd.
+    if not num_dies * good >= MIN_GOOD_DIES_PER_WAFER:
+        raise ChiplabInputError(
+            f"with defect_density_per_cm2={a.defect_density_per_cm2!r} on a {a.die_area_mm2:g} mm² die the "
+            f"{a.yield_model} yield is {die_yield:.3g}: {num_dies * good:.3g} good dies per wafer, so no chip can be "
+            f"made; lower defect_density_per_cm2 or die_area_mm2, or raise salvage_fraction")
     die_cost = a.wafer_cost_usd / (num_dies * good)
     logic = die_cost * a.num_dies_per_package
     manufacturing = (logic + a.hbm_cost_usd + a.packaging_cost_usd + a.test_assembly_cost_usd) \
@@ -171,6 +182,9 @@ def estimate_silicon_cost(assumptions: SiliconCostAssumptions) -> SiliconCost:
     nre_per_unit = a.nre_usd / a.num_units
     cost = manufacturing + nre_per_unit
     price = cost / (1 - a.vendor_gross_margin_fraction)
+    if not math.isfinite(price):
+        raise ChiplabInputError(f"the price of {a.die_area_mm2:g} mm² dies at wafer_cost_usd={a.wafer_cost_usd!r} "
+                                "overflows a float; use realistic costs (USD per wafer, per unit)")
     areas = (None, None, None)
     if a.matrix_area_fraction is not None:
         matrix, sram = a.die_area_mm2 * a.matrix_area_fraction, a.die_area_mm2 * a.sram_area_fraction

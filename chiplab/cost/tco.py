@@ -22,6 +22,7 @@ staff, software. The sourced defaults (:func:`owner_assumptions_for`) come from 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from chiplab._checks import at_least, fraction, non_negative, positive
@@ -96,6 +97,25 @@ class OwnerTco:
                 ("maintenance", self.maintenance_usd_per_chip_hour))
 
 
+def interest_fraction_per_year(rate: float, years: float) -> float:
+    """The annuity's interest share per year, as a fraction of the capex: r / (1 − (1 + r)^−n) − 1/n.
+
+    Written with ``expm1``/``log1p`` so that 1 − (1 + r)^−n keeps its digits when r is tiny; below r·n = 1e-6 the
+    difference of two nearly equal terms loses them anyway, so the first-order series r·(n + 1) / (2n) is used
+    (its next term is smaller by a factor r·n). Never negative: interest cannot pay the owner.
+
+    >>> interest_fraction_per_year(0.0, 4), interest_fraction_per_year(1e-15, 4) > 0
+    (0.0, True)
+    >>> round(interest_fraction_per_year(0.1, 4), 6)      # 0.1 / (1 − 1.1^−4) − 0.25: capital recovery factor
+    0.065471
+    """
+    if rate == 0:
+        return 0.0
+    if rate * years < 1e-6:
+        return rate * (years + 1) / (2 * years)
+    return rate / -math.expm1(-years * math.log1p(rate)) - 1 / years
+
+
 def owner_tco(assumptions: OwnerAssumptions) -> OwnerTco:
     """The owner's TCO per chip-hour with its breakdown (see the module docstring for each formula)."""
     a = assumptions
@@ -103,13 +123,13 @@ def owner_tco(assumptions: OwnerAssumptions) -> OwnerTco:
         raise ChiplabInputError(f"owner_tco needs OwnerAssumptions; got {type(a).__name__}")
     years, rate = a.amortisation_years, a.cost_of_capital_fraction_per_year
     depreciation_per_year = a.capex_usd_per_chip / years
-    annuity_per_year = depreciation_per_year if rate == 0 else a.capex_usd_per_chip * rate / (1 - (1 + rate) ** -years)
+    interest_per_year = a.capex_usd_per_chip * interest_fraction_per_year(rate, years)
     peak_it_power_w = a.chip_power_w * a.server_power_overhead_factor
     average_it_power_w = peak_it_power_w * a.average_load_fraction
     facility_power_w = average_it_power_w * a.pue
     parts = {
         "depreciation": depreciation_per_year / HOURS_PER_YEAR,
-        "capital": (annuity_per_year - depreciation_per_year) / HOURS_PER_YEAR,
+        "capital": interest_per_year / HOURS_PER_YEAR,
         "energy": facility_power_w / 1000 * a.usd_per_kwh,
         "hosting": peak_it_power_w / 1000 * a.hosting_usd_per_kw_month / HOURS_PER_MONTH,
         "maintenance": a.capex_usd_per_chip * a.maintenance_fraction_per_year / HOURS_PER_YEAR,

@@ -93,3 +93,44 @@ def test_gemm_on_chip_uses_its_dtype(capsys):
     assert main(["gemm", "4096", "4096", "4096", "--chip", "h100", "--json"]) == 0
     assert "(fp8)" in fp8 and fp8 != capsys.readouterr().out
 
+
+
+# --- 9: numeric edges in the cost model (silicon, TCO) ------------------------------------------------------------
+
+@pytest.mark.parametrize("defect_density_per_cm2", [50.0, 1e3, 1e5, 1e300])
+def test_die_yield_that_underflows_is_refused_with_the_numbers(defect_density_per_cm2):
+    # Was ZeroDivisionError at high defect density and an infinite cost just below it.
+    import dataclasses
+
+    from chiplab.cost.silicon import estimate_silicon_cost, silicon_assumptions_for
+
+    assumptions = dataclasses.replace(silicon_assumptions_for("h100"), defect_density_per_cm2=defect_density_per_cm2)
+    with pytest.raises(ChiplabInputError, match="good dies per wafer, so no chip can be made"):
+        estimate_silicon_cost(assumptions)
+
+
+def test_a_poor_but_possible_yield_still_gives_a_finite_price():
+    import dataclasses
+
+    from chiplab.cost.silicon import estimate_silicon_cost, silicon_assumptions_for
+
+    # D·A = 8.14 defects per die: Poisson yield e^-8.14 ≈ 2.9e-4, so about 0.02 good dies per wafer.
+    assumptions = dataclasses.replace(silicon_assumptions_for("h100"), defect_density_per_cm2=1.0)
+    cost = estimate_silicon_cost(assumptions)
+    assert cost.die_yield_fraction == pytest.approx(np.exp(-8.14), rel=1e-3)
+    assert np.isfinite(cost.price_usd) and cost.price_usd > 0
+
+
+@pytest.mark.parametrize("rate", [1e-300, 1e-15, 1e-9, 1e-6, 1e-3, 0.08, 0.5])
+def test_capital_cost_is_never_negative_and_matches_exact_arithmetic(rate):
+    # P·r / (1 − (1 + r)^−n) − P/n went negative at tiny r (cancellation). Reference: exact rational arithmetic.
+    from fractions import Fraction
+
+    from chiplab.cost.tco import interest_fraction_per_year
+
+    years = 4
+    r = Fraction(rate)
+    exact = r / (1 - (1 + r) ** -years) - Fraction(1, years)
+    got = interest_fraction_per_year(rate, years)
+    assert got >= 0
+    assert got == pytest.approx(float(exact), rel=1e-6)
