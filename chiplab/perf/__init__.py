@@ -22,6 +22,7 @@ from chiplab.perf.measurements import (
     read_measurements,
 )
 from chiplab.perf.scaling import ScalingSweep, sweep_data_parallel
+from chiplab.perf.serving_target import SpeedTargetResult, largest_fitting_batch, serve_at_speed
 from chiplab.perf.step import OpEstimate, StepEstimate, estimate_step, op_of
 from chiplab.perf.topology import (
     Topology,
@@ -47,6 +48,7 @@ __all__ = [
     "OpEstimate",
     "ScalingSweep",
     "ServingEstimate",
+    "SpeedTargetResult",
     "StepEstimate",
     "Topology",
     "TrainingEstimate",
@@ -61,6 +63,7 @@ __all__ = [
     "get_measurement",
     "in_domain_time_s",
     "known_topologies",
+    "largest_fitting_batch",
     "load_measurements",
     "load_topology",
     "micro_benchmarks",
@@ -70,6 +73,7 @@ __all__ = [
     "point_to_point_hops",
     "point_to_point_time_s",
     "read_measurements",
+    "serve_at_speed",
     "shard",
     "sweep_data_parallel",
     "sweep_serving_batch",

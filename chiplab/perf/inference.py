@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -69,6 +69,23 @@ class ServingEstimate:
     def time_per_output_token_s(self) -> float:
         """What one user sees between tokens: the decode step time."""
         return self.decode_step_s
+
+    @property
+    def output_tokens_per_s_per_request(self) -> float:
+        """The speed one user sees while their answer streams: one token per decode step."""
+        return 1.0 / self.decode_step_s
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Input (prompt) plus output tokens served per second by the whole group of chips."""
+        return self.batch * (self.prompt_len + self.output_len) / self.time_s
+
+    def cost_per_million_tokens_usd(self, usd_per_chip_hour: float) -> float:
+        """What a million input + output tokens cost at a price per chip-hour (the ``tensor_parallel`` chips are
+        paid for the whole batch's wall time: prefill and every decode step)."""
+        price = positive("usd_per_chip_hour", usd_per_chip_hour)
+        return price * self.tensor_parallel * self.time_s / 3600 / (self.batch * (self.prompt_len
+                                                                                  + self.output_len)) * 1e6
 
 
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
