@@ -13,26 +13,48 @@ NeuronCore or TPU TensorCore, returning the values AND the time, engine by engin
 128.0
 """
 
+from chiplab.kernels.attention import ATTENTION_VARIANTS, run_attention
+from chiplab.kernels.fused import FUSED_VARIANTS, run_dense
 from chiplab.kernels.language import MAX_INSTRUCTIONS, Kernel
+from chiplab.kernels.matmul import VARIANTS as MATMUL_VARIANTS
+from chiplab.kernels.matmul import MatmulTiling, default_tiling, instruction_tile, run_matmul
+from chiplab.kernels.pallas import BlockSpec, ProgramContext, pallas_call, pallas_matmul
 from chiplab.kernels.params import Assumption, CoreParams, core_params, supported_chips
 from chiplab.kernels.result import EngineUsage, KernelRun, LevelTraffic, RooflinePosition, Timeline
+from chiplab.kernels.rowwise import ROWWISE_VARIANTS, run_layer_norm, run_softmax
 from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, round_to_dtype
 
 __all__ = [
+    "ATTENTION_VARIANTS",
+    "FUSED_VARIANTS",
+    "MATMUL_VARIANTS",
     "MAX_INSTRUCTIONS",
+    "ROWWISE_VARIANTS",
     "TILE_DTYPE_BYTES",
     "Assumption",
+    "BlockSpec",
     "CoreParams",
     "EngineUsage",
     "Kernel",
     "KernelRun",
     "LevelTraffic",
+    "MatmulTiling",
+    "ProgramContext",
     "RooflinePosition",
     "Tensor",
     "Tile",
     "Timeline",
     "View",
     "core_params",
+    "default_tiling",
+    "instruction_tile",
+    "pallas_call",
+    "pallas_matmul",
     "round_to_dtype",
+    "run_attention",
+    "run_dense",
+    "run_layer_norm",
+    "run_matmul",
+    "run_softmax",
     "supported_chips",
 ]

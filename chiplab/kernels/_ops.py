@@ -86,7 +86,9 @@ def allocate(kernel: Kernel, tile: Tile, level, where: str) -> None:
         need, capacity, unit = tile.num_bytes, level.capacity_bytes, "bytes"
     used = kernel.used_bytes[label]
     if used + need > capacity:
-        holders = ", ".join(f"{t.name!r} (line {t.line})" for t in kernel.tiles if t.memory == label) or "none"
+        held = [t for t in kernel.tiles if t.memory == label]
+        holders = ", ".join(f"{t.name!r} (line {t.line})" for t in held[:4]) or "none"
+        holders += f" and {len(held) - 4} more" if len(held) > 4 else ""
         raise ChiplabInputError(f"{where}: {label} is over capacity by {used + need - capacity:,} {unit}: this "
                                 f"tile needs {need:,}, {used:,} are already allocated (by {holders}), and "
                                 f"{label} holds {capacity:,} {unit}")
