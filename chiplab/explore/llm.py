@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from chiplab.errors import ChiplabInputError
+from chiplab.explore._args import catalog_chip_id, text_option
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.explore._text import format_seconds
 from chiplab.hardware.catalog import list_chips, load_chip
@@ -168,4 +169,6 @@ def llm_explorer(model: str = "llama3_8b", chip: str = "trainium2", mode: str = 
                  seq_len: int = 4096, output_len: int = 256, tensor: int = 4, pipeline: int = 1, data: int = 8,
                  recompute: str = "selective") -> widgets.VBox:
     """A widget to display in one line: ``llm_explorer()``. Try mode = decode, then raise the requests."""
-    return LLMExplorer(model, chip, mode, batch, seq_len, output_len, tensor, pipeline, data, recompute).widget
+    chip = catalog_chip_id("chip", chip)
+    return LLMExplorer(model, chip, text_option("mode", mode, MODES), batch, seq_len, output_len, tensor, pipeline,
+                       data, text_option("recompute", recompute, RECOMPUTE_MODES)).widget

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from chiplab.errors import ChiplabInputError
+from chiplab.explore._args import MAX_GEMM_DIM, catalog_chip_id, text_option, whole_between
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.explore._text import FACTORS, format_seconds
 from chiplab.hardware.catalog import list_chips, load_chip
@@ -55,7 +56,7 @@ class MemoryExplorer:
                                      description="chip", **wide)
         self.dtype = widgets.Dropdown(options=_dtypes(chip), value=dtype, description="format",
                                       layout=widgets.Layout(width="150px"), **wide)
-        dims = {"min": 1, "max": 1_000_000, "layout": widgets.Layout(width="140px"),
+        dims = {"min": 1, "max": MAX_GEMM_DIM, "layout": widgets.Layout(width="140px"),
                 "style": {"description_width": "20px"}}
         self.m = widgets.BoundedIntText(value=m, description="m", **dims)
         self.n = widgets.BoundedIntText(value=n, description="n", **dims)
@@ -202,4 +203,6 @@ class MemoryExplorer:
 def memory_explorer(chip: str = "trainium2", dtype: str = "bf16", m: int = 128, n: int = 8192,
                     k: int = 8192) -> widgets.VBox:
     """A widget to display in one line: ``memory_explorer()``; try the off-chip bandwidth slider."""
-    return MemoryExplorer(chip, dtype, m, n, k).widget
+    chip = catalog_chip_id("chip", chip)
+    m, n, k = (whole_between(name, value, 1, MAX_GEMM_DIM) for name, value in (("m", m), ("n", n), ("k", k)))
+    return MemoryExplorer(chip, text_option("dtype", dtype, _dtypes(chip)), m, n, k).widget

@@ -12,6 +12,7 @@ import html
 import ipywidgets as widgets
 
 from chiplab.errors import ChiplabInputError
+from chiplab.explore._args import MAX_GEMM_DIM, chip_ids, text_option, whole_between
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.explore._text import format_number
 from chiplab.hardware.catalog import list_chips, load_chip
@@ -41,7 +42,7 @@ class RooflineExplorer:
             raise ChiplabInputError(f"m must be a power of two from 1 to {M_VALUES[-1]:,}; got {m!r}")
         self.m = widgets.SelectionSlider(options=[(f"{v:,}", v) for v in M_VALUES], value=m, continuous_update=True,
                                          description="m (tokens)", layout=widgets.Layout(width="480px"))
-        dims = {"min": 1, "max": 1_000_000, "layout": widgets.Layout(width="150px"),
+        dims = {"min": 1, "max": MAX_GEMM_DIM, "layout": widgets.Layout(width="150px"),
                 "style": {"description_width": "20px"}}
         self.n = widgets.BoundedIntText(value=n, description="n", **dims)
         self.k = widgets.BoundedIntText(value=k, description="k", **dims)
@@ -109,4 +110,6 @@ class RooflineExplorer:
 def roofline_explorer(chips: tuple[str, ...] = ("tpu_v5e", "trainium2", "h100_sxm"), dtype: str = "bf16",
                       m: int = 8, n: int = 8192, k: int = 8192, convention: str = "flops_per_byte") -> widgets.VBox:
     """A widget to display in one line: ``roofline_explorer()``; slide m and watch the points climb."""
-    return RooflineExplorer(tuple(chips), dtype, m, n, k, convention).widget
+    n, k = (whole_between(name, value, 1, MAX_GEMM_DIM) for name, value in (("n", n), ("k", k)))
+    return RooflineExplorer(chip_ids("chips", chips), text_option("dtype", dtype, DTYPES), m, n, k,
+                            text_option("convention", convention, [value for _, value in CONVENTIONS])).widget

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from chiplab.explore._args import MAX_GEMM_DIM, whole_between
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware.systolic_array import SystolicArraySpec
-from chiplab.systolic.dataflow import MAPPINGS
+from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
 from chiplab.systolic.frames import array_frames
 from chiplab.viz.systolic import ArrayPicture
 from chiplab.workloads.gemm import Gemm
+
+MAX_ARRAY_SIDE = 256  # the sliders' range: larger arrays are shown by the closed-form figures of the book
 
 
 class SystolicExplorer:
@@ -17,14 +20,14 @@ class SystolicExplorer:
 
     def __init__(self, num_rows: int, num_cols: int, dataflow: str, m: int, n: int, k: int):
         slider = {"continuous_update": False, "style": {"description_width": "60px"}}
-        self.rows = widgets.IntSlider(value=num_rows, min=1, max=256, description="rows R", **slider)
-        self.cols = widgets.IntSlider(value=num_cols, min=1, max=256, description="cols C", **slider)
+        self.rows = widgets.IntSlider(value=num_rows, min=1, max=MAX_ARRAY_SIDE, description="rows R", **slider)
+        self.cols = widgets.IntSlider(value=num_cols, min=1, max=MAX_ARRAY_SIDE, description="cols C", **slider)
         self.dataflow = widgets.ToggleButtons(
             options=[(m.long_name, f.value) for f, m in MAPPINGS.items()], value=dataflow, description="dataflow")
         dims = {"layout": widgets.Layout(width="150px"), "style": {"description_width": "20px"}}
-        self.m = widgets.BoundedIntText(value=m, min=1, max=1_000_000, description="m", **dims)
-        self.n = widgets.BoundedIntText(value=n, min=1, max=1_000_000, description="n", **dims)
-        self.k = widgets.BoundedIntText(value=k, min=1, max=1_000_000, description="k", **dims)
+        self.m = widgets.BoundedIntText(value=m, min=1, max=MAX_GEMM_DIM, description="m", **dims)
+        self.n = widgets.BoundedIntText(value=n, min=1, max=MAX_GEMM_DIM, description="n", **dims)
+        self.k = widgets.BoundedIntText(value=k, min=1, max=MAX_GEMM_DIM, description="k", **dims)
         self.cycle = widgets.IntSlider(value=0, min=0, max=1, description="cycle", continuous_update=True,
                                        layout=widgets.Layout(width="60%"))
         self.play = widgets.Play(value=0, min=0, max=1, interval=250, description="play")
@@ -82,4 +85,7 @@ class SystolicExplorer:
 def systolic_explorer(num_rows: int = 4, num_cols: int = 4, dataflow: str = "ws", m: int = 6, n: int = 5,
                       k: int = 4) -> widgets.VBox:
     """A widget to display in one line: ``systolic_explorer()``."""
-    return SystolicExplorer(num_rows, num_cols, dataflow, m, n, k).widget
+    rows, cols = (whole_between(name, value, 1, MAX_ARRAY_SIDE)
+                  for name, value in (("num_rows", num_rows), ("num_cols", num_cols)))
+    m, n, k = (whole_between(name, value, 1, MAX_GEMM_DIM) for name, value in (("m", m), ("n", n), ("k", k)))
+    return SystolicExplorer(rows, cols, parse_dataflow(dataflow).value, m, n, k).widget
