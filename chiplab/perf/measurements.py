@@ -25,7 +25,6 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from os import PathLike
@@ -39,16 +38,21 @@ from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.provenance import Source
 from chiplab.hardware.toml_records import only_keys, parse_toml, source_of, sources_from_toml, table_of
 from chiplab.perf._measured_units import check_published, dimension_of
+from chiplab.perf._measurement_types import (
+    FAMILIES,
+    NOT_IN_CATALOG,
+    NOT_STATED,
+    EndToEndRun,
+    MeasuredAlternative,
+    MeasurementRecord,
+    MicroBenchmark,
+    _Entry,
+)
 from chiplab.workloads.presets import list_models
 
-NOT_STATED = "not stated"      # a setup field the source does not give
-NOT_IN_CATALOG = "not in catalog"  # a model chiplab has no preset for yet (then ``needs_model`` says which)
 SOURCES_FILE = "_sources.toml"
 BENCHMARK_KINDS = ("gemm", "memory_bandwidth", "collective", "host_device")
 WORKLOADS = ("training", "serving")
-# Vendor families the targets and error bands are kept per: GPUs (NVIDIA and AMD), TPUs, and AWS Trainium/Inferentia.
-FAMILY_OF_VENDOR = {"NVIDIA": "gpu", "AMD": "gpu", "Google": "tpu", "AWS": "trainium"}
-FAMILIES = ("gpu", "tpu", "trainium")
 
 _COMMON = {"id", "source", "where", "accessed", "chip", "num_chips", "system", "software", "measured",
            "as_published"}
@@ -66,93 +70,6 @@ _COUNT_FIELDS = {"num_chips", "m", "n", "k", "message_bytes", "tensor_parallel",
                  "data_parallel", "micro_batch", "global_batch", "seq_len", "batch", "input_tokens", "output_tokens",
                  "context_parallel", "expert_parallel", "concurrency"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MeasuredAlternative:
-    """What another source (or revision) gives for the same quantity, kept so readers can judge the choice."""
-
-    quantity: str
-    value: float
-    source: Source
-    note: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Entry:
-    id: str
-    chip: str
-    num_chips: int | str
-    system: str
-    software: str
-    measured: Mapping[str, float]      # quantity (unit in the name) → SI value
-    as_published: Mapping[str, str]    # quantity → the text as the source printed it
-    source: Source
-    where: str                          # table / section / file in the source
-    accessed: date
-    note: str = ""
-    alternatives: tuple[MeasuredAlternative, ...] = ()
-    choice: str = ""
-    file: str = ""
-
-    @property
-    def vendor(self) -> str:
-        return load_chip(self.chip).vendor
-
-    @property
-    def family(self) -> str:
-        """``"gpu"`` (NVIDIA and AMD), ``"tpu"`` or ``"trainium"`` (Trainium and Inferentia)."""
-        return FAMILY_OF_VENDOR[self.vendor]
-
-
-@dataclass(frozen=True, kw_only=True)
-class MicroBenchmark(_Entry):
-    """One micro-benchmark: may be used to calibrate (fit) the model. Shape and collective fields are
-    ``None`` where they do not apply to the kind, ``"not stated"`` where the source does not give them."""
-
-    kind: str
-    dtype: str
-    method: str
-    m: int | str | None = None
-    n: int | str | None = None
-    k: int | str | None = None
-    shape_class: str | None = None
-    collective: str | None = None
-    message_bytes: int | str | None = None
-    algorithm: str | None = None
-    direction: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class EndToEndRun(_Entry):
-    """One published training or serving run: validation only, never fitted."""
-
-    workload: str
-    model: str
-    model_as_published: str
-    precision: str
-    tensor_parallel: int | str
-    needs_model: str = ""
-    pipeline_parallel: int | str | None = None
-    data_parallel: int | str | None = None
-    context_parallel: int | str | None = None
-    expert_parallel: int | str | None = None
-    sharding: str | None = None
-    pipeline_schedule: str | None = None
-    micro_batch: int | str | None = None
-    global_batch: int | str | None = None
-    seq_len: int | str | None = None
-    recompute: str | None = None
-    batch: int | str | None = None
-    concurrency: int | str | None = None
-    input_tokens: int | str | None = None
-    output_tokens: int | str | None = None
-
-
-@dataclass(frozen=True)
-class MeasurementRecord:
-    benchmarks: tuple[MicroBenchmark, ...]
-    runs: tuple[EndToEndRun, ...]
 
 
 def _count(where: str, name: str, value: object) -> int | str:
