@@ -1,0 +1,145 @@
+"""Bad kernels raise ChiplabInputError naming the instruction, its line in the kernel and what is allowed, and
+the published per-instruction limits of the NeuronCore are the ones enforced.
+
+Limits cited (accessed 2026-12-07):
+* 128 partitions: https://awsdocs-neuron.readthedocs-hosted.com/en/latest/nki/about/tiling-overview.html
+* matmul: partition size <= 128, stationary free size <= 128, moving free size <= 512, inputs in SBUF, output
+  fp32 in PSUM: https://awsdocs-neuron.readthedocs-hosted.com/en/v2.26.1/nki/api/generated/nki.isa.nc_matmul.html
+* PSUM bank = 512 fp32 per partition (2 KiB), 8 banks:
+  https://awsdocs-neuron.readthedocs-hosted.com/en/v2.30.0/nki/api/nki.language.tile_size.html
+"""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.kernels import Kernel, core_params, run_matmul
+
+
+def _next_line():
+    """The line of the instruction: the one after the ``with pytest.raises`` that follows the caller's line."""
+    return inspect.currentframe().f_back.f_lineno + 2
+
+
+def _assert_message(info, pattern):
+    assert re.search(pattern, str(info.value)), str(info.value)
+
+
+def _kernel():
+    return Kernel("trn2", values=False)
+
+
+def test_published_neuroncore_limits_are_the_parameters():
+    params = core_params("trn2")
+    assert params.num_partitions == 128
+    assert params.accumulator_bank_bytes_per_partition == 2048
+    assert (params.matmul_max_stationary_free, params.matmul_max_moving_free) == (128, 512)
+    # 8 banks x 2 KiB x 128 partitions = the catalog's 2 MiB PSUM (chiplab/data/chips/trainium2.toml)
+    assert params.accumulator.capacity_bytes == 8 * 2048 * 128
+    assert all(a.kind in ("published", "assumption") and a.note for a in params.sources)
+
+
+def test_tile_over_the_partition_limit():
+    k = _kernel()
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.tile((129, 4), name="big")
+    _assert_message(info, rf"tile 'big' at line {line}: 129 partitions .* must be <= 128")
+
+
+def test_sbuf_over_capacity_says_by_how_much_and_who_holds_it():
+    k = _kernel()
+    k.tile((128, 100_000), "bf16", name="first")                 # 200,000 of 229,376 bytes per partition
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.tile((128, 100_000), "bf16", name="second")
+    _assert_message(info, rf"tile 'second' at line {line}: SBUF is over capacity by "
+                    r"170,624 bytes per partition.*'first'")
+
+
+def test_psum_tiles_must_fit_a_bank_and_there_are_eight():
+    k = _kernel()
+    with pytest.raises(ChiplabInputError, match=r"over the PSUM bank size.*2048 bytes per partition"):
+        k.psum((128, 513))
+    for i in range(8):
+        k.psum((128, 512), name=f"acc {i}")
+    with pytest.raises(ChiplabInputError, match="PSUM is over capacity"):
+        k.psum((128, 1), name="ninth")
+
+
+def test_matmul_limits_and_memories():
+    k = Kernel("trn2")
+    a = k.hbm("a", np.ones((128, 256)), dtype="bf16")
+    wide = k.tile((128, 256), name="wide")
+    k.load(wide, a)
+    acc = k.psum((128, 512))
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.matmul(acc[:, 0:256], wide, wide)
+    _assert_message(info, rf"matmul into acc.* at line {line}: stationary free size 256 is "
+                    r"over the Tensor Engine limit of 128")
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.matmul(acc[:, 0:128], a[:, 0:128], wide[:, 0:128])
+    _assert_message(info, rf"line {line}: operand a\[.*\] is in HBM; matmul operands must "
+                    r"be tiles in SBUF")
+    out = k.tile((128, 128), "fp32", name="out")
+    with pytest.raises(ChiplabInputError, match="result must go to an fp32 tile in PSUM"):
+        k.matmul(out, wide[:, 0:128], wide[:, 0:128])
+
+
+def test_dtype_mismatch_in_a_dma_and_a_matmul():
+    k = Kernel("trn2")
+    a = k.hbm("a", np.ones((128, 128)), dtype="fp32")
+    t16 = k.tile((128, 128), "bf16", name="t16")
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.load(t16, a)
+    _assert_message(info, rf"load into t16.* at line {line}: dtype mismatch: fp32 → bf16")
+    t32 = k.tile((128, 128), "fp32", name="t32")
+    k.load(t32, a)
+    k.load(t16, k.hbm("b", np.ones((128, 128)), dtype="bf16"))
+    with pytest.raises(ChiplabInputError, match="dtype mismatch: operands are fp32 and bf16"):
+        k.matmul(k.psum((128, 128)), t32, t16)
+
+
+def test_out_of_bounds_slice():
+    k = _kernel()
+    t = k.tile((128, 64), name="t")
+    with pytest.raises(ChiplabInputError, match=r"tile 't': axis 1 slice 32:96 is out of bounds; the axis has "
+                                                r"length 64"):
+        t[:, 32:96]
+
+
+def test_reading_a_tile_before_it_is_written():
+    k = _kernel()
+    x, y = k.tile((128, 64), "fp32", name="x"), k.tile((128, 64), "fp32", name="y")
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.copy(y, x)
+    _assert_message(info, rf"copy into y.* at line {line}: reads tile 'x' \(allocated at "
+                    r"line \d+\) before anything was written")
+
+
+def test_engines_do_not_compute_on_hbm_and_shapes_must_agree():
+    k = Kernel("trn2")
+    a = k.hbm("a", np.ones((128, 64)))
+    t = k.tile((128, 64), name="t")
+    with pytest.raises(ChiplabInputError, match="is in HBM; engines compute on tiles only"):
+        k.copy(t, a)
+    with pytest.raises(ChiplabInputError, match=r"shapes differ: t\[0:128, 0:32\] is \(128, 32\)"):
+        k.load(t[:, 0:32], a)
+
+
+def test_bad_arguments_to_the_worked_kernels():
+    with pytest.raises(ChiplabInputError, match="variant must be one of naive, tiled, double_buffered"):
+        run_matmul("trn2", shape=(128, 512, 128), variant="fast", values=False)
+    with pytest.raises(ChiplabInputError, match="must be a multiple of the block size"):
+        run_matmul("trn2", shape=(100, 512, 128), values=False)
+    with pytest.raises(ChiplabInputError, match="kernel simulator models"):
+        Kernel("h100")
+    with pytest.raises(ChiplabInputError, match="no NaN or inf"):
+        Kernel("trn2").hbm("a", np.array([[np.nan]]))
