@@ -107,6 +107,8 @@ def test_gemm_throughput_is_below_the_datasheet_peak(bench):
     if "flops_per_s" in bench.measured and "time_s" in bench.measured:
         # the two published figures must agree with 2·m·n·k (a ms-vs-s slip breaks this)
         assert flops / bench.measured["time_s"] == pytest.approx(achieved, rel=0.01)
+    if "hardware_flops_utilization_fraction" in bench.measured:
+        assert 0 < bench.measured["hardware_flops_utilization_fraction"] <= 1, bench.id
     peak = _peak(bench.chip, bench.dtype)
     # Above the peak is impossible; below 0.01 % means a unit slip (dispatch-bound 512³ calls on Trn1 reach 0.05 %).
     assert 1e-4 * peak < achieved <= peak, (bench.id, achieved / peak)
