@@ -6,7 +6,7 @@
 (8, '128×128 array')
 """
 
-from chiplab.hardware.catalog import get_source, list_chips, load_chip, load_chip_file, load_sources
+from chiplab.hardware.catalog import as_chip, get_source, list_chips, load_chip, load_chip_file, load_sources
 from chiplab.hardware.catalog_page import catalog_markdown
 from chiplab.hardware.chip import PEAK_CHECK_TOLERANCE_FRACTION, Chip, PeakCheck
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, Core, Link, MatrixUnit, MemoryLevel
@@ -42,6 +42,7 @@ __all__ = [
     "Provenance",
     "Source",
     "SystolicArraySpec",
+    "as_chip",
     "capacity_table",
     "catalog_markdown",
     "chip_table",

@@ -20,6 +20,7 @@ from os import PathLike
 from pathlib import Path
 
 from chiplab._checks import one_of
+from chiplab._lookup import lookup, normalize_name
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._chip_toml import chip_from_toml
 from chiplab.hardware.chip import CHIP_KINDS, Chip
@@ -31,11 +32,6 @@ SOURCES_FILE = "_sources.toml"  # shared bibliography; files starting with "_" a
 
 def _data_dir():
     return resources.files("chiplab").joinpath("data", "chips")
-
-
-def normalize_name(name: str) -> str:
-    """Lower-case and drop spaces, '-', '_', '.', brackets: 'TPU v5e', 'tpu-v5e', 'tpu_v5e' → 'tpuv5e'."""
-    return re.sub(r"[\s\-_.()]+", "", name.lower())
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,16 +97,14 @@ def load_chip(name: str) -> Chip:
 
     Unknown names raise :class:`~chiplab.errors.ChiplabInputError` listing the closest matches.
     """
-    if not isinstance(name, str):
-        raise ChiplabInputError(f"chip name must be a string such as 'tpu_v5e'; got {name!r}")
     catalog = _catalog()
-    key = normalize_name(name)
-    if key in catalog.names:
-        return catalog.chips[catalog.names[key]]
-    close = difflib.get_close_matches(key, list(catalog.names), n=5, cutoff=0.5)
-    suggestions = list(dict.fromkeys(catalog.names[c] for c in close))
-    hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
-    raise ChiplabInputError(f"unknown chip {name!r}; {hint}known chips: {', '.join(list_chips())}")
+    return catalog.chips[lookup(name, catalog.names, what="chip", example="tpu_v5e", known=list_chips())]
+
+
+def as_chip(chip: str | Chip) -> Chip:
+    """``chip`` itself if it is a :class:`Chip` (a catalog chip, a what-if or a design), else the catalog chip of
+    that id or alias: the one rule for every function that takes "a chip or a chip id"."""
+    return chip if isinstance(chip, Chip) else load_chip(chip)
 
 
 def load_chip_file(path: str | PathLike[str]) -> Chip:

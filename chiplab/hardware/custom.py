@@ -42,7 +42,7 @@ import numbers
 
 from chiplab._checks import positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import list_chips, load_chip
+from chiplab.hardware.catalog import as_chip, list_chips, load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MemoryLevel, positive_number
 from chiplab.hardware.systolic_array import SystolicArraySpec
@@ -114,7 +114,7 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
     Invalid values raise :class:`~chiplab.errors.ChiplabInputError` naming the parameter, the value and the
     allowed range.
     """
-    base_chip = base if isinstance(base, Chip) else load_chip(base)
+    base_chip = as_chip(base)
     if not can_be_designed_from(base_chip):
         raise ChiplabInputError(
             f"base must be a chip whose peak follows from its published array, clock and per-PE rate and which "

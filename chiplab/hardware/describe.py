@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import load_chip
+from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, MemoryLevel
 from chiplab.tables import markdown_table
@@ -27,7 +27,7 @@ CONVENTIONS = ("flops_per_byte", "macs_per_byte")
 
 
 def _chips(chip_ids: Iterable[str | Chip]) -> list[Chip]:
-    chips = [chip if isinstance(chip, Chip) else load_chip(chip) for chip in chip_ids]
+    chips = [as_chip(chip) for chip in chip_ids]
     if not chips:
         raise ChiplabInputError("chip_ids must name at least one chip, e.g. ['tpu_v5e', 'trainium2']")
     return chips

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import load_chip
+from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.memory.gemm_on_core import GemmOnCore
 from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
@@ -90,15 +90,13 @@ class RooflineComparison:
                                "attainable fraction of peak"], rows)
 
 
-def _chip(chip: str | Chip) -> Chip:
-    return chip if isinstance(chip, Chip) else load_chip(chip)
 
 
 def place_on_roofline(gemm: Gemm, chip: str | Chip, convention: str = "flops_per_byte",
                       label: str | None = None) -> RooflinePlacement:
     """Place ``gemm`` (at its unique footprint) on ``chip``'s off-chip roofline for the GEMM's format; the point
     is labelled ``label`` (default: the GEMM's description)."""
-    chip = _chip(chip)
+    chip = as_chip(chip)
     roof = roofline(chip, gemm.dtype, convention)
     point = roof.place(label or str(gemm), gemm.num_flops, unique_footprint_bytes(gemm), level="offchip")
     return RooflinePlacement(chip.id, chip.display_name, roof, point)
@@ -109,7 +107,7 @@ def compare_on_rooflines(gemm: Gemm, chips: Iterable[str | Chip],
     """Place ``gemm`` on each chip's roofline; a chip with no peak for the GEMM's format is skipped, with why."""
     placements, skipped = [], []
     for chip in chips:
-        chip = _chip(chip)
+        chip = as_chip(chip)
         try:
             placements.append(place_on_roofline(gemm, chip, convention))
         except ChiplabInputError as error:
@@ -153,7 +151,7 @@ def sweep_m_on_rooflines(chips: Sequence[str | Chip], ms: Sequence[int], n: int,
     """Place C[m, n] = A[m, k] @ B[k, n] for each m on each chip's roofline (chips without ``dtype`` skipped)."""
     if not ms:
         raise ChiplabInputError("ms must hold at least one m, e.g. [8, 4096]")
-    chips = [_chip(chip) for chip in chips]
+    chips = [as_chip(chip) for chip in chips]
     comparisons = []
     for m in ms:
         gemm = Gemm(m=m, n=n, k=k, dtype=dtype)
@@ -175,7 +173,7 @@ def critical_m(chip: str | Chip, n: int, k: int, dtype: str = "bf16") -> int | N
 
     From intensity(m) ≥ ridge:  m · (2·n·k − ridge·b·(n + k)) ≥ ridge·b·n·k.
     """
-    chip = _chip(chip)
+    chip = as_chip(chip)
     probe = Gemm(m=1, n=n, k=k, dtype=dtype)
     ridge = chip.ridge_point_flops_per_byte(dtype)
     b = probe.bytes_per_element
@@ -191,7 +189,7 @@ def boundedness_table(chips: Sequence[str | Chip], ms: Sequence[int], n: int, k:
     """Rows: GEMMs C[m, n] = A[m, k] @ B[k, n] for each m; columns: chips; cells: what bounds the GEMM and the
     fraction of peak its roofline allows. A last row gives each chip's :func:`critical_m`. Chips without a
     ``dtype`` peak are left out."""
-    chips = [_chip(chip) for chip in chips if dtype in _chip(chip).peak_dtypes]
+    chips = [as_chip(chip) for chip in chips if dtype in as_chip(chip).peak_dtypes]
     if not chips:
         raise ChiplabInputError(f"none of the chips has a {dtype} peak; pick chips that run {dtype}")
     rows = []

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import load_chip
+from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.tables import markdown_table
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
@@ -279,7 +279,7 @@ def intensity_sweep(*, n: int, k: int, num_tokens: Sequence[int], chips: Iterabl
     intensity = tuple(arithmetic_intensity_flops_per_byte(Gemm(m=m, n=n, k=k, dtype=dtype)) for m in tokens)
     ridges = []
     for chip in chips:
-        chip = chip if isinstance(chip, Chip) else load_chip(chip)
+        chip = as_chip(chip)
         ridge = chip.ridge_point_flops_per_byte(dtype)
         ridges.append(Ridge(chip_id=chip.id, chip_name=chip.display_name, memory_label=chip.hbm.vendor_label,
                             ridge_flops_per_byte=ridge, tokens_needed=tokens_to_reach(ridge, n=n, k=k, dtype=dtype)))

@@ -13,7 +13,6 @@ True
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -21,9 +20,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from chiplab._checks import positive_int
+from chiplab._lookup import lookup, normalize_name
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._frozen import FrozenMap
-from chiplab.hardware.catalog import normalize_name
 from chiplab.hardware.provenance import Provenance, Source
 from chiplab.hardware.toml_records import parse_toml, sources_from_toml
 from chiplab.hardware.toml_records import provenance_of as _provenance
@@ -149,19 +148,12 @@ def list_models() -> tuple[str, ...]:
 
 def model_preset(name: str) -> ModelPreset:
     """The preset (config, published size, provenance) by id or alias; unknown names suggest close matches."""
-    if not isinstance(name, str):
-        raise ChiplabInputError(f"model name must be a string such as 'llama3-8b'; got {name!r}")
     presets = _presets()
-    key = normalize_name(name)
-    if key in presets.names:
-        return presets.models[presets.names[key]]
-    close = difflib.get_close_matches(key, list(presets.names), n=6, cutoff=0.5)
-    # Also match on the size alone ("405b"), which difflib scores low against long names.
-    size = re.search(r"\d+(\.\d+)?b$", key)
-    close += [n for n in presets.names if size and n.endswith(size.group(0))]
-    suggestions = list(dict.fromkeys(presets.names[c] for c in close))
-    hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
-    raise ChiplabInputError(f"unknown model {name!r}; {hint}known models: {', '.join(list_models())}")
+    # Also suggest names with the same size alone ("405b"), which difflib scores low against long names.
+    size = re.search(r"\d+(\.\d+)?b$", normalize_name(name)) if isinstance(name, str) else None
+    same_size = [n for n in presets.names if size and n.endswith(size.group(0))]
+    return presets.models[lookup(name, presets.names, what="model", example="llama3-8b", known=list_models(),
+                                 also_close=same_size, max_suggestions=6)]
 
 
 def load_model(name: str) -> TransformerConfig:

@@ -10,9 +10,9 @@ from chiplab._checks import positive
 from chiplab.cost.comparison import PricePerformance, tokens_per_usd
 from chiplab.cost.prices import price_caveats, price_for
 from chiplab.cost.records import Price
-from chiplab.cost.scenarios._format import _chip
 from chiplab.cost.scenarios.workloads import Throughput, Workload, _throughput, workload
 from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.tables import markdown_table
@@ -126,7 +126,7 @@ def compare_offers(work: str | Workload, entries: Sequence[tuple[str | Chip, Pri
         raise ChiplabInputError("entries must list at least one (chip, price) pair")
     rows, skipped = [], []
     for chip, price in entries:
-        chip_record = _chip(chip)
+        chip_record = as_chip(chip)
         if price is not None and (not isinstance(price, Price) or price.chip_id != chip_record.id):
             raise ChiplabInputError(f"the price for {chip_record.id} must be a Price of that chip or None; "
                                     f"got {price!r}")
@@ -152,7 +152,7 @@ def compare_design(design: Chip, usd_per_chip_hour: float, work: str | Workload,
     price = Price(chip_id=design.id, usd_per_chip_hour=positive("usd_per_chip_hour", usd_per_chip_hour),
                   kind="estimate", as_of=date.today().strftime("%Y-%m"), note="what-if price of a design")
     others = reference_offers() if references is None else list(references)
-    if design.id in {_chip(chip).id for chip, _ in others}:
+    if design.id in {as_chip(chip).id for chip, _ in others}:
         raise ChiplabInputError(f"the design's id {design.id!r} is also a reference chip's; give the design its own "
                                 "chip_id in design_chip(...)")
     comparison = compare_offers(work, [(design, price), *others], skip_errors=True)

@@ -8,10 +8,9 @@ from datetime import date
 from chiplab._checks import fraction, positive
 from chiplab.cost.prices import offers_for
 from chiplab.cost.records import PRICE_KINDS, Price
-from chiplab.cost.scenarios._format import _chip
 from chiplab.cost.tco import OwnerAssumptions, OwnerTco, compare_with_cloud, owner_tco
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import list_chips, load_chip
+from chiplab.hardware.catalog import as_chip, list_chips, load_chip
 
 # ---------------------------------------------------------------------------------------------------------------
 # How a chip-hour is paid for
@@ -20,7 +19,7 @@ from chiplab.hardware.catalog import list_chips, load_chip
 
 def what_if_price(chip: str, usd_per_chip_hour: float, note: str = "what-if price typed by the reader") -> Price:
     """A price you type yourself: kind ``"estimate"``, no provenance, dated this month. Tables call it "what-if"."""
-    return Price(chip_id=_chip(chip).id, usd_per_chip_hour=positive("usd_per_chip_hour", usd_per_chip_hour),
+    return Price(chip_id=as_chip(chip).id, usd_per_chip_hour=positive("usd_per_chip_hour", usd_per_chip_hour),
                  kind="estimate", as_of=date.today().strftime("%Y-%m"), note=note)
 
 
@@ -79,7 +78,7 @@ class ChipSide:
     memory_efficiency_fraction: float = 1.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "chip", _chip(self.chip).id)
+        object.__setattr__(self, "chip", as_chip(self.chip).id)
         positive(f"{self.chip}: usd_per_chip_hour", self.usd_per_chip_hour)
         fraction(f"{self.chip}: utilization_fraction", self.utilization_fraction, allow_zero=False)
         fraction(f"{self.chip}: matmul_efficiency_fraction", self.matmul_efficiency_fraction, allow_zero=False)
@@ -99,7 +98,7 @@ def rent(chip: str, price: Price, *, utilization_fraction: float = 1.0, matmul_e
     """``chip`` rented at ``price`` (from :func:`~chiplab.cost.price_for`, or :func:`what_if_price`)."""
     if not isinstance(price, Price):
         raise ChiplabInputError(f"price must be a Price (price_for(...) or what_if_price(...)); got {price!r}")
-    chip_id = _chip(chip).id
+    chip_id = as_chip(chip).id
     if price.chip_id != chip_id:
         raise ChiplabInputError(f"the price is for {price.chip_id}, not {chip_id}")
     return ChipSide(chip=chip_id, usd_per_chip_hour=price.usd_per_chip_hour, price_label=price_label(price),

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chiplab._checks import positive_int
-from chiplab.cost.scenarios._format import _chip
 from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
@@ -148,4 +148,4 @@ def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_effici
     calibration = Calibration(name="scenario", matmul_efficiency_fraction=matmul_efficiency_fraction,
                               memory_efficiency_fraction=memory_efficiency_fraction,
                               source="assumption of the cost scenario")
-    return _throughput(workload(work), _chip(chip), calibration)
+    return _throughput(workload(work), as_chip(chip), calibration)
