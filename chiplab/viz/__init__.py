@@ -3,6 +3,7 @@
 from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.cost_pictures import draw_offer_comparison, draw_own_or_rent, draw_scenario_costs
 from chiplab.viz.display import AccessibleFigure, accessible
+from chiplab.viz.kernels import TimelinePicture, draw_kernel_comparison, draw_timeline
 from chiplab.viz.memory import (
     LevelTimesPicture,
     TileLandscapePicture,
@@ -31,6 +32,7 @@ __all__ = [
     "LevelTimesPicture",
     "RooflinesPicture",
     "TileLandscapePicture",
+    "TimelinePicture",
     "accessible",
     "alt_text",
     "animate_array",
@@ -39,6 +41,7 @@ __all__ = [
     "draw_energy_breakdown",
     "draw_flops_breakdown",
     "draw_intensity_sweep",
+    "draw_kernel_comparison",
     "draw_level_times",
     "draw_matchup",
     "draw_offer_comparison",
@@ -52,6 +55,7 @@ __all__ = [
     "draw_stacked_breakdown",
     "draw_step_breakdown",
     "draw_tile_landscape",
+    "draw_timeline",
     "draw_tornado",
     "draw_training_breakdown",
     "draw_utilization_sweep",

@@ -1,0 +1,142 @@
+"""Figures of a kernel run (``chiplab.kernels``): the profiler-style timeline, one row per engine, and a comparison
+of kernel variants. Nothing here computes the model; everything is read from a ``KernelRun``.
+
+In JupyterLab with ``%matplotlib widget`` (ipympl) the timeline zooms and pans with the toolbar, and
+:meth:`TimelinePicture.connect_hover` shows the instruction under the mouse (its engine, its kernel line and its
+start and end times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import Patch
+
+from chiplab.errors import ChiplabInputError
+from chiplab.kernels import KernelRun
+from chiplab.units import time_scale
+from chiplab.viz.style import COLORS, OKABE_ITO, get_axes, set_alt_text
+
+# Instruction kinds → colour (Okabe-Ito, readable with every common colour-vision deficiency).
+KIND_COLORS = {
+    "load": OKABE_ITO["sky_blue"],
+    "store": OKABE_ITO["orange"],
+    "matmul": OKABE_ITO["blue"],
+    "vector": OKABE_ITO["green"],
+    "scalar": OKABE_ITO["vermillion"],
+}
+KIND_LABELS = {"load": "DMA load", "store": "DMA store", "matmul": "matmul", "vector": "vector op",
+               "scalar": "activation (scalar engine)"}
+BAR_HEIGHT = 0.7
+
+
+def instruction_kind(label: str) -> str:
+    """Colour class of an instruction label ("load", "dot", "activation:exp", "reduce:max", ...)."""
+    if label in ("load", "store"):
+        return label
+    if label in ("matmul", "dot"):
+        return "matmul"
+    return "scalar" if label.startswith("activation") else "vector"
+
+
+class TimelinePicture:
+    """The timeline's artists, kept so explorers can redraw and ipympl can answer hover events."""
+
+    def __init__(self, run: KernelRun, ax: Axes | None = None):
+        self.run, self.ax = run, get_axes(ax, figsize=(8.0, 3.2))
+        t = run.timeline
+        used = [i for i, e in enumerate(run.engines) if e.num_instructions]
+        if not used:
+            raise ChiplabInputError("the kernel ran no instructions, so there is no timeline to draw")
+        self.rows = {engine: row for row, engine in enumerate(reversed(used))}
+        self.scale, self.unit = time_scale(max(run.total_s, 1e-12))
+        kinds = np.array([instruction_kind(op[0]) for op in t.ops])
+        rows = np.array([self.rows[e] for e in t.engine])
+        x0, x1 = t.start_s / self.scale, t.end_s / self.scale
+        # One PolyCollection per kind: tens of thousands of bars draw in milliseconds.
+        self.collections = []
+        for kind, color in KIND_COLORS.items():
+            mask = kinds == kind
+            if not mask.any():
+                continue
+            y0, y1 = rows[mask] - BAR_HEIGHT / 2, rows[mask] + BAR_HEIGHT / 2
+            verts = np.stack([np.stack([x0[mask], y0], 1), np.stack([x0[mask], y1], 1),
+                              np.stack([x1[mask], y1], 1), np.stack([x1[mask], y0], 1)], axis=1)
+            self.collections.append(self.ax.add_collection(
+                PolyCollection(verts, facecolors=color, edgecolors=color, linewidths=0.3, label=KIND_LABELS[kind])))
+        self._rows_of, self._x0, self._x1 = rows, x0, x1
+        ax = self.ax
+        ax.set_xlim(0, run.total_s / self.scale * 1.01)
+        ax.set_ylim(-0.6, len(used) - 0.4)
+        ax.set_yticks(range(len(used)))
+        ax.set_yticklabels([run.engines[e].name for e in reversed(used)])
+        ax.set_xlabel(f"time ({self.unit})")
+        ax.set_title(f"{run.name} on one {run.params.chip.core.label} of {run.params.chip.display_name}: "
+                     f"{run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of matrix peak",
+                     fontsize=10)
+        ax.legend(handles=[Patch(color=KIND_COLORS[k], label=KIND_LABELS[k]) for k in KIND_COLORS
+                           if (kinds == k).any()], loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=5,
+                  fontsize=8, frameon=False)
+        ax.grid(axis="x", color=COLORS["idle"], linewidth=0.5)
+        busiest = max(run.engines, key=lambda e: e.busy_s)
+        set_alt_text(ax, f"Timeline of {run.name}: one row per engine ({len(used)} rows), one bar per "
+                         f"instruction ({t.num_instructions} in all); total {run.total_s / self.scale:.3g} "
+                         f"{self.unit}; the busiest engine is {busiest.name} at {busiest.busy_fraction:.0%}.")
+        self.annotation = None
+
+    def instruction_at(self, x: float, y: float) -> int | None:
+        """Index of the instruction drawn at data coordinates (x, y), if any."""
+        hits = np.flatnonzero((np.abs(self._rows_of - y) <= BAR_HEIGHT / 2) & (self._x0 <= x) & (x <= self._x1))
+        return int(hits[0]) if len(hits) else None
+
+    def connect_hover(self) -> None:
+        """Show the instruction under the mouse (needs an interactive backend such as ipympl)."""
+        ax = self.ax
+        self.annotation = ax.annotate("", xy=(0, 0), xytext=(10, 10), textcoords="offset points", fontsize=8,
+                                      bbox={"boxstyle": "round", "fc": "white", "alpha": 0.9}, visible=False)
+
+        def on_move(event):
+            if event.inaxes is not ax:
+                return
+            i = self.instruction_at(event.xdata, event.ydata)
+            self.annotation.set_visible(i is not None)
+            if i is not None:
+                self.annotation.xy = (event.xdata, event.ydata)
+                self.annotation.set_text(self.run.timeline.describe(i))
+            ax.figure.canvas.draw_idle()
+
+        ax.figure.canvas.mpl_connect("motion_notify_event", on_move)
+
+
+def draw_timeline(run: KernelRun, ax: Axes | None = None) -> Axes:
+    """A profiler-style timeline of ``run``: one row per engine, one bar per instruction, coloured by kind."""
+    return TimelinePicture(run, ax).ax
+
+
+def draw_kernel_comparison(runs: Sequence[KernelRun], ax: Axes | None = None) -> Axes:
+    """Time of several kernels side by side, with each engine's busy time drawn inside the bar."""
+    if not runs:
+        raise ChiplabInputError("runs must hold at least one KernelRun")
+    ax = get_axes(ax, figsize=(6.4, 0.8 + 0.6 * len(runs)))
+    scale, unit = time_scale(max(r.total_s for r in runs))
+    names = [r.name for r in runs]
+    y = np.arange(len(runs))[::-1]
+    ax.barh(y, [r.total_s / scale for r in runs], color=COLORS["idle"], height=0.8, label="total time")
+    roles = [("dma", "DMA busy", KIND_COLORS["load"]), ("matrix", "matrix unit busy", KIND_COLORS["matmul"])]
+    for offset, (role, label, color) in zip((-0.2, 0.2), roles, strict=True):
+        ax.barh(y + offset, [r.engine(role).busy_s / scale for r in runs], height=0.3, color=color, label=label)
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.set_xlabel(f"time ({unit})")
+    ax.legend(loc="lower right", fontsize=8)
+    for yi, r in zip(y, runs, strict=True):
+        ax.text(r.total_s / scale, yi, f" {r.total_s / scale:.3g} {unit}, {r.peak_fraction:.0%} of peak",
+                va="center", fontsize=8)
+    ax.set_xlim(0, max(r.total_s for r in runs) / scale * 1.45)
+    set_alt_text(ax, "Kernel variants compared: " + "; ".join(
+        f"{r.name} {r.total_s / scale:.3g} {unit} (DMA busy {r.engine('dma').busy_fraction:.0%}, matrix unit "
+        f"busy {r.engine('matrix').busy_fraction:.0%})" for r in runs))
+    return ax
