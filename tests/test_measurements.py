@@ -290,6 +290,7 @@ accessed = 2026-12-07
     ('model = "llama3_8b"', 'model = "llama3_8"', r"runs_tmp.toml: entry 'tmp_run': field 'model': unknown model"
                                                   r".*did you mean llama3_8b"),
     ('model = "llama3_8b"', 'model = "not in catalog"', r"field 'needs_model' must name the model"),
+    ('model = "llama3_8b"', 'model = "Llama-3-8B"', r"field 'model' must be the catalog id 'llama3_8b'"),
     ("batch = 1\n", "", r"entry 'tmp_run': missing setup field 'batch' \(write 'not stated'"),
     ('"6.42 ms"', '"6.42 s"', r"measured.time_per_output_token_s.*does not match.*×1000"),
     ('workload = "serving"', 'workload = "inference"', r"field 'workload' must be one of training, serving"),

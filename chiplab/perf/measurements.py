@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -33,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from chiplab._checks import one_of
+from chiplab._lookup import lookup, normalize_name
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.provenance import Source
@@ -176,10 +176,12 @@ def _run(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> E
             raise ChiplabInputError(f"{where}: field 'needs_model' must name the model to add to "
                                     f"chiplab/data/models/ when model = {NOT_IN_CATALOG!r}")
     elif model not in list_models():
-        close = difflib.get_close_matches(str(model), list_models(), n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise ChiplabInputError(f"{where}: field 'model': unknown model {model!r}; {hint}known models: "
-                                f"{', '.join(list_models())} (or {NOT_IN_CATALOG!r} with needs_model)")
+        known = list_models()
+        try:
+            found = lookup(model, {normalize_name(m): m for m in known}, what="model", known=known)
+        except ChiplabInputError as exc:
+            raise ChiplabInputError(f"{where}: field 'model': {exc} (or {NOT_IN_CATALOG!r} with needs_model)") from None
+        raise ChiplabInputError(f"{where}: field 'model' must be the catalog id {found!r}, not {model!r}")
     fields = _setup(where, raw, setup | _RUN_OPTIONAL)
     return EndToEndRun(**_common(where, raw, sources, origin), workload=workload, **fields)
 
@@ -262,11 +264,9 @@ def end_to_end_runs(workload: str | None = None, *, chip: str | None = None,
 
 
 def get_measurement(entry_id: str) -> MicroBenchmark | EndToEndRun:
-    """One entry by id; an unknown id lists the closest ids."""
+    """One entry by id (case, '-' and '_' do not matter); an unknown id lists the closest ids."""
     record = load_measurements()
     by_id = {e.id: e for e in (*record.benchmarks, *record.runs)}
-    if entry_id in by_id:
-        return by_id[entry_id]
-    close = difflib.get_close_matches(str(entry_id), list(by_id), n=5, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; {len(by_id)} ids exist (see load_measurements())"
-    raise ChiplabInputError(f"unknown measurement id {entry_id!r}{hint}")
+    found = lookup(entry_id, {normalize_name(i): i for i in by_id}, what="measurement",
+                   known=[f"{len(by_id)} ids, listed by load_measurements()"], example="mamf_h100_sxm_bf16")
+    return by_id[found]
