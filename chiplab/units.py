@@ -71,6 +71,21 @@ def format_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def format_usd_short(value: float) -> str:
+    """'$6.57M', '$37,080', '$4.10', '$0.0042': short, for figures and explorers (every glyph costs redraw time).
+
+    >>> format_usd_short(6.57e6), format_usd_short(37080), format_usd_short(4.1), format_usd_short(0.0042)
+    ('$6.57M', '$37,080', '$4.10', '$0.0042')
+    """
+    if value >= 1e9:
+        return f"${value / 1e9:.3g}B"
+    if value >= 1e6:
+        return f"${value / 1e6:.3g}M"
+    if value >= 100:
+        return f"${value:,.0f}"
+    return f"${value:.2f}" if value >= 0.01 else f"${value:.2g}"
+
+
 def format_usd(value: float) -> str:
     """'$1,234' or '$3.21': a dollar amount for tables and captions (three significant digits when small)."""
     return "$" + format_number(value)

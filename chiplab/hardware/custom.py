@@ -52,10 +52,6 @@ MAX_NUM_CORES = 4096
 # More matrix units per core than this is not a plausible core (TPU v4/v5p have 4 MXUs per TensorCore).
 MAX_ARRAYS_PER_CORE = 64
 
-DESIGN_FIELDS = ("num_rows", "num_cols", "num_arrays_per_core", "num_cores", "clock_hz", "scratchpad_bytes",
-                 "accumulator_bytes", "hbm_bandwidth_bytes_per_s", "hbm_capacity_bytes", "tdp_w")
-
-
 def can_be_designed_from(chip: Chip) -> bool:
     """Whether ``chip`` can be a design's base: some number format's peak follows from its published geometry,
     clock and per-PE rate, and it has a scratchpad with a known size to tile into."""

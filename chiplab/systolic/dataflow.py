@@ -131,11 +131,6 @@ class FoldPlan:
         """Array columns holding real work in column fold ``col_fold``."""
         return min(self.num_cols, self.spatial_cols - col_fold * self.num_cols)
 
-    def fold_origin(self, fold_index: int) -> tuple[int, int]:
-        """(first row element, first column element) of a fold; column folds outer, row folds inner."""
-        col_fold, row_fold = divmod(fold_index, self.num_row_folds)
-        return row_fold * self.num_rows, col_fold * self.num_cols
-
 
 def plan_folds(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str) -> FoldPlan:
     """Lay ``gemm`` onto ``array`` using the dataflow table."""

@@ -12,22 +12,12 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 
 from chiplab.cost.scenarios import OfferComparison, OwnOrRent, ScenarioResult
+from chiplab.units import format_usd_short as _money
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
 
 SCALE_LIMIT = 2.3  # x-axis end, in multiples of the largest bar: room for the numbers right of each bar
 _TCO_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "yellow", "green", "purple")]
 _TCO_PARTS = ("depreciation", "capital", "energy", "hosting", "maintenance")
-
-
-def _money(value: float) -> str:
-    """'$6.57M', '$37,080', '$4.10', '$0.0042': short, since every glyph costs an explorer time."""
-    if value >= 1e9:
-        return f"${value / 1e9:.3g}B"
-    if value >= 1e6:
-        return f"${value / 1e6:.3g}M"
-    if value >= 100:
-        return f"${value:,.0f}"
-    return f"${value:.2f}" if value >= 0.01 else f"${value:.2g}"
 
 
 def _how_paid(side) -> str:
