@@ -155,10 +155,12 @@ def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str,
 
 
 def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | str = "ws",
-               accumulator_bytes: int = 4, num_batched: int = 1) -> GemmOnCore:
+               accumulator_bytes: int | None = None, num_batched: int = 1) -> GemmOnCore:
     """Evaluate one tiling (already chosen) of ``gemm`` on the core ``view``; ``num_batched`` same-shape GEMMs
-    (each tiled alike) run as one stream."""
+    (each tiled alike) run as one stream. Off-chip bytes count each operand at its stored width (narrow weights
+    cost their narrow bytes); partial sums are ``accumulator_bytes`` wide (default: the GEMM's accumulator)."""
     num_batched = positive_int("num_batched", num_batched)
+    accumulator_bytes = gemm.accumulator_bytes if accumulator_bytes is None else accumulator_bytes
     tiling = require_tiling_dims(tiling).clipped_to(gemm)
     fp = footprint(tiling, gemm.bytes_per_element, accumulator_bytes)
     acc = view.accumulator
@@ -166,7 +168,7 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
                None if acc is None else acc.vendor_label, None if acc is None else acc.capacity_bytes)
     systolic, compute_s, unit_split = _compute(view, gemm, dataflow, num_batched)
     traffic = offchip_traffic(gemm, tiling)
-    offchip_bytes = num_batched * traffic.num_bytes(gemm.bytes_per_element)
+    offchip_bytes = num_batched * traffic.bytes_of(gemm)
     flops = num_batched * gemm.num_flops
     levels = [_level(view.offchip, offchip_bytes, view.offchip_bandwidth_bytes_per_s, flops)]
     if view.shared is not None:  # a chip-wide cache/SRAM between HBM and the cores: every off-chip byte passes

@@ -89,6 +89,10 @@ class OffchipTraffic:
     def num_bytes(self, element_bytes: int) -> int:
         return (self.num_a_loads + self.num_b_loads + self.num_c_stores) * element_bytes
 
+    def bytes_of(self, gemm: Gemm) -> int:
+        """Bytes of these loads and stores with each operand at its own width (narrow weights: see Gemm)."""
+        return gemm.operand_bytes(self.num_a_loads, self.num_b_loads, self.num_c_stores)
+
 
 def offchip_traffic(gemm: Gemm, tiling: Tiling) -> OffchipTraffic:
     return OffchipTraffic(
@@ -100,7 +104,7 @@ def offchip_traffic(gemm: Gemm, tiling: Tiling) -> OffchipTraffic:
 
 def unique_footprint_bytes(gemm: Gemm) -> int:
     """Bytes of A, B and C themselves: no tiling can move less across the off-chip boundary."""
-    return (gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n) * gemm.bytes_per_element
+    return gemm.unique_bytes
 
 
 def require_tiling_dims(tiling: object) -> Tiling:

@@ -137,11 +137,10 @@ def _shared_hbm_bytes(gemm: Gemm, chip: Chip, dataflow: str) -> tuple[int, str] 
     # Tile the whole chip with the shared level as the "scratchpad" (no accumulator: partial sums stay per core).
     view = dataclasses.replace(core_view(chip, gemm.dtype, 1.0), scratchpad=shared, accumulator=None)
     tiling = best_tiling(gemm, view, dataflow).best.tiling
-    return offchip_traffic(gemm, tiling).num_bytes(gemm.bytes_per_element), shared.vendor_label
+    return offchip_traffic(gemm, tiling).bytes_of(gemm), shared.vendor_label
 
 
-# Split-K partial sums are kept in fp32 (4 bytes) however narrow the inputs (cuBLAS, FlashDecoding).
-PARTIAL_SUM_BYTES = 4
+# Split-K partial sums are kept at the accumulator's width (fp32 for float inputs: cuBLAS, FlashDecoding).
 
 
 def gemm_on_chip(gemm: Gemm, chip: Chip, dataflow: str | None = None, num_batched: int = 1) -> ChipGemm:
@@ -172,10 +171,10 @@ def _gemm_on_chip(gemm: Gemm, chip: Chip, dataflows: tuple[str, ...], num_batche
         for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched):
             per_core = place_on_core_grid(gemm, chip, (cm, cn, ck), dataflow,
                                           num_batched=math.ceil(num_batched / group), num_batch_groups=group)
-            per_instance = per_core.offchip.num_bytes(gemm.bytes_per_element)
+            per_instance = per_core.offchip.bytes_of(gemm)
             hbm_bytes = num_batched * (shared[0] if shared else cm * cn * ck * per_instance)
             if ck > 1:  # every core writes its partial C, one reduction pass reads them all back
-                hbm_bytes += num_batched * 2 * ck * gemm.m * gemm.n * PARTIAL_SUM_BYTES
+                hbm_bytes += num_batched * 2 * ck * gemm.m * gemm.n * gemm.accumulator_bytes
             parts = {COMPUTE: per_core.compute_s, chip.hbm.vendor_label: hbm_bytes / hbm_bandwidth}
             parts.update({lvl.label: lvl.time_s for lvl in per_core.levels[1:] if lvl.time_s is not None
                           and lvl.role != "shared"})

@@ -94,8 +94,7 @@ def _gemm_estimate(op: GemmOp, chip: Chip, calibration: Calibration) -> OpEstima
     num_kernels = op.count // op.num_batched
     compute = placed.compute_s / calibration.matmul_efficiency_fraction
     # Operands that stay on chip (fused FlashAttention) cost no HBM traffic; scale the placed bytes accordingly.
-    offchip_fraction = (op.read_bytes + op.written_bytes) / max(1, op.gemm.bytes_per_element * (
-        op.gemm.m * op.gemm.k + op.gemm.k * op.gemm.n + op.gemm.m * op.gemm.n))
+    offchip_fraction = (op.read_bytes + op.written_bytes) / op.gemm.unique_bytes
     hbm_bytes = placed.hbm_bytes * offchip_fraction
     memory = hbm_bytes / (placed.hbm_bandwidth_bytes_per_s * calibration.memory_efficiency_fraction)
     per_kernel = max(compute, memory) + calibration.kernel_overhead_s

@@ -198,14 +198,14 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
                      parallelism: Parallelism | None = None) -> MemoryFootprint:
     """Serving bytes per chip for ``batch`` sequences of ``context_len`` tokens (weights, KV cache, working set).
 
-    Byte widths default to the config's dtype; pass 1 for int8/fp8 weights or cache. With tensor parallelism each
-    chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated. There is no backward pass, so the
-    activations are one layer's transient working set for one decode token per sequence.
+    Byte widths default to the config's (``weight_dtype`` for the weights); pass 1 for an int8/fp8 cache. With
+    tensor parallelism each chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated. There is no
+    backward pass, so the activations are one layer's transient working set for one decode token per sequence.
     """
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
     t, pp = parallelism.tensor, parallelism.pipeline
-    weight_bytes = config.bytes_per_element if weight_bytes_per_param is None else weight_bytes_per_param
+    weight_bytes = config.weight_bytes_per_param if weight_bytes_per_param is None else weight_bytes_per_param
     kv_bytes = config.bytes_per_element if kv_bytes_per_element is None else kv_bytes_per_element
     kv_heads_per_chip = math.ceil(config.num_kv_heads / t)
     kv_cache = config.kv_cache_bytes(batch=batch, context_len=context_len, bytes_per_element=kv_bytes)

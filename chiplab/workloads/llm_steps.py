@@ -65,7 +65,8 @@ def _residual(config: TransformerConfig, name: str, phase: str, num_tokens: int)
 
 
 def _weight_gemm(config: TransformerConfig, name: str, phase: str, m: int, n: int, k: int) -> GemmOp:
-    return GemmOp(name=name, gemm=Gemm(m=m, n=n, k=k, dtype=config.dtype), phase=phase, kind="weight")
+    gemm = Gemm(m=m, n=n, k=k, dtype=config.dtype, weight_dtype=config.weight_dtype)
+    return GemmOp(name=name, gemm=gemm, phase=phase, kind="weight")
 
 
 def _check_len(config: TransformerConfig, name: str, value: int) -> int:

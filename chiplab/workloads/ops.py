@@ -108,7 +108,7 @@ class GemmOp:
     def read_bytes(self) -> int:
         """Compulsory bytes read by one instance: A and B once each (those that live off chip)."""
         g = self.gemm
-        return g.bytes_per_element * (g.m * g.k * self.a_offchip + g.k * g.n * self.b_offchip)
+        return g.operand_bytes(g.m * g.k * self.a_offchip, g.k * g.n * self.b_offchip, 0)
 
     @property
     def written_bytes(self) -> int:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from chiplab._checks import one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads import footprint, llm_steps
-from chiplab.workloads.gemm import DTYPE_BYTES
+from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES, Gemm
 
 if TYPE_CHECKING:
     from chiplab.workloads.ops import ModelStep, Op
@@ -59,6 +59,7 @@ class TransformerConfig:
     parallel_block: bool = False
     max_seq_len: int = 8192
     dtype: str = "bf16"
+    weight_dtype: str | None = None  # weights stored narrower than the arithmetic (int8/fp8/int4: see Gemm)
     name: str = "custom"
     source: str = ""
 
@@ -87,6 +88,9 @@ class TransformerConfig:
         object.__setattr__(self, "position_embedding", one_of(
             f"position_embedding ({where})", self.position_embedding, POSITION_EMBEDDINGS))
         object.__setattr__(self, "dtype", one_of(f"dtype ({where})", self.dtype, DTYPE_BYTES))
+        if self.weight_dtype is not None:  # the GEMM's rules, checked once: narrower, integer for integer math
+            object.__setattr__(self, "weight_dtype",
+                               Gemm(m=1, n=1, k=1, dtype=self.dtype, weight_dtype=self.weight_dtype).weight_dtype)
         for field in ("gated_mlp", "tied_embeddings", "bias", "parallel_block"):
             if not isinstance(getattr(self, field), bool):
                 raise ChiplabInputError(f"{where}: {field} must be true or false; got {getattr(self, field)!r}")
@@ -111,6 +115,11 @@ class TransformerConfig:
     @property
     def bytes_per_element(self) -> int:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def weight_bytes_per_param(self) -> float:
+        """Bytes of one stored weight: ``weight_dtype``'s width if given (0.5 for int4), else ``dtype``'s."""
+        return DTYPE_BITS[self.weight_dtype or self.dtype] / 8
 
     # --- parameters -------------------------------------------------------------------------------------------
 
