@@ -19,7 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The website's JavaScript (widget renderer, require.js, MathJax), fetched from npm at pinned versions so that the
+# built site loads nothing from the network (book/_vendor/fetch_assets.py; needs npm once).
+BOOK_JS := book/_static/vendor/.fetched.json
+$(BOOK_JS): book/_vendor/fetch_assets.py
+	$(PYTHON) book/_vendor/fetch_assets.py
+
+install: $(STAMP) $(BOOK_JS)
 
 # JupyterLab refuses to run as root unless told; containers and cloud shells often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -28,11 +34,11 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # as notebooks on a double click (the user's own JupyterLab settings are untouched).
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/chiplab-jupytext.json
 
-lab: $(STAMP)
+lab: $(STAMP) $(BOOK_JS)
 	install -D -m 644 book/.jupyterlab/overrides.json $(LAB_OVERRIDES)
 	$(VENV)/bin/jupyter lab --notebook-dir=book $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(BOOK_JS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,8 +1,10 @@
 """The built book, opened page by page in headless Chromium, as a reader's browser shows it.
 
-The site is served on 127.0.0.1 from the session's build (``book_site``); requests to any other host (the CDN
-copies of MathJax, require.js and the widget manager) are blocked, so the test is the same offline and online
-and shows what a reader without those scripts still gets. Runs under CI; skips locally without Chromium.
+The site is served on 127.0.0.1 from the session's build (``book_site``) and requests to any other host are
+blocked: the site must work offline, with MathJax, require.js and the widget renderer served from its own
+_static/vendor/ (book/_vendor/fetch_assets.py). Each page must load nothing from elsewhere, log no console error,
+render every embedded widget and every formula, show figure text of at least 9 px at display size and keep every
+table inside its column (or in its own scrolling box). Runs under CI; skips locally without Chromium.
 """
 
 from __future__ import annotations
@@ -28,13 +30,68 @@ BOOK_TITLE = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))[
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# JavaScript errors that pages throw for reasons outside this project, each with its reason.
-KNOWN_HARMLESS_ERRORS = {
-    # Sphinx 7.4 writes inline scripts added after the builder started twice (its registry re-adds them with
-    # filename "" instead of None, which defeats the de-duplication); sphinx-thebe's configuration script is
-    # one, so its `const` is declared twice. Thebe is off in this book, so nothing depends on it.
-    "Identifier 'THEBE_JS_URL' has already been declared",
-}
+MIN_FIGURE_TEXT_PX = 9  # issue 16: no figure text under 9 px at display size
+
+# Resolves when every embedded widget view has been rendered (or after the timeout): the widget renderer replaces
+# nothing, it inserts the rendered widget just before each <script type="...widget-view+json">.
+_WIDGETS_AND_MATH = """async (timeoutMs) => {
+  const deadline = Date.now() + timeoutMs;
+  const views = () => Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'));
+  const unrendered = () => views().filter(s => !(s.parentElement && s.parentElement.querySelector('.jupyter-widgets')));
+  const rawMath = () => Array.from(document.querySelectorAll('article .math'))
+    .filter(m => !m.querySelector('mjx-container'));
+  while ((unrendered().length || rawMath().length) && Date.now() < deadline) {
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return {views: views().length, unrenderedWidgets: unrendered().length,
+          rawMath: rawMath().map(m => m.textContent.slice(0, 60))};
+}"""
+
+# Text size in figures: an <img> holding a matplotlib SVG (text kept as text, svg.fonttype "none") is scaled by
+# its displayed width over the SVG's own width; a PNG figure has no measurable text and is reported.
+_FIGURE_TEXT = """async () => {
+  const results = [];
+  for (const img of document.querySelectorAll('article img')) {
+    if (img.closest('.animation') || !img.clientWidth) continue;
+    const src = img.getAttribute('src') || '';
+    if (!src.includes('svg')) {
+      // A PNG (an explorer's picture): chiplab draws its text at 11 px or more (10 pt at 80 dpi), so it may be
+      // shrunk to no less than 9/11 of its natural width.
+      if (img.clientWidth < img.naturalWidth * 9 / 11) {
+        results.push({src: (img.getAttribute('alt') || src).slice(0, 60), png: true,
+                      shownFraction: img.clientWidth / img.naturalWidth});
+      }
+      continue;
+    }
+    const text = src.startsWith('data:') ? atob(src.split(',')[1]) : await (await fetch(img.src)).text();
+    const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+    const viewBox = (svg.getAttribute('viewBox') || '').split(/[ ,]+/).map(Number);
+    const scale = img.clientWidth / (viewBox[2] || parseFloat(svg.getAttribute('width')));  // px per SVG unit
+    const sizes = Array.from(svg.querySelectorAll('text')).map(t => {
+      const style = (t.getAttribute('style') || '') + ';' + (t.parentElement.getAttribute('style') || '');
+      const match = style.match(/font(?:-size)?:[^;]*?([0-9.]+)px/);
+      return match ? parseFloat(match[1]) : null;
+    }).filter(size => size !== null);
+    results.push({src: (img.getAttribute('alt') || '').slice(0, 60), png: false,
+                  minTextPx: sizes.length ? Math.min(...sizes) * scale : null});
+  }
+  return results;
+}"""
+
+# Tables wider than the text column, unless they sit in a box that scrolls horizontally.
+_WIDE_TABLES = """() => {
+  const column = document.querySelector('article.bd-article');
+  if (!column) return [];
+  const limit = column.getBoundingClientRect().width + 1;
+  return Array.from(column.querySelectorAll('table')).filter(table => {
+    if (table.getBoundingClientRect().width <= limit) return false;
+    for (let box = table.parentElement; box && box !== column; box = box.parentElement) {
+      const overflow = getComputedStyle(box).overflowX;
+      if ((overflow === 'auto' || overflow === 'scroll') && box.getBoundingClientRect().width <= limit) return false;
+    }
+    return true;
+  }).map(table => (table.querySelector('th, td') || table).textContent.trim().slice(0, 60));
+}"""
 
 
 def _expected_animations(book_build, docname: str) -> int:
@@ -52,6 +109,9 @@ def test_page_in_browser(page, book_site, book_build, entry, timings):
     blocked = block_external_requests(page, book_site)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: errors.append(f"HTTP {response.status} {response.url}")
+            if response.status >= 400 else None)
     response = page.goto(book_site + entry.html_name, wait_until="load")
     assert response is not None and response.ok, f"{entry.html_name}: HTTP {response and response.status}"
 
@@ -79,6 +139,17 @@ def test_page_in_browser(page, book_site, book_build, entry, timings):
             before, after = step_animation(page, index)
             assert after != before, f"{entry.html_name}: animation {index} did not step to its next frame"
 
-    unexpected = [error for error in errors if not any(known in error for known in KNOWN_HARMLESS_ERRORS)]
-    assert not unexpected, f"{entry.html_name}: JavaScript errors: {unexpected} (blocked requests: {blocked})"
+    rendering = page.evaluate(_WIDGETS_AND_MATH, 30_000)
+    assert not rendering["unrenderedWidgets"], f"{entry.html_name}: widgets not rendered: {rendering}"
+    assert not rendering["rawMath"], f"{entry.html_name}: formulas left as raw TeX: {rendering['rawMath']}"
+
+    small = [figure for figure in page.evaluate(_FIGURE_TEXT)
+             if figure["png"] or (figure["minTextPx"] is not None and figure["minTextPx"] < MIN_FIGURE_TEXT_PX)]
+    assert not small, (f"{entry.html_name}: figures with text under {MIN_FIGURE_TEXT_PX} px at display size, or "
+                       f"PNG pictures shrunk below 9/11 of their size: {small}")
+    wide = page.evaluate(_WIDE_TABLES)
+    assert not wide, f"{entry.html_name}: tables wider than the text column (first cells): {wide}"
+
+    assert not blocked, f"{entry.html_name}: the page loads from the network: {blocked}"
+    assert not errors, f"{entry.html_name}: console errors: {errors}"
     timings[f"browser: {entry.html_name}"] = time.perf_counter() - start

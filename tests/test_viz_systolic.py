@@ -1,5 +1,6 @@
 """Figures render headless without warnings, describe themselves (alt text) and show what the trace holds."""
 
+import re
 import warnings
 
 import matplotlib
@@ -66,6 +67,10 @@ def test_animation_is_self_contained_html(small_run):
     assert "<script" in html and "animation" in html
     assert "http://" not in html.split("<script", 1)[1][:2000]  # no CDN: it plays offline
     assert html.count("data:image/png;base64") == min(10, small_run.trace.num_cycles)
+    # Nothing from the network (matplotlib's player links Font Awesome from a CDN for its button icons).
+    assert "https://" not in html and 'class="fa ' not in html
+    alt = re.search(r'<img alt="([^"]*)" id="_anim_img', html)
+    assert alt and "Animation of a 4×4 array" in alt.group(1), "the animation's frame image needs its alt text"
 
 
 def test_animation_needs_a_trace():

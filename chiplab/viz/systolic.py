@@ -6,6 +6,9 @@ Every function draws results computed elsewhere (a ``SystolicTrace`` from ``chip
 
 from __future__ import annotations
 
+import html
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
@@ -18,7 +21,7 @@ from chiplab.systolic.dataflow import MAPPINGS
 from chiplab.systolic.occupancy import ArraySnapshot
 from chiplab.systolic.simulator import SystolicRun
 from chiplab.systolic.sweep import UtilizationSweep
-from chiplab.viz.style import COLORS, FONT_SIZE, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, alt_text, get_axes, set_alt_text
 
 # Arrays up to this many PEs are drawn with their values; larger ones as an occupancy heatmap.
 MAX_PES_WITH_VALUES = 64
@@ -124,14 +127,29 @@ def animate_array(run: SystolicRun, max_frames: int = 120, interval_ms: int = 30
     return animation
 
 
+# matplotlib's to_jshtml player draws its buttons with Font Awesome icons loaded from a CDN; offline they are blank
+# (and the request fails). Plain Unicode symbols work everywhere, and each button keeps its title for screen readers.
+_PLAYER_ICONS = {
+    "fa fa-minus": "−", "fa fa-fast-backward": "|◀◀", "fa fa-step-backward": "|◀", "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "❚❚", "fa fa-play": "▶", "fa fa-step-forward": "▶|", "fa fa-fast-forward": "▶▶|", "fa fa-plus": "+",
+}  # fmt: skip
+_FONT_AWESOME_LINK = re.compile(r"<link[^>]*font-awesome[^>]*>\s*")
+
+
 def animation_html(run: SystolicRun, max_frames: int = 120, interval_ms: int = 300,
                    show_values: bool | None = None) -> str:
-    """A self-contained HTML/JavaScript player of :func:`animate_array` (plays offline, no kernel needed)."""
+    """A self-contained HTML/JavaScript player of :func:`animate_array` (plays offline, no kernel needed, loads
+    nothing from the network); its frame image carries the animation's alt text."""
     animation = animate_array(run, max_frames, interval_ms, show_values)
     try:
-        return animation.to_jshtml(default_mode="once")
+        player = animation.to_jshtml(default_mode="once")
+        alt = alt_text(animation._fig.axes[0])
     finally:
         plt.close(animation._fig)
+    player = _FONT_AWESOME_LINK.sub("", player)
+    for icon, symbol in _PLAYER_ICONS.items():
+        player = player.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+    return player.replace('<img id="_anim_img', f'<img alt="{html.escape(alt)}" id="_anim_img', 1)
 
 
 def draw_utilization_sweep(sweep: UtilizationSweep, ax: Axes | None = None) -> Axes:
