@@ -357,11 +357,16 @@ def test_run_scalesim_writes_reports_under_run_name(tmp_path):
         assert 0 < fraction <= 1
 
 
-def test_run_scalesim_refuses_user_bandwidth_mode(tmp_path):
-    config = _config(tmp_path, USER_CONFIG)
-    topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 4, 4, 4,\n")
-    message = _error(run_scalesim, config, topology, tmp_path / "out", "gemm")
-    assert "USER" in message and "CALC" in message
+def test_run_scalesim_runs_user_bandwidth_mode(tmp_path):
+    # A starved OFMAP drain (Bandwidth 1 word/cycle into a 16 KiB buffer) must stall a layer that writes more
+    # than the buffer holds; with ample bandwidth the same layer does not stall.
+    topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 600, 60, 8,\n")
+    starved = run_scalesim(_config(tmp_path, USER_CONFIG.replace("Bandwidth : 10", "Bandwidth : 1")), topology,
+                           tmp_path / "out", "gemm")[0]
+    ample = run_scalesim(_config(tmp_path, USER_CONFIG.replace("Bandwidth : 10", "Bandwidth : 64")), topology,
+                         tmp_path / "out", "gemm")[0]
+    assert starved.stall_cycles > 0 and ample.stall_cycles == 0
+    assert starved.total_cycles == ample.total_cycles + starved.stall_cycles
 
 
 def test_sparse_layer_with_sparsity_off_is_refused(tmp_path):

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chiplab.errors import ChiplabInputError
-from chiplab.scalesim import compute_layer, load_config, load_topology, run_scalesim
+from chiplab.scalesim import run_scalesim
 from chiplab.scalesim.dram import (
     StallTimeline,
     read_buffer_traffic,
@@ -31,7 +30,6 @@ from chiplab.scalesim.reports import REPORT_NAMES
 
 GOLDEN = Path(__file__).parent / "golden" / "scalesim"
 CASES = tomllib.loads((GOLDEN / "cases.toml").read_text())["case"]
-CALC_CASES = [c for c in CASES if c.get("mode", "CALC") == "CALC"]
 USER_CASES = [c for c in CASES if c.get("mode", "CALC") == "USER"]
 
 
@@ -41,9 +39,12 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-@pytest.mark.parametrize("case", CALC_CASES, ids=[c["name"] for c in CALC_CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_reports_match_scalesim_exactly(case, tmp_path):
-    """Expected: SCALE-Sim 3.0.0's own reports for this case (regenerate.py), compared column by column."""
+    """Expected: SCALE-Sim 3.0.0's own reports for this case (regenerate.py), compared column by column.
+
+    CALC and USER mode alike: USER-mode cases (InterfaceBandwidth: USER) stall on starved reads and drains, and
+    their stall cycles, total cycles, DRAM start/stop cycles and DRAM counts must match too."""
     case_dir = GOLDEN / "cases" / case["name"]
     results = run_scalesim(case_dir / "scalesim.cfg", case_dir / "topology.csv", tmp_path, case["input_type"])
     assert len(results) == len(_rows(case_dir / REPORT_NAMES[0])[1])
@@ -57,26 +58,6 @@ def test_reports_match_scalesim_exactly(case, tmp_path):
                 assert got_value == expected_value, f"{name}, layer {expected_row[0]}, column {column!r}"
         # ... and byte for byte (separators, trailing commas, line ends).
         assert (tmp_path / case["name"] / name).read_bytes() == (case_dir / name).read_bytes()
-
-
-@pytest.mark.parametrize("case", USER_CASES, ids=[c["name"] for c in USER_CASES])
-def test_user_bandwidth_mode_compute_columns(case, tmp_path):
-    """USER mode (InterfaceBandwidth: USER) uses SCALE-Sim's stalling read buffers, which chiplab does not model:
-    run_scalesim refuses it, but the stall-independent columns of SCALE-Sim 3.0.0's USER-mode reports (fold
-    mapping, compute utilisation, SRAM accesses) still come out of chiplab's compute model exactly."""
-    case_dir = GOLDEN / "cases" / case["name"]
-    with pytest.raises(ChiplabInputError, match="InterfaceBandwidth = USER"):
-        run_scalesim(case_dir / "scalesim.cfg", case_dir / "topology.csv", tmp_path, case["input_type"])
-    config = load_config(case_dir / "scalesim.cfg")
-    layers = load_topology(case_dir / "topology.csv", case["input_type"])
-    _, compute_rows = _rows(case_dir / "COMPUTE_REPORT.csv")
-    _, detail_rows = _rows(case_dir / "DETAILED_ACCESS_REPORT.csv")
-    for layer, compute_row, detail_row in zip(layers, compute_rows, detail_rows, strict=True):
-        comp = compute_layer(layer, config.dataflow, config.num_rows, config.num_cols)
-        assert str(comp.mapping_efficiency_fraction * 100) == compute_row[5]
-        assert str(comp.compute_utilization_fraction * 100) == compute_row[6]
-        assert [str(comp.num_ifmap_sram_reads), str(comp.num_filter_sram_reads),
-                str(comp.num_ofmap_sram_writes)] == [detail_row[3], detail_row[6], detail_row[9]]
 
 
 # ---- the memory models against transcriptions of SCALE-Sim's buffer code -----------------------------------------
@@ -187,3 +168,11 @@ def test_read_buffer_tumbling_window_matches_scalesim_logic(sram_words, space, r
         stalls=StallTimeline(lines=(), cycles=()))
     got = (traffic.start_cycle, traffic.stop_cycle, traffic.num_accesses)
     assert got == _scalesim_estimate_read_buffer(lines, sram_words)
+
+
+def test_user_mode_goldens_exercise_stalls():
+    """The USER-mode goldens must reach stalls from starved reads and drains, or the parity test proves little:
+    SCALE-Sim 3.0.0's own COMPUTE_REPORT (column 'Stall Cycles') shows stalls in most of them."""
+    stalled = [c["name"] for c in USER_CASES
+               if any(int(row[3]) > 0 for row in _rows(GOLDEN / "cases" / c["name"] / REPORT_NAMES[0])[1])]
+    assert len(stalled) >= len(USER_CASES) // 2, stalled

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,7 @@ class StallTimeline:
 
     lines: tuple[int, ...]
     cycles: tuple[int, ...]
+    ofmap_waits: dict[int, int] = field(default_factory=dict)  # line -> cycles the OFMAP buffer waited in it
 
     @property
     def total_cycles(self) -> int:
@@ -46,9 +47,9 @@ class StallTimeline:
         """Stall cycles added before demand line ``line`` starts (what its reads see)."""
         return sum(self.cycles[: bisect.bisect_left(self.lines, line)])
 
-    def through(self, line: int) -> int:
-        """Stall cycles added up to the end of demand line ``line`` (what its writes see)."""
-        return sum(self.cycles[: bisect.bisect_right(self.lines, line)])
+    def write_cycle(self, line: int) -> int:
+        """The cycle at which demand line ``line``'s OFMAP writes are served (write_buffer.service_writes)."""
+        return line + self.before(line) + self.ofmap_waits.get(line, 0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,10 +73,15 @@ def _find_first(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
 
 
 def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines: int, sram_words: int,
-                          drain_words_per_cycle: int) -> tuple[StallTimeline, DramTraffic]:
+                          drain_words_per_cycle: int, read_event_lines: Sequence[int] = (),
+                          read_stall: Callable[[int, int], int] | None = None) -> tuple[StallTimeline, DramTraffic]:
     """Replay write_buffer.service_writes / empty_drain_buf / empty_all_buffers event by event.
 
     ``writes_before_line(i)`` is the number of valid OFMAP writes in demand lines 0..i-1 (non-decreasing).
+    USER mode adds the read buffers' stalls: ``read_event_lines`` (ascending) are the demand lines where a read
+    buffer must prefetch, and ``read_stall(index, cycle)`` the stall that the index-th of them adds when its line
+    starts at ``cycle``. double_buffered_scratchpad.service_memory_requests adds, per line, the *largest* of the
+    IFMAP, filter and OFMAP stalls (not their sum), and every later line starts that much later.
     """
     total = writes_before_line(num_lines)
     width = drain_words_per_cycle
@@ -85,9 +91,35 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
     def line_of(element: int) -> int:  # demand line holding the element-th write (1-based)
         return _find_first(0, num_lines, lambda i: writes_before_line(i + 1) >= element)
 
-    free, drain_end, done, stall = sram_words, 0, 0, 0
+    free, drain_end, done = sram_words, 0, 0
     stall_lines: list[int] = []
     stall_cycles: list[int] = []
+    wait_lines: dict[int, int] = {}  # line -> cycles the OFMAP buffer itself waited in it (its out-cycle offset)
+    # Lines before `line_now` are settled: `base` stall cycles precede it. Inside it the OFMAP buffer has waited
+    # `wait` cycles and the read buffers `read` cycles; the line adds max(wait, read).
+    line_now, base, wait, read, next_read = 0, 0, 0, 0, 0
+
+    def enter(line: int) -> None:
+        nonlocal line_now, base, wait, read, next_read
+        if line != line_now:
+            added = max(wait, read)
+            if added > 0:
+                stall_lines.append(line_now)
+                stall_cycles.append(added)
+            if wait:
+                wait_lines[line_now] = wait
+            line_now, base, wait, read = line, base + added, 0, 0
+        if next_read < len(read_event_lines) and read_event_lines[next_read] == line:
+            read = read_stall(next_read, line + base)
+            next_read += 1
+
+    def cycle_of(line: int) -> int:  # exact for lines up to the next read event
+        return line + base + (wait if line == line_now else max(wait, read))
+
+    def read_before(line: int) -> bool:
+        return next_read < len(read_event_lines) and read_event_lines[next_read] < line
+
+    enter(0)
     partial_fill: dict[int, int] = {}  # trace line -> words, for lines closed early by a forced append
     run_start, run_first_line, drained_lines, num_trace_lines = 0, 0, 0, 0
     drains: list[tuple[int, int]] = []  # (start cycle, lines)
@@ -116,39 +148,62 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         return words
 
     while True:
-        # First write whose cycle (line + stall) is >= drain_end, i.e. the first write in line drain_end - stall.
-        reach_end = max(done + 1, writes_before_line(min(max(drain_end - stall, 0), num_lines)) + 1)
-        full = done + max(1, free)  # first write that leaves no free space
-        if full < reach_end and full <= total:
-            # service_writes: buffer full while a drain runs -> wait for it (the whole array stalls).
-            line = line_of(full)
-            wait = drain_end - (line + stall)
-            stall += wait
-            stall_lines.append(line)
-            stall_cycles.append(wait)
-            free -= full - done
-            done = full
-            continue
-        trigger = max(done + max(1, free - active + 1), reach_end)  # more than half full, no drain in flight
-        if trigger > total:
+        first = done + max(1, free - active + 1)  # the write that leaves the buffer more than half full
+        if first > total:
             break
-        free -= trigger - done
-        done = trigger
-        cycle = line_of(trigger) + stall
+        line = line_of(first)
+        if read_before(line):
+            enter(read_event_lines[next_read])
+            continue
+        if cycle_of(line) < drain_end:  # a drain is still in flight
+            # The first line whose cycle reaches drain_end (exact only up to the next read event).
+            target = max(line + 1, drain_end - (base + max(wait, read)))
+            full = done + max(1, free)  # the write that leaves no free space
+            full_line = line_of(full) if full <= total else num_lines
+            if full <= total and full_line < target:
+                if read_before(full_line):
+                    enter(read_event_lines[next_read])
+                    continue
+                if cycle_of(full_line) < drain_end:
+                    # service_writes: buffer full while a drain runs -> wait for it (the whole array stalls).
+                    enter(full_line)
+                    wait += drain_end - cycle_of(full_line)
+                    free -= full - done
+                    done = full
+                    continue
+            if read_before(target):
+                enter(read_event_lines[next_read])
+                continue
+            first = writes_before_line(min(target, num_lines)) + 1  # no stall: drain at the first write there
+            if first > total:
+                break
+            line = line_of(first)
+            if read_before(line):
+                enter(read_event_lines[next_read])
+                continue
+        enter(line)
+        free -= first - done
+        done = first
+        cycle = cycle_of(line)
         num_trace_lines = close_run(done)
         words = drain(cycle)
         free += words
         drain_end = cycle + drains[-1][1] - 1
 
+    while next_read < len(read_event_lines):
+        enter(read_event_lines[next_read])
+    enter(num_lines - 1)
+    last_cycle = num_lines - 1 + base + wait  # the last line's OFMAP out cycle = SCALE-Sim's total_cycles
+    enter(num_lines)  # settle the last line too
     # simulator -> empty_all_buffers(last OFMAP cycle): drain whatever is left, chunk after chunk.
     num_trace_lines = close_run(total)
-    cycle = num_lines - 1 + stall
+    cycle = last_cycle
     while drained_lines < num_trace_lines:
         drain(cycle)
         cycle += drains[-1][1]
     start = min(c for c, _ in drains)
     stop = max(c + n - 1 for c, n in drains)
-    return (StallTimeline(lines=tuple(stall_lines), cycles=tuple(stall_cycles)),
+    return (StallTimeline(lines=tuple(stall_lines), cycles=tuple(stall_cycles), ofmap_waits=wait_lines),
             DramTraffic(start_cycle=start, stop_cycle=stop, num_accesses=accesses))
 
 

@@ -12,6 +12,7 @@ from chiplab.scalesim.compute import compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import ofmap_writes_before_line, request_streams
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
+from chiplab.scalesim.read_buffer import UserReadBuffer, user_read_buffer
 from chiplab.scalesim.reports import write_reports
 from chiplab.scalesim.topology import ScaleSimLayer, load_topology
 
@@ -66,32 +67,61 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     rows, cols = config.num_rows, config.num_cols
     comp = compute_layer(layer, config.dataflow, rows, cols)
     plan = comp.plan
+    user = config.interface_bandwidth == "USER"
+    reads: dict[str, UserReadBuffer] = {}
+    offsets: dict[str, dict[int, int]] = {"ifmap": {}, "filter": {}}  # USER mode: line -> read out-cycle offset
+    if user:
+        reads["ifmap"] = user_read_buffer(layer, plan, "ifmap", sram_words=config.ifmap_sram_bytes,
+                                          words_per_cycle=config.ifmap_dram_words_per_cycle)
+        reads["filter"] = user_read_buffer(layer, plan, "filter", sram_words=config.filter_sram_bytes,
+                                           words_per_cycle=config.filter_dram_words_per_cycle)
+    event_lines = sorted(set(reads["ifmap"].event_lines.tolist()) | set(reads["filter"].event_lines.tolist())
+                         if user else set())
+    where = {name: {int(line): i for i, line in enumerate(buffer.event_lines)} for name, buffer in reads.items()}
+
+    def read_stall(index: int, cycle: int) -> int:
+        # double_buffered_scratchpad.service_memory_requests: stall = out cycle - cycle - hit latency, per buffer.
+        line, stall = event_lines[index], 0
+        for name, buffer in reads.items():
+            if line in where[name]:
+                offsets[name][line] = buffer.line_offset(where[name][line], cycle)
+                stall = max(stall, offsets[name][line] - 1)
+        return stall
+
     stalls, ofmap_dram = simulate_ofmap_buffer(
         writes_before_line=ofmap_writes_before_line(plan), num_lines=plan.num_lines,
-        sram_words=config.ofmap_sram_bytes, drain_words_per_cycle=cols)  # CALC mode: ofmap_backing_bw = arr_col
-    total_cycles = comp.compute_cycles + stalls.total_cycles
+        sram_words=config.ofmap_sram_bytes, read_event_lines=event_lines, read_stall=read_stall,
+        # CALC mode drains at ofmap_backing_bw = ArrayWidth; USER mode at the first Bandwidth value.
+        drain_words_per_cycle=config.user_bandwidths_words_per_cycle[0] if user else cols)
+    total_cycles = stalls.write_cycle(plan.num_lines - 1)  # max(ofmap_serviced_cycles)
 
     # double_buffered_scratchpad.service_memory_requests: line i is requested at cycle i + stalls so far; reads
-    # are answered hit_latency = 1 cycle later, writes at the (possibly stalled) cycle itself.
-    def read_cycle(line: int) -> int:
-        return line + stalls.before(line) + 1
+    # are answered hit_latency = 1 cycle later (USER mode: later still on lines that prefetch), writes at the
+    # (possibly stalled) cycle itself.
+    def read_cycle(line: int, operand: str) -> int:
+        return line + stalls.before(line) + offsets[operand].get(line, 1)
 
     def write_cycle(line: int) -> int:
-        return line + stalls.through(line)
+        return stalls.write_cycle(line)
 
     def stream_misses(operand: str, address_space: int, repeats: bool) -> Callable[[int], tuple[int, list[int]]]:
         return lambda window: tumbling_window_misses(request_streams(layer, plan, operand), window, address_space,
                                                      repeats)
 
-    ifmap_words = layer.ifmap_height * layer.ifmap_width * layer.num_channels
-    ifmap_dram = read_buffer_traffic(
-        sram_words=config.ifmap_sram_bytes, num_distinct_words=operands.num_distinct_ifmap_words(layer),
-        first_request_cycle=read_cycle(comp.ifmap_first_line) - 1,
-        stream_misses=stream_misses("ifmap", ifmap_words, operands.ifmap_has_repeats(layer)), stalls=stalls)
-    filter_dram = read_buffer_traffic(
-        sram_words=config.filter_sram_bytes, num_distinct_words=layer.k * layer.n,
-        first_request_cycle=read_cycle(comp.filter_first_line) - 1,
-        stream_misses=stream_misses("filter", layer.k * layer.n, False), stalls=stalls)
+    if user:
+        ifmap_dram, filter_dram = (
+            DramTraffic(start_cycle=reads[name].dram_start_cycle, stop_cycle=reads[name].dram_stop_cycle,
+                        num_accesses=reads[name].num_dram_reads) for name in ("ifmap", "filter"))
+    else:
+        ifmap_words = layer.ifmap_height * layer.ifmap_width * layer.num_channels
+        ifmap_dram = read_buffer_traffic(
+            sram_words=config.ifmap_sram_bytes, num_distinct_words=operands.num_distinct_ifmap_words(layer),
+            first_request_cycle=read_cycle(comp.ifmap_first_line, "ifmap") - 1,
+            stream_misses=stream_misses("ifmap", ifmap_words, operands.ifmap_has_repeats(layer)), stalls=stalls)
+        filter_dram = read_buffer_traffic(
+            sram_words=config.filter_sram_bytes, num_distinct_words=layer.k * layer.n,
+            first_request_cycle=read_cycle(comp.filter_first_line, "filter") - 1,
+            stream_misses=stream_misses("filter", layer.k * layer.n, False), stalls=stalls)
 
     def dram_rate(traffic: DramTraffic) -> float:
         return traffic.num_accesses / (traffic.stop_cycle - traffic.start_cycle + 1)
@@ -114,11 +144,11 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
         ifmap_dram_words_per_cycle=dram_rate(ifmap_dram),
         filter_dram_words_per_cycle=dram_rate(filter_dram),
         ofmap_dram_words_per_cycle=dram_rate(ofmap_dram),
-        ifmap_sram_start_cycle=read_cycle(comp.ifmap_first_line),
-        ifmap_sram_stop_cycle=read_cycle(comp.ifmap_last_line),
+        ifmap_sram_start_cycle=read_cycle(comp.ifmap_first_line, "ifmap"),
+        ifmap_sram_stop_cycle=read_cycle(comp.ifmap_last_line, "ifmap"),
         num_ifmap_sram_reads=comp.num_ifmap_sram_reads,
-        filter_sram_start_cycle=read_cycle(comp.filter_first_line),
-        filter_sram_stop_cycle=read_cycle(comp.filter_last_line),
+        filter_sram_start_cycle=read_cycle(comp.filter_first_line, "filter"),
+        filter_sram_stop_cycle=read_cycle(comp.filter_last_line, "filter"),
         num_filter_sram_reads=comp.num_filter_sram_reads,
         ofmap_sram_start_cycle=write_cycle(comp.ofmap_first_line),
         ofmap_sram_stop_cycle=write_cycle(comp.ofmap_last_line),
@@ -141,14 +171,11 @@ def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir:
 
     Like SCALE-Sim (``-p OUTDIR``), the reports go to ``output_dir/<run_name>/`` where run_name comes from the
     config's [general] section. ``input_type`` is SCALE-Sim's ``-i``: "conv" (default) or "gemm".
-    Only CALC mode (``InterfaceBandwidth: CALC``) is reproduced.
+    Both bandwidth modes are reproduced: CALC (SCALE-Sim estimates the DRAM bandwidth) and USER (fixed DRAM
+    bandwidths; the array stalls when prefetches cannot keep up).
     """
     config = load_config(config_path)
     layers = load_topology(topology_path, input_type)
-    if config.interface_bandwidth != "CALC":
-        raise ChiplabInputError(
-            f"{config.path}: InterfaceBandwidth = {config.interface_bandwidth} is not supported: chiplab reproduces "
-            "SCALE-Sim's CALC mode only (USER mode's stalling read buffers are not modelled); allowed: CALC")
     for layer in layers:
         if layer.sparsity_ratio[0] < layer.sparsity_ratio[1]:
             n, m = layer.sparsity_ratio

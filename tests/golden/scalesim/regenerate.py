@@ -48,6 +48,8 @@ def config_text(case: dict) -> str:
     ifmap_kb, filter_kb, ofmap_kb = case["sram_kb"]
     ifmap_off, filter_off, ofmap_off = case.get("offsets", DEFAULT_OFFSETS)
     bandwidth = case.get("bandwidth", 10)
+    # USER mode reads IFMAP/filter DRAM bandwidths from [layout] (SCALE-Sim 3.0.0 quirk): let a case set them apart.
+    ifmap_bw, filter_bw = case.get("read_bandwidth", [bandwidth, bandwidth])
     return f"""\
 [general]
 run_name = {case["name"]}
@@ -68,11 +70,11 @@ WriteRequestBuffer: 32
 
 [layout]
 IfmapCustomLayout: False
-IfmapSRAMBankBandwidth: {bandwidth}
+IfmapSRAMBankBandwidth: {ifmap_bw}
 IfmapSRAMBankNum: 1
 IfmapSRAMBankPort: 2
 FilterCustomLayout: False
-FilterSRAMBankBandwidth: {bandwidth}
+FilterSRAMBankBandwidth: {filter_bw}
 FilterSRAMBankNum: 1
 FilterSRAMBankPort: 2
 

@@ -1,0 +1,189 @@
+"""SCALE-Sim 3.0.0's USER-mode IFMAP/filter read buffers (``scalesim/memory/read_buffer.py``), without its loops.
+
+In USER mode (``InterfaceBandwidth: USER``) a read buffer fetches its operand from DRAM at a fixed number of words
+per cycle and the array stalls when a request finds its word missing. SCALE-Sim's model, which chiplab follows:
+
+* **Sets.** The operand's *prefetch matrix* (the order SCALE-Sim plans to fetch it, see :func:`prefetch_order`) is
+  cut into sets of ``ceil(SRAM words / 100)`` valid words (``prepare_hashed_buffer``; note ceil here, floor in
+  CALC mode); one more, possibly empty, set closes the list. A window of ``A = ceil(active half / set size)``
+  consecutive sets (circular) is "in the buffer".
+* **Hits.** A request hits if its word is in one of the window's sets. On a miss the window slides by
+  ``P = ceil(prefetch half / set size)`` sets (``new_prefetch``) until it hits; every slide is one prefetch.
+  *Which* data is fetched never matters: SCALE-Sim always fetches the same fetch-matrix rows (its
+  ``next_line_prefetch_idx`` never advances), and only counts them.
+* **Time.** The first request fetches ``ceil(active half / bandwidth)`` lines so that they arrive on cycles
+  -lines .. -1. Prefetches are chained back to back, whatever the array does: the j-th ends on cycle
+  ``-1 + j * (lines + 1)`` with ``lines = ceil(prefetch half / bandwidth)`` (1 cycle DRAM latency). A demand line
+  that triggers prefetches stalls by its lateness, accumulated with SCALE-Sim's double counting (see
+  :func:`line_offset`).
+
+Whether a request misses depends only on the request order, never on time, so chiplab finds the demand lines that
+prefetch with a vectorised scan over the request stream, then times them in the event replay of
+:func:`chiplab.scalesim.dram.simulate_ofmap_buffer`. When the whole operand fits in the window (``A`` covers all
+sets; the common case for large SRAMs) nothing is ever missed and no stream is scanned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from chiplab.scalesim import operands
+from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.demand import request_streams
+from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.systolic.dataflow import Dataflow
+
+SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserReadBuffer:
+    """What one USER-mode read buffer does in a layer: where it prefetches, how much it reads from DRAM."""
+
+    event_lines: np.ndarray  # demand lines with at least one prefetch, ascending
+    event_counts: np.ndarray  # prefetches in each of those lines
+    prefetches_before: np.ndarray  # prefetches in all earlier event lines
+    first_fill_lines: int  # DRAM lines of the initial fill (arriving on cycles -lines .. -1)
+    prefetch_lines: int  # DRAM lines per prefetch
+    words_per_line: int  # the bandwidth
+
+    @property
+    def num_prefetches(self) -> int:
+        return int(self.event_counts.sum())
+
+    @property
+    def num_dram_reads(self) -> int:
+        # read_buffer.num_access counts whole fetch lines, padding included.
+        return (self.first_fill_lines + self.num_prefetches * self.prefetch_lines) * self.words_per_line
+
+    @property
+    def dram_start_cycle(self) -> int:
+        return -self.first_fill_lines
+
+    @property
+    def dram_stop_cycle(self) -> int:
+        return -1 + self.num_prefetches * (self.prefetch_lines + 1)
+
+    def line_offset(self, index: int, cycle: int) -> int:
+        """Cycles after ``cycle`` at which the index-th event line's reads are served (1 = hit latency only).
+
+        read_buffer.service_reads, per prefetch: ``potential = last_prefetch_cycle - (cycle + offset)``, then
+        ``offset += potential`` and, if potential > 0, ``offset += potential`` *again* (SCALE-Sim 3.0.0's double
+        counting; a negative potential even pulls the offset below the hit latency).
+        """
+        done = int(self.prefetches_before[index])
+        offset = 1
+        for j in range(done + 1, done + int(self.event_counts[index]) + 1):
+            potential = -1 + j * (self.prefetch_lines + 1) - (cycle + offset)
+            offset += potential
+            if potential > 0:
+                offset += potential
+        return offset
+
+
+def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[np.ndarray, int]:
+    """(valid addresses in SCALE-Sim's prefetch order, number of cells of the padded prefetch matrix).
+
+    systolic_compute_*.create_*_prefetch_mat stacks one block per fold of the operand (padded with -1 to the array
+    edge) and reads it either row by row or along anti-diagonals (row + column ascending, row descending):
+
+    ========  =====================================  ===========================================
+    dataflow  ifmap block (rows x edge), order        filter block, order
+    ========  =====================================  ===========================================
+    ws        per row fold: pixels x R, diagonal     per column fold: window x C, row by row
+    os        per row fold: window x R, diagonal     per column fold: window x C, diagonal
+    is        per column fold: window x C, by row    per row fold: filters x R, diagonal
+    ========  =====================================  ===========================================
+    """
+    flow, r_arr, c_arr = plan.dataflow, plan.num_rows, plan.num_cols
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.OS, "filter"), (Dataflow.IS, "ifmap")):
+        blocks, height, width = plan.num_col_folds, layer.k, c_arr
+    elif flow is Dataflow.WS:
+        blocks, height, width = plan.num_row_folds, layer.m, r_arr
+    elif flow is Dataflow.OS:
+        blocks, height, width = plan.num_row_folds, layer.k, r_arr
+    elif operand == "ifmap":
+        raise AssertionError("unreachable")
+    else:
+        blocks, height, width = plan.num_row_folds, layer.n, r_arr
+    rows = blocks * height
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
+        row = np.repeat(np.arange(rows, dtype=np.int64), width)
+        col = np.tile(np.arange(width, dtype=np.int64), rows)
+    else:
+        col, row = operands.skewed_order(width, rows)
+    block, inner = np.divmod(row, height)
+    edge = block * width + col  # index along the folded dimension
+    if (flow, operand) == (Dataflow.WS, "ifmap"):  # (pixel, window element)
+        addresses = np.where(edge < layer.k, operands.ifmap_addresses(layer, inner, np.minimum(edge, layer.k - 1)), -1)
+    elif (flow, operand) in ((Dataflow.OS, "ifmap"), (Dataflow.IS, "ifmap")):  # (window element, pixel)
+        addresses = np.where(edge < layer.m, operands.ifmap_addresses(layer, np.minimum(edge, layer.m - 1), inner), -1)
+    elif flow is Dataflow.IS:  # filter: (filter, window element)
+        addresses = np.where(edge < layer.k, operands.filter_addresses(layer, np.minimum(edge, layer.k - 1), inner),
+                             -1)
+    else:  # WS / OS filter: (window element, filter)
+        addresses = np.where(edge < layer.n, operands.filter_addresses(layer, inner, np.minimum(edge, layer.n - 1)),
+                             -1)
+    return addresses[addresses >= 0], rows * width
+
+
+def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
+                     words_per_cycle: int) -> UserReadBuffer:
+    """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer."""
+    valid, num_cells = prefetch_order(layer, plan, operand)
+    set_words = math.ceil(sram_words / SETS_PER_BUFFER)
+    active = math.ceil(sram_words * 0.5)  # read_buffer.set_params with active_buf_frac = 0.5
+    prefetch = sram_words - active
+    num_sets = len(valid) // set_words + 1  # prepare_hashed_buffer always closes one more (maybe empty) set
+    window = min(math.ceil(active / set_words), num_sets)
+    step = min(math.ceil(prefetch / set_words), num_sets - window)
+    fetch_rows = math.ceil(num_cells / words_per_cycle)  # set_fetch_matrix: the prefetch matrix, bandwidth wide
+    first_fill = min(math.ceil(active / words_per_cycle), fetch_rows)  # prefetch_active_buffer
+    empty = np.zeros(0, dtype=np.int64)
+    common = dict(first_fill_lines=first_fill, prefetch_lines=math.ceil(prefetch / words_per_cycle),
+                  words_per_line=words_per_cycle)
+    if window >= num_sets:  # every set is always in the window: nothing is ever missed
+        return UserReadBuffer(event_lines=empty, event_counts=empty, prefetches_before=empty, **common)
+    lines, counts = _scan_misses(layer, plan, operand, valid, set_words, num_sets, window, step)
+    return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
+                          **common)
+
+
+def _scan_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, valid: np.ndarray, set_words: int,
+                 num_sets: int, window: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    # keys = address * num_sets + set, sorted: the sets holding each address (an im2col word can be in several).
+    keys = np.unique(valid * num_sets + np.arange(len(valid), dtype=np.int64) // set_words)
+
+    def distance(addresses: np.ndarray, start: int) -> np.ndarray:
+        # For each address: how many sets past the window start its nearest set (circularly) lies.
+        at = np.searchsorted(keys, addresses * num_sets + start)
+        at_clip = np.minimum(at, len(keys) - 1)
+        same = (at < len(keys)) & (keys[at_clip] // num_sets == addresses)
+        first = keys[np.searchsorted(keys, addresses * num_sets)] % num_sets
+        return np.where(same, keys[at_clip] % num_sets - start, first + num_sets - start)
+
+    start = 0
+    event_lines: list[int] = []
+    event_counts: list[int] = []
+    for addresses, lines in request_streams(layer, plan, operand):
+        pos = 0
+        while pos < len(addresses):
+            missing = np.flatnonzero(distance(addresses[pos:], start) >= window)
+            if len(missing) == 0:
+                break
+            pos += int(missing[0])
+            slides = 0
+            while distance(addresses[pos:pos + 1], start)[0] >= window:  # new_prefetch until it hits
+                start = (start + step) % num_sets
+                slides += 1
+            line = int(lines[pos])
+            if event_lines and event_lines[-1] == line:
+                event_counts[-1] += slides
+            else:
+                event_lines.append(line)
+                event_counts.append(slides)
+            pos += 1
+    return np.array(event_lines, dtype=np.int64), np.array(event_counts, dtype=np.int64)
