@@ -43,49 +43,61 @@ def instruction_kind(label: str) -> str:
 
 
 class TimelinePicture:
-    """The timeline's artists, kept so explorers can redraw and ipympl can answer hover events."""
+    """The timeline's artists, kept so explorers can redraw only the bars (``update``) and ipympl can answer hover
+    events. ``x_max_s`` fixes the time axis (to compare variants on one scale); by default it fits the run."""
 
-    def __init__(self, run: KernelRun, ax: Axes | None = None):
-        self.run, self.ax = run, get_axes(ax, figsize=(8.0, 3.2))
-        t = run.timeline
+    def __init__(self, run: KernelRun, ax: Axes | None = None, x_max_s: float | None = None):
+        self.ax = get_axes(ax, figsize=(8.0, 3.2))
         used = [i for i, e in enumerate(run.engines) if e.num_instructions]
         if not used:
             raise ChiplabInputError("the kernel ran no instructions, so there is no timeline to draw")
         self.rows = {engine: row for row, engine in enumerate(reversed(used))}
-        self.scale, self.unit = time_scale(max(run.total_s, 1e-12))
-        kinds = np.array([instruction_kind(op[0]) for op in t.ops])
-        rows = np.array([self.rows[e] for e in t.engine])
-        x0, x1 = t.start_s / self.scale, t.end_s / self.scale
+        x_max_s = run.total_s if x_max_s is None else x_max_s
+        self.scale, self.unit = time_scale(max(x_max_s, 1e-12))
         # One PolyCollection per kind: tens of thousands of bars draw in milliseconds.
-        self.collections = []
-        for kind, color in KIND_COLORS.items():
-            mask = kinds == kind
-            if not mask.any():
-                continue
-            y0, y1 = rows[mask] - BAR_HEIGHT / 2, rows[mask] + BAR_HEIGHT / 2
-            verts = np.stack([np.stack([x0[mask], y0], 1), np.stack([x0[mask], y1], 1),
-                              np.stack([x1[mask], y1], 1), np.stack([x1[mask], y0], 1)], axis=1)
-            self.collections.append(self.ax.add_collection(
-                PolyCollection(verts, facecolors=color, edgecolors=color, linewidths=0.3, label=KIND_LABELS[kind])))
-        self._rows_of, self._x0, self._x1 = rows, x0, x1
+        self.collections = {kind: self.ax.add_collection(PolyCollection(
+            [], facecolors=color, edgecolors=color, linewidths=0.3, label=KIND_LABELS[kind]))
+            for kind, color in KIND_COLORS.items()}
         ax = self.ax
-        ax.set_xlim(0, run.total_s / self.scale * 1.01)
+        ax.set_xlim(0, x_max_s / self.scale * 1.01)
         ax.set_ylim(-0.6, len(used) - 0.4)
         ax.set_yticks(range(len(used)))
         ax.set_yticklabels([run.engines[e].name for e in reversed(used)])
         ax.set_xlabel(f"time ({self.unit})")
-        ax.set_title(f"{run.name} on one {run.params.chip.core.label} of {run.params.chip.display_name}: "
-                     f"{run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of matrix peak",
-                     fontsize=10)
-        ax.legend(handles=[Patch(color=KIND_COLORS[k], label=KIND_LABELS[k]) for k in KIND_COLORS
-                           if (kinds == k).any()], loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=5,
-                  fontsize=8, frameon=False)
         ax.grid(axis="x", color=COLORS["idle"], linewidth=0.5)
-        busiest = max(run.engines, key=lambda e: e.busy_s)
-        set_alt_text(ax, f"Timeline of {run.name}: one row per engine ({len(used)} rows), one bar per "
-                         f"instruction ({t.num_instructions} in all); total {run.total_s / self.scale:.3g} "
-                         f"{self.unit}; the busiest engine is {busiest.name} at {busiest.busy_fraction:.0%}.")
+        self.title = ax.set_title("", fontsize=10)
         self.annotation = None
+        self.update(run)
+        kinds = set(self._kinds)
+        ax.legend(handles=[Patch(color=KIND_COLORS[k], label=KIND_LABELS[k]) for k in KIND_COLORS if k in kinds],
+                  loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=5, fontsize=8, frameon=False)
+
+    @property
+    def dynamic_artists(self) -> list:
+        """What :meth:`update` changes (explorers redraw only these over a cached background)."""
+        return [*self.collections.values(), self.title]
+
+    def update(self, run: KernelRun) -> None:
+        """Show another run of the same kernel shape (same engines) on the same axes."""
+        self.run = run
+        t = run.timeline
+        if any(e not in self.rows for e in np.unique(t.engine)):
+            raise ChiplabInputError("update needs a run that uses the same engines; draw a new TimelinePicture")
+        self._kinds = np.array([instruction_kind(op[0]) for op in t.ops])
+        self._rows_of = np.array([self.rows[e] for e in t.engine])
+        self._x0, self._x1 = t.start_s / self.scale, t.end_s / self.scale
+        for kind, collection in self.collections.items():
+            mask = self._kinds == kind
+            x0, x1, y = self._x0[mask], self._x1[mask], self._rows_of[mask]
+            y0, y1 = y - BAR_HEIGHT / 2, y + BAR_HEIGHT / 2
+            collection.set_verts(np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1),
+                                           np.stack([x1, y0], 1)], axis=1))
+        self.title.set_text(f"{run.name} on one {run.params.chip.core.label} of {run.params.chip.display_name}: "
+                            f"{run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of matrix peak")
+        busiest = max(run.engines, key=lambda e: e.busy_s)
+        set_alt_text(self.ax, f"Timeline of {run.name}: one row per engine ({len(self.rows)} rows), one bar per "
+                              f"instruction ({t.num_instructions} in all); total {run.total_s / self.scale:.3g} "
+                              f"{self.unit}; the busiest engine is {busiest.name} at {busiest.busy_fraction:.0%}.")
 
     def instruction_at(self, x: float, y: float) -> int | None:
         """Index of the instruction drawn at data coordinates (x, y), if any."""
