@@ -12,7 +12,16 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   forward pass and 2 in the backward pass, per layer (Shoeybi et al. 2019, Megatron-LM, Sec. 3), not overlapped.
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
 * **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass for
-  ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020).
+  ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020); or, where a
+  source states it, ``dp_hidden_fraction`` of the traffic hidden and the rest exposed.
+* **Fully sharded data parallelism** (ZeRO stage 3, PyTorch FSDP, PaLM's "fully sharded"): each chip keeps 1/d of
+  its stage's weights, so every microbatch all-gathers them before the forward pass and again before the
+  backward pass, and the gradients are reduce-scattered instead of all-reduced (Rajbhandari et al., SC'20, Sec.
+  5; Zhao et al., "PyTorch FSDP", VLDB 2023). The gathers are prefetched layer by layer while the previous layer
+  computes, so only what the compute cannot cover is exposed (``fsdp_overlap_fraction`` of the compute time can
+  hide them).
+* **Interleaved 1F1B** with v virtual stages per chip shrinks the bubble v-fold but sends every microbatch's
+  activations across v times as many stage boundaries (Narayanan et al. SC'21, Sec. 2.2).
 * The optimizer runs once per step on each chip's shard; with ZeRO (stage >= 1) the optimizer state, and so the
   update, is split further over the d replicas (Rajbhandari et al., SC'20).
 """
@@ -22,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive_int, positive_int_at_most
+from chiplab._checks import fraction, instance_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -60,11 +69,12 @@ class TrainingEstimate:
     peak_flops_per_s: float  # of one chip
     network: Network
     assumptions: tuple[str, ...]
+    fsdp_gather_exposed_s: float = 0.0  # ZeRO-3 parameter all-gathers the compute could not hide
 
     @property
     def time_s(self) -> float:
         return (self.compute_s + self.bubble_s + self.tensor_comm_s + self.pipeline_comm_s
-                + self.data_comm_exposed_s + self.optimizer_s)
+                + self.data_comm_exposed_s + self.fsdp_gather_exposed_s + self.optimizer_s)
 
     @property
     def num_chips(self) -> int:
@@ -81,7 +91,8 @@ class TrainingEstimate:
     def breakdown_s(self) -> dict[str, float]:
         return {"compute": self.compute_s, "pipeline bubble": self.bubble_s, "tensor-parallel comm":
                 self.tensor_comm_s, "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
-                self.data_comm_exposed_s, "optimizer": self.optimizer_s}
+                self.data_comm_exposed_s, "FSDP parameter gathers (exposed)": self.fsdp_gather_exposed_s,
+                "optimizer": self.optimizer_s}
 
 
 def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerConfig:
@@ -108,6 +119,7 @@ def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -
 def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Parallelism, global_batch: int,
                       seq_len: int, num_microbatches: int | None = None, recompute: str = "none",
                       dp_overlap_fraction: float = 1.0, num_virtual_stages: int = 1,
+                      dp_hidden_fraction: float | None = None, fsdp_overlap_fraction: float = 1.0,
                       calibration: Calibration = IDEAL,
                       network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring)."""
@@ -130,8 +142,11 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     if replica_batch % num_microbatches:
         raise ChiplabInputError(f"each replica's batch ({replica_batch} = global_batch/data) must be divisible by "
                                 f"num_microbatches ({num_microbatches})")
-    if not 0 <= dp_overlap_fraction <= 1:
-        raise ChiplabInputError(f"dp_overlap_fraction must be in [0, 1]; got {dp_overlap_fraction!r}")
+    dp_overlap_fraction = fraction("dp_overlap_fraction", dp_overlap_fraction)
+    fsdp_overlap_fraction = fraction("fsdp_overlap_fraction", fsdp_overlap_fraction)
+    if dp_hidden_fraction is not None:
+        dp_hidden_fraction = fraction("dp_hidden_fraction", dp_hidden_fraction)
+    num_virtual_stages = positive_int("num_virtual_stages", num_virtual_stages)
     micro = replica_batch // num_microbatches
     memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism)
     if check_memory:
@@ -143,16 +158,25 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     optimizer_s = by_stage.pop("optimizer", 0.0) / (d if parallelism.zero_stage >= 1 else 1)
     per_micro = sum(by_stage.values())
     compute_s = per_micro * num_microbatches
-    bubble_s = per_micro * (p - 1) / positive_int("num_virtual_stages", num_virtual_stages)
+    bubble_s = per_micro * (p - 1) / num_virtual_stages
     activation_bytes = micro * seq_len * config.d_model * config.bytes_per_element
     eff = calibration.network_efficiency_fraction
     tensor_comm = 4 * part.num_layers * num_microbatches * collective_time_s("all_reduce", activation_bytes, t,
                                                                               network, eff)
-    pipeline_comm = (2 * num_microbatches * neighbour_transfer_time_s(activation_bytes, network, eff)
-                     if p > 1 else 0.0)
-    gradient_bytes = config.num_params / (t * p) * 2  # bf16 gradients
-    data_comm = collective_time_s("all_reduce", gradient_bytes, d, network, eff) if d > 1 else 0.0
-    exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
+    pipeline_comm = (2 * num_microbatches * num_virtual_stages
+                     * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
+    stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage
+    fully_sharded = parallelism.zero_stage >= 3 and d > 1
+    gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
+    data_comm = collective_time_s(gradient_sync, stage_param_bytes, d, network, eff) if d > 1 else 0.0
+    backward_s = by_stage.get("backward", 0.0) * num_microbatches
+    if dp_hidden_fraction is not None:
+        exposed = (1 - dp_hidden_fraction) * data_comm
+    else:
+        exposed = max(0.0, data_comm - dp_overlap_fraction * backward_s)
+    gathers_s = (2 * num_microbatches * collective_time_s("all_gather", stage_param_bytes, d, network, eff)
+                 if fully_sharded else 0.0)
+    fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
     assumptions = (*step.assumptions, f"network: {network.description}; scale-out "
                    f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
                    f"calibration: {calibration.name} ({calibration.source})")
@@ -163,4 +187,4 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
         optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=chip.hbm.capacity_bytes,
         model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
-        network=network, assumptions=assumptions)
+        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed)

@@ -1,0 +1,44 @@
+"""Textbook physics a student can verify by hand (issue 12, "How to check it")."""
+
+import pytest
+
+from chiplab import Gemm
+from chiplab.hardware import load_chip
+from chiplab.perf.gemm_on_chip import gemm_on_chip
+from chiplab.workloads.footprint import Parallelism, training_memory
+from chiplab.workloads.presets import load_model
+
+
+@pytest.mark.parametrize("chip_id", ["h100_sxm", "tpu_v5p", "trainium2"])
+def test_critical_batch_from_the_ridge_point(chip_id):
+    """A weight GEMM with b tokens against a d × d bf16 weight does 2·b·d² FLOPs on about 2·d² bytes: b FLOPs per
+    byte. It is bound by HBM below the ridge point (peak ÷ bandwidth: H100 989.4e12 / 3.35e12 = 295, TPU v5p
+    459e12 / 2.765e12 = 166, Trainium2 667e12 / 2.9e12 = 230) and by compute well above it."""
+    chip = load_chip(chip_id)
+    ridge = chip.peak_flops_per_s("bf16") / chip.hbm.bandwidth_bytes_per_s
+    below = gemm_on_chip(Gemm(m=int(ridge / 4), n=8192, k=8192), chip)
+    above = gemm_on_chip(Gemm(m=int(ridge * 8), n=8192, k=8192), chip)
+    assert below.bottleneck == chip.hbm.vendor_label
+    assert above.bottleneck == "compute"
+
+
+def test_memory_for_weights_and_optimizer_state():
+    """Mixed-precision Adam (ZeRO paper, Sec. 3.1): 2 (bf16 weights) + 2 (gradients) + 4 (fp32 master) + 8 (two
+    fp32 moments) = 16 bytes per parameter, spread over t·p chips; ZeRO-3 divides all of it by d as well."""
+    model = load_model("llama3-70b")
+    n = model.num_params
+    plain = training_memory(model, batch=1, seq_len=2048, parallelism=Parallelism(tensor=8, pipeline=4))
+    assert plain.weights_bytes + plain.gradients_bytes + plain.optimizer_state_bytes == pytest.approx(16 * n / 32)
+    zero3 = training_memory(model, batch=1, seq_len=2048,
+                            parallelism=Parallelism(tensor=8, pipeline=4, data=16, zero_stage=3))
+    assert zero3.weights_bytes + zero3.gradients_bytes + zero3.optimizer_state_bytes == pytest.approx(
+        16 * n / 32 / 16)
+
+
+def test_flops_per_token_with_and_without_attention():
+    """PaLM's count (App. B): 6N per token without attention, + 12·L·H·Q·T with it (Llama 3 8B: L = 32, H·Q =
+    4096)."""
+    model = load_model("llama3-8b")
+    for seq_len in (128, 4096):
+        per_token = model.training_step(batch=1, seq_len=seq_len).model_flops / seq_len
+        assert per_token == pytest.approx(6 * model.num_matmul_params + 12 * 32 * 4096 * seq_len, rel=1e-9)
