@@ -59,7 +59,7 @@ _COMMON = {"id", "source", "where", "accessed", "chip", "num_chips", "system", "
 _OPTIONAL = {"note", "alternatives", "choice"}
 _BENCHMARK_SETUP = {"kind", "dtype", "method"}
 _KIND_SETUP = {"gemm": {"m", "n", "k", "shape_class"}, "collective": {"collective", "message_bytes", "algorithm"},
-               "memory_bandwidth": set(), "host_device": {"direction"}}
+               "memory_bandwidth": set(), "host_device": {"direction", "message_bytes"}}
 _TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "pipeline_parallel",
                    "data_parallel", "sharding", "pipeline_schedule", "micro_batch", "global_batch", "seq_len",
                    "recompute"}
