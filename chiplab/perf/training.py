@@ -89,10 +89,11 @@ class TrainingEstimate:
         return self.model_flops / (self.time_s * self.num_chips * self.peak_flops_per_s)
 
     def breakdown_s(self) -> dict[str, float]:
+        """Where the step's time goes; data-parallel communication includes ZeRO-3's exposed parameter gathers
+        (``fsdp_gather_exposed_s`` on its own)."""
         return {"compute": self.compute_s, "pipeline bubble": self.bubble_s, "tensor-parallel comm":
                 self.tensor_comm_s, "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
-                self.data_comm_exposed_s, "FSDP parameter gathers (exposed)": self.fsdp_gather_exposed_s,
-                "optimizer": self.optimizer_s}
+                self.data_comm_exposed_s + self.fsdp_gather_exposed_s, "optimizer": self.optimizer_s}
 
 
 def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerConfig:
