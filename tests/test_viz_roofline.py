@@ -15,6 +15,7 @@ from chiplab.memory import Tiling, best_tiling, core_view, gemm_on_core, place_g
 from chiplab.memory.compare import compare_on_rooflines
 from chiplab.viz import LevelTimesPicture, RooflinesPicture, TileLandscapePicture, alt_text, draw_rooflines
 from chiplab.viz.memory import format_seconds
+from chiplab.viz.style import chip_label
 
 # Every figure renders without a single warning, and is closed afterwards (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("strict_figures")
@@ -28,13 +29,13 @@ def test_rooflines_of_several_chips_with_points():
     assert len(ax.get_legend().get_texts()) == 3
     assert "ridge 241" in ax.get_legend().get_texts()[0].get_text()
     text = alt_text(ax)
-    assert "3 chips" in text and "tpu_v5e" in text and "HBM-bound" in text
+    assert "3 chips" in text and "TPU v5e" in text and "tpu_v5e" not in text and "HBM-bound" in text
 
 
 def test_roof_corner_sits_at_the_ridge_point():
     roof = roofline(load_chip("toy_4x4"), "int8")
     ax = draw_rooflines([roof])
-    roof_line = next(line for line in ax.get_lines() if line.get_label().startswith("toy_4x4"))
+    roof_line = next(line for line in ax.get_lines() if line.get_label().startswith(chip_label("toy_4x4")))
     x, y = roof_line.get_data()
     assert x[1] == pytest.approx(roof.ridge_point()) and y[1] == pytest.approx(roof.peak_flops_per_s / 1e12)
 

@@ -14,7 +14,7 @@ from chiplab.memory.roofline import Roofline, RooflinePoint
 from chiplab.memory.search import TileSearch
 from chiplab.memory.tiling import Tiling
 from chiplab.units import format_bytes, format_seconds, time_scale
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, SEQUENTIAL_CMAP, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, SEQUENTIAL_CMAP, chip_label, get_axes, set_alt_text
 
 _LEVEL_COLORS = [OKABE_ITO[c] for c in ("vermillion", "orange", "sky_blue", "green", "purple")]
 
@@ -86,11 +86,12 @@ class LevelTimesPicture:
         else:
             overlap = ("transfers overlap compute (double-buffered)" if result.tiling.double_buffered
                        else "compute and off-chip loads take turns")
-            self.ax.set_title(f"{result.gemm} on one {result.chip_id} core\n{format_seconds(result.time_s)}, "
+            self.ax.set_title(f"{result.gemm} on one "
+                              f"{chip_label(result.chip_id)} core\n{format_seconds(result.time_s)}, "
                               f"bottleneck = {result.bottleneck}; {overlap}", fontsize=FONT_SIZE)
             self.ax.set_xlim(0, seconds.max() / scale * 1.35)  # room for the byte counts right of the longest bar
             self.ax.set_xlabel(f"time ({unit})")
-        set_alt_text(self.ax, f"Bar chart of time per part for {result.gemm} on one {result.chip_id} core: "
+        set_alt_text(self.ax, f"Bar chart of time per part for {result.gemm} on one {chip_label(result.chip_id)} core: "
                               f"compute takes {format_seconds(result.compute_s)} and the slowest part is "
                               f"{result.bottleneck}, so the GEMM takes {format_seconds(result.time_s)} and reaches "
                               f"{result.fraction_of_peak:.0%} of the core's peak.")
@@ -204,9 +205,10 @@ def draw_roofline(roof: Roofline, points: Sequence[RooflinePoint] = (), ax: Axes
                     textcoords="offset points", fontsize=FONT_SIZE - 2)
     ax.set_xlabel(f"operational intensity ({unit})")
     ax.set_ylabel(f"attainable {roof.dtype} TFLOP/s")
-    ax.set_title(f"{roof.chip_id} roofline ({roof.dtype})", fontsize=FONT_SIZE)
+    ax.set_title(f"{chip_label(roof.chip_id)} roofline ({roof.dtype})", fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 2, frameon=False, loc="lower right")
-    set_alt_text(ax, f"Roofline of {roof.chip_id}: attainable {roof.dtype} throughput rises with operational "
+    set_alt_text(ax, f"Roofline of "
+                     f"{chip_label(roof.chip_id)}: attainable {roof.dtype} throughput rises with operational "
                      f"intensity until the ridge point of {roof.ridge_point(roof.ceilings[0].label):.3g} {unit} "
                      f"and is flat at the peak above it; {len(points)} workloads are marked.")
     return ax

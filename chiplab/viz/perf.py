@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 from chiplab.perf.scaling import ScalingSweep
 from chiplab.perf.step import StepEstimate
 from chiplab.perf.training import TrainingEstimate
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "sky_blue", "orange", "purple")]
 
@@ -29,13 +29,14 @@ def draw_step_breakdown(step: StepEstimate, ax: Axes | None = None, by: str = "n
     ax.barh(labels, [value * 1e3 for _, value in items], color=colors)
     ax.invert_yaxis()
     ax.set_xlabel("time per step (ms)")
-    ax.set_title(f"{step.step_name} on {step.chip_id}: MFU {step.mfu_fraction:.0%}", fontsize=FONT_SIZE - 1)
+    ax.set_title(f"{step.step_name} on {chip_label(step.chip_id)}: MFU {step.mfu_fraction:.0%}", fontsize=FONT_SIZE - 1)
     if by == "name":
         ax.legend(handles=[Patch(color=COLORS["busy"], label="compute-bound"),
                            Patch(color=OKABE_ITO["vermillion"], label="memory-bound")],
                   fontsize=FONT_SIZE - 2, frameon=False, loc="lower right")
     biggest = items[0]
-    set_alt_text(ax, f"Bar chart of where one step of {step.step_name} spends its time on {step.chip_id}; the "
+    set_alt_text(ax, f"Bar chart of where one step of {step.step_name} spends its time on "
+                     f"{chip_label(step.chip_id)}; the "
                      f"largest part is {biggest[0]} at {biggest[1] / step.time_s:.0%} of the step.")
     return ax
 
@@ -69,7 +70,7 @@ def draw_scaling(sweep: ScalingSweep, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("chips")
     ax.set_ylabel("throughput per chip (% of smallest run)")
     ax.set_ylim(0, 110)
-    ax.set_title(f"{sweep.model_name} on {sweep.chip_id}: data-parallel scaling", fontsize=FONT_SIZE)
-    set_alt_text(ax, f"Line chart: per-chip throughput of {sweep.model_name} on {sweep.chip_id} stays at "
+    ax.set_title(f"{sweep.model_name} on {chip_label(sweep.chip_id)}: data-parallel scaling", fontsize=FONT_SIZE)
+    set_alt_text(ax, f"Line chart: per-chip throughput of {sweep.model_name} on {chip_label(sweep.chip_id)} stays at "
                      f"{sweep.efficiency_fraction[-1]:.0%} of the smallest run's at {sweep.num_chips[-1]} chips.")
     return ax

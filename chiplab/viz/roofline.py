@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from chiplab.memory.roofline import Roofline, RooflinePoint
-from chiplab.viz.style import FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+from chiplab.viz.style import FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 
 # One colour and one line style per chip, so chips stay apart in grey-scale prints and for colour-blind readers.
 CHIP_COLORS = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "orange", "purple", "sky_blue", "black")]
@@ -72,7 +72,7 @@ class RooflinesPicture:
             corners = np.array([low, ridge, high])
             attainable = np.array([roof.attainable_flops_per_s(i, level) for i in corners]) / 1e12
             self._roof_artists += ax.plot(corners, attainable, color=color, linestyle=linestyle, linewidth=1.6,
-                                          label=f"{roof.chip_id} (ridge {ridge:,.0f})")
+                                          label=f"{chip_label(roof.chip_id)} (ridge {ridge:,.0f})")
             self._roof_artists += ax.plot([ridge], [roof.peak_flops_per_s / 1e12], "|", color=color,
                                           markersize=10)
             (self.markers[roof.chip_id],) = ax.plot([], [], marker=marker, linestyle="none", color=color,
@@ -107,12 +107,13 @@ class RooflinesPicture:
         self._describe(points_by_chip)
 
     def _describe(self, points_by_chip: Mapping[str, Sequence[RooflinePoint]]) -> None:
-        ridges = ", ".join(f"{roof.chip_id} {roof.ridge_point(self.level):,.0f}" for roof in self.roofs)
+        ridges = ", ".join(f"{chip_label(roof.chip_id)} {roof.ridge_point(self.level):,.0f}" for roof in self.roofs)
         placed = []
         for roof in self.roofs:
             for point in points_by_chip.get(roof.chip_id, ()):
                 bound = "compute-bound" if point.bound == "compute" else f"{point.bound}-bound"
-                placed.append(f"{point.label} on {roof.chip_id}: intensity {point.intensity:.3g}, {bound} at "
+                placed.append(f"{point.label} on "
+                              f"{chip_label(roof.chip_id)}: intensity {point.intensity:.3g}, {bound} at "
                               f"{point.attainable_flops_per_s / roof.peak_flops_per_s:.0%} of peak")
         text = (f"Log-log rooflines of {len(self.roofs)} chips: attainable {self.roofs[0].dtype} throughput "
                 f"rises with operational intensity up to each chip's ridge point ({self.unit}: {ridges}), "

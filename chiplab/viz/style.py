@@ -38,6 +38,18 @@ FONT_SIZE = 10
 _ALT_TEXT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def chip_label(chip_id: str) -> str:
+    """The name readers know a chip by ("TPU v5e", not the catalog key "tpu_v5e"); a chip that is not in the
+    catalog (a what-if or a custom design) keeps the name it was given."""
+    from chiplab.errors import ChiplabInputError
+    from chiplab.hardware import load_chip
+
+    try:
+        return load_chip(chip_id).display_name
+    except (ChiplabInputError, KeyError, ValueError, TypeError):
+        return chip_id
+
+
 def get_axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     """Return ``ax``, or a fresh figure's axes with chiplab's default size."""
     if ax is not None:

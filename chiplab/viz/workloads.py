@@ -17,7 +17,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from chiplab.perf.llm import LLMEstimate, ServingSweep
 from chiplab.units import format_bytes, format_seconds
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 from chiplab.workloads.describe import CATEGORIES, FlopsBreakdown, IntensitySweep, SixNComparison
 
 _CATEGORY_COLORS = dict(zip(CATEGORIES, [OKABE_ITO[c] for c in ("sky_blue", "vermillion", "blue", "orange",
@@ -121,11 +121,13 @@ def draw_serving_sweep(sweep: ServingSweep, ax: Axes | None = None) -> Axes:
     ax.tick_params(axis="x", labelsize=FONT_SIZE - 2)
     ax.set_xlabel("batch (requests decoded together)")
     ax.set_ylabel("tokens per second")
-    ax.set_title(f"{sweep.model_name} on {sweep.tensor_parallel} × {sweep.chip_id}: prompt {sweep.prompt_len:,}, "
+    ax.set_title(f"{sweep.model_name} on {sweep.tensor_parallel} × "
+                 f"{chip_label(sweep.chip_id)}: prompt {sweep.prompt_len:,}, "
                  f"output {sweep.output_len:,} tokens", fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     largest = sweep.largest_fitting_batch
-    set_alt_text(ax, f"Log-log chart of serving {sweep.model_name} on {sweep.chip_id}: as the batch grows from "
+    set_alt_text(ax, f"Log-log chart of serving {sweep.model_name} on "
+                     f"{chip_label(sweep.chip_id)}: as the batch grows from "
                      f"{batch.min()} to {batch.max()}, output tokens per second per chip rise from "
                      f"{per_chip[0]:,.0f} to {per_chip[-1]:,.0f} while each request's own speed falls from "
                      f"{per_user[0]:,.0f} to {per_user[-1]:,.0f} tokens per second; the largest batch that fits "
@@ -250,13 +252,15 @@ class LLMStepPicture:
             bar.set_width(min(num_bytes / capacity, 1.0))
             bar.set_color(_CAPACITY_COLOR)
             _set_note(note, format_bytes(num_bytes), min(num_bytes / capacity, 1.0), num_bytes > 0)
-        self.caption.set_text(f"{estimate.model_name}, {estimate.mode} on {estimate.num_chips} × {estimate.chip_id}: "
+        self.caption.set_text(f"{estimate.model_name}, {estimate.mode} on {estimate.num_chips} × "
+                              f"{chip_label(estimate.chip_id)}: "
                               f"{_seconds(estimate.time_s)} per step, MFU {estimate.mfu_fraction:.0%}")
         biggest_part = max(estimate.time_by_category, key=lambda part: part.time_s)
         bound = "memory" if biggest_part.memory_bound_s > biggest_part.compute_bound_s else "compute"
         biggest = max(estimate.parts_s.items(), key=lambda item: item[1])
         set_alt_text(self.ax, f"Bar chart of a {estimate.mode} step of {estimate.model_name} on "
-                              f"{estimate.num_chips} {estimate.chip_id} chips: on one chip, {biggest_part.category} "
+                              f"{estimate.num_chips} "
+                              f"{chip_label(estimate.chip_id)} chips: on one chip, {biggest_part.category} "
                               f"takes the most time ({biggest_part.time_s / step_s:.0%}, mostly limited by {bound}); "
                               f"the largest part of the whole step is {biggest[0]} "
                               f"({biggest[1] / estimate.time_s:.0%}); each chip needs {estimate.memory_fraction:.0%} "
