@@ -216,18 +216,17 @@ class CostExplorer:
                 raise
             self.owner_problem = str(exc)
         if self.price_b.value == "own":
-            b = own(self.chip_b.value, self.owning.tco.assumptions, matmul_efficiency_fraction=self.matmul_b.value)
+            b = own(self.chip_b.value, assumptions, matmul_efficiency_fraction=self.matmul_b.value)
         else:
             b = rent(self.chip_b.value, rented_b, utilization_fraction=self.utilization.value,
                      matmul_efficiency_fraction=self.matmul_b.value)
         self.scenario = CostScenario(a=a, b=b, workload=self.workload.value, num_tokens=self.tokens.value)
         self.result = evaluate_cost_scenario(self.scenario)
-        return self._summary()
+        return self._summary(self.result)
 
-    def _summary(self) -> str:
-        result = self.result
+    def _summary(self, result: ScenarioResult) -> str:
         name_a, name_b = (html.escape(load_chip(c).display_name) for c in (result.a.chip_id, result.b.chip_id))
-        lines = [f"<b>{html.escape(self.scenario.workload.label)}</b>"]
+        lines = [f"<b>{html.escape(result.scenario.workload.label)}</b>"]
         for name, cost in ((name_a, result.a), (name_b, result.b)):
             mfu = cost.throughput.mfu_fraction
             lines.append(f"{name}: <b>{cost.tokens_per_s_per_chip:,.0f}</b> tokens/s per chip"
@@ -281,30 +280,27 @@ class CostExplorer:
         self._refresh()
 
     def _refresh(self) -> None:
-        if not self.message.guard(self._model):
-            return
-        self._draw()
+        if self.message.guard(self._model) and self.result is not None:
+            self._draw(self.result)
 
     # --- model → figures -----------------------------------------------------------------------------------
 
-    def _draw(self) -> None:
-        names = (load_chip(self.result.a.chip_id).display_name, load_chip(self.result.b.chip_id).display_name)
-        if self.costs_picture is None:
+    def _draw(self, result: ScenarioResult) -> None:
+        names = (load_chip(result.a.chip_id).display_name, load_chip(result.b.chip_id).display_name)
+        first = self.costs_picture is None or self.owner_picture is None
+        if self.costs_picture is None or self.owner_picture is None:
             self.costs_picture = ScenarioCostPicture(self.figure.new_axes(COSTS_RECT))
             self.owner_picture = OwnOrRentPicture(self.figure.figure.add_axes(OWNER_RECT))
-            self._update_pictures(names)
-            self.figure.set_dynamic([*self.costs_picture.dynamic_artists, *self.owner_picture.dynamic_artists])
-            self.figure.render()
-            return
-        self._update_pictures(names)
-        self.figure.render_dynamic()
-
-    def _update_pictures(self, names: tuple[str, str]) -> None:
-        self.costs_picture.update(self.result, names)
+        self.costs_picture.update(result, names)
         if self.owning is not None:
             self.owner_picture.update(self.owning, names[1])
         else:
             self.owner_picture.clear(f"owning {names[1]}: {self.owner_problem}")
+        if first:
+            self.figure.set_dynamic([*self.costs_picture.dynamic_artists, *self.owner_picture.dynamic_artists])
+            self.figure.render()
+        else:
+            self.figure.render_dynamic()
 
     def _tornado(self) -> str:
         if self.scenario is None:
