@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chiplab._checks import positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
+from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.memory.core_view import CoreView, core_view
 from chiplab.memory.tiling import (
     OffchipTraffic,
@@ -137,19 +139,26 @@ def _unit_share(gemm: Gemm, num_units: int, split: str, num_batched: int) -> tup
     return Gemm(m=sizes["m"], n=sizes["n"], k=sizes["k"], dtype=gemm.dtype), num_batched
 
 
-def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str,
-             num_batched: int = 1) -> tuple[SystolicTiming, float, str]:
-    """Per-unit systolic timing, the core's compute time and the unit split with the fewest cycles."""
+@lru_cache(maxsize=16384)
+def _best_unit_split(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str, num_units: int,
+                     num_batched: int) -> tuple[SystolicTiming, int, str]:
+    """The unit split with the fewest cycles (cached: a chip's core grids repeat the same blocks)."""
     best = None
-    for split in UNIT_SPLITS if view.num_units > 1 else ("n",):
+    for split in UNIT_SPLITS if num_units > 1 else ("n",):
         if split == "batch" and num_batched == 1:
             continue
-        share, streamed = _unit_share(gemm, view.num_units, split, num_batched)
-        timing = estimate(share, view.array, dataflow)
+        share, streamed = _unit_share(gemm, num_units, split, num_batched)
+        timing = estimate(share, array, dataflow)
         cycles = _stream_cycles(timing, streamed)
         if best is None or cycles < best[1]:
             best = (timing, cycles, split)
-    timing, cycles, split = best
+    return best
+
+
+def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str,
+             num_batched: int = 1) -> tuple[SystolicTiming, float, str]:
+    """Per-unit systolic timing, the core's compute time and the unit split with the fewest cycles."""
+    timing, cycles, split = _best_unit_split(gemm, view.array, dataflow, view.num_units, num_batched)
     utilization = num_batched * gemm.num_macs / (view.num_units * view.array.num_pes * cycles)
     return timing, num_batched * gemm.num_flops / (view.peak_flops_per_s * utilization), split
 

@@ -97,7 +97,8 @@ class ChipGemm:
         return ", ".join(parts)
 
 
-def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1) -> list[tuple[int, int, int, int]]:
+def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1,
+                tile_elements: int = 128 * 128) -> list[tuple[int, int, int, int]]:
     """Ways to cut the work among the cores as (batch groups, m, n, k): each GEMM along n, along m, the most
     square m × n grid or along k (all cores or a power of two of them, the rest idle); with a batch, also whole
     GEMMs per group of cores (the most groups that divide the cores without exceeding the batch), each group
@@ -110,8 +111,10 @@ def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1) -> list[tuple[
         cores = num_cores // group
         square = max(d for d in range(1, math.isqrt(cores) + 1) if cores % d == 0)
         # Split-K over fewer cores too: each core's partial C costs HBM traffic, so a GEMV-like op with a small
-        # output is fastest with just enough cores to saturate HBM (powers of two up to all of them).
-        split_k = [(1, 1, 2 ** i) for i in range(1, cores.bit_length()) if 2 ** i < cores]
+        # output is fastest with just enough cores to saturate HBM (powers of two up to all of them). Only an
+        # output smaller than one array tile per core needs it; larger ones fill the cores along m and n.
+        small_output = gemm.m * gemm.n < cores * tile_elements
+        split_k = [(1, 1, 2 ** i) for i in range(1, cores.bit_length()) if 2 ** i < cores] if small_output else []
         for cm, cn, ck in ((1, cores, 1), (cores, 1, 1), (square, cores // square, 1), (cores // square, square, 1),
                            (1, 1, cores), *split_k):
             # Never more blocks along a dimension than it has elements.
@@ -168,7 +171,9 @@ def _gemm_on_chip(gemm: Gemm, chip: Chip, dataflows: tuple[str, ...], num_batche
     best: ChipGemm | None = None
     for dataflow in dataflows:
         shared = _shared_hbm_bytes(gemm, chip, dataflow)
-        for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched):
+        array = chip.core.matrix_unit.array
+        tile_elements = array.num_pes if array is not None else 128 * 128
+        for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched, tile_elements):
             per_core = place_on_core_grid(gemm, chip, (cm, cn, ck), dataflow,
                                           num_batched=math.ceil(num_batched / group), num_batch_groups=group)
             per_instance = per_core.offchip.bytes_of(gemm)
@@ -199,5 +204,5 @@ def place_on_core_grid(gemm: Gemm, chip: Chip, core_grid: tuple[int, int, int], 
     cm, cn, ck = core_grid
     block = Gemm(m=math.ceil(gemm.m / cm), n=math.ceil(gemm.n / cn), k=math.ceil(gemm.k / ck), dtype=gemm.dtype)
     view = core_view(chip, gemm.dtype, 1.0 / (num_batch_groups * cm * cn * ck))
-    tiling = best_tiling(block, view, dataflow).best.tiling
-    return place_gemm(block, view, tiling, dataflow, num_batched=num_batched)
+    best = best_tiling(block, view, dataflow).best
+    return best if num_batched == 1 else place_gemm(block, view, best.tiling, dataflow, num_batched=num_batched)
