@@ -169,6 +169,13 @@ def test_training_throughput_is_below_the_peak_and_consistent_with_6n_per_token(
         assert 0.7 < six_n / m["model_flops_per_s_per_chip"] < 1.05, run.id
     if "step_time_s" in m:
         assert 0.1 < m["step_time_s"] < 1000
+    if "time_to_train_s" in m:
+        # MLPerf-style runs: the logged tokens over the logged time, at 6·N FLOPs per token, fit under the peak of
+        # the run's number format (int8 and FP8 runs use the faster units) and above a tenth of the BF16 peak.
+        tokens_per_s_per_chip = run.train_tokens / m["time_to_train_s"] / run.num_chips
+        model_flops = 6 * load_model(run.model).num_params * tokens_per_s_per_chip
+        number_format = next((d for d in ("int8", "fp8") if d in run.precision.lower()), "bf16")
+        assert 0.1 * _peak(run.chip, "bf16") < model_flops <= _peak(run.chip, number_format), run.id
 
 
 @pytest.mark.parametrize("run", end_to_end_runs("serving"), ids=lambda r: r.id)

@@ -96,6 +96,7 @@ class EndToEndRun(_Entry):
     global_batch: int | str | None = None
     seq_len: int | str | None = None
     recompute: str | None = None
+    train_tokens: int | str | None = None   # tokens a time-to-train run processed (MLPerf's train_samples)
     batch: int | str | None = None
     concurrency: int | str | None = None
     input_tokens: int | str | None = None
