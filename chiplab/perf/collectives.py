@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from chiplab._checks import fraction, instance_of, non_negative, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.topology import Topology, known_topologies, load_topology, topology_collective_time_s
+from chiplab.perf.topology import Topology, load_topology, system_of, topology_collective_time_s
 
 # Scale-out bandwidth per chip when the caller gives none: an ASSUMPTION, the order of magnitude of current
 # instances (AWS p5 and trn2 instances advertise 3.2 Tb/s of EFA per instance of 8 GPUs / 16 chips, i.e. 25-50
@@ -67,7 +67,7 @@ def network_for(chip: Chip, scale_out_bandwidth_bytes_per_s: float | None = None
     """The network of ``chip`` from the catalog's first (scale-up) link, with its system's topology where one is
     recorded (then the scale-out bandwidth and hop latency are the topology's unless given here)."""
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
-    topology = load_topology(chip) if chip.id in known_topologies() else None
+    topology = load_topology(chip) if system_of(chip) is not None else None
     if topology is not None and (scale_out_bandwidth_bytes_per_s is not None or latency_s is not None):
         topology = dataclasses.replace(
             topology, scale_out_bytes_per_s=scale_out_bandwidth_bytes_per_s or topology.scale_out_bytes_per_s,

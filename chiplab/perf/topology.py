@@ -141,10 +141,28 @@ def known_topologies() -> tuple[str, ...]:
     return tuple(sorted(_topology_data()))
 
 
+@lru_cache(maxsize=1)
+def _links_of_recorded_systems() -> dict:
+    from chiplab.hardware.catalog import load_chip
+
+    return {chip_id: load_chip(chip_id).links for chip_id in _topology_data()}
+
+
+def system_of(chip: Chip) -> str | None:
+    """The recorded system ``chip`` is wired as: its own id, or for a chip built from a catalog chip (a what-if,
+    ``design_chip``) the catalog chip with exactly the same links."""
+    if chip.id in _topology_data():
+        return chip.id
+    if not chip.links:
+        return None
+    return next((chip_id for chip_id, links in _links_of_recorded_systems().items() if links == chip.links), None)
+
+
 def load_topology(chip: Chip) -> Topology:
-    """The wiring of ``chip``'s system, from ``data/networks/topologies.toml``."""
+    """The wiring of ``chip``'s system, from ``data/networks/topologies.toml`` (see :func:`system_of`)."""
     instance_of("chip", chip, Chip, "a Chip (load_chip('tpu_v5p'))")
-    entry = _topology_data().get(chip.id)
+    system = system_of(chip)
+    entry = None if system is None else _topology_data()[system]
     if entry is None:
         raise ChiplabInputError(f"no topology is recorded for chip {chip.id!r}; known: "
                                 f"{', '.join(known_topologies())}")

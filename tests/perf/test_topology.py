@@ -99,3 +99,11 @@ def test_bad_axes_and_unknown_systems_are_refused():
         point_to_point_hops(V5P, (0, 0), (1, 1, 1))
     with pytest.raises(ChiplabInputError, match="exceeds tpu_v5e's scale-up domain of 256"):
         V5E.slice_shape(512)
+
+
+def test_a_design_keeps_its_base_chips_wiring():
+    """design_chip copies the base's links, so it is wired as the base's system (Trn2's 4 × 4 × 4 torus)."""
+    from chiplab.hardware import design_chip
+
+    topology = load_topology(design_chip("trainium2", num_rows=256))
+    assert topology.axes == (4, 4, 4) and topology.chip_id == "custom"
