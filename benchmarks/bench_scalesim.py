@@ -1,6 +1,8 @@
 """chiplab's SCALE-Sim reports vs SCALE-Sim 3.0.0 itself: 1024x1024x1024 GEMM, 128x128 WS, 4 MB SRAMs.
 
-Issue target: SCALE-Sim takes about a minute; chiplab must be >= 100x faster. Run
+Two cases, both golden cases of tests/golden/scalesim: CALC mode (``bench_gemm_1024_128x128_ws``) and USER mode
+at a starving bandwidth (``bench_user_gemm_1024_128x128_ws``: the OFMAP drains at 1 word/cycle, reads at 4).
+Issue targets: chiplab >= 100x faster than SCALE-Sim in both, measured in the same run. Run
 
     .venv/bin/python benchmarks/bench_scalesim.py                      # chiplab only
     PYTHONPATH=. /tmp/scalesim-venv/bin/python benchmarks/bench_scalesim.py   # both, in one run
@@ -21,47 +23,49 @@ from pathlib import Path
 
 from chiplab.scalesim import run_scalesim
 
-CASE = Path(__file__).resolve().parents[1] / "tests" / "golden" / "scalesim" / "cases" / "bench_gemm_1024_128x128_ws"
+CASES_DIR = Path(__file__).resolve().parents[1] / "tests" / "golden" / "scalesim" / "cases"
+CASES = ("bench_gemm_1024_128x128_ws", "bench_user_gemm_1024_128x128_ws")
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
 
 
-def time_chiplab(out_dir: Path, repeats: int = 20) -> float:
+def time_chiplab(case: Path, out_dir: Path, repeats: int = 20) -> float:
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run_scalesim(CASE / "scalesim.cfg", CASE / "topology.csv", out_dir, input_type="gemm")
+        run_scalesim(case / "scalesim.cfg", case / "topology.csv", out_dir, input_type="gemm")
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
 
-def time_scalesim(out_dir: Path) -> float | None:
+def time_scalesim(case: Path, out_dir: Path) -> float | None:
     try:
         from scalesim.scale_sim import scalesim
     except ImportError:
         return None
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        sim = scalesim(save_disk_space=True, verbose=False, config=str(CASE / "scalesim.cfg"),
-                       topology=str(CASE / "topology.csv"), layout=str(CASE / "layout.csv"), input_type_gemm=True)
+        sim = scalesim(save_disk_space=True, verbose=False, config=str(case / "scalesim.cfg"),
+                       topology=str(case / "topology.csv"), layout=str(case / "layout.csv"), input_type_gemm=True)
         sim.run_scale(top_path=str(out_dir))
     return time.perf_counter() - start
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        chiplab_s = time_chiplab(tmp / "chiplab")
-        print(f"chiplab   run_scalesim (median of 20, incl. parsing and CSV writing): {chiplab_s * 1e3:8.2f} ms")
-        scalesim_s = time_scalesim(tmp / "scalesim")
-        if scalesim_s is None:
-            print("SCALE-Sim not importable: run with a venv that has scalesim==3.0.0 to time it in the same run")
-            return
-        print(f"SCALE-Sim 3.0.0 (one run, traces off):                             {scalesim_s:8.2f} s")
-        print(f"speed-up: {scalesim_s / chiplab_s:,.0f}x (Python {sys.version.split()[0]})")
-        run_dir = "bench_gemm_1024_128x128_ws"
-        same = all((tmp / "chiplab" / run_dir / r).read_bytes() == (tmp / "scalesim" / run_dir / r).read_bytes()
-                   for r in REPORTS)
-        print("reports identical byte for byte:", same)
+    for name in CASES:
+        print(f"== {name}")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            chiplab_s = time_chiplab(CASES_DIR / name, tmp / "chiplab")
+            print(f"chiplab   run_scalesim (median of 20, incl. parsing and CSV writing): {chiplab_s * 1e3:8.2f} ms")
+            scalesim_s = time_scalesim(CASES_DIR / name, tmp / "scalesim")
+            if scalesim_s is None:
+                print("SCALE-Sim not importable: run with a venv that has scalesim==3.0.0 to time it in the same run")
+                continue
+            print(f"SCALE-Sim 3.0.0 (one run, traces off):                             {scalesim_s:8.2f} s")
+            print(f"speed-up: {scalesim_s / chiplab_s:,.0f}x (Python {sys.version.split()[0]})")
+            same = all((tmp / "chiplab" / name / r).read_bytes() == (tmp / "scalesim" / name / r).read_bytes()
+                       for r in REPORTS)
+            print("reports identical byte for byte:", same)
 
 
 if __name__ == "__main__":

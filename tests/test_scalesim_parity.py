@@ -63,10 +63,12 @@ def test_reports_match_scalesim_exactly(case, tmp_path):
 # ---- the memory models against transcriptions of SCALE-Sim's buffer code -----------------------------------------
 
 
-def _scalesim_write_buffer(writes_per_line: list[int], sram_words: int, width: int):
+def _scalesim_write_buffer(writes_per_line: list[int], sram_words: int, width: int, read_stall=None):
     """scalesim/memory/write_buffer.py (service_writes, empty_drain_buf, empty_all_buffers) driven the way
     double_buffered_scratchpad.service_memory_requests drives it, one word at a time; trace lines are kept as
-    their number of valid words. Returns (stall cycles, DRAM start, DRAM stop, DRAM writes)."""
+    their number of valid words. ``read_stall(line, cycle)`` stands for the read buffers' stall on that line
+    (USER mode); the line adds the largest of the stalls. Returns (stall cycles, DRAM start, DRAM stop, DRAM
+    writes)."""
     active = math.ceil(sram_words * 0.5)
     drain_buf = sram_words - active
     lines_per_drain = math.ceil(drain_buf / width)
@@ -99,7 +101,7 @@ def _scalesim_write_buffer(writes_per_line: list[int], sram_words: int, width: i
                     trace.append(line_idx)
                     line_idx = 0
                 drain_end = drain(current)
-        stalls += offset
+        stalls += max(offset, read_stall(line, line + stalls) if read_stall else 0)
         out_cycle = current
     if line_idx:
         trace.append(line_idx)
@@ -123,6 +125,31 @@ def test_ofmap_write_buffer_event_model_matches_scalesim_logic(args):
         sram_words=sram_words, drain_words_per_cycle=width)
     got = (stalls.total_cycles, traffic.start_cycle, traffic.stop_cycle, traffic.num_accesses)
     assert got == _scalesim_write_buffer(writes, sram_words, width)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda width: st.tuples(
+    st.just(width), st.integers(2, 120),
+    st.lists(st.tuples(st.integers(0, 4 * width), st.integers(-30, 60)), min_size=1, max_size=60).filter(
+        lambda w: sum(x for x, _ in w) > 0))))
+def test_ofmap_replay_with_read_stalls_matches_scalesim_logic(args):
+    """USER mode: read-buffer stalls on some lines (a stall that depends on the cycle the line starts at, as
+    SCALE-Sim's prefetch lateness does) interleaved with the write buffer's own stalls and drains. Expected: the
+    line-by-line transcription above, which adds max(write stall, read stall) per line."""
+    width, sram_words, lines = args
+    writes = [w for w, _ in lines]
+    events = [i for i, (_, r) in enumerate(lines) if r != 0]
+
+    def stall_at(line: int, cycle: int) -> int:  # lateness against a fixed schedule, like a prefetch chain
+        return lines[line][1] - cycle // 7 if lines[line][1] else 0
+
+    cumulative = np.concatenate([[0], np.cumsum(writes)])
+    stalls, traffic = simulate_ofmap_buffer(
+        writes_before_line=lambda i: int(cumulative[min(i, len(writes))]), num_lines=len(writes),
+        sram_words=sram_words, drain_words_per_cycle=width, read_event_lines=events,
+        read_stall=lambda index, cycle: stall_at(events[index], cycle))
+    got = (stalls.total_cycles, traffic.start_cycle, traffic.stop_cycle, traffic.num_accesses)
+    assert got == _scalesim_write_buffer(writes, sram_words, width, stall_at)
 
 
 def _scalesim_estimate_read_buffer(lines: list[list[int]], sram_words: int):

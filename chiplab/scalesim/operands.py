@@ -85,6 +85,17 @@ def num_distinct_ifmap_words(layer: ScaleSimLayer) -> int:
     return rows * cols * layer.num_channels
 
 
+def num_valid_ifmap_cells(layer: ScaleSimLayer) -> int:
+    """Cells of the im2col ifmap matrix (m x k) with a valid address, repeats counted: window element
+    (cr, cc, ch) of pixel (oy, ox) is valid iff oy*s + cr < H and ox*s + cc < W, so the count factorises."""
+    def per_offset(size: int, window: int, positions: int) -> int:
+        offsets = np.arange(window, dtype=np.int64)
+        return int(np.minimum(positions, (size - 1 - offsets) // layer.stride + 1).sum())
+
+    return (per_offset(layer.ifmap_height, layer.filter_height, layer.ofmap_height)
+            * per_offset(layer.ifmap_width, layer.filter_width, layer.ofmap_width) * layer.num_channels)
+
+
 def ifmap_has_repeats(layer: ScaleSimLayer) -> bool:
     """Can one ifmap word appear twice in the im2col matrix (overlapping windows)?"""
     return ((layer.ofmap_height > 1 and layer.filter_height > layer.stride)

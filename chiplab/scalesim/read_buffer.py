@@ -84,8 +84,17 @@ class UserReadBuffer:
         return offset
 
 
-def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[np.ndarray, int]:
-    """(valid addresses in SCALE-Sim's prefetch order, number of cells of the padded prefetch matrix).
+def _prefetch_shape(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[int, int, int]:
+    """(blocks, block height, width) of an operand's prefetch matrix (see :func:`prefetch_order`)."""
+    flow = plan.dataflow
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.OS, "filter"), (Dataflow.IS, "ifmap")):
+        return plan.num_col_folds, layer.k, plan.num_cols
+    height = {Dataflow.WS: layer.m, Dataflow.OS: layer.k, Dataflow.IS: layer.n}[flow]
+    return plan.num_row_folds, height, plan.num_rows
+
+
+def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.ndarray:
+    """Valid addresses in SCALE-Sim's prefetch order (every valid operand cell once).
 
     systolic_compute_*.create_*_prefetch_mat stacks one block per fold of the operand (padded with -1 to the array
     edge) and reads it either row by row or along anti-diagonals (row + column ascending, row descending):
@@ -98,17 +107,8 @@ def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[
     is        per column fold: window x C, by row    per row fold: filters x R, diagonal
     ========  =====================================  ===========================================
     """
-    flow, r_arr, c_arr = plan.dataflow, plan.num_rows, plan.num_cols
-    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.OS, "filter"), (Dataflow.IS, "ifmap")):
-        blocks, height, width = plan.num_col_folds, layer.k, c_arr
-    elif flow is Dataflow.WS:
-        blocks, height, width = plan.num_row_folds, layer.m, r_arr
-    elif flow is Dataflow.OS:
-        blocks, height, width = plan.num_row_folds, layer.k, r_arr
-    elif operand == "ifmap":
-        raise AssertionError("unreachable")
-    else:
-        blocks, height, width = plan.num_row_folds, layer.n, r_arr
+    flow = plan.dataflow
+    blocks, height, width = _prefetch_shape(layer, plan, operand)
     rows = blocks * height
     if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
         row = np.repeat(np.arange(rows, dtype=np.int64), width)
@@ -127,27 +127,30 @@ def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[
     else:  # WS / OS filter: (window element, filter)
         addresses = np.where(edge < layer.n, operands.filter_addresses(layer, inner, np.minimum(edge, layer.n - 1)),
                              -1)
-    return addresses[addresses >= 0], rows * width
+    return addresses[addresses >= 0]
 
 
 def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
                      words_per_cycle: int) -> UserReadBuffer:
     """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer."""
-    valid, num_cells = prefetch_order(layer, plan, operand)
+    blocks, height, width = _prefetch_shape(layer, plan, operand)
+    num_valid = operands.num_valid_ifmap_cells(layer) if operand == "ifmap" else layer.k * layer.n
     set_words = math.ceil(sram_words / SETS_PER_BUFFER)
     active = math.ceil(sram_words * 0.5)  # read_buffer.set_params with active_buf_frac = 0.5
     prefetch = sram_words - active
-    num_sets = len(valid) // set_words + 1  # prepare_hashed_buffer always closes one more (maybe empty) set
+    num_sets = num_valid // set_words + 1  # prepare_hashed_buffer always closes one more (maybe empty) set
     window = min(math.ceil(active / set_words), num_sets)
     step = min(math.ceil(prefetch / set_words), num_sets - window)
-    fetch_rows = math.ceil(num_cells / words_per_cycle)  # set_fetch_matrix: the prefetch matrix, bandwidth wide
+    # set_fetch_matrix: the whole padded prefetch matrix, re-wrapped into lines as wide as the bandwidth
+    fetch_rows = math.ceil(blocks * height * width / words_per_cycle)
     first_fill = min(math.ceil(active / words_per_cycle), fetch_rows)  # prefetch_active_buffer
     empty = np.zeros(0, dtype=np.int64)
     common = dict(first_fill_lines=first_fill, prefetch_lines=math.ceil(prefetch / words_per_cycle),
                   words_per_line=words_per_cycle)
     if window >= num_sets:  # every set is always in the window: nothing is ever missed
         return UserReadBuffer(event_lines=empty, event_counts=empty, prefetches_before=empty, **common)
-    lines, counts = _scan_misses(layer, plan, operand, valid, set_words, num_sets, window, step)
+    lines, counts = _scan_misses(layer, plan, operand, prefetch_order(layer, plan, operand), set_words, num_sets,
+                                 window, step)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
                           **common)
 
