@@ -31,3 +31,14 @@ def test_accessible_figure_is_svg_with_text_and_alt():
     assert sizes and min(sizes) >= FONT_SIZE - 1
     assert root.get("width").endswith("pt")
     assert not plt.get_fignums(), "accessible closes the figure so the notebook does not show it twice"
+
+
+def test_a_figure_wider_than_the_column_is_narrowed_not_shrunk():
+    """A wide figure shown in the book would be scaled down with its text; accessible() narrows it instead."""
+    from chiplab.viz.display import COLUMN_WIDTH_IN
+
+    _, ax = plt.subplots(figsize=(11.0, 4.0))
+    ax.plot([0, 1], [0, 1])
+    svg = accessible(ax).svg
+    width_pt = float(ET.fromstring(svg).get("width").removesuffix("pt"))
+    assert width_pt <= COLUMN_WIDTH_IN * 72 + 1

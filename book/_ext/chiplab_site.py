@@ -9,7 +9,7 @@
 * Sphinx 7.4 writes inline scripts that an extension added after the builder started twice (its registry re-adds
   them with filename "" instead of None, which defeats its de-duplication); sphinx-thebe's configuration script is
   one, so every page threw "Identifier 'THEBE_JS_URL' has already been declared". Each page's scripts are
-  de-duplicated here before the template writes them.
+  de-duplicated here before the template writes them, and the theme's empty colour mode gets a value.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ def _script_key(script) -> tuple:
     return (str(getattr(script, "filename", script) or ""), attributes.get("body", ""))
 
 
-def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+def _page_context(app, pagename, templatename, context, doctree) -> None:
+    # The theme writes its colour mode from `default_mode`, which Jupyter Book leaves empty; its script then logs
+    # "Got invalid theme mode: ." on every page. "auto" follows the reader's system setting.
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -81,6 +85,6 @@ def _copy_widget_fonts(app, exception) -> None:
 def setup(app):
     app.connect("config-inited", _unlist_vendor)
     app.connect("builder-inited", _check_vendor)
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _page_context, priority=900)
     app.connect("build-finished", _copy_widget_fonts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 from chiplab.cost.scenarios import OfferComparison, OwnOrRent, ScenarioResult
 from chiplab.units import format_usd_short as _money
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 
 SCALE_LIMIT = 2.3  # x-axis end, in multiples of the largest bar: room for the numbers right of each bar
 _TCO_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "yellow", "green", "purple")]
@@ -114,7 +114,7 @@ class OwnOrRentPicture:
         set_alt_text(self.ax, f"Empty chart: {message}")
 
     def update(self, result: OwnOrRent, name: str | None = None) -> None:
-        name = name or result.chip_id
+        name = name or chip_label(result.chip_id)
         dearer = max(result.owner_usd_per_useful_chip_hour, result.cloud_usd_per_useful_chip_hour)
         rent_width = result.cloud_usd_per_useful_chip_hour / dearer
         self.rent_bar.set_width(rent_width)

@@ -21,6 +21,10 @@ from matplotlib.figure import Figure
 
 from chiplab.viz.style import alt_text
 
+# The book's text column is 688 CSS px wide (sphinx-book-theme at a 1280 px window) = 516 pt = 7.17 in; a figure no
+# wider than this is shown at its natural size, so 9 pt text is 12 px on screen.
+COLUMN_WIDTH_IN = 7.0
+
 
 @dataclass(frozen=True)
 class AccessibleFigure:
@@ -36,10 +40,14 @@ class AccessibleFigure:
 
 def accessible(target: Axes | Figure, alt: str | None = None, dpi: int = 150) -> AccessibleFigure:
     """Render ``target``'s figure to SVG with the alt text its ``draw_*`` calls recorded (or ``alt``), then close
-    the figure so the notebook does not show it a second time. ``dpi`` applies only to raster parts (heatmaps)."""
+    the figure so the notebook does not show it a second time. ``dpi`` applies only to raster parts (heatmaps).
+    A figure wider than the book's text column is narrowed to it (its text keeps its size)."""
     figure = target if isinstance(target, Figure) else target.figure
     if alt is None:
         alt = " ".join(text for ax in figure.axes if (text := alt_text(ax)))
+    width_in, height_in = figure.get_size_inches()
+    if width_in > COLUMN_WIDTH_IN:  # narrower, same text size: shrinking it on the page would shrink the text
+        figure.set_size_inches(COLUMN_WIDTH_IN, height_in)
     buffer = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "chiplab"}):  # text as text; stable ids
         figure.savefig(buffer, format="svg", dpi=dpi, bbox_inches="tight")
