@@ -17,25 +17,6 @@ PACKAGE = ROOT / "chiplab"
 PACKAGES = sorted(".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py"))
 # The bottom layer's modules are public as modules (design.md: constants and formatters in units.py).
 PUBLIC_MODULES = ("chiplab.units", "chiplab.errors", "chiplab.tables")
-# Pages written before this check import from these modules; their names are re-exported by the package now, so
-# each page only has to change its import line (``from chiplab.perf.step import op_of`` → ``from chiplab.perf
-# import op_of``). Remove a module once no page imports from it (the test says when); never add one.
-PENDING_MODULES = (
-    "chiplab.cost.overview",
-    "chiplab.explore.llm",
-    "chiplab.hardware.catalog_page",
-    "chiplab.hardware.describe",
-    "chiplab.hardware.what_if",
-    "chiplab.memory.compare",
-    "chiplab.memory.describe",
-    "chiplab.perf.collectives",
-    "chiplab.perf.llm",
-    "chiplab.perf.step",
-    "chiplab.perf.validation",
-    "chiplab.viz.cost_pictures",
-    "chiplab.viz.workloads",
-    "chiplab.workloads.describe",
-)
 
 
 def _code_cells() -> list[tuple[str, str]]:
@@ -82,33 +63,25 @@ def test_all_names_exist(package):
     assert not absent, f"{package}.__all__ lists names it does not define: {absent}"
 
 
-def _problems() -> tuple[list[str], set[str]]:
-    """(problems, the pending modules still imported from)."""
-    problems, pending_used = [], set()
+def _problems() -> list[str]:
+    problems = []
     for where, source in _code_cells():
         for module, names in _chiplab_imports(source):
             if module in PUBLIC_MODULES:
                 problems += [f"{where}: {module}.{name} is private" for name in names if name.startswith("_")]
-                continue
-            package = module
-            if module not in PACKAGES:
-                if module not in PENDING_MODULES:
-                    problems.append(f"{where}: imports from {module}, a module: import from its package "
-                                    f"({module.rpartition('.')[0]}), re-exporting the names there")
-                    continue
-                pending_used.add(module)
-                package = module.rpartition(".")[0]
-            public = set(getattr(importlib.import_module(package), "__all__", ()))
-            problems += [f"{where}: {name} (from {module}) is not in {package}.__all__" for name in names
-                         if name not in public and importlib.util.find_spec(f"{package}.{name}") is None]
-    return problems, pending_used
+            elif module not in PACKAGES:
+                problems.append(f"{where}: imports from {module}, a module: import from its package "
+                                f"({module.rpartition('.')[0]}), re-exporting the names there")
+            else:
+                public = set(getattr(importlib.import_module(module), "__all__", ()))
+                problems += [f"{where}: {module}.{name} is not in {module}.__all__" for name in names
+                             if name not in public and importlib.util.find_spec(f"{module}.{name}") is None]
+    return problems
 
 
 def test_pages_and_exercises_import_public_names_only():
-    problems, pending_used = _problems()
+    problems = _problems()
     assert not problems, "\n".join(problems)
-    stale = sorted(set(PENDING_MODULES) - pending_used)
-    assert not stale, f"no page imports from these any more; remove them from PENDING_MODULES: {stale}"
 
 
 def test_the_check_can_fail():
