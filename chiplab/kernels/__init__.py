@@ -14,6 +14,7 @@ NeuronCore or TPU TensorCore, returning the values AND the time, engine by engin
 """
 
 from chiplab.kernels.attention import ATTENTION_VARIANTS, run_attention
+from chiplab.kernels.compare import WORKED_KERNELS, compare_variants
 from chiplab.kernels.fused import FUSED_VARIANTS, run_dense
 from chiplab.kernels.language import MAX_INSTRUCTIONS, Kernel
 from chiplab.kernels.matmul import VARIANTS as MATMUL_VARIANTS
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_INSTRUCTIONS",
     "ROWWISE_VARIANTS",
     "TILE_DTYPE_BYTES",
+    "WORKED_KERNELS",
     "Assumption",
     "BlockSpec",
     "CoreParams",
@@ -45,6 +47,7 @@ __all__ = [
     "Tile",
     "Timeline",
     "View",
+    "compare_variants",
     "core_params",
     "default_tiling",
     "instruction_tile",

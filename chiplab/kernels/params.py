@@ -18,6 +18,7 @@ from importlib import resources
 from chiplab._checks import instance_of, non_negative, non_negative_int, positive, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip, MemoryLevel, SystolicArraySpec, list_chips, load_chip
+from chiplab.tables import markdown_table
 
 ENGINES = ("dma", "matrix", "vector", "scalar")
 
@@ -110,6 +111,11 @@ class CoreParams:
         """One line per engine fact: value, published or assumed, and why."""
         return [f"{a.name} = {a.value:g} ({a.kind}; {a.note}; {a.source_url}, accessed {a.accessed})"
                 for a in self.sources]
+
+    def assumptions_table(self) -> str:
+        """The engine facts as a Markdown table: name, value, published or assumed, why."""
+        return markdown_table(["parameter", "value", "kind", "why"],
+                              [[a.name, f"{a.value:g}", a.kind, a.note] for a in self.sources])
 
 
 def _data() -> dict:
