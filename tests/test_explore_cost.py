@@ -104,3 +104,25 @@ def test_bad_arguments_raise(kwargs, message):
     arguments = {"chip_a": "trainium2", "chip_b": "h200", "workload": SMALL, "num_tokens": 1e12, **kwargs}
     with pytest.raises(ChiplabInputError, match=message):
         CostExplorer(**arguments)
+
+
+def test_the_numbers_shown_are_the_librarys_for_the_same_inputs():
+    """Each control set to a distinct value; the explorer must show what the cost model gives for exactly those
+    inputs (a control wired to the wrong model input, e.g. A's efficiency to B, fails here)."""
+    from chiplab.cost.scenarios import CostScenario, evaluate_cost_scenario, rent, what_if_price
+
+    shown = CostExplorer("trainium2", "h200", SMALL, 1e12)
+    shown.what_if_a.value, shown.matmul_a.value, shown.matmul_b.value = 2.5, 0.6, 0.85
+    shown.utilization.value, shown.tokens.value = 0.7, 1e11
+    h200 = price_options("h200")[shown.price_b.value]
+    expected = evaluate_cost_scenario(CostScenario(
+        a=rent("trainium2", what_if_price("trainium2", 2.5), utilization_fraction=0.7, matmul_efficiency_fraction=0.6),
+        b=rent("h200", h200, utilization_fraction=0.7, matmul_efficiency_fraction=0.85),
+        workload=SMALL, num_tokens=1e11))
+    assert shown.result == expected
+    summary = shown.message.widget.value
+    assert f"<b>{expected.price_performance_ratio:.2f}×</b>" in summary
+    assert f"<b>${expected.break_even_usd_per_chip_hour_a():.2f}</b>" in summary
+    assert f"${expected.break_even_usd_per_chip_hour_a(0.3):.2f}" in summary
+    assert f"the run: <b>${expected.a.run.cost_usd:,.0f}</b>" in summary
+    assert f"the run: <b>${expected.b.run.cost_usd:,.0f}</b>" in summary
