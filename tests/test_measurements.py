@@ -169,7 +169,7 @@ def test_training_throughput_is_below_the_peak_and_consistent_with_6n_per_token(
         assert 0.7 < six_n / m["model_flops_per_s_per_chip"] < 1.05, run.id
     if "step_time_s" in m:
         assert 0.1 < m["step_time_s"] < 1000
-    if "time_to_train_s" in m:
+    if "time_to_train_s" in m and run.model != NOT_IN_CATALOG and isinstance(run.train_tokens, int):
         # MLPerf-style runs: the logged tokens over the logged time, at 6·N FLOPs per token, fit under the peak of
         # the run's number format (int8 and FP8 runs use the faster units) and above a tenth of the BF16 peak.
         tokens_per_s_per_chip = run.train_tokens / m["time_to_train_s"] / run.num_chips
