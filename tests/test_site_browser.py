@@ -10,6 +10,7 @@ table inside its column (or in its own scrolling box). Runs under CI; skips loca
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -49,7 +50,10 @@ _WIDGETS_AND_MATH = """async (timeoutMs) => {
 
 # Text size in figures: an <img> holding a matplotlib SVG (text kept as text, svg.fonttype "none") is scaled by
 # its displayed width over the SVG's own width; a PNG figure has no measurable text and is reported.
+_SVG_TEXT = """const svgText = src => new TextDecoder('utf-8').decode(
+  Uint8Array.from(atob(src.split(',')[1]), c => c.charCodeAt(0)));"""
 _FIGURE_TEXT = """async () => {
+  """ + _SVG_TEXT + """
   const results = [];
   for (const img of document.querySelectorAll('article img')) {
     if (img.closest('.animation') || !img.clientWidth) continue;
@@ -63,7 +67,7 @@ _FIGURE_TEXT = """async () => {
       }
       continue;
     }
-    const text = src.startsWith('data:') ? atob(src.split(',')[1]) : await (await fetch(img.src)).text();
+    const text = src.startsWith('data:') ? svgText(src) : await (await fetch(img.src)).text();
     const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
     const viewBox = (svg.getAttribute('viewBox') || '').split(/[ ,]+/).map(Number);
     const scale = img.clientWidth / (viewBox[2] || parseFloat(svg.getAttribute('width')));  // px per SVG unit
@@ -77,6 +81,31 @@ _FIGURE_TEXT = """async () => {
   }
   return results;
 }"""
+
+# What a reader reads as labels: table headers, headings, captions, explorer messages and labels, alt text and the
+# text inside figures (code, where identifiers belong, is left out).
+_READER_LABELS = """() => {
+  """ + _SVG_TEXT + """
+  const out = [];
+  const plain = element => {
+    const copy = element.cloneNode(true);
+    copy.querySelectorAll('code, pre, .headerlink').forEach(code => code.remove());
+    return copy.textContent;
+  };
+  document.querySelectorAll('article th, article h1, article h2, article h3, article figcaption, '
+                            + 'article .widget-html, article .widget-label').forEach(e => out.push(plain(e)));
+  document.querySelectorAll('article img').forEach(img => {
+    out.push(img.getAttribute('alt') || '');
+    const src = img.getAttribute('src') || '';
+    if (src.startsWith('data:image/svg')) {
+      new DOMParser().parseFromString(svgText(src), 'image/svg+xml').querySelectorAll('text')
+        .forEach(t => out.push(t.textContent));
+    }
+  });
+  return out;
+}"""
+SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")  # tpu_v5e, usd_per_chip_hour_a, qkv_proj.grad_a
+
 
 # Tables wider than the text column, unless they sit in a box that scrolls horizontally.
 _WIDE_TABLES = """() => {
@@ -149,6 +178,10 @@ def test_page_in_browser(page, book_site, book_build, entry, timings):
                        f"PNG pictures shrunk below 9/11 of their size: {small}")
     wide = page.evaluate(_WIDE_TABLES)
     assert not wide, f"{entry.html_name}: tables wider than the text column (first cells): {wide}"
+
+    leaks = sorted({f"{match!r} in {label.strip()[:70]!r}" for label in page.evaluate(_READER_LABELS)
+                    for match in SNAKE_CASE.findall(label)})
+    assert not leaks, f"{entry.html_name}: internal names where readers read labels: {leaks}"
 
     assert not blocked, f"{entry.html_name}: the page loads from the network: {blocked}"
     assert not errors, f"{entry.html_name}: console errors: {errors}"

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from chiplab.cost.scenarios import ScenarioResult
 from chiplab.cost.sensitivity import SensitivityResult
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, model_label, readable, set_alt_text
 
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "green", "yellow", "orange", "vermillion", "purple")]
 
@@ -19,7 +19,7 @@ def draw_tornado(result: SensitivityResult, ax: Axes | None = None, metric_label
     """One bar per assumption from the metric at its low value to the metric at its high value (largest swing
     on top); the vertical line is the base case, the dashed one the threshold where the winner flips."""
     ax = get_axes(ax, figsize=(6.4, 0.5 + 0.45 * len(result.parameters)))
-    names = [p.name for p in result.parameters]
+    names = [readable(p.name) for p in result.parameters]
     lows = np.array([min(p.output_at_low, p.output_at_high) for p in result.parameters])
     highs = np.array([max(p.output_at_low, p.output_at_high) for p in result.parameters])
     colors = [OKABE_ITO["vermillion"] if p.flips_winner else COLORS["busy"] for p in result.parameters]
@@ -32,9 +32,9 @@ def draw_tornado(result: SensitivityResult, ax: Axes | None = None, metric_label
     ax.invert_yaxis()
     ax.set_xlabel(metric_label)
     ax.set_title("vermillion: this assumption alone can flip the winner", fontsize=FONT_SIZE - 1)
-    flips = ", ".join(result.flips) or "none"
+    flips = ", ".join(readable(name) for name in result.flips) or "none"
     set_alt_text(ax, f"Tornado chart of {metric_label} as each assumption moves across its range, largest effect "
-                     f"first ({result.parameters[0].name}); assumptions that flip the winner: {flips}.")
+                     f"first ({readable(result.parameters[0].name)}); assumptions that flip the winner: {flips}.")
     return ax
 
 
@@ -42,7 +42,8 @@ def draw_matchup(result: ScenarioResult, ax: Axes | None = None) -> Axes:
     """Tokens per dollar of the two chips of a scenario (:func:`chiplab.cost.scenarios.evaluate_cost_scenario`),
     with their price-performance ratio."""
     ax = get_axes(ax, figsize=(5.2, 3.4))
-    chip_a, chip_b, model = result.a.chip_id, result.b.chip_id, result.scenario.workload.model
+    chip_a, chip_b = chip_label(result.a.chip_id), chip_label(result.b.chip_id)
+    model = model_label(result.scenario.workload.model)
     prices = (result.comparison.usd_per_chip_hour_a, result.comparison.usd_per_chip_hour_b)
     ratio = result.price_performance_ratio
     values = [result.a.tokens_per_usd / 1e3, result.b.tokens_per_usd / 1e3]

@@ -119,8 +119,8 @@ class TileLandscapePicture:
                                linestyle="none")
         (self.choice,) = ax.plot([], [], marker="o", markersize=13, markerfacecolor="none", linestyle="none",
                                  markeredgecolor=OKABE_ITO["vermillion"], markeredgewidth=2.5)
-        ax.set_xlabel("tile_n (columns of the output tile)")
-        ax.set_ylabel("tile_m (rows of the output tile)")
+        ax.set_xlabel("columns of the output tile (n)")
+        ax.set_ylabel("rows of the output tile (m)")
         # A plain text rather than ax.set_title: a title's position is recomputed from the tick labels on every
         # full draw, which goes wrong when the tick labels are left out of a cached background.
         self.heading = ax.text(0.5, 1.03, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=FONT_SIZE)
@@ -159,7 +159,7 @@ class TileLandscapePicture:
                                f"★ = least traffic ({format_bytes(best_bytes)})")
         self._alt = (f"Heat map of off-chip traffic over output-tile shapes, relative to the best tile; larger "
                      f"tiles reuse more and move less, until they no longer fit on chip (blank cells). The best "
-                     f"fitting tile is {best.tiling.tile_m}×{best.tiling.tile_n} (tile_k {best.tiling.tile_k}), "
+                     f"fitting tile is {best.tiling.tile_m}×{best.tiling.tile_n} (depth {best.tiling.tile_k} along k), "
                      f"moving {format_bytes(best_bytes)} off chip.")
         self.show_choice(self._chosen)
 

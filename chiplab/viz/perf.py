@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 from chiplab.perf.scaling import ScalingSweep
 from chiplab.perf.step import StepEstimate
 from chiplab.perf.training import TrainingEstimate
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, readable, set_alt_text
 
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "sky_blue", "orange", "purple")]
 
@@ -26,7 +26,7 @@ def draw_step_breakdown(step: StepEstimate, ax: Axes | None = None, by: str = "n
     labels = [label for label, _ in items]
     colors = [COLORS["busy"] if (by == "name" and label in compute_bound) else OKABE_ITO["vermillion"]
               if by == "name" else COLORS["mapping"] for label in labels]
-    ax.barh(labels, [value * 1e3 for _, value in items], color=colors)
+    ax.barh([readable(label) for label in labels], [value * 1e3 for _, value in items], color=colors)
     ax.invert_yaxis()
     ax.set_xlabel("time per step (ms)")
     ax.set_title(f"{step.step_name} on {chip_label(step.chip_id)}: MFU {step.mfu_fraction:.0%}", fontsize=FONT_SIZE - 1)
@@ -37,7 +37,7 @@ def draw_step_breakdown(step: StepEstimate, ax: Axes | None = None, by: str = "n
     biggest = items[0]
     set_alt_text(ax, f"Bar chart of where one step of {step.step_name} spends its time on "
                      f"{chip_label(step.chip_id)}; the "
-                     f"largest part is {biggest[0]} at {biggest[1] / step.time_s:.0%} of the step.")
+                     f"largest part is {readable(biggest[0])} at {biggest[1] / step.time_s:.0%} of the step.")
     return ax
 
 

@@ -50,6 +50,38 @@ def chip_label(chip_id: str) -> str:
         return chip_id
 
 
+def model_label(model_id: str) -> str:
+    """The name readers know a model by ("Llama 3 70B", not "llama3_70b"); an unknown id is kept."""
+    from chiplab.errors import ChiplabInputError
+    from chiplab.workloads import load_model
+
+    try:
+        return load_model(model_id).name
+    except (ChiplabInputError, KeyError, ValueError, TypeError):
+        return model_id
+
+
+# Words for the identifiers that the models use as keys, so that figures read as prose (issue 16, item 7).
+_WORDS = {
+    "usd_per_chip_hour": "price per chip-hour", "matmul_efficiency_fraction": "matmul efficiency",
+    "memory_efficiency_fraction": "memory efficiency", "utilization_fraction": "utilisation",
+    "qkv_proj": "Q, K, V projection", "o_proj": "output projection", "gate_up_proj": "gate and up projection",
+    "down_proj": "down projection", "lm_head": "output layer (LM head)", "adamw_update": "AdamW update",
+    "grad_a": "activation gradient", "grad_b": "weight gradient",
+}  # fmt: skip
+
+
+def readable(key: str) -> str:
+    """A model key as words: "a.usd_per_chip_hour" -> "A: price per chip-hour", "down_proj.grad_b" -> "down
+    projection (weight gradient)"; anything else has its underscores turned into spaces."""
+    side, dot, rest = key.partition(".")
+    if dot and side in ("a", "b"):
+        return f"{side.upper()}: {readable(rest)}"
+    if dot:
+        return f"{readable(side)} ({readable(rest)})"
+    return _WORDS.get(key, key.replace("_", " "))
+
+
 def get_axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     """Return ``ax``, or a fresh figure's axes with chiplab's default size."""
     if ax is not None:
