@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiplab._checks import fraction, non_negative, positive, positive_int
+from chiplab.cost.comparison import tokens_per_usd
 from chiplab.cost.prices import compare_prices
 from chiplab.cost.records import Price
 from chiplab.errors import ChiplabInputError
@@ -93,11 +94,11 @@ def serving_cost(*, tokens_per_s_per_chip: float, price: Price | float,
     tokens_per_s = positive("tokens_per_s_per_chip", tokens_per_s_per_chip)
     utilization = fraction("utilization_fraction", utilization_fraction, allow_zero=False)
     usd_per_chip_hour, price_record = _usd_per_chip_hour(price)
-    tokens_per_chip_hour = tokens_per_s * SECONDS_PER_HOUR * utilization
+    per_usd = tokens_per_usd(tokens_per_s, usd_per_chip_hour, utilization)  # the one comparison model's formula
     return ServingCost(tokens_per_s_per_chip=tokens_per_s, utilization_fraction=utilization,
-                       usd_per_chip_hour=usd_per_chip_hour, tokens_per_chip_hour=tokens_per_chip_hour,
-                       tokens_per_usd=tokens_per_chip_hour / usd_per_chip_hour,
-                       usd_per_million_tokens=usd_per_chip_hour / tokens_per_chip_hour * 1e6, price=price_record)
+                       usd_per_chip_hour=usd_per_chip_hour,
+                       tokens_per_chip_hour=tokens_per_s * SECONDS_PER_HOUR * utilization, tokens_per_usd=per_usd,
+                       usd_per_million_tokens=1e6 / per_usd, price=price_record)
 
 
 @dataclass(frozen=True)
