@@ -106,3 +106,29 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
                 if key_kind:
                     cache[key] = block
             yield block[0], block[1] + plan.fold_start_line(fc, fr)
+
+
+def fold_request_counts(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.ndarray:
+    """Requests of ``operand`` per fold (column fold outer), holes included: rows_used x cols_used for a stationary
+    block, rows_used x T for a skewed block along the rows, cols_used x T for the OS filter."""
+    rows = np.full(plan.num_row_folds, plan.num_rows, dtype=np.int64)
+    rows[-1] = plan.rows_used(plan.num_row_folds - 1)
+    cols = np.full(plan.num_col_folds, plan.num_cols, dtype=np.int64)
+    cols[-1] = plan.cols_used(plan.num_col_folds - 1)
+    flow, t = plan.dataflow, plan.temporal
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
+        return np.outer(cols, rows).ravel()
+    if (flow, operand) == (Dataflow.OS, "filter"):
+        return np.repeat(cols * t, plan.num_row_folds)
+    return np.tile(rows * t, plan.num_col_folds)
+
+
+def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts: np.ndarray, q: int) -> int:
+    """Demand line of the q-th (1-based) request of a stream without holes; ``counts`` from fold_request_counts.
+    Only the fold holding it is built."""
+    ends = np.cumsum(counts)
+    fold = int(np.searchsorted(ends, q))
+    local = q - int(ends[fold] - counts[fold]) - 1
+    fc, fr = divmod(fold, plan.num_row_folds)
+    _, lines = _fold_requests(layer, plan, operand, fc, fr)
+    return int(lines[local]) + plan.fold_start_line(fc, fr)

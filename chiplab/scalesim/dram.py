@@ -248,7 +248,7 @@ def tumbling_window_misses(folds: Iterable[tuple[np.ndarray, np.ndarray]], windo
     ``folds`` yields (addresses, global demand lines) per fold, in request order, holes (-1) removed. A miss is a
     request whose word is not among the misses since the last window reset (check_hit and ``current_set``).
     """
-    stamp = np.full(address_space, -1, dtype=np.int64)  # window id in which each word was last fetched
+    stamp = np.full(address_space, -1, dtype=np.int32)  # window id in which each word was last fetched
     epoch, in_window, misses, window_lines = 0, 0, 0, []
     previous: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(block) -> (block, previous-occurrence index)
 

@@ -96,6 +96,12 @@ def num_valid_ifmap_cells(layer: ScaleSimLayer) -> int:
             * per_offset(layer.ifmap_width, layer.filter_width, layer.ofmap_width) * layer.num_channels)
 
 
+def ifmap_has_holes(layer: ScaleSimLayer) -> bool:
+    """Does some window hang off the input (ofmap size rounded up), leaving -1 requests in the ifmap stream?"""
+    return ((layer.ifmap_height - layer.filter_height) % layer.stride != 0
+            or (layer.ifmap_width - layer.filter_width) % layer.stride != 0)
+
+
 def ifmap_has_repeats(layer: ScaleSimLayer) -> bool:
     """Can one ifmap word appear twice in the im2col matrix (overlapping windows)?"""
     return ((layer.ofmap_height > 1 and layer.filter_height > layer.stride)

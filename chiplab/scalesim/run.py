@@ -6,15 +6,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands
-from chiplab.scalesim.compute import compute_layer
+from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
-from chiplab.scalesim.demand import ofmap_writes_before_line, request_streams
+from chiplab.scalesim.demand import fold_request_counts, nth_request_line, ofmap_writes_before_line, request_streams
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
 from chiplab.scalesim.read_buffer import UserReadBuffer, user_read_buffer
 from chiplab.scalesim.reports import write_reports
 from chiplab.scalesim.topology import ScaleSimLayer, load_topology
+from chiplab.systolic.dataflow import Dataflow
+
+# The tumbling-window replay follows about this many requests a second (benchmarks/bench_scalesim_repo.py).
+REQUESTS_PER_S = 5e6
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +67,31 @@ class ScaleSimLayerResult:
     num_ofmap_dram_writes: int
 
 
+def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: int, *,
+                   replay: bool = False) -> tuple[int, list[int]]:
+    """CALC mode's tumbling-window DRAM reads of one operand: (misses, demand lines of window-completing misses).
+
+    In the common case only the *last* window-completing line is returned (read_buffer_traffic uses no other):
+    when every word comes once per unit of repetition (a sweep over the row folds, or the OS filter block
+    repeated per row fold), the stream has no holes and every unit holds at least a window of words, the window
+    always resets before a word comes round again, so every request misses. Otherwise (or with ``replay``) the
+    request stream is followed through the window fold by fold.
+    """
+    counts = fold_request_counts(layer, plan, operand)
+    ifmap = operand == "ifmap"
+    repeats = ifmap and operands.ifmap_has_repeats(layer)
+    smallest_unit = int(counts.min()) if (plan.dataflow, operand) == (Dataflow.OS, "filter") else window
+    if not replay and not repeats and not (ifmap and operands.ifmap_has_holes(layer)) and smallest_unit >= window:
+        total = int(counts.sum())
+        full = total // window * window
+        return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
+    address_space = layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap else layer.k * layer.n
+    check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
+                    "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
+                    work_per_s=REQUESTS_PER_S, memory_bytes=4 * address_space)
+    return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
+
+
 def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int = 0) -> ScaleSimLayerResult:
     """All report numbers of one layer in SCALE-Sim's CALC (estimated-bandwidth) mode."""
     rows, cols = config.num_rows, config.num_cols
@@ -104,24 +134,22 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     def write_cycle(line: int) -> int:
         return stalls.write_cycle(line)
 
-    def stream_misses(operand: str, address_space: int, repeats: bool) -> Callable[[int], tuple[int, list[int]]]:
-        return lambda window: tumbling_window_misses(request_streams(layer, plan, operand), window, address_space,
-                                                     repeats)
+    def stream_misses(operand: str) -> Callable[[int], tuple[int, list[int]]]:
+        return lambda window: operand_misses(layer, plan, operand, window)
 
     if user:
         ifmap_dram, filter_dram = (
             DramTraffic(start_cycle=reads[name].dram_start_cycle, stop_cycle=reads[name].dram_stop_cycle,
                         num_accesses=reads[name].num_dram_reads) for name in ("ifmap", "filter"))
     else:
-        ifmap_words = layer.ifmap_height * layer.ifmap_width * layer.num_channels
         ifmap_dram = read_buffer_traffic(
             sram_words=config.ifmap_sram_bytes, num_distinct_words=operands.num_distinct_ifmap_words(layer),
             first_request_cycle=read_cycle(comp.ifmap_first_line, "ifmap") - 1,
-            stream_misses=stream_misses("ifmap", ifmap_words, operands.ifmap_has_repeats(layer)), stalls=stalls)
+            stream_misses=stream_misses("ifmap"), stalls=stalls)
         filter_dram = read_buffer_traffic(
             sram_words=config.filter_sram_bytes, num_distinct_words=layer.k * layer.n,
             first_request_cycle=read_cycle(comp.filter_first_line, "filter") - 1,
-            stream_misses=stream_misses("filter", layer.k * layer.n, False), stalls=stalls)
+            stream_misses=stream_misses("filter"), stalls=stalls)
 
     def dram_rate(traffic: DramTraffic) -> float:
         return traffic.num_accesses / (traffic.stop_cycle - traffic.start_cycle + 1)
