@@ -26,6 +26,7 @@ from chiplab.perf.serving_target import SpeedTargetResult, largest_fitting_batch
 from chiplab.perf.step import OpEstimate, StepEstimate, estimate_step, op_of
 from chiplab.perf.topology import (
     Topology,
+    host_transfer_time_s,
     in_domain_time_s,
     known_topologies,
     load_topology,
@@ -61,6 +62,7 @@ __all__ = [
     "estimate_training",
     "gemm_on_chip",
     "get_measurement",
+    "host_transfer_time_s",
     "in_domain_time_s",
     "known_topologies",
     "largest_fitting_batch",

@@ -25,6 +25,9 @@ Scale Your Model", ch. 3). A collective over p chips of S bytes (the whole buffe
 
 Point to point: hops = Σ over axes of the shortest way round (min(d, n − d) with wraparound, d without); the
 transfer is cut-through, so T = hops·α + S / (L·b) (a switch: one hop at all the GPU's links).
+
+Host link: the chip's PCIe connection to its host (loading weights, offloading a KV cache), one way:
+T = S / ``host_bytes_per_s``.
 """
 
 from __future__ import annotations
@@ -255,3 +258,12 @@ def point_to_point_hops(topology: Topology, source: tuple[int, ...], destination
         distance = abs(a - b)
         hops += min(distance, topology.axes[i] - distance) if topology.wraps(i, topology.axes[i]) else distance
     return hops
+
+
+def host_transfer_time_s(num_bytes: float, topology: Topology) -> float:
+    """Move ``num_bytes`` between the host and one chip over its PCIe link (one way)."""
+    num_bytes = non_negative("num_bytes", num_bytes)
+    if topology.host_bytes_per_s is None:
+        raise ChiplabInputError(f"{topology.chip_id}: no host-link bandwidth is recorded; known for "
+                                + ", ".join(c for c, e in _topology_data().items() if "host_bytes_per_s" in e))
+    return num_bytes / topology.host_bytes_per_s

@@ -107,3 +107,12 @@ def test_a_design_keeps_its_base_chips_wiring():
 
     topology = load_topology(design_chip("trainium2", num_rows=256))
     assert topology.axes == (4, 4, 4) and topology.chip_id == "custom"
+
+
+def test_host_link():
+    """H100's PCIe Gen5 x16: 128 GB/s both ways = 64 GB/s one way, so 16 GB of weights take 0.25 s to load."""
+    from chiplab.perf import host_transfer_time_s
+
+    assert host_transfer_time_s(16e9, load_topology(load_chip("h100_sxm"))) == pytest.approx(0.25)
+    with pytest.raises(ChiplabInputError, match="no host-link bandwidth is recorded"):
+        host_transfer_time_s(1e9, V5P)
