@@ -50,6 +50,23 @@ from chiplab.perf._measurement_types import (
 )
 from chiplab.workloads.presets import list_models
 
+__all__ = [
+    "BENCHMARK_KINDS",
+    "FAMILIES",
+    "NOT_IN_CATALOG",
+    "NOT_STATED",
+    "WORKLOADS",
+    "EndToEndRun",
+    "MeasuredAlternative",
+    "MeasurementRecord",
+    "MicroBenchmark",
+    "end_to_end_runs",
+    "get_measurement",
+    "load_measurements",
+    "micro_benchmarks",
+    "read_measurements",
+]
+
 SOURCES_FILE = "_sources.toml"
 BENCHMARK_KINDS = ("gemm", "memory_bandwidth", "collective", "host_device")
 WORKLOADS = ("training", "serving")
@@ -90,7 +107,7 @@ def _text(where: str, name: str, value: object) -> str:
 
 def _chip_id(where: str, name: object) -> str:
     try:
-        chip = load_chip(name)
+        chip = load_chip(name)  # type: ignore[arg-type]  # load_chip names a non-string itself
     except ChiplabInputError as exc:
         raise ChiplabInputError(f"{where}: field 'chip': {exc}") from None
     if chip.id != name:
@@ -98,7 +115,7 @@ def _chip_id(where: str, name: object) -> str:
     return chip.id
 
 
-def _measured(where: str, raw: dict, sources: Mapping[str, Source]) -> dict[str, Any]:
+def _measured(where: str, raw: dict[str, Any], sources: Mapping[str, Source]) -> dict[str, Any]:
     measured = table_of(f"{where}: field 'measured'", raw["measured"])
     published = table_of(f"{where}: field 'as_published'", raw["as_published"])
     if not measured:
@@ -135,7 +152,7 @@ def _measured(where: str, raw: dict, sources: Mapping[str, Source]) -> dict[str,
             "alternatives": tuple(alternatives)}
 
 
-def _common(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> dict[str, Any]:
+def _common(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin: str) -> dict[str, Any]:
     if not isinstance(raw["accessed"], date):
         raise ChiplabInputError(f"{where}: field 'accessed' must be a date (YYYY-MM-DD); got {raw['accessed']!r}")
     return {"id": raw["id"], "chip": _chip_id(where, raw["chip"]),
@@ -146,12 +163,12 @@ def _common(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -
             "file": origin, **_measured(where, raw, sources)}
 
 
-def _setup(where: str, raw: dict, fields: set[str]) -> dict[str, Any]:
+def _setup(where: str, raw: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     return {f: (_count(where, f, raw[f]) if f in _COUNT_FIELDS else _text(where, f, raw[f]))
             for f in fields if f in raw}
 
 
-def _benchmark(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> MicroBenchmark:
+def _benchmark(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin: str) -> MicroBenchmark:
     kind = raw.get("kind")
     if kind not in BENCHMARK_KINDS:
         raise ChiplabInputError(f"{where}: field 'kind' must be one of {', '.join(BENCHMARK_KINDS)}; got {kind!r}")
@@ -164,7 +181,7 @@ def _benchmark(where: str, raw: dict, sources: Mapping[str, Source], origin: str
     return MicroBenchmark(**_common(where, raw, sources, origin), **_setup(where, raw, _BENCHMARK_SETUP | specific))
 
 
-def _run(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> EndToEndRun:
+def _run(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin: str) -> EndToEndRun:
     workload = raw.get("workload")
     if workload not in WORKLOADS:
         raise ChiplabInputError(f"{where}: field 'workload' must be one of {', '.join(WORKLOADS)}; got {workload!r}")
@@ -186,18 +203,18 @@ def _run(where: str, raw: dict, sources: Mapping[str, Source], origin: str) -> E
     return EndToEndRun(**_common(where, raw, sources, origin), workload=workload, **fields)
 
 
-def _check_keys(where: str, raw: dict, required: set[str], optional: set[str]) -> None:
+def _check_keys(where: str, raw: dict[str, Any], required: set[str], optional: set[str]) -> None:
     for key in sorted(required - set(raw)):
         raise ChiplabInputError(f"{where}: missing setup field {key!r} (write {NOT_STATED!r} if the source does "
                                 f"not say)")
     only_keys(where, raw, required | optional | {"kind", "workload"})
 
 
-def _entries(path_text: str, origin: str, sources: Mapping[str, Source]) -> list[_Entry]:
+def _entries(path_text: str, origin: str, sources: Mapping[str, Source]) -> list[MicroBenchmark | EndToEndRun]:
     table_name, build = ("benchmark", _benchmark) if origin.startswith("micro_") else ("run", _run)
     data = parse_toml(path_text, origin)
     only_keys(origin, data, {table_name})
-    entries = []
+    entries: list[MicroBenchmark | EndToEndRun] = []
     for i, raw in enumerate(data.get(table_name, [])):
         raw = table_of(f"{origin}: [[{table_name}]] #{i + 1}", raw)
         entry_id = raw.get("id")
@@ -217,7 +234,7 @@ def read_measurements(directory: str | PathLike[str]) -> MeasurementRecord:
     if not (folder / SOURCES_FILE).is_file():
         raise ChiplabInputError(f"measurement folder {str(folder)!r} has no {SOURCES_FILE}")
     sources = sources_from_toml((folder / SOURCES_FILE).read_text(encoding="utf-8"), SOURCES_FILE)
-    entries: list[_Entry] = []
+    entries: list[MicroBenchmark | EndToEndRun] = []
     for path in sorted(folder.glob("*.toml")):
         if path.name.startswith(("micro_", "runs_")):
             entries += _entries(path.read_text(encoding="utf-8"), path.name, sources)
@@ -266,7 +283,8 @@ def end_to_end_runs(workload: str | None = None, *, chip: str | None = None,
 def get_measurement(entry_id: str) -> MicroBenchmark | EndToEndRun:
     """One entry by id (case, '-' and '_' do not matter); an unknown id lists the closest ids."""
     record = load_measurements()
-    by_id = {e.id: e for e in (*record.benchmarks, *record.runs)}
+    by_id: dict[str, MicroBenchmark | EndToEndRun] = {b.id: b for b in record.benchmarks}
+    by_id.update({r.id: r for r in record.runs})
     found = lookup(entry_id, {normalize_name(i): i for i in by_id}, what="measurement",
                    known=[f"{len(by_id)} ids, listed by load_measurements()"], example="mamf_h100_sxm_bf16")
     return by_id[found]
