@@ -99,3 +99,25 @@ def test_closed_form_snapshot_draws_real_size_arrays_without_a_trace():
     ax = draw_array_state(snapshot(plan, 1000))
     assert ax.collections[0].get_array().size == 256 * 256
     assert "of 65536 PEs busy" in ax.texts[0].get_text()
+
+
+def test_weights_show_as_soon_as_they_are_loaded():
+    """Issue 16 item 3: during the R weight-load cycles the PEs show the weights arriving row by row (row r holds
+    B[r, :] from cycle r), not B:0 until their first MAC; the expected values are B itself."""
+    from chiplab.systolic.frames import loading_snapshot
+
+    b = np.arange(1, 21).reshape(4, 5)
+    run = simulate(np.arange(1, 13).reshape(3, 4), b, SMALL, "ws", trace="full")
+    for cycle in range(SMALL.num_rows):
+        shown = loading_snapshot(run, cycle).stationary_values
+        assert np.array_equal(shown[: cycle + 1], b[: cycle + 1, :4]), f"cycle {cycle}"
+        assert np.isnan(shown[cycle + 1 :]).all(), "rows not loaded yet show a dot, not 0"
+    first_mac = SMALL.num_rows  # PE (0, 0) computes first; the others still wait with their weight loaded
+    assert np.array_equal(loading_snapshot(run, first_mac).stationary_values, b[:4, :4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = draw_array_state(loading_snapshot(run, 0))
+    texts = [t.get_text() for t in ax.texts if t.get_text().startswith("B:")]
+    assert texts[:4] == ["B:1\n→0 ↓0", "B:2\n→0 ↓0", "B:3\n→0 ↓0", "B:4\n→0 ↓0"] and texts[4].startswith("B:·")
+    assert "loading B" in ax.texts[0].get_text() or any("loading B" in t.get_text() for t in ax.texts)
+    plt.close(ax.figure)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,8 +31,34 @@ class ArrayFrames:
 
     def snapshot(self, cycle: int) -> ArraySnapshot:
         if self.run is not None:
-            return self.run.trace.snapshot(cycle)
+            return loading_snapshot(self.run, cycle)
         return snapshot(self.timing.plan, cycle)
+
+
+def loading_snapshot(run: SystolicRun, cycle: int) -> ArraySnapshot:
+    """``run.trace.snapshot(cycle)``, with each PE's stationary value shown as a student should see it.
+
+    The simulator keeps the stationary operand of WS (B) and IS (A) in a shadow register while it is loaded, and
+    swaps it in as the first streaming input reaches the PE (``engines.run_stationary``: the swap wave reaches
+    anti-diagonal r + c at cycle R + r + c, after the R loading cycles). Its trace records only the register in
+    use, so every PE would read 0 during the loading cycles and until its first MAC. Here a PE shows its weight
+    from the cycle its row has been loaded (row r at cycle r, the weights shifting down from the top edge) and
+    NaN (drawn as a dot) before; OS snapshots are unchanged (what stays there is the partial sum).
+    """
+    snap = run.trace.snapshot(cycle)
+    if snap.dataflow is Dataflow.OS or snap.stationary_values is None:
+        return snap
+    num_rows, num_cols = snap.busy.shape
+    rows, cols = np.indices((num_rows, num_cols))
+    swap_cycle = num_rows + rows + cols
+    waiting = cycle < swap_cycle
+    if not waiting.any():
+        return snap
+    history = run.trace.stationary_values
+    first_weight = history[np.minimum(swap_cycle, history.shape[0] - 1), rows, cols].astype(np.float64)
+    shown = snap.stationary_values.astype(np.float64)
+    shown[waiting] = np.where(cycle >= rows, first_weight, np.nan)[waiting]
+    return replace(snap, stationary_values=shown)
 
 
 def array_frames(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str = "ws", seed: int = 0) -> ArrayFrames:

@@ -18,6 +18,7 @@ from matplotlib.patches import Patch
 
 from chiplab.errors import ChiplabInputError
 from chiplab.systolic.dataflow import MAPPINGS
+from chiplab.systolic.frames import loading_snapshot
 from chiplab.systolic.occupancy import ArraySnapshot
 from chiplab.systolic.simulator import SystolicRun
 from chiplab.systolic.sweep import UtilizationSweep
@@ -29,6 +30,8 @@ _BUSY_CMAP = ListedColormap([COLORS["idle"], COLORS["busy"]])
 
 
 def _fmt(value: float) -> str:
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return "·"  # a stationary register not loaded yet (chiplab.systolic.frames.loading_snapshot)
     return f"{value:.3g}" if isinstance(value, float | np.floating) and not float(value).is_integer() else f"{value:g}"
 
 
@@ -87,8 +90,11 @@ class ArrayPicture:
                     s, left, top = (grid[r, c] for grid in held)
                     text.set_text(f"{mapping.stationary_operand}:{_fmt(s)}\n→{_fmt(left)} ↓{_fmt(top)}")
                     text.set_color("white" if snap.busy[r, c] else "black")
+        loading = ""
+        if self.show_values and snap.num_busy == 0 and snap.cycle < self.shape[0] and mapping.preloads_stationary:
+            loading = f", loading {mapping.stationary_operand} (rows 0–{snap.cycle} loaded)"
         self.caption.set_text(f"cycle {snap.cycle} of {snap.num_cycles}: {snap.num_busy} of {snap.busy.size} "
-                              "PEs busy")
+                              f"PEs busy{loading}")
 
 
 def _array_figsize(num_rows: int, num_cols: int) -> tuple[float, float]:
@@ -119,11 +125,14 @@ def animate_array(run: SystolicRun, max_frames: int = 120, interval_ms: int = 30
     frames = np.unique(np.linspace(0, num_cycles - 1, min(num_cycles, max_frames)).round().astype(int))
     num_rows, num_cols = run.trace.busy.shape[1:]
     ax = get_axes(None, figsize=_array_figsize(num_rows, num_cols))
-    picture = ArrayPicture(run.trace.snapshot(0), ax, show_values)
-    animation = FuncAnimation(ax.figure, lambda i: picture.update(run.trace.snapshot(int(i))), frames=frames,
+    # Stationary registers as they fill (weights appear row by row during the loading cycles, not as 0).
+    picture = ArrayPicture(loading_snapshot(run, 0), ax, show_values)
+    animation = FuncAnimation(ax.figure, lambda i: picture.update(loading_snapshot(run, int(i))), frames=frames,
                               interval=interval_ms, blit=False)
-    set_alt_text(ax, f"Animation of a {run.array} computing a GEMM over {num_cycles} cycles: a diagonal wave "
-                     "of busy processing elements fills the array, sweeps through it fold by fold, and drains.")
+    loading = ("the stationary operand is first loaded row by row, then " if MAPPINGS[run.trace.dataflow]
+               .preloads_stationary else "")
+    set_alt_text(ax, f"Animation of a {run.array} computing a GEMM over {num_cycles} cycles: {loading}a diagonal "
+                     "wave of busy processing elements fills the array, sweeps through it fold by fold, and drains.")
     return animation
 
 
