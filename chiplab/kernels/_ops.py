@@ -35,6 +35,13 @@ REDUCTIONS = {"sum": np.sum, "max": np.max}
 MAX_INSTRUCTIONS = 2_000_000
 
 
+def check_instruction_budget(num_instructions: int, what: str) -> None:
+    """Refuse up front a worked kernel that would issue more instructions than chiplab simulates."""
+    if num_instructions > MAX_INSTRUCTIONS:
+        raise ChiplabInputError(f"{what} would issue about {num_instructions:,} instructions; chiplab simulates at "
+                                f"most {MAX_INSTRUCTIONS:,}: use a smaller problem or larger blocks")
+
+
 def _fail(what: tuple[str, View], line: int, message: str) -> None:
     """Raise naming the instruction (``what`` = its label and destination, formatted only now) and its line."""
     label, dst = what

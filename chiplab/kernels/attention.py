@@ -19,6 +19,7 @@ import numpy as np
 from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
+from chiplab.kernels._ops import check_instruction_budget
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
@@ -60,6 +61,9 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     if d > tile_k or seq % q_block or seq % key_block or key_block % key_chunk:
         raise ChiplabInputError(f"run_attention: need d <= {tile_k}, seq a multiple of {q_block} and of "
                                 f"{key_block}; got seq = {seq}, d = {d}")
+    # About twenty instructions per (query block, key block) pair, plus two per 128 keys for P·V.
+    check_instruction_budget((seq // q_block) * (seq // key_block) * (20 + 2 * key_block // key_chunk),
+                             f"run_attention with seq = {seq}")
     o = kernel.hbm_output("o", (seq, d), "fp32")
     body = _flash if variant == "flash" else _unfused
     body(kernel, q_t, k_t, v_in, o, dtype, q_block, key_block, key_chunk, 1.0 / math.sqrt(d))

@@ -21,6 +21,7 @@ import numpy as np
 from chiplab._checks import one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
+from chiplab.kernels._ops import check_instruction_budget
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
@@ -94,6 +95,8 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
         if size % block:
             raise ChiplabInputError(f"run_matmul: {name} = {size} must be a multiple of the block size {block} "
                                     f"(pad the matrices, or pass a MatmulTiling with smaller blocks)")
+    check_instruction_budget((m // tiling.tile_m) * (n // tiling.tile_n) * (k // tiling.tile_k + 2),
+                             f"run_matmul of shape {(m, n, k)}")
     kernel = Kernel(params, values=values, dataflow=dataflow, name=f"matmul ({variant.replace('_', '-')})")
     if values:
         a_t = kernel.hbm("a_t", np.ascontiguousarray(a.T), dtype=dtype)

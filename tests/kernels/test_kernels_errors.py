@@ -143,3 +143,33 @@ def test_bad_arguments_to_the_worked_kernels():
         Kernel("h100")
     with pytest.raises(ChiplabInputError, match="no NaN or inf"):
         Kernel("trn2").hbm("a", np.array([[np.nan]]))
+
+
+def test_pallas_block_specs_are_checked():
+    from chiplab.kernels import BlockSpec, pallas_call, pallas_matmul
+
+    def body(x_ref, o_ref, pl):
+        pl.copy(o_ref, x_ref)
+
+    spec = BlockSpec((128, 128), lambda i: (i, 0))
+    call = pallas_call(body, chip="tpu_v5e", grid=(3,), in_specs=[spec], out_spec=spec, out_shape=(256, 128),
+                       dtype="fp32", values=False)
+    with pytest.raises(ChiplabInputError, match=r"in_specs\[0\]: block \(2, 0\) is out of bounds on axis 0"):
+        call((256, 128))
+    with pytest.raises(ChiplabInputError, match="1 in_specs but 2 inputs"):
+        call((256, 128), (256, 128))
+    with pytest.raises(ChiplabInputError, match="grid"):
+        pallas_call(body, chip="tpu_v5e", grid=(0,), in_specs=[spec], out_spec=spec, out_shape=(256, 128))
+    with pytest.raises(ChiplabInputError, match="must be multiples of the block"):
+        pallas_matmul("tpu_v5e", shape=(300, 256, 256), block=(128, 128, 128), values=False)
+    with pytest.raises(ChiplabInputError, match="VMEM is over capacity"):
+        pallas_matmul("tpu_v4", shape=(8192, 8192, 8192), block=(4096, 4096, 512), values=False)
+
+
+def test_huge_problems_are_refused_before_any_work():
+    with pytest.raises(ChiplabInputError, match=r"would issue about .* instructions"):
+        run_matmul("trn2", shape=(65536, 65536, 65536), values=False)
+    from chiplab.kernels import run_attention
+
+    with pytest.raises(ChiplabInputError, match="would issue about"):
+        run_attention("trn2", shape=(262144, 128), values=False)
