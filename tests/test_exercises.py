@@ -13,7 +13,9 @@ import csv
 import io
 import json
 import math
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -21,11 +23,16 @@ import pytest
 from conftest_book import ROOT, isolated_jupyter_env
 
 from chiplab.errors import ChiplabInputError
-from chiplab.grading import check_answer, check_format, list_assignments, load_variant, problem_set, variant_of
-from chiplab.grading.checks import _matches
+from chiplab.grading import check_format, list_assignments, load_variant, problem_set, variant_of
+from chiplab.grading.checks import find_format, matches
 from chiplab.grading.course import find_leaks, open_course, release
+from chiplab.grading.report import latest_log
 
 EXERCISES = ROOT / "exercises"
+sys.path.insert(0, str(EXERCISES / "grader"))  # the grader-only answers, as the grader's own processes see them
+from chiplab_answers import answers as grader_answers  # noqa: E402
+from chiplab_answers import check_answer  # noqa: E402
+
 ASSIGNMENTS = list_assignments()
 STUDENTS = [f"student{i:02d}" for i in range(20)] + ["jdoe", "Zoë O'Neil", "demo"]
 CELL_TIMEOUT_S = 5  # every cell of the solutions runs in well under a second; an endless loop costs this much
@@ -76,26 +83,70 @@ def test_a_variant_is_the_same_for_student_and_grader(assignment):
     assert load_variant(assignment, "jdoe").params == variant_of(assignment, "jdoe").params
 
 
-def test_whose_variant(monkeypatch, tmp_path):
+def test_whose_variant(monkeypatch):
     assignment = "01_systolic_arrays"
     identity = load_variant(assignment, "").identity
     assert (identity.student_id, identity.source) == ("demo", "demo") and "STUDENT_ID" in identity.note
-    monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
-    assert load_variant(assignment, "").student_id == "hubuser"
     assert load_variant(assignment, "typed").student_id == "typed"
-    monkeypatch.setenv("CHIPLAB_STUDENT_ID", "instructor-pick")
-    assert load_variant(assignment, "typed").student_id == "instructor-pick"
+    monkeypatch.setenv("CHIPLAB_STUDENT_ID", "graded")  # what the grader's sandbox sets: it wins, with a note
+    graded = load_variant(assignment, "typed")
+    assert graded.student_id == "graded" and "graded as 'graded'" in str(graded)
+
+
+@pytest.mark.parametrize(("os_user", "hub_user", "expected"), [
+    ("jupyter-alice", "alice", "jupyter-alice"),  # The Littlest JupyterHub: nbgrader files it under the OS user
+    ("jovyan", "alice", "alice"),  # Docker/Kubernetes hubs: everyone is jovyan, nbgrader uses JUPYTERHUB_USER
+])
+def test_on_a_hub_the_kernel_shows_the_numbers_of_nbgraders_exchange_id(monkeypatch, os_user, hub_user, expected):
+    """Reproduction 7: on TLJH chiplab read JUPYTERHUB_USER while nbgrader filed submissions under jupyter-<name>.
+    The rule is nbgrader.utils.get_username (nbgrader 0.9.6)."""
+    import pwd
+
+    from nbgrader.utils import get_username
+
+    entry = pwd.struct_passwd((os_user, "x", 1000, 1000, "", "/home/" + os_user, "/bin/bash"))
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: entry)
+    monkeypatch.setenv("JUPYTERHUB_USER", hub_user)
+    assert get_username() == expected
+    variant = load_variant("01_systolic_arrays", "")
+    assert variant.student_id == expected and variant.params == variant_of("01_systolic_arrays", expected).params
+    assert "leave STUDENT_ID empty" in load_variant("01_systolic_arrays", "someone-else").identity.note
+
+
+def test_hidden_tests_grade_the_submission_folder_not_the_kernel(monkeypatch, tmp_path):
+    """Reproduction 3: the grader's id comes from autograded/<student>/<assignment>/, whatever the notebook says."""
+    from chiplab_answers import graded_student_id
+
+    assignment = "01_systolic_arrays"
     folder = tmp_path / "autograded" / "zoe" / assignment
     folder.mkdir(parents=True)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    graded = load_variant(assignment, "typed")
-    assert (graded.student_id, graded.identity.source) == ("zoe", "nbgrader submission folder")
-    assert "'typed'" in graded.identity.note and "'zoe'" in graded.identity.note
-    assert "zoe" in graded._repr_markdown_() and "graded as 'zoe'" in str(graded)
-    monkeypatch.chdir(tmp_path)  # a course with another directory_structure: refuse rather than guess
-    with pytest.raises(ChiplabInputError, match="keep nbgrader's default"):
-        load_variant(assignment, "typed")
+    monkeypatch.setenv("CHIPLAB_STUDENT_ID", "victim")
+    assert graded_student_id(load_variant(assignment, "victim")) == "zoe"
+    victims = {a.name: a.expected for a in _answers(assignment, "victim")[1]}
+    zoes = {a.name: a.expected for a in _answers(assignment, "zoe")[1]}
+    differing = [name for name in victims if victims[name] != zoes[name] and not isinstance(victims[name], set)]
+    assert differing
+    for name in differing:
+        assert not check_answer(load_variant(assignment, "victim"), name, victims[name])
+        assert check_answer(load_variant(assignment, "victim"), name, zoes[name])
+
+
+def test_students_cannot_reach_the_answers():
+    """Reproductions 1-2: nothing a student installs or is sent knows an expected value."""
+    import subprocess
+
+    import chiplab.grading
+
+    assert not hasattr(problem_set("01_systolic_arrays"), "answers")
+    assert "check_answer" not in dir(chiplab.grading)
+    probe = "import chiplab_answers"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+    assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'include = ["chiplab*"]' in pyproject  # the wheel holds chiplab only: exercises/grader is never packaged
 
 
 def test_bad_instructor_input_is_named():
@@ -124,11 +175,15 @@ def test_every_variant_of_the_solutions_passes_its_own_tests(assignment):
 
 def _answers(assignment: str, student: str):
     variant = variant_of(assignment, student)
-    return variant, problem_set(assignment).answers(variant.params)
+    return variant, grader_answers(assignment, variant.params)
+
+
+def _format(assignment: str, variant, name: str):
+    return find_format(problem_set(assignment).formats(variant.params), name)
 
 
 def _a_value(answer, target):
-    return sorted(target)[0] if answer.kind == "choice" else target
+    return sorted(target)[0] if isinstance(target, set) else target
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -137,14 +192,15 @@ def test_known_mistakes_fail_with_their_hint_and_never_reveal_the_answer(assignm
     for student in STUDENTS:
         variant, answers = _answers(assignment, student)
         for answer in answers:
+            fmt = _format(assignment, variant, answer.name)
             assert check_answer(variant, answer.name, _a_value(answer, answer.expected))
             for mistake in answer.mistakes:
-                if not mistake.value or _matches(answer, _a_value(answer, mistake.value), answer.expected):
+                if not mistake.value or matches(fmt, _a_value(answer, mistake.value), answer.expected):
                     continue  # this slip gives the right answer for this variant
                 verdict = check_answer(variant, answer.name, _a_value(answer, mistake.value))
                 assert not verdict and verdict.message.startswith(answer.name)
                 assert any(m.hint in verdict.message for m in answer.mistakes)
-                if answer.kind == "count" and answer.expected >= 100:
+                if fmt.kind == "count" and answer.expected >= 100:
                     assert str(answer.expected) not in verdict.message
                 num_hints += 1
     assert num_hints >= 5 * len(STUDENTS)
@@ -181,21 +237,6 @@ def test_format_messages_teach_without_judging():
     assert check_format(variant, "q1_cycles", 10**9)  # well-formed, even if wrong
 
 
-def test_an_answer_for_another_id_is_explained(monkeypatch, tmp_path):
-    """A student who typed a classmate's (or a misspelt) id gets told, not just 'wrong'."""
-    assignment = "01_systolic_arrays"
-    typed_answer = {a.name: a.expected for a in _answers(assignment, "yan")[1]}["q4_cycles"]
-    folder = tmp_path / "autograded" / "zoe" / assignment
-    folder.mkdir(parents=True)
-    monkeypatch.chdir(folder)
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    variant = load_variant(assignment, "yan")
-    if check_answer(variant, "q4_cycles", typed_answer):
-        pytest.skip("zoe's and yan's variants happen to share this answer")
-    message = check_answer(variant, "q4_cycles", typed_answer).message
-    assert "right for STUDENT_ID 'yan'" in message and "graded as student 'zoe'" in message
-
-
 # ---------------------------------------------------------------------------------------------- notebooks
 
 
@@ -216,6 +257,12 @@ def test_source_notebooks_are_wired_to_their_problem_set(assignment):
         if meta.get("solution") and cell["cell_type"] == "code":
             assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source, meta["grade_id"]
     assert sorted(tested) == sorted(a.name for a in _answers(assignment, "jdoe")[1])
+    variant = variant_of(assignment, "jdoe")
+    for cell in cells:  # reproduction 6: each question states how it is compared
+        source = "".join(cell["source"])
+        if 'check_format(v, "' in source:
+            name = source.split('check_format(v, "')[1].split('"')[0]
+            assert f"# {name}: {_format(assignment, variant, name).tolerance_text}." in source
     assert f'load_variant("{assignment}", STUDENT_ID)' in "".join(cells[2]["source"])
 
 
@@ -260,6 +307,48 @@ def _answered(cells: list[dict], answers: dict[str, str]) -> list[dict]:
     return [dict(cell, source=answers[_grade_id(cell)]) if _grade_id(cell) in answers else cell for cell in cells]
 
 
+SWALLOWING_LOOP = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except BaseException:\n        pass"
+
+
+def _solution(assignment: str, grade_id: str) -> str:
+    """The source notebook's answer cell ``grade_id`` (solution included), as a student who got it right wrote it."""
+    cell = next(c for c in _cells(_source_notebook(assignment)) if _grade_id(c) == grade_id)
+    return "".join(cell["source"])
+
+
+def _attacks(course_root: Path) -> dict[str, str]:
+    """Answer cells of the attackers of reproductions 1-4 (each in its own submission of 01_systolic_arrays)."""
+    course = repr(str(course_root))
+    return {
+        # 1. list the expected answers from the student's own session
+        "lister": "import chiplab.grading as g\ntry:\n    from chiplab_answers import answers\n"
+                  "    q1_cycles = {a.name: a.expected for a in answers(v.assignment, v.params)}['q1_cycles']\n"
+                  "except ImportError:\n    q1_cycles = g.problem_set(v.assignment).answers(v.params)[0].expected",
+        # 2. switch the hidden test off from an answer cell
+        "switcher": "check_answer = lambda *a, **k: True\ncheck_format = check_answer\nimport builtins\n"
+                    "builtins.check_answer = check_answer\nq1_cycles = 1",
+        # 3. impersonate a classmate (environment, typed id, working directory)
+        "impostor": "import os\nos.environ.pop('NBGRADER_EXECUTION', None)\nos.environ['CHIPLAB_STUDENT_ID'] = 'key'\n"
+                    "os.environ['JUPYTERHUB_USER'] = 'key'\nSTUDENT_ID = 'key'\n"
+                    "v = load_variant('01_systolic_arrays', 'key')\n"
+                    + _solution("01_systolic_arrays", "q1_answer"),
+        # 4. read and write the course from inside the submission
+        "intruder": f"import os, pathlib\ncourse = pathlib.Path({course})\nseen = {{}}\n"
+                    "for path in ['source/01_systolic_arrays/systolic_arrays.ipynb', 'gradebook.db', "
+                    "'nbgrader_config.py', 'grader/chiplab_answers/systolic.py', "
+                    "'submitted/key/01_systolic_arrays/systolic_arrays.ipynb']:\n"
+                    "    try:\n        seen[path] = (course / path).read_bytes()[:20]\n"
+                    "    except OSError as error:\n        seen[path] = type(error).__name__\n"
+                    "for path in ['nbgrader_config.py', 'submitted/key/01_systolic_arrays/systolic_arrays.ipynb']:\n"
+                    "    try:\n        (course / path).write_text('c = 1')\n        seen['wrote ' + path] = True\n"
+                    "    except OSError as error:\n        seen['wrote ' + path] = type(error).__name__\n"
+                    "for path in ['/tmp/chiplab-intruder', str(course.parent / 'chiplab-intruder')]:\n"
+                    "    try:\n        open(path, 'w').write('x')\n        seen['wrote ' + path] = True\n"
+                    "    except OSError as error:\n        seen['wrote ' + path] = type(error).__name__\n"
+                    "print('INTRUDER', seen)\nq1_cycles = 1",
+    }
+
+
 def _make_submissions(course, folder: Path) -> dict[str, object]:
     """The made-up class: who submitted what, and the wrong answers the 'wrong' student gave."""
     for assignment in ASSIGNMENTS:
@@ -276,19 +365,44 @@ def _make_submissions(course, folder: Path) -> dict[str, object]:
     broken = _answered(_cells(released), {"q1_answer": "raise ValueError('my own bug')",
                                           "q4_answer": "while True:\n    pass"})
     _put(folder, "broken", assignment, released, [c for c in broken if _grade_id(c) != "q3_rows_test"])
+    # Reproduction 8: a dead kernel, a loop that swallows the interrupt and a deleted answer cell cost only their own
+    # questions; q1 and q3 are right.
+    partial = _answered(_cells(released), {
+        "q1_answer": _solution(assignment, "q1_answer"), "q2_answer": SWALLOWING_LOOP,
+        "q3_answer": _solution(assignment, "q3_answer"),
+        "q4_answer": _solution(assignment, "q4_answer") + "\nimport os\nos._exit(1)"})
+    _put(folder, "partial", assignment, released, [c for c in partial if _grade_id(c) != "q5_answer"])
+    for attacker, code in _attacks(course.root).items():
+        _put(folder, attacker, assignment, released, _answered(_cells(released), {"q1_answer": code}))
     (folder / "garbled" / assignment).mkdir(parents=True)
     (folder / "garbled" / assignment / released.name).write_text("{this is not a notebook", encoding="utf-8")
+    (folder / "typo" / "01_systolic_array").mkdir(parents=True)  # reproduction 9: a misspelt assignment folder
+    (folder / "typo" / "01_systolic_array" / released.name).write_text(released.read_text(encoding="utf-8"))
     return {"wrong": wrong}
+
+
+def _course_files(course) -> dict[str, bytes]:
+    """Everything of the course a submission must neither read nor change (not the grader's own outputs)."""
+    paths = [course.root / "nbgrader_config.py", *course.path("source").rglob("*.ipynb"),
+             *course.grader_path.rglob("*.py"), *course.path("submitted", "key").rglob("*.ipynb")]
+    return {str(path.relative_to(course.root)): path.read_bytes() for path in paths}
 
 
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory, timings):
-    """A course in a temporary folder: released, autograded, with answer keys for 'alice'."""
+    """A course in a temporary folder: released, autograded in the sandbox, with answer keys for 'alice'."""
     from chiplab.grading.course import autograde
     from chiplab.grading.keys import answer_keys
+    from chiplab.grading.sandbox import unavailable_reason
 
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the sandboxed autograding tests must run: {reason}", pytrace=False)
+        pytest.skip(f"sandboxed autograding needs root and mount namespaces here: {reason}")
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(EXERCISES / "source", root / "source")
+    shutil.copytree(EXERCISES / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(EXERCISES / "nbgrader_config.py", root)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in isolated_jupyter_env(root / "jupyter-home").items():
@@ -304,12 +418,18 @@ def graded_course(tmp_path_factory, timings):
         start = time.perf_counter()
         run = autograde(course, submissions=inbox, timeout_s=CELL_TIMEOUT_S)
         num_notebooks = len(list(inbox.rglob("*.ipynb")))
-        timings[f"exercises: autograde + feedback + export ({num_notebooks} notebooks, one endless loop)"] = (
+        timings[f"exercises: sandboxed autograde + feedback + export ({num_notebooks} notebooks)"] = (
             time.perf_counter() - start)
+        before = _course_files(course)
+        grades_before = _grades({"run": run})
+        start = time.perf_counter()
+        regrade = autograde(course, ["01_systolic_arrays"], timeout_s=CELL_TIMEOUT_S, student="intruder")
+        timings["exercises: --student regrade of one notebook"] = time.perf_counter() - start
         start = time.perf_counter()
         keys = answer_keys(course, ["01_systolic_arrays"], student_id="alice", timeout_s=60)
         timings["exercises: one answer key"] = time.perf_counter() - start
-    return {"course": course, "run": run, "keys": keys, **made}
+    return {"course": course, "run": run, "keys": keys, "before": before, "grades_before": grades_before,
+            "regrade": regrade, **made}
 
 
 def _report(graded_course, assignment: str) -> dict[tuple[str, str], dict]:
@@ -318,7 +438,7 @@ def _report(graded_course, assignment: str) -> dict[tuple[str, str], dict]:
         return {(row["student_id"], row["cell"]): row for row in csv.DictReader(handle)}
 
 
-def _grades(graded_course) -> dict[tuple[str, str], float]:
+def _grades(graded_course) -> dict[tuple[str, str], float]:  # {"run": AutogradeRun} is enough
     with graded_course["run"].grades_csv.open(encoding="utf-8") as handle:
         return {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(handle)}
 
@@ -333,10 +453,12 @@ def test_release_contains_no_solutions_hidden_tests_rubrics_or_answers(graded_co
         for marker in ("SOLUTION", "HIDDEN", "Rubric", "Model answer", "check_answer(v"):
             assert marker not in text
         for student in ("demo", "key", "lazy", "alice"):
-            for answer in _answers(assignment, student)[1]:
-                if answer.kind == "count" and answer.expected >= 100:
+            variant, answers = _answers(assignment, student)
+            for answer in answers:
+                kind = _format(assignment, variant, answer.name).kind
+                if kind == "count" and answer.expected >= 100:
                     assert f"{answer.expected}" not in text, (student, answer.name)
-                if answer.kind == "quantity" and len(f"{answer.expected:.4g}") >= 5:  # '0.2059', not '2'
+                if kind == "quantity" and len(f"{answer.expected:.4g}") >= 5:  # '0.2059', not '2'
                     assert f"{answer.expected:.4g}" not in text, (student, answer.name)
     released = {p.name for p in course.path("release").rglob("*")}
     assert not released & {"answer_keys", "gradebook.db", "autograded", "feedback"}
@@ -398,11 +520,81 @@ def test_raising_deleting_and_looping_submissions_are_graded_and_explained(grade
     report = _report(graded_course, "01_systolic_arrays")
     assert report[("broken", "q1_answer")]["message"] == "ValueError: my own bug"
     assert report[("broken", "q4_answer")]["message"].startswith("CellTimeoutError")
-    assert "deleted this cell; nbgrader put it back" in report[("broken", "q3_rows_test")]["status"]
+    assert report[("broken", "q3_rows_test")]["status"] == "failed"  # a deleted test cell is run all the same
     assert _grades(graded_course)[("broken", "01_systolic_arrays")] == 0
-    assert report[("garbled", "")]["status"] == "not graded"
-    assert any("'garbled'" in problem for problem in graded_course["run"].problems)
+    garbled = report[("garbled", "")]
+    assert garbled["status"] == "missing" and "not a readable notebook" in garbled["message"]
+    assert any("garbled" in problem and "not a notebook" in problem for problem in graded_course["run"].problems)
     assert (graded_course["run"].feedback_dir / "broken" / "01_systolic_arrays" / "systolic_arrays.html").is_file()
+
+
+@pytest.mark.slow
+def test_one_failure_costs_only_its_own_questions_and_the_log_says_why(graded_course):
+    """Reproduction 8: a dead kernel (os._exit), an interrupt-swallowing loop and a deleted answer cell."""
+    report = _report(graded_course, "01_systolic_arrays")
+    passed = {cell for (student, cell), row in report.items() if student == "partial" and row["status"] == "passed"}
+    assert passed == {"q1_test", "q3_rows_test", "q3_cols_test"}
+    assert _grades(graded_course)[("partial", "01_systolic_arrays")] == 4.0  # q1 (2) + q3 (1 + 1)
+    assert report[("partial", "q4_answer")]["message"].startswith("DeadKernelError")
+    assert report[("partial", "q2_answer")]["message"].startswith("CellTimeoutError")
+    assert any("partial" in p and "'q5_answer' was deleted" in p for p in graded_course["run"].problems)
+    log_dir = graded_course["course"].root / report[("partial", "q1_test")]["log"]
+    log = (log_dir / "autograde.log").read_text(encoding="utf-8")
+    assert "the kernel died while running it" in log and "ran longer than" in log
+    assert (log_dir / "systolic_arrays.ipynb").is_file()  # the notebook as it ran in the sandbox
+
+
+@pytest.mark.slow
+def test_the_attacks_score_zero_and_change_nothing_of_anyone_else(graded_course):
+    """Reproductions 1-4, each submitted as a real notebook and autograded in the sandbox."""
+    grades, report = _grades(graded_course), _report(graded_course, "01_systolic_arrays")
+    for attacker in _attacks(Path("/")):
+        assert report[(attacker, "q1_test")]["status"] == "failed", attacker
+        assert grades[(attacker, "01_systolic_arrays")] == 0, attacker
+    assert "AttributeError" in report[("lister", "q1_answer")]["message"]  # no answers in the student's session
+    assert "is not right for your variant" in report[("impostor", "q1_test")]["message"]
+    course = graded_course["course"]
+    assert _course_files(course) == graded_course["before"]  # nothing of the course was changed ...
+    assert graded_course["grades_before"][("key", "01_systolic_arrays")] == grades[("key", "01_systolic_arrays")]
+    executed = latest_log(course, "01_systolic_arrays", "intruder") / "systolic_arrays.ipynb"
+    seen = next(o["text"] for cell in _cells(executed) for o in cell.get("outputs", [])
+                if "INTRUDER" in "".join(o.get("text", "")))
+    seen = "".join(seen)
+    for path in ("source/", "gradebook.db", "nbgrader_config.py", "grader/", "submitted/key"):  # ... nor read
+        assert f"'{path}" in seen or f"'wrote {path}" in seen
+    assert "b'" not in seen and "True" not in seen.replace("'wrote /tmp/chiplab-intruder': True", ""), seen
+    assert not Path("/tmp/chiplab-intruder").exists()  # the sandbox's /tmp is its own
+    feedback = (graded_course["run"].feedback_dir / "intruder" / "01_systolic_arrays" / "systolic_arrays.html")
+    assert "BEGIN HIDDEN TESTS" not in feedback.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_submissions_are_never_dropped_silently(graded_course):
+    """Reproduction 9: a misspelt folder and a renamed notebook are named; an empty submitted/ is an error."""
+    from chiplab.grading.course import GradingError, autograde
+
+    problems = graded_course["run"].problems
+    assert any("typo/01_systolic_array was not graded" in p and "did you mean '01_systolic_arrays'" in p
+               for p in problems)
+    empty = open_course(graded_course["course"].root)
+    with pytest.raises(GradingError, match="nothing to autograde from student 'nobody'"):
+        autograde(empty, ["01_systolic_arrays"], student="nobody")
+
+
+@pytest.mark.slow
+def test_a_regrade_of_one_student_keeps_every_log(graded_course):
+    course = graded_course["course"]
+    runs = sorted((course.root / "logs" / "01_systolic_arrays" / "intruder").iterdir())
+    assert len(runs) == 2 and all((run / "autograde.log").is_file() for run in runs)
+    assert len(list((course.root / "logs" / "01_systolic_arrays" / "key").iterdir())) == 1
+    assert _report(graded_course, "01_systolic_arrays")[("intruder", "q1_test")]["log"].endswith(runs[-1].name)
+
+
+@pytest.mark.slow
+def test_released_scratch_cells_run(graded_course):
+    released = next(graded_course["course"].path("release", "03_rooflines").glob("*.ipynb"))
+    scratch = next(cell for cell in _cells(released) if _grade_id(cell) == "q7_scratch")
+    assert "NotImplementedError" not in "".join(scratch["source"])
 
 
 @pytest.mark.slow

@@ -1,39 +1,41 @@
-"""Grading support for the nbgrader assignments in ``exercises/``: per-student variants and answer checks.
+"""Exercises support: per-student parameters for the nbgrader assignments in ``exercises/``, and the instructor's
+commands. Nothing here knows an expected answer.
 
-Notebooks use three names::
+Notebooks use two names::
 
-    from chiplab.grading import check_answer, check_format, load_variant
+    from chiplab.grading import check_format, load_variant
     v = load_variant("01_systolic_arrays", STUDENT_ID)   # this student's parameters: v.num_rows, v.a_m, ...
 
-:mod:`chiplab.grading.variants` derives the parameters from the student id, :mod:`chiplab.grading.checks`
-compares answers with chiplab's, :mod:`chiplab.grading.problems` holds one problem set per assignment. For the
-instructor (``python -m chiplab.grading --help``), :mod:`chiplab.grading.course` drives nbgrader (release with a
-leak check, autograde, feedback), :mod:`chiplab.grading.report` explains every score, and
-:mod:`chiplab.grading.keys` writes answer keys. nbgrader is imported only by those three, only when they run.
+:mod:`chiplab.grading.variants` derives the parameters from the student id, :mod:`chiplab.grading.checks` holds the
+public format of each answer (kind, unit, stated tolerance), :mod:`chiplab.grading.problems` one parameter set per
+assignment. The expected answers, slips and hints are grader-only: ``exercises/grader/chiplab_answers/``, which is
+neither installed with chiplab nor released to students. For the instructor (``python -m chiplab.grading --help``),
+:mod:`chiplab.grading.course` drives nbgrader and :mod:`chiplab.grading.sandbox` runs each submission as an
+unprivileged user before the grader scores the values it exported.
 """
 
-from chiplab.grading.checks import Answer, Mistake, Verdict, check_answer, check_format
+from chiplab.grading.checks import AnswerFormat, Verdict, check_format
 from chiplab.grading.problems import list_assignments, problem_set
 from chiplab.grading.variants import (
     Picker,
     ProblemSet,
     StudentIdentity,
     Variant,
+    exchange_student_id,
     load_variant,
     resolve_student_id,
     variant_of,
 )
 
 __all__ = [
-    "Answer",
-    "Mistake",
+    "AnswerFormat",
     "Picker",
     "ProblemSet",
     "StudentIdentity",
     "Variant",
     "Verdict",
-    "check_answer",
     "check_format",
+    "exchange_student_id",
     "list_assignments",
     "load_variant",
     "problem_set",

@@ -1,7 +1,8 @@
 """``python -m chiplab.grading``: the instructor's commands (``exercises/README.md`` explains the workflow).
 
     python -m chiplab.grading release   [ASSIGNMENT ...]                       student notebooks in release/
-    python -m chiplab.grading autograde [ASSIGNMENT ...] [--submissions DIR]   grades.csv, feedback/, reports/
+    python -m chiplab.grading autograde [ASSIGNMENT ...] [--submissions DIR] [--student ID]
+                                                                  sandboxed; grades.csv, feedback/, reports/, logs/
     python -m chiplab.grading feedback  [ASSIGNMENT ...]                       the same, after manual grading
     python -m chiplab.grading keys      [ASSIGNMENT ...] [--student ID]        answer_keys/<assignment>/<ID>/
     python -m chiplab.grading variant   ASSIGNMENT STUDENT_ID                  a student's parameters
@@ -33,9 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("assignments", nargs="*")
     sub.add_argument("--submissions", help="a folder of <student_id>/<assignment>/<notebook>.ipynb to grade "
                                            "(default: what is already in submitted/, e.g. from nbgrader collect)")
-    sub.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: the config's)")
+    sub.add_argument("--timeout", type=float, default=None, help="seconds a cell may run in the sandbox (default 60)")
+    sub.add_argument("--student", default=None, help="regrade only this student's submissions")
     sub = command("feedback", "after manual grading: regenerate feedback/, grades.csv and reports/ (no re-execution)")
     sub.add_argument("assignments", nargs="*")
+    sub.add_argument("--student", default=None, help="feedback for this student only")
     sub = command("keys", "execute the source notebooks into answer keys (.ipynb and .html) for one student")
     sub.add_argument("assignments", nargs="*")
     sub.add_argument("--student", default="demo", help="whose variant (default: demo)")
@@ -67,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("autograde", "feedback"):
             course = open_course(args.course)
             if args.command == "autograde":
-                run = autograde(course, args.assignments, args.submissions, args.timeout)
+                run = autograde(course, args.assignments, args.submissions, args.timeout, args.student)
             else:
-                run = feedback(course, args.assignments)
+                run = feedback(course, args.assignments, student=args.student)
             print(f"grades: {run.grades_csv}\nfeedback: {run.feedback_dir}/<student>/<assignment>/*.html")
             print("per-cell reports: " + ", ".join(str(path) for path in run.report_csvs))
             for problem in run.problems:

@@ -1,18 +1,16 @@
-"""Checking a student's answer against chiplab's, with tolerances that fit the quantity and hints that teach.
+"""What a well-formed answer looks like, and how two answers are compared — no expected values live here.
 
-An :class:`Answer` is what chiplab computes for one named answer of one variant: the expected value, how to compare
-(``"count"``: exact whole numbers such as cycles, folds and bytes; ``"quantity"``: relative tolerance for times,
-rates, fractions and dollars; ``"choice"``: one of a few words), and a list of :class:`Mistake` s — the values that
-common slips produce (no fill/drain, forgot the folds, MACs for FLOPs, a percentage for a fraction ...), each with a
-hint. A wrong answer that matches a mistake gets that hint; any other wrong answer gets the answer's general hint.
-No message ever contains the expected value.
+An :class:`AnswerFormat` is the public half of a question: the variable the student assigns, how it is compared
+(``"count"``: exact whole numbers such as cycles, folds and bytes; ``"quantity"``: a stated relative tolerance for
+times, rates, fractions and dollars; ``"choice"``: one of a few words), its unit and its tolerance. Notebooks show
+the tolerance in the question and run :func:`check_format` in their visible test cells::
 
-Notebook test cells use two functions, both returning a :class:`Verdict` (truthy when it passes)::
-
-    verdict = check_format(v, "q1_cycles", q1_cycles)   # visible test: type and range only
+    verdict = check_format(v, "q1_cycles", q1_cycles)   # type, sign, fraction vs percentage — never the value
     assert verdict, verdict.message
-    verdict = check_answer(v, "q1_cycles", q1_cycles)   # hidden test: the value itself
-    assert verdict, verdict.message
+
+The expected values, the slips and their hints are grader-only (``exercises/grader/``, outside this package and
+outside every release); the grader compares with :func:`matches` in its own process after the submission ran in a
+sandbox (see :mod:`chiplab.grading.course`).
 """
 
 from __future__ import annotations
@@ -29,30 +27,29 @@ KINDS = ("count", "quantity", "choice")
 
 
 @dataclass(frozen=True)
-class Mistake:
-    """A wrong value that a known slip produces, and the hint that names the slip (never the answer)."""
-
-    value: Any
-    hint: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    """chiplab's answer to one question of one variant."""
+class AnswerFormat:
+    """The public half of one autograded question: its name, kind, unit and tolerance."""
 
     name: str  # the variable the student assigns, e.g. "q1_cycles"
     kind: str  # "count", "quantity" or "choice"
-    expected: Any  # int for counts, float for quantities, a set of accepted words for choices
     unit: str  # shown in format messages: "cycles", "fraction", "s", "FLOP/byte", "" for choices
-    hint: str  # the general hint for a wrong answer that matches no known mistake
-    rel_tol: float = 0.0  # quantities only
-    mistakes: tuple[Mistake, ...] = ()
+    rel_tol: float = 0.0  # quantities only: the relative tolerance stated in the question
     options: tuple[str, ...] = ()  # choices: every word accepted as well-formed (right or wrong)
     synonyms: Mapping[str, str] = field(default_factory=dict)  # choices: alternative spelling -> option
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ChiplabInputError(f"Answer {self.name!r}: kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+            raise ChiplabInputError(f"answer {self.name!r}: kind must be one of {', '.join(KINDS)}; "
+                                    f"got {self.kind!r}")
+
+    @property
+    def tolerance_text(self) -> str:
+        """How the grader compares, as each test cell states it ("exact whole number", "within 1% ...")."""
+        if self.kind == "count":
+            return "exact whole number"
+        if self.kind == "choice":
+            return "one of the words the question names (case and - or _ do not matter)"
+        return f"within {self.rel_tol:.0%} (relative): 3 significant figures are enough"
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ class Verdict:
         return self.passed
 
 
-def _as_count(value: Any) -> int | None:
+def as_count(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, numbers.Integral):
@@ -76,7 +73,7 @@ def _as_count(value: Any) -> int | None:
     return None
 
 
-def _as_word(answer: Answer, value: Any) -> str | None:
+def as_word(answer: AnswerFormat, value: Any) -> str | None:
     if not isinstance(value, str):
         value = getattr(value, "value", None)  # enums such as chiplab.systolic.Dataflow
         if not isinstance(value, str):
@@ -90,20 +87,20 @@ def _normal(word: str) -> str:
     return word.strip().lower().replace("_", "-")
 
 
-def _format_problem(answer: Answer, value: Any) -> str:
+def format_problem(answer: AnswerFormat, value: Any) -> str:
     """Why ``value`` is not even a well-formed answer ("" when it is)."""
     name = answer.name
     if value is None or value is Ellipsis:
         return f"{name} is still {value!r}: replace it with your answer and run the cell again"
     if answer.kind == "choice":
-        if _as_word(answer, value) is None:
+        if as_word(answer, value) is None:
             return f"{name} must be one of {', '.join(repr(o) for o in answer.options)}; got {value!r}"
         return ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return f"{name} must be a number ({answer.unit}); got {type(value).__name__} {value!r}"
     if not math.isfinite(value):
         return f"{name} must be a finite number; got {value!r}"
-    if answer.kind == "count" and _as_count(value) is None:
+    if answer.kind == "count" and as_count(value) is None:
         return f"{name} counts {answer.unit}: it must be a whole number; got {value!r}"
     if value < 0:
         return f"{name} cannot be negative; got {value!r}"
@@ -113,20 +110,21 @@ def _format_problem(answer: Answer, value: Any) -> str:
     return ""
 
 
-def _matches(answer: Answer, value: Any, target: Any) -> bool:
+def matches(answer: AnswerFormat, value: Any, target: Any) -> bool:
+    """Does a well-formed ``value`` equal ``target`` under the answer's comparison (a set of words for choices)?"""
     if answer.kind == "choice":
         accepted = {target} if isinstance(target, str) else set(target)
-        return _as_word(answer, value) in accepted
+        return as_word(answer, value) in accepted
     if answer.kind == "count":
-        return _as_count(value) == target
+        return as_count(value) == target
     return math.isclose(float(value), float(target), rel_tol=answer.rel_tol, abs_tol=0.0)
 
 
-def _answer(answers: Sequence[Answer], name: str) -> Answer:
-    for answer in answers:
+def find_format(formats: Sequence[AnswerFormat], name: str) -> AnswerFormat:
+    for answer in formats:
         if answer.name == name:
             return answer
-    known = ", ".join(a.name for a in answers)
+    known = ", ".join(a.name for a in formats)
     raise ChiplabInputError(f"no autograded answer called {name!r} in this assignment; known: {known}")
 
 
@@ -135,38 +133,5 @@ def check_format(variant: Any, name: str, value: Any) -> Verdict:
     whether it is right, so visible tests can use it freely."""
     from chiplab.grading.problems import problem_set
 
-    answer = _answer(problem_set(variant.assignment).answers(variant.params), name)
-    problem = _format_problem(answer, value)
+    problem = format_problem(find_format(problem_set(variant.assignment).formats(variant.params), name), value)
     return Verdict(not problem, problem)
-
-
-def check_answer(variant: Any, name: str, value: Any) -> Verdict:
-    """Is ``value`` chiplab's answer for ``name`` in this student's variant? If not, say which slip it looks like.
-
-    The variant is derived again from the student id (so overwriting ``v`` in a notebook changes nothing), and
-    during autograding that id is the submission's folder (see :func:`chiplab.grading.variants.resolve_student_id`).
-    """
-    from chiplab.grading.problems import problem_set
-    from chiplab.grading.variants import load_variant, variant_of
-
-    fresh = load_variant(variant.assignment, variant.identity.typed_student_id)
-    problems = problem_set(variant.assignment)
-    answer = _answer(problems.answers(fresh.params), name)
-    problem = _format_problem(answer, value)
-    if problem:
-        return Verdict(False, problem)
-    if _matches(answer, value, answer.expected):
-        return Verdict(True)
-    for mistake in answer.mistakes:
-        if _matches(answer, value, mistake.value):
-            return Verdict(False, f"{name}: {mistake.hint}")
-    message = f"{name} is not right for the variant of student {fresh.student_id!r}: {answer.hint}"
-    typed = fresh.identity.typed_student_id
-    if typed and typed.strip().casefold() != fresh.student_id.strip().casefold():
-        theirs = variant_of(variant.assignment, typed).params
-        if _matches(answer, value, _answer(problems.answers(theirs), name).expected):
-            message = (f"{name} is right for STUDENT_ID {typed!r} typed in the notebook, but this submission is graded "
-                       f"as student {fresh.student_id!r}; ask your instructor")
-    elif variant.params != fresh.params:
-        message += " (note: `v` was changed after the setup cell; re-run the notebook from the top)"
-    return Verdict(False, message)

@@ -46,6 +46,11 @@ class Course:
     def db_path(self) -> Path:
         return self.root / "gradebook.db"
 
+    @property
+    def grader_path(self) -> Path:
+        """The grader-only answers (``grader/chiplab_answers``): never released, hidden from the sandbox."""
+        return self.root / "grader"
+
     def assignments(self) -> tuple[str, ...]:
         source = self.path("source")
         return tuple(sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))))
@@ -71,17 +76,19 @@ def open_course(root: str | os.PathLike | None = None) -> Course:
     return Course(path)
 
 
-def _env() -> dict[str, str]:
+def _env(course: Course | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.pop("CHIPLAB_STUDENT_ID", None)  # the grader must take each student's id from the submission folder
+    if course is not None:  # the hidden tests import the grader-only answers (grader/chiplab_answers)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(course.grader_path), env.get("PYTHONPATH", "")) if p)
     return env
 
 
 def run_nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
     """``nbgrader ARGS`` in the course directory with this interpreter; the output is returned, not printed."""
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course.root}"]
-    return subprocess.run(command, cwd=course.root, env=_env(), text=True, stdout=subprocess.PIPE,
+    return subprocess.run(command, cwd=course.root, env=_env(course), text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, check=False)
 
 
@@ -153,6 +160,21 @@ def _batches(course: Course, selected: list[str]) -> list[str]:
     return ["*"] if sorted(selected) == sorted(course.assignments()) else list(selected)
 
 
+SCRATCH_STUB = "# YOUR CODE HERE (scratch space, not graded)"
+
+
+def _quiet_scratch_cells(course: Course, assignment: str) -> None:
+    """Ungraded scratch cells (``*_scratch``) get a stub that runs: "Run All" must not stop there."""
+    for path in course.path("release", assignment).glob("*.ipynb"):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").endswith("_scratch"):
+                source = "".join(cell["source"]).replace("# YOUR CODE HERE\nraise NotImplementedError()",
+                                                         SCRATCH_STUB)
+                cell["source"] = source.splitlines(keepends=True)
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
     """``nbgrader generate_assignment`` for each assignment, then :func:`find_leaks`; returns the release folders."""
     selected = course.select(assignments)
@@ -160,6 +182,7 @@ def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
         _require(run_nbgrader(course, "generate_assignment", batch, "--force"), f"releasing {batch}")
     folders = []
     for assignment in selected:
+        _quiet_scratch_cells(course, assignment)
         leaks = find_leaks(course, assignment)
         if leaks:
             shutil.rmtree(course.path("release", assignment))
@@ -169,27 +192,35 @@ def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
     return folders
 
 
-def collect(course: Course, submissions: str | os.PathLike, assignments: list[str]) -> list[tuple[str, str]]:
+def collect(course: Course, submissions: str | os.PathLike, assignments: list[str]) -> list[str]:
     """Copy ``SUBMISSIONS/<student_id>/<assignment>/`` into ``submitted/`` (replacing earlier copies).
 
-    Returns the (student, assignment) pairs found. Other folders are ignored; none at all is an error.
+    Returns notes on every folder that was not used (a misspelt assignment, a stray file), so nothing is dropped
+    silently; no submission at all is an error.
     """
+    import difflib
+
     folder = Path(submissions).resolve()
     if not folder.is_dir():
         raise ChiplabInputError(f"submissions folder {folder} does not exist")
-    found = []
+    found, notes = 0, []
     for student in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for assignment in assignments:
-            if (student / assignment).is_dir():
-                target = course.path("submitted", student.name, assignment)
+        for entry in sorted(student.iterdir()):
+            if entry.is_dir() and entry.name in assignments:
+                target = course.path("submitted", student.name, entry.name)
                 if target.exists():
                     shutil.rmtree(target)
-                shutil.copytree(student / assignment, target)
-                found.append((student.name, assignment))
+                shutil.copytree(entry, target)
+                found += 1
+                continue
+            close = difflib.get_close_matches(entry.name, course.assignments(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            notes.append(f"{student.name}/{entry.name} was not graded: not an assignment folder{hint}")
     if not found:
         raise ChiplabInputError(f"no submissions in {folder}: expected {folder}/<student_id>/<assignment>/"
-                                f"<notebook>.ipynb with <assignment> one of {', '.join(assignments)}")
-    return found
+                                f"<notebook>.ipynb with <assignment> one of {', '.join(assignments)}"
+                                + ("\n" + "\n".join(notes) if notes else ""))
+    return notes
 
 
 def _known_to_gradebook(course: Course, assignment: str) -> bool:
@@ -207,48 +238,70 @@ def _known_to_gradebook(course: Course, assignment: str) -> bool:
 
 @dataclass(frozen=True)
 class AutogradeRun:
-    """Where an autograde run put its results, and what nbgrader said."""
+    """Where an autograde run put its results, and what the grader noticed."""
 
     grades_csv: Path
     report_csvs: tuple[Path, ...]
     feedback_dir: Path
-    problems: tuple[str, ...]  # nbgrader steps that failed for some submission (the rest were still graded)
+    problems: tuple[str, ...]  # anything a person should look at (the rest was still graded)
+
+
+def submitted_students(course: Course, assignment: str) -> list[str]:
+    return sorted(p.parent.name for p in course.path("submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
 def autograde(course: Course, assignments: list[str] | None = None, submissions: str | os.PathLike | None = None,
-              timeout_s: float | None = None) -> AutogradeRun:
-    """Grade every submission of each assignment, then write feedback HTML, ``grades.csv`` and per-cell reports.
+              timeout_s: float | None = None, student: str | None = None) -> AutogradeRun:
+    """Grade every submission (or only ``student``'s) of each assignment, then write feedback, grades and reports.
 
-    ``timeout_s`` limits each cell (nbgrader interrupts a cell that runs longer and records a CellTimeoutError, so
-    an endless loop costs its student the later tests, not the whole run).
+    Each submission runs in the sandbox (:mod:`chiplab.grading.sandbox`), one notebook at a time, with
+    ``timeout_s`` per cell; nbgrader then grades the values it exported (:mod:`chiplab.grading.submission`).
     """
+    from chiplab.grading.sandbox import Limits, unavailable_reason
+    from chiplab.grading.submission import SANDBOXED, prepare
+
+    reason = unavailable_reason()
+    if reason:
+        raise GradingError(f"cannot autograde safely here: {reason}")
     selected = course.select(assignments)
-    if submissions is not None:
-        collect(course, submissions, selected)
-    problems = []
-    extra = [f"--Execute.timeout={int(timeout_s)}"] if timeout_s else []
+    problems = collect(course, submissions, selected) if submissions is not None else []
+    work = [(a, s) for a in selected for s in submitted_students(course, a) if student in (None, s)]
+    if not work:
+        who = f" from student {student!r}" if student else ""
+        raise GradingError(f"nothing to autograde{who}: {course.path('submitted')} has no "
+                           f"<student_id>/<assignment>/ folder for {', '.join(selected)}")
     missing = [assignment for assignment in selected if not _known_to_gradebook(course, assignment)]
     if missing:
         release(course, missing)  # the gradebook learns the assignment's cells and points from its release
+    limits = Limits(cell_timeout_s=timeout_s or Limits.cell_timeout_s)
+    for assignment, name in work:
+        prepared = prepare(course, assignment, name, limits)
+        log = prepared.log_dir.relative_to(course.root)
+        problems += [f"{assignment}/{name}: {note} (log: {log})" for note in prepared.notes]
+    extra = ["--CourseDirectory.submitted_directory=" + SANDBOXED]
+    if student:
+        extra.append(f"--CourseDirectory.student_id={student}")
     for batch in _batches(course, selected):
         result = run_nbgrader(course, "autograde", batch, "--force", *extra)
         failed = re.findall(r"error processing assignment '([^']*)' for student '([^']*)'", result.stdout)
-        problems += [f"{assignment}: nbgrader could not autograde student {student!r} (see reports/{assignment}.csv)"
-                     for assignment, student in failed]
+        problems += [f"{assignment}: nbgrader could not autograde student {who!r} (see reports/{assignment}.csv)"
+                     for assignment, who in failed]
         if result.returncode != 0 and not failed:
             problems.append(f"autograde {batch} failed (exit {result.returncode}):\n" + result.stdout[-2000:])
-    return feedback(course, selected, problems)
+    return feedback(course, selected, problems, student)
 
 
-def feedback(course: Course, assignments: list[str] | None = None, problems: list[str] | None = None) -> AutogradeRun:
-    """Feedback HTML, ``grades.csv`` and per-cell reports from the gradebook as it is now (e.g. after manual
-    grading in formgrader); nothing is re-executed."""
+def feedback(course: Course, assignments: list[str] | None = None, problems: list[str] | None = None,
+             student: str | None = None) -> AutogradeRun:
+    """Feedback HTML (all students' or one's), ``grades.csv`` and per-cell reports from the gradebook as it is now
+    (e.g. after manual grading in formgrader); nothing is re-executed."""
     from chiplab.grading.report import write_report
 
     selected = course.select(assignments)
     problems = list(problems or [])
+    only = [f"--CourseDirectory.student_id={student}"] if student else []
     for batch in _batches(course, selected):
-        result = run_nbgrader(course, "generate_feedback", batch, "--force")
+        result = run_nbgrader(course, "generate_feedback", batch, "--force", *only)
         if result.returncode != 0:
             problems.append(f"generate_feedback {batch}: exit {result.returncode}")
     reports = tuple(write_report(course, assignment) for assignment in selected)

@@ -18,9 +18,11 @@ DEFAULT_CELL_TIMEOUT_S = 120
 
 
 @contextmanager
-def _student_env(student_id: str):
-    saved = {name: os.environ.get(name) for name in (STUDENT_ID_ENV, "NBGRADER_EXECUTION")}
+def _student_env(student_id: str, grader_path: Path):
+    """The kernel shows ``student_id``'s numbers and its hidden tests can import the grader-only answers."""
+    saved = {name: os.environ.get(name) for name in (STUDENT_ID_ENV, "NBGRADER_EXECUTION", "PYTHONPATH")}
     os.environ[STUDENT_ID_ENV] = student_id
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(grader_path), saved["PYTHONPATH"] or "") if p)
     os.environ.pop("NBGRADER_EXECUTION", None)
     try:
         yield
@@ -53,7 +55,7 @@ def answer_keys(course, assignments: list[str] | None = None, student_id: str = 
             notebook = nbformat.read(source, as_version=4)
             client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
                                     resources={"metadata": {"path": str(source.parent)}})
-            with _student_env(student_id):
+            with _student_env(student_id, course.grader_path):
                 try:
                     client.execute()
                 except CellExecutionError as error:

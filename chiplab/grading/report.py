@@ -28,6 +28,7 @@ class CellRow:
     max_score: float | None
     status: str
     message: str
+    log: str = ""  # the latest autograde log of this submission (logs/<assignment>/<student>/<time>/)
 
 
 def _first_error(cell: dict) -> str:
@@ -61,30 +62,53 @@ def _status(grade: dict, error: str) -> str:
     return "passed" if score >= grade["max_score"] else ("failed" if error or score == 0 else "partial")
 
 
+def latest_log(course, assignment: str, student: str) -> Path | None:
+    """The newest ``logs/<assignment>/<student>/<UTC time>/`` folder (every run is kept), or None."""
+    runs = sorted(p for p in course.root.joinpath("logs", assignment, student).glob("*") if p.is_dir())
+    return runs[-1] if runs else None
+
+
+def _sandbox_errors(log_dir: Path | None, notebook: str) -> dict[str, str]:
+    """{grade_id or "cell N": first error} of the notebook as it ran in the sandbox."""
+    path = log_dir / f"{notebook}.ipynb" if log_dir else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return {grade_id: error for grade_id, kind, cell in _cells(path)
+                if kind == "code" and (error := _first_error(cell))}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def report_rows(course, assignment: str) -> list[CellRow]:
     """The rows for every student who submitted ``assignment`` (see the module docstring)."""
-    from chiplab.grading.course import gradebook
+    from chiplab.grading.course import gradebook, submitted_students
+    from chiplab.grading.submission import SANDBOXED, match_notebooks
 
-    submitted = course.path("submitted")
-    students = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
     rows = []
     with gradebook(course) as gb:
         notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
-        for student in students:
+        for student in submitted_students(course, assignment):
+            log_dir = latest_log(course, assignment, student)
+            log = str(log_dir.relative_to(course.root)) if log_dir else ""
+            _, notes = match_notebooks(course.path("submitted", student, assignment), [f"{n}.ipynb" for n in notebooks])
             for notebook in notebooks:
                 graded = course.path("autograded", student, assignment, f"{notebook}.ipynb")
-                if not course.path("submitted", student, assignment, f"{notebook}.ipynb").is_file():
-                    rows.append(CellRow(student, notebook, "", "", 0.0, None, "missing", "notebook not submitted"))
+                if not course.root.joinpath(SANDBOXED, student, assignment, f"{notebook}.ipynb").is_file():
+                    why = "; ".join(n for n in notes if notebook in n) or "not a readable notebook (see the log)"
+                    rows.append(CellRow(student, notebook, "", "", 0.0, None, "missing", why, log))
                     continue
+                sandbox_errors = _sandbox_errors(log_dir, notebook)
                 if not graded.is_file():
                     rows.append(CellRow(student, notebook, "", "", None, None, "not graded",
-                                        "nbgrader could not autograde this notebook (unreadable? see its log)"))
+                                        "nbgrader could not autograde this notebook (see the log)", log))
                     continue
                 cells = _cells(graded)
                 grades = {g.name: g.to_dict() for g in gb.find_submission_notebook(notebook, assignment,
                                                                                    student).grades}
                 for grade_id, cell_type, cell in cells:
                     error = _first_error(cell) if cell_type == "code" else ""
+                    error = error or sandbox_errors.get(grade_id, "")
                     grade = grades.pop(grade_id, None)
                     if grade is not None:
                         score = grade["manual_score"] if grade["manual_score"] is not None else grade["auto_score"]
@@ -93,11 +117,11 @@ def report_rows(course, assignment: str) -> list[CellRow]:
                         if RESTORED_NOTE in "".join(cell["source"]):
                             status += " (the student deleted this cell; nbgrader put it back)"
                         rows.append(CellRow(student, notebook, grade_id, kind, score, grade["max_score"], status,
-                                            error))
+                                            error, log))
                     elif error:
-                        rows.append(CellRow(student, notebook, grade_id, "code", None, None, "error", error))
+                        rows.append(CellRow(student, notebook, grade_id, "code", None, None, "error", error, log))
                 rows += [CellRow(student, notebook, grade_id, "", grade["auto_score"], grade["max_score"], "missing",
-                                 "the student deleted this graded cell") for grade_id, grade in grades.items()]
+                                 "the student deleted this graded cell", log) for grade_id, grade in grades.items()]
     return rows
 
 

@@ -11,12 +11,15 @@ NumPy versions. A hash of the names is stable forever, and adding a parameter ne
 
 Which id? :func:`resolve_student_id`, in this order:
 
-1. during ``nbgrader autograde`` (which sets ``NBGRADER_EXECUTION=autograde`` and runs each notebook in
-   ``autograded/<student_id>/<assignment>/``): the submission's folder name, whatever the notebook says;
-2. the environment variable ``CHIPLAB_STUDENT_ID`` (instructors: answer keys for one student);
-3. ``STUDENT_ID`` as typed in the notebook's first code cell;
-4. ``JUPYTERHUB_USER`` (on a JupyterHub, the user name is also nbgrader's student id);
-5. otherwise the ``"demo"`` variant, for self-study, with a note saying so.
+1. ``CHIPLAB_STUDENT_ID`` in the environment: the grader sets it when it runs a submission in its sandbox (to the
+   submission's place in the course, nbgrader's student id), and instructors set it for answer keys;
+2. ``STUDENT_ID`` as typed in the notebook's first code cell;
+3. on a JupyterHub, the id nbgrader's exchange files the submission under (``nbgrader.utils.get_username``: the OS
+   user — ``jupyter-<name>`` on The Littlest JupyterHub — or ``JUPYTERHUB_USER`` where every user is ``jovyan``);
+4. otherwise the ``"demo"`` variant, for self-study, with a note saying so.
+
+The kernel's choice only decides which numbers the student *sees*. Scores never depend on it: the grader takes the
+student id from the submission's folder and computes the expected answers in its own process.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from chiplab.errors import ChiplabInputError
@@ -48,32 +50,47 @@ class StudentIdentity:
     note: str = ""
 
 
-def resolve_student_id(assignment: str, typed_student_id: object = "", cwd: Path | None = None) -> StudentIdentity:
-    """Decide whose variant to use (see the module docstring for the order)."""
+def exchange_student_id() -> str:
+    """The student id nbgrader's exchange uses for this kernel's user on a hub ("" off a hub).
+
+    Same rule as ``nbgrader.utils.get_username`` (0.9): the OS user name, except that the ``jovyan`` user of
+    Docker/Kubernetes hubs stands for ``JUPYTERHUB_USER``. Not imported from nbgrader: students do not install it.
+    """
+    hub_user = os.environ.get("JUPYTERHUB_USER", "").strip()
+    if not hub_user:
+        return ""
+    try:
+        import pwd
+
+        os_user = pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, ImportError):  # an unnamed uid, or no pwd module (Windows)
+        return hub_user
+    return hub_user if os_user == "jovyan" else os_user
+
+
+def resolve_student_id(assignment: str, typed_student_id: object = "") -> StudentIdentity:
+    """Decide whose numbers to show (see the module docstring for the order)."""
     if typed_student_id is None:
         typed_student_id = ""
     if not isinstance(typed_student_id, str):
         raise ChiplabInputError(f"STUDENT_ID must be a string such as 'jdoe'; got {typed_student_id!r}")
     typed = typed_student_id.strip()
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        here = (cwd or Path.cwd()).resolve()
-        if here.name != assignment or not here.parent.name:
-            # Guessing here would grade every student against one variant; failing shows in every report instead.
-            raise ChiplabInputError(
-                f"autograding in {here}, which is not <nbgrader_step>/<student_id>/{assignment}: keep nbgrader's "
-                "default CourseDirectory.directory_structure so that the student id can be read from the folder")
-        folder_id = here.parent.name
+    graded_as = os.environ.get(STUDENT_ID_ENV, "").strip()
+    if graded_as:
         note = ""
-        if typed and _normalize(typed) != _normalize(folder_id):
-            note = (f"STUDENT_ID {typed!r} typed in the notebook differs from the submission folder "
-                    f"{folder_id!r}; graded as {folder_id!r}")
-        return StudentIdentity(folder_id, "nbgrader submission folder", typed, note)
-    if os.environ.get(STUDENT_ID_ENV, "").strip():
-        return StudentIdentity(os.environ[STUDENT_ID_ENV].strip(), STUDENT_ID_ENV, typed)
+        if typed and _normalize(typed) != _normalize(graded_as):
+            note = (f"STUDENT_ID {typed!r} typed in the notebook is not this submission's student; "
+                    f"graded as {graded_as!r}")
+        return StudentIdentity(graded_as, STUDENT_ID_ENV, typed, note)
+    hub_id = exchange_student_id()
     if typed:
-        return StudentIdentity(typed, "STUDENT_ID", typed)
-    if os.environ.get("JUPYTERHUB_USER", "").strip():
-        return StudentIdentity(os.environ["JUPYTERHUB_USER"].strip(), "JupyterHub user", typed)
+        note = ""
+        if hub_id and _normalize(typed) != _normalize(hub_id):
+            note = (f"this hub submits your work as {hub_id!r} and the grader uses that id's numbers, not those of "
+                    f"STUDENT_ID {typed!r}: leave STUDENT_ID empty")
+        return StudentIdentity(typed, "STUDENT_ID", typed, note)
+    if hub_id:
+        return StudentIdentity(hub_id, "JupyterHub user (nbgrader exchange id)", typed)
     return StudentIdentity(DEMO_STUDENT_ID, "demo", typed,
                            "STUDENT_ID is empty: these are the demo numbers, for self-study. For graded work set "
                            "STUDENT_ID to the id your instructor uses, then re-run the notebook from the top.")
@@ -94,8 +111,19 @@ class Picker:
     True
     """
 
-    def __init__(self, assignment: str, student_id: str):
-        self._key = f"{_SALT}/{assignment}/{_normalize(student_id)}"
+    def __init__(self, assignment: str, student_id: str, attempt: int = 0):
+        self._key = f"{_SALT}/{assignment}/{_normalize(student_id)}" + (f"/attempt{attempt}" if attempt else "")
+        self._assignment, self._student_id, self._attempt = assignment, student_id, attempt
+
+    def first_fitting(self, make: Callable[[Picker], T], fits: Callable[[T], bool], max_attempts: int = 200) -> T:
+        """The first of a fixed sequence of independent draws ``make(pick)`` that ``fits``: how an assignment keeps
+        only parameters whose answers the slips its hints name cannot reach (the same sequence for grader and
+        student, so the same result)."""
+        for attempt in range(max_attempts):
+            params = make(Picker(self._assignment, self._student_id, self._attempt + attempt))
+            if fits(params):
+                return params
+        raise ChiplabInputError(f"no parameters of {self._assignment} fit after {max_attempts} draws")
 
     def _number(self, name: str) -> int:
         digest = hashlib.sha256(f"{self._key}/{name}".encode()).digest()
@@ -115,16 +143,17 @@ class Picker:
 
 @dataclass(frozen=True)
 class ProblemSet:
-    """One assignment's problems: how to pick its parameters and how chiplab answers them.
+    """The public half of one assignment: how to pick its parameters, and the format of every autograded answer.
 
     ``make_params(pick)`` returns a frozen dataclass whose fields carry ``metadata={"doc": ...}`` (shown to the
-    student); ``answers(params)`` returns the :class:`chiplab.grading.checks.Answer` of every autograded name.
+    student); ``formats`` are the :class:`chiplab.grading.checks.AnswerFormat` of every autograded name. The
+    expected answers are grader-only (``exercises/grader/``).
     """
 
     assignment: str
     title: str
     make_params: Callable[[Picker], Any]
-    answers: Callable[[Any], Sequence[Any]]
+    formats: Sequence[Any]
 
 
 @dataclass(frozen=True)

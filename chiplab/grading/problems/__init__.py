@@ -1,7 +1,9 @@
-"""The problem sets behind ``exercises/source/<assignment>/``: one module per assignment, found by name.
+"""The parameters behind ``exercises/source/<assignment>/``: one module per assignment, found by name.
 
-To add an assignment, write a module here that defines ``PROBLEM_SET`` (a :class:`chiplab.grading.ProblemSet`)
-and add its name below; ``exercises/README.md`` walks through it.
+Each module defines ``PARAMETERS`` (a :class:`chiplab.grading.ProblemSet`): how a student's numbers are picked and
+the public format (kind, unit, stated tolerance) of every autograded answer. The expected answers are not here:
+they live with the course, in ``exercises/grader/chiplab_answers/`` (``exercises/README.md`` explains why and how
+to add an assignment).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib
 from chiplab.errors import ChiplabInputError
 from chiplab.grading.variants import ProblemSet
 
-# assignment name (the folder under exercises/source/) -> module defining PROBLEM_SET
+# assignment name (the folder under exercises/source/) -> module defining PARAMETERS
 MODULES = {
     "01_systolic_arrays": "chiplab.grading.problems.systolic",
     "02_memory_tiling": "chiplab.grading.problems.memory",
@@ -27,11 +29,11 @@ def list_assignments() -> tuple[str, ...]:
 
 
 def problem_set(assignment: str) -> ProblemSet:
-    """The problem set of ``assignment``; a clear error for unknown names.
+    """The parameters and answer formats of ``assignment``; a clear error for unknown names.
 
     >>> problem_set("01_systolic_arrays").title
     'Systolic arrays: cycles, folds and utilisation'
     """
     if assignment not in MODULES:
         raise ChiplabInputError(f"unknown assignment {assignment!r}; known: {', '.join(list_assignments())}")
-    return importlib.import_module(MODULES[assignment]).PROBLEM_SET
+    return importlib.import_module(MODULES[assignment]).PARAMETERS

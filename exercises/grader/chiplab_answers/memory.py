@@ -8,59 +8,16 @@ once). Part B puts a bigger GEMM on one core of a real TPU or Trainium with chip
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from chiplab.grading.checks import Answer, Mistake
-from chiplab.grading.variants import Picker, ProblemSet
+from chiplab.grading.problems.memory import (
+    TOY_CHIP,
+    MemoryParams,
+)
 from chiplab.hardware.catalog import load_chip
 from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore, gemm_on_core
-from chiplab.memory.tiling import Tiling, unique_footprint_bytes
+from chiplab.memory.tiling import unique_footprint_bytes
 from chiplab.units import GB, GiB
-from chiplab.workloads.gemm import Gemm
-
-ASSIGNMENT = "02_memory_tiling"
-TOY_CHIP = "toy_4x4"
-OUTPUT_TILES = ((4, 4), (2, 8), (8, 2))  # Tm × Tn: 16 outputs × 4 bytes fill the toy's 64-byte accumulator
-REAL_CHIPS = ("trainium1", "trainium2", "tpu_v4", "tpu_v5e", "tpu_v6e")
-PART_B_M = (8, 32, 128, 256, 512, 1024, 2048)  # tokens in the batch: from decoding to training
-
-
-@dataclass(frozen=True)
-class MemoryParams:
-    a_m: int = field(metadata={"doc": "part A: m of the int8 GEMM on the toy chip"})
-    a_n: int = field(metadata={"doc": "part A: n"})
-    a_k: int = field(metadata={"doc": "part A: k"})
-    tile_m: int = field(metadata={"doc": "part A: Tm, rows of each output tile"})
-    tile_n: int = field(metadata={"doc": "part A: Tn, columns of each output tile"})
-    tile_k: int = field(metadata={"doc": "part A: Tk, depth of each k-step"})
-    dram_bandwidth_bytes_per_s: float = field(metadata={"doc": "part A: the toy chip's DRAM bandwidth"})
-    chip: str = field(metadata={"doc": "part B: the chip (chiplab.hardware.load_chip name)"})
-    b_m: int = field(metadata={"doc": "part B: m (tokens), bf16"})
-    b_d: int = field(metadata={"doc": "part B: n = k = d (a d×d weight matrix)"})
-
-    @property
-    def gemm_a(self) -> Gemm:
-        return Gemm(m=self.a_m, n=self.a_n, k=self.a_k, dtype="int8")
-
-    @property
-    def tiling(self) -> Tiling:
-        return Tiling(tile_m=self.tile_m, tile_n=self.tile_n, tile_k=self.tile_k)
-
-    @property
-    def gemm_b(self) -> Gemm:
-        return Gemm(m=self.b_m, n=self.b_d, k=self.b_d, dtype="bf16")
-
-
-def make_params(pick: Picker) -> MemoryParams:
-    tile_m, tile_n = pick.choice("output_tile", OUTPUT_TILES)
-    return MemoryParams(
-        a_m=pick.choice("a_m", (16, 24, 32, 48, 64)), a_n=pick.choice("a_n", (16, 20, 24, 32, 40, 48)),
-        a_k=pick.choice("a_k", (32, 48, 64, 96, 128)), tile_m=tile_m, tile_n=tile_n,
-        tile_k=pick.choice("tile_k", (16, 32, 64)),
-        dram_bandwidth_bytes_per_s=load_chip(TOY_CHIP).hbm.bandwidth_bytes_per_s,
-        chip=pick.choice("chip", REAL_CHIPS), b_m=pick.choice("b_m", PART_B_M),
-        b_d=pick.choice("b_d", (2048, 4096, 8192)),
-    )
+from chiplab_answers.answer import Answer, Mistake
 
 
 def toy_result(p: MemoryParams) -> GemmOnCore:
@@ -78,45 +35,64 @@ def _toy(p: MemoryParams) -> list[Answer]:
     offchip = result.level("offchip").num_bytes
     dram_s = result.level("offchip").time_s
     return [
-        Answer("q1_offchip_bytes", "count", offchip, "bytes",
-               "count the loads of A and of B under this tiling, and the store of C, at 1 byte per int8 element",
-               mistakes=(
-                   Mistake(unique_footprint_bytes(p.gemm_a), "that is each matrix moved exactly once, the minimum; "
-                           "with output tiles smaller than the matrices, A is re-loaded for every column of output "
-                           "tiles and B for every row of output tiles"),
-                   Mistake(a_loads + b_loads, "don't forget writing C back to DRAM once"),
-                   Mistake(m * k * math.ceil(m / tm) + k * n * math.ceil(n / tn) + m * n,
-                           "A is re-loaded once per column of output tiles (⌈n/Tn⌉ times), B once per row (⌈m/Tm⌉)"),
-                   Mistake(a_loads + b_loads + 4 * m * n, "C is stored in the GEMM's dtype (int8, 1 byte); only the "
-                                                          "accumulator holds 4-byte partial sums"),
-                   Mistake(2 * offchip, "this GEMM is int8: one byte per element, not two"),
-               )),
-        Answer("q2_a_reuse", "quantity", result.a_reuse, "MACs per element", "reuse = MACs / elements of A loaded",
-               rel_tol=0.01,
-               mistakes=(
-                   Mistake(result.b_reuse, "that is B's reuse (MACs per element of B loaded); this asks about A"),
-                   Mistake(1 / result.a_reuse, "reuse is MACs per element loaded (bigger is better), not the inverse"),
-                   Mistake(float(tn), "close: n is not a multiple of Tn, so the last column of output tiles is "
-                                      "narrower — count the loads, don't assume Tn"),
-               )),
-        Answer("q3_dram_time_s", "quantity", dram_s, "s", "time = bytes moved across DRAM / DRAM bandwidth",
-               rel_tol=0.01,
-               mistakes=(
-                   Mistake(dram_s * 1e3, "give the time in seconds, not milliseconds"),
-                   Mistake(dram_s * 1e6, "give the time in seconds, not microseconds"),
-                   Mistake(dram_s * 1e9, "give the time in seconds, not nanoseconds"),
-                   Mistake(dram_s * 8, "the bandwidth is in bytes per second, not bits"),
-                   Mistake(dram_s * GB / GiB, "4 GB/s is 4e9 bytes per second: rates are decimal, not GiB/s"),
-               )),
-        Answer("q4_stall_s", "quantity", result.stall_s, "s",
-               "use gemm_on_core(gemm, load_chip('toy_4x4'), tiling): stall = time_s - compute_s", rel_tol=0.01,
-               mistakes=(
-                   Mistake(result.time_s, "that is the total time; the stall is only the part beyond the compute"),
-                   Mistake(result.compute_s, "that is the compute time; the stall is the time the array waits"),
-                   Mistake(dram_s - p.gemm_a.num_flops / load_chip(TOY_CHIP).peak_flops_per_s("int8"),
-                           "the array's compute time includes its fill and drain: take compute_s from chiplab, "
-                           "not FLOPs ÷ peak"),
-               )),
+        Answer(
+            "q1_offchip_bytes",
+            offchip,
+            "count the loads of A and of B under this tiling, and the store of C, at 1 byte per int8 element",
+            mistakes=(
+                Mistake(
+                    unique_footprint_bytes(p.gemm_a),
+                    "that is each matrix moved exactly once, the minimum; "
+                    "with output tiles smaller than the matrices, A is re-loaded for every column of output "
+                    "tiles and B for every row of output tiles",
+                ),
+                Mistake(a_loads + b_loads, "don't forget writing C back to DRAM once"),
+                Mistake(
+                    m * k * math.ceil(m / tm) + k * n * math.ceil(n / tn) + m * n,
+                    "A is re-loaded once per column of output tiles (⌈n/Tn⌉ times), B once per row (⌈m/Tm⌉)",
+                ),
+                Mistake(
+                    a_loads + b_loads + 4 * m * n,
+                    "C is stored in the GEMM's dtype (int8, 1 byte); only the accumulator holds 4-byte partial sums",
+                ),
+                Mistake(2 * offchip, "this GEMM is int8: one byte per element, not two"),
+            ),
+        ),
+        Answer(
+            "q2_a_reuse",
+            result.a_reuse,
+            "reuse = MACs / elements of A loaded",
+            mistakes=(
+                Mistake(result.b_reuse, "that is B's reuse (MACs per element of B loaded); this asks about A"),
+                Mistake(1 / result.a_reuse, "reuse is MACs per element loaded (bigger is better), not the inverse"),
+                Mistake(
+                    float(tn),
+                    "close: n is not a multiple of Tn, so the last column of output tiles is "
+                    "narrower — count the loads, don't assume Tn",
+                ),
+            ),
+        ),
+        Answer(
+            "q3_dram_time_s",
+            dram_s,
+            "time = bytes moved across DRAM / DRAM bandwidth",
+            mistakes=(
+                Mistake(dram_s * 1e3, "give the time in seconds, not milliseconds"),
+                Mistake(dram_s * 1e6, "give the time in seconds, not microseconds"),
+                Mistake(dram_s * 1e9, "give the time in seconds, not nanoseconds"),
+                Mistake(dram_s * 8, "the bandwidth is in bytes per second, not bits"),
+                Mistake(dram_s * GB / GiB, "4 GB/s is 4e9 bytes per second: rates are decimal, not GiB/s"),
+            ),
+        ),
+        Answer(
+            "q4_stall_s",
+            result.stall_s,
+            "use gemm_on_core(gemm, load_chip('toy_4x4'), tiling): stall = time_s - compute_s",
+            mistakes=(
+                Mistake(result.time_s, "that is the total time; the stall is only the part beyond the compute"),
+                Mistake(result.compute_s, "that is the compute time; the stall is the time the array waits"),
+            ),
+        ),
     ]
 
 
@@ -125,30 +101,39 @@ def _real(p: MemoryParams) -> list[Answer]:
     chip = load_chip(p.chip)
     labels = {level.vendor_label.lower(): level for level in chip.memory_levels}
     synonyms = {level.role: label for label, level in labels.items()}
-    synonyms |= {"memory": chip.hbm.vendor_label.lower(), "hbm-bound": chip.hbm.vendor_label.lower(),
-                 "compute-bound": COMPUTE, "array": COMPUTE, "mxu": COMPUTE, "pe array": COMPUTE}
+    synonyms |= {
+        "memory": chip.hbm.vendor_label.lower(),
+        "hbm-bound": chip.hbm.vendor_label.lower(),
+        "compute-bound": COMPUTE,
+        "array": COMPUTE,
+        "mxu": COMPUTE,
+        "pe array": COMPUTE,
+    }
     untimed = {label for label, level in labels.items() if level.bandwidth_bytes_per_s is None}
     expected = result.bottleneck.lower()
-    wrong_way = (chip.hbm.vendor_label.lower() if expected == COMPUTE else COMPUTE)
+    wrong_way = chip.hbm.vendor_label.lower() if expected == COMPUTE else COMPUTE
     return [
-        Answer("q5_bottleneck", "choice", {expected}, "",
-               "compare the compute time with the time of every level that has a known bandwidth",
-               options=(COMPUTE, *labels), synonyms=synonyms,
-               mistakes=(
-                   Mistake(untimed, "no source publishes that level's bandwidth, so chiplab cannot time it and it "
-                                    "cannot be the bottleneck; say so when you quote the result"),
-                   Mistake({wrong_way}, "compare result.compute_s with each level's time_s: the other one is longer"),
-               )),
-        Answer("q6_fraction_of_peak", "quantity", result.fraction_of_peak, "fraction",
-               "use gemm_on_core(gemm, load_chip(chip)).fraction_of_peak (chiplab picks the best tiling)",
-               rel_tol=0.02,
-               mistakes=(Mistake(1 - result.fraction_of_peak, "that is the fraction of peak *lost*, not achieved"),)),
+        Answer(
+            "q5_bottleneck",
+            {expected},
+            "compare the compute time with the time of every level that has a known bandwidth",
+            mistakes=(
+                Mistake(
+                    untimed,
+                    "no source publishes that level's bandwidth, so chiplab cannot time it and it "
+                    "cannot be the bottleneck; say so when you quote the result",
+                ),
+                Mistake({wrong_way}, "compare result.compute_s with each level's time_s: the other one is longer"),
+            ),
+        ),
+        Answer(
+            "q6_fraction_of_peak",
+            result.fraction_of_peak,
+            "use gemm_on_core(gemm, load_chip(chip)).fraction_of_peak (chiplab picks the best tiling)",
+            mistakes=(Mistake(1 - result.fraction_of_peak, "that is the fraction of peak *lost*, not achieved"),),
+        ),
     ]
 
 
 def answers(p: MemoryParams) -> list[Answer]:
     return _toy(p) + _real(p)
-
-
-PROBLEM_SET = ProblemSet(ASSIGNMENT, "Memory hierarchy and tiling: bytes, reuse and the bottleneck", make_params,
-                         answers)

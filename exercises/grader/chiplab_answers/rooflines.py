@@ -9,39 +9,13 @@ memory-bound on every chip, and the chip's ridge point says how many tokens a ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from chiplab.grading.checks import Answer, Mistake
-from chiplab.grading.variants import Picker, ProblemSet
+from chiplab_answers.answer import Answer, Mistake
+
+from chiplab.grading.problems.rooflines import DTYPE, RooflineParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
 from chiplab.workloads.gemm import Gemm
-
-ASSIGNMENT = "03_rooflines"
-CHIPS = ("tpu_v4", "tpu_v5e", "tpu_v6e", "trainium1", "trainium2", "h100_sxm", "a100_80gb", "mi300x")
-DTYPE = "bf16"
-BOUND_WORDS = {"memory-bound": "memory", "bandwidth": "memory", "bandwidth-bound": "memory", "hbm": "memory",
-               "offchip": "memory", "compute-bound": "compute", "peak": "compute"}
-
-
-@dataclass(frozen=True)
-class RooflineParams:
-    chip: str = field(metadata={"doc": "the chip (chiplab.hardware.load_chip name)"})
-    peak_flops_per_s: float = field(metadata={"doc": "its dense bf16 peak, FLOP/s"})
-    hbm_bandwidth_bytes_per_s: float = field(metadata={"doc": "its HBM bandwidth, bytes/s"})
-    m: int = field(metadata={"doc": "tokens in the batch (rows of A)"})
-    d: int = field(metadata={"doc": "model width: the weight matrix is d × d"})
-
-    @property
-    def gemm(self) -> Gemm:
-        return Gemm(m=self.m, n=self.d, k=self.d, dtype=DTYPE)
-
-
-def make_params(pick: Picker) -> RooflineParams:
-    chip = load_chip(pick.choice("chip", CHIPS))
-    return RooflineParams(chip=chip.id, peak_flops_per_s=chip.peak_flops_per_s(DTYPE),
-                          hbm_bandwidth_bytes_per_s=chip.hbm.bandwidth_bytes_per_s,
-                          m=pick.choice("m", (1, 2, 4, 8, 16, 32)), d=pick.choice("d", (2048, 4096, 8192)))
 
 
 def gemm_bytes(gemm: Gemm) -> int:
@@ -77,42 +51,78 @@ def answers(p: RooflineParams) -> list[Answer]:
     bound = "compute" if point.bound == "compute" else "memory"
     time_s = gemm.num_flops / point.attainable_flops_per_s
     min_m = min_compute_bound_m(roof, p.d)
-    weights_only = "that assumes only the weights move (intensity ≈ m); count A and C as well — the ridge needs a " \
-                   "few more tokens than that"
+    weights_only = (
+        "that assumes only the weights move (intensity ≈ m); count A and C as well — the ridge needs a "
+        "few more tokens than that"
+    )
     return [
-        Answer("q1_ridge_flops_per_byte", "quantity", ridge, "FLOP/byte", "ridge point = peak FLOP/s ÷ HBM bytes/s",
-               rel_tol=0.01,
-               mistakes=(Mistake(ridge / 2, "that is the ridge in MACs per byte (the TPU v1 paper's convention); "
-                                            "this asks for FLOPs per byte, 2 FLOPs per MAC"),
-                         Mistake(ridge * 8, "the bandwidth is in bytes per second; you divided by bits"),
-                         Mistake(1 / ridge, "ridge = peak ÷ bandwidth, not bandwidth ÷ peak"))),
-        Answer("q2_intensity_flops_per_byte", "quantity", intensity, "FLOP/byte",
-               "intensity = 2·m·d·d FLOPs ÷ bytes of A, W and C at 2 bytes per bf16 element", rel_tol=0.01,
-               mistakes=(Mistake(float(p.m), "that counts only the weight bytes (intensity ≈ m); A and C cross "
-                                             "HBM too"),
-                         Mistake(intensity / 2, "count FLOPs (2 per multiply-accumulate), not MACs"),
-                         Mistake(intensity * 2, "bf16 takes 2 bytes per element, not 1"))),
-        Answer("q3_bound", "choice", {bound}, "", "compare the GEMM's intensity with the chip's ridge point",
-               options=("memory", "compute"), synonyms=BOUND_WORDS,
-               mistakes=(Mistake({"memory", "compute"} - {bound}, "compare the intensity with the ridge point: below "
-                                                                  "the ridge the sloped (bandwidth) roof is lower"),)),
-        Answer("q4_attainable_flops_per_s", "quantity", point.attainable_flops_per_s, "FLOP/s",
-               "attainable = min(peak, intensity × bandwidth)", rel_tol=0.01,
-               mistakes=(Mistake(p.peak_flops_per_s, "that is the peak; below the ridge the attainable rate is "
-                                                     "intensity × bandwidth"),
-                         Mistake(intensity * p.hbm_bandwidth_bytes_per_s / 2, "count FLOPs, not MACs"))),
-        Answer("q5_time_s", "quantity", time_s, "s", "time = FLOPs ÷ attainable FLOP/s (or bytes ÷ bandwidth)",
-               rel_tol=0.01,
-               mistakes=(Mistake(gemm.num_flops / p.peak_flops_per_s, "that is the time at peak, as if the GEMM "
-                                                                      "were compute-bound"),
-                         Mistake(time_s * 1e3, "give the time in seconds, not milliseconds"),
-                         Mistake(time_s * 1e6, "give the time in seconds, not microseconds"))),
-        Answer("q6_min_m", "count", min_m, "tokens",
-               "find the smallest m whose intensity reaches the ridge point (place() says 'compute')",
-               mistakes=(Mistake(math.floor(ridge), weights_only), Mistake(math.ceil(ridge), weights_only),
-                         Mistake(min_m - 1, "off by one: at that m the GEMM is still just below the ridge"),
-                         Mistake(min_m + 1, "off by one: one token fewer already reaches the ridge"))),
+        Answer(
+            "q1_ridge_flops_per_byte",
+            ridge,
+            "ridge point = peak FLOP/s ÷ HBM bytes/s",
+            mistakes=(
+                Mistake(
+                    ridge / 2,
+                    "that is the ridge in MACs per byte (the TPU v1 paper's convention); "
+                    "this asks for FLOPs per byte, 2 FLOPs per MAC",
+                ),
+                Mistake(ridge * 8, "the bandwidth is in bytes per second; you divided by bits"),
+                Mistake(1 / ridge, "ridge = peak ÷ bandwidth, not bandwidth ÷ peak"),
+            ),
+        ),
+        Answer(
+            "q2_intensity_flops_per_byte",
+            intensity,
+            "intensity = 2·m·d·d FLOPs ÷ bytes of A, W and C at 2 bytes per bf16 element",
+            mistakes=(
+                Mistake(float(p.m), "that counts only the weight bytes (intensity ≈ m); A and C cross HBM too"),
+                Mistake(intensity / 2, "count FLOPs (2 per multiply-accumulate), not MACs"),
+                Mistake(intensity * 2, "bf16 takes 2 bytes per element, not 1"),
+            ),
+        ),
+        Answer(
+            "q3_bound",
+            {bound},
+            "compare the GEMM's intensity with the chip's ridge point",
+            mistakes=(
+                Mistake(
+                    {"memory", "compute"} - {bound},
+                    "compare the intensity with the ridge point: below the ridge the sloped (bandwidth) roof is lower",
+                ),
+            ),
+        ),
+        Answer(
+            "q4_attainable_flops_per_s",
+            point.attainable_flops_per_s,
+            "attainable = min(peak, intensity × bandwidth)",
+            mistakes=(
+                Mistake(
+                    p.peak_flops_per_s, "that is the peak; below the ridge the attainable rate is intensity × bandwidth"
+                ),
+                Mistake(intensity * p.hbm_bandwidth_bytes_per_s / 2, "count FLOPs, not MACs"),
+            ),
+        ),
+        Answer(
+            "q5_time_s",
+            time_s,
+            "time = FLOPs ÷ attainable FLOP/s (or bytes ÷ bandwidth)",
+            mistakes=(
+                Mistake(
+                    gemm.num_flops / p.peak_flops_per_s, "that is the time at peak, as if the GEMM were compute-bound"
+                ),
+                Mistake(time_s * 1e3, "give the time in seconds, not milliseconds"),
+                Mistake(time_s * 1e6, "give the time in seconds, not microseconds"),
+            ),
+        ),
+        Answer(
+            "q6_min_m",
+            min_m,
+            "find the smallest m whose intensity reaches the ridge point (place() says 'compute')",
+            mistakes=(
+                Mistake(math.floor(ridge), weights_only),
+                Mistake(math.ceil(ridge), weights_only),
+                Mistake(min_m - 1, "off by one: at that m the GEMM is still just below the ridge"),
+                Mistake(min_m + 1, "off by one: one token fewer already reaches the ridge"),
+            ),
+        ),
     ]
-
-
-PROBLEM_SET = ProblemSet(ASSIGNMENT, "Rooflines: ridge points, memory- and compute-bound", make_params, answers)

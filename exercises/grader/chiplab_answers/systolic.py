@@ -8,57 +8,15 @@ folds, so students call :func:`chiplab.estimate` and compare dataflows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from chiplab.grading.checks import Answer, Mistake
-from chiplab.grading.variants import Picker, ProblemSet
-from chiplab.hardware.systolic_array import SystolicArraySpec
+from chiplab_answers.answer import Answer, Mistake
+
+from chiplab.grading.problems.systolic import (
+    OFF_BY_ONE,
+    SystolicParams,
+)
 from chiplab.systolic.closed_form import estimate
 from chiplab.workloads.gemm import Gemm
-
-ASSIGNMENT = "01_systolic_arrays"
-ARRAY_SHAPES = ((4, 4), (4, 8), (8, 4), (8, 8), (6, 8), (8, 6), (6, 6))
-PART_B_M = (6, 10, 16, 24, 40, 64, 100, 160)  # from decode-like (few rows of A) to training-like
-DATAFLOW_NAMES = {"weight-stationary": "ws", "output-stationary": "os", "input-stationary": "is"}
-
-OFF_BY_ONE = "off by one: count the cycles 0, 1, …, last — the index of the last cycle plus one"
-
-
-@dataclass(frozen=True)
-class SystolicParams:
-    num_rows: int = field(metadata={"doc": "R, rows of processing elements (PEs) in the array"})
-    num_cols: int = field(metadata={"doc": "C, columns of PEs in the array"})
-    a_m: int = field(metadata={"doc": "part A: m, rows of A (streamed through time in WS)"})
-    a_k: int = field(metadata={"doc": "part A: k, the shared dimension (along the array's rows in WS)"})
-    a_n: int = field(metadata={"doc": "part A: n, columns of B (along the array's columns in WS)"})
-    b_m: int = field(metadata={"doc": "part B: m"})
-    b_k: int = field(metadata={"doc": "part B: k"})
-    b_n: int = field(metadata={"doc": "part B: n"})
-
-    @property
-    def array(self) -> SystolicArraySpec:
-        return SystolicArraySpec(num_rows=self.num_rows, num_cols=self.num_cols)
-
-    @property
-    def gemm_a(self) -> Gemm:
-        return Gemm(m=self.a_m, n=self.a_n, k=self.a_k)
-
-    @property
-    def gemm_b(self) -> Gemm:
-        return Gemm(m=self.b_m, n=self.b_n, k=self.b_k)
-
-
-def make_params(pick: Picker) -> SystolicParams:
-    rows, cols = pick.choice("array", ARRAY_SHAPES)
-    # Part A fits in one fold but leaves rows and columns idle (k < R, n < C): the slips that matter show up.
-    # Part B spills over both edges with a remainder, so the last folds are partly empty.
-    return SystolicParams(
-        num_rows=rows, num_cols=cols,
-        a_m=pick.integer("a_m", 6, 24), a_k=pick.integer("a_k", 2, rows - 1), a_n=pick.integer("a_n", 2, cols - 1),
-        b_m=pick.choice("b_m", PART_B_M),
-        b_k=rows * pick.integer("b_k_folds", 1, 5) + pick.integer("b_k_rest", 1, rows - 1),
-        b_n=cols * pick.integer("b_n_folds", 1, 4) + pick.integer("b_n_rest", 1, cols - 1),
-    )
 
 
 def _near(value: int) -> list[Mistake]:
@@ -71,34 +29,64 @@ def _one_fold(p: SystolicParams) -> list[Answer]:
     cycles = timing.total_cycles
     macs = p.gemm_a.num_macs
     return [
-        Answer("q1_cycles", "count", cycles, "cycles",
-               "trace the weight load, the skewed stream of A and the last partial sum out of the array",
-               mistakes=(
-                   Mistake(t, "your cycle count is only the streaming time (T = m): it ignores the fill and drain "
-                              "latency — loading the weights, and the last partial sum travelling through the array"),
-                   Mistake(r + c + t - 2, "you left out loading the weights: a weight-stationary array shifts its R "
-                                          "rows of weights in before the first row of A can enter"),
-                   Mistake(2 * r + p.num_cols + t - 2, "the last partial sum leaves the last column that holds "
-                                                       "weights; count the columns this GEMM uses, not the array's"),
-                   Mistake(2 * r + p.num_cols + t - 3, "that is SCALE-Sim's reported count (whole array width, index "
-                                                       "of the last cycle); use chiplab's pipelined convention"),
-                   Mistake(2 * p.a_k + c + t - 2, "the weights shift through all R rows, and every partial sum "
-                                                  "passes all R rows, even rows that hold no weights"),
-                   Mistake(2 * r + c + p.a_k - 2, "in weight-stationary the rows of A stream through time: T = m"),
-                   *_near(cycles),
-               )),
-        Answer("q2_utilization_fraction", "quantity", timing.compute_utilization_fraction, "fraction",
-               "utilisation = useful MACs / (R·C PEs × total cycles)", rel_tol=0.01,
-               mistakes=(
-                   Mistake(p.a_k * p.a_n / (r * p.num_cols), "that is the fraction of PEs holding weights (the "
-                           "mapping efficiency); utilisation also charges the cycles spent filling and draining"),
-                   Mistake(macs / (r * p.num_cols * t), "you divided by the streaming time alone; divide by all the "
-                                                        "cycles the GEMM takes"),
-                   Mistake(2 * timing.compute_utilization_fraction, "count multiply-accumulates (m·n·k), not FLOPs: "
-                                                                    "each PE does one MAC per cycle"),
-                   Mistake(macs / (p.a_k * p.a_n * cycles), "divide by all R·C PEs, not only those holding weights: "
-                                                            "idle PEs are wasted silicon too"),
-               )),
+        Answer(
+            "q1_cycles",
+            cycles,
+            "trace the weight load, the skewed stream of A and the last partial sum out of the array",
+            mistakes=(
+                Mistake(
+                    t,
+                    "your cycle count is only the streaming time (T = m): it ignores the fill and drain "
+                    "latency — loading the weights, and the last partial sum travelling through the array",
+                ),
+                Mistake(
+                    r + c + t - 2,
+                    "you left out loading the weights: a weight-stationary array shifts its R "
+                    "rows of weights in before the first row of A can enter",
+                ),
+                Mistake(
+                    2 * r + p.num_cols + t - 2,
+                    "the last partial sum leaves the last column that holds "
+                    "weights; count the columns this GEMM uses, not the array's",
+                ),
+                Mistake(
+                    2 * r + p.num_cols + t - 3,
+                    "that is SCALE-Sim's reported count (whole array width, index "
+                    "of the last cycle); use chiplab's pipelined convention",
+                ),
+                Mistake(
+                    2 * p.a_k + c + t - 2,
+                    "the weights shift through all R rows, and every partial sum "
+                    "passes all R rows, even rows that hold no weights",
+                ),
+                Mistake(2 * r + c + p.a_k - 2, "in weight-stationary the rows of A stream through time: T = m"),
+                *_near(cycles),
+            ),
+        ),
+        Answer(
+            "q2_utilization_fraction",
+            timing.compute_utilization_fraction,
+            "utilisation = useful MACs / (R·C PEs × total cycles)",
+            mistakes=(
+                Mistake(
+                    p.a_k * p.a_n / (r * p.num_cols),
+                    "that is the fraction of PEs holding weights (the "
+                    "mapping efficiency); utilisation also charges the cycles spent filling and draining",
+                ),
+                Mistake(
+                    macs / (r * p.num_cols * t),
+                    "you divided by the streaming time alone; divide by all the cycles the GEMM takes",
+                ),
+                Mistake(
+                    2 * timing.compute_utilization_fraction,
+                    "count multiply-accumulates (m·n·k), not FLOPs: each PE does one MAC per cycle",
+                ),
+                Mistake(
+                    macs / (p.a_k * p.a_n * cycles),
+                    "divide by all R·C PEs, not only those holding weights: idle PEs are wasted silicon too",
+                ),
+            ),
+        ),
     ]
 
 
@@ -110,38 +98,63 @@ def _many_folds(p: SystolicParams) -> list[Answer]:
     swapped = estimate(Gemm(m=p.b_m, n=p.b_k, k=p.b_n), p.array, "ws").total_cycles
     fastest, slowest = min(cycles.values()), max(cycles.values())
     return [
-        Answer("q3_row_folds", "count", row_folds, "folds", "which GEMM dimension lies along the rows in WS?",
-               mistakes=(Mistake(p.b_k // r, "round up: a partly filled fold still takes a whole pass"),
-                         Mistake(math.ceil(p.b_m / r), "weight-stationary lays k along the rows; m streams through "
-                                                       "time and never folds"),
-                         Mistake(math.ceil(p.b_n / r), "weight-stationary lays k (not n) along the rows"))),
-        Answer("q3_col_folds", "count", col_folds, "folds", "which GEMM dimension lies along the columns in WS?",
-               mistakes=(Mistake(p.b_n // c, "round up: a partly filled fold still takes a whole pass"),
-                         Mistake(math.ceil(p.b_m / c), "weight-stationary lays n along the columns; m streams "
-                                                       "through time and never folds"),
-                         Mistake(math.ceil(p.b_k / c), "weight-stationary lays n (not k) along the columns"))),
-        Answer("q4_cycles", "count", cycles["ws"], "cycles",
-               "use chiplab.estimate(Gemm(m=..., n=..., k=...), SystolicArraySpec(...), 'ws').total_cycles",
-               mistakes=(
-                   Mistake(scalesim, "every fold paying its full fill and drain is SCALE-Sim's convention; chiplab's "
-                                     "default (pipelined) overlaps consecutive folds — leave convention= out"),
-                   Mistake(scalesim - 1, "that is SCALE-Sim's reported count; use chiplab's pipelined convention"),
-                   Mistake(2 * r + c + p.b_m - 2, "that is the time of one fold; this GEMM needs several folds"),
-                   Mistake(cycles["os"], "that is the count for the output-stationary dataflow; this asks for WS"),
-                   Mistake(cycles["is"], "that is the count for the input-stationary dataflow; this asks for WS"),
-                   Mistake(swapped, "n and k are swapped: Gemm(m, n, k) computes C[m, n] = A[m, k] @ B[k, n]"),
-                   *_near(cycles["ws"]),
-               )),
-        Answer("q5_best_dataflow", "choice", {f for f, n in cycles.items() if n == fastest}, "",
-               "compare estimate(...).total_cycles for 'ws', 'os' and 'is' on part B's GEMM",
-               options=("ws", "os", "is"), synonyms=DATAFLOW_NAMES,
-               mistakes=(Mistake({f for f, n in cycles.items() if n == slowest},
-                                 "that is the slowest dataflow for this GEMM, not the fastest"),)),
+        Answer(
+            "q3_row_folds",
+            row_folds,
+            "which GEMM dimension lies along the rows in WS?",
+            mistakes=(
+                Mistake(p.b_k // r, "round up: a partly filled fold still takes a whole pass"),
+                Mistake(
+                    math.ceil(p.b_m / r),
+                    "weight-stationary lays k along the rows; m streams through time and never folds",
+                ),
+                Mistake(math.ceil(p.b_n / r), "weight-stationary lays k (not n) along the rows"),
+            ),
+        ),
+        Answer(
+            "q3_col_folds",
+            col_folds,
+            "which GEMM dimension lies along the columns in WS?",
+            mistakes=(
+                Mistake(p.b_n // c, "round up: a partly filled fold still takes a whole pass"),
+                Mistake(
+                    math.ceil(p.b_m / c),
+                    "weight-stationary lays n along the columns; m streams through time and never folds",
+                ),
+                Mistake(math.ceil(p.b_k / c), "weight-stationary lays n (not k) along the columns"),
+            ),
+        ),
+        Answer(
+            "q4_cycles",
+            cycles["ws"],
+            "use chiplab.estimate(Gemm(m=..., n=..., k=...), SystolicArraySpec(...), 'ws').total_cycles",
+            mistakes=(
+                Mistake(
+                    scalesim,
+                    "every fold paying its full fill and drain is SCALE-Sim's convention; chiplab's "
+                    "default (pipelined) overlaps consecutive folds — leave convention= out",
+                ),
+                Mistake(scalesim - 1, "that is SCALE-Sim's reported count; use chiplab's pipelined convention"),
+                Mistake(2 * r + c + p.b_m - 2, "that is the time of one fold; this GEMM needs several folds"),
+                Mistake(cycles["os"], "that is the count for the output-stationary dataflow; this asks for WS"),
+                Mistake(cycles["is"], "that is the count for the input-stationary dataflow; this asks for WS"),
+                Mistake(swapped, "n and k are swapped: Gemm(m, n, k) computes C[m, n] = A[m, k] @ B[k, n]"),
+                *_near(cycles["ws"]),
+            ),
+        ),
+        Answer(
+            "q5_best_dataflow",
+            {f for f, n in cycles.items() if n == fastest},
+            "compare estimate(...).total_cycles for 'ws', 'os' and 'is' on part B's GEMM",
+            mistakes=(
+                Mistake(
+                    {f for f, n in cycles.items() if n == slowest},
+                    "that is the slowest dataflow for this GEMM, not the fastest",
+                ),
+            ),
+        ),
     ]
 
 
 def answers(p: SystolicParams) -> list[Answer]:
     return _one_fold(p) + _many_folds(p)
-
-
-PROBLEM_SET = ProblemSet(ASSIGNMENT, "Systolic arrays: cycles, folds and utilisation", make_params, answers)

@@ -1,0 +1,61 @@
+"""Assignment 05: the economics — dollars per million tokens served, the break-even price, a training run's bill.
+
+A custom chip (TPU, Trainium, Inferentia) against a GPU, both at chiplab's sourced on-demand prices, serving the
+same model with :func:`chiplab.perf.estimate_serving`; then a training run priced from 6·N·D FLOPs at an assumed
+MFU. The numbers feed a written cost argument for or against the custom chip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chiplab.cost.prices import price_for
+from chiplab.grading.checks import AnswerFormat
+from chiplab.grading.variants import Picker, ProblemSet
+from chiplab.workloads.presets import load_model
+
+ASSIGNMENT = "05_economics"
+MODEL = "llama3_8b"
+# (custom chip, tensor-parallel chips it needs to hold the model and its KV cache); TPU v5e has 16 GB per chip.
+CUSTOM = (("tpu_v5e", 4), ("trainium1", 1), ("inferentia2", 1), ("tpu_v4", 1), ("tpu_v5p", 1))
+GPUS = ("h100_sxm", "a100_80gb")
+PROMPT_LEN, OUTPUT_LEN = 1024, 256
+
+
+@dataclass(frozen=True)
+class EconomicsParams:
+    model: str = field(metadata={"doc": "the model served and trained (bf16)"})
+    num_params: int = field(metadata={"doc": "N, its parameters"})
+    custom_chip: str = field(metadata={"doc": "the custom chip"})
+    custom_tensor_parallel: int = field(metadata={"doc": "custom chips per model replica (tensor parallel)"})
+    custom_usd_per_chip_hour: float = field(metadata={"doc": "its on-demand price, USD per chip-hour (chiplab data)"})
+    gpu: str = field(metadata={"doc": "the GPU it competes with (one GPU per replica)"})
+    gpu_usd_per_chip_hour: float = field(metadata={"doc": "the GPU's on-demand price, USD per chip-hour"})
+    batch: int = field(metadata={"doc": "serving: sequences per batch (prompt 1024, output 256 tokens)"})
+    num_train_tokens: float = field(metadata={"doc": "training: D, tokens to train on"})
+    mfu_fraction: float = field(metadata={"doc": "training: the MFU you may assume on the custom chip"})
+
+
+def make_params(pick: Picker) -> EconomicsParams:
+    custom, tensor_parallel = pick.choice("custom", CUSTOM)
+    gpu = pick.choice("gpu", GPUS)
+    return EconomicsParams(
+        model=MODEL, num_params=load_model(MODEL).num_params, custom_chip=custom,
+        custom_tensor_parallel=tensor_parallel, custom_usd_per_chip_hour=price_for(custom).usd_per_chip_hour,
+        gpu=gpu, gpu_usd_per_chip_hour=price_for(gpu).usd_per_chip_hour,
+        batch=pick.choice("batch", (4, 8, 16, 24, 32, 48, 64)),
+        num_train_tokens=pick.choice("num_train_tokens", (1e11, 2e11, 3e11, 5e11, 1e12, 2e12)),
+        mfu_fraction=pick.choice("mfu", (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)))
+
+
+def formats(p: EconomicsParams) -> tuple[AnswerFormat, ...]:
+    return (AnswerFormat("q1_custom_usd_per_million_tokens", "quantity", "USD per million tokens", rel_tol=0.02),
+            AnswerFormat("q2_gpu_usd_per_million_tokens", "quantity", "USD per million tokens", rel_tol=0.02),
+            AnswerFormat("q3_cheaper", "choice", "", options=("custom", "gpu"),
+                         synonyms={p.custom_chip: "custom", p.gpu: "gpu"}),
+            AnswerFormat("q4_break_even_usd_per_chip_hour", "quantity", "USD per chip-hour", rel_tol=0.02),
+            AnswerFormat("q5_training_usd", "quantity", "USD", rel_tol=0.02))
+
+
+PARAMETERS = ProblemSet(ASSIGNMENT, "Economics: the cost argument for or against a custom chip", make_params,
+                        formats)

@@ -1,0 +1,45 @@
+"""The grader-only half of a question: the expected value, the slips students make, and the hints that name them.
+
+An :class:`Answer` is what chiplab computes for one named answer of one student's variant; the public half (kind,
+unit, stated tolerance) is the :class:`chiplab.grading.AnswerFormat` of the same name. A wrong answer that matches a
+:class:`Mistake` gets that mistake's hint; any other wrong answer gets the answer's general hint. No message ever
+contains the expected value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chiplab.grading.checks import AnswerFormat, Verdict, format_problem, matches
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong value that a known slip produces, and the hint that names the slip (never the answer)."""
+
+    value: Any
+    hint: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """chiplab's answer to one question of one variant."""
+
+    name: str  # the variable the student assigns, e.g. "q1_cycles"
+    expected: Any  # int for counts, float for quantities, a set of accepted words for choices
+    hint: str  # the general hint for a wrong answer that matches no known mistake
+    mistakes: tuple[Mistake, ...] = ()
+
+
+def judge(fmt: AnswerFormat, answer: Answer, value: Any) -> Verdict:
+    """Compare a student's value with chiplab's answer; say which slip it looks like when it is wrong."""
+    problem = format_problem(fmt, value)
+    if problem:
+        return Verdict(False, problem)
+    if matches(fmt, value, answer.expected):
+        return Verdict(True)
+    for mistake in answer.mistakes:
+        if matches(fmt, value, mistake.value):
+            return Verdict(False, f"{answer.name}: {mistake.hint}")
+    return Verdict(False, f"{answer.name} is not right for your variant: {answer.hint}")
