@@ -22,6 +22,8 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   hide them).
 * **Interleaved 1F1B** with v virtual stages per chip shrinks the bubble v-fold but sends every microbatch's
   activations across v times as many stage boundaries (Narayanan et al. SC'21, Sec. 2.2).
+* **Activation checkpointing** as a source states it: none, selective, full, or full for
+  ``recompute_num_layers`` layers per pipeline stage (Megatron-LM's block method), the others keeping theirs.
 * The optimizer runs once per step on each chip's shard; with ZeRO (stage >= 1) the optimizer state, and so the
   update, is split further over the d replicas (Rajbhandari et al., SC'20).
 """
@@ -121,6 +123,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       seq_len: int, num_microbatches: int | None = None, recompute: str = "none",
                       dp_overlap_fraction: float = 1.0, num_virtual_stages: int = 1,
                       dp_hidden_fraction: float | None = None, fsdp_overlap_fraction: float = 1.0,
+                      recompute_num_layers: int | None = None,
                       calibration: Calibration = IDEAL,
                       network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring)."""
@@ -149,12 +152,14 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         dp_hidden_fraction = fraction("dp_hidden_fraction", dp_hidden_fraction)
     num_virtual_stages = positive_int("num_virtual_stages", num_virtual_stages)
     micro = replica_batch // num_microbatches
-    memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism)
+    memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism,
+                             recompute_num_layers=recompute_num_layers)
     if check_memory:
         _check_fits(memory, chip, parallelism)
     network = network or network_for(chip)
     part = shard(config, parallelism)
-    step = estimate_step(part.training_step(batch=micro, seq_len=seq_len, recompute=recompute), chip, calibration)
+    step = estimate_step(part.training_step(batch=micro, seq_len=seq_len, recompute=recompute,
+                                            recompute_num_layers=recompute_num_layers), chip, calibration)
     by_stage = step.time_by("stage")
     optimizer_s = by_stage.pop("optimizer", 0.0) / (d if parallelism.zero_stage >= 1 else 1)
     per_micro = sum(by_stage.values())

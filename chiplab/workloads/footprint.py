@@ -169,20 +169,31 @@ def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len
 def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
                     precision: TrainingPrecision = MIXED_PRECISION_ADAM, recompute: str = "none",
                     flash_attention: bool = True, dropout: bool = False,
-                    parallelism: Parallelism | None = None) -> MemoryFootprint:
+                    parallelism: Parallelism | None = None,
+                    recompute_num_layers: int | None = None) -> MemoryFootprint:
     """Training bytes per chip; ``batch`` is the micro-batch of one model replica (Korthikanti's b).
 
     Parameters are spread evenly over the t·p chips of a replica (embeddings included). Activations are
-    ``num_layers`` × per layer, whatever p is (1F1B), plus the output layer's fp32 logits (split over t).
+    ``num_layers`` × per layer, whatever p is (1F1B), plus the output layer's fp32 logits (split over t). With
+    ``recompute="full"`` and ``recompute_num_layers`` N (per pipeline stage, as Megatron-LM states it), N·p of
+    those layers keep only their input and the rest keep everything.
     """
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
     t, d, zero = parallelism.tensor, parallelism.data, parallelism.zero_stage
     params_per_chip = config.num_params / (t * parallelism.pipeline)
-    per_layer = activation_bytes_per_layer(
-        config, batch=batch, seq_len=seq_len, recompute=recompute, flash_attention=flash_attention, dropout=dropout,
-        tensor_parallel=t, sequence_parallel=parallelism.sequence_parallel,
-        bytes_per_element=precision.activation_bytes_per_element)
+
+    def layer_bytes(mode: str) -> float:
+        return activation_bytes_per_layer(
+            config, batch=batch, seq_len=seq_len, recompute=mode, flash_attention=flash_attention, dropout=dropout,
+            tensor_parallel=t, sequence_parallel=parallelism.sequence_parallel,
+            bytes_per_element=precision.activation_bytes_per_element)
+
+    per_layer = layer_bytes(recompute)
+    if recompute_num_layers is not None and recompute == "full":
+        checkpointed = min(config.num_layers, recompute_num_layers * parallelism.pipeline)
+        per_layer = (checkpointed * per_layer + (config.num_layers - checkpointed) * layer_bytes("none")) / \
+            config.num_layers
     logits = LOGITS_BYTES_PER_ELEMENT * batch * seq_len * config.vocab_size / t
     return MemoryFootprint(
         weights_bytes=params_per_chip * precision.weight_bytes_per_param / (d if zero >= 3 else 1),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from chiplab._checks import one_of, positive_int
+from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import Gemm
@@ -169,28 +169,33 @@ def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_a
 
 
 def _recompute_ops(config: TransformerConfig, layer: tuple[Op, ...], recompute: str,
-                   flash_attention: bool) -> list[Op]:
-    """Forward work done again in the backward pass, for all layers."""
+                   flash_attention: bool, recompute_num_layers: int | None = None) -> list[Op]:
+    """Forward work done again in the backward pass. With ``recompute_num_layers`` (Megatron-LM's
+    ``--recompute-method block --recompute-num-layers N``) only N layers are fully recomputed; the others keep
+    their activations and redo only what FlashAttention's backward always redoes."""
+    flash = {"scores", "softmax"} if flash_attention else set()  # FlashAttention recomputes S = QKᵀ, P = softmax(S)
     if recompute == "full":  # keep only each layer's input; rerun its forward (Chen et al. 2016)
-        names = {op.name for op in layer}
-    elif recompute == "selective" and not flash_attention:  # Korthikanti et al. 2022, Sec. 5: core attention
-        names = {"scores", "softmax", "attn_values"}
-    else:
-        names = set()
-    if flash_attention:  # FlashAttention's backward recomputes S = QKᵀ and P = softmax(S) on chip
-        names |= {"scores", "softmax"}
+        full_layers = config.num_layers if recompute_num_layers is None else recompute_num_layers
+        ops = [with_count(op, full_layers, stage="recompute") for op in layer] if full_layers else []
+        rest = config.num_layers - full_layers
+        return ops + ([with_count(op, rest, stage="recompute") for op in layer if op.name in flash] if rest else [])
+    names = {"scores", "softmax", "attn_values"} if recompute == "selective" and not flash_attention else set()
+    names |= flash  # selective: Korthikanti et al. 2022, Sec. 5, core attention
     return [with_count(op, config.num_layers, stage="recompute") for op in layer if op.name in names]
 
 
 @functools.lru_cache(maxsize=512)
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
-                  flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM) -> ModelStep:
+                  flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM,
+                  recompute_num_layers: int | None = None) -> ModelStep:
     """Forward + loss + backward + AdamW update, for ``batch`` sequences of ``seq_len`` tokens.
 
     ``recompute`` is ``"none"``, ``"selective"`` (core attention; Korthikanti et al. 2022) or ``"full"`` (every
-    layer's forward again). The optimizer reads and writes ``precision``'s bytes per parameter.
+    layer's forward again, or only ``recompute_num_layers`` of them as a source may state it: checkpoints per
+    layer). The optimizer reads and writes ``precision``'s bytes per parameter.
     """
     recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
+    recompute_num_layers = check_recompute_num_layers(config, recompute, recompute_num_layers)
     tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
     elements = tokens * config.vocab_size
     forward = _model_forward(config, batch=batch, seq_len=seq_len, kv_len=seq_len, flash_attention=flash_attention,
@@ -207,8 +212,23 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         num_flops=ADAMW_FLOPS_PER_PARAM * n, num_transcendentals=n,  # one square root per parameter
         read_bytes=n * (precision.optimizer_bytes_per_param + precision.gradient_bytes_per_param),
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
-    ops = forward + _recompute_ops(config, layer, recompute, flash_attention) + backward + [optimizer]
+    ops = forward + _recompute_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
+        optimizer]
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
+
+
+def check_recompute_num_layers(config: TransformerConfig, recompute: str, num_layers: int | None) -> int | None:
+    """``recompute_num_layers`` is None, or a count in [0, num_layers] that only ``recompute="full"`` takes."""
+    if num_layers is None:
+        return None
+    if recompute != "full":
+        raise ChiplabInputError(f"recompute_num_layers ({num_layers!r}) needs recompute='full' (the layers it "
+                                f"names are fully recomputed); got recompute={recompute!r}")
+    num_layers = non_negative_int("recompute_num_layers", num_layers)
+    if num_layers > config.num_layers:
+        raise ChiplabInputError(f"recompute_num_layers ({num_layers}) exceeds the {config.num_layers} layers of "
+                                f"{config.name!r} (per pipeline stage)")
+    return num_layers
 
 
 def _kv_cache_write(config: TransformerConfig, num_tokens: int) -> VectorOp:

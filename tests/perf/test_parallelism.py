@@ -53,3 +53,33 @@ def test_interleaved_schedule_shrinks_the_bubble_and_multiplies_stage_crossings(
     assert interleaved.bubble_s == pytest.approx(plain.bubble_s / 2)
     assert plain.bubble_s == pytest.approx(plain.compute_s * 3 / 8)
     assert interleaved.pipeline_comm_s == pytest.approx(2 * plain.pipeline_comm_s)
+
+
+def test_checkpoints_per_layer_as_megatron_states_them():
+    """Megatron-LM's block method recomputes N layers per pipeline stage. Llama 3 70B on 4 stages has 20 layers
+    per stage: N = 20 is full recomputation, N = 0 none (FlashAttention's own recompute aside); in between, the
+    activations are N·p full-recompute layers plus (80 − N·p) layers that keep everything."""
+    from chiplab import ChiplabInputError
+    from chiplab.workloads.footprint import training_memory
+
+    model = load_model("llama3-70b")
+    par = Parallelism(tensor=8, pipeline=4, data=4, zero_stage=1)
+
+    def train(**kwargs):
+        return estimate_training(model, H100, parallelism=par, global_batch=64, seq_len=4096, check_memory=False,
+                                 **kwargs)
+
+    full, none = train(recompute="full"), train(recompute="none")
+    assert train(recompute="full", recompute_num_layers=20).time_s == pytest.approx(full.time_s)
+    assert train(recompute="full", recompute_num_layers=0).time_s == pytest.approx(none.time_s)
+    assert none.time_s < train(recompute="full", recompute_num_layers=5).time_s < full.time_s
+    memory = {mode: training_memory(model, batch=1, seq_len=4096, recompute=mode, parallelism=par)
+              for mode in ("none", "full")}
+    mixed = training_memory(model, batch=1, seq_len=4096, recompute="full", parallelism=par, recompute_num_layers=5)
+    logits = 4 * 1 * 4096 * model.vocab_size / 8  # fp32 logits of one microbatch, split over t = 8: in all three
+    per_layer = {mode: (footprint.activations_bytes - logits) / 80 for mode, footprint in memory.items()}
+    assert mixed.activations_bytes == pytest.approx(logits + 20 * per_layer["full"] + 60 * per_layer["none"])
+    with pytest.raises(ChiplabInputError, match=r"recompute_num_layers .* needs recompute='full'"):
+        train(recompute="none", recompute_num_layers=3)
+    with pytest.raises(ChiplabInputError, match="exceeds the 20 layers"):
+        train(recompute="full", recompute_num_layers=21)
