@@ -231,7 +231,11 @@ def elementwise(kernel: Kernel, engine: str, dst: View, sources: list, op: str, 
             _fail(what, line, f"second operand {extra.describe()} has shape {extra.shape}; it must be "
                               f"{views[0].shape} or one column {(views[0].shape[0], 1)} (broadcast)")
     if kernel.values:
-        dst.write(_compute(op, [v.read() for v in views], scale, offset))
+        result = _compute(op, [v.read() for v in views], scale, offset)
+        if not np.all(np.isfinite(result)):
+            _fail(what, line, f"{label} produced inf or NaN (an exp above ~88, a reciprocal of 0, a division by "
+                              f"0); subtract the row maximum before exp, or check the inputs")
+        dst.write(result)
     schedule = kernel.schedule
     engine_index = schedule.vector if engine == "vector" else schedule.scalar
     target = dst.buffer

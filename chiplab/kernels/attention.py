@@ -24,6 +24,7 @@ from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import float_array, shape_of
 
 ATTENTION_VARIANTS = ("unfused", "flash")
 # A running maximum starts here instead of -inf (fill refuses non-finite values); any real score is larger.
@@ -40,8 +41,8 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     if values:
         if q is None or k is None or v is None:
             raise ChiplabInputError("run_attention: give q, k and v, or values=False with shape=(seq, d)")
-        q, k, v = (np.asarray(t, dtype=np.float32) for t in (q, k, v))
-        if q.ndim != 2 or q.shape != k.shape or q.shape != v.shape:
+        q, k, v = (float_array(f"run_attention: {name}", t, 2) for name, t in (("q", q), ("k", k), ("v", v)))
+        if q.shape != k.shape or q.shape != v.shape:
             raise ChiplabInputError(f"run_attention: q, k, v must share one (seq, d) shape; got {q.shape}, "
                                     f"{k.shape}, {v.shape}")
         q_t = kernel.hbm("q_t", np.ascontiguousarray(q.T), dtype=dtype)
@@ -50,7 +51,7 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     elif shape is None:
         raise ChiplabInputError("run_attention: with values=False give shape=(seq, d)")
     else:
-        seq, d = shape
+        seq, d = shape_of("shape", shape, 2)
         q_t = kernel.hbm("q_t", shape=(d, seq), dtype=dtype)
         k_t = kernel.hbm("k_t", shape=(d, seq), dtype=dtype)
         v_in = kernel.hbm("v", shape=(seq, d), dtype=dtype)

@@ -19,6 +19,7 @@ from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import float_array, shape_of
 
 FUSED_VARIANTS = ("unfused", "fused")
 
@@ -35,9 +36,9 @@ def run_dense(chip: str | Chip, x: np.ndarray | None = None, w: np.ndarray | Non
     if values:
         if x is None or w is None or bias is None:
             raise ChiplabInputError("run_dense: give x, w and bias, or values=False with shape=(m, n, k)")
-        x, w = np.asarray(x, dtype=np.float32), np.asarray(w, dtype=np.float32)
-        bias = np.asarray(bias, dtype=np.float32).reshape(-1, 1)
-        if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0] or bias.shape[0] != w.shape[1]:
+        x, w = float_array("run_dense: x", x, 2), float_array("run_dense: w", w, 2)
+        bias = float_array("run_dense: bias", bias, 1).reshape(-1, 1)
+        if x.shape[1] != w.shape[0] or bias.shape[0] != w.shape[1]:
             raise ChiplabInputError(f"run_dense: need x (m, k), w (k, n), bias (n,); got {x.shape}, {w.shape}, "
                                     f"{bias.shape}")
         x_t = kernel.hbm("x_t", np.ascontiguousarray(x.T), dtype=dtype)
@@ -46,7 +47,7 @@ def run_dense(chip: str | Chip, x: np.ndarray | None = None, w: np.ndarray | Non
     elif shape is None:
         raise ChiplabInputError("run_dense: with values=False give shape=(m, n, k)")
     else:
-        m, n, k = shape
+        m, n, k = shape_of("shape", shape, 3)
         x_t = kernel.hbm("x_t", shape=(k, m), dtype=dtype)
         w_in = kernel.hbm("w", shape=(k, n), dtype=dtype)
         b_in = kernel.hbm("bias", shape=(n, 1), dtype="fp32")

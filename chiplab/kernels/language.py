@@ -29,7 +29,7 @@ from chiplab.kernels import _ops
 from chiplab.kernels._ops import MAX_INSTRUCTIONS
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.schedule import Scheduler
-from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, round_to_dtype
+from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, float_array, round_to_dtype
 from chiplab.systolic import parse_dataflow
 
 
@@ -63,9 +63,7 @@ class Kernel:
         where = f"hbm({name!r}) at line {line}"
         check_dtype(dtype, where)
         if array is not None:
-            values = np.asarray(array, dtype=np.float32)
-            if not np.all(np.isfinite(values)):
-                raise ChiplabInputError(f"{where}: array must be finite (no NaN or inf)")
+            values = float_array(f"{where}: array", array)
             shape = values.shape
         elif shape is None:
             raise ChiplabInputError(f"{where}: give an array, or a shape for a time-only kernel")

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import one_of, positive_int
+from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels._ops import check_instruction_budget
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import float_array, shape_of
 
 VARIANTS = ("naive", "tiled", "double_buffered")
 
@@ -83,13 +84,13 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
     if values:
         if a is None or b is None:
             raise ChiplabInputError("run_matmul: give both a and b, or values=False with shape=(m, n, k)")
-        a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        a, b = float_array("run_matmul: a", a, 2), float_array("run_matmul: b", b, 2)
+        if a.shape[1] != b.shape[0]:
             raise ChiplabInputError(f"run_matmul: a must be (m, k) and b (k, n); got {a.shape} and {b.shape}")
         shape = (a.shape[0], b.shape[1], a.shape[1])
     elif shape is None:
         raise ChiplabInputError("run_matmul: with values=False give shape=(m, n, k)")
-    m, n, k = (positive_int(f"shape[{i}]", v) for i, v in enumerate(shape))
+    m, n, k = shape_of("shape", shape, 3)
     tiling = tiling or default_tiling(params, variant, (m, n, k))
     for size, block, name in ((m, tiling.block_m, "m"), (n, tiling.block_n, "n"), (k, tiling.tile_k, "k")):
         if size % block:

@@ -37,6 +37,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import float_array, shape_of
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,13 @@ def pallas_matmul(chip: str | Chip, x: np.ndarray | None = None, y: np.ndarray |
                   dtype: str = "bf16", values: bool = True) -> KernelRun:
     """The Pallas TPU tutorial's blocked matmul, x (m, k) @ y (k, n), with blocks (bm, bn, bk) in VMEM."""
     if values:
-        x, y = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
+        x, y = float_array("pallas_matmul: x", x, 2), float_array("pallas_matmul: y", y, 2)
+        if x.shape[1] != y.shape[0]:
+            raise ChiplabInputError(f"pallas_matmul: x must be (m, k) and y (k, n); got {x.shape} and {y.shape}")
         (m, k), n = x.shape, y.shape[1]
     else:
-        m, n, k = shape
-    bm, bn, bk = (min(b, s) for b, s in zip(block, (m, n, k), strict=True))
+        m, n, k = shape_of("shape", shape, 3)
+    bm, bn, bk = (min(b, s) for b, s in zip(shape_of("block", block, 3), (m, n, k), strict=True))
     if m % bm or n % bn or k % bk:
         raise ChiplabInputError(f"pallas_matmul: (m, n, k) = {(m, n, k)} must be multiples of the block {block}")
 

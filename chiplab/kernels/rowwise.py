@@ -20,6 +20,7 @@ from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import float_array, shape_of
 
 ROWWISE_VARIANTS = ("unfused", "fused")
 
@@ -31,14 +32,11 @@ def _setup(chip: str | Chip, x: np.ndarray | None, shape: tuple[int, int] | None
     if values:
         if x is None:
             raise ChiplabInputError(f"{name}: give x, or values=False with shape=(rows, cols)")
-        x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 2:
-            raise ChiplabInputError(f"{name}: x must be 2-D (rows, cols); got shape {x.shape}")
-        x_in = kernel.hbm("x", x, dtype=dtype)
+        x_in = kernel.hbm("x", float_array(f"{name}: x", x, 2), dtype=dtype)
     else:
         if shape is None:
             raise ChiplabInputError(f"{name}: with values=False give shape=(rows, cols)")
-        x_in = kernel.hbm("x", shape=tuple(shape), dtype=dtype)
+        x_in = kernel.hbm("x", shape=shape_of("shape", shape, 2), dtype=dtype)
     rows, cols = x_in.shape
     block = params.num_partitions or instruction_tile(params)[0]
     block = min(block, rows)

@@ -40,6 +40,28 @@ def round_to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     return rounded.view(np.float32)
 
 
+def float_array(name: str, value: object, ndim: int | None = None) -> np.ndarray:
+    """``value`` as a finite float32 array (with ``ndim`` axes if given), else ChiplabInputError naming ``name``."""
+    try:
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ChiplabInputError(f"{name} must be an array of numbers; got {type(value).__name__}") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ChiplabInputError(f"{name} must have {ndim} axes; got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ChiplabInputError(f"{name} must be finite (no NaN or inf, and within float32's range)")
+    return array
+
+
+def shape_of(name: str, value: object, length: int) -> tuple[int, ...]:
+    """A tuple of ``length`` whole numbers >= 1, such as ``shape=(m, n, k)``."""
+    from chiplab._checks import positive_int
+
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise ChiplabInputError(f"{name} must be a tuple of {length} whole numbers; got {value!r}")
+    return tuple(positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
 def check_dtype(dtype: object, where: str) -> str:
     if dtype not in TILE_DTYPE_BYTES:
         raise ChiplabInputError(f"{where}: dtype must be one of {', '.join(TILE_DTYPE_BYTES)}; got {dtype!r}")

@@ -173,3 +173,27 @@ def test_huge_problems_are_refused_before_any_work():
 
     with pytest.raises(ChiplabInputError, match="would issue about"):
         run_attention("trn2", shape=(262144, 128), values=False)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: __import__("chiplab.kernels").kernels.run_softmax("trn2", "hello"),
+    lambda: run_matmul("trn2", shape=(128, 512), values=False),
+    lambda: run_matmul("trn2", np.ones((3,)), np.ones((3,))),
+    lambda: __import__("chiplab.kernels").kernels.pallas_matmul("tpu_v5e", np.ones((4, 4)), np.ones((4, 4)),
+                                                               block=(0, 1, 1)),
+    lambda: __import__("chiplab.kernels").kernels.run_attention("trn2", shape="big", values=False),
+    lambda: Kernel(3),
+], ids=["softmax-of-a-string", "short-shape", "1-d-matrices", "zero-block", "shape-string", "chip-int"])
+def test_garbage_in_gives_a_clear_error(call):
+    with pytest.raises(ChiplabInputError):
+        call()
+
+
+def test_inf_or_nan_from_an_instruction_names_it():
+    k = Kernel("trn2")
+    x = k.tile((128, 4), "fp32", name="x")
+    k.load(x, k.hbm("x", np.full((128, 4), 100.0), dtype="fp32"))
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.activation(x, x, "exp")
+    _assert_message(info, rf"activation:exp into x.* at line {line}: activation:exp produced inf or NaN")
