@@ -8,13 +8,18 @@ A request batch of ``batch`` sequences with ``prompt_len`` prompt tokens and ``o
   prompt_len + output_len / 2 (exact for the linear part, which is all of it in this model).
 * **Tensor parallelism** t splits each layer across t chips (a narrower model per chip, as in training) and adds
   2 all-reduces of the layer's activations per layer per step (Megatron-LM).
+* **KV cache beyond the KV heads.** With more ranks than key/value heads (t > KV), each head's cache is either
+  replicated on the t/KV ranks that share it (``kv_sharding="replicate"``, what head-parallel serving does) or
+  split along the context among them (``"sequence"``): each rank then stores and reads 1/r of the head's
+  positions (r = t/KV) and the partial attention outputs are combined with one all-reduce per layer of the
+  rank's fp32 outputs and softmax statistics (FlashDecoding's split-KV reduction, across chips).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -24,6 +29,8 @@ from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
 from chiplab.workloads.transformer import TransformerConfig
+
+KV_SHARDINGS = ("replicate", "sequence")
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class ServingEstimate:
 
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
                      tensor_parallel: int = 1, calibration: Calibration = IDEAL,
-                     check_memory: bool = True) -> ServingEstimate:
+                     check_memory: bool = True, kv_sharding: str = "replicate") -> ServingEstimate:
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
@@ -98,9 +105,12 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     prompt_len = positive_int_at_most("prompt_len", prompt_len, MAX_TOKENS_PER_SEQUENCE)
     output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
     t = positive_int("tensor_parallel", tensor_parallel)
+    kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
     context = prompt_len + output_len
     parallelism = Parallelism(tensor=t)
-    memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism)
+    shards = t // config.num_kv_heads if kv_sharding == "sequence" and t > config.num_kv_heads else 1
+    memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism,
+                              kv_sequence_shards=shards)
     if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
         raise ChiplabInputError(
             f"does not fit: each {chip.id} needs {format_bytes(memory.total_bytes)} (weights "
@@ -109,7 +119,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     part = shard(config, parallelism)
     prefill = estimate_step(part.prefill_step(batch=batch, prompt_len=prompt_len), chip, calibration)
     mid_context = prompt_len + max(1, output_len // 2)
-    decode = estimate_step(part.decode_step(batch=batch, context_len=mid_context), chip, calibration)
+    # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
+    decode = estimate_step(part.decode_step(batch=batch, context_len=-(-mid_context // shards)), chip, calibration)
     network = network_for(chip) if t > 1 else None
     eff = calibration.network_efficiency_fraction
 
@@ -119,7 +130,14 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
         volume = tokens * config.d_model * config.bytes_per_element
         return 2 * config.num_layers * collective_time_s("all_reduce", volume, t, network, eff)
 
+    def kv_combine(tokens: int) -> float:  # partial outputs (fp32) + max and sum per head, over the shards
+        if network is None or shards == 1:
+            return 0.0
+        volume = tokens * part.num_heads * (part.head_dim + 2) * 4
+        return config.num_layers * collective_time_s("all_reduce", volume, shards, network, eff)
+
     return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
-                           prefill_comm_s=layer_comm(batch * prompt_len), decode_comm_s=layer_comm(batch),
+                           prefill_comm_s=layer_comm(batch * prompt_len),
+                           decode_comm_s=layer_comm(batch) + kv_combine(batch),
                            memory=memory)

@@ -206,12 +206,13 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
 
 def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
                      weight_bytes_per_param: int | None = None, kv_bytes_per_element: int | None = None,
-                     parallelism: Parallelism | None = None) -> MemoryFootprint:
+                     parallelism: Parallelism | None = None, kv_sequence_shards: int = 1) -> MemoryFootprint:
     """Serving bytes per chip for ``batch`` sequences of ``context_len`` tokens (weights, KV cache, working set).
 
     Byte widths default to the config's (``weight_dtype`` for the weights); pass 1 for an int8/fp8 cache. With
-    tensor parallelism each chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated. There is no
-    backward pass, so the activations are one layer's transient working set for one decode token per sequence.
+    tensor parallelism each chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated, or split
+    along the context into ``kv_sequence_shards`` parts. There is no backward pass, so the activations are one
+    layer's transient working set for one decode token per sequence.
     """
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
@@ -227,5 +228,6 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
         gradients_bytes=0.0,
         optimizer_state_bytes=0.0,
         activations_bytes=working_set,
-        kv_cache_bytes=kv_cache * kv_heads_per_chip / config.num_kv_heads / pp,
+        kv_cache_bytes=kv_cache * kv_heads_per_chip / config.num_kv_heads / pp
+        / positive_int("kv_sequence_shards", kv_sequence_shards),
     )

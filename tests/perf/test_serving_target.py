@@ -74,3 +74,20 @@ def test_a_target_no_batch_can_meet_is_refused():
                        output_len=16)
     with pytest.raises(ChiplabInputError, match="tokens_per_s_per_request must be > 0"):
         serve_at_speed(LLAMA_8B, load_chip("h100_sxm"), tokens_per_s_per_request=0, prompt_len=128, output_len=16)
+
+
+def test_kv_cache_split_along_the_context_beyond_the_kv_heads():
+    """Llama 3 8B has 8 KV heads; on 16 TPU v5e chips each head's cache sits on r = 2 chips. Split along the
+    context, each chip stores half of what replication stores and its decode step reads half the positions."""
+    chip = load_chip("tpu_v5e")
+    kwargs = {"batch": 32, "prompt_len": 8192, "output_len": 512, "tensor_parallel": 16}
+    replicated = estimate_serving(LLAMA_8B, chip, **kwargs)
+    split = estimate_serving(LLAMA_8B, chip, kv_sharding="sequence", **kwargs)
+    assert split.memory.kv_cache_bytes == pytest.approx(replicated.memory.kv_cache_bytes / 2)
+    assert split.mean_decode.time_s < replicated.mean_decode.time_s
+    assert split.decode_comm_s > replicated.decode_comm_s  # the partial outputs are combined across the 2 chips
+    same = estimate_serving(LLAMA_8B, chip, kv_sharding="sequence", **{**kwargs, "tensor_parallel": 8})
+    assert same.memory.kv_cache_bytes == pytest.approx(
+        estimate_serving(LLAMA_8B, chip, **{**kwargs, "tensor_parallel": 8}).memory.kv_cache_bytes)  # t <= KV
+    with pytest.raises(ChiplabInputError, match="kv_sharding must be one of replicate, sequence"):
+        estimate_serving(LLAMA_8B, chip, kv_sharding="pages", **kwargs)
