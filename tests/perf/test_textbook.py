@@ -42,3 +42,21 @@ def test_flops_per_token_with_and_without_attention():
     for seq_len in (128, 4096):
         per_token = model.training_step(batch=1, seq_len=seq_len).model_flops / seq_len
         assert per_token == pytest.approx(6 * model.num_matmul_params + 12 * 32 * 4096 * seq_len, rel=1e-9)
+
+
+CHIPS = ["h100_sxm", "h200", "a100_80gb", "mi300x", "trainium2", "tpu_v5e", "tpu_v5p", "tpu_v6e", "tpu_v4"]
+
+
+def test_far_from_the_ridge_the_ordering_is_the_datasheets():
+    """Far below the ridge point (decode at batch 1) chips rank by HBM bandwidth; far above it (a big square
+    GEMM) by peak FLOP/s. A mechanism wrong for one kind of chip would break one of the two orderings."""
+    from chiplab.perf import estimate_step
+
+    model = load_model("llama3-8b")
+    chips = [load_chip(c) for c in CHIPS]
+    decode = {c.id: estimate_step(model.decode_step(batch=1, context_len=512), c).time_s for c in chips}
+    by_bandwidth = sorted(CHIPS, key=lambda c: -load_chip(c).hbm.bandwidth_bytes_per_s)
+    assert sorted(CHIPS, key=decode.get) == by_bandwidth
+    big = {c.id: gemm_on_chip(Gemm(m=16384, n=16384, k=16384), c).time_s for c in chips}
+    by_peak = sorted(CHIPS, key=lambda c: -load_chip(c).peak_flops_per_s("bf16"))
+    assert sorted(CHIPS, key=big.get) == by_peak
