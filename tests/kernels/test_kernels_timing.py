@@ -133,3 +133,25 @@ def test_better_kernels_are_faster_for_the_reason_they_claim():
     assert double.level("HBM").read_bytes == tiled.level("HBM").read_bytes    # same traffic ...
     assert double.total_s < 0.85 * tiled.total_s < 0.85 * naive.total_s       # ... but overlapped
     assert double.peak_fraction > 0.8
+
+
+def _dma_stream_efficiency(free_fp32: int, num_transfers: int = 64) -> float:
+    """Achieved / available HBM bandwidth for back-to-back loads of (128, free_fp32) fp32 tiles on all queues."""
+    params = core_params("trn2")
+    kernel = Kernel("trn2", values=False)
+    src = kernel.hbm("x", shape=(128, free_fp32 * num_transfers), dtype="fp32")
+    tiles = [kernel.tile((128, free_fp32), "fp32", name=f"t{q}") for q in range(params.num_dma_queues)]
+    for i in range(num_transfers):
+        kernel.load(tiles[i % len(tiles)], src[:, i * free_fp32:(i + 1) * free_fp32])
+    run = kernel.finish()
+    return 128 * free_fp32 * 4 * num_transfers / run.total_s / params.offchip_bandwidth_bytes_per_s
+
+
+def test_small_dmas_waste_bandwidth_as_the_nki_guide_says():
+    # AWS NKI tutorial "Block-grid fundamentals" (citing the DMA bandwidth guide), accessed 2026-12-07,
+    # https://awsdocs-neuron.readthedocs-hosted.com/en/latest/_sources/nki/guides/tutorials/tiled-grid-blocks.rst:
+    # "a transfer should carry at least 2 KiB per partition ... with 4 KiB needed to saturate the engines"; a
+    # (128, 128) fp32 tile "carries only 512 bytes, so moving those one at a time spends most of the available
+    # bandwidth on per-transfer overhead". chiplab's assumed DMA latency must reproduce that shape.
+    assert _dma_stream_efficiency(128) < 0.5          # 512 B per partition: mostly overhead
+    assert _dma_stream_efficiency(1024) > 0.9         # 4 KiB per partition: saturated
