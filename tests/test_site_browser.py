@@ -150,6 +150,11 @@ def test_page_in_browser(page, book_site, book_build, entry, timings):
     assert title, f"{entry.html_name}: empty <h1>"
     assert BOOK_TITLE in page.title() and title in page.title(), f"{entry.html_name}: title {page.title()!r}"
 
+    rendering = page.evaluate(_WIDGETS_AND_MATH, 30_000)
+    assert not rendering["unrenderedWidgets"], f"{entry.html_name}: widgets not rendered: {rendering}"
+    assert not rendering["rawMath"], f"{entry.html_name}: formulas left as raw TeX: {rendering['rawMath']}"
+
+    # Rendered explorers add their pictures (blob: images) to the page, so images are checked after them.
     images = article_images(page)
     not_loaded = [image["src"] for image in images if image["width"] == 0]
     assert not not_loaded, f"{entry.html_name}: images that did not load: {not_loaded}"
@@ -167,10 +172,6 @@ def test_page_in_browser(page, book_site, book_build, entry, timings):
         if animation["numFrames"] > 1:
             before, after = step_animation(page, index)
             assert after != before, f"{entry.html_name}: animation {index} did not step to its next frame"
-
-    rendering = page.evaluate(_WIDGETS_AND_MATH, 30_000)
-    assert not rendering["unrenderedWidgets"], f"{entry.html_name}: widgets not rendered: {rendering}"
-    assert not rendering["rawMath"], f"{entry.html_name}: formulas left as raw TeX: {rendering['rawMath']}"
 
     small = [figure for figure in page.evaluate(_FIGURE_TEXT)
              if figure["png"] or (figure["minTextPx"] is not None and figure["minTextPx"] < MIN_FIGURE_TEXT_PX)]

@@ -23,3 +23,15 @@
     set: function (value) { mathjax = withHub(value); },
   });
 })();
+
+// An explorer's picture is an ipywidgets Image; its description (set by chiplab's explorers as the widget's
+// tooltip, i.e. the title attribute) becomes its alt text, so the embedded explorers on the site are described.
+(function () {
+  function describe(root) {
+    root.querySelectorAll("img.widget-image[title]:not([alt])").forEach(function (img) {
+      img.setAttribute("alt", img.getAttribute("title"));
+    });
+  }
+  new MutationObserver(function () { describe(document); }).observe(document.documentElement,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ["title"]});
+})();

@@ -2,6 +2,7 @@
 
 from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.cost_pictures import draw_offer_comparison, draw_own_or_rent, draw_scenario_costs
+from chiplab.viz.diagrams import draw_chip, draw_core, draw_pe, draw_skewed_array, draw_topology
 from chiplab.viz.display import AccessibleFigure, accessible
 from chiplab.viz.kernels import TimelinePicture, draw_kernel_comparison, draw_timeline
 from chiplab.viz.memory import (
@@ -38,6 +39,8 @@ __all__ = [
     "animate_array",
     "animation_html",
     "draw_array_state",
+    "draw_chip",
+    "draw_core",
     "draw_energy_breakdown",
     "draw_flops_breakdown",
     "draw_intensity_sweep",
@@ -46,16 +49,19 @@ __all__ = [
     "draw_matchup",
     "draw_offer_comparison",
     "draw_own_or_rent",
+    "draw_pe",
     "draw_roofline",
     "draw_rooflines",
     "draw_scaling",
     "draw_scenario_costs",
     "draw_serving_sweep",
     "draw_six_n",
+    "draw_skewed_array",
     "draw_stacked_breakdown",
     "draw_step_breakdown",
     "draw_tile_landscape",
     "draw_timeline",
+    "draw_topology",
     "draw_tornado",
     "draw_training_breakdown",
     "draw_utilization_sweep",
