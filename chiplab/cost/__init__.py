@@ -4,6 +4,7 @@ cheaper"; and a one-at-a-time sensitivity analysis that shows which assumption f
 
 In data-flow order: ``prices`` (data/prices/*.toml) → ``run_cost`` (needs tokens/s or step times from the
 performance model) → ``tco`` (owning instead of renting) → ``silicon`` (what the chip costs to make and to buy)
+→ ``make_vs_buy`` (the same for GPUs and custom chips: design cost per unit, the owner's chip-hour, as bands)
 → ``comparison`` (the one model of chip A against chip B: tokens per dollar, their ratio, the break-even price)
 → ``scenarios`` (two chips, each rented or owned, on a named workload; offer rankings) → ``sensitivity`` (what if
 an assumption is wrong?) → ``claims`` (published price-performance claims, examined).
@@ -15,6 +16,17 @@ an assumption is wrong?) → ``claims`` (published price-performance claims, exa
 
 from chiplab.cost.claims import CLAIM_RANGES, claim_scenario, claim_sensitivity
 from chiplab.cost.comparison import PricePerformance, tokens_per_usd
+from chiplab.cost.make_vs_buy import (
+    COMPONENTS,
+    ChipHourCost,
+    ChipHourPoint,
+    break_even_volume,
+    break_even_volume_band,
+    make_vs_buy,
+    make_vs_buy_chips,
+    make_vs_buy_table,
+    nre_per_unit_usd,
+)
 from chiplab.cost.overview import price_availability_table, seed_chips_table, spec_ratios
 from chiplab.cost.prices import (
     PriceComparisonWarning,
@@ -74,10 +86,13 @@ from chiplab.cost.tco import (
 
 __all__ = [
     "CLAIM_RANGES",
+    "COMPONENTS",
     "HARDWARE_INCLUDES",
     "OWNER_DEFAULT_KEYS",
     "PRICE_KINDS",
     "YIELD_MODELS",
+    "ChipHourCost",
+    "ChipHourPoint",
     "CostComparison",
     "EnergyCost",
     "HardwarePrice",
@@ -96,6 +111,8 @@ __all__ = [
     "SiliconCost",
     "SiliconCostAssumptions",
     "SourcedValue",
+    "break_even_volume",
+    "break_even_volume_band",
     "claim_scenario",
     "claim_sensitivity",
     "compare_costs",
@@ -108,6 +125,10 @@ __all__ = [
     "hardware_price_for",
     "hardware_prices_for",
     "load_prices",
+    "make_vs_buy",
+    "make_vs_buy_chips",
+    "make_vs_buy_table",
+    "nre_per_unit_usd",
     "offers_for",
     "one_at_a_time",
     "owner_assumptions_for",
