@@ -22,10 +22,12 @@ from chiplab.cost.make_vs_buy import (
     ChipHourPoint,
     break_even_volume,
     break_even_volume_band,
+    chip_hour_cost,
     make_vs_buy,
     make_vs_buy_chips,
     make_vs_buy_table,
     nre_per_unit_usd,
+    replace_input,
 )
 from chiplab.cost.overview import price_availability_table, seed_chips_table, spec_ratios
 from chiplab.cost.prices import (
@@ -113,6 +115,7 @@ __all__ = [
     "SourcedValue",
     "break_even_volume",
     "break_even_volume_band",
+    "chip_hour_cost",
     "claim_scenario",
     "claim_sensitivity",
     "compare_costs",
@@ -140,6 +143,7 @@ __all__ = [
     "price_caveats",
     "price_for",
     "prices_table",
+    "replace_input",
     "seed_chips_table",
     "serving_cost",
     "silicon_assumptions_for",

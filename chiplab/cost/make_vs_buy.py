@@ -157,13 +157,20 @@ def make_vs_buy(chip: str, **owner_overrides: float) -> ChipHourCost:
     if chip_id not in data:
         raise ChiplabInputError(f"no make-versus-buy inputs for {chip_id}; chips with inputs: "
                                 f"{', '.join(make_vs_buy_chips())}")
+    return chip_hour_cost(data[chip_id], **owner_overrides)
+
+
+def chip_hour_cost(inputs: ChipInputs, **owner_overrides: float) -> ChipHourCost:
+    """:func:`make_vs_buy` for inputs of your own (parsed with the data file's grammar, or a what-if)."""
+    if not isinstance(inputs, ChipInputs):
+        raise ChiplabInputError(f"inputs must be ChipInputs (see make_vs_buy); got {type(inputs).__name__}")
     for name in ("capex_usd_per_chip", "chip_power_w"):
         if name in owner_overrides:
             raise ChiplabInputError(f"{name} comes from the make-versus-buy data; change the data's range instead")
-    points = {end: _point(chip_id, data[chip_id], end, owner_overrides) for end in ENDS}
-    record = load_chip(chip_id)
-    return ChipHourCost(chip_id=chip_id, display_name=record.display_name, made=data[chip_id].made,
-                        peak_bf16_flops_per_s=record.peak_flops_per_s("bf16"), inputs=data[chip_id],
+    points = {end: _point(inputs.chip_id, inputs, end, owner_overrides) for end in ENDS}
+    record = load_chip(inputs.chip_id)
+    return ChipHourCost(chip_id=inputs.chip_id, display_name=record.display_name, made=inputs.made,
+                        peak_bf16_flops_per_s=record.peak_flops_per_s("bf16"), inputs=inputs,
                         owner_overrides=tuple(owner_overrides.items()), **points)
 
 
@@ -215,8 +222,7 @@ def replace_input(cost: ChipHourCost, name: str, *, value: float, low: float | N
         raise ChiplabInputError(f"need 0 < low <= value <= high for {name}; got {low!r}, {value!r}, {high!r}")
     changed = dataclasses.replace(cost.inputs[name], value=float(value), low=float(low), high=float(high))
     inputs = dataclasses.replace(cost.inputs, inputs={**cost.inputs.inputs, name: changed})
-    points = {end: _point(cost.chip_id, inputs, end, dict(cost.owner_overrides)) for end in ENDS}
-    return dataclasses.replace(cost, inputs=inputs, **points)
+    return chip_hour_cost(inputs, **dict(cost.owner_overrides))
 
 
 def _band_text(values: tuple[float, ...], unit_format=format_usd) -> str:
