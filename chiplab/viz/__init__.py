@@ -4,7 +4,7 @@ from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.cost_pictures import draw_offer_comparison, draw_own_or_rent, draw_scenario_costs
 from chiplab.viz.diagrams import draw_chip, draw_core, draw_pe, draw_skewed_array, draw_topology
 from chiplab.viz.display import AccessibleFigure, accessible
-from chiplab.viz.kernels import TimelinePicture, draw_kernel_comparison, draw_timeline
+from chiplab.viz.kernels import TimelinePicture, draw_kernel_comparison, draw_kernel_roofline, draw_timeline
 from chiplab.viz.memory import (
     LevelTimesPicture,
     TileLandscapePicture,
@@ -15,6 +15,7 @@ from chiplab.viz.memory import (
 )
 from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
 from chiplab.viz.roofline import RooflinesPicture, draw_rooflines
+from chiplab.viz.silicon import draw_chip_hour_breakdown
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
     ArrayPicture,
@@ -40,11 +41,13 @@ __all__ = [
     "animation_html",
     "draw_array_state",
     "draw_chip",
+    "draw_chip_hour_breakdown",
     "draw_core",
     "draw_energy_breakdown",
     "draw_flops_breakdown",
     "draw_intensity_sweep",
     "draw_kernel_comparison",
+    "draw_kernel_roofline",
     "draw_level_times",
     "draw_matchup",
     "draw_offer_comparison",

@@ -17,7 +17,9 @@ from matplotlib.patches import Patch
 
 from chiplab.errors import ChiplabInputError
 from chiplab.kernels import KernelRun
+from chiplab.memory.roofline import Ceiling, Roofline, RooflinePoint
 from chiplab.units import time_scale
+from chiplab.viz.memory import draw_roofline
 from chiplab.viz.style import COLORS, OKABE_ITO, get_axes, set_alt_text
 
 # Instruction kinds → colour (Okabe-Ito, readable with every common colour-vision deficiency).
@@ -151,4 +153,30 @@ def draw_kernel_comparison(runs: Sequence[KernelRun], ax: Axes | None = None) ->
     set_alt_text(ax, "Kernel variants compared: " + "; ".join(
         f"{r.name} {r.total_s / scale:.3g} {unit} (DMA busy {r.engine('dma').busy_fraction:.0%}, matrix unit "
         f"busy {r.engine('matrix').busy_fraction:.0%})" for r in runs))
+    return ax
+
+
+def draw_kernel_roofline(runs: Sequence[KernelRun], ax: Axes | None = None) -> Axes:
+    """Kernels placed on ONE core's roofline (its matrix peak, its share of HBM bandwidth) at the throughput they
+    achieved: the gap below the roof is time lost to latency, turn-taking and the vector engines."""
+    if not runs:
+        raise ChiplabInputError("runs must hold at least one KernelRun")
+    first = runs[0].roofline
+    params = runs[0].params
+    dtype = max(runs[0].matrix_flops_by_dtype, key=runs[0].matrix_flops_by_dtype.get, default="bf16")
+    roof = Roofline(chip_id=params.chip.id, dtype=dtype, peak_flops_per_s=first.peak_flops_per_s,
+                    ceilings=(Ceiling(label=f"{params.offchip.vendor_label} (one core's share)", role="offchip",
+                                      bandwidth_bytes_per_s=first.bandwidth_bytes_per_s),))
+    points = [RooflinePoint(label=r.name, level="offchip", intensity=r.roofline.intensity_flops_per_byte,
+                            attainable_flops_per_s=r.roofline.achieved_flops_per_s, bound=r.roofline.bound)
+              for r in runs]
+    low = min(p.intensity for p in points) / 10
+    high = max(max(p.intensity for p in points) * 10, first.ridge_flops_per_byte * 10)
+    ax = draw_roofline(roof, points, ax=ax, intensity_range=(low, high))
+    ax.set_title(f"One {params.chip.core.label} of {params.chip.display_name}: kernels at their achieved "
+                 f"throughput", fontsize=10)
+    set_alt_text(ax, f"Roofline of one {params.chip.core.label} of {params.chip.display_name} with "
+                     f"{len(runs)} kernels placed at the throughput they achieved: " + "; ".join(
+                         f"{r.name} at {r.roofline.intensity_flops_per_byte:.3g} FLOP/byte, "
+                         f"{r.roofline.achieved_flops_per_s / 1e12:.3g} TFLOP/s" for r in runs))
     return ax

@@ -38,3 +38,12 @@ def test_comparison_lists_every_variant(runs, strict_figures):
     ax = draw_kernel_comparison(runs)
     assert [t.get_text() for t in ax.get_yticklabels()] == [r.name for r in runs]
     assert "double-buffered" in alt_text(ax)
+
+
+def test_kernel_roofline_places_every_run_below_the_roof(runs, strict_figures):
+    from chiplab.viz.kernels import draw_kernel_roofline
+
+    ax = draw_kernel_roofline(runs)
+    for run in runs:
+        assert run.roofline.achieved_flops_per_s <= run.roofline.attainable_flops_per_s * (1 + 1e-9)
+        assert run.name in alt_text(ax)
