@@ -173,3 +173,27 @@ def test_bad_input_is_refused(call, match):
 def test_bad_data_is_refused_with_the_entry(text, match):
     with pytest.raises(ChiplabInputError, match=match):
         chip_inputs_from_toml(text, "toy.toml")
+
+
+def test_figure_labels_and_alt_text_use_readers_names():
+    import re
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from chiplab.viz import alt_text, draw_chip_hour_breakdown
+
+    costs = [make_vs_buy(c) for c in ("h100_sxm", "tpu_v6e")]
+    for per in ("chip-hour", "peak-hour"):
+        ax = draw_chip_hour_breakdown(costs, per=per)
+        texts = [t.get_text() for t in ax.get_yticklabels()] + [ax.get_xlabel()]
+        texts += [t.get_text() for t in ax.get_legend().get_texts()] + [alt_text(ax)]
+        assert "TPU v6e" in " ".join(texts)
+        assert not [t for t in texts if re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", t)], texts
+        assert len(ax.patches) == len(COMPONENTS) * len(costs)
+        plt.close(ax.figure)
+    with pytest.raises(ChiplabInputError, match="per must be"):
+        draw_chip_hour_breakdown(costs, per="hour")
+    with pytest.raises(ChiplabInputError, match="ChipHourCost"):
+        draw_chip_hour_breakdown([])
