@@ -125,10 +125,30 @@ def fold_request_counts(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> n
 
 def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts: np.ndarray, q: int) -> int:
     """Demand line of the q-th (1-based) request of a stream without holes; ``counts`` from fold_request_counts.
-    Only the fold holding it is built."""
+
+    Closed form inside the fold: a flipped block serves ``cols`` requests per line from line R - rows; a skewed
+    block of ``width`` ports x ``height`` serves, up to local line base + d, the cells with c + tau <= d.
+    """
     ends = np.cumsum(counts)
     fold = int(np.searchsorted(ends, q))
-    local = q - int(ends[fold] - counts[fold]) - 1
+    local = q - int(ends[fold] - counts[fold]) - 1  # 0-based inside the fold
     fc, fr = divmod(fold, plan.num_row_folds)
-    _, lines = _fold_requests(layer, plan, operand, fc, fr)
-    return int(lines[local]) + plan.fold_start_line(fc, fr)
+    r_arr, rows, cols = plan.num_rows, plan.rows_used(fr), plan.cols_used(fc)
+    flow = plan.dataflow
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
+        return plan.fold_start_line(fc, fr) + r_arr - rows + local // cols
+    base = 0 if flow is Dataflow.OS else r_arr
+    width = cols if (flow, operand) == (Dataflow.OS, "filter") else rows
+    height = plan.temporal
+
+    def served_by(d: int) -> int:  # cells with c + tau <= d
+        return _ramp_sum(d + 1, width) - _ramp_sum(d + 1 - height, width)
+
+    lo, hi = 0, width + height - 1
+    while lo < hi:  # first diagonal d with served_by(d) > local
+        mid = (lo + hi) // 2
+        if served_by(mid) > local:
+            hi = mid
+        else:
+            lo = mid + 1
+    return plan.fold_start_line(fc, fr) + base + lo
