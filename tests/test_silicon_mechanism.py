@@ -10,7 +10,10 @@ from chiplab.cost import (
     break_even_volume,
     break_even_volume_band,
     chip_hour_cost,
+    describe_units,
+    input_swings,
     make_vs_buy,
+    make_vs_buy_all,
     make_vs_buy_chips,
     make_vs_buy_table,
     nre_per_unit_usd,
@@ -197,3 +200,17 @@ def test_figure_labels_and_alt_text_use_readers_names():
         draw_chip_hour_breakdown(costs, per="hour")
     with pytest.raises(ChiplabInputError, match="ChipHourCost"):
         draw_chip_hour_breakdown([])
+
+
+def test_what_the_band_depends_on():
+    h100, v5p = make_vs_buy("h100_sxm"), make_vs_buy("tpu_v5p")
+    swings = input_swings(v5p)
+    assert [s.swing_usd_per_chip_hour for s in swings] == sorted((s.swing_usd_per_chip_hour for s in swings),
+                                                                 reverse=True)
+    by_name = {s.name: s for s in swings}
+    # more chips made: a cheaper hour; a bought chip's die area does not change what its owner pays
+    assert by_name["num_units"].high_usd_per_chip_hour < by_name["num_units"].low_usd_per_chip_hour
+    assert {s.name: s for s in input_swings(h100)}["die_area_mm2"].swing_usd_per_chip_hour == pytest.approx(0)
+    assert all("_" not in s.label for s in swings)
+    assert describe_units(float("inf")) == "never"
+    assert [c.chip_id for c in make_vs_buy_all()] == list(make_vs_buy_chips())

@@ -160,6 +160,11 @@ def make_vs_buy(chip: str, **owner_overrides: float) -> ChipHourCost:
     return chip_hour_cost(data[chip_id], **owner_overrides)
 
 
+def make_vs_buy_all(**owner_overrides: float) -> tuple[ChipHourCost, ...]:
+    """:func:`make_vs_buy` for every chip with inputs, GPUs first."""
+    return tuple(make_vs_buy(chip, **owner_overrides) for chip in make_vs_buy_chips())
+
+
 def chip_hour_cost(inputs: ChipInputs, **owner_overrides: float) -> ChipHourCost:
     """:func:`make_vs_buy` for inputs of your own (parsed with the data file's grammar, or a what-if)."""
     if not isinstance(inputs, ChipInputs):
@@ -241,3 +246,48 @@ def make_vs_buy_table(costs: tuple[ChipHourCost, ...]) -> str:
              _band_text(c.band("total_usd_per_chip_hour")),
              _band_text(tuple(c.usd_per_peak_pflops_hour(end) for end in ENDS))) for c in costs]
     return markdown_table(headers, rows)
+
+
+@dataclass(frozen=True)
+class InputSwing:
+    """The owner's chip-hour with one input at the low and at the high end of its range, the others central."""
+
+    name: str
+    label: str                          # the input in words, for pages and figures
+    low_usd_per_chip_hour: float
+    high_usd_per_chip_hour: float
+
+    @property
+    def swing_usd_per_chip_hour(self) -> float:
+        return abs(self.high_usd_per_chip_hour - self.low_usd_per_chip_hour)
+
+
+INPUT_LABELS = {"die_area_mm2": "die area", "num_compute_dies": "number of dies", "packaging_usd": "packaging",
+                "test_assembly_usd": "test and assembly", "board_and_system_usd": "board and system share",
+                "chip_power_w": "chip power", "selling_price_usd": "NVIDIA's price", "nre_usd": "design cost",
+                "num_units": "number of chips made", "wafer_cost_usd": "wafer price",
+                "defect_density_per_cm2": "defect density", "hbm_usd_per_gb": "HBM price per GB"}
+
+
+def input_swings(cost: ChipHourCost) -> tuple[InputSwing, ...]:
+    """What the band depends on: each input moved alone across its range, largest swing first."""
+    if not isinstance(cost, ChipHourCost):
+        raise ChiplabInputError(f"cost must be a ChipHourCost (from make_vs_buy); got {type(cost).__name__}")
+    swings = []
+    for name, entry in cost.inputs.inputs.items():
+        ends = [replace_input(cost, name, value=value).central.total_usd_per_chip_hour
+                for value in (entry.low, entry.high)]
+        swings.append(InputSwing(name=name, label=INPUT_LABELS.get(name, name.replace("_", " ")),
+                                 low_usd_per_chip_hour=ends[0], high_usd_per_chip_hour=ends[1]))
+    return tuple(sorted(swings, key=lambda s: s.swing_usd_per_chip_hour, reverse=True))
+
+
+def describe_units(num_units: float) -> str:
+    """A volume for prose: '42,000 chips', or 'never' for an infinite break-even.
+
+    >>> describe_units(41965.9), describe_units(float("inf"))
+    ('42,000 chips', 'never')
+    """
+    if num_units == float("inf"):
+        return "never"
+    return f"{float(f'{num_units:.2g}'):,.0f} chips"
