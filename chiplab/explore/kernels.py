@@ -20,7 +20,7 @@ from chiplab.viz.kernels import TimelinePicture
 SIZES = [256, 512, 1024, 2048]
 BLOCK_TILES = [1, 2, 4]
 DATAFLOWS = [("weight-stationary", "ws"), ("output-stationary", "os"), ("input-stationary", "is")]
-TIMELINE_RECT = (0.16, 0.27, 0.82, 0.63)
+TIMELINE_RECT = (0.16, 0.27, 0.82, 0.56)
 
 
 class KernelExplorer:

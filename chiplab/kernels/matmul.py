@@ -91,14 +91,18 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
     elif shape is None:
         raise ChiplabInputError("run_matmul: with values=False give shape=(m, n, k)")
     m, n, k = shape_of("shape", shape, 3)
-    tiling = tiling or default_tiling(params, variant, (m, n, k))
-    for size, block, name in ((m, tiling.block_m, "m"), (n, tiling.block_n, "n"), (k, tiling.tile_k, "k")):
+    if tiling is None:
+        tiling, name = default_tiling(params, variant, (m, n, k)), f"matmul ({variant.replace('_', '-')})"
+    else:
+        buffers = "double-buffered" if tiling.num_buffers == 2 else f"{tiling.num_buffers} buffer(s)"
+        name = f"matmul ({tiling.block_m}x{tiling.block_n} blocks, {buffers})"
+    for size, block, axis in ((m, tiling.block_m, "m"), (n, tiling.block_n, "n"), (k, tiling.tile_k, "k")):
         if size % block:
-            raise ChiplabInputError(f"run_matmul: {name} = {size} must be a multiple of the block size {block} "
+            raise ChiplabInputError(f"run_matmul: {axis} = {size} must be a multiple of the block size {block} "
                                     f"(pad the matrices, or pass a MatmulTiling with smaller blocks)")
     check_instruction_budget((m // tiling.tile_m) * (n // tiling.tile_n) * (k // tiling.tile_k + 2),
                              f"run_matmul of shape {(m, n, k)}")
-    kernel = Kernel(params, values=values, dataflow=dataflow, name=f"matmul ({variant.replace('_', '-')})")
+    kernel = Kernel(params, values=values, dataflow=dataflow, name=name)
     if values:
         a_t = kernel.hbm("a_t", np.ascontiguousarray(a.T), dtype=dtype)
         b_in = kernel.hbm("b", b, dtype=dtype)

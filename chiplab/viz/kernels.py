@@ -49,7 +49,7 @@ class TimelinePicture:
     events. ``x_max_s`` fixes the time axis (to compare variants on one scale); by default it fits the run."""
 
     def __init__(self, run: KernelRun, ax: Axes | None = None, x_max_s: float | None = None):
-        self.ax = get_axes(ax, figsize=(8.0, 3.2))
+        self.ax = get_axes(ax, figsize=(6.4, 3.2))
         used = [i for i, e in enumerate(run.engines) if e.num_instructions]
         if not used:
             raise ChiplabInputError("the kernel ran no instructions, so there is no timeline to draw")
@@ -67,12 +67,13 @@ class TimelinePicture:
         ax.set_yticklabels([run.engines[e].name for e in reversed(used)])
         ax.set_xlabel(f"time ({self.unit})")
         ax.grid(axis="x", color=COLORS["idle"], linewidth=0.5)
-        self.title = ax.set_title("", fontsize=10)
+        self.title = ax.set_title("", fontsize=10, y=1.02)   # a fixed place: automatic placement misreads the
+        # empty collections of kinds a kernel does not use
         self.annotation = None
         self.update(run)
         kinds = set(self._kinds)
         ax.legend(handles=[Patch(color=KIND_COLORS[k], label=KIND_LABELS[k]) for k in KIND_COLORS if k in kinds],
-                  loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=5, fontsize=8, frameon=False)
+                  loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=3, fontsize=8, frameon=False)
 
     @property
     def dynamic_artists(self) -> list:
@@ -94,8 +95,8 @@ class TimelinePicture:
             y0, y1 = y - BAR_HEIGHT / 2, y + BAR_HEIGHT / 2
             collection.set_verts(np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1),
                                            np.stack([x1, y0], 1)], axis=1))
-        self.title.set_text(f"{run.name} on one {run.params.chip.core.label} of {run.params.chip.display_name}: "
-                            f"{run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of matrix peak")
+        self.title.set_text(f"{run.name}: {run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of "
+                            f"matrix peak\non one {run.params.chip.core.label} of {run.params.chip.display_name}")
         busiest = max(run.engines, key=lambda e: e.busy_s)
         set_alt_text(self.ax, f"Timeline of {run.name}: one row per engine ({len(self.rows)} rows), one bar per "
                               f"instruction ({t.num_instructions} in all); total {run.total_s / self.scale:.3g} "

@@ -35,3 +35,8 @@ def test_arguments_are_checked():
         kernel_explorer(size=300)
     with pytest.raises(ChiplabInputError, match="chip must be one of"):
         kernel_explorer(chip="h100")
+
+
+def test_the_run_is_named_after_its_tiling():
+    explorer = KernelExplorer("trainium2", 1024, 2, 2, 1, "ws")
+    assert explorer.message.widget.value.startswith("matmul (256x1024 blocks, 1 buffer(s))")
