@@ -13,7 +13,7 @@ import ipywidgets as widgets
 from chiplab.explore._args import catalog_chip_id, text_option
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware import load_chip
-from chiplab.kernels import MatmulTiling, core_params, instruction_tile, run_matmul, supported_chips
+from chiplab.kernels import KernelRun, MatmulTiling, core_params, instruction_tile, run_matmul, supported_chips
 from chiplab.units import format_bytes, format_seconds
 from chiplab.viz.kernels import TimelinePicture
 
@@ -42,7 +42,7 @@ class KernelExplorer:
         self.dataflow = widgets.ToggleButtons(options=DATAFLOWS, value=dataflow, description="dataflow")
         self.figure = FigureImage(figsize=(8.0, 3.4))
         self.message = MessageLine()
-        self.run = None
+        self.run: KernelRun | None = None
         self.picture: TimelinePicture | None = None
         self._axes_key: tuple | None = None
         for control in (self.chip, self.size, self.block_m, self.block_n, self.buffers, self.dataflow):
@@ -61,9 +61,8 @@ class KernelExplorer:
 
     def _model(self) -> str:
         size = self.size.value
-        self.run = run_matmul(self.chip.value, shape=(size, size, size), tiling=self.tiling(), values=False,
-                              dataflow=self.dataflow.value)
-        run = self.run
+        run = self.run = run_matmul(self.chip.value, shape=(size, size, size), tiling=self.tiling(), values=False,
+                                    dataflow=self.dataflow.value)
         hbm = run.level(run.params.offchip.vendor_label)
         return (f"{html.escape(run.name)}: <b>{format_seconds(run.total_s)}</b>, "
                 f"<b>{run.peak_fraction:.0%}</b> of the matrix unit's peak; "
@@ -73,10 +72,10 @@ class KernelExplorer:
                 f"{run.timeline.num_instructions:,} instructions; {run.roofline.bound}-bound on the core's roofline")
 
     def _on_change(self, _change=None) -> None:
-        if not self.message.guard(self._model):
+        if not self.message.guard(self._model) or self.run is None:
             return
         key = (self.chip.value, self.size.value)
-        if key == self._axes_key:  # same chip and size: same axes, only the bars and the title move
+        if key == self._axes_key and self.picture is not None:  # same chip and size: only the bars and title move
             self.picture.update(self.run)
             self.figure.render_dynamic()
             return

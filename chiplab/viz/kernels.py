@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 
 from chiplab.errors import ChiplabInputError
 from chiplab.kernels import KernelRun
@@ -57,9 +58,10 @@ class TimelinePicture:
         x_max_s = run.total_s if x_max_s is None else x_max_s
         self.scale, self.unit = time_scale(max(x_max_s, 1e-12))
         # One PolyCollection per kind: tens of thousands of bars draw in milliseconds.
-        self.collections = {kind: self.ax.add_collection(PolyCollection(
-            [], facecolors=color, edgecolors=color, linewidths=0.3, label=KIND_LABELS[kind]))
-            for kind, color in KIND_COLORS.items()}
+        self.collections = {kind: PolyCollection([], facecolors=color, edgecolors=color, linewidths=0.3,
+                                                 label=KIND_LABELS[kind]) for kind, color in KIND_COLORS.items()}
+        for collection in self.collections.values():
+            self.ax.add_collection(collection)
         ax = self.ax
         ax.set_xlim(0, x_max_s / self.scale * 1.01)
         ax.set_ylim(-0.6, len(used) - 0.4)
@@ -69,7 +71,7 @@ class TimelinePicture:
         ax.grid(axis="x", color=COLORS["idle"], linewidth=0.5)
         self.title = ax.set_title("", fontsize=10, y=1.02)   # a fixed place: automatic placement misreads the
         # empty collections of kinds a kernel does not use
-        self.annotation = None
+        self.annotation: Annotation | None = None
         self.update(run)
         kinds = set(self._kinds)
         ax.legend(handles=[Patch(color=KIND_COLORS[k], label=KIND_LABELS[k]) for k in KIND_COLORS if k in kinds],
@@ -93,8 +95,9 @@ class TimelinePicture:
             mask = self._kinds == kind
             x0, x1, y = self._x0[mask], self._x1[mask], self._rows_of[mask]
             y0, y1 = y - BAR_HEIGHT / 2, y + BAR_HEIGHT / 2
-            collection.set_verts(np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1),
-                                           np.stack([x1, y0], 1)], axis=1))
+            corners = np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1),
+                                np.stack([x1, y0], 1)], axis=1)
+            collection.set_verts(list(corners))
         self.title.set_text(f"{run.name}: {run.total_s / self.scale:.3g} {self.unit}, {run.peak_fraction:.0%} of "
                             f"matrix peak\non one {run.params.chip.core.label} of {run.params.chip.display_name}")
         busiest = max(run.engines, key=lambda e: e.busy_s)
@@ -110,17 +113,18 @@ class TimelinePicture:
     def connect_hover(self) -> None:
         """Show the instruction under the mouse (needs an interactive backend such as ipympl)."""
         ax = self.ax
-        self.annotation = ax.annotate("", xy=(0, 0), xytext=(10, 10), textcoords="offset points", fontsize=8,
-                                      bbox={"boxstyle": "round", "fc": "white", "alpha": 0.9}, visible=False)
+        annotation = self.annotation = ax.annotate(
+            "", xy=(0, 0), xytext=(10, 10), textcoords="offset points", fontsize=8,
+            bbox={"boxstyle": "round", "fc": "white", "alpha": 0.9}, visible=False)
 
         def on_move(event):
             if event.inaxes is not ax:
                 return
             i = self.instruction_at(event.xdata, event.ydata)
-            self.annotation.set_visible(i is not None)
+            annotation.set_visible(i is not None)
             if i is not None:
-                self.annotation.xy = (event.xdata, event.ydata)
-                self.annotation.set_text(self.run.timeline.describe(i))
+                annotation.xy = (event.xdata, event.ydata)
+                annotation.set_text(self.run.timeline.describe(i))
             ax.figure.canvas.draw_idle()
 
         ax.figure.canvas.mpl_connect("motion_notify_event", on_move)
@@ -164,7 +168,8 @@ def draw_kernel_roofline(runs: Sequence[KernelRun], ax: Axes | None = None) -> A
         raise ChiplabInputError("runs must hold at least one KernelRun")
     first = runs[0].roofline
     params = runs[0].params
-    dtype = max(runs[0].matrix_flops_by_dtype, key=runs[0].matrix_flops_by_dtype.get, default="bf16")
+    flops = runs[0].matrix_flops_by_dtype
+    dtype = max(flops, key=lambda d: flops[d], default="bf16")
     roof = Roofline(chip_id=params.chip.id, dtype=dtype, peak_flops_per_s=first.peak_flops_per_s,
                     ceilings=(Ceiling(label=f"{params.offchip.vendor_label} (one core's share)", role="offchip",
                                       bandwidth_bytes_per_s=first.bandwidth_bytes_per_s),))
