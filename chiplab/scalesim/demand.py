@@ -44,18 +44,24 @@ def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
     os_flow = plan.dataflow is Dataflow.OS
     per_col_total = rows_total if os_flow else plan.num_row_folds * t  # writes per array column, all row folds
 
+    # Hoisted out of before(): the replay calls it millions of times on layers with many drains.
+    num_lines, lines_per_fold, num_folds = plan.num_lines, plan.lines_per_fold, plan.num_folds
+    num_row_folds, num_cols = plan.num_row_folds, plan.num_cols
+    last_rows, last_cols = plan.rows_used(num_row_folds - 1), plan.cols_used(plan.num_col_folds - 1)
+    last_fc = plan.num_col_folds - 1
+
     def before(i: int) -> int:
-        if i >= plan.num_lines:
-            i = plan.num_lines
-            fold, line = plan.num_folds - 1, plan.lines_per_fold
+        if i >= num_lines:
+            i = num_lines
+            fold, line = num_folds - 1, lines_per_fold
         else:
-            fold, line = divmod(i, plan.lines_per_fold)
-        fc, fr = divmod(fold, plan.num_row_folds)
-        cols = plan.cols_used(fc)
-        rows = plan.rows_used(fr)
+            fold, line = divmod(i, lines_per_fold)
+        fc, fr = divmod(fold, num_row_folds)
+        cols = last_cols if fc == last_fc else num_cols
+        rows = last_rows if fr == num_row_folds - 1 else r
         height = rows if os_flow else t
         base = t - 1 + r - rows if os_flow else 2 * r - 1
-        earlier = fc * plan.num_cols * per_col_total + cols * (fr * r if os_flow else fr * t)
+        earlier = fc * num_cols * per_col_total + cols * (fr * r if os_flow else fr * t)
         # Column c writes `height` words on lines base + c .. base + c + height - 1 (clamp = ramp - ramp).
         return earlier + _ramp_sum(line - base, cols) - _ramp_sum(line - base - height, cols)
 
