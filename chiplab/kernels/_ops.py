@@ -86,8 +86,8 @@ def allocate(kernel: Kernel, tile: Tile, level, where: str) -> None:
         bank = params.accumulator_bank_bytes_per_partition
         if level is params.accumulator and bank and not params.accumulates_in_scratchpad:
             if need > bank:
-                raise ChiplabInputError(f"{where}: {need} {unit} is over the {label} bank size; a {label} tile "
-                                        f"must fit one bank of {bank} {unit} ({bank // 4} fp32 elements)")
+                raise ChiplabInputError(f"{where}: {need:,} {unit} is over the {label} bank size; a {label} tile "
+                                        f"must fit one bank of {bank:,} {unit} ({bank // 4} fp32 elements)")
             need = bank  # accumulators are handed out in whole banks
     else:
         need, capacity, unit = tile.num_bytes, level.capacity_bytes, "bytes"

@@ -103,7 +103,13 @@ class Kernel:
              memory: str | None = None) -> Tile:
         """Allocate a tile in the scratchpad (SBUF, VMEM, SRAM) or, with ``memory="PSUM"``/"accumulator", in the
         accumulator. Allocation is static: the sum of all tiles must fit, per partition where there are any."""
-        line = _line()
+        return self._allocate(shape, dtype, name, memory, _line())
+
+    def psum(self, shape: tuple[int, ...], *, name: str = "acc") -> Tile:
+        """An fp32 accumulator tile for matmul results (PSUM on Trainium; VMEM on TPUs, which have no PSUM)."""
+        return self._allocate(shape, "fp32", name, "accumulator", _line())
+
+    def _allocate(self, shape: object, dtype: str, name: str, memory: str | None, line: int) -> Tile:
         where = f"tile {name!r} at line {line}"
         check_dtype(dtype, where)
         params = self.params
@@ -118,10 +124,6 @@ class Kernel:
         _ops.allocate(self, tile, level, where)
         self.tiles.append(tile)
         return tile
-
-    def psum(self, shape: tuple[int, ...], *, name: str = "acc") -> Tile:
-        """An fp32 accumulator tile for matmul results (PSUM on Trainium; VMEM on TPUs, which have no PSUM)."""
-        return self.tile(shape, "fp32", name=name, memory="accumulator")
 
     # --- data movement ---------------------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def test_sbuf_over_capacity_says_by_how_much_and_who_holds_it():
 
 def test_psum_tiles_must_fit_a_bank_and_there_are_eight():
     k = _kernel()
-    with pytest.raises(ChiplabInputError, match=r"over the PSUM bank size.*2048 bytes per partition"):
+    with pytest.raises(ChiplabInputError, match=r"over the PSUM bank size.*2,048 bytes per partition"):
         k.psum((128, 513))
     for i in range(8):
         k.psum((128, 512), name=f"acc {i}")
@@ -197,3 +197,11 @@ def test_inf_or_nan_from_an_instruction_names_it():
     with pytest.raises(ChiplabInputError) as info:
         k.activation(x, x, "exp")
     _assert_message(info, rf"activation:exp into x.* at line {line}: activation:exp produced inf or NaN")
+
+
+def test_a_psum_error_names_the_kernel_line_not_the_library():
+    k = _kernel()
+    line = _next_line()
+    with pytest.raises(ChiplabInputError) as info:
+        k.psum((128, 1024), name="too wide")
+    _assert_message(info, rf"tile 'too wide' at line {line}: 4,096 bytes per partition is over the PSUM bank")
