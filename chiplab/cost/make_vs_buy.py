@@ -30,7 +30,7 @@ from chiplab.cost.tco import OwnerTco, owner_assumptions_for, owner_tco
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import load_chip
 from chiplab.tables import markdown_table
-from chiplab.units import format_usd
+from chiplab.units import format_usd_short
 
 ENDS = ("low", "central", "high")
 BYTES_PER_GB = 1e9
@@ -90,6 +90,10 @@ class ChipHourCost:
     def band(self, attribute: str) -> tuple[float, float, float]:
         """(low, central, high) of a :class:`ChipHourPoint` number, e.g. ``"total_usd_per_chip_hour"``."""
         return tuple(getattr(point, attribute) for point in (self.low, self.central, self.high))
+
+    def peak_hour_band(self) -> tuple[float, float, float]:
+        """(low, central, high) of :meth:`usd_per_peak_pflops_hour`."""
+        return tuple(self.usd_per_peak_pflops_hour(end) for end in ENDS)
 
     def usd_per_peak_pflops_hour(self, end: str = "central") -> float:
         """The owner's chip-hour per PFLOP/s of BF16 peak: chips of different size on one scale."""
@@ -230,7 +234,12 @@ def replace_input(cost: ChipHourCost, name: str, *, value: float, low: float | N
     return chip_hour_cost(inputs, **dict(cost.owner_overrides))
 
 
-def _band_text(values: tuple[float, ...], unit_format=format_usd) -> str:
+def describe_band(values: tuple[float, float, float], unit_format=format_usd_short) -> str:
+    """'central (low–high)' for prose and tables, e.g. a :meth:`ChipHourCost.band`.
+
+    >>> describe_band((2.0, 3.5, 5.25))
+    '$3.50 ($2.00–$5.25)'
+    """
     low, central, high = values
     return f"{unit_format(central)} ({unit_format(low)}–{unit_format(high)})"
 
@@ -240,11 +249,11 @@ def make_vs_buy_table(costs: tuple[ChipHourCost, ...]) -> str:
     each as central (low–high)."""
     headers = ("chip", "how the owner gets it", "cost to make", "design cost per chip", "vendor margin",
                "owner's chip-hour", "per PFLOP/s of BF16 peak, per hour")
-    rows = [(c.display_name, "makes it" if c.made else "buys it", _band_text(c.band("manufacturing_cost_usd")),
-             _band_text(c.band("nre_per_unit_usd")) if c.made else "in the margin",
-             "none" if c.made else _band_text(c.band("margin_usd")),
-             _band_text(c.band("total_usd_per_chip_hour")),
-             _band_text(tuple(c.usd_per_peak_pflops_hour(end) for end in ENDS))) for c in costs]
+    rows = [(c.display_name, "makes it" if c.made else "buys it", describe_band(c.band("manufacturing_cost_usd")),
+             describe_band(c.band("nre_per_unit_usd")) if c.made else "in the margin",
+             "none" if c.made else describe_band(c.band("margin_usd")),
+             describe_band(c.band("total_usd_per_chip_hour")),
+             describe_band(c.peak_hour_band())) for c in costs]
     return markdown_table(headers, rows)
 
 
@@ -282,12 +291,14 @@ def input_swings(cost: ChipHourCost) -> tuple[InputSwing, ...]:
     return tuple(sorted(swings, key=lambda s: s.swing_usd_per_chip_hour, reverse=True))
 
 
-def describe_units(num_units: float) -> str:
-    """A volume for prose: '42,000 chips', or 'never' for an infinite break-even.
+def describe_units(num_units: float | tuple[float, ...]) -> str:
+    """A volume for prose: '42,000 chips', or 'never' for an infinite break-even; a band joined by slashes.
 
-    >>> describe_units(41965.9), describe_units(float("inf"))
-    ('42,000 chips', 'never')
+    >>> describe_units(41965.9), describe_units((1e4, 2.3e5, float("inf")))
+    ('42,000 chips', '10,000 chips / 230,000 chips / never')
     """
+    if isinstance(num_units, tuple):
+        return " / ".join(describe_units(n) for n in num_units)
     if num_units == float("inf"):
         return "never"
     return f"{float(f'{num_units:.2g}'):,.0f} chips"
