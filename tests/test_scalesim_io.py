@@ -373,3 +373,23 @@ def test_sparse_layer_with_sparsity_off_is_refused(tmp_path):
     topology = _write(tmp_path, "t.csv", "Layer, M, N, K, N:M,\nl0, 4, 4, 4, 1:1,\nl1, 4, 4, 8, 2:4,\n")
     message = _error(run_scalesim, _config(tmp_path), topology, tmp_path / "out", "gemm")
     assert f"{topology}:3" in message and "2:4" in message and "SparsitySupport" in message
+
+
+def test_huge_gemm_is_refused_with_an_estimate_not_a_memory_error(tmp_path):
+    # Issue 10 item 5: a 100000^3 GEMM allocated 4.7 GiB before failing; now the guard refuses it up front.
+    topology = _write(tmp_path, "t.csv", "Layer, M, N, K,\nhuge, 100000, 100000, 100000,\n")
+    message = _error(run_scalesim, _config(tmp_path), topology, tmp_path / "out", "gemm")
+    assert "'huge'" in message and "folds" in message and "CHIPLAB_MAX_MEMORY_BYTES" in message
+
+
+def test_depthwise_channels_share_one_result_and_progress_goes_to_stderr(tmp_path, monkeypatch, capsys):
+    import chiplab.scalesim.run as run_module
+
+    monkeypatch.setattr(run_module, "PROGRESS_EVERY_S", 0.0)
+    topology = _write(tmp_path, "t.csv", "Layer name, H, W, R, S, C, N, stride,\nDP_a, 10, 10, 3, 3, 40, 1, 1,\n")
+    results = run_scalesim(_config(tmp_path), topology, tmp_path / "out", "conv")
+    assert [r.layer_name for r in results[:2]] == ["DP_aChannel_0", "DP_aChannel_1"]
+    assert [r.layer_id for r in results] == list(range(40))
+    assert len({(r.total_cycles, r.num_ifmap_dram_reads) for r in results}) == 1
+    captured = capsys.readouterr()
+    assert "40/40 layers" in captured.err and captured.out == ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +12,7 @@ from pathlib import Path
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands
-from chiplab.scalesim.compute import FoldPlan, compute_layer
+from chiplab.scalesim.compute import FoldPlan, compute_layer, plan_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import fold_request_counts, nth_request_line, ofmap_writes_before_line, request_streams
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
@@ -20,6 +23,9 @@ from chiplab.systolic.dataflow import Dataflow
 
 # The tumbling-window replay follows about this many requests a second (benchmarks/bench_scalesim_repo.py).
 REQUESTS_PER_S = 5e6
+BYTES_PER_FOLD = 64  # fold-mean and request-count arrays (int64/float64) held at once
+FOLDS_PER_S = 2e7
+PROGRESS_EVERY_S = 2.0  # a run longer than this reports its progress on stderr
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,8 +99,13 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
 
 
 def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int = 0) -> ScaleSimLayerResult:
-    """All report numbers of one layer in SCALE-Sim's CALC (estimated-bandwidth) mode."""
+    """All report numbers of one layer in SCALE-Sim's CALC (estimated-bandwidth) or USER (fixed-bandwidth) mode."""
     rows, cols = config.num_rows, config.num_cols
+    num_folds = plan_layer(layer, config.dataflow, rows, cols).num_folds
+    # The per-fold means and write counts hold a few 8-byte numbers per fold: refuse what cannot be held.
+    check_resources(f"layer {layer.name!r} ({num_folds} folds on a {rows}x{cols} array)",
+                    memory_bytes=BYTES_PER_FOLD * num_folds, work=num_folds, work_unit="folds",
+                    work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
     comp = compute_layer(layer, config.dataflow, rows, cols)
     plan = comp.plan
     user = config.interface_bandwidth == "USER"
@@ -212,6 +223,18 @@ def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir:
                 f"{layer.where}: layer {layer.name!r} has the sparsity ratio {n}:{m}, but sparsity is off in "
                 f"{config.path} ([sparsity] SparsitySupport = false or missing); allowed with sparsity off: a dense "
                 "ratio N:N such as 1:1, or no ratio")
-    results = [simulate_layer(config, layer, layer_id) for layer_id, layer in enumerate(layers)]
+    results = []
+    done: dict[ScaleSimLayer, ScaleSimLayerResult] = {}  # identical layers (depthwise channels) are solved once
+    start = last_report = time.perf_counter()
+    for layer_id, layer in enumerate(layers):
+        key = dataclasses.replace(layer, name="")
+        if key not in done:
+            done[key] = simulate_layer(config, layer, layer_id)
+        results.append(dataclasses.replace(done[key], layer_id=layer_id, layer_name=layer.name))
+        now = time.perf_counter()
+        if now - last_report >= PROGRESS_EVERY_S:
+            last_report = now
+            print(f"chiplab scalesim: {layer_id + 1}/{len(layers)} layers ({layer.name}), {now - start:.0f} s",
+                  file=sys.stderr, flush=True)
     write_reports(Path(output_dir) / config.run_name, results)
     return results
