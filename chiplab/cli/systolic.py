@@ -132,7 +132,13 @@ def add_commands(sub) -> None:
     sim.add_argument("--seed", type=seed_number, default=0, help="random seed of the operands (default 0)")
     sim.set_defaults(func=_cmd_simulate)
 
-    scale = sub.add_parser("scalesim", help="SCALE-Sim-compatible reports from SCALE-Sim's own config/topology")
+    scale = sub.add_parser(
+        "scalesim", help="SCALE-Sim-compatible reports from SCALE-Sim's own config/topology",
+        description="SCALE-Sim 3.0.0's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv, "
+                    "byte for byte, in OUTDIR/<run_name>/. InterfaceBandwidth CALC and USER are both reproduced "
+                    "(USER: the read buffers fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth "
+                    "words per cycle, the OFMAP drains at the first Bandwidth value). Not supported: sparsity "
+                    "(SparsitySupport = true), Ramulator traces, custom layouts, trace CSVs.")
     scale.add_argument("-c", dest="config", required=True, help="SCALE-Sim .cfg file")
     scale.add_argument("-t", dest="topology", required=True, help="SCALE-Sim topology .csv file")
     scale.add_argument("-p", dest="outdir", required=True, help="directory for the report CSVs")
