@@ -20,19 +20,21 @@ from chiplab.cost.make_vs_buy import (
     COMPONENTS,
     ChipHourCost,
     ChipHourPoint,
-    InputSwing,
     break_even_volume,
     break_even_volume_band,
     chip_hour_cost,
-    describe_band,
-    describe_units,
-    input_swings,
     make_vs_buy,
     make_vs_buy_all,
     make_vs_buy_chips,
-    make_vs_buy_table,
     nre_per_unit_usd,
     replace_input,
+)
+from chiplab.cost.make_vs_buy_summary import (
+    InputSwing,
+    describe_band,
+    describe_units,
+    input_swings,
+    make_vs_buy_table,
 )
 from chiplab.cost.overview import price_availability_table, seed_chips_table, spec_ratios
 from chiplab.cost.prices import (

@@ -23,14 +23,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from chiplab._checks import positive
+from chiplab._checks import instance_of, positive
 from chiplab.cost._silicon_inputs import ChipInputs, load_chip_inputs
 from chiplab.cost.silicon import SiliconCostAssumptions, estimate_silicon_cost
 from chiplab.cost.tco import OwnerTco, owner_assumptions_for, owner_tco
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import load_chip
-from chiplab.tables import markdown_table
-from chiplab.units import format_usd_short
 
 ENDS = ("low", "central", "high")
 BYTES_PER_GB = 1e9
@@ -89,11 +87,12 @@ class ChipHourCost:
 
     def band(self, attribute: str) -> tuple[float, float, float]:
         """(low, central, high) of a :class:`ChipHourPoint` number, e.g. ``"total_usd_per_chip_hour"``."""
-        return tuple(getattr(point, attribute) for point in (self.low, self.central, self.high))
+        return getattr(self.low, attribute), getattr(self.central, attribute), getattr(self.high, attribute)
 
     def peak_hour_band(self) -> tuple[float, float, float]:
         """(low, central, high) of :meth:`usd_per_peak_pflops_hour`."""
-        return tuple(self.usd_per_peak_pflops_hour(end) for end in ENDS)
+        return (self.usd_per_peak_pflops_hour("low"), self.usd_per_peak_pflops_hour("central"),
+                self.usd_per_peak_pflops_hour("high"))
 
     def usd_per_peak_pflops_hour(self, end: str = "central") -> float:
         """The owner's chip-hour per PFLOP/s of BF16 peak: chips of different size on one scale."""
@@ -115,7 +114,10 @@ def _value(inputs: ChipInputs, name: str, end: str) -> float:
 def _point(chip_id: str, inputs: ChipInputs, end: str, owner_overrides: dict[str, float]) -> ChipHourPoint:
     chip = load_chip(chip_id)
     v = {name: _value(inputs, name, end) for name in inputs.inputs}
-    hbm_usd = v["hbm_usd_per_gb"] * chip.total_capacity_bytes("offchip") / BYTES_PER_GB
+    hbm_bytes = chip.total_capacity_bytes("offchip")
+    if hbm_bytes is None:
+        raise ChiplabInputError(f"{chip_id} has no off-chip memory capacity in the catalog; its HBM cannot be priced")
+    hbm_usd = v["hbm_usd_per_gb"] * hbm_bytes / BYTES_PER_GB
     silicon = estimate_silicon_cost(SiliconCostAssumptions(
         die_area_mm2=v["die_area_mm2"], wafer_cost_usd=v["wafer_cost_usd"],
         defect_density_per_cm2=v["defect_density_per_cm2"], num_dies_per_package=round(v["num_compute_dies"]),
@@ -202,6 +204,8 @@ def break_even_volume(custom: ChipHourCost, gpu: ChipHourCost, end: str = "centr
     N = NRE × k / (g × W_c / W_g − h∞). ``inf`` when the chip never breaks even (its cost without any design cost
     already exceeds the GPU's per unit of work). Both chips are evaluated at the same ``end`` of their ranges.
     """
+    instance_of("custom", custom, ChipHourCost, "a ChipHourCost of a custom chip (make_vs_buy('tpu_v5p'))")
+    instance_of("gpu", gpu, ChipHourCost, "a ChipHourCost of a bought chip (make_vs_buy('h100_sxm'))")
     if not custom.made or gpu.made:
         raise ChiplabInputError("break_even_volume compares a made (custom) chip with a bought one: "
                                 f"got {custom.chip_id} (made={custom.made}) and {gpu.chip_id} (made={gpu.made})")
@@ -218,87 +222,21 @@ def break_even_volume(custom: ChipHourCost, gpu: ChipHourCost, end: str = "centr
 def break_even_volume_band(custom: ChipHourCost, gpu: ChipHourCost,
                            relative_performance_fraction: float = 1.0) -> tuple[float, float, float]:
     """(low, central, high) break-even volume: both chips at their cheap ends, central, dear ends."""
-    return tuple(break_even_volume(custom, gpu, end, relative_performance_fraction) for end in ENDS)
+    low, central, high = (break_even_volume(custom, gpu, end, relative_performance_fraction) for end in ENDS)
+    return low, central, high
 
 
 def replace_input(cost: ChipHourCost, name: str, *, value: float, low: float | None = None,
                   high: float | None = None) -> ChipHourCost:
     """A what-if: ``cost`` recomputed with one input changed (its range collapses to ``value`` unless given)."""
+    instance_of("cost", cost, ChipHourCost, "a ChipHourCost (from make_vs_buy)")
+    value = positive("value", value)
+    low = value if low is None else positive("low", low)
+    high = value if high is None else positive("high", high)
     if name not in cost.inputs.inputs:
         raise ChiplabInputError(f"{cost.chip_id} has no input {name!r}; inputs: {', '.join(cost.inputs.inputs)}")
-    low, high = value if low is None else low, value if high is None else high
-    if not 0 < low <= value <= high:
+    if not low <= value <= high:
         raise ChiplabInputError(f"need 0 < low <= value <= high for {name}; got {low!r}, {value!r}, {high!r}")
     changed = dataclasses.replace(cost.inputs[name], value=float(value), low=float(low), high=float(high))
     inputs = dataclasses.replace(cost.inputs, inputs={**cost.inputs.inputs, name: changed})
     return chip_hour_cost(inputs, **dict(cost.owner_overrides))
-
-
-def describe_band(values: tuple[float, float, float], unit_format=format_usd_short) -> str:
-    """'central (low–high)' for prose and tables, e.g. a :meth:`ChipHourCost.band`.
-
-    >>> describe_band((2.0, 3.5, 5.25))
-    '$3.50 ($2.00–$5.25)'
-    """
-    low, central, high = values
-    return f"{unit_format(central)} ({unit_format(low)}–{unit_format(high)})"
-
-
-def make_vs_buy_table(costs: tuple[ChipHourCost, ...]) -> str:
-    """A Markdown table: per chip, what it costs to make, what its owner pays for it, and the owner's chip-hour,
-    each as central (low–high)."""
-    headers = ("chip", "how the owner gets it", "cost to make", "design cost per chip", "vendor margin",
-               "owner's chip-hour", "per PFLOP/s of BF16 peak, per hour")
-    rows = [(c.display_name, "makes it" if c.made else "buys it", describe_band(c.band("manufacturing_cost_usd")),
-             describe_band(c.band("nre_per_unit_usd")) if c.made else "in the margin",
-             "none" if c.made else describe_band(c.band("margin_usd")),
-             describe_band(c.band("total_usd_per_chip_hour")),
-             describe_band(c.peak_hour_band())) for c in costs]
-    return markdown_table(headers, rows)
-
-
-@dataclass(frozen=True)
-class InputSwing:
-    """The owner's chip-hour with one input at the low and at the high end of its range, the others central."""
-
-    name: str
-    label: str                          # the input in words, for pages and figures
-    low_usd_per_chip_hour: float
-    high_usd_per_chip_hour: float
-
-    @property
-    def swing_usd_per_chip_hour(self) -> float:
-        return abs(self.high_usd_per_chip_hour - self.low_usd_per_chip_hour)
-
-
-INPUT_LABELS = {"die_area_mm2": "die area", "num_compute_dies": "number of dies", "packaging_usd": "packaging",
-                "test_assembly_usd": "test and assembly", "board_and_system_usd": "board and system share",
-                "chip_power_w": "chip power", "selling_price_usd": "NVIDIA's price", "nre_usd": "design cost",
-                "num_units": "number of chips made", "wafer_cost_usd": "wafer price",
-                "defect_density_per_cm2": "defect density", "hbm_usd_per_gb": "HBM price per GB"}
-
-
-def input_swings(cost: ChipHourCost) -> tuple[InputSwing, ...]:
-    """What the band depends on: each input moved alone across its range, largest swing first."""
-    if not isinstance(cost, ChipHourCost):
-        raise ChiplabInputError(f"cost must be a ChipHourCost (from make_vs_buy); got {type(cost).__name__}")
-    swings = []
-    for name, entry in cost.inputs.inputs.items():
-        ends = [replace_input(cost, name, value=value).central.total_usd_per_chip_hour
-                for value in (entry.low, entry.high)]
-        swings.append(InputSwing(name=name, label=INPUT_LABELS.get(name, name.replace("_", " ")),
-                                 low_usd_per_chip_hour=ends[0], high_usd_per_chip_hour=ends[1]))
-    return tuple(sorted(swings, key=lambda s: s.swing_usd_per_chip_hour, reverse=True))
-
-
-def describe_units(num_units: float | tuple[float, ...]) -> str:
-    """A volume for prose: '42,000 chips', or 'never' for an infinite break-even; a band joined by slashes.
-
-    >>> describe_units(41965.9), describe_units((1e4, 2.3e5, float("inf")))
-    ('42,000 chips', '10,000 chips / 230,000 chips / never')
-    """
-    if isinstance(num_units, tuple):
-        return " / ".join(describe_units(n) for n in num_units)
-    if num_units == float("inf"):
-        return "never"
-    return f"{float(f'{num_units:.2g}'):,.0f} chips"
