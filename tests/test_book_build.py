@@ -113,6 +113,55 @@ def test_glue_calls_sit_in_removed_cells(path):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The glossary is complete
+# ---------------------------------------------------------------------------------------------------------------
+
+GLOSSARY = BOOK / "glossary.md"
+# Terms a reader of chapters 5-8 meets (issue 16: the glossary covered chapters 2-5 only).
+REQUIRED_TERMS = ["KV cache", "Prefill", "Decode", "HFU", "MFU", "All-reduce", "Tensor parallelism",
+                  "Pipeline parallelism", "Data parallelism", "Bubble", "ZeRO", "Scale-up domain", "Capacity block",
+                  "Break-even price", "PUE", "Yield", "Margin", "Roofline", "Ridge point"]  # fmt: skip
+# Bold spans in chapters that are labels or emphasis, not new terms; any other bold span of one to three words must
+# be a glossary entry, so a new term introduced in bold cannot miss the glossary.
+NOT_TERMS = {
+    "per chip", "per joule", "per dollar",  # the three ways of comparing chips (economics, chapter 1)
+    "the weight gemms", "the attention gemms", "everything else", "training", "decoding attention",  # list heads
+    "off-chip", "shared", "register",  # memory roles, defined in the chapter's list and under Scratchpad
+    "naive", "tiled", "double-buffered",  # the kernel variants of 'Programming the chip'
+}
+
+
+def glossary_terms() -> set[str]:
+    text = GLOSSARY.read_text(encoding="utf-8")
+    block = text[text.index(":::{glossary}") :]
+    return {line.strip().lower() for line in block.splitlines()[1:]
+            if line.strip() and not line.startswith((" ", ":"))}
+
+
+def test_glossary_has_the_terms_of_every_chapter():
+    missing = [term for term in REQUIRED_TERMS if term.lower() not in glossary_terms()]
+    assert not missing, f"book/glossary.md has no entry for: {missing}"
+
+
+@pytest.mark.parametrize("entry", CHAPTERS, ids=_ids(CHAPTERS))
+def test_bold_terms_are_in_the_glossary(entry):
+    terms = glossary_terms()
+    missing = []
+    for cell in read_cells(entry.path):
+        if cell.kind != "markdown":
+            continue
+        for number, line in prose_lines(cell):
+            for match in re.finditer(r"\*\*([^*]+)\*\*", line):
+                phrase = match.group(1).strip()
+                if len(phrase.split()) > 3 or re.search(r"[\d.?!:]", phrase) or phrase.lower() in NOT_TERMS:
+                    continue
+                if not {phrase.lower(), phrase.lower().removesuffix("s")} & terms:
+                    missing.append(f"{cell.location(number)}: **{phrase}**")
+    assert not missing, ("terms introduced in bold with no glossary entry (add one to book/glossary.md, or add the "
+                         "phrase to NOT_TERMS if it is emphasis):\n" + "\n".join(missing))
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # No hand-typed hardware numbers
 # ---------------------------------------------------------------------------------------------------------------
 

@@ -24,14 +24,17 @@
   });
 })();
 
-// An explorer's picture is an ipywidgets Image; its description (set by chiplab's explorers as the widget's
-// tooltip, i.e. the title attribute) becomes its alt text, so the embedded explorers on the site are described.
+// An explorer's picture is an ipywidgets Image, which has no alt text (and ipywidgets 8 cannot give an Image a
+// tooltip: its view then fails to render). On the site the picture shows the explorer's default state, which the
+// explorer's summary line beside it describes, so that line becomes the picture's alt text.
 (function () {
-  function describe(root) {
-    root.querySelectorAll("img.widget-image[title]:not([alt])").forEach(function (img) {
-      img.setAttribute("alt", img.getAttribute("title"));
+  function describe() {
+    document.querySelectorAll("img.widget-image:not([alt])").forEach(function (img) {
+      var explorer = img.closest(".cell_output") || img.parentElement;
+      var summary = explorer && explorer.querySelector(".widget-html");
+      var text = summary ? summary.textContent.trim() : "";
+      img.setAttribute("alt", "The explorer's picture in its default state" + (text ? ": " + text : "."));
     });
   }
-  new MutationObserver(function () { describe(document); }).observe(document.documentElement,
-    {subtree: true, childList: true, attributes: true, attributeFilter: ["title"]});
+  new MutationObserver(describe).observe(document.documentElement, {subtree: true, childList: true});
 })();

@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from chiplab.errors import ChiplabInputError
-from chiplab.viz.style import alt_text
 
 DPI = 80
 
@@ -68,11 +67,6 @@ class FigureImage:
         buffer = io.BytesIO()
         Image.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
         self.image.value = buffer.getvalue()
-        # The description the draw_* calls recorded: a tooltip in JupyterLab, and the picture's alt text on the
-        # book's website (book/_static/chiplab.js copies an explorer picture's title into its alt).
-        described = " ".join(text for ax in self.figure.axes if (text := alt_text(ax)))
-        if described and described != self.image.tooltip:
-            self.image.tooltip = described
 
 
 class MessageLine:

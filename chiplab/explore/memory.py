@@ -63,9 +63,9 @@ class MemoryExplorer:
         self.k = widgets.BoundedIntText(value=k, description="k", **dims)
         tiles = {**dims, "layout": widgets.Layout(width="150px"), "style": {"description_width": "45px"}}
         self.auto = widgets.Checkbox(value=True, description="auto (best tiling)", indent=False)
-        self.tile_m = widgets.BoundedIntText(value=128, description="tile_m", disabled=True, **tiles)
-        self.tile_n = widgets.BoundedIntText(value=128, description="tile_n", disabled=True, **tiles)
-        self.tile_k = widgets.BoundedIntText(value=128, description="tile_k", disabled=True, **tiles)
+        self.tile_m = widgets.BoundedIntText(value=128, description="tile m", disabled=True, **tiles)
+        self.tile_n = widgets.BoundedIntText(value=128, description="tile n", disabled=True, **tiles)
+        self.tile_k = widgets.BoundedIntText(value=128, description="tile k", disabled=True, **tiles)
         self.double_buffered = widgets.Checkbox(value=True, description="double buffering", indent=False)
         slider = {"options": FACTORS, "value": 1.0, "continuous_update": False,
                   "layout": widgets.Layout(width="360px"), "style": {"description_width": "150px"}}
