@@ -138,6 +138,13 @@ def test_break_even_band_is_ordered():
     for chip in CUSTOM:
         low, central, high = break_even_volume_band(make_vs_buy(chip), h100)
         assert 0 < low <= central <= high, chip
+    # a performance band (the model's error band) widens the break-even band on both sides
+    trn2 = make_vs_buy("trainium2")
+    plain = break_even_volume_band(trn2, h100)
+    wide = break_even_volume_band(trn2, h100, 1.0, relative_performance_band=(0.8, 1.2))
+    assert wide[0] < plain[0] and wide[1] == plain[1] and wide[2] > plain[2]
+    with pytest.raises(ChiplabInputError, match="relative_performance_band"):
+        break_even_volume_band(trn2, h100, 1.0, relative_performance_band=(1.1, 1.2))
     # a custom chip that does a hundredth of the work per peak FLOP never breaks even
     assert math.isinf(break_even_volume(make_vs_buy("tpu_v5e"), h100, relative_performance_fraction=0.01))
 

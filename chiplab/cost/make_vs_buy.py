@@ -219,11 +219,25 @@ def break_even_volume(custom: ChipHourCost, gpu: ChipHourCost, end: str = "centr
     return float("inf") if allowed <= 0 else nre_usd * rate / allowed
 
 
-def break_even_volume_band(custom: ChipHourCost, gpu: ChipHourCost,
-                           relative_performance_fraction: float = 1.0) -> tuple[float, float, float]:
-    """(low, central, high) break-even volume: both chips at their cheap ends, central, dear ends."""
-    low, central, high = (break_even_volume(custom, gpu, end, relative_performance_fraction) for end in ENDS)
-    return low, central, high
+def break_even_volume_band(custom: ChipHourCost, gpu: ChipHourCost, relative_performance_fraction: float = 1.0,
+                           relative_performance_band: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """(low, central, high) break-even volume: both chips at their cheap ends, central, dear ends.
+
+    ``relative_performance_band`` (low, high) around ``relative_performance_fraction`` — e.g. the performance
+    model's error band — widens it: the low end takes the custom chip's best case, the high end its worst."""
+    central_work = positive("relative_performance_fraction", relative_performance_fraction)
+    worst, best = central_work, central_work
+    if relative_performance_band is not None:
+        if not isinstance(relative_performance_band, tuple) or len(relative_performance_band) != 2:
+            raise ChiplabInputError(f"relative_performance_band must be a (low, high) pair or None; "
+                                    f"got {relative_performance_band!r}")
+        worst = positive("relative_performance_band[0]", relative_performance_band[0])
+        best = positive("relative_performance_band[1]", relative_performance_band[1])
+        if not worst <= central_work <= best:
+            raise ChiplabInputError(f"relative_performance_band must satisfy low <= relative_performance_fraction "
+                                    f"<= high; got {relative_performance_band!r} around {central_work!r}")
+    return (break_even_volume(custom, gpu, "low", best), break_even_volume(custom, gpu, "central", central_work),
+            break_even_volume(custom, gpu, "high", worst))
 
 
 def replace_input(cost: ChipHourCost, name: str, *, value: float, low: float | None = None,
