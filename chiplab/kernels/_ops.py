@@ -127,7 +127,8 @@ def dma(kernel: Kernel, dst: View, src: View, queue: int | None, kind: str, line
     ready = max(source.ready_s, target.reads_done_s, target.ready_s if isinstance(target, Tile) else 0.0)
     end = kernel.schedule.dma(queue, ready, src.num_bytes, (kind, dst, src), line)
     source.reads_done_s = max(source.reads_done_s, end)
-    target.ready_s, target.written, target.writer_engine = end, True, queue
+    # max: two stores into one HBM tensor (different regions, different queues) may end out of order.
+    target.ready_s, target.written, target.writer_engine = max(target.ready_s, end), True, queue
     _count(kernel, _level_of(src), src.num_bytes, 0)
     _count(kernel, _level_of(dst), 0, dst.num_bytes)
 
