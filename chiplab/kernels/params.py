@@ -124,7 +124,7 @@ def _data() -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _families() -> dict[str, tuple[dict, dict]]:
+def _families() -> dict[str, dict]:
     data = _data()
     by_chip = {}
     for family, table in data["families"].items():
