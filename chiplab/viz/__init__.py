@@ -15,6 +15,7 @@ from chiplab.viz.memory import (
 )
 from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
 from chiplab.viz.roofline import RooflinesPicture, draw_rooflines
+from chiplab.viz.scalesim import draw_stall_sweep
 from chiplab.viz.silicon import draw_chip_hour_breakdown
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
 from chiplab.viz.systolic import (
@@ -61,6 +62,7 @@ __all__ = [
     "draw_six_n",
     "draw_skewed_array",
     "draw_stacked_breakdown",
+    "draw_stall_sweep",
     "draw_step_breakdown",
     "draw_tile_landscape",
     "draw_timeline",
