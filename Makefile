@@ -47,9 +47,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The fast tier, for every edit: lint, types, and the tests not marked slow or browser (target: < 30 s on 2 cores).
+# The fast tier, for every edit: lint, types, and the tests not marked slow or browser (target: < 30 s on 2 cores;
+# tests/conftest.py's SLOW_PATHS lists what else counts as slow). nbmake's plugin is not needed here and costs a
+# second to import.
 check: lint typecheck
-	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:nbmake -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -91,6 +91,32 @@ def timings(request) -> dict[str, float]:
     return request.config.stash.setdefault(_TIMINGS, {})
 
 
+# The fast tier (``make check``: ``-m "not slow and not browser"``) answers in seconds. Besides tests marked
+# ``slow`` in their own file, these take seconds each (measured with ``--durations``; see the issue "one home for
+# each idea"): whole-process nbgrader runs, widget explorers that render figures, hypothesis sweeps, the robustness
+# suite over every public function, and CLI runs in subprocesses. ``make test`` runs them all.
+SLOW_PATHS = (
+    "tests/test_exercises.py",
+    "tests/exercises/",
+    "tests/robustness/",
+    "tests/test_explore_",
+    "tests/kernels/test_kernels_explorer.py",
+    "tests/test_systolic_properties.py",
+    "tests/test_viz_systolic.py::test_animation_is_self_contained_html",
+    "tests/test_cli.py::test_help_everywhere",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        where = Path(str(item.path)).resolve()
+        name = (where.relative_to(root).as_posix() if where.is_relative_to(root) else where.as_posix())
+        if any(f"{name}::{item.name}".startswith(prefix) or (name.startswith(prefix) and "::" not in prefix)
+               for prefix in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     recorded = config.stash.get(_TIMINGS, {})
     if recorded:
