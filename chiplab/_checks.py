@@ -72,6 +72,19 @@ def one_of(name: str, value: object, allowed: Iterable[str]) -> str:
     raise ChiplabInputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
+def some_of(name: str, values: object, allowed: Iterable[str]) -> tuple[str, ...]:
+    """``values`` (one name, or a list of names) as a tuple of names from ``allowed``, each checked by :func:`one_of`.
+
+    >>> some_of("roles", "SCRATCHPAD", ["scratchpad", "accumulator"])
+    ('scratchpad',)
+    """
+    allowed = list(allowed)
+    items = (values,) if isinstance(values, str) else values
+    if not isinstance(items, Iterable):
+        raise ChiplabInputError(f"{name} must be a list drawn from {', '.join(allowed)}; got {values!r}")
+    return tuple(one_of(name, item, allowed) for item in items)
+
+
 def finite(name: str, value: object) -> float:
     """``value`` as a float if it is a real number that is not NaN or infinite (booleans are refused).
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from os import PathLike
@@ -43,6 +43,8 @@ def load_sources() -> Mapping[str, Source]:
 def get_source(source_id: str) -> Source:
     """One source by id, e.g. ``get_source("TPUV1-ISCA17").url``."""
     sources = load_sources()
+    if not isinstance(source_id, str):
+        raise ChiplabInputError(f"source_id must be a source id such as 'TPUV1-ISCA17'; got {source_id!r}")
     if source_id not in sources:
         close = difflib.get_close_matches(source_id, list(sources), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -107,11 +109,27 @@ def as_chip(chip: str | Chip) -> Chip:
     return chip if isinstance(chip, Chip) else load_chip(chip)
 
 
+def as_chips(chips: object, name: str = "chip_ids") -> list[Chip]:
+    """One chip (or id) or several as a non-empty list of chips; a lone string is one chip, never its letters."""
+    if isinstance(chips, str | Chip):
+        return [as_chip(chips)]
+    if not isinstance(chips, Iterable):
+        raise ChiplabInputError(f"{name} must be a chip id, a Chip, or a list of them, e.g. ['tpu_v5e', 'trn2']; "
+                                f"got {chips!r}")
+    found = [as_chip(chip) for chip in chips]
+    if not found:
+        raise ChiplabInputError(f"{name} must name at least one chip, e.g. ['tpu_v5e', 'trainium2']")
+    return found
+
+
 def load_chip_file(path: str | PathLike[str]) -> Chip:
     """Load a chip you wrote yourself (same TOML layout, same checks), citing the catalog's sources."""
+    if not isinstance(path, str | PathLike):
+        raise ChiplabInputError(f"path must be the path of a chip TOML file; got {path!r} ({type(path).__name__})")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChiplabInputError(f"cannot read chip file {str(path)!r}: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = getattr(exc, "strerror", None) or exc
+        raise ChiplabInputError(f"cannot read chip file {str(path)!r}: {why}") from None
     return chip_from_toml(text, path.name, load_sources(), expected_id=path.stem)

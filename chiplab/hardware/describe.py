@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from chiplab._checks import one_of
+from chiplab._checks import one_of, some_of
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import as_chip
+from chiplab.hardware.catalog import as_chip, as_chips
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, MemoryLevel
 from chiplab.tables import markdown_table
@@ -27,10 +27,7 @@ CONVENTIONS = ("flops_per_byte", "macs_per_byte")
 
 
 def _chips(chip_ids: Iterable[str | Chip]) -> list[Chip]:
-    chips = [as_chip(chip) for chip in chip_ids]
-    if not chips:
-        raise ChiplabInputError("chip_ids must name at least one chip, e.g. ['tpu_v5e', 'trainium2']")
-    return chips
+    return as_chips(chip_ids)
 
 
 def _array(chip: Chip) -> str:
@@ -87,8 +84,7 @@ DEFAULT_COLUMNS = ("vendor", "cores", "matrix_units", "array", "matrix_clock", "
 
 def chip_table(chip_ids: Iterable[str | Chip], fields: Sequence[str] = DEFAULT_COLUMNS) -> str:
     """One row per chip, one column per field (names from :data:`COLUMNS`, e.g. ``"array"``, ``"peak_fp8"``)."""
-    for name in fields:
-        one_of("field", name, COLUMNS)
+    fields = some_of("field", fields, COLUMNS)
     headers = ["chip", *(COLUMNS[name][0] for name in fields)]
     rows = [[chip.display_name, *(COLUMNS[name][1](chip) for name in fields)] for chip in _chips(chip_ids)]
     return markdown_table(headers, rows)
@@ -122,8 +118,7 @@ def memory_table(chip_ids: Iterable[str | Chip]) -> str:
 def roles_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = MEMORY_ROLES) -> str:
     """One row per chip, one column per vendor-neutral role: the vendor's name for it and its capacity.
     Shows at a glance that SBUF, VMEM and shared memory play the same part."""
-    for role in roles:
-        one_of("role", role, MEMORY_ROLES)
+    roles = some_of("role", roles, MEMORY_ROLES)
     rows = []
     for chip in _chips(chip_ids):
         cells = []
@@ -138,8 +133,7 @@ def capacity_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = ("shar
                                                                          "register")) -> str:
     """On-chip memory per chip, summed over its cores, one column per role (several levels of one role add up),
     next to the off-chip capacity and bandwidth."""
-    for role in roles:
-        one_of("role", role, MEMORY_ROLES)
+    roles = some_of("role", roles, MEMORY_ROLES)
     rows = []
     for chip in _chips(chip_ids):
         cells = []
@@ -168,7 +162,7 @@ def ridge_point(chip: Chip, dtype: str = "bf16", convention: str = "flops_per_by
     """Peak ÷ off-chip bandwidth: FLOPs (or, with ``convention="macs_per_byte"``, MACs) per byte of off-chip
     traffic above which a kernel can be compute-bound."""
     convention = one_of("convention", convention, CONVENTIONS)
-    flops_per_byte = chip.ridge_point_flops_per_byte(dtype)
+    flops_per_byte = as_chip(chip).ridge_point_flops_per_byte(dtype)
     return flops_per_byte / 2 if convention == "macs_per_byte" else flops_per_byte
 
 

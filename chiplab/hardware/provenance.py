@@ -91,11 +91,12 @@ class Alternative:
     note: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.source, Source):
+            raise ChiplabInputError(f"alternative: source must be a Source; got {self.source!r}")
         if isinstance(self.value, bool) or not isinstance(self.value, int | float | str):
             raise ChiplabInputError(f"alternative from {self.source.id}: value must be a number or text; "
                                     f"got {self.value!r}")
-        if not isinstance(self.source, Source):
-            raise ChiplabInputError(f"alternative: source must be a Source; got {self.source!r}")
+        _text(f"alternative from {self.source.id}", "note", self.note, required=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +159,8 @@ def published_value_si(text: str) -> float | None:
     A leading word that is not a known unit (``"2 TensorCores"``) counts as a plain count. Used by the
     catalog tests to check every stored value against the figure as the source printed it.
     """
+    if not isinstance(text, str):
+        raise ChiplabInputError(f"text must be a published figure such as '2.9 TB/s'; got {text!r}")
     match = _LEADING_QUANTITY.match(text.strip())
     if match is None:
         return None

@@ -27,14 +27,17 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import as_chip
+from chiplab.hardware.catalog import as_chip, as_chips
 from chiplab.hardware.chip import Chip
 from chiplab.memory.gemm_on_core import GemmOnCore
 from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
 from chiplab.memory.tiling import unique_footprint_bytes
 from chiplab.tables import markdown_table
 from chiplab.workloads.gemm import Gemm
+
+GEMM_EXAMPLE = "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def place_on_roofline(gemm: Gemm, chip: str | Chip, convention: str = "flops_per
                       label: str | None = None) -> RooflinePlacement:
     """Place ``gemm`` (at its unique footprint) on ``chip``'s off-chip roofline for the GEMM's format; the point
     is labelled ``label`` (default: the GEMM's description)."""
+    instance_of("gemm", gemm, Gemm, GEMM_EXAMPLE)
     chip = as_chip(chip)
     roof = roofline(chip, gemm.dtype, convention)
     point = roof.place(label or str(gemm), gemm.num_flops, unique_footprint_bytes(gemm), level="offchip")
@@ -106,8 +110,7 @@ def compare_on_rooflines(gemm: Gemm, chips: Iterable[str | Chip],
                          convention: str = "flops_per_byte") -> RooflineComparison:
     """Place ``gemm`` on each chip's roofline; a chip with no peak for the GEMM's format is skipped, with why."""
     placements, skipped = [], []
-    for chip in chips:
-        chip = as_chip(chip)
+    for chip in as_chips(chips, "chips"):
         try:
             placements.append(place_on_roofline(gemm, chip, convention))
         except ChiplabInputError as error:
@@ -149,9 +152,8 @@ class RooflineSweep:
 def sweep_m_on_rooflines(chips: Sequence[str | Chip], ms: Sequence[int], n: int, k: int, dtype: str = "bf16",
                          convention: str = "flops_per_byte") -> RooflineSweep:
     """Place C[m, n] = A[m, k] @ B[k, n] for each m on each chip's roofline (chips without ``dtype`` skipped)."""
-    if not ms:
-        raise ChiplabInputError("ms must hold at least one m, e.g. [8, 4096]")
-    chips = [as_chip(chip) for chip in chips]
+    ms = _whole_numbers("ms", ms)
+    chips = as_chips(chips, "chips")
     comparisons = []
     for m in ms:
         gemm = Gemm(m=m, n=n, k=k, dtype=dtype)
@@ -165,6 +167,15 @@ def sweep_m_on_rooflines(chips: Sequence[str | Chip], ms: Sequence[int], n: int,
     if not comparisons[0].placements:
         raise ChiplabInputError(f"none of the chips has a {dtype} peak")
     return RooflineSweep(tuple(ms), tuple(comparisons))
+
+
+def _whole_numbers(name: str, values: object) -> tuple[int, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ChiplabInputError(f"{name} must be a list of whole numbers >= 1, e.g. [8, 4096]; got {values!r}")
+    numbers = tuple(positive_int(f"{name}[{i}]", value) for i, value in enumerate(values))
+    if not numbers:
+        raise ChiplabInputError(f"{name} must hold at least one m, e.g. [8, 4096]")
+    return numbers
 
 
 def critical_m(chip: str | Chip, n: int, k: int, dtype: str = "bf16") -> int | None:
@@ -189,7 +200,8 @@ def boundedness_table(chips: Sequence[str | Chip], ms: Sequence[int], n: int, k:
     """Rows: GEMMs C[m, n] = A[m, k] @ B[k, n] for each m; columns: chips; cells: what bounds the GEMM and the
     fraction of peak its roofline allows. A last row gives each chip's :func:`critical_m`. Chips without a
     ``dtype`` peak are left out."""
-    chips = [as_chip(chip) for chip in chips if dtype in as_chip(chip).peak_dtypes]
+    ms = _whole_numbers("ms", ms)
+    chips = [chip for chip in as_chips(chips, "chips") if dtype in chip.peak_dtypes]
     if not chips:
         raise ChiplabInputError(f"none of the chips has a {dtype} peak; pick chips that run {dtype}")
     rows = []
@@ -211,6 +223,8 @@ def boundedness_table(chips: Sequence[str | Chip], ms: Sequence[int], n: int, k:
 def hierarchical_points(result: GemmOnCore, roof: Roofline) -> tuple[RooflinePoint, ...]:
     """The placed GEMM ``result`` on every level of ``roof`` that has a ceiling: its intensity at each level is
     its FLOPs per byte *actually moved there* under its tiling (the hierarchical roofline)."""
+    instance_of("result", result, GemmOnCore, "a placed GEMM from chiplab.memory.gemm_on_core")
+    instance_of("roof", roof, Roofline, "a Roofline from chiplab.memory.roofline")
     points = []
     for level in result.levels:
         if any(level.label == ceiling.label for ceiling in roof.ceilings) and level.num_bytes > 0:

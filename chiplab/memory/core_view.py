@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import MemoryLevel
@@ -43,6 +44,7 @@ def _level_or_none(chip: Chip, role: str) -> MemoryLevel | None:
 
 def core_view(chip: Chip, dtype: str = "bf16", offchip_share_fraction: float | None = None) -> CoreView:
     """Resolve a chip into one core's view; clear errors for chips the model cannot place a GEMM on."""
+    instance_of("chip", chip, Chip, "a chiplab Chip (from chiplab.hardware.load_chip)")
     unit = chip.core.matrix_unit
     if unit.array is None:
         raise ChiplabInputError(f"chip {chip.id!r} has no published matrix-unit geometry (rows × columns), "

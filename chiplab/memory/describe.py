@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from chiplab._checks import instance_of
 from chiplab.memory.energy import PICO, EnergyTable, horowitz_2014
 from chiplab.tables import markdown_table
 
@@ -23,6 +24,8 @@ ENERGY_ROWS = (
 def energy_table(table: EnergyTable | None = None) -> str:
     """Energy per operation and per byte moved, in picojoules and relative to an int8 MAC (default: Horowitz,
     ISSCC 2014, 45 nm). Newer processes are cheaper per operation; the ratios are what matter."""
+    if table is not None:
+        instance_of("table", table, EnergyTable, "an EnergyTable such as chiplab.memory.horowitz_2014()")
     table = table or horowitz_2014()
     reference = table.mac_j("int8")
     rows = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.memory.gemm_on_core import GemmOnCore
 from chiplab.workloads.gemm import Gemm
@@ -79,9 +80,16 @@ class EnergyBreakdown:
         return 1 - self.compute_j / self.total_j
 
 
+def _energy_table(table: object) -> EnergyTable:
+    if table is None:
+        return horowitz_2014()
+    return instance_of("table", table, EnergyTable, "an EnergyTable such as chiplab.memory.horowitz_2014()")
+
+
 def energy_breakdown(result: GemmOnCore, table: EnergyTable | None = None) -> EnergyBreakdown:
     """Energy of a placed GEMM: MACs × energy per MAC, plus each level's bytes × its energy per byte."""
-    table = table or horowitz_2014()
+    instance_of("result", result, GemmOnCore, "a placed GEMM from chiplab.memory.gemm_on_core")
+    table = _energy_table(table)
     levels = tuple(LevelEnergy(lvl.label, lvl.role, lvl.num_bytes, lvl.num_bytes * table.byte_j(lvl.role))
                    for lvl in result.levels)
     return EnergyBreakdown(compute_j=result.gemm.num_macs * table.mac_j(result.gemm.dtype), levels=levels)
@@ -90,7 +98,8 @@ def energy_breakdown(result: GemmOnCore, table: EnergyTable | None = None) -> En
 def no_reuse_energy(gemm: Gemm, table: EnergyTable | None = None, accumulator_bytes: int = 4) -> EnergyBreakdown:
     """The same GEMM if every MAC fetched both operands from the scratchpad and read and wrote its partial sum
     in the accumulator — no systolic reuse. The gap to :func:`energy_breakdown` is what the dataflow saves."""
-    table = table or horowitz_2014()
+    instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
+    table = _energy_table(table)
     operand_bytes = 2 * gemm.num_macs * gemm.bytes_per_element
     psum_bytes = 2 * gemm.num_macs * accumulator_bytes
     return EnergyBreakdown(

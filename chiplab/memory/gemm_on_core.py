@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.systolic_array import SystolicArraySpec
@@ -168,6 +168,8 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
     """Evaluate one tiling (already chosen) of ``gemm`` on the core ``view``; ``num_batched`` same-shape GEMMs
     (each tiled alike) run as one stream. Off-chip bytes count each operand at its stored width (narrow weights
     cost their narrow bytes); partial sums are ``accumulator_bytes`` wide (default: the GEMM's accumulator)."""
+    instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
+    instance_of("view", view, CoreView, "a CoreView from chiplab.memory.core_view(chip)")
     num_batched = positive_int("num_batched", num_batched)
     accumulator_bytes = gemm.accumulator_bytes if accumulator_bytes is None else accumulator_bytes
     tiling = require_tiling_dims(tiling).clipped_to(gemm)
@@ -216,6 +218,7 @@ def gemm_on_core(gemm: Gemm, chip: Chip, tiling: Tiling | None = None, dataflow:
     >>> result.bottleneck, result.tiling.tile_m
     ('DRAM', 4)
     """
+    instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
     view = core_view(chip, gemm.dtype, offchip_share_fraction)
     if tiling is None:
         from chiplab.memory.search import best_tiling

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.memory.core_view import CoreView
 from chiplab.memory.gemm_on_core import GemmOnCore, place_gemm
@@ -42,6 +43,8 @@ def _sizes(dim: int, step: int) -> np.ndarray:
 
 def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", accumulator_bytes: int = 4,
                 double_buffered: bool = True) -> TileSearch:
+    instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
+    instance_of("view", view, CoreView, "a CoreView from chiplab.memory.core_view(chip)")
     rows, cols = view.array.num_rows, view.array.num_cols
     tm, tn, tk = np.meshgrid(_sizes(gemm.m, rows), _sizes(gemm.n, cols), _sizes(gemm.k, rows), indexing="ij")
     tm, tn, tk = tm.ravel(), tn.ravel(), tk.ravel()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.units import format_bytes
 from chiplab.workloads.gemm import Gemm
@@ -104,7 +104,7 @@ def offchip_traffic(gemm: Gemm, tiling: Tiling) -> OffchipTraffic:
 
 def unique_footprint_bytes(gemm: Gemm) -> int:
     """Bytes of A, B and C themselves: no tiling can move less across the off-chip boundary."""
-    return gemm.unique_bytes
+    return instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)").unique_bytes
 
 
 def require_tiling_dims(tiling: object) -> Tiling:

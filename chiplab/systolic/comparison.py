@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic import scalesim_convention
 from chiplab.systolic.closed_form import estimate
@@ -53,6 +54,8 @@ def compare_conventions(gemms: Sequence[Gemm], array: SystolicArraySpec,
                         dataflow: Dataflow | str = "ws") -> ConventionComparison:
     """Time each GEMM under both conventions (closed form; microseconds each)."""
     flow = parse_dataflow(dataflow)
+    if isinstance(gemms, Gemm | str) or not isinstance(gemms, Sequence) or not gemms:
+        raise ChiplabInputError(f"gemms must be a non-empty list of chiplab.Gemm; got {gemms!r}")
     rows = []
     for gemm in gemms:
         timing = estimate(gemm, array, flow)

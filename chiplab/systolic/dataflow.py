@@ -41,6 +41,12 @@ class Dataflow(StrEnum):
     OS = "os"
     IS = "is"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Dataflow:
+        # Dataflow("WS") or Dataflow("weight-stationary") as parse_dataflow reads them; else a named error, not
+        # enum's bare ValueError.
+        return parse_dataflow(value)
+
 
 @dataclass(frozen=True)
 class DataflowMapping:

@@ -1,0 +1,113 @@
+"""Every public function and class of the model layers, called with hostile arguments (hypothesis): it answers or
+raises ChiplabInputError — never another exception, never a hang (a hard per-example time limit), never more than
+1 GiB by the resource guard's estimate.
+
+Functions that write files (SCALE-Sim reports) are driven by their own tests with temporary directories. Known
+failures in modules being rewritten by other work are marked xfail with the reason; they must not hide new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import importlib
+import inspect
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from chiplab.errors import ChiplabInputError
+from tests.robustness._hostile import call_bounded, hostile_values
+
+PACKAGES = ("hardware", "workloads", "systolic", "memory", "perf", "cost", "kernels", "scalesim")
+WRITES_FILES = {"chiplab.scalesim.run_scalesim", "chiplab.scalesim.write_reports"}
+EXAMPLES_PER_CALLABLE = 12
+
+# "chiplab.pkg.name": what fails today (issue 10, item 8: public functions check their arguments' types) and which
+# work owns the fix. Found by this suite on 2026-12-07; remove an entry when its function is fixed (strict=False so
+# a fixed one does not break the run, but the xpass shows in the summary).
+KNOWN_FAILURES: dict[str, str] = {}
+
+
+def _known(package: str, owner: str, names: list[str]) -> None:
+    reason = f"issue 10 item 8: wrong argument types raise TypeError/AttributeError/KeyError; fix owned by {owner}"
+    KNOWN_FAILURES.update({f"chiplab.{package}.{name}": reason for name in names})
+
+
+_known("workloads", "chiplab.workloads (no owner in issue 10's split)", [
+    "arithmetic_intensity_flops_per_byte", "compare_six_n", "decode_step", "flops_breakdown",
+    "flops_breakdown_table", "flops_per_token_inference", "flops_per_token_training", "forward_step",
+    "inference_memory", "intensity_sweep", "kaplan_forward_flops_per_token",
+    "korthikanti_activation_bytes_per_layer", "palm_forward_flops_per_token", "palm_training_flops_per_token",
+    "prefill_step", "six_n_d_flops", "training_memory", "training_step"
+])
+_known("perf", "perf/, rewritten by the mechanisms work", [
+    "candidate_dataflows", "default_dataflow", "host_transfer_time_s", "largest_fitting_batch",
+    "neighbour_transfer_time_s", "op_of", "point_to_point_hops", "point_to_point_time_s", "read_measurements",
+    "shard", "sweep_data_parallel", "sweep_serving_batch", "training_table"
+])
+_known("cost", "cost comparison modules (consolidation work)", [
+    "compare_costs", "one_at_a_time", "price_availability_table", "seed_chips_table", "sourced_value"
+])
+_known("kernels", "chiplab.kernels (its author)", [
+    "ProgramContext", "View", "default_tiling", "instruction_tile", "pallas_call", "round_to_dtype"
+])
+_known("scalesim", "SCALE-Sim interop (SCALE-Sim work)", [
+    "compute_layer", "load_config", "load_topology", "plan_layer", "simulate_layer"
+])
+
+
+def _targets() -> list:
+    found = []
+    for package in PACKAGES:
+        module = importlib.import_module(f"chiplab.{package}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            qualified = f"chiplab.{package}.{name}"
+            if not callable(obj) or qualified in WRITES_FILES:
+                continue
+            if inspect.isclass(obj) and issubclass(obj, BaseException | enum.Enum):
+                continue  # exceptions; enums, whose call signature is enum's functional API
+            marks = [pytest.mark.xfail(reason=KNOWN_FAILURES[qualified], strict=False)] \
+                if qualified in KNOWN_FAILURES else []
+            found.append(pytest.param(obj, id=qualified, marks=marks))
+    return found
+
+
+def _call_strategy(func) -> st.SearchStrategy:
+    """Arguments for ``func`` from its signature: every required parameter, and now and then an optional one."""
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # a builtin or enum without a signature: call it with one argument
+        return st.tuples(st.tuples(hostile_values()), st.just({}))
+    positional, keyword = [], {}
+    for p in parameters:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        value = hostile_values()
+        if p.default is p.empty and p.kind is not p.KEYWORD_ONLY:
+            positional.append(value)
+        elif p.default is p.empty:
+            keyword[p.name] = value
+        else:
+            keyword[p.name] = st.one_of(st.just(_OMIT), value, st.just(_OMIT))
+    return st.tuples(st.tuples(*positional), st.fixed_dictionaries(keyword))
+
+
+_OMIT = object()
+
+
+@pytest.mark.parametrize("func", _targets())
+def test_answers_or_refuses(func):
+    # No shrinking: a failure is reported as found (derandomized, so it reproduces), and xfailed ones stay cheap.
+    @settings(max_examples=EXAMPLES_PER_CALLABLE, deadline=None, derandomize=True, database=None,
+              phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
+    @given(_call_strategy(func))
+    def run(call):
+        args, kwargs = call
+        kwargs = {name: value for name, value in kwargs.items() if value is not _OMIT}
+        with contextlib.suppress(ChiplabInputError):
+            call_bounded(func, *args, **kwargs)
+
+    run()
