@@ -148,6 +148,8 @@ def owner_tco(assumptions: OwnerAssumptions) -> OwnerTco:
 
 def owner_usd_per_exaflop(assumptions: OwnerAssumptions) -> float:
     """USD per 10^18 useful FLOP for an owner: a scalar to compare chips with, and to feed a sensitivity study."""
+    if not isinstance(assumptions, OwnerAssumptions):
+        raise ChiplabInputError(f"owner_usd_per_exaflop needs OwnerAssumptions; got {type(assumptions).__name__}")
     if assumptions.achieved_flops_per_s is None:
         raise ChiplabInputError("achieved_flops_per_s is None; set it (from the performance model, or peak × MFU) "
                                 "to get a cost per FLOP")
