@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
 import numpy as np
 
 from chiplab._checks import one_of, positive_int
+from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic.closed_form import estimate
 from chiplab.systolic.dataflow import Dataflow, parse_dataflow
 from chiplab.workloads.gemm import Gemm
 
+# The closed form's speed on one laptop core, rounded down (benchmarks/bench_systolic.py measures it).
+CLOSED_FORM_ESTIMATES_PER_S = 2e4
 
 @dataclass(frozen=True)
 class UtilizationSweep:
@@ -45,7 +48,14 @@ def sweep_utilization(
     [1.0, 0.625, 1.0]
     """
     varied_dim = one_of("varied_dim", varied_dim, ("m", "n", "k"))
-    values = np.array([positive_int(f"values[{i}]", v) for i, v in enumerate(values)], dtype=np.int64)
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ChiplabInputError(f"values must be a list of whole numbers >= 1; got {values!r}")
+    if isinstance(values, Sized):  # each point is one closed-form estimate (~30 µs): refuse a sweep of 10**9
+        check_resources(f"a sweep of {len(values):,} {varied_dim} values", work=len(values),
+                        work_unit="closed-form estimates", work_per_s=CLOSED_FORM_ESTIMATES_PER_S)
+    checked = [positive_int(f"values[{i}]", v) for i, v in enumerate(values)]
+    # Sizes beyond int64 stay exact Python integers (an object array) rather than overflowing.
+    values = np.array(checked, dtype=np.int64 if max(checked, default=0) < 2**63 else object)
     if values.size == 0:
         raise ChiplabInputError("values must contain at least one dimension size; got an empty sequence")
     flow = parse_dataflow(dataflow)

@@ -134,3 +134,14 @@ def test_capital_cost_is_never_negative_and_matches_exact_arithmetic(rate):
     got = interest_fraction_per_year(rate, years)
     assert got >= 0
     assert got == pytest.approx(float(exact), rel=1e-6)
+
+
+def test_sweeps_are_guarded_and_exact_beyond_int64():
+    from chiplab.systolic import sweep_utilization
+
+    array = SystolicArraySpec(num_rows=4, num_cols=4)
+    with pytest.raises(ChiplabInputError, match="closed-form estimates"):
+        sweep_utilization(array, Gemm(m=4, n=4, k=4), "k", range(1, 10**9))
+    sweep = sweep_utilization(array, Gemm(m=4, n=4, k=4), "k", [2**70])
+    # WS, one fold: 2R + C + T - 2 cycles (closed_form.pipelined_cycles' docstring) with T = k = 2**70.
+    assert sweep.total_cycles.tolist() == [2 * 4 + 4 + 2**70 - 2]
