@@ -39,6 +39,11 @@ class StallSweep:
                 return bandwidth
         return None
 
+    def words_per_compute_cycle(self, dataflow: str) -> float:
+        """DRAM words moved (at the largest swept bandwidth) per stall-free compute cycle: the bandwidth at which
+        the traffic would just fit into the compute time, a first estimate of the knee."""
+        return self.dram_words[dataflow][-1] / self.compute_cycles(dataflow)
+
     def compute_cycles(self, dataflow: str) -> int:
         """Cycles without stalls (the same at every bandwidth)."""
         return self.total_cycles[dataflow][0] - self.stall_cycles[dataflow][0]
