@@ -60,7 +60,9 @@ _ARM = """([cellIndex, sliderIndex]) => {
 
 _EXPLORER_CELLS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell'))
   .map((cell, index) => ({index, sliders: cell.querySelectorAll('.widget-slider .noUi-handle').length,
-                          images: cell.querySelectorAll('img.widget-image').length}))
+                          images: cell.querySelectorAll('img.widget-image').length,
+                          labels: Array.from(cell.querySelectorAll('.widget-slider'))
+                            .map(slider => (slider.querySelector('.widget-label') || {}).textContent || '')}))
   .filter(cell => cell.sliders > 0 && cell.images > 0)"""
 
 
@@ -111,7 +113,7 @@ def main() -> int:
                 for cell in page.evaluate(_EXPLORER_CELLS):
                     for slider in sorted({0, cell["sliders"] - 1}):
                         samples = _measure(page, cell["index"], slider, args.repeats)
-                        label = f"{chapter} cell {cell['index']} slider {slider}"
+                        label = f"{chapter}: {cell['labels'][slider] or 'slider'} (cell {cell['index']})"
                         if not samples:
                             rows.append((label, None, None, 0))
                             continue
