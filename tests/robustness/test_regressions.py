@@ -145,3 +145,58 @@ def test_sweeps_are_guarded_and_exact_beyond_int64():
     sweep = sweep_utilization(array, Gemm(m=4, n=4, k=4), "k", [2**70])
     # WS, one fold: 2R + C + T - 2 cycles (closed_form.pipelined_cycles' docstring) with T = k = 2**70.
     assert sweep.total_cycles.tolist() == [2 * 4 + 4 + 2**70 - 2]
+
+
+# --- 7 and 8: calibration and argument types (the perf parts are the perf work's; their checks are tested here) --
+
+def _perf_repro(name):
+    from chiplab.perf import collective_time_s, estimate_serving, estimate_training, network_for
+    from chiplab.perf.calibration import Calibration
+    from chiplab.workloads.footprint import Parallelism
+    from chiplab.workloads.presets import load_model
+
+    model, h100 = load_model("llama3-8b"), load_chip("h100")
+    split = Parallelism(tensor=8, data=8)
+    calls = {
+        "parallelism=8": lambda: estimate_training(model, h100, parallelism=8, global_batch=64, seq_len=2048),
+        "calibration=None": lambda: estimate_training(model, h100, parallelism=split, global_batch=64, seq_len=2048,
+                                                      calibration=None),
+        "network='x'": lambda: estimate_training(model, h100, parallelism=split, global_batch=64, seq_len=2048,
+                                                 network="x"),
+        "batch=1e308": lambda: estimate_serving(model, h100, batch=1e308, prompt_len=128, output_len=128),
+        "efficiency 0": lambda: collective_time_s("all_reduce", 1e9, 8, network_for(h100), 0),
+        "efficiency -1": lambda: collective_time_s("all_reduce", 1e9, 8, network_for(h100), -1),
+        "kernel_overhead_s=nan": lambda: Calibration(kernel_overhead_s=float("nan")),
+        "kernel_overhead_s=True": lambda: Calibration(kernel_overhead_s=True),
+        "matmul_efficiency_fraction=inf": lambda: Calibration(matmul_efficiency_fraction=float("inf")),
+    }
+    return calls[name]
+
+
+@pytest.mark.parametrize("name", ["parallelism=8", "calibration=None", "network='x'", "batch=1e308", "efficiency 0",
+                                  "efficiency -1", "kernel_overhead_s=nan", "kernel_overhead_s=True",
+                                  "matmul_efficiency_fraction=inf"])
+def test_wrong_types_and_non_finite_numbers_are_named(name):
+    with pytest.raises(ChiplabInputError):
+        _perf_repro(name)()
+
+
+def test_library_entry_points_check_their_argument_types():
+    from chiplab import estimate
+    from chiplab.memory import gemm_on_core, roofline
+
+    with pytest.raises(ChiplabInputError, match=r"array must be a chiplab\.SystolicArraySpec"):
+        estimate(Gemm(m=8, n=8, k=8), (128, 128))
+    with pytest.raises(ChiplabInputError, match="label_or_role must name one of this GEMM's levels"):
+        gemm_on_core(Gemm(m=512, n=512, k=512), load_chip("trn2")).level("nope")
+    with pytest.raises(ChiplabInputError, match="intensity must be a finite number"):
+        roofline(load_chip("trn2")).attainable_flops_per_s("x")
+
+
+@pytest.mark.xfail(reason="issue 10 item 9: six_n_d_flops(-1, ...) returns a negative count; chiplab.workloads has "
+                          "no owner in this issue's split", strict=False)
+def test_six_n_d_flops_refuses_negative_counts():
+    from chiplab.workloads import six_n_d_flops
+
+    with pytest.raises(ChiplabInputError):
+        six_n_d_flops(-1, 1e12)
