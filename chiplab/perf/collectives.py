@@ -137,6 +137,7 @@ def neighbour_transfer_time_s(num_bytes: float, network: Network, efficiency_fra
     """Send ``num_bytes`` to a neighbouring chip (a pipeline stage boundary): one hop, one direction of the links
     between the two (the torus: one axis's links; a switch: all the GPU's links)."""
     num_bytes = non_negative("num_bytes", num_bytes)
+    instance_of("network", network, Network, "a Network (network_for(chip))")
     efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
     topology = network.topology
     if topology is None:

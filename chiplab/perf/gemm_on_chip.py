@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.memory.core_view import core_view
@@ -124,6 +124,7 @@ def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1,
 
 def candidate_dataflows(chip: Chip) -> tuple[str, ...]:
     """What a compiler may choose on ``chip``: either operand stationary on a systolic array, "os" on tensor cores."""
+    instance_of("chip", chip, Chip, "a Chip (load_chip('tpu_v5p'))")
     return ("ws", "is") if chip.core.matrix_unit.is_systolic_array else ("os",)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import one_of, positive_int
+from chiplab._checks import instance_of, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -226,6 +226,8 @@ def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Itera
     Batches whose weights and KV cache exceed the chip's memory are still estimated (``fits`` is False for
     them), so a figure can show where the memory wall stands.
     """
+    instance_of("batches", batches, Iterable, "an iterable of batch sizes, e.g. [1, 8, 64]")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     values = [positive_int("batch", batch) for batch in batches]
     if not values:
         raise ChiplabInputError("batches must list at least one batch size, e.g. [1, 8, 64]")
@@ -244,11 +246,12 @@ def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Itera
 def training_table(estimates: Mapping[str, TrainingEstimate]) -> str:
     """Training estimates side by side (e.g. one job on several chips): chips, step time, throughput per chip, MFU,
     and the shares of the step lost to the pipeline bubble and to communication, and memory per chip."""
-    if not estimates:
+    instance_of("estimates", estimates, Mapping, "a mapping of labels to TrainingEstimates")
+    if not estimates or not all(isinstance(e, TrainingEstimate) for e in estimates.values()):
         raise ChiplabInputError("estimates must map at least one label to a TrainingEstimate")
     rows = []
     for label, e in estimates.items():
-        comm_s = e.tensor_comm_s + e.pipeline_comm_s + e.data_comm_exposed_s
+        comm_s = e.tensor_comm_s + e.pipeline_comm_s + e.data_comm_exposed_s + e.fsdp_gather_exposed_s
         rows.append([label, f"{e.num_chips:,}", f"{e.time_s:.3g}", f"{e.tokens_per_s / e.num_chips:,.0f}",
                      f"{e.mfu_fraction:.1%}", f"{e.bubble_s / e.time_s:.1%}", f"{comm_s / e.time_s:.1%}",
                      f"{format_bytes(e.memory.total_bytes)} of {format_bytes(e.memory_capacity_bytes)}"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int
 from chiplab.hardware.chip import Chip
 from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.workloads.footprint import Parallelism
@@ -42,6 +42,9 @@ class ScalingSweep:
 def sweep_data_parallel(config: TransformerConfig, chip: Chip, *, replica: Parallelism, data_values: Iterable[int],
                         batch_per_replica: int, seq_len: int, **kwargs) -> ScalingSweep:
     """Estimate training with ``data`` replicas for each value in ``data_values`` (weak scaling)."""
+    instance_of("replica", replica, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8, pipeline=4)")
+    instance_of("data_values", data_values, Iterable, "an iterable of replica counts, e.g. [1, 8, 64]")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     batch_per_replica = positive_int("batch_per_replica", batch_per_replica)
     estimates = []
     for data in data_values:

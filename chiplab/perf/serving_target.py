@@ -43,6 +43,10 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
 
     Memory grows linearly with the batch (KV cache and working set per sequence), so two evaluations give it.
     """
+    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
+    instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
+    context_len = positive_int_at_most("context_len", context_len, 10**9)
+    limit = positive_int("limit", limit)
     parallelism = Parallelism(tensor=positive_int("tensor_parallel", tensor_parallel))
     one = inference_memory(config, batch=1, context_len=context_len, parallelism=parallelism).total_bytes
     two = inference_memory(config, batch=2, context_len=context_len, parallelism=parallelism).total_bytes

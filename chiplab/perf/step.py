@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiplab._checks import instance_of
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
 from chiplab.perf.gemm_on_chip import gemm_on_chip
@@ -137,4 +138,10 @@ def estimate_step(step: ModelStep, chip: Chip, calibration: Calibration = IDEAL)
 
 def op_of(step: ModelStep, name: str, stage: str = "forward") -> Op:
     """The op called ``name`` in ``stage`` (handy in notebooks and tests)."""
-    return next(op for op in step.ops if op.name == name and op.stage == stage)
+    instance_of("step", step, ModelStep, "a ModelStep (e.g. model.training_step(batch=1, seq_len=2048))")
+    found = next((op for op in step.ops if op.name == name and op.stage == stage), None)
+    if found is None:
+        names = sorted({op.name for op in step.ops if op.stage == stage})
+        raise ChiplabInputError(f"no op {name!r} in stage {stage!r} of {step.name}; ops in that stage: "
+                                f"{', '.join(names) or 'none'}")
+    return found

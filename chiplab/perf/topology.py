@@ -187,6 +187,9 @@ def _chosen_axes(topology: Topology, shape: tuple[int, ...], axes: tuple[str, ..
         return [i for i, length in enumerate(shape) if length > 1]
     if isinstance(axes, str):
         axes = (axes,)
+    if not isinstance(axes, tuple | list) or not all(isinstance(name, str) for name in axes):
+        raise ChiplabInputError(f"axes must be None, an axis name or a tuple of them ({', '.join(names)}); "
+                                f"got {axes!r}")
     chosen = []
     for name in axes:
         if name not in names:
@@ -202,6 +205,7 @@ def in_domain_time_s(kind: str, num_bytes: float, topology: Topology, num_chips:
     along ``axes`` (names such as ("x", "y"); default: every axis of the slice). See the module docstring."""
     kind = one_of("kind", kind, COLLECTIVES)
     num_bytes = non_negative("num_bytes", num_bytes)
+    instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
     efficiency = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
     shape = topology.slice_shape(num_chips or topology.num_chips)
     chosen = _chosen_axes(topology, shape, axes)
@@ -246,6 +250,7 @@ def point_to_point_time_s(num_bytes: float, topology: Topology, source: tuple[in
 
 def point_to_point_hops(topology: Topology, source: tuple[int, ...], destination: tuple[int, ...]) -> int:
     """Links crossed on the shortest path (a switch: 1, or 0 to oneself)."""
+    instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
     for name, coords in (("source", source), ("destination", destination)):
         if (not isinstance(coords, tuple) or len(coords) != len(topology.axes)
                 or not all(isinstance(c, int) and 0 <= c < n for c, n in zip(coords, topology.axes, strict=True))):
@@ -263,6 +268,7 @@ def point_to_point_hops(topology: Topology, source: tuple[int, ...], destination
 def host_transfer_time_s(num_bytes: float, topology: Topology) -> float:
     """Move ``num_bytes`` between the host and one chip over its PCIe link (one way)."""
     num_bytes = non_negative("num_bytes", num_bytes)
+    instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
     if topology.host_bytes_per_s is None:
         raise ChiplabInputError(f"{topology.chip_id}: no host-link bandwidth is recorded; known for "
                                 + ", ".join(c for c, e in _topology_data().items() if "host_bytes_per_s" in e))

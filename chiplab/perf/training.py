@@ -100,6 +100,8 @@ class TrainingEstimate:
 
 def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerConfig:
     """The part of the model one chip computes: 1/t of heads, MLP and vocabulary; 1/p of the layers."""
+    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
+    instance_of("parallelism", parallelism, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8)")
     parallelism.check(config)
     t, p = parallelism.tensor, parallelism.pipeline
     return dataclasses.replace(
