@@ -92,7 +92,7 @@ def test_links_and_sources():
     links = _rows(links_table(["tpu_v5e", "trainium2"]))
     assert [row[1] for row in links] == ["ICI", "NeuronLink-v3"]
     sources = _rows(sources_table("trainium2", ["memory.HBM"]))
-    assert {row[0] for row in sources} == {"memory.HBM.capacity_bytes", "memory.HBM.bandwidth_bytes_per_s"}
+    assert {row[0] for row in sources} == {"HBM capacity", "HBM bandwidth"}  # words, not catalog keys
     assert all(row[3].startswith("[AWS-") and "](https://" in row[3] for row in sources)
     with pytest.raises(ChiplabInputError, match="no provenance keys"):
         sources_table("trainium2", ["nonsense"])
