@@ -7,16 +7,25 @@ from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.hardware.describe import sources_table
 
 
-def chip_section(chip_id: str) -> str:
-    """One chip: a heading, what kind of entry it is, its notes, and the table of sources."""
+def chip_section(chip_id: str, level: int = 3) -> str:
+    """One chip: a heading (``level`` #s), what kind of entry it is, its notes, and the table of sources."""
     chip = load_chip(chip_id)
     kind = "an invented teaching chip (toy)" if chip.kind == "toy" else f"{chip.vendor}, {chip.family} family"
     aliases = ", ".join(f"`{a}`" for a in chip.aliases) or "none"
-    lines = [f"### {chip.display_name}", "", f"`load_chip({chip.id!r})` — {kind}; aliases: {aliases}.", ""]
+    lines = [f"{'#' * level} {chip.display_name}", "", f"`load_chip({chip.id!r})` — {kind}; aliases: {aliases}.", ""]
     lines += [f"- {note}" for note in chip.notes]
     return "\n".join([*lines, "", sources_table(chip)])
 
 
 def catalog_markdown(kind: str | None = None) -> str:
-    """Every chip of the catalog (``kind="real"`` or ``"toy"`` to filter), one section each."""
-    return "\n\n".join(chip_section(chip_id) for chip_id in list_chips(kind))
+    """Every chip of the catalog (``kind="real"`` or ``"toy"`` to filter). Real chips are grouped by vendor and
+    family (a heading each, so the page's contents list finds a family), one section per chip."""
+    chip_ids = list_chips(kind)
+    if kind == "toy":
+        return "\n\n".join(chip_section(chip_id) for chip_id in chip_ids)
+    families: dict[str, list[str]] = {}
+    for chip_id in chip_ids:
+        chip = load_chip(chip_id)
+        families.setdefault(f"{chip.vendor} {chip.family}", []).append(chip_id)
+    return "\n\n".join(f"### {family}\n\n" + "\n\n".join(chip_section(chip_id, level=4) for chip_id in members)
+                       for family, members in sorted(families.items()))
