@@ -42,11 +42,7 @@ _known("workloads", "chiplab.workloads (no owner in issue 10's split)", [
     "korthikanti_activation_bytes_per_layer", "palm_forward_flops_per_token", "palm_training_flops_per_token",
     "prefill_step", "six_n_d_flops", "training_memory", "training_step"
 ])
-_known("perf", "perf/, rewritten by the mechanisms work", [
-    "candidate_dataflows", "default_dataflow", "host_transfer_time_s", "largest_fitting_batch",
-    "neighbour_transfer_time_s", "op_of", "point_to_point_hops", "point_to_point_time_s", "read_measurements",
-    "shard", "sweep_data_parallel", "sweep_serving_batch", "training_table"
-])
+_known("perf", "perf/, rewritten by the mechanisms work", ["read_measurements"])
 _known("cost", "cost comparison modules (consolidation work)", [
     "compare_costs", "one_at_a_time", "price_availability_table", "seed_chips_table", "sourced_value"
 ])
