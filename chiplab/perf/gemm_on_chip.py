@@ -64,11 +64,6 @@ class ChipGemm:
     num_batch_groups: int = 1  # groups of cores, each running whole GEMMs of the batch
 
     @property
-    def num_cores_used(self) -> int:
-        cm, cn, ck = self.core_grid
-        return self.num_batch_groups * cm * cn * ck
-
-    @property
     def compute_s(self) -> float:
         return self.per_core.compute_s
 
