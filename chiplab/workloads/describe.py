@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
@@ -100,6 +100,9 @@ class FlopsBreakdown:
 def flops_breakdown(step: ModelStep, *, include_recompute: bool = False) -> FlopsBreakdown:
     """Sort ``step``'s FLOPs into :data:`CATEGORIES`. Recomputed work (``stage="recompute"``) is left out unless
     ``include_recompute``: without it, the matmul categories add up to the model FLOPs that MFU counts."""
+    instance_of("step", step, ModelStep, "a ModelStep (e.g. model.training_step(batch=1, seq_len=2048))")
+    if not isinstance(include_recompute, bool):
+        raise ChiplabInputError(f"include_recompute must be True or False; got {include_recompute!r}")
     totals = dict.fromkeys(CATEGORIES, 0)
     for op in step.ops:
         if op.stage == "recompute" and not include_recompute:
@@ -182,6 +185,8 @@ def compare_six_n(configs: Iterable[TransformerConfig], seq_lens: Iterable[int])
     A sequence longer than a model's context window is counted anyway, as a what-if (the FLOPs are well defined
     even where the model was never trained): the config's ``max_seq_len`` is raised for the count.
     """
+    instance_of("configs", configs, Iterable, "an iterable of TransformerConfigs")
+    instance_of("seq_lens", seq_lens, Iterable, "an iterable of sequence lengths, e.g. [2048, 8192]")
     lengths = [positive_int("seq_len", length) for length in seq_lens]
     rows = []
     for config in configs:
@@ -211,6 +216,7 @@ def arithmetic_intensity_flops_per_byte(gemm: Gemm) -> float:
     """FLOPs per byte of compulsory off-chip traffic: 2·m·n·k ÷ (bytes × (m·k + k·n + m·n)), each operand moved
     once. For a weight GEMM with m tokens much smaller than n and k this is about m × 2 / bytes per element: in
     bf16, one FLOP per byte per token."""
+    instance_of("gemm", gemm, Gemm, "a Gemm, e.g. Gemm(m=8, n=4096, k=4096)")
     return gemm.num_flops / (gemm.bytes_per_element * (gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n))
 
 
@@ -273,6 +279,8 @@ def intensity_sweep(*, n: int, k: int, num_tokens: Sequence[int], chips: Iterabl
                     dtype: str = "bf16", label: str = "") -> IntensitySweep:
     """The intensity of Gemm(m, n, k) for each m in ``num_tokens``, and each chip's off-chip ridge point with the
     tokens needed to reach it (:func:`tokens_to_reach`)."""
+    instance_of("num_tokens", num_tokens, Iterable, "a sequence of token counts, e.g. [1, 8, 64]")
+    instance_of("chips", chips, Iterable, "an iterable of chips or chip ids")
     tokens = tuple(positive_int("num_tokens", m) for m in num_tokens)
     if not tokens:
         raise ChiplabInputError("num_tokens must list at least one token count, e.g. [1, 8, 64, 512, 4096]")

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from chiplab._checks import non_negative_int, one_of, positive_int
+from chiplab._checks import non_negative_int, one_of, positive, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
@@ -130,7 +130,12 @@ def korthikanti_activation_bytes_per_layer(*, seq_len: int, batch: int, d_model:
     none: sbh(34 + 5as/h); tensor parallel: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism: sbh(34/t + 5as/(ht));
     selective recomputation drops the 5as/h term; full recomputation keeps 2sbh (÷t with sequence parallelism).
     """
-    s, b, h, a, t = seq_len, batch, d_model, num_heads, tensor_parallel
+    s, b, h, a, t = (positive_int(name, value) for name, value in (
+        ("seq_len", seq_len), ("batch", batch), ("d_model", d_model), ("num_heads", num_heads),
+        ("tensor_parallel", tensor_parallel)))
+    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
+    if not isinstance(sequence_parallel, bool):
+        raise ChiplabInputError(f"sequence_parallel must be True or False; got {sequence_parallel!r}")
     if recompute == "full":
         return 2 * s * b * h / (t if sequence_parallel else 1)
     attention = 0 if recompute == "selective" else 5 * a * s / h
@@ -166,6 +171,15 @@ def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len
     return replicated / replicated_divisor + split / t
 
 
+def _require_inputs(config: object, parallelism: object) -> None:
+    from chiplab.workloads.transformer import TransformerConfig
+
+    if not isinstance(config, TransformerConfig):
+        raise ChiplabInputError(f"config must be a TransformerConfig, e.g. load_model('llama3-8b'); got {config!r}")
+    if parallelism is not None and not isinstance(parallelism, Parallelism):
+        raise ChiplabInputError(f"parallelism must be a Parallelism or None; got {parallelism!r}")
+
+
 def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
                     precision: TrainingPrecision = MIXED_PRECISION_ADAM, recompute: str = "none",
                     flash_attention: bool = True, dropout: bool = False,
@@ -178,6 +192,14 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
     ``recompute="full"`` and ``recompute_num_layers`` N (per pipeline stage, as Megatron-LM states it), N·p of
     those layers keep only their input and the rest keep everything.
     """
+    _require_inputs(config, parallelism)
+    if not isinstance(precision, TrainingPrecision):
+        raise ChiplabInputError(f"precision must be a TrainingPrecision; got {precision!r}")
+    for flag_name, flag in (("flash_attention", flash_attention), ("dropout", dropout)):
+        if not isinstance(flag, bool):
+            raise ChiplabInputError(f"{flag_name} must be True or False; got {flag!r}")
+    if recompute_num_layers is not None:
+        recompute_num_layers = non_negative_int("recompute_num_layers", recompute_num_layers)
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
     t, d, zero = parallelism.tensor, parallelism.data, parallelism.zero_stage
@@ -214,6 +236,12 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
     along the context into ``kv_sequence_shards`` parts. There is no backward pass, so the activations are one
     layer's transient working set for one decode token per sequence.
     """
+    _require_inputs(config, parallelism)
+    batch, context_len = positive_int("batch", batch), positive_int("context_len", context_len)
+    for name, width in (("weight_bytes_per_param", weight_bytes_per_param),
+                        ("kv_bytes_per_element", kv_bytes_per_element)):
+        if width is not None:
+            positive(name, width)
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
     t, pp = parallelism.tensor, parallelism.pipeline

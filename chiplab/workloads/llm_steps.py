@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from chiplab._checks import non_negative_int, one_of, positive_int
+from chiplab._checks import non_negative, non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import Gemm
@@ -153,6 +153,41 @@ def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_le
     return ops
 
 
+_STEP_LENGTHS = ("batch", "seq_len", "prompt_len", "context_len")
+
+
+def _checked_step(cached):
+    """Check a step builder's arguments before they reach its cache (an unhashable or mistyped argument would
+    otherwise fail inside ``lru_cache`` or deep in the builder with a TypeError)."""
+
+    @functools.wraps(cached)
+    def checked(config, **kwargs):
+        require_config(config)
+        for name, value in kwargs.items():
+            if name in _STEP_LENGTHS:
+                kwargs[name] = positive_int(name, value)
+            elif name == "flash_attention" and not isinstance(value, bool):
+                raise ChiplabInputError(f"flash_attention must be True or False; got {value!r}")
+            elif name == "recompute":
+                kwargs[name] = one_of("recompute", value, RECOMPUTE_MODES)
+            elif name == "recompute_num_layers" and value is not None:
+                kwargs[name] = non_negative_int("recompute_num_layers", value)
+            elif name == "precision" and not isinstance(value, TrainingPrecision):
+                raise ChiplabInputError(f"precision must be a TrainingPrecision; got {value!r}")
+        return cached(config, **kwargs)
+
+    return checked
+
+
+def require_config(config: object) -> None:
+    """Raise unless ``config`` is a :class:`TransformerConfig` (a preset: ``load_model("llama3-8b")``)."""
+    from chiplab.workloads.transformer import TransformerConfig
+
+    if not isinstance(config, TransformerConfig):
+        raise ChiplabInputError(f"config must be a TransformerConfig, e.g. load_model('llama3-8b'); got "
+                                f"{config!r} ({type(config).__name__})")
+
+
 def _step(config: TransformerConfig, kind: str, ops: list[Op], *, batch: int, seq_len: int, kv_len: int,
           num_tokens: int) -> ModelStep:
     name = f"{config.name} {kind} (batch {batch}, {seq_len} new tokens, {kv_len} attended)"
@@ -160,6 +195,7 @@ def _step(config: TransformerConfig, kind: str, ops: list[Op], *, batch: int, se
                      kv_len=kv_len)
 
 
+@_checked_step
 @functools.lru_cache(maxsize=512)
 def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_attention: bool = True) -> ModelStep:
     """The forward pass over ``batch`` whole sequences, with logits for every position (no loss)."""
@@ -184,6 +220,7 @@ def _recompute_ops(config: TransformerConfig, layer: tuple[Op, ...], recompute: 
     return [with_count(op, config.num_layers, stage="recompute") for op in layer if op.name in names]
 
 
+@_checked_step
 @functools.lru_cache(maxsize=512)
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
                   flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM,
@@ -238,6 +275,7 @@ def _kv_cache_write(config: TransformerConfig, num_tokens: int) -> VectorOp:
                     read_bytes=elements * p, written_bytes=elements * p, count=config.num_layers)
 
 
+@_checked_step
 @functools.lru_cache(maxsize=512)
 def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flash_attention: bool = True) -> ModelStep:
     """Process ``batch`` prompts of ``prompt_len`` tokens, fill the KV cache, produce the first new token's logits."""
@@ -249,6 +287,7 @@ def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flas
                  num_tokens=batch * prompt_len)
 
 
+@_checked_step
 @functools.lru_cache(maxsize=512)
 def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flash_attention: bool = True) -> ModelStep:
     """One new token for each of ``batch`` sequences, attending to ``context_len`` positions (the new one included).
@@ -265,11 +304,13 @@ def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flas
 
 def flops_per_token_training(config: TransformerConfig, *, seq_len: int) -> float:
     """Model FLOPs (matmuls, forward + backward) per trained token; compare :func:`palm_training_flops_per_token`."""
+    require_config(config)
     return training_step(config, batch=1, seq_len=seq_len).model_flops_per_token
 
 
 def flops_per_token_inference(config: TransformerConfig, *, context_len: int) -> float:
     """Matmul FLOPs to generate one token at ``context_len``; compare :func:`palm_forward_flops_per_token`."""
+    require_config(config)
     return decode_step(config, batch=1, context_len=context_len).model_flops_per_token
 
 
@@ -278,13 +319,20 @@ def flops_per_token_inference(config: TransformerConfig, *, context_len: int) ->
 def six_n_d_flops(num_params: float, num_tokens: float) -> float:
     """Training compute C ≈ 6·N·D: 2 FLOPs per parameter per token forward, 4 backward (Kaplan et al. 2020,
     Sec. 2.1, "C ≈ 6NBS"; Hoffmann et al. 2022). N is the parameter count, D the number of training tokens."""
-    return 6 * num_params * num_tokens
+    return 6 * non_negative("num_params", num_params) * non_negative("num_tokens", num_tokens)
+
+
+def _counts(**values: object) -> list[int]:
+    """Each named value as a whole number >= 1 (the closed forms' model sizes and lengths)."""
+    return [positive_int(name, value) for name, value in values.items()]
 
 
 def kaplan_forward_flops_per_token(*, num_non_embedding_params: int, num_layers: int, seq_len: int,
                                    d_attn: int) -> float:
     """C_forward ≈ 2N + 2·n_layer·n_ctx·d_attn (Kaplan et al. 2020, Table 1 and eq. 2.2). N excludes embeddings.
     It leaves out the output projection (2·d·V) and counts attention for a causal mask (half of T²)."""
+    num_non_embedding_params, num_layers, seq_len, d_attn = _counts(
+        num_non_embedding_params=num_non_embedding_params, num_layers=num_layers, seq_len=seq_len, d_attn=d_attn)
     return 2 * num_non_embedding_params + 2 * num_layers * seq_len * d_attn
 
 
@@ -292,10 +340,15 @@ def palm_training_flops_per_token(*, num_params: int, num_layers: int, num_heads
                                   seq_len: int) -> float:
     """6N + 12·L·H·Q·T (Chowdhery et al. 2022, App. B; nanoGPT's ``estimate_mfu``): matmul FLOPs per token of
     forward + backward, all T² attention pairs. N counts the weights used in matmuls (``num_matmul_params``)."""
+    num_params, num_layers, num_heads, head_dim, seq_len = _counts(
+        num_params=num_params, num_layers=num_layers, num_heads=num_heads, head_dim=head_dim, seq_len=seq_len)
     return 6 * num_params + 12 * num_layers * num_heads * head_dim * seq_len
 
 
 def palm_forward_flops_per_token(*, num_params: int, num_layers: int, num_heads: int, head_dim: int,
                                  context_len: int) -> float:
     """2N + 4·L·H·Q·T: the forward third of PaLM's formula; per generated token T is the context length."""
+    num_params, num_layers, num_heads, head_dim, context_len = _counts(
+        num_params=num_params, num_layers=num_layers, num_heads=num_heads, head_dim=head_dim,
+        context_len=context_len)
     return 2 * num_params + 4 * num_layers * num_heads * head_dim * context_len
