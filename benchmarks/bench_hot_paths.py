@@ -9,8 +9,10 @@ Run: .venv/bin/python benchmarks/bench_hot_paths.py
 
 from __future__ import annotations
 
-import statistics
+import inspect
 import time
+
+from timing import median_ms
 
 from chiplab.cost import claim_sensitivity
 from chiplab.cost.claims import claim_scenario
@@ -19,24 +21,15 @@ from chiplab.workloads import llm_steps
 from chiplab.workloads.presets import load_model
 
 
-def _median_ms(fn, repeats: int = 10) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def main() -> None:
     chips = list_chips()
     load_chip(chips[0])
-    ms = _median_ms(lambda: [load_chip(chip_id) for _ in range(1000) for chip_id in chips], repeats=3)
+    ms = median_ms(lambda: [load_chip(chip_id) for _ in range(1000) for chip_id in chips], repeats=3)
     print(f"load_chip, 1000 × {len(chips)} chips (cached)               {ms:8.1f} ms")
     config = load_model("llama3-405b")
-    ms = _median_ms(lambda: llm_steps.training_step.__wrapped__(config, batch=1, seq_len=8192, recompute="full"))
+    ms = median_ms(lambda: inspect.unwrap(llm_steps.training_step)(config, batch=1, seq_len=8192, recompute="full"))
     print(f"Llama 3 405B training step built (uncached)            {ms:8.2f} ms")
-    ms = _median_ms(lambda: llm_steps.decode_step.__wrapped__(config, batch=64, context_len=8192))
+    ms = median_ms(lambda: inspect.unwrap(llm_steps.decode_step)(config, batch=64, context_len=8192))
     print(f"Llama 3 405B decode step built (uncached)              {ms:8.2f} ms")
     claim = claim_scenario()
     claim_sensitivity(claim)  # warm the performance model's cache

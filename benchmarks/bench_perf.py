@@ -6,8 +6,7 @@ Run: .venv/bin/python benchmarks/bench_perf.py
 
 from __future__ import annotations
 
-import statistics
-import time
+from timing import median_ms as _median_ms
 
 from chiplab import Gemm
 from chiplab.hardware import load_chip
@@ -16,15 +15,6 @@ from chiplab.perf import estimate_serving, estimate_step, estimate_training, gem
 from chiplab.perf.gemm_on_chip import gemm_on_chip as cached_gemm_on_chip
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
-
-
-def _median_ms(fn, repeats: int = 20) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 anything else the catalog grows.
 
 >>> names = {normalize_name(n): "tpu_v5e" for n in ("tpu_v5e", "TPU v5e")}
->>> lookup("TPU-v5e", names, what="chip", known=["tpu_v5e"])
+>>> lookup("TPU-v5e", names, what="chip", known=lambda: ["tpu_v5e"])
 'tpu_v5e'
->>> lookup("tpu v5", names, what="chip", known=["tpu_v5e"])
+>>> lookup("tpu v5", names, what="chip", known=lambda: ["tpu_v5e"])
 Traceback (most recent call last):
 ...
 chiplab.errors.ChiplabInputError: unknown chip 'tpu v5'; did you mean tpu_v5e? known chips: tpu_v5e
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 
 from chiplab.errors import ChiplabInputError
 
@@ -24,17 +24,22 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[\s\-_.()]+", "", name.lower())
 
 
-def lookup(name: object, names: Mapping[str, str], *, what: str, known: Sequence[str],
-           example: str = "", also_close: Iterable[str] = (), max_suggestions: int = 5) -> str:
+def lookup(name: object, names: Mapping[str, str], *, what: str, known: Callable[[], Iterable[str]],
+           example: str = "", also_close: Callable[[str], Iterable[str]] | None = None,
+           max_suggestions: int = 5) -> str:
     """The id that ``name`` stands for in ``names`` (normalized name → id), or a :class:`ChiplabInputError`
-    naming the closest ids (difflib, plus any normalized names in ``also_close``) and every ``known`` id."""
+    naming the closest ids (difflib, plus ``also_close(normalized name)``) and every id of ``known()``.
+
+    Only a miss pays for the suggestions: ``known`` and ``also_close`` are called then, so the hot path (a
+    catalog hit, thousands of times per explorer redraw) is one dictionary lookup."""
     if not isinstance(name, str):
         raise ChiplabInputError(f"{what} name must be a string{f' such as {example!r}' if example else ''}; "
                                 f"got {name!r}")
     key = normalize_name(name)
     if key in names:
         return names[key]
-    close = difflib.get_close_matches(key, list(names), n=max_suggestions, cutoff=0.5) + list(also_close)
+    close = difflib.get_close_matches(key, list(names), n=max_suggestions, cutoff=0.5)
+    close += list(also_close(key)) if also_close is not None else []
     suggestions = list(dict.fromkeys(names[c] for c in close if c in names))
     hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
-    raise ChiplabInputError(f"unknown {what} {name!r}; {hint}known {what}s: {', '.join(known)}")
+    raise ChiplabInputError(f"unknown {what} {name!r}; {hint}known {what}s: {', '.join(known())}")

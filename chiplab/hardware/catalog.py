@@ -100,7 +100,7 @@ def load_chip(name: str) -> Chip:
     Unknown names raise :class:`~chiplab.errors.ChiplabInputError` listing the closest matches.
     """
     catalog = _catalog()
-    return catalog.chips[lookup(name, catalog.names, what="chip", example="tpu_v5e", known=list_chips())]
+    return catalog.chips[lookup(name, catalog.names, what="chip", example="tpu_v5e", known=list_chips)]
 
 
 def as_chip(chip: str | Chip) -> Chip:

@@ -149,10 +149,13 @@ def list_models() -> tuple[str, ...]:
 def model_preset(name: str) -> ModelPreset:
     """The preset (config, published size, provenance) by id or alias; unknown names suggest close matches."""
     presets = _presets()
-    # Also suggest names with the same size alone ("405b"), which difflib scores low against long names.
-    size = re.search(r"\d+(\.\d+)?b$", normalize_name(name)) if isinstance(name, str) else None
-    same_size = [n for n in presets.names if size and n.endswith(size.group(0))]
-    return presets.models[lookup(name, presets.names, what="model", example="llama3-8b", known=list_models(),
+
+    def same_size(key: str) -> list[str]:
+        """Names with the same size alone ("405b"), which difflib scores low against long names."""
+        size = re.search(r"\d+(\.\d+)?b$", key)
+        return [n for n in presets.names if size and n.endswith(size.group(0))]
+
+    return presets.models[lookup(name, presets.names, what="model", example="llama3-8b", known=list_models,
                                  also_close=same_size, max_suggestions=6)]
 
 
