@@ -57,4 +57,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) book/_build .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) book/_build .pytest_cache .hypothesis .mypy_cache build *.egg-info
