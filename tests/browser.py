@@ -98,7 +98,8 @@ def block_external_requests(context_or_page, base_url: str) -> list[str]:
 
 # Resolves with a list of problems: images that fail to load (naturalWidth 0) inside the page's article.
 _WAIT_FOR_IMAGES = """async () => {
-  const images = Array.from(document.querySelectorAll('article img'));
+  // Images a reader can see (a hidden one, e.g. an explorer picture not drawn yet, is not part of the page).
+  const images = Array.from(document.querySelectorAll('article img')).filter(img => img.getClientRects().length);
   await Promise.all(images.map(img => {
     img.loading = 'eager';
     if (img.complete) return null;

@@ -30,7 +30,9 @@ class FigureImage:
         # A bare Figure (not pyplot): never auto-displayed twice, never leaks into pyplot's global state.
         self.figure = Figure(figsize=figsize, dpi=DPI)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # Hidden until its first picture: an Image widget without a value shows as a broken image (a picture drawn
+        # only on request, such as the cost explorer's tornado, would otherwise sit there broken until then).
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
         self._background = None
         self._dynamic: list[Artist] = []
 
@@ -67,6 +69,8 @@ class FigureImage:
         buffer = io.BytesIO()
         Image.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
         self.image.value = buffer.getvalue()
+        if self.image.layout.display == "none":
+            self.image.layout.display = None
 
 
 class MessageLine:
