@@ -6,7 +6,7 @@
 (8, '128×128 array')
 """
 
-from chiplab.hardware.catalog import as_chip, get_source, list_chips, load_chip, load_chip_file, load_sources
+from chiplab.hardware.catalog import as_chip, as_chips, get_source, list_chips, load_chip, load_chip_file, load_sources
 from chiplab.hardware.catalog_page import catalog_markdown
 from chiplab.hardware.chip import PEAK_CHECK_TOLERANCE_FRACTION, Chip, PeakCheck
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, Core, Link, MatrixUnit, MemoryLevel
@@ -23,6 +23,7 @@ from chiplab.hardware.describe import (
     sources_table,
     unknowns_table,
 )
+from chiplab.hardware.plausibility import PlausibleRange, plausible_range
 from chiplab.hardware.provenance import SOURCE_KINDS, Alternative, Provenance, Source, published_value_si
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.hardware.what_if import with_level
@@ -39,10 +40,12 @@ __all__ = [
     "MatrixUnit",
     "MemoryLevel",
     "PeakCheck",
+    "PlausibleRange",
     "Provenance",
     "Source",
     "SystolicArraySpec",
     "as_chip",
+    "as_chips",
     "capacity_table",
     "catalog_markdown",
     "chip_table",
@@ -55,6 +58,7 @@ __all__ = [
     "load_sources",
     "memory_table",
     "peak_check_table",
+    "plausible_range",
     "published_value_si",
     "ridge_point",
     "ridge_table",

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.provenance import published_value_si
 
@@ -89,6 +90,12 @@ def _range_entry(chip: Chip, key: str) -> PlausibleRange | None:
 
 def plausible_range(chip: Chip, key: str) -> tuple[float, float] | None:
     """(low, high) of shipped chips for the number ``key`` of ``chip`` (a provenance key), or None if none set."""
+    from chiplab.hardware.chip import Chip  # chip.py imports this module
+
+    instance_of("chip", chip, Chip, "a chiplab Chip (from chiplab.hardware.load_chip)")
+    if key not in chip.numeric_fields():
+        raise ChiplabInputError(f"key must be one of chip {chip.id!r}'s numbers, e.g. "
+                                f"'memory.HBM.bandwidth_bytes_per_s' (see Chip.numeric_fields()); got {key!r}")
     entry = _range_entry(chip, key)
     return None if entry is None else (entry.low, entry.high)
 
