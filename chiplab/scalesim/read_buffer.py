@@ -30,13 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.demand import request_streams
+from chiplab.scalesim.demand import fold_request_counts, request_streams
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
+BYTES_PER_PREFETCH_CELL = 80  # prefetch-order arrays held at once while the order is built (int64 each)
+REQUESTS_PER_S = 3e6  # requests checked against the window per second (benchmarks/bench_scalesim_repo.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,6 +152,13 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
                   words_per_line=words_per_cycle)
     if window >= num_sets:  # every set is always in the window: nothing is ever missed
         return UserReadBuffer(event_lines=empty, event_counts=empty, prefetches_before=empty, **common)
+    # The operand does not fit: its prefetch order (a few int64 arrays per cell) is built and every request is
+    # checked against the window. Estimate both first.
+    check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (operand larger than half its "
+                    "SRAM: every request is followed through SCALE-Sim's prefetch window)",
+                    memory_bytes=BYTES_PER_PREFETCH_CELL * blocks * height * width,
+                    work=int(fold_request_counts(layer, plan, operand).sum()), work_unit="requests",
+                    work_per_s=REQUESTS_PER_S, shrink_hint="Use larger SRAMs or a smaller layer")
     lines, counts = _scan_misses(layer, plan, operand, prefetch_order(layer, plan, operand), set_words, num_sets,
                                  window, step)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
@@ -157,16 +167,25 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
 
 def _scan_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, valid: np.ndarray, set_words: int,
                  num_sets: int, window: int, step: int) -> tuple[np.ndarray, np.ndarray]:
-    # keys = address * num_sets + set, sorted: the sets holding each address (an im2col word can be in several).
-    keys = np.unique(valid * num_sets + np.arange(len(valid), dtype=np.int64) // set_words)
+    sets = np.arange(len(valid), dtype=np.int64) // set_words
+    if operand == "filter" or not operands.ifmap_has_repeats(layer):
+        # Every word is in exactly one set: a dense address -> set table.
+        set_of = np.zeros(int(valid.max()) + 1, dtype=np.int32)
+        set_of[valid] = sets
 
-    def distance(addresses: np.ndarray, start: int) -> np.ndarray:
-        # For each address: how many sets past the window start its nearest set (circularly) lies.
-        at = np.searchsorted(keys, addresses * num_sets + start)
-        at_clip = np.minimum(at, len(keys) - 1)
-        same = (at < len(keys)) & (keys[at_clip] // num_sets == addresses)
-        first = keys[np.searchsorted(keys, addresses * num_sets)] % num_sets
-        return np.where(same, keys[at_clip] % num_sets - start, first + num_sets - start)
+        def distance(addresses: np.ndarray, start: int) -> np.ndarray:  # sets past the window start
+            return (set_of[addresses] - start) % num_sets
+    else:
+        # An im2col word can be in several sets. keys = address * num_sets + set, sorted: the sets of each word.
+        keys = np.sort(valid * num_sets + sets)
+
+        def distance(addresses: np.ndarray, start: int) -> np.ndarray:
+            # For each address: how many sets past the window start its nearest set (circularly) lies.
+            at = np.searchsorted(keys, addresses * num_sets + start)
+            at_clip = np.minimum(at, len(keys) - 1)
+            same = (at < len(keys)) & (keys[at_clip] // num_sets == addresses)
+            first = keys[np.searchsorted(keys, addresses * num_sets)] % num_sets
+            return np.where(same, keys[at_clip] % num_sets - start, first + num_sets - start)
 
     start = 0
     event_lines: list[int] = []
