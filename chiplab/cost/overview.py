@@ -5,8 +5,8 @@ Every cell is read from the catalog and the price data when the table is built; 
 "unpublished" or "none found", never guessed.
 
 >>> ratios = spec_ratios("trainium2", "h100_sxm")
->>> round(ratios.peak_ratio, 3)        # AWS's 667 TFLOPS over NVIDIA's 989.4 (dense BF16)
-0.674
+>>> round(ratios.peak_ratio, 3)        # Trainium2's Tensor Engines' 632 TFLOPS over NVIDIA's 989.4 (dense BF16)
+0.639
 """
 
 from __future__ import annotations

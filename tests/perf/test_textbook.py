@@ -13,7 +13,7 @@ from chiplab.workloads.presets import load_model
 def test_critical_batch_from_the_ridge_point(chip_id):
     """A weight GEMM with b tokens against a d × d bf16 weight does 2·b·d² FLOPs on about 2·d² bytes: b FLOPs per
     byte. It is bound by HBM below the ridge point (peak ÷ bandwidth: H100 989.4e12 / 3.35e12 = 295, TPU v5p
-    459e12 / 2.765e12 = 166, Trainium2 667e12 / 2.9e12 = 230) and by compute well above it."""
+    459e12 / 2.765e12 = 166, Trainium2 632e12 / 2.9e12 = 218) and by compute well above it."""
     chip = load_chip(chip_id)
     ridge = chip.peak_flops_per_s("bf16") / chip.hbm.bandwidth_bytes_per_s
     below = gemm_on_chip(Gemm(m=int(ridge / 4), n=8192, k=8192), chip)
