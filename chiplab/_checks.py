@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any, TypeVar, overload
 
 from chiplab.errors import ChiplabInputError
 
@@ -148,7 +149,14 @@ def in_range(name: str, value: object, low: float, high: float) -> float:
     return number
 
 
-def instance_of(name: str, value: object, expected: type | tuple[type, ...], what: str) -> object:
+_T = TypeVar("_T")
+
+
+@overload
+def instance_of(name: str, value: object, expected: type[_T], what: str) -> _T: ...
+@overload
+def instance_of(name: str, value: object, expected: tuple[type, ...], what: str) -> Any: ...
+def instance_of(name: str, value: object, expected: type | tuple[type, ...], what: str) -> Any:
     """Return ``value`` if it is an instance of ``expected``; else raise saying ``what`` was expected.
 
     >>> instance_of("chip", 3, str, "a chip id such as 'h100'")
