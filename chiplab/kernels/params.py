@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
-from chiplab._checks import instance_of, non_negative, non_negative_int, positive, positive_int
+from chiplab._checks import non_negative, non_negative_int, positive, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware import Chip, MemoryLevel, SystolicArraySpec, list_chips, load_chip
+from chiplab.hardware import Chip, MemoryLevel, SystolicArraySpec, as_chip, list_chips
 from chiplab.tables import markdown_table
 
 ENGINES = ("dma", "matrix", "vector", "scalar")
@@ -136,14 +136,6 @@ def _families() -> dict[str, dict]:
 def supported_chips() -> tuple[str, ...]:
     """Catalog ids of the chips whose cores the kernel simulator models."""
     return tuple(chip for chip in list_chips() if chip in _families()["by_chip"])
-
-
-def as_chip(chip: str | Chip) -> Chip:
-    """A Chip, or a catalog name of one."""
-    if isinstance(chip, Chip):
-        return chip
-    instance_of("chip", chip, str, "a Chip or a catalog name such as 'trn2'")
-    return load_chip(chip)
 
 
 def _level(chip: Chip, role: str) -> MemoryLevel | None:
