@@ -11,9 +11,9 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from robustness._hostile import NAMES, call_bounded
 
 from chiplab.cli import main
-from tests.robustness._hostile import NAMES, call_bounded
 
 # Values a user might type after a flag: numbers of every kind, as text.
 TYPED = st.one_of(

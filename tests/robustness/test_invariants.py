@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from robustness._hostile import call_bounded
 
 from chiplab import ChiplabInputError, Gemm, SystolicArraySpec, estimate, simulate
 from chiplab.hardware import load_chip
 from chiplab.memory import gemm_on_core, roofline
 from chiplab.perf import gemm_on_chip
-from tests.robustness._hostile import call_bounded
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

@@ -193,9 +193,8 @@ def test_library_entry_points_check_their_argument_types():
         roofline(load_chip("trn2")).attainable_flops_per_s("x")
 
 
-@pytest.mark.xfail(reason="issue 10 item 9: six_n_d_flops(-1, ...) returns a negative count; chiplab.workloads has "
-                          "no owner in this issue's split", strict=False)
 def test_six_n_d_flops_refuses_negative_counts():
+    # Issue 10 item 9: six_n_d_flops(-1, ...) returned a negative FLOP count.
     from chiplab.workloads import six_n_d_flops
 
     with pytest.raises(ChiplabInputError):
