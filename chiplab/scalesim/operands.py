@@ -108,14 +108,17 @@ def ifmap_has_repeats(layer: ScaleSimLayer) -> bool:
             or (layer.ofmap_width > 1 and layer.filter_width > layer.stride))
 
 
-def skewed_order(num_cols: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+def skewed_order(num_cols: int, height: int, first_diag: int = 0,
+                 end_diag: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cells (c, tau) of a skewed demand block, in the order SCALE-Sim walks them.
 
     Column c of the block is requested at local line c + tau (``skew_matrix`` in systolic_compute_*.py shifts
     column c down by c); SCALE-Sim reads the demand matrix line by line, left to right.
-    Returns (c, tau), each of length num_cols*height.
+    Returns (c, tau), each of length num_cols*height; or only the cells on diagonals (lines) c + tau in
+    [first_diag, end_diag), for walking a large block in pieces.
     """
-    diag = np.arange(num_cols + height - 1, dtype=np.int64)
+    end_diag = num_cols + height - 1 if end_diag is None else end_diag
+    diag = np.arange(first_diag, end_diag, dtype=np.int64)
     c_lo = np.maximum(0, diag - height + 1)
     counts = np.minimum(num_cols - 1, diag) - c_lo + 1
     starts = np.cumsum(counts) - counts

@@ -38,7 +38,8 @@ from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
-BYTES_PER_PREFETCH_CELL = 80  # prefetch-order arrays held at once while the order is built (int64 each)
+BYTES_PER_PREFETCH_CELL = 24  # valid address (int64), its set (int64) and the address -> set table (int32)
+CELLS_PER_PIECE = 1 << 20  # the prefetch order is built this many cells at a time
 REQUESTS_PER_S = 3e6  # requests checked against the window per second (benchmarks/bench_scalesim_repo.py)
 
 
@@ -113,11 +114,25 @@ def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.nda
     flow = plan.dataflow
     blocks, height, width = _prefetch_shape(layer, plan, operand)
     rows = blocks * height
-    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
-        row = np.repeat(np.arange(rows, dtype=np.int64), width)
-        col = np.tile(np.arange(width, dtype=np.int64), rows)
-    else:
-        col, row = operands.skewed_order(width, rows)
+    by_row = (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap"))
+    # Walk the matrix in pieces of about CELLS_PER_PIECE cells (rows, or anti-diagonals), keeping only the valid
+    # addresses: memory stays at a few bytes per cell however large the operand.
+    step = max(1, CELLS_PER_PIECE // width)
+    pieces = []
+    for first in range(0, rows if by_row else rows + width - 1, step):
+        if by_row:
+            last = min(first + step, rows)
+            row = np.repeat(np.arange(first, last, dtype=np.int64), width)
+            col = np.tile(np.arange(width, dtype=np.int64), last - first)
+        else:
+            col, row = operands.skewed_order(width, rows, first, min(first + step, rows + width - 1))
+        pieces.append(_addresses(layer, flow, operand, row, col, height, width))
+    return np.concatenate(pieces)
+
+
+def _addresses(layer: ScaleSimLayer, flow: Dataflow, operand: str, row: np.ndarray, col: np.ndarray, height: int,
+               width: int) -> np.ndarray:
+    """Valid addresses of prefetch-matrix cells (row, col), in the given order."""
     block, inner = np.divmod(row, height)
     edge = block * width + col  # index along the folded dimension
     if (flow, operand) == (Dataflow.WS, "ifmap"):  # (pixel, window element)
