@@ -3,7 +3,7 @@ spelling the library accepts ("WS", "BF16") or silently clamp a value to its sli
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from chiplab._checks import instance_of, one_of, positive_int
 from chiplab.errors import ChiplabInputError
@@ -28,11 +28,12 @@ def text_option(name: str, value: object, options: Iterable[str]) -> str:
 
 def chip_ids(name: str, value: object) -> tuple[str, ...]:
     """One chip name or several as catalog ids: ``"h100"`` is one chip, not the letters h, 1, 0, 0."""
-    names: Sequence[object] = (value,) if isinstance(value, str) else value
-    if not isinstance(names, Iterable) or isinstance(names, bytes):
+    if not isinstance(value, str) and (not isinstance(value, Iterable) or isinstance(value, bytes)):
         raise ChiplabInputError(f"{name} must be a chip id or a list of them, such as ('trn2', 'h100'); "
                                 f"got {value!r}")
-    return tuple(dict.fromkeys(load_chip(chip).id for chip in names))
+    names: Iterable[object] = (value,) if isinstance(value, str) else value
+    return tuple(dict.fromkeys(load_chip(instance_of(name, chip, str, "a chip id such as 'trn2'")).id
+                               for chip in names))
 
 
 def catalog_chip_id(name: str, value: object) -> str:

@@ -58,7 +58,7 @@ def _rows(where: str, raw: object, allowed: set[str], required: set[str], cls: t
     return tuple(items)
 
 
-def _strings(value: object) -> object:
+def _strings(value: object) -> Any:
     """A TOML array of strings as a tuple; anything else (``aliases = "trn2"``) is left for Chip to refuse, rather
     than split into one-letter aliases."""
     return tuple(value) if isinstance(value, list) else value

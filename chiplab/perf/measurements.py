@@ -195,7 +195,7 @@ def _run(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin:
     elif model not in list_models():
         known = list_models()
         try:
-            found = lookup(model, {normalize_name(m): m for m in known}, what="model", known=known)
+            found = lookup(model, {normalize_name(m): m for m in known}, what="model", known=lambda: known)
         except ChiplabInputError as exc:
             raise ChiplabInputError(f"{where}: field 'model': {exc} (or {NOT_IN_CATALOG!r} with needs_model)") from None
         raise ChiplabInputError(f"{where}: field 'model' must be the catalog id {found!r}, not {model!r}")
@@ -286,5 +286,5 @@ def get_measurement(entry_id: str) -> MicroBenchmark | EndToEndRun:
     by_id: dict[str, MicroBenchmark | EndToEndRun] = {b.id: b for b in record.benchmarks}
     by_id.update({r.id: r for r in record.runs})
     found = lookup(entry_id, {normalize_name(i): i for i in by_id}, what="measurement",
-                   known=[f"{len(by_id)} ids, listed by load_measurements()"], example="mamf_h100_sxm_bf16")
+                   known=lambda: [f"{len(by_id)} ids, listed by load_measurements()"], example="mamf_h100_sxm_bf16")
     return by_id[found]

@@ -43,7 +43,7 @@ def sweep_data_parallel(config: TransformerConfig, chip: Chip, *, replica: Paral
                         batch_per_replica: int, seq_len: int, **kwargs) -> ScalingSweep:
     """Estimate training with ``data`` replicas for each value in ``data_values`` (weak scaling)."""
     instance_of("replica", replica, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8, pipeline=4)")
-    instance_of("data_values", data_values, Iterable, "an iterable of replica counts, e.g. [1, 8, 64]")
+    instance_of("data_values", data_values, (list, tuple, range), "a list of replica counts, e.g. [1, 8, 64]")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     batch_per_replica = positive_int("batch_per_replica", batch_per_replica)
     estimates = []

@@ -51,7 +51,10 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     one = inference_memory(config, batch=1, context_len=context_len, parallelism=parallelism).total_bytes
     two = inference_memory(config, batch=2, context_len=context_len, parallelism=parallelism).total_bytes
     per_sequence, fixed = two - one, 2 * one - two
-    free = chip.hbm.capacity_bytes - fixed
+    capacity_bytes = chip.hbm.capacity_bytes
+    if capacity_bytes is None:
+        raise ChiplabInputError(f"chip {chip.id!r} publishes no HBM capacity, so no batch can be shown to fit")
+    free = capacity_bytes - fixed
     if free < per_sequence:
         return 0
     return min(limit, int(free // per_sequence))

@@ -181,7 +181,7 @@ def load_topology(chip: Chip) -> Topology:
         slice_growth=entry.get("slice_growth", "in_order"))
 
 
-def _chosen_axes(topology: Topology, shape: tuple[int, ...], axes: tuple[str, ...] | None) -> list[int]:
+def _chosen_axes(topology: Topology, shape: tuple[int, ...], axes: tuple[str, ...] | str | None) -> list[int]:
     names = topology.axis_names
     if axes is None:
         return [i for i, length in enumerate(shape) if length > 1]

@@ -70,7 +70,7 @@ MAPPINGS: dict[Dataflow, DataflowMapping] = {
 }
 
 
-def parse_dataflow(value: Dataflow | str) -> Dataflow:
+def parse_dataflow(value: object) -> Dataflow:
     """Accept a Dataflow or its name in any case ("ws", "WS", "weight-stationary").
 
     >>> parse_dataflow("WS")

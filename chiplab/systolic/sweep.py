@@ -60,8 +60,8 @@ def sweep_utilization(
         raise ChiplabInputError("values must contain at least one dimension size; got an empty sequence")
     flow = parse_dataflow(dataflow)
     dims = base.dims()
-    timings = [estimate(Gemm(**{**dims, varied_dim: int(v)}, dtype=base.dtype), array, flow, convention)
-               for v in values]
+    sizes = [{**dims, varied_dim: int(v)} for v in values]
+    timings = [estimate(Gemm(m=s["m"], n=s["n"], k=s["k"], dtype=base.dtype), array, flow, convention) for s in sizes]
     return UtilizationSweep(
         array=array,
         dataflow=flow,
