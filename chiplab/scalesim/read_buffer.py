@@ -40,6 +40,7 @@ from chiplab.systolic.dataflow import Dataflow
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
 BYTES_PER_PREFETCH_CELL = 24  # valid address (int64), its set (int64) and the address -> set table (int32)
 CELLS_PER_PIECE = 1 << 20  # the prefetch order is built this many cells at a time
+MIN_CHUNK, MAX_CHUNK = 1 << 10, 1 << 20  # look-ahead of the miss scan
 REQUESTS_PER_S = 3e6  # requests checked against the window per second (benchmarks/bench_scalesim_repo.py)
 
 
@@ -206,11 +207,15 @@ def _scan_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, valid: np.n
     event_lines: list[int] = []
     event_counts: list[int] = []
     for addresses, lines in request_streams(layer, plan, operand):
-        pos = 0
+        pos, chunk = 0, MIN_CHUNK
         while pos < len(addresses):
-            missing = np.flatnonzero(distance(addresses[pos:], start) >= window)
+            # Look ahead a chunk at a time (doubling while nothing misses) so that a miss costs O(chunk), not
+            # O(rest of the fold).
+            missing = np.flatnonzero(distance(addresses[pos:pos + chunk], start) >= window)
             if len(missing) == 0:
-                break
+                pos, chunk = pos + chunk, min(2 * chunk, MAX_CHUNK)
+                continue
+            chunk = MIN_CHUNK
             pos += int(missing[0])
             slides = 0
             while distance(addresses[pos:pos + 1], start)[0] >= window:  # new_prefetch until it hits
