@@ -12,7 +12,7 @@ from chiplab import Gemm
 from chiplab.hardware import load_chip
 from chiplab.memory import best_tiling, core_view
 from chiplab.perf import estimate_serving, estimate_step, estimate_training, gemm_on_chip
-from chiplab.perf.gemm_on_chip import gemm_on_chip as cached_gemm_on_chip
+from chiplab.perf.chip_gemm import gemm_on_chip as cached_gemm_on_chip
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
 

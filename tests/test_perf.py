@@ -13,10 +13,10 @@ from chiplab.perf import (
     collective_time_s,
     estimate_step,
     estimate_training,
+    gemm_on_chip,
     network_for,
     shard,
 )
-from chiplab.perf.gemm_on_chip import gemm_on_chip  # not chiplab.perf's: a doctest run rebinds it to the module
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
 

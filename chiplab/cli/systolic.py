@@ -30,7 +30,7 @@ def _add_gemm_args(parser: argparse.ArgumentParser) -> None:
 
 def _gemm_on_chip(args: argparse.Namespace) -> None:
     from chiplab.hardware.catalog import load_chip
-    from chiplab.perf.gemm_on_chip import gemm_on_chip
+    from chiplab.perf.chip_gemm import gemm_on_chip
 
     chip = load_chip(args.chip)
     placed = gemm_on_chip(Gemm(m=args.m, n=args.n, k=args.k, dtype=args.dtype), chip)

@@ -1,6 +1,7 @@
 """Performance model: workload × chip → time, bottleneck, MFU, per-op breakdown; scale-out collectives."""
 
 from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.chip_gemm import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
 from chiplab.perf.collectives import (
     DEFAULT_SCALE_OUT_BYTES_PER_S,
     Network,
@@ -8,7 +9,6 @@ from chiplab.perf.collectives import (
     neighbour_transfer_time_s,
     network_for,
 )
-from chiplab.perf.gemm_on_chip import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.llm import sweep_serving_batch, training_table
 from chiplab.perf.measurements import (

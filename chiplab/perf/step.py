@@ -1,6 +1,6 @@
 """A model step on one chip: every op timed, the step time, tokens per second, MFU and HFU.
 
-GEMM ops go through :func:`chiplab.perf.gemm_on_chip.gemm_on_chip` (systolic array + tiling + HBM). Vector ops
+GEMM ops go through :func:`chiplab.perf.chip_gemm.gemm_on_chip` (systolic array + tiling + HBM). Vector ops
 (norms, softmax, activations, the optimizer) run at the chip's vector throughput where the catalog has one, and
 at its off-chip bandwidth (they are almost always memory-bound); where no vector peak is published, only their
 bytes are timed, and the estimate says so in ``assumptions``. Ops run one after another (no overlap between
@@ -18,7 +18,7 @@ from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.gemm_on_chip import gemm_on_chip
+from chiplab.perf.chip_gemm import gemm_on_chip
 from chiplab.tables import markdown_table
 from chiplab.workloads.ops import GemmOp, ModelStep, Op, VectorOp
 

@@ -9,8 +9,7 @@ from chiplab import ChiplabInputError, Gemm
 from chiplab.hardware import load_chip
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.memory import Tiling, core_view, place_gemm
-from chiplab.perf import estimate_step
-from chiplab.perf.gemm_on_chip import gemm_on_chip  # the module's own name: see tests/test_perf.py
+from chiplab.perf import estimate_step, gemm_on_chip
 from chiplab.systolic import estimate
 from chiplab.workloads.ops import GemmOp
 from chiplab.workloads.presets import load_model

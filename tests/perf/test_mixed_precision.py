@@ -6,8 +6,7 @@ import pytest
 
 from chiplab import ChiplabInputError, Gemm
 from chiplab.hardware import load_chip
-from chiplab.perf import estimate_serving
-from chiplab.perf.gemm_on_chip import gemm_on_chip
+from chiplab.perf import estimate_serving, gemm_on_chip
 from chiplab.workloads.presets import load_model
 
 

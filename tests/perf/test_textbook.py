@@ -4,7 +4,7 @@ import pytest
 
 from chiplab import Gemm
 from chiplab.hardware import load_chip
-from chiplab.perf.gemm_on_chip import gemm_on_chip
+from chiplab.perf import gemm_on_chip
 from chiplab.workloads.footprint import Parallelism, training_memory
 from chiplab.workloads.presets import load_model
 
