@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import positive
 from chiplab.errors import ChiplabInputError
-from chiplab.units import GiB, format_bytes, format_seconds
+from chiplab.units import GiB, format_bytes, format_duration, format_seconds
 
 # Two minutes: longer than any interactive teaching example, far shorter than the 15-minute runs found by probing.
 DEFAULT_MAX_SECONDS = 120.0
@@ -165,11 +165,7 @@ def _bytes(num_bytes: float) -> str:
 def _seconds(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "forever"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.3g} hours"
-    if seconds >= 60:
-        return f"{seconds / 60:.3g} minutes"
-    return format_seconds(seconds)
+    return format_duration(seconds)
 
 
 def _count(value: float) -> str:

@@ -16,6 +16,7 @@ MB = 1000**2
 GB = 1000**3
 TB = 1000**4
 
+SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 JOULES_PER_KWH = 3.6e6
@@ -60,6 +61,19 @@ def format_seconds(seconds: float) -> str:
     """
     scale, unit = time_scale(seconds)
     return f"{seconds / scale:.3g} {unit}"
+
+
+def format_duration(seconds: float) -> str:
+    """A duration a person reads: '2.5 hours', '12 minutes', else :func:`format_seconds` ('45.6 µs').
+
+    >>> format_duration(9000.0), format_duration(720.0), format_duration(0.5)
+    ('2.5 hours', '12 minutes', '500 ms')
+    """
+    if seconds >= SECONDS_PER_HOUR:
+        return f"{seconds / SECONDS_PER_HOUR:.3g} hours"
+    if seconds >= SECONDS_PER_MINUTE:
+        return f"{seconds / SECONDS_PER_MINUTE:.3g} minutes"
+    return format_seconds(seconds)
 
 
 def format_number(value: float) -> str:

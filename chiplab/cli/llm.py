@@ -11,10 +11,10 @@ from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.validation import validate_training
+from chiplab.units import SECONDS_PER_DAY
 from chiplab.workloads.footprint import RECOMPUTE_MODES
 from chiplab.workloads.presets import list_models, load_model
 
-SECONDS_PER_DAY = 86400
 DEFAULT_SEQ_LEN = 4096
 DEFAULT_PROMPT_LEN = 2048
 
