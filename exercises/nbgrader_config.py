@@ -1,6 +1,9 @@
 # nbgrader configuration of the chiplab course (nbgrader 0.9.x). See exercises/README.md for the workflow.
 # Commands run from this folder (or with --CourseDirectory.root=<this folder>); the layout is nbgrader's default:
 # source/<assignment>/ (instructor), release/, submitted/<student>/<assignment>/, autograded/, feedback/.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
 c = get_config()  # noqa: F821  (injected by nbgrader's config loader)
 
 c.CourseDirectory.course_id = "chiplab"
@@ -9,12 +12,20 @@ c.CourseDirectory.course_id = "chiplab"
 # folder, so keep the default directory structure.
 c.CourseDirectory.directory_structure = "{nbgrader_step}/{student_id}/{assignment_id}"
 
-# Per-cell time limit while autograding. Every solution runs in well under a second; an endless loop is
-# interrupted after this long (CellTimeoutError in the feedback) and the rest of the notebook still runs.
+# Submissions run in chiplab's sandbox (60 s per cell, `--timeout` changes it); nbgrader itself only runs the
+# grader's notebooks of exported values, which take well under a second per cell.
 c.Execute.timeout = 60
 
 # A student who deletes a test cell does not dodge it: nbgrader puts the cell back (with a note) and runs it.
 c.OverwriteCells.add_missing_cells = True
+
+# Late work: 10 % of the score per started day after the assignment's due date (set one with
+# `python -m chiplab.grading due ASSIGNMENT "2026-10-01 23:59:00 UTC"`; without a due date nothing is late).
+c.AssignLatePenalties.plugin_class = "chiplab.grading.late.PercentPerDayLatePenalty"
+c.PercentPerDayLatePenalty.percent_per_day = 10
+
+# Feedback shows each test's result and hint, not the hidden test code.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
 
 # What students see in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -307,6 +307,8 @@ def _answered(cells: list[dict], answers: dict[str, str]) -> list[dict]:
     return [dict(cell, source=answers[_grade_id(cell)]) if _grade_id(cell) in answers else cell for cell in cells]
 
 
+DUE_DATE = "2026-01-01 00:00:00 UTC"
+LATE_TIMESTAMP = "2026-01-02 12:00:00.000000 UTC"  # a day and a half late: two started days
 SWALLOWING_LOOP = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except BaseException:\n        pass"
 
 
@@ -374,6 +376,14 @@ def _make_submissions(course, folder: Path) -> dict[str, object]:
     _put(folder, "partial", assignment, released, [c for c in partial if _grade_id(c) != "q5_answer"])
     for attacker, code in _attacks(course.root).items():
         _put(folder, attacker, assignment, released, _answered(_cells(released), {"q1_answer": code}))
+    # Reproduction 5: a classmate's numbers copied under one's own id (twice: the copies share their wrong values).
+    keys = {a.name: _a_value(a, a.expected) for a in _answers(assignment, "key")[1]}
+    cells = {"q1_answer": ["q1_cycles"], "q2_answer": ["q2_utilization_fraction"], "q4_answer": ["q4_cycles"],
+             "q3_answer": ["q3_row_folds", "q3_col_folds"], "q5_answer": ["q5_best_dataflow"]}
+    copied = {cell: "\n".join(f"{name} = {keys[name]!r}" for name in names) for cell, names in cells.items()}
+    for copier in ("copier", "copier2"):
+        _put(folder, copier, assignment, released, _answered(_cells(released), copied))
+    (folder / "key" / "05_economics" / "timestamp.txt").write_text(LATE_TIMESTAMP, encoding="utf-8")
     (folder / "garbled" / assignment).mkdir(parents=True)
     (folder / "garbled" / assignment / released.name).write_text("{this is not a notebook", encoding="utf-8")
     (folder / "typo" / "01_systolic_array").mkdir(parents=True)  # reproduction 9: a misspelt assignment folder
@@ -391,7 +401,7 @@ def _course_files(course) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory, timings):
     """A course in a temporary folder: released, autograded in the sandbox, with answer keys for 'alice'."""
-    from chiplab.grading.course import autograde
+    from chiplab.grading.course import autograde, import_roster, set_due_date
     from chiplab.grading.keys import answer_keys
     from chiplab.grading.sandbox import unavailable_reason
 
@@ -413,6 +423,11 @@ def graded_course(tmp_path_factory, timings):
         start = time.perf_counter()
         release(course)
         timings["exercises: release of every assignment"] = time.perf_counter() - start
+        roster = root.parent / f"{root.name}-roster.csv"
+        roster.write_text("id,first_name,last_name,email\nghost,Gina,Ghost,gina@example.edu\n"
+                          "key,Kim,Key,kim@example.edu\n", encoding="utf-8")
+        import_roster(course, roster)
+        set_due_date(course, "05_economics", DUE_DATE)
         inbox = root.parent / f"{root.name}-inbox"
         made = _make_submissions(course, inbox)
         start = time.perf_counter()
@@ -438,9 +453,9 @@ def _report(graded_course, assignment: str) -> dict[tuple[str, str], dict]:
         return {(row["student_id"], row["cell"]): row for row in csv.DictReader(handle)}
 
 
-def _grades(graded_course) -> dict[tuple[str, str], float]:  # {"run": AutogradeRun} is enough
+def _grades(graded_course, column: str = "score") -> dict[tuple[str, str], float]:  # {"run": ...} is enough
     with graded_course["run"].grades_csv.open(encoding="utf-8") as handle:
-        return {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(handle)}
+        return {(row["student_id"], row["assignment"]): float(row[column]) for row in csv.DictReader(handle)}
 
 
 @pytest.mark.slow
@@ -489,7 +504,7 @@ def test_the_source_scores_full_autograded_marks_for_two_variants(graded_course)
             assert all(r["status"] == "needs manual grading" for r in rows if r["kind"] == "manual")
             assert not [r for r in rows if r["status"] == "error"], rows
             maximum = sum(float(r["max_score"]) for r in autograded)
-            assert _grades(graded_course)[(student, assignment)] == maximum
+            assert _grades(graded_course, "raw_score")[(student, assignment)] == maximum  # 05 is late: see below
 
 
 @pytest.mark.slow
@@ -562,10 +577,11 @@ def test_the_attacks_score_zero_and_change_nothing_of_anyone_else(graded_course)
     seen = "".join(seen)
     for path in ("source/", "gradebook.db", "nbgrader_config.py", "grader/", "submitted/key"):  # ... nor read
         assert f"'{path}" in seen or f"'wrote {path}" in seen
-    assert "b'" not in seen and "True" not in seen.replace("'wrote /tmp/chiplab-intruder': True", ""), seen
+    assert ": b'" not in seen and "True" not in seen.replace("'wrote /tmp/chiplab-intruder': True", ""), seen
     assert not Path("/tmp/chiplab-intruder").exists()  # the sandbox's /tmp is its own
     feedback = (graded_course["run"].feedback_dir / "intruder" / "01_systolic_arrays" / "systolic_arrays.html")
-    assert "BEGIN HIDDEN TESTS" not in feedback.read_text(encoding="utf-8")
+    html = feedback.read_text(encoding="utf-8")  # the hidden tests' code may show in a traceback; no answer does
+    assert "Rubric" not in html and "Model answer" not in html and "FileNotFoundError" in html
 
 
 @pytest.mark.slow
@@ -608,3 +624,83 @@ def test_answer_keys_are_executed_for_one_student_and_kept_apart(graded_course):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert "student 'alice'" in json.dumps(cells[2]["outputs"])
     assert "**Rubric" in "".join(c for cell in cells for c in cell["source"])
+
+
+@pytest.mark.slow
+def test_copying_a_classmates_numbers_does_not_score(graded_course):
+    """Reproduction 5: the copier's values are the key student's answers, graded against the copier's variant."""
+    keys = {a.name: a.expected for a in _answers("01_systolic_arrays", "key")[1]}
+    own = {a.name: a.expected for a in _answers("01_systolic_arrays", "copier")[1]}
+    report = _report(graded_course, "01_systolic_arrays")
+    tests = {"q1_cycles": "q1_test", "q2_utilization_fraction": "q2_test", "q3_row_folds": "q3_rows_test",
+             "q3_col_folds": "q3_cols_test", "q4_cycles": "q4_test", "q5_best_dataflow": "q5_test"}
+    differing = [name for name in keys if keys[name] != own[name]]
+    assert len(differing) >= 4
+    for name in differing:
+        assert report[("copier", tests[name])]["status"] == "failed", name
+
+
+@pytest.mark.slow
+def test_class_reports_find_shared_wrong_answers_and_summarise_each_question(graded_course):
+    course = graded_course["course"]
+    with (course.root / "reports" / "01_systolic_arrays-identical-wrong.csv").open(encoding="utf-8") as handle:
+        shared = list(csv.DictReader(handle))
+    assert any(row["students"] == "copier copier2" and row["question"] == "q4_cycles" for row in shared), shared
+    assert not any("key" in row["students"].split() for row in shared)
+    with (course.root / "reports" / "01_systolic_arrays-questions.csv").open(encoding="utf-8") as handle:
+        stats = {row["cell"]: row for row in csv.DictReader(handle)}
+    submitted = len(list(course.path("submitted").glob("*/01_systolic_arrays")))
+    assert int(stats["q1_test"]["num_students"]) == submitted - 1  # every submission but the garbled one
+    passed = sum(1 for (s, c), row in _report(graded_course, "01_systolic_arrays").items()
+                 if c == "q1_test" and row["status"] == "passed")
+    assert int(stats["q1_test"]["num_passed"]) == passed >= 3
+
+
+@pytest.mark.slow
+def test_roster_students_who_never_submitted_score_zero(graded_course):
+    grades = _grades(graded_course)
+    for assignment in ASSIGNMENTS:
+        assert grades[("ghost", assignment)] == 0
+        assert _report(graded_course, assignment)[("ghost", "")]["status"] == "missing"
+
+
+@pytest.mark.slow
+def test_late_work_loses_ten_percent_per_started_day(graded_course):
+    with graded_course["run"].grades_csv.open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if (r["student_id"], r["assignment"]) == ("key", "05_economics"))
+    raw = float(row["raw_score"])
+    assert raw > 0 and float(row["late_submission_penalty"]) == pytest.approx(0.2 * raw)
+    assert float(row["score"]) == pytest.approx(0.8 * raw)
+
+
+@pytest.mark.slow
+def test_grades_for_canvas_and_gradescope(graded_course, tmp_path):
+    from chiplab.grading.results import write_lms_csv
+
+    grades = _grades(graded_course)
+    canvas = write_lms_csv(graded_course["run"].grades_csv, "canvas", tmp_path / "canvas.csv")
+    with canvas.open(encoding="utf-8") as handle:
+        rows = {row["SIS Login ID"]: row for row in csv.DictReader(handle)}
+    assert list(rows["key"])[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert rows["key"]["Student"] == "Key, Kim" and rows["ghost"]["01_systolic_arrays"] == "0.0"
+    assert float(rows["key"]["01_systolic_arrays"]) == grades[("key", "01_systolic_arrays")]
+    gradescope = write_lms_csv(graded_course["run"].grades_csv, "gradescope", tmp_path / "gradescope.csv")
+    with gradescope.open(encoding="utf-8") as handle:
+        rows = {row["SID"]: row for row in csv.DictReader(handle)}
+    assert rows["key"]["Email"] == "kim@example.edu" and rows["key"]["First Name"] == "Kim"
+
+
+@pytest.mark.slow
+def test_expected_answers_per_student_and_as_csv(graded_course, capsys):
+    from chiplab.grading.__main__ import main
+
+    course = graded_course["course"]
+    assert main(["answers", "01_systolic_arrays", "--course", str(course.root), "--student", "key"]) == 0
+    printed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    expected = {a.name: a.expected for a in _answers("01_systolic_arrays", "key")[1]}
+    assert printed[0]["student_id"] == "key" and int(printed[0]["q4_cycles"]) == expected["q4_cycles"]
+    out = course.root / "expected.csv"
+    assert main(["answers", "01_systolic_arrays", "--course", str(course.root), "--csv", str(out)]) == 0
+    with out.open(encoding="utf-8") as handle:
+        students = {row["student_id"] for row in csv.DictReader(handle)}
+    assert {"key", "wrong", "intruder"} <= students

@@ -7,6 +7,10 @@
     python -m chiplab.grading keys      [ASSIGNMENT ...] [--student ID]        answer_keys/<assignment>/<ID>/
     python -m chiplab.grading variant   ASSIGNMENT STUDENT_ID                  a student's parameters
     python -m chiplab.grading list                                              the assignments and their problem sets
+    python -m chiplab.grading answers   ASSIGNMENT [--student ID] [--csv FILE]  expected answers per student
+    python -m chiplab.grading roster    ROSTER.csv                              students who never submit get 0
+    python -m chiplab.grading due       ASSIGNMENT "2026-10-01 23:59:00 UTC"     due date (late penalties)
+    python -m chiplab.grading lms       canvas|gradescope [--out FILE]          grades for an LMS import
 
 Every command takes ``--course DIR`` (default: the current directory, e.g. ``exercises/``).
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from chiplab.errors import ChiplabInputError
 
@@ -47,12 +52,33 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("assignment")
     sub.add_argument("student_id")
     command("list", "list the assignments with a problem set")
+    sub = command("answers", "chiplab's expected answers for students (all who submitted, or --student), as CSV")
+    sub.add_argument("assignment")
+    sub.add_argument("--student", action="append", default=None, help="a student id (repeatable)")
+    sub.add_argument("--csv", default=None, help="write the CSV here instead of printing it")
+    sub = command("roster", "import students (CSV: id,first_name,last_name,email) so non-submitters get 0")
+    sub.add_argument("roster_csv")
+    sub = command("due", "set an assignment's due date, e.g. '2026-10-01 23:59:00 UTC' (late penalties)")
+    sub.add_argument("assignment")
+    sub.add_argument("due_date")
+    sub = command("lms", "grades.csv reshaped for an LMS grade import (canvas or gradescope)")
+    sub.add_argument("shape", choices=("canvas", "gradescope"))
+    sub.add_argument("--out", default=None, help="output CSV (default: <course>/grades-<shape>.csv)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from chiplab.grading.course import GradingError, autograde, feedback, open_course, release
+    from chiplab.grading.course import (
+        GradingError,
+        autograde,
+        feedback,
+        import_roster,
+        open_course,
+        release,
+        set_due_date,
+        submitted_students,
+    )
 
     try:
         if args.command == "list":
@@ -77,6 +103,32 @@ def main(argv: list[str] | None = None) -> int:
             print("per-cell reports: " + ", ".join(str(path) for path in run.report_csvs))
             for problem in run.problems:
                 print(f"WARNING: {problem}", file=sys.stderr)
+        elif args.command == "answers":
+            import csv
+
+            from chiplab.grading.results import expected_answers, write_rows
+
+            course = open_course(args.course)
+            students = args.student or submitted_students(course, args.assignment)
+            rows = expected_answers(course, course.select([args.assignment])[0], students)
+            if args.csv:
+                print(f"expected answers: {write_rows(rows, Path(args.csv))}")
+            else:
+                writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["student_id"])
+                writer.writeheader()
+                writer.writerows(rows)
+        elif args.command == "roster":
+            import_roster(open_course(args.course), args.roster_csv)
+            print(f"imported {args.roster_csv}")
+        elif args.command == "due":
+            set_due_date(open_course(args.course), args.assignment, args.due_date)
+            print(f"{args.assignment} is due {args.due_date}")
+        elif args.command == "lms":
+            from chiplab.grading.results import write_lms_csv
+
+            course = open_course(args.course)
+            out = Path(args.out) if args.out else course.root / f"grades-{args.shape}.csv"
+            print(f"{args.shape}: {write_lms_csv(course.root / 'grades.csv', args.shape, out)}")
         elif args.command == "keys":
             from chiplab.grading.keys import answer_keys
 

@@ -88,7 +88,10 @@ def report_rows(course, assignment: str) -> list[CellRow]:
     rows = []
     with gradebook(course) as gb:
         notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
-        for student in submitted_students(course, assignment):
+        submitted = submitted_students(course, assignment)
+        rows += [CellRow(student.id, "", "", "", 0.0, None, "missing", "no submission (on the roster)")
+                 for student in gb.students if student.id not in submitted]
+        for student in submitted:
             log_dir = latest_log(course, assignment, student)
             log = str(log_dir.relative_to(course.root)) if log_dir else ""
             _, notes = match_notebooks(course.path("submitted", student, assignment), [f"{n}.ipynb" for n in notebooks])

@@ -191,6 +191,7 @@ def prepare(course, assignment: str, student: str, limits: Limits) -> Prepared:
     if timestamp.is_file():
         shutil.copy(timestamp, target / "timestamp.txt")
     log = [f"student {student!r}, assignment {assignment!r}, graded {stamp}"]
+    all_exports: dict[str, dict] = {}
     for release_path in releases:
         release = json.loads(release_path.read_text(encoding="utf-8"))
         if release_path.name not in matched:
@@ -208,12 +209,13 @@ def prepare(course, assignment: str, student: str, limits: Limits) -> Prepared:
         (log_dir / release_path.name).write_text(run.executed_text or "{}", encoding="utf-8")
         if not run.executed_text:
             notes.append(f"{release_path.name} did not run to the end in the sandbox (exit {run.returncode})")
-        exports = read_exports(run.exports_text)
+        exports = all_exports[release_path.name] = read_exports(run.exports_text)
         errors = _sandbox_errors(run.executed_text)
         log += [f"--- {release_path.name}: sandbox exit {run.returncode}", run.log,
                 f"exported: {json.dumps(exports)}"]
         graded = graded_notebook(release, submitted, exports, student, errors)
         (target / release_path.name).write_text(json.dumps(graded), encoding="utf-8")
+    (log_dir / "exports.json").write_text(json.dumps(all_exports), encoding="utf-8")
     log += [f"note: {note}" for note in notes]
     (log_dir / "autograde.log").write_text("\n".join(log) + "\n", encoding="utf-8")
     return Prepared(log_dir, tuple(notes))

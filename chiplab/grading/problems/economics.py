@@ -7,11 +7,15 @@ MFU. The numbers feed a written cost argument for or against the custom chip.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from chiplab.cost.prices import price_for
+from chiplab.cost.run_cost import SECONDS_PER_HOUR, serving_cost
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
+from chiplab.hardware.catalog import load_chip
+from chiplab.perf.inference import estimate_serving
 from chiplab.workloads.presets import load_model
 
 ASSIGNMENT = "05_economics"
@@ -36,16 +40,34 @@ class EconomicsParams:
     mfu_fraction: float = field(metadata={"doc": "training: the MFU you may assume on the custom chip"})
 
 
-def make_params(pick: Picker) -> EconomicsParams:
+def _draw(pick: Picker) -> EconomicsParams:
     custom, tensor_parallel = pick.choice("custom", CUSTOM)
     gpu = pick.choice("gpu", GPUS)
     return EconomicsParams(
         model=MODEL, num_params=load_model(MODEL).num_params, custom_chip=custom,
         custom_tensor_parallel=tensor_parallel, custom_usd_per_chip_hour=price_for(custom).usd_per_chip_hour,
         gpu=gpu, gpu_usd_per_chip_hour=price_for(gpu).usd_per_chip_hour,
-        batch=pick.choice("batch", (4, 8, 16, 24, 32, 48, 64)),
-        num_train_tokens=pick.choice("num_train_tokens", (1e11, 2e11, 3e11, 5e11, 1e12, 2e12)),
-        mfu_fraction=pick.choice("mfu", (0.3, 0.35, 0.4, 0.45, 0.5, 0.55)))
+        batch=pick.integer("batch", 4, 64),
+        num_train_tokens=pick.integer("num_train_tokens_e10", 10, 200) * 1e10,
+        mfu_fraction=pick.integer("mfu_percent", 30, 55) / 100)
+
+
+def _telling(p: EconomicsParams) -> bool:
+    """No dollar answer can be read off the table (a cost per million tokens or a break-even price that happens to
+    equal a price per chip-hour, within the 2 % the questions accept)."""
+    shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
+    rates = [estimate_serving(load_model(p.model), load_chip(chip), batch=p.batch, prompt_len=PROMPT_LEN,
+                              output_len=OUTPUT_LEN, tensor_parallel=tensor_parallel).output_tokens_per_s_per_chip
+             for chip, tensor_parallel in ((p.custom_chip, p.custom_tensor_parallel), (p.gpu, 1))]
+    custom, gpu = (serving_cost(tokens_per_s_per_chip=rate, price=price).usd_per_million_tokens
+                   for rate, price in zip(rates, (p.custom_usd_per_chip_hour, p.gpu_usd_per_chip_hour), strict=True))
+    break_even_usd_per_chip_hour = gpu / 1e6 * rates[0] * SECONDS_PER_HOUR
+    return all(abs(answer - value) > 0.03 * value for answer in (custom, gpu, break_even_usd_per_chip_hour)
+               for value in shown)
+
+
+def make_params(pick: Picker) -> EconomicsParams:
+    return pick.first_fitting(_draw, _telling)
 
 
 def formats(p: EconomicsParams) -> tuple[AnswerFormat, ...]:

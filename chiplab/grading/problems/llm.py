@@ -7,17 +7,21 @@ for the time per output token and throughput, :func:`chiplab.perf.estimate_step`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
+from chiplab.perf.inference import estimate_serving
+from chiplab.perf.step import estimate_step
 from chiplab.workloads.footprint import inference_memory
+from chiplab.workloads.llm_steps import six_n_d_flops, training_step
 from chiplab.workloads.presets import load_model
 
 ASSIGNMENT = "04_llm_step"
-MODEL = "llama3_8b"
-CHIPS = ("h100_sxm", "a100_80gb", "tpu_v4", "tpu_v5p", "trainium1", "trainium2")  # one chip holds the 16 GB model
+MODELS = ("llama32_3b", "llama3_8b")  # bf16 weights of 6 and 16 GB: one chip of the list holds either
+CHIPS = ("h100_sxm", "a100_80gb", "tpu_v4", "tpu_v5p", "trainium1", "trainium2")
 DTYPE_BYTES = 2  # bf16 weights
 
 
@@ -35,18 +39,45 @@ class LlmParams:
     seq_len: int = field(metadata={"doc": "training: tokens per sequence"})
 
 
-def make_params(pick: Picker) -> LlmParams:
+def _draw(pick: Picker) -> LlmParams:
+    model_id = pick.choice("model", MODELS)
+    model = load_model(model_id)
     chip = load_chip(pick.choice("chip", CHIPS))
-    prompt_len, output_len = pick.choice("prompt_len", (512, 1024, 2048)), pick.choice("output_len", (128, 256, 512))
-    batch = pick.choice("serve_batch", (1, 4, 8, 16, 32, 64))
-    while batch > 1 and inference_memory(load_model(MODEL), batch=batch, context_len=prompt_len + output_len
+    prompt_len = pick.choice("prompt_len", (512, 768, 1024, 1536, 2048))
+    output_len = pick.choice("output_len", (128, 192, 256, 384, 512))
+    batch = pick.choice("serve_batch", (2, 4, 8, 16, 32, 64))
+    while batch > 2 and inference_memory(model, batch=batch, context_len=prompt_len + output_len
                                          ).total_bytes > chip.hbm.capacity_bytes:
         batch //= 2  # the KV cache must fit next to the weights
-    return LlmParams(model=MODEL, num_params=load_model(MODEL).num_params, chip=chip.id,
+    return LlmParams(model=model_id, num_params=model.num_params, chip=chip.id,
                      peak_flops_per_s=chip.peak_flops_per_s("bf16"),
                      hbm_bandwidth_bytes_per_s=chip.hbm.bandwidth_bytes_per_s, serve_batch=batch,
                      prompt_len=prompt_len, output_len=output_len,
-                     train_batch=pick.choice("train_batch", (1, 2, 4, 8)), seq_len=pick.choice("seq_len", (2048, 4096)))
+                     train_batch=pick.integer("train_batch", 1, 8), seq_len=pick.choice("seq_len", (2048, 4096)))
+
+
+def _apart(a: float, b: float) -> bool:
+    return abs(a - b) > 0.03 * abs(b)  # beyond the 2 % the questions accept
+
+
+def _telling(p: LlmParams) -> bool:
+    """chiplab's decode step is not the weights-only floor, the throughput is not batch ÷ step time, and the MFU is
+    not the 6·N estimate, so every hint can tell its slip apart (not so for a tiny batch or a short context), and the
+    throughput is no number of the table."""
+    model, chip = load_model(p.model), load_chip(p.chip)
+    served = estimate_serving(model, chip, batch=p.serve_batch, prompt_len=p.prompt_len, output_len=p.output_len)
+    trained = estimate_step(training_step(model, batch=p.train_batch, seq_len=p.seq_len), chip)
+    floor_s = p.num_params * DTYPE_BYTES / p.hbm_bandwidth_bytes_per_s
+    tpot = served.time_per_output_token_s
+    six_n_mfu = six_n_d_flops(p.num_params, p.train_batch * p.seq_len) / (trained.time_s * p.peak_flops_per_s)
+    shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
+    rate = served.output_tokens_per_s_per_chip
+    return (_apart(tpot, floor_s) and _apart(rate, p.serve_batch / tpot) and _apart(six_n_mfu, trained.mfu_fraction)
+            and all(_apart(rate, value) for value in shown))
+
+
+def make_params(pick: Picker) -> LlmParams:
+    return pick.first_fitting(_draw, _telling)
 
 
 def formats(p: LlmParams) -> tuple[AnswerFormat, ...]:

@@ -7,6 +7,7 @@ folds, so students call :func:`chiplab.estimate` and compare dataflows.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -62,7 +63,8 @@ def _draw(pick: Picker) -> SystolicParams:
 
 
 def _telling(p: SystolicParams) -> bool:
-    """Part B's answers differ from what each wrong mapping or dataflow gives, so every hint can tell them apart."""
+    """Part B's answers differ from what each wrong mapping or dataflow gives, so every hint can tell them apart,
+    and no count equals a number of the table."""
     r, c = p.num_rows, p.num_cols
     row_folds, col_folds = math.ceil(p.b_k / r), math.ceil(p.b_n / c)
     wrong_folds = {math.ceil(p.b_m / r), math.ceil(p.b_n / r)}, {math.ceil(p.b_m / c), math.ceil(p.b_k / c)}
@@ -70,8 +72,10 @@ def _telling(p: SystolicParams) -> bool:
     ws = cycles[0]
     others = {*cycles[1:], estimate(Gemm(m=p.b_m, n=p.b_k, k=p.b_n), p.array, "ws").total_cycles,
               estimate(p.gemm_b, p.array, "ws", convention="scalesim").total_cycles, 2 * r + c + p.b_m - 2}
+    shown = {getattr(p, f.name) for f in dataclasses.fields(p)}  # no answer can be read off the table
+    counts = {row_folds, col_folds, ws, estimate(p.gemm_a, p.array, "ws").total_cycles}
     return (row_folds not in wrong_folds[0] and col_folds not in wrong_folds[1] and len(set(cycles)) == 3
-            and not others & {ws - 1, ws, ws + 1})
+            and not others & {ws - 1, ws, ws + 1} and not counts & shown)
 
 
 def make_params(pick: Picker) -> SystolicParams:

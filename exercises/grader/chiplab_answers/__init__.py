@@ -39,8 +39,10 @@ def grade(assignment: str, student_id: str, values: dict[str, Any]) -> dict[str,
     """A verdict for every autograded name of ``assignment``, for ``student_id`` (missing values are ``None``)."""
     params = variant_of(assignment, student_id).params
     formats = problem_set(assignment).formats(params)
-    return {answer.name: judge(find_format(formats, answer.name), answer, values.get(answer.name))
-            for answer in answers(assignment, params)}
+    return {
+        answer.name: judge(find_format(formats, answer.name), answer, values.get(answer.name))
+        for answer in answers(assignment, params)
+    }
 
 
 def graded_student_id(variant: Any) -> str:
@@ -49,8 +51,10 @@ def graded_student_id(variant: Any) -> str:
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         here = Path.cwd().resolve()
         if here.name != variant.assignment:
-            raise RuntimeError(f"autograding in {here}, not <step>/<student_id>/{variant.assignment}: keep nbgrader's "
-                               "default CourseDirectory.directory_structure")
+            raise RuntimeError(
+                f"autograding in {here}, not <step>/<student_id>/{variant.assignment}: keep nbgrader's "
+                "default CourseDirectory.directory_structure"
+            )
         return here.parent.name
     return variant.student_id
 

@@ -7,14 +7,13 @@ for the time per output token and throughput, :func:`chiplab.perf.estimate_step`
 
 from __future__ import annotations
 
-from chiplab_answers.answer import Answer, Mistake
-
 from chiplab.grading.problems.llm import DTYPE_BYTES, LlmParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.workloads.llm_steps import six_n_d_flops, training_step
 from chiplab.workloads.presets import load_model
+from chiplab_answers.answer import Answer, Mistake
 
 
 def serving(p: LlmParams) -> ServingEstimate:
@@ -103,10 +102,17 @@ def answers(p: LlmParams) -> list[Answer]:
             trained.mfu_fraction,
             "use estimate_step(training_step(model, batch=..., seq_len=...), chip).mfu_fraction",
             mistakes=(
-                Mistake(
-                    trained.hfu_fraction,
-                    "that is the hardware FLOPs utilisation (HFU, recomputation "
-                    "counted); MFU counts the model's FLOPs only",
+                # HFU equals MFU without recomputation: the slip only shows when they differ
+                *(
+                    [
+                        Mistake(
+                            trained.hfu_fraction,
+                            "that is the hardware FLOPs utilisation (HFU, recomputation "
+                            "counted); MFU counts the model's FLOPs only",
+                        )
+                    ]
+                    if abs(trained.hfu_fraction - trained.mfu_fraction) > 0.03 * trained.mfu_fraction
+                    else []
                 ),
                 Mistake(
                     six_n * tokens / (trained.time_s * p.peak_flops_per_s),

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 
-from chiplab_answers.answer import Answer, Mistake
-
 from chiplab.grading.problems.rooflines import DTYPE, RooflineParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
 from chiplab.workloads.gemm import Gemm
+from chiplab_answers.answer import Answer, Mistake
 
 
 def gemm_bytes(gemm: Gemm) -> int:
@@ -43,7 +42,9 @@ def min_compute_bound_m(roof: Roofline, d: int) -> int:
 
 
 def answers(p: RooflineParams) -> list[Answer]:
-    roof = roofline(load_chip(p.chip), DTYPE)
+    chip = load_chip(p.chip)
+    peak_flops_per_s, bandwidth_bytes_per_s = chip.peak_flops_per_s(DTYPE), chip.hbm.bandwidth_bytes_per_s
+    roof = roofline(chip, DTYPE)
     ridge = roof.ridge_point()
     point = place(roof, p.m, p.d)
     gemm = p.gemm
@@ -96,10 +97,18 @@ def answers(p: RooflineParams) -> list[Answer]:
             point.attainable_flops_per_s,
             "attainable = min(peak, intensity × bandwidth)",
             mistakes=(
-                Mistake(
-                    p.peak_flops_per_s, "that is the peak; below the ridge the attainable rate is intensity × bandwidth"
+                # a compute-bound GEMM does reach the peak: the slip exists only below the ridge
+                *(
+                    [
+                        Mistake(
+                            peak_flops_per_s,
+                            "that is the peak; below the ridge the attainable rate is intensity × bandwidth",
+                        )
+                    ]
+                    if bound == "memory"
+                    else []
                 ),
-                Mistake(intensity * p.hbm_bandwidth_bytes_per_s / 2, "count FLOPs, not MACs"),
+                Mistake(intensity * bandwidth_bytes_per_s / 2, "count FLOPs, not MACs"),
             ),
         ),
         Answer(
@@ -107,8 +116,15 @@ def answers(p: RooflineParams) -> list[Answer]:
             time_s,
             "time = FLOPs ÷ attainable FLOP/s (or bytes ÷ bandwidth)",
             mistakes=(
-                Mistake(
-                    gemm.num_flops / p.peak_flops_per_s, "that is the time at peak, as if the GEMM were compute-bound"
+                *(
+                    [
+                        Mistake(
+                            gemm.num_flops / peak_flops_per_s,
+                            "that is the time at peak, as if the GEMM were compute-bound",
+                        )
+                    ]
+                    if bound == "memory"
+                    else []
                 ),
                 Mistake(time_s * 1e3, "give the time in seconds, not milliseconds"),
                 Mistake(time_s * 1e6, "give the time in seconds, not microseconds"),
