@@ -92,7 +92,8 @@ class ArrayPicture:
                     text.set_color("white" if snap.busy[r, c] else "black")
         loading = ""
         if self.show_values and snap.num_busy == 0 and snap.cycle < self.shape[0] and mapping.preloads_stationary:
-            loading = f", loading {mapping.stationary_operand} (rows 0–{snap.cycle} loaded)"
+            rows = "row 0" if snap.cycle == 0 else f"rows 0–{snap.cycle}"
+            loading = f", loading {mapping.stationary_operand} ({rows} loaded)"
         self.caption.set_text(f"cycle {snap.cycle} of {snap.num_cycles}: {snap.num_busy} of {snap.busy.size} "
                               f"PEs busy{loading}")
 
