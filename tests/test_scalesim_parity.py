@@ -41,6 +41,7 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+@pytest.mark.filterwarnings("ignore::chiplab.scalesim.ScaleSimInputWarning")  # the repo_* rows' '#dw' notes
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_reports_match_scalesim_exactly(case, tmp_path):
     """Expected: SCALE-Sim 3.0.0's own reports for this case (regenerate.py), compared column by column.

@@ -24,6 +24,7 @@ from chiplab.systolic.dataflow import Dataflow
 # The tumbling-window replay follows about this many requests a second (benchmarks/bench_scalesim_repo.py).
 REQUESTS_PER_S = 5e6
 BYTES_PER_FOLD = 64  # fold-mean and request-count arrays (int64/float64) held at once
+BYTES_PER_FOLD_REQUEST = 96  # a fold's request stream in the replay: addresses, lines, sort order, temporaries
 FOLDS_PER_S = 2e7
 PROGRESS_EVERY_S = 2.0  # a run longer than this reports its progress on stderr
 
@@ -94,7 +95,9 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
     address_space = layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap else layer.k * layer.n
     check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
                     "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
-                    work_per_s=REQUESTS_PER_S, memory_bytes=4 * address_space)
+                    work_per_s=REQUESTS_PER_S,
+                    # the window stamps, and one fold's requests with their sort order and temporaries
+                    memory_bytes=4 * address_space + BYTES_PER_FOLD_REQUEST * int(counts.max()))
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
 
 

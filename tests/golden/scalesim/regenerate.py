@@ -92,7 +92,10 @@ UseRamulatorTrace: False
 
 
 def topology_text(case: dict) -> str:
-    """SCALE-Sim's own CSV style: a header line, ', ' separators and a trailing comma on every row."""
+    """SCALE-Sim's own CSV style: a header line, ', ' separators and a trailing comma on every row; or, for a case
+    with ``topology_text``, that text verbatim (rows copied from real users' files, quirks included)."""
+    if "topology_text" in case:
+        return case["topology_text"]
     sparsity = case.get("sparsity_col", False)
     if case["input_type"] == "gemm":
         header = ["Layer", "M", "N", "K"]
