@@ -29,7 +29,7 @@ from chiplab.kernels import _ops
 from chiplab.kernels._ops import MAX_INSTRUCTIONS
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.schedule import Scheduler
-from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, float_array, round_to_dtype
+from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, float_array, rounded_to
 from chiplab.systolic import parse_dataflow
 
 
@@ -69,7 +69,7 @@ class Kernel:
             raise ChiplabInputError(f"{where}: give an array, or a shape for a time-only kernel")
         tensor = self._tensor(name, shape, dtype, line, where)
         if array is not None and self.values:
-            tensor.value = round_to_dtype(values, dtype)
+            tensor.value = rounded_to(values, dtype)
         elif self.values:
             raise ChiplabInputError(f"{where}: a kernel with values=True needs the array, not just a shape")
         tensor.written = True

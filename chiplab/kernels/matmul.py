@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import one_of
+from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels._ops import check_instruction_budget
@@ -44,6 +44,7 @@ class MatmulTiling:
 
 def instruction_tile(params: CoreParams) -> tuple[int, int, int]:
     """The largest matmul one instruction takes: the published limits, or the array size where there are none."""
+    instance_of("params", params, CoreParams, "a CoreParams, e.g. core_params('trn2')")
     array = params.array
     tile_k = params.matmul_max_partitions or array.num_rows
     tile_m = params.matmul_max_stationary_free or array.num_cols
@@ -54,7 +55,8 @@ def instruction_tile(params: CoreParams) -> tuple[int, int, int]:
 def default_tiling(params: CoreParams, variant: str, shape: tuple[int, int, int]) -> MatmulTiling:
     """Block sizes for a variant: the naive kernel's block is one instruction tile; the tiled ones take up to
     4 × 4 instruction tiles (fewer where the matrix or the accumulator is smaller)."""
-    m, n, _ = shape
+    variant = one_of("variant", variant, VARIANTS)
+    m, n, _ = shape_of("shape", shape, 3)
     tile_k, tile_m, tile_n = instruction_tile(params)
     if variant == "naive":
         return MatmulTiling(tile_k, tile_m, tile_n, tile_m, tile_n, 1)

@@ -27,17 +27,20 @@ change. The body calls MXU/VPU operations through ``pl`` (``pl.dot``, ``pl.tenso
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, non_negative_int, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
+from chiplab.kernels._ops import check_instruction_budget
 from chiplab.kernels.language import Kernel
+from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import float_array, shape_of
+from chiplab.kernels.tiles import check_dtype, float_array, shape_of
 
 
 @dataclass(frozen=True)
@@ -47,21 +50,63 @@ class BlockSpec:
     block_shape: tuple[int, ...]
     index_map: Callable[..., tuple[int, ...]]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "block_shape", _shape("block_shape", self.block_shape))
+        if not callable(self.index_map):
+            raise ChiplabInputError(f"index_map must be a function of the grid indices returning block indices; "
+                                    f"got {self.index_map!r}")
+
 
 class ProgramContext:
     """What a kernel body sees as ``pl``: its grid position, and the core's operations (those of
     :class:`chiplab.kernels.Kernel`, which give every error the body's line)."""
 
     def __init__(self, kernel: Kernel, grid: tuple[int, ...]):
+        instance_of("kernel", kernel, Kernel, "a Kernel, e.g. Kernel('tpu_v5e')")
+        grid = _grid(grid)
         self.kernel, self.grid, self.position = kernel, grid, (0,) * len(grid)
         for name in ("dot", "tensor_tensor", "activation", "reduce", "copy", "transpose", "fill"):
             setattr(self, name, getattr(kernel, name))
 
     def program_id(self, axis: int) -> int:
-        return self.position[axis]
+        return self.position[self._axis(axis)]
 
     def num_programs(self, axis: int) -> int:
-        return self.grid[axis]
+        return self.grid[self._axis(axis)]
+
+    def _axis(self, axis: object) -> int:
+        number = non_negative_int("axis", axis)
+        if number >= len(self.grid):
+            raise ChiplabInputError(f"axis must be below the grid's {len(self.grid)} axes; got {axis!r}")
+        return number
+
+
+def _grid(grid: object) -> tuple[int, ...]:
+    """A grid: one or more whole numbers >= 1, with no more points than chiplab simulates instructions."""
+    if isinstance(grid, str) or not isinstance(grid, Sequence) or not grid:
+        raise ChiplabInputError(f"grid must be a tuple of whole numbers >= 1, e.g. (2, 2); got {grid!r}")
+    checked = tuple(positive_int(f"grid[{i}]", g) for i, g in enumerate(grid))
+    # Every point runs the body (at least one instruction): refuse a grid the simulator would never finish.
+    check_instruction_budget(math.prod(checked), f"a grid of {checked}")
+    return checked
+
+
+def _shape(name: str, value: object) -> tuple[int, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise ChiplabInputError(f"{name} must be a tuple of whole numbers >= 1; got {value!r}")
+    return tuple(positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def _scratch(scratch_shapes: object) -> list[tuple[tuple[int, ...], str]]:
+    if isinstance(scratch_shapes, str) or not isinstance(scratch_shapes, Sequence):
+        raise ChiplabInputError(f"scratch_shapes must be a list of (shape, dtype) pairs, e.g. [((128, 128), 'fp32')]; "
+                                f"got {scratch_shapes!r}")
+    checked = []
+    for i, entry in enumerate(scratch_shapes):
+        if not isinstance(entry, tuple | list) or len(entry) != 2:
+            raise ChiplabInputError(f"scratch_shapes[{i}] must be a (shape, dtype) pair; got {entry!r}")
+        checked.append((_shape(f"scratch_shapes[{i}] shape", entry[0]), check_dtype(entry[1], f"scratch_shapes[{i}]")))
+    return checked
 
 
 def _block_slices(spec: BlockSpec, index: tuple[int, ...], full_shape: tuple[int, ...], what: str) -> tuple:
@@ -82,19 +127,31 @@ def pallas_call(body: Callable, *, chip: str | Chip, grid: Sequence[int], in_spe
                 dtype: str = "bf16", out_dtype: str = "fp32", values: bool = True,
                 name: str = "pallas kernel") -> Callable[..., KernelRun]:
     """Return a function of the input arrays (or of their shapes when ``values=False``) that runs ``body``."""
-    grid = tuple(positive_int(f"grid[{i}]", g) for i, g in enumerate(grid))
+    if not callable(body):
+        raise ChiplabInputError(f"body must be a function (the kernel body); got {body!r} ({type(body).__name__})")
+    params = chip if isinstance(chip, CoreParams) else core_params(chip)
+    grid = _grid(grid)
+    if isinstance(in_specs, str) or not isinstance(in_specs, Sequence) \
+            or not all(isinstance(spec, BlockSpec) for spec in in_specs):
+        raise ChiplabInputError(f"in_specs must be a list of BlockSpec, one per input; got {in_specs!r}")
+    instance_of("out_spec", out_spec, BlockSpec, "a BlockSpec")
+    out_shape = _shape("out_shape", out_shape)
+    scratch_shapes = _scratch(scratch_shapes)
+    dtype, out_dtype = check_dtype(dtype, "pallas_call: dtype"), check_dtype(out_dtype, "pallas_call: out_dtype")
+    instance_of("values", values, bool, "True or False")
+    instance_of("name", name, str, "a name for the kernel")
 
     def run(*inputs) -> KernelRun:
         if len(inputs) != len(in_specs):
             raise ChiplabInputError(f"{name}: {len(in_specs)} in_specs but {len(inputs)} inputs")
-        kernel = Kernel(chip, values=values, name=name)
+        kernel = Kernel(params, values=values, name=name)
         tensors = [kernel.hbm(f"in{i}", x, dtype=dtype) if values else kernel.hbm(f"in{i}", shape=tuple(x), dtype=dtype)
                    for i, x in enumerate(inputs)]
-        out = kernel.hbm_output("out", tuple(out_shape), out_dtype)
+        out = kernel.hbm_output("out", out_shape, out_dtype)
         in_bufs = [[kernel.tile(spec.block_shape, dtype, name=f"in{i} block {b}") for b in range(2)]
                    for i, spec in enumerate(in_specs)]
         out_bufs = [kernel.tile(out_spec.block_shape, out_dtype, name=f"out block {b}") for b in range(2)]
-        scratch = [kernel.tile(tuple(shape), sdtype, name=f"scratch {i}", memory="accumulator")
+        scratch = [kernel.tile(shape, sdtype, name=f"scratch {i}", memory="accumulator")
                    for i, (shape, sdtype) in enumerate(scratch_shapes)]
         pl = ProgramContext(kernel, grid)
         points = list(itertools.product(*(range(g) for g in grid)))

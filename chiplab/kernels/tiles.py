@@ -26,6 +26,12 @@ def round_to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     >>> round_to_dtype(np.array([1 + 2**-9], dtype=np.float32), "bf16")[0]   # bf16 keeps 8 significand bits
     np.float32(1.0)
     """
+    dtype = check_dtype(dtype, "round_to_dtype")
+    return rounded_to(float_array("round_to_dtype: values", values), dtype)
+
+
+def rounded_to(values: np.ndarray, dtype: str) -> np.ndarray:
+    """:func:`round_to_dtype` without the argument checks, for values the kernel computed itself."""
     values = np.asarray(values, dtype=np.float32)
     if dtype == "fp32":
         return values
@@ -43,8 +49,9 @@ def round_to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
 def float_array(name: str, value: object, ndim: int | None = None) -> np.ndarray:
     """``value`` as a finite float32 array (with ``ndim`` axes if given), else ChiplabInputError naming ``name``."""
     try:
-        array = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError):
+        with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf, refused just below
+            array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):  # not numbers, ragged, or an int beyond float32's range
         raise ChiplabInputError(f"{name} must be an array of numbers; got {type(value).__name__}") from None
     if ndim is not None and array.ndim != ndim:
         raise ChiplabInputError(f"{name} must have {ndim} axes; got shape {array.shape}")
@@ -63,7 +70,7 @@ def shape_of(name: str, value: object, length: int) -> tuple[int, ...]:
 
 
 def check_dtype(dtype: object, where: str) -> str:
-    if dtype not in TILE_DTYPE_BYTES:
+    if not isinstance(dtype, str) or dtype not in TILE_DTYPE_BYTES:
         raise ChiplabInputError(f"{where}: dtype must be one of {', '.join(TILE_DTYPE_BYTES)}; got {dtype!r}")
     return dtype
 
@@ -128,11 +135,11 @@ class _Buffer:
 
     def __getitem__(self, key: object) -> View:
         index, shape = normalize_index(self.shape, key, f"{self.kind} {self.name!r}")
-        return View(self, index, shape)
+        return View.unchecked(self, index, shape)
 
     def whole(self) -> View:
         if self._whole is None:
-            self._whole = View(self, tuple(slice(0, n) for n in self.shape), self.shape)
+            self._whole = View.unchecked(self, tuple(slice(0, n) for n in self.shape), self.shape)
         return self._whole
 
     def __repr__(self) -> str:
@@ -166,6 +173,22 @@ class View:
     __slots__ = ("buffer", "index", "num_elements", "shape")
 
     def __init__(self, buffer: _Buffer, index: tuple[slice, ...], shape: tuple[int, ...]):
+        if not isinstance(buffer, _Buffer):
+            raise ChiplabInputError(f"View: buffer must be a Tensor or Tile (from Kernel.hbm or Kernel.tile); got "
+                                    f"{buffer!r} ({type(buffer).__name__})")
+        index, expected = normalize_index(buffer.shape, index, f"View of {buffer.kind} {buffer.name!r}")
+        if not isinstance(shape, tuple) or shape != expected:
+            raise ChiplabInputError(f"View: shape must be the shape the index selects, {expected}; got {shape!r}")
+        self._set(buffer, index, shape)
+
+    @classmethod
+    def unchecked(cls, buffer: _Buffer, index: tuple[slice, ...], shape: tuple[int, ...]) -> View:
+        """A view from an index :func:`normalize_index` already checked (slicing in a kernel's inner loops)."""
+        view = cls.__new__(cls)
+        view._set(buffer, index, shape)
+        return view
+
+    def _set(self, buffer: _Buffer, index: tuple[slice, ...], shape: tuple[int, ...]) -> None:
         self.buffer, self.index, self.shape = buffer, index, shape
         self.num_elements = math.prod(shape)
 
@@ -193,7 +216,7 @@ class View:
         buffer = self.buffer
         if buffer.pending is not None:
             buffer.pending.flush()
-        values = values if rounded else round_to_dtype(values, buffer.dtype)
+        values = values if rounded else rounded_to(values, buffer.dtype)
         if self.is_whole:
             # A fresh array, never an in-place write: earlier reads handed out (to matmul chains) stay valid.
             buffer.value = np.array(np.reshape(values, buffer.shape), dtype=np.float32)

@@ -205,3 +205,44 @@ def test_a_psum_error_names_the_kernel_line_not_the_library():
     with pytest.raises(ChiplabInputError) as info:
         k.psum((128, 1024), name="too wide")
     _assert_message(info, rf"tile 'too wide' at line {line}: 4,096 bytes per partition is over the PSUM bank")
+
+
+def test_public_helpers_check_their_arguments():
+    """Issue 10 item 8: each raised TypeError/AttributeError/ValueError from numpy or Python before these checks."""
+    from chiplab.kernels import (
+        BlockSpec,
+        ProgramContext,
+        View,
+        default_tiling,
+        instruction_tile,
+        pallas_call,
+        round_to_dtype,
+    )
+
+    with pytest.raises(ChiplabInputError, match=r"params must be a CoreParams.*got 0 \(int\)"):
+        instruction_tile(0)
+    with pytest.raises(ChiplabInputError, match=r"shape must be a tuple of 3 whole numbers; got 0"):
+        default_tiling(core_params("trn2"), "naive", 0)
+    with pytest.raises(ChiplabInputError, match=r"round_to_dtype: values must be an array of numbers; got str"):
+        round_to_dtype("x", "bf16")
+    with pytest.raises(ChiplabInputError, match=r"dtype must be one of fp32, bf16, fp16; got \['bf16'\]"):
+        round_to_dtype([1.0], ["bf16"])
+    kernel = Kernel("tpu_v5e", values=False)
+    tile = kernel.tile((128, 128), name="t")
+    with pytest.raises(ChiplabInputError, match=r"buffer must be a Tensor or Tile"):
+        View(0, 0, 0)
+    with pytest.raises(ChiplabInputError, match=r"shape must be the shape the index selects, \(64, 1\); got \(64, 2\)"):
+        View(tile, (slice(0, 64), 3), (64, 2))
+    assert View(tile, (slice(0, 64), 3), (64, 1)).num_elements == 64
+    with pytest.raises(ChiplabInputError, match=r"kernel must be a Kernel"):
+        ProgramContext(0, (1,))
+    with pytest.raises(ChiplabInputError, match=r"axis must be below the grid's 2 axes; got 5"):
+        ProgramContext(kernel, (2, 3)).program_id(5)
+    spec = BlockSpec((128,), lambda i: (i,))
+    with pytest.raises(ChiplabInputError, match=r"grid must be a tuple of whole numbers >= 1, e.g. \(2, 2\); got 0"):
+        pallas_call(lambda *refs: None, chip="tpu_v5e", grid=0, in_specs=[], out_spec=spec, out_shape=(128,))
+    with pytest.raises(ChiplabInputError, match=r"would issue about"):  # 2**80 grid points: refused, not listed
+        pallas_call(lambda *refs: None, chip="tpu_v5e", grid=(2**40, 2**40), in_specs=[], out_spec=spec,
+                    out_shape=(128,))
+    with pytest.raises(ChiplabInputError, match=r"block_shape\[0\] must be a whole number >= 1; got 0"):
+        BlockSpec((0,), lambda i: (i,))
