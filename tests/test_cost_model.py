@@ -24,7 +24,9 @@ from chiplab.cost import (
     owner_tco,
     owner_usd_per_exaflop,
     performance_per_watt,
+    price_availability_table,
     price_for,
+    seed_chips_table,
     serving_cost,
     silicon_assumptions_for,
     silicon_price_usd,
@@ -32,6 +34,7 @@ from chiplab.cost import (
     training_run_cost,
 )
 from chiplab.errors import ChiplabInputError
+from chiplab.workloads import Gemm
 
 HOUR_S = 3600.0
 
@@ -342,3 +345,33 @@ def test_sensitivity_errors_name_the_problem():
                       {"utilization_fraction": (0.5, 1.5)})
     with pytest.raises(ChiplabInputError, match="dataclass instance"):
         one_at_a_time(linear, {"x": 1.0}, {"x": (0.0, 1.0)})
+    # Issue 10 item 8: these raised TypeError / OverflowError from inside the analysis.
+    with pytest.raises(ChiplabInputError, match=r"metric must be a function.*got False \(bool\)"):
+        one_at_a_time(False, Toy(), {"x": (0.0, 1.0)})
+    with pytest.raises(ChiplabInputError, match=r"metric's output at the base assumptions must be a finite number"):
+        one_at_a_time(lambda t: "cheap", Toy(), {"x": (0.0, 1.0)})
+    with pytest.raises(ChiplabInputError, match=r"ranges must be a mapping"):
+        one_at_a_time(linear, Toy(), -1.5)
+    with pytest.raises(ChiplabInputError, match=r"threshold must be a finite number; got 'all_reduce'"):
+        one_at_a_time(linear, Toy(), {"x": (0.0, 1.0)}, threshold="all_reduce")
+    with pytest.raises(ChiplabInputError, match=r"ranges\['x'\] high must be a finite number; got an integer with"):
+        one_at_a_time(linear, Toy(), {"x": (0, 10**400)})
+
+
+def test_public_cost_functions_check_argument_types():
+    """Issue 10 item 8: each of these raised TypeError from getattr, iteration or a dict lookup."""
+    run = training_run_cost(num_chips=8, duration_s=HOUR_S, price=2.0)
+    with pytest.raises(ChiplabInputError, match=r"a must be a RunCost or ServingCost.*got False \(bool\)"):
+        compare_costs(False, run)
+    with pytest.raises(ChiplabInputError, match=r"metric must be the name of a numeric field.*got 2147483648"):
+        compare_costs(run, run, metric=2**31)
+    with pytest.raises(ChiplabInputError, match=r"key must be a cost value key.*got \['pue'\] \(list\)"):
+        sourced_value(["pue"])
+    with pytest.raises(ChiplabInputError, match=r"chip_ids must be a list of one or more chip ids"):
+        price_availability_table(Gemm(m=64, n=48, k=32))
+    with pytest.raises(ChiplabInputError, match=r"chip_ids must be a list of one or more chip ids"):
+        seed_chips_table(["h100", 3])
+    with pytest.raises(ChiplabInputError, match=r"dtype must be one of .*; got \(1, 2\)"):
+        seed_chips_table(["h100"], dtype=(1, 2))
+    # A dtype in capitals names the same format: the published peak, not one recomputed "from geometry".
+    assert seed_chips_table(["h100"], "BF16") == seed_chips_table(["h100"], "bf16")

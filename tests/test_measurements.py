@@ -278,6 +278,18 @@ def test_bits_read_as_bytes_is_caught(tmp_path):
         read_measurements(_folder(tmp_path, {"micro_tmp.toml": text}))
 
 
+def test_a_folder_that_is_not_a_path_or_not_text_is_refused(tmp_path):
+    """Issue 10 item 8: an int raised TypeError inside pathlib; a non-UTF-8 file raised UnicodeDecodeError."""
+    with pytest.raises(ChiplabInputError, match=r"directory must be the path of a folder.*got 0 \(int\)"):
+        read_measurements(0)
+    with pytest.raises(ChiplabInputError, match=r"has no _sources.toml"):
+        read_measurements("a\x00b")
+    folder = _folder(tmp_path, {})
+    (folder / "micro_latin1.toml").write_bytes("note = 'caf\xe9'".encode("latin-1"))
+    with pytest.raises(ChiplabInputError, match=r"cannot read measurement file .*micro_latin1.toml"):
+        read_measurements(folder)
+
+
 def test_a_duplicated_id_names_both_files(tmp_path):
     with pytest.raises(ChiplabInputError, match=r"micro_b.toml: entry 'tmp_gemm'.*already used in micro_a.toml"):
         read_measurements(_folder(tmp_path, {"micro_a.toml": GOOD_GEMM, "micro_b.toml": GOOD_GEMM}))

@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chiplab._checks import one_of
 from chiplab.cost._toml import load_cost_data
 from chiplab.cost.prices import offers_for
 from chiplab.cost.records import MissingPrice
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.chip import Chip
+from chiplab.hardware.components import DTYPES
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes, format_rate
 
@@ -34,14 +36,16 @@ def _source(chip: Chip, key: str) -> str:
 
 
 def _chips(chip_ids: Sequence[str]) -> list[Chip]:
-    if isinstance(chip_ids, str) or not chip_ids:
-        raise ChiplabInputError(f"chip_ids must be a list of chip ids, e.g. ['trainium2', 'h100_sxm']; got "
-                                f"{chip_ids!r}")
+    if (isinstance(chip_ids, str) or not isinstance(chip_ids, Sequence) or not chip_ids
+            or not all(isinstance(chip_id, str) for chip_id in chip_ids)):
+        raise ChiplabInputError(f"chip_ids must be a list of one or more chip ids, e.g. ['trainium2', 'h100_sxm']; "
+                                f"got {chip_ids!r}")
     return [load_chip(chip_id) for chip_id in chip_ids]
 
 
 def seed_chips_table(chip_ids: Sequence[str], dtype: str = "bf16") -> str:
     """The chips side by side: dense peak for ``dtype``, off-chip memory, power, and the source of each."""
+    dtype = one_of("dtype", dtype, DTYPES)
     rows = []
     for chip in _chips(chip_ids):
         published = chip.published_peak_flops_per_s.get(dtype)

@@ -19,6 +19,7 @@ import difflib
 import warnings
 from itertools import combinations
 
+from chiplab._checks import instance_of
 from chiplab.cost._toml import load_cost_data
 from chiplab.cost.records import HARDWARE_INCLUDES, PRICE_KINDS, HardwarePrice, Price, SourcedValue
 from chiplab.errors import ChiplabInputError
@@ -119,6 +120,7 @@ def sourced_values(quantity: str | None = None) -> tuple[SourcedValue, ...]:
 
 def sourced_value(key: str) -> SourcedValue:
     """One value by key, e.g. ``sourced_value("pue.industry_average_2023").value`` → 1.58."""
+    instance_of("key", key, str, "a cost value key such as 'pue.industry_average_2023'")
     values = load_cost_data().values
     if key not in values:
         close = difflib.get_close_matches(key, list(values), n=4, cutoff=0.4)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, non_negative, positive, positive_int
+from chiplab._checks import fraction, instance_of, non_negative, positive, positive_int
 from chiplab.cost.comparison import tokens_per_usd
 from chiplab.cost.prices import compare_prices
 from chiplab.cost.records import Price
@@ -174,6 +174,11 @@ def compare_costs(a: RunCost | ServingCost, b: RunCost | ServingCost, metric: st
     When both carry a :class:`Price`, their caveats are checked and a ``PriceComparisonWarning`` is issued if
     the prices differ in kind, date, region or part (``warn=False`` only returns them).
     """
+    instance_of("a", a, (RunCost, ServingCost), "a RunCost or ServingCost (from run_cost or serving_cost)")
+    instance_of("b", b, (RunCost, ServingCost), "a RunCost or ServingCost (from run_cost or serving_cost)")
+    instance_of("warn", warn, bool, "True or False")
+    if metric is not None:
+        instance_of("metric", metric, str, "the name of a numeric field, e.g. 'cost_usd', or None")
     if metric is None:
         per_token = (getattr(a, "usd_per_million_tokens", None), getattr(b, "usd_per_million_tokens", None))
         metric = "cost_usd" if None in per_token else "usd_per_million_tokens"

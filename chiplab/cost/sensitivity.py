@@ -22,11 +22,11 @@ Drawing the tornado is the viz layer's job; this module only computes it (micros
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chiplab._checks import finite, instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
 
@@ -96,10 +96,11 @@ class _Evaluator:
             output = self.metric(_replace(self.base, path, value))
         except ChiplabInputError as exc:
             raise ChiplabInputError(f"sensitivity: {path}={value!r}: {exc}") from None
-        if isinstance(output, bool) or not isinstance(output, int | float) or not math.isfinite(output):
-            raise ChiplabInputError(f"sensitivity: the metric must return a finite number; got {output!r} "
-                                    f"at {path}={value!r}")
-        return float(output)
+        return self.checked(output, f"{path}={value!r}")
+
+    @staticmethod
+    def checked(output: Any, where: str) -> float:
+        return finite(f"the metric's output at {where}", output)
 
 
 def _break_even(evaluate: _Evaluator, path: str, inside: float, outside: float, threshold: float,
@@ -123,20 +124,29 @@ def one_at_a_time(metric: Callable[[Any], float], base: Any, ranges: Mapping[str
 
     ``threshold`` is where the winner changes: 0 for a difference A − B, 1 for a ratio A / B.
     """
+    if not callable(metric):
+        raise ChiplabInputError(f"metric must be a function of the assumptions returning a number; got {metric!r} "
+                                f"({type(metric).__name__})")
     if not dataclasses.is_dataclass(base) or isinstance(base, type):
         raise ChiplabInputError(f"base must be a dataclass instance (frozen assumptions); got {base!r}")
+    if not isinstance(ranges, Mapping):
+        raise ChiplabInputError(f"ranges must be a mapping {{field: (low, high)}}; got {ranges!r} "
+                                f"({type(ranges).__name__})")
     if not ranges:
         raise ChiplabInputError("ranges is empty; give {field: (low, high)} for at least one field")
+    threshold = finite("threshold", threshold)
+    instance_of("find_break_even", find_break_even, bool, "True or False")
     evaluate = _Evaluator(metric, base)
-    base_output = evaluate.metric(base)
+    base_output = evaluate.checked(evaluate.metric(base), "the base assumptions")
     base_side = _side(base_output, threshold)
     swings = []
     for path, bounds in ranges.items():
+        instance_of("ranges key", path, str, "a field name or dotted path such as 'a.utilization_fraction'")
         base_value = _get(base, path)
         if not isinstance(bounds, tuple | list) or len(bounds) != 2:
             raise ChiplabInputError(f"ranges[{path!r}] must be a (low, high) pair; got {bounds!r}")
         low, high = bounds
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)) or not low < high:
+        if not finite(f"ranges[{path!r}] low", low) < finite(f"ranges[{path!r}] high", high):
             raise ChiplabInputError(f"ranges[{path!r}] must be two numbers with low < high; got {bounds!r}")
         out_low, out_high = evaluate(path, low), evaluate(path, high)
         flipped_end = next((end for end, out in ((low, out_low), (high, out_high))

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from chiplab._checks import one_of
+from chiplab._checks import instance_of, one_of
 from chiplab._lookup import lookup, normalize_name
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
@@ -230,14 +230,15 @@ def read_measurements(directory: str | PathLike[str]) -> MeasurementRecord:
 
     Any problem raises :class:`ChiplabInputError` naming the file, the entry and the field.
     """
+    instance_of("directory", directory, (str, PathLike), "the path of a folder of measurement TOML files")
     folder = Path(directory)
-    if not (folder / SOURCES_FILE).is_file():
+    if not (folder / SOURCES_FILE).is_file():  # False, not an error, for a path with a NUL byte
         raise ChiplabInputError(f"measurement folder {str(folder)!r} has no {SOURCES_FILE}")
-    sources = sources_from_toml((folder / SOURCES_FILE).read_text(encoding="utf-8"), SOURCES_FILE)
+    sources = sources_from_toml(_read(folder / SOURCES_FILE), SOURCES_FILE)
     entries: list[MicroBenchmark | EndToEndRun] = []
     for path in sorted(folder.glob("*.toml")):
         if path.name.startswith(("micro_", "runs_")):
-            entries += _entries(path.read_text(encoding="utf-8"), path.name, sources)
+            entries += _entries(_read(path), path.name, sources)
         elif not path.name.startswith("_"):
             raise ChiplabInputError(f"{path.name}: measurement files are named micro_*.toml (micro-benchmarks) "
                                     f"or runs_*.toml (end-to-end runs)")
@@ -248,6 +249,14 @@ def read_measurements(directory: str | PathLike[str]) -> MeasurementRecord:
         seen[entry.id] = entry.file
     return MeasurementRecord(benchmarks=tuple(e for e in entries if isinstance(e, MicroBenchmark)),
                              runs=tuple(e for e in entries if isinstance(e, EndToEndRun)))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable, a folder named *.toml, or not UTF-8
+        why = getattr(exc, "strerror", None) or exc
+        raise ChiplabInputError(f"cannot read measurement file {str(path)!r}: {why}") from None
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,13 +35,6 @@ def _known(package: str, owner: str, names: list[str]) -> None:
     KNOWN_FAILURES.update({f"chiplab.{package}.{name}": reason for name in names})
 
 
-_known("perf", "perf/, rewritten by the mechanisms work", ["get_measurement", "read_measurements"])
-_known("cost", "cost comparison modules (consolidation work)", [
-    "compare_costs", "one_at_a_time", "price_availability_table", "seed_chips_table", "sourced_value"
-])
-_known("kernels", "chiplab.kernels (its author)", [
-    "ProgramContext", "View", "default_tiling", "instruction_tile", "pallas_call", "round_to_dtype"
-])
 _known("scalesim", "SCALE-Sim interop (SCALE-Sim work)", [
     "compute_layer", "load_config", "load_topology", "plan_layer", "simulate_layer"
 ])
