@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from chiplab.errors import ChiplabInputError
-from chiplab.scalesim import ScaleSimInputWarning, load_config, load_topology, run_scalesim
+from chiplab.scalesim import (
+    ScaleSimInputWarning,
+    compute_layer,
+    load_config,
+    load_topology,
+    plan_layer,
+    run_scalesim,
+    simulate_layer,
+)
 from chiplab.systolic.dataflow import Dataflow
 
 GOOD_CONFIG = """\
@@ -338,7 +346,55 @@ def test_first_line_that_is_a_layer_is_not_silently_dropped(tmp_path):
 
 def test_unknown_input_type(tmp_path):
     path = _write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 4, 4, 4,\n")
-    assert "'conv' or 'gemm'" in _error(load_topology, path, "fc")
+    message = _error(load_topology, path, "fc")
+    assert "input_type" in message and "conv, gemm" in message and "'fc'" in message
+
+
+# ---- wrong argument types (issue 10 item 8): a ChiplabInputError naming the parameter, not a TypeError ----------
+
+
+@pytest.mark.parametrize("load", [load_config, load_topology])
+@pytest.mark.parametrize(("path", "expected"), [
+    (0, "str or os.PathLike"),  # pathlib would raise TypeError
+    (None, "str or os.PathLike"),
+    ("a\x00b", "cannot be read"),  # pathlib would raise ValueError (embedded null byte)
+])
+def test_paths_must_be_str_or_pathlike(load, path, expected):
+    message = _error(load, path)
+    assert expected in message and repr(path)[:5] in message
+
+
+def _layer(tmp_path: Path):
+    return load_topology(_write(tmp_path, "t.csv", "Layer, M, N, K,\nl0, 20, 13, 11,\n"), "gemm")[0]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ((0, "ws", 4, 4), "layer must be a ScaleSimLayer"),  # MAPPINGS[0] was a KeyError
+    (("LAYER", "ws", 4, 4), "layer must be a ScaleSimLayer"),
+    ((None, "xx", 4, 4), "layer must be a ScaleSimLayer"),
+    (("layer", "xx", 4, 4), "dataflow must be one of"),
+    (("layer", "ws", 0, 4), "num_rows must be a whole number"),
+    (("layer", "ws", 4, 2**70), "num_cols must be a whole number between 1 and 2,147,483,647"),
+    (("layer", "ws", 4, float("nan")), "num_cols"),
+])
+def test_plan_and_compute_layer_check_their_arguments(tmp_path, args, expected):
+    args = tuple(_layer(tmp_path) if a == "layer" else a for a in args)
+    for call in (plan_layer, compute_layer):
+        assert expected in _error(call, *args)
+
+
+def test_plan_layer_accepts_dataflow_names_like_the_rest_of_chiplab(tmp_path):
+    layer = _layer(tmp_path)
+    assert plan_layer(layer, "WS", 4, 4) == plan_layer(layer, Dataflow.WS, 4, 4)
+    assert compute_layer(layer, "output-stationary", 4, 4) == compute_layer(layer, Dataflow.OS, 4, 4)
+
+
+def test_simulate_layer_checks_its_arguments(tmp_path):
+    config, layer = load_config(_config(tmp_path)), _layer(tmp_path)
+    assert "config must be a ScaleSimConfig" in _error(simulate_layer, 0, layer)  # was AttributeError num_rows
+    assert "layer must be a ScaleSimLayer" in _error(simulate_layer, config, (20, 13, 11))
+    assert "layer_id must be a whole number >= 0" in _error(simulate_layer, config, layer, -1)
+    assert simulate_layer(config, layer, 3.0).layer_id == 3
 
 
 # ---- run_scalesim -------------------------------------------------------------------------------------------------

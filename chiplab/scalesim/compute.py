@@ -23,16 +23,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chiplab._checks import instance_of, positive_int_at_most
+from chiplab._guard import check_resources
 from chiplab.scalesim import operands
+from chiplab.scalesim.config import MAX_INT
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic import scalesim_convention
-from chiplab.systolic.dataflow import MAPPINGS, Dataflow
+from chiplab.systolic.dataflow import MAPPINGS, Dataflow, parse_dataflow
 from chiplab.systolic.dataflow import FoldPlan as SystolicFoldPlan
 
 # Which extent each SCALE-Sim operand spans, read off the dataflow table (chiplab.systolic.dataflow.MAPPINGS):
 # "stationary" (read once), "rows" (the left-edge operand: re-read for every column fold) or "cols" (re-read, or
 # for outputs rewritten, for every row fold). SCALE-Sim's ifmap, filter and ofmap are A, B and C of the GEMM.
 _OPERANDS = {"ifmap": "A", "filter": "B", "ofmap": "C"}
+BYTES_PER_FOLD = 64  # fold-mean and request-count arrays (int64/float64) held at once
+FOLDS_PER_S = 2e7
 
 
 def _role(dataflow: Dataflow, operand: str) -> str:
@@ -62,10 +67,16 @@ class FoldPlan(SystolicFoldPlan):
         return (col_fold * self.num_row_folds + row_fold) * self.lines_per_fold
 
 
-def plan_layer(layer: ScaleSimLayer, dataflow: Dataflow, num_rows: int, num_cols: int) -> FoldPlan:
-    mapping = MAPPINGS[dataflow]
+def plan_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int, num_cols: int) -> FoldPlan:
+    """How ``layer`` folds onto a ``num_rows`` x ``num_cols`` array under ``dataflow`` ("ws", "os" or "is")."""
+    instance_of("layer", layer, ScaleSimLayer, "a ScaleSimLayer, as chiplab.scalesim.load_topology returns")
+    flow = parse_dataflow(dataflow)
+    # The array sides SCALE-Sim configs allow (ArrayHeight/ArrayWidth): past them addresses overflow 64 bits.
+    num_rows = positive_int_at_most("num_rows", num_rows, MAX_INT)
+    num_cols = positive_int_at_most("num_cols", num_cols, MAX_INT)
+    mapping = MAPPINGS[flow]
     dims = {"m": layer.m, "n": layer.n, "k": layer.k}
-    return FoldPlan(dataflow, num_rows, num_cols, spatial_rows=dims[mapping.rows_dim],
+    return FoldPlan(flow, num_rows, num_cols, spatial_rows=dims[mapping.rows_dim],
                     spatial_cols=dims[mapping.cols_dim], temporal=dims[mapping.time_dim])
 
 
@@ -140,10 +151,14 @@ def _ifmap_last_line(layer: ScaleSimLayer, plan: FoldPlan) -> int:
     raise AssertionError("every layer has at least one valid ifmap request")  # pixel 0 is always valid
 
 
-def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow, num_rows: int, num_cols: int) -> LayerCompute:
+def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int, num_cols: int) -> LayerCompute:
     """Closed-form compute-side numbers of one layer on an R x C array, SCALE-Sim 3.0.0 conventions."""
     plan = plan_layer(layer, dataflow, num_rows, num_cols)
-    r, c, t = num_rows, num_cols, plan.temporal
+    dataflow, r, c, t = plan.dataflow, plan.num_rows, plan.num_cols, plan.temporal
+    # The per-fold means hold a few 8-byte numbers per fold: refuse what cannot be held.
+    check_resources(f"layer {layer.name!r} ({plan.num_folds} folds on a {r}x{c} array)",
+                    memory_bytes=BYTES_PER_FOLD * plan.num_folds, work=plan.num_folds, work_unit="folds",
+                    work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
     ofmap_writes = _sram_count(plan, _role(dataflow, "ofmap"))
     if dataflow is Dataflow.OS:
         # systolic_compute_os.create_ofmap_demand_mat adds demand.shape[0] + demand.shape[1] = R + C to

@@ -25,9 +25,11 @@ from __future__ import annotations
 import configparser
 import re
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 
 from chiplab.errors import ChiplabInputError
+from chiplab.scalesim._files import read_input_file
 from chiplab.systolic.dataflow import Dataflow
 
 INTERFACE_BANDWIDTH_MODES = ("CALC", "USER")
@@ -112,15 +114,9 @@ class _Reader:
         return value
 
 
-def load_config(path: str | Path) -> ScaleSimConfig:
+def load_config(path: str | PathLike[str]) -> ScaleSimConfig:
     """Read a SCALE-Sim 3.0.0 config file; raise :class:`ChiplabInputError` naming the file, line and key."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ChiplabInputError(f"config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChiplabInputError(f"config file {path} cannot be read: {exc}") from None
+    path, text = read_input_file("path", path, "config")
     cfg = _Reader(path, text)
     arch = "architecture_presets"
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chiplab._checks import instance_of, non_negative_int, positive_int
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands
-from chiplab.scalesim.compute import FoldPlan, compute_layer, plan_layer
+from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import fold_request_counts, nth_request_line, ofmap_writes_before_line, request_streams
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
@@ -23,9 +24,7 @@ from chiplab.systolic.dataflow import Dataflow
 
 # The tumbling-window replay follows about this many requests a second (benchmarks/bench_scalesim_repo.py).
 REQUESTS_PER_S = 5e6
-BYTES_PER_FOLD = 64  # fold-mean and request-count arrays (int64/float64) held at once
 BYTES_PER_FOLD_REQUEST = 96  # a fold's request stream in the replay: addresses, lines, sort order, temporaries
-FOLDS_PER_S = 2e7
 PROGRESS_EVERY_S = 2.0  # a run longer than this reports its progress on stderr
 
 
@@ -103,22 +102,23 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
 
 def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int = 0) -> ScaleSimLayerResult:
     """All report numbers of one layer in SCALE-Sim's CALC (estimated-bandwidth) or USER (fixed-bandwidth) mode."""
+    instance_of("config", config, ScaleSimConfig, "a ScaleSimConfig, as chiplab.scalesim.load_config returns")
+    instance_of("layer", layer, ScaleSimLayer, "a ScaleSimLayer, as chiplab.scalesim.load_topology returns")
+    layer_id = non_negative_int("layer_id", layer_id)
     rows, cols = config.num_rows, config.num_cols
-    num_folds = plan_layer(layer, config.dataflow, rows, cols).num_folds
-    # The per-fold means and write counts hold a few 8-byte numbers per fold: refuse what cannot be held.
-    check_resources(f"layer {layer.name!r} ({num_folds} folds on a {rows}x{cols} array)",
-                    memory_bytes=BYTES_PER_FOLD * num_folds, work=num_folds, work_unit="folds",
-                    work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
-    comp = compute_layer(layer, config.dataflow, rows, cols)
+    comp = compute_layer(layer, config.dataflow, rows, cols)  # refuses a layer with too many folds first
     plan = comp.plan
     user = config.interface_bandwidth == "USER"
     reads: dict[str, UserReadBuffer] = {}
     offsets: dict[str, dict[int, int]] = {"ifmap": {}, "filter": {}}  # USER mode: line -> read out-cycle offset
     if user:
+        # Set by load_config in USER mode; a config built by hand may lack them.
+        ifmap_bw = positive_int("config.ifmap_dram_words_per_cycle", config.ifmap_dram_words_per_cycle)
+        filter_bw = positive_int("config.filter_dram_words_per_cycle", config.filter_dram_words_per_cycle)
         reads["ifmap"] = user_read_buffer(layer, plan, "ifmap", sram_words=config.ifmap_sram_bytes,
-                                          words_per_cycle=config.ifmap_dram_words_per_cycle)
+                                          words_per_cycle=ifmap_bw)
         reads["filter"] = user_read_buffer(layer, plan, "filter", sram_words=config.filter_sram_bytes,
-                                           words_per_cycle=config.filter_dram_words_per_cycle)
+                                           words_per_cycle=filter_bw)
     event_lines = sorted(set(reads["ifmap"].event_lines.tolist()) | set(reads["filter"].event_lines.tolist())
                          if user else set())
     where = {name: {int(line): i for i, line in enumerate(buffer.event_lines)} for name, buffer in reads.items()}

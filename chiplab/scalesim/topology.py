@@ -29,10 +29,12 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from os import PathLike
 
+from chiplab._checks import one_of
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
+from chiplab.scalesim._files import read_input_file
 
 GEMM_COLUMNS = ("layer name", "M", "N", "K")
 CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
@@ -197,17 +199,10 @@ def _looks_like_layer(fields: list[str], input_type: str) -> bool:
     return len(fields) >= len(columns) and all(f.lstrip("+").isdigit() for f in numbers)
 
 
-def load_topology(path: str | Path, input_type: str = "conv") -> tuple[ScaleSimLayer, ...]:
+def load_topology(path: str | PathLike[str], input_type: str = "conv") -> tuple[ScaleSimLayer, ...]:
     """Read a SCALE-Sim topology CSV; ``input_type`` is ``"conv"`` or ``"gemm"`` (SCALE-Sim's ``-i``)."""
-    if input_type not in INPUT_TYPES:
-        raise ChiplabInputError(f"input_type = {input_type!r}; allowed: 'conv' or 'gemm'")
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ChiplabInputError(f"topology file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChiplabInputError(f"topology file {path} cannot be read: {exc}") from None
+    input_type = one_of("input_type", input_type, INPUT_TYPES)
+    path, text = read_input_file("path", path, "topology")
     lines = text.splitlines()
     if lines and _looks_like_layer(_fields(lines[0])[0], input_type):
         columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS

@@ -35,11 +35,6 @@ def _known(package: str, owner: str, names: list[str]) -> None:
     KNOWN_FAILURES.update({f"chiplab.{package}.{name}": reason for name in names})
 
 
-_known("scalesim", "SCALE-Sim interop (SCALE-Sim work)", [
-    "compute_layer", "load_config", "load_topology", "plan_layer", "simulate_layer"
-])
-
-
 def _targets() -> list:
     found = []
     for package in PACKAGES:
