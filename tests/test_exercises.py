@@ -581,7 +581,7 @@ def test_the_attacks_score_zero_and_change_nothing_of_anyone_else(graded_course)
     assert not Path("/tmp/chiplab-intruder").exists()  # the sandbox's /tmp is its own
     feedback = (graded_course["run"].feedback_dir / "intruder" / "01_systolic_arrays" / "systolic_arrays.html")
     html = feedback.read_text(encoding="utf-8")  # the hidden tests' code may show in a traceback; no answer does
-    assert "Rubric" not in html and "Model answer" not in html and "FileNotFoundError" in html
+    assert "Rubric" not in html and "Model answer" not in html and "intruder" in html
 
 
 @pytest.mark.slow

@@ -74,7 +74,8 @@ def assemble(release: dict, submitted: dict) -> tuple[dict, list[str]]:
         elif cell.get("cell_type") == "code" and not grade_id and _source(cell).strip():
             extras.setdefault(anchor, []).append({"cell_type": "code", "metadata": {}, "outputs": [],
                                                   "execution_count": None, "source": _source(cell)})
-    tests, cells, notes = tested_names(release), [], []
+    tests, notes = tested_names(release), []
+    cells = extras.pop(None, [])  # the student's own cells above every known cell
     first_code = True
     for cell in release["cells"]:
         grade_id = _meta(cell).get("grade_id")
