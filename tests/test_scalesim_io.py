@@ -6,6 +6,7 @@ and what is allowed — never a configparser/IndexError traceback, a hang, or a 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -395,6 +396,40 @@ def test_simulate_layer_checks_its_arguments(tmp_path):
     assert "layer must be a ScaleSimLayer" in _error(simulate_layer, config, (20, 13, 11))
     assert "layer_id must be a whole number >= 0" in _error(simulate_layer, config, layer, -1)
     assert simulate_layer(config, layer, 3.0).layer_id == 3
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"num_channels": 0}, "num_channels must be a whole number >= 1"),
+    ({"stride": "2"}, "stride must be a whole number >= 1"),
+    ({"num_filters": 2**40}, "num_filters must be a whole number between 1 and 2,147,483,647"),
+    ({"name": None}, "name must be a layer name"),
+    ({"sparsity_ratio": (4, 2)}, "1 <= N <= M"),
+    ({"sparsity_ratio": "1:1"}, "sparsity_ratio must be a pair"),
+    ({"filter_width": 12}, "larger than the IFMAP 20x11"),
+])
+def test_layers_built_by_hand_get_the_checks_of_a_topology_row(tmp_path, change, expected):
+    layer = _layer(tmp_path)
+    assert expected in _error(lambda: dataclasses.replace(layer, **change))
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"num_rows": 0}, "num_rows must be a whole number >= 1"),
+    ({"num_cols": 2**31}, "num_cols must be a whole number between 1 and 2,147,483,647"),
+    ({"ifmap_sram_bytes": None}, "ifmap_sram_bytes must be a whole number"),
+    ({"ofmap_offset": -1}, "ofmap_offset must be a whole number >= 0"),
+    ({"dataflow": "diagonal"}, "dataflow must be one of"),
+    ({"interface_bandwidth": "FAST"}, "interface_bandwidth must be one of calc, user"),
+    ({"interface_bandwidth": "USER"}, "at least one bandwidth in USER mode"),
+    ({"path": 3}, "path must be the config file's path"),
+])
+def test_configs_built_by_hand_get_the_checks_of_load_config(tmp_path, change, expected):
+    config = load_config(_config(tmp_path))
+    assert expected in _error(lambda: dataclasses.replace(config, **change))
+
+
+def test_changing_a_loaded_config_keeps_its_numbers_whole(tmp_path):
+    config = dataclasses.replace(load_config(_config(tmp_path)), num_rows=16.0, dataflow="WS")
+    assert (config.num_rows, type(config.num_rows), config.dataflow) == (16, int, Dataflow.WS)
 
 
 # ---- run_scalesim -------------------------------------------------------------------------------------------------

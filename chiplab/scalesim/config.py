@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from chiplab._checks import instance_of, non_negative_int, one_of, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
-from chiplab.systolic.dataflow import Dataflow
+from chiplab.systolic.dataflow import Dataflow, parse_dataflow
 
 INTERFACE_BANDWIDTH_MODES = ("CALC", "USER")
 MAX_INT = 2**31 - 1  # larger sizes, offsets or bandwidths overflow 64-bit address arithmetic; refuse them early
@@ -56,6 +57,38 @@ class ScaleSimConfig:
     user_bandwidths_words_per_cycle: tuple[int, ...]  # only in USER mode; the first one drains the OFMAP buffer
     ifmap_dram_words_per_cycle: int | None = None  # USER mode: [layout] IfmapSRAMBankBandwidth (a SCALE-Sim quirk)
     filter_dram_words_per_cycle: int | None = None  # USER mode: [layout] FilterSRAMBankBandwidth
+
+    def __post_init__(self) -> None:
+        # A config built or changed by hand (dataclasses.replace(config, num_rows=256)) gets load_config's bounds.
+        def store(field: str, value: object) -> None:
+            object.__setattr__(self, field, value)
+
+        store("path", Path(instance_of("path", self.path, (str, PathLike), "the config file's path (a str or "
+                                       "os.PathLike)")))
+        instance_of("run_name", self.run_name, str, "a directory name for the reports (a str)")
+        for field in ("num_rows", "num_cols"):
+            store(field, positive_int_at_most(field, getattr(self, field), MAX_INT))
+        for field in ("ifmap_sram_bytes", "filter_sram_bytes", "ofmap_sram_bytes"):
+            store(field, positive_int_at_most(field, getattr(self, field), 1024 * MAX_INT))
+        for field in ("ifmap_offset", "filter_offset", "ofmap_offset"):
+            store(field, non_negative_int(field, getattr(self, field)))
+            if getattr(self, field) > MAX_INT:
+                raise ChiplabInputError(f"{field} must be a whole number between 0 and {MAX_INT:,}; got "
+                                        f"{getattr(self, field)}")
+        store("dataflow", parse_dataflow(self.dataflow))
+        store("interface_bandwidth", one_of("interface_bandwidth", self.interface_bandwidth, ("calc", "user")).upper())
+        bandwidths = instance_of("user_bandwidths_words_per_cycle", self.user_bandwidths_words_per_cycle,
+                                 (tuple, list), "a tuple of DRAM bandwidths in words per cycle, e.g. (10,)")
+        store("user_bandwidths_words_per_cycle",
+              tuple(positive_int_at_most("user_bandwidths_words_per_cycle", b, MAX_INT) for b in bandwidths))
+        user = self.interface_bandwidth == "USER"
+        if user and not self.user_bandwidths_words_per_cycle:
+            raise ChiplabInputError("user_bandwidths_words_per_cycle must list at least one bandwidth in USER mode "
+                                    "(its first value drains the OFMAP buffer); got none")
+        for field in ("ifmap_dram_words_per_cycle", "filter_dram_words_per_cycle"):
+            value = getattr(self, field)
+            if user or value is not None:  # USER mode reads them; CALC mode leaves them None
+                store(field, positive_int_at_most(field, value, MAX_INT))
 
 
 def _line_of(text: str, section: str, key: str) -> int | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chiplab._checks import instance_of, non_negative_int, positive_int
+from chiplab._checks import instance_of, non_negative_int
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands
@@ -112,9 +112,8 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     reads: dict[str, UserReadBuffer] = {}
     offsets: dict[str, dict[int, int]] = {"ifmap": {}, "filter": {}}  # USER mode: line -> read out-cycle offset
     if user:
-        # Set by load_config in USER mode; a config built by hand may lack them.
-        ifmap_bw = positive_int("config.ifmap_dram_words_per_cycle", config.ifmap_dram_words_per_cycle)
-        filter_bw = positive_int("config.filter_dram_words_per_cycle", config.filter_dram_words_per_cycle)
+        ifmap_bw, filter_bw = config.ifmap_dram_words_per_cycle, config.filter_dram_words_per_cycle
+        assert ifmap_bw is not None and filter_bw is not None  # ScaleSimConfig requires both in USER mode
         reads["ifmap"] = user_read_buffer(layer, plan, "ifmap", sram_words=config.ifmap_sram_bytes,
                                           words_per_cycle=ifmap_bw)
         reads["filter"] = user_read_buffer(layer, plan, "filter", sram_words=config.filter_sram_bytes,

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from chiplab._checks import positive_int
+from chiplab._checks import instance_of, positive_int_at_most
 from chiplab.errors import ChiplabInputError
-from chiplab.scalesim.config import ScaleSimConfig
+from chiplab.scalesim.config import MAX_INT, ScaleSimConfig
 from chiplab.scalesim.run import simulate_layer
-from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.topology import MAX_DIMENSION, ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
 
@@ -63,13 +63,18 @@ def sweep_dram_bandwidth(m: int, n: int, k: int, *, num_rows: int, num_cols: int
 
     ``sram_bytes`` is the size of each of the three SRAMs (a multiple of 1024, as SCALE-Sim sizes them in KiB).
     """
-    m, n, k = (positive_int(name, value) for name, value in (("m", m), ("n", n), ("k", k)))
-    num_rows, num_cols = positive_int("num_rows", num_rows), positive_int("num_cols", num_cols)
-    sram_bytes = positive_int("sram_bytes", sram_bytes)
+    # The bounds of a SCALE-Sim topology row and config (2**31 - 1): past them addresses overflow 64 bits.
+    m, n, k = (positive_int_at_most(name, value, MAX_DIMENSION) for name, value in (("m", m), ("n", n), ("k", k)))
+    num_rows = positive_int_at_most("num_rows", num_rows, MAX_INT)
+    num_cols = positive_int_at_most("num_cols", num_cols, MAX_INT)
+    sram_bytes = positive_int_at_most("sram_bytes", sram_bytes, 1024 * MAX_INT)
     if sram_bytes % 1024:
         raise ChiplabInputError(f"sram_bytes must be a multiple of 1024 (SCALE-Sim sizes SRAMs in KiB); got "
                                 f"{sram_bytes}")
-    bandwidths = tuple(positive_int("bandwidths_words_per_cycle", b) for b in bandwidths_words_per_cycle)
+    instance_of("bandwidths_words_per_cycle", bandwidths_words_per_cycle, (tuple, list),
+                "a tuple of DRAM bandwidths in words per cycle, e.g. (1, 2, 4, 8)")
+    bandwidths = tuple(positive_int_at_most("bandwidths_words_per_cycle", b, MAX_INT)
+                       for b in bandwidths_words_per_cycle)
     if not bandwidths:
         raise ChiplabInputError("bandwidths_words_per_cycle must list at least one bandwidth; got none")
     layer = ScaleSimLayer(name="gemm", ifmap_height=m, ifmap_width=k, filter_height=1, filter_width=k,

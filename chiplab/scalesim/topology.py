@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 from os import PathLike
 
-from chiplab._checks import one_of
+from chiplab._checks import instance_of, one_of, positive_int_at_most
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
@@ -40,6 +40,8 @@ GEMM_COLUMNS = ("layer name", "M", "N", "K")
 CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
                 "num filters", "stride")
 INPUT_TYPES = ("conv", "gemm")
+LAYER_DIMENSIONS = ("ifmap_height", "ifmap_width", "filter_height", "filter_width", "num_channels", "num_filters",
+                    "stride")
 MAX_DIMENSION = 2**31 - 1  # larger layer dimensions overflow SCALE-Sim's (and numpy's) 64-bit address arithmetic
 # A layer object plus its three report lines, and how many such layers a second (results are shared between
 # identical layers, so a layer costs little more than its report lines); measured by benchmarks/bench_scalesim.py.
@@ -69,6 +71,28 @@ class ScaleSimLayer:
     stride: int
     sparsity_ratio: tuple[int, int] = (1, 1)  # N:M: N non-zero filter values in every block of M (1:1 = dense)
     where: str = dataclasses.field(default="", compare=False)  # "file:line" of the row, for error messages
+
+    def __post_init__(self) -> None:
+        # A layer built by hand (a sweep, dataclasses.replace) gets the checks a topology row gets.
+        instance_of("name", self.name, str, "a layer name (a str; may be empty)")
+        instance_of("where", self.where, str, "the 'file:line' of the layer's row, or ''")
+        for field in LAYER_DIMENSIONS:
+            object.__setattr__(self, field, positive_int_at_most(field, getattr(self, field), MAX_DIMENSION))
+        ratio = self.sparsity_ratio
+        if not isinstance(ratio, tuple) or len(ratio) != 2:
+            raise ChiplabInputError(f"sparsity_ratio must be a pair (N, M) of whole numbers with 1 <= N <= M, "
+                                    f"e.g. (1, 1); got {ratio!r}")
+        n, m = (positive_int_at_most("sparsity_ratio", x, MAX_DIMENSION) for x in ratio)
+        if n > m:
+            raise ChiplabInputError(f"sparsity_ratio must be a pair (N, M) with 1 <= N <= M (N non-zero values in "
+                                    f"every block of M); got {ratio!r}")
+        object.__setattr__(self, "sparsity_ratio", (n, m))
+        # topology_utils.append_topo_arrays asserts these (ISSUE #9).
+        if self.filter_height > self.ifmap_height or self.filter_width > self.ifmap_width:
+            raise ChiplabInputError(
+                f"{self.where + ': ' if self.where else ''}filter {self.filter_height}x{self.filter_width} is "
+                f"larger than the IFMAP {self.ifmap_height}x{self.ifmap_width}; allowed: filter height <= IFMAP "
+                "height and filter width <= IFMAP width")
 
     @property
     def ofmap_height(self) -> int:
@@ -181,16 +205,9 @@ def _parse_row(fields: list[str], sparsity: str | None, input_type: str, where: 
         # topology_utils.load_arrays_gemm: [name, m, k, 1, k, 1, n, 1, 1] = ifmap m x k, filter 1 x k, n filters.
         return ScaleSimLayer(name=name, ifmap_height=m, ifmap_width=k, filter_height=1, filter_width=k,
                              num_channels=1, num_filters=n, stride=1, sparsity_ratio=ratio, where=where)
-    layer = ScaleSimLayer(name=name, ifmap_height=values[0], ifmap_width=values[1], filter_height=values[2],
-                          filter_width=values[3], num_channels=values[4], num_filters=values[5], stride=values[6],
-                          sparsity_ratio=ratio, where=where)
-    # topology_utils.append_topo_arrays asserts these (ISSUE #9).
-    if layer.filter_height > layer.ifmap_height or layer.filter_width > layer.ifmap_width:
-        raise ChiplabInputError(
-            f"{where}: filter {layer.filter_height}x{layer.filter_width} is larger than the IFMAP "
-            f"{layer.ifmap_height}x{layer.ifmap_width}; allowed: filter height <= IFMAP height and filter width "
-            "<= IFMAP width")
-    return layer
+    return ScaleSimLayer(name=name, ifmap_height=values[0], ifmap_width=values[1], filter_height=values[2],
+                         filter_width=values[3], num_channels=values[4], num_filters=values[5], stride=values[6],
+                         sparsity_ratio=ratio, where=where)  # which checks that the filter fits the IFMAP
 
 
 def _looks_like_layer(fields: list[str], input_type: str) -> bool:

@@ -59,6 +59,8 @@ def test_figure_has_a_line_per_dataflow_and_names_the_knees(small_sweep):
     ({"bandwidths_words_per_cycle": ()}, "at least one"),
     ({"bandwidths_words_per_cycle": (0,)}, "bandwidths_words_per_cycle"),
     ({"num_rows": 0}, "num_rows"),
+    ({"bandwidths_words_per_cycle": 8}, "bandwidths_words_per_cycle must be a tuple"),  # was TypeError: not iterable
+    ({"num_cols": 2**64}, "num_cols must be a whole number between 1 and 2,147,483,647"),
 ])
 def test_bad_arguments(kwargs, expected):
     args = {"num_rows": 4, "num_cols": 4, "sram_bytes": 1024, "bandwidths_words_per_cycle": (4,)} | kwargs
