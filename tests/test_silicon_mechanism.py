@@ -1,4 +1,4 @@
-"""The make-versus-buy mechanism (chiplab.cost.make_vs_buy): a worked case by hand, the data's ranges, the bands,
+"""The make-versus-buy mechanism (chiplab.cost.make_or_buy): a worked case by hand, the data's ranges, the bands,
 the published H100 bill of materials, and bad input."""
 
 import math

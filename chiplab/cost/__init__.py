@@ -16,7 +16,7 @@ an assumption is wrong?) → ``claims`` (published price-performance claims, exa
 
 from chiplab.cost.claims import CLAIM_RANGES, claim_scenario, claim_sensitivity
 from chiplab.cost.comparison import PricePerformance, tokens_per_usd
-from chiplab.cost.make_vs_buy import (
+from chiplab.cost.make_or_buy import (
     COMPONENTS,
     ChipHourCost,
     ChipHourPoint,
@@ -29,7 +29,7 @@ from chiplab.cost.make_vs_buy import (
     nre_per_unit_usd,
     replace_input,
 )
-from chiplab.cost.make_vs_buy_summary import (
+from chiplab.cost.make_or_buy_summary import (
     InputSwing,
     describe_band,
     describe_units,

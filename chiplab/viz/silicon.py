@@ -1,5 +1,5 @@
 """Where each dollar of an owner's chip-hour goes, GPUs beside custom chips: stacked bars of the make-versus-buy
-components (:mod:`chiplab.cost.make_vs_buy`), with the band from the inputs' ranges as an error bar on each total.
+components (:mod:`chiplab.cost.make_or_buy`), with the band from the inputs' ranges as an error bar on each total.
 Nothing here computes the model."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from chiplab.cost.make_vs_buy import COMPONENTS, ENDS, ChipHourCost
+from chiplab.cost.make_or_buy import COMPONENTS, ENDS, ChipHourCost
 from chiplab.errors import ChiplabInputError
 from chiplab.units import format_usd_short
 from chiplab.viz.style import FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
@@ -29,7 +29,7 @@ def draw_chip_hour_breakdown(costs: Sequence[ChipHourCost], ax: Axes | None = No
         raise ChiplabInputError(f"per must be one of {', '.join(PER)}; got {per!r}")
     costs = tuple(costs)
     if not costs or not all(isinstance(c, ChipHourCost) for c in costs):
-        raise ChiplabInputError("costs must be a non-empty sequence of ChipHourCost (from chiplab.cost.make_vs_buy)")
+        raise ChiplabInputError("costs must be a non-empty sequence of ChipHourCost (from chiplab.cost.make_or_buy)")
     ax = get_axes(ax, figsize=(6.4, 0.5 * len(costs) + 1.9))
     scale = np.array([1.0 if per == "chip-hour" else 1e15 / c.peak_bf16_flops_per_s for c in costs])
     rows = np.arange(len(costs))

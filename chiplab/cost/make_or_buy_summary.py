@@ -1,4 +1,4 @@
-"""Reading the make-versus-buy results (:mod:`chiplab.cost.make_vs_buy`): a table for pages, bands and volumes as
+"""Reading the make-versus-buy results (:mod:`chiplab.cost.make_or_buy`): a table for pages, bands and volumes as
 text, and what the band depends on (each input moved alone across its range)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chiplab._checks import finite, instance_of, non_negative
-from chiplab.cost.make_vs_buy import ChipHourCost, replace_input
+from chiplab.cost.make_or_buy import ChipHourCost, replace_input
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
 from chiplab.units import format_usd_short
