@@ -401,8 +401,9 @@ def _course_files(course) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory, timings):
     """A course in a temporary folder: released, autograded in the sandbox, with answer keys for 'alice'."""
-    from chiplab.grading.course import autograde, import_roster, set_due_date
+    from chiplab.grading.course import autograde
     from chiplab.grading.keys import answer_keys
+    from chiplab.grading.results import import_roster, set_due_date
     from chiplab.grading.sandbox import unavailable_reason
 
     reason = unavailable_reason()

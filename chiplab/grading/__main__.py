@@ -69,16 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from chiplab.grading.course import (
-        GradingError,
-        autograde,
-        feedback,
-        import_roster,
-        open_course,
-        release,
-        set_due_date,
-        submitted_students,
-    )
+    from chiplab.grading.course import GradingError, autograde, feedback, open_course, release, submitted_students
+    from chiplab.grading.results import import_roster, set_due_date
 
     try:
         if args.command == "list":

@@ -92,7 +92,7 @@ def run_nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
                           stderr=subprocess.STDOUT, check=False)
 
 
-def _require(result: subprocess.CompletedProcess, what: str) -> None:
+def require_ok(result: subprocess.CompletedProcess, what: str) -> None:
     if result.returncode != 0:
         tail = "\n".join(result.stdout.splitlines()[-25:])
         raise GradingError(f"{what} failed (exit {result.returncode}):\n{tail}")
@@ -179,7 +179,7 @@ def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
     """``nbgrader generate_assignment`` for each assignment, then :func:`find_leaks`; returns the release folders."""
     selected = course.select(assignments)
     for batch in _batches(course, selected):
-        _require(run_nbgrader(course, "generate_assignment", batch, "--force"), f"releasing {batch}")
+        require_ok(run_nbgrader(course, "generate_assignment", batch, "--force"), f"releasing {batch}")
     folders = []
     for assignment in selected:
         _quiet_scratch_cells(course, assignment)
@@ -296,6 +296,7 @@ def feedback(course: Course, assignments: list[str] | None = None, problems: lis
     """Feedback HTML (all students' or one's), ``grades.csv`` and per-cell reports from the gradebook as it is now
     (e.g. after manual grading in formgrader); nothing is re-executed."""
     from chiplab.grading.report import write_report
+    from chiplab.grading.results import write_class_reports
 
     selected = course.select(assignments)
     problems = list(problems or [])
@@ -306,40 +307,8 @@ def feedback(course: Course, assignments: list[str] | None = None, problems: lis
             problems.append(f"generate_feedback {batch}: exit {result.returncode}")
     reports = tuple(write_report(course, assignment) for assignment in selected)
     for assignment in selected:
-        _write_class_reports(course, assignment)
+        write_class_reports(course, assignment)
     grades = course.root / "grades.csv"
-    _require(run_nbgrader(course, "export", f"--to={grades}"), "exporting grades")
+    require_ok(run_nbgrader(course, "export", f"--to={grades}"), "exporting grades")
     return AutogradeRun(grades, reports, course.path("feedback"), tuple(problems))
 
-
-def _write_class_reports(course: Course, assignment: str) -> None:
-    """``reports/<assignment>-questions.csv`` and ``reports/<assignment>-identical-wrong.csv``."""
-    from chiplab.grading.results import (
-        QuestionStat,
-        SharedWrongAnswer,
-        identical_wrong_answers,
-        question_stats,
-        write_dataclass_rows,
-    )
-
-    reports = course.root / "reports"
-    write_dataclass_rows(question_stats(course, assignment), QuestionStat, reports / f"{assignment}-questions.csv")
-    shared = identical_wrong_answers(course, assignment, submitted_students(course, assignment))
-    write_dataclass_rows(shared, SharedWrongAnswer, reports / f"{assignment}-identical-wrong.csv")
-
-
-def import_roster(course: Course, roster_csv: str | os.PathLike) -> None:
-    """Add the students of a CSV (``id,first_name,last_name,email``; nbgrader's format) to the gradebook, so that
-    students who never submit appear in ``grades.csv`` with 0."""
-    path = Path(roster_csv).resolve()
-    if not path.is_file():
-        raise ChiplabInputError(f"roster {path} does not exist")
-    _require(run_nbgrader(course, "db", "student", "import", str(path)), f"importing the roster {path}")
-
-
-def set_due_date(course: Course, assignment: str, due: str) -> None:
-    """Record ``assignment``'s due date (e.g. ``"2026-10-01 23:59:00 UTC"``) in the gradebook; late submissions
-    then lose ``PercentPerDayLatePenalty.percent_per_day`` per started day (``nbgrader_config.py``)."""
-    course.select([assignment])
-    _require(run_nbgrader(course, "db", "assignment", "add", assignment, f"--duedate={due}"),
-             f"setting the due date of {assignment}")

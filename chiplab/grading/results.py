@@ -8,7 +8,8 @@ grade files an LMS can import.
 * :func:`identical_wrong_answers` — the same wrong value exported by several students for the same question: since
   every student has their own numbers, a shared wrong value usually means copied work (or a shared misconception
   worth a lecture slide).
-* :func:`write_lms_csv` — ``grades.csv`` (nbgrader's export) reshaped for Canvas's or Gradescope's grade import.
+* :func:`write_lms_csv` — ``grades.csv`` (nbgrader's export) reshaped for Canvas's or Gradescope's grade import;
+* :func:`import_roster` (students who never submit appear with 0) and :func:`set_due_date` (late penalties).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from dataclasses import astuple, dataclass, fields
@@ -159,3 +161,34 @@ def write_lms_csv(grades_csv: Path, shape: str, path: Path) -> Path:
         for (_, student), line in zip(students.items(), lines, strict=True):
             writer.writerow(line + [student.get(a, "0") for a in assignments])
     return path
+
+
+def write_class_reports(course, assignment: str) -> None:
+    """``reports/<assignment>-questions.csv`` and ``reports/<assignment>-identical-wrong.csv``."""
+    from chiplab.grading.course import submitted_students
+
+    reports = course.root / "reports"
+    write_dataclass_rows(question_stats(course, assignment), QuestionStat, reports / f"{assignment}-questions.csv")
+    shared = identical_wrong_answers(course, assignment, submitted_students(course, assignment))
+    write_dataclass_rows(shared, SharedWrongAnswer, reports / f"{assignment}-identical-wrong.csv")
+
+
+def import_roster(course, roster_csv: str | os.PathLike) -> None:
+    """Add the students of a CSV (``id,first_name,last_name,email``; nbgrader's format) to the gradebook, so that
+    students who never submit appear in ``grades.csv`` with 0."""
+    from chiplab.grading.course import require_ok, run_nbgrader
+
+    path = Path(roster_csv).resolve()
+    if not path.is_file():
+        raise ChiplabInputError(f"roster {path} does not exist")
+    require_ok(run_nbgrader(course, "db", "student", "import", str(path)), f"importing the roster {path}")
+
+
+def set_due_date(course, assignment: str, due: str) -> None:
+    """Record ``assignment``'s due date (e.g. ``"2026-10-01 23:59:00 UTC"``) in the gradebook; late submissions
+    then lose ``PercentPerDayLatePenalty.percent_per_day`` per started day (``nbgrader_config.py``)."""
+    from chiplab.grading.course import require_ok, run_nbgrader
+
+    course.select([assignment])
+    require_ok(run_nbgrader(course, "db", "assignment", "add", assignment, f"--duedate={due}"),
+             f"setting the due date of {assignment}")
