@@ -113,7 +113,8 @@ class SpecRatios:
                 ["peak FLOP/s per watt (TDP)", cell(self.peak_per_watt_ratio)],
                 ["off-chip bandwidth per chip", cell(self.hbm_bandwidth_ratio)],
                 ["off-chip capacity per chip", cell(self.hbm_capacity_ratio)]]
-        return markdown_table([f"{self.dtype}: {self.chip_a} ÷ {self.chip_b}", "ratio"], rows)
+        names = f"{load_chip(self.chip_a).display_name} ÷ {load_chip(self.chip_b).display_name}"  # never catalog keys
+        return markdown_table([f"{self.dtype}: {names}", "ratio"], rows)
 
 
 def spec_ratios(chip_a: str, chip_b: str, dtype: str = "bf16") -> SpecRatios:

@@ -47,7 +47,9 @@ class TrainingWorkload:
 
     @property
     def label(self) -> str:
-        return (f"train {self.model} on {self.num_chips} chips (tensor {self.tensor}, pipeline {self.pipeline}, "
+        # Readers see the model's name ("Llama 3 70B"), never the preset key.
+        return (f"train {load_model(self.model).name} on {self.num_chips:,} chips (tensor {self.tensor}, "
+                f"pipeline {self.pipeline}, "
                 f"data {self.data}; {self.global_batch} × {self.seq_len} tokens per step)")
 
 
@@ -74,7 +76,8 @@ class ServingWorkload:
 
     @property
     def label(self) -> str:
-        return (f"serve {self.model} on {self.tensor_parallel} chip{'s' if self.tensor_parallel > 1 else ''} "
+        chips = f"{self.tensor_parallel} chip{'s' if self.tensor_parallel > 1 else ''}"
+        return (f"serve {load_model(self.model).name} on {chips} "
                 f"({self.batch} requests, {self.prompt_len} prompt + {self.output_len} output tokens)")
 
 
