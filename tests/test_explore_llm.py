@@ -1,6 +1,10 @@
 """The LLM explorer, driven programmatically: every control changes what is shown; invalid setups show a message."""
 
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from chiplab.errors import ChiplabInputError
 from chiplab.explore import LLMExplorer, llm_explorer
@@ -93,3 +97,19 @@ def test_switching_modes_keeps_one_picture_per_kind_of_step(explorer):
     explorer.mode.value = "prefill"
     assert explorer.picture is serving  # redrawn in place, not rebuilt
     assert "prefill" in serving.caption.get_text()
+
+
+def _dark_share(png: bytes) -> float:
+    """Share of the picture's pixels darker than mid-grey: lines, text and bars (a white veil lightens them all)."""
+    return float((np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 100).mean())
+
+
+def test_an_impossible_setting_greys_out_the_old_figure(explorer):
+    """After "Not possible" the old picture must not pass for an answer: it is washed out and carries a note."""
+    fresh = explorer.figure.image.value
+    explorer.tensor.value = 64  # does not divide the heads
+    stale = explorer.figure.image.value
+    assert explorer.figure.stale and stale != fresh
+    assert _dark_share(stale) < 0.1 * _dark_share(fresh)  # greyed out
+    explorer.tensor.value = 4
+    assert not explorer.figure.stale and explorer.figure.image.value == fresh

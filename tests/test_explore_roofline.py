@@ -1,7 +1,11 @@
 """The roofline explorer, driven programmatically: every control changes what is shown; impossible choices
 show a message instead of raising."""
 
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from chiplab.explore import RooflineExplorer, roofline_explorer
 
@@ -66,3 +70,19 @@ def test_impossible_choices_show_a_message(explorer, chips, dtype, expected):
 def test_m_must_be_a_power_of_two():
     with pytest.raises(Exception, match="m must be a power of two"):
         RooflineExplorer(chips=("tpu_v5e",), dtype="bf16", m=100, n=8, k=8)
+
+
+def _dark_share(png: bytes) -> float:
+    """Share of the picture's pixels darker than mid-grey: lines, text and bars (a white veil lightens them all)."""
+    return float((np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 100).mean())
+
+
+def test_an_impossible_choice_greys_out_the_old_figure(explorer):
+    """After "Not possible" the old picture must not pass for an answer: it is washed out and carries a note."""
+    fresh = explorer.figure.image.value
+    explorer.chips.value = ()
+    assert "Not possible" in explorer.message.widget.value
+    stale = explorer.figure.image.value
+    assert explorer.figure.stale and _dark_share(stale) < 0.1 * _dark_share(fresh)  # greyed out
+    explorer.chips.value = ("tpu_v5e", "trainium2", "h100_sxm")
+    assert not explorer.figure.stale and _dark_share(explorer.figure.image.value) == _dark_share(fresh)

@@ -87,8 +87,8 @@ class CostExplorer:
                                              layout=widgets.Layout(width="360px"))
         self.figure = FigureImage(figsize=(8.4, 4.6))
         self.tornado_figure = FigureImage(figsize=(8.4, 3.8))
-        self.message = MessageLine()
-        self.tornado_message = MessageLine()
+        self.message = MessageLine(self.figure)
+        self.tornado_message = MessageLine(self.tornado_figure)
         self.scenario: CostScenario | None = None
         self.result: ScenarioResult | None = None
         self.owning: OwnOrRent | None = None

@@ -75,7 +75,7 @@ class DesignExplorer:
                                               description="your price, USD per chip-hour (what-if)",
                                               layout=widgets.Layout(width="380px"), **wide)
         self.figure = FigureImage(figsize=(8.4, 3.4))
-        self.message = MessageLine()
+        self.message = MessageLine(self.figure)
         self.design: Chip | None = None
         self.comparison: OfferComparison | None = None
         self.picture: OfferPicture | None = None

@@ -41,7 +41,7 @@ class KernelExplorer:
                                              description="buffering")
         self.dataflow = widgets.ToggleButtons(options=DATAFLOWS, value=dataflow, description="dataflow")
         self.figure = FigureImage(figsize=(8.0, 3.4))
-        self.message = MessageLine()
+        self.message = MessageLine(self.figure)
         self.run: KernelRun | None = None
         self.picture: TimelinePicture | None = None
         self._axes_key: tuple | None = None

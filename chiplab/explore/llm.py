@@ -81,7 +81,7 @@ class LLMExplorer:
         self.figures = {"training": FigureImage(figsize=(8.0, 5.6)), "serving": FigureImage(figsize=(8.0, 5.6))}
         self.pictures: dict[str, LLMStepPicture] = {}
         self.figure_box = widgets.Box([self.figures[_figure_key(mode)].image])
-        self.message = MessageLine()
+        self.message = MessageLine(*self.figures.values())
         self.estimate: LLMEstimate | None = None
         self.mode.observe(self._on_mode_change, names="value")
         for control in (self.model, self.chip, self.batch, self.seq_len, self.output_len, self.tensor,

@@ -73,7 +73,7 @@ class MemoryExplorer:
         self.hbm = widgets.SelectionSlider(description="off-chip bandwidth", **slider)
         self.levels_figure = FigureImage(figsize=(6.2, 3.0))
         self.landscape_figure = FigureImage(figsize=(5.0, 3.6))
-        self.message = MessageLine()
+        self.message = MessageLine(self.levels_figure, self.landscape_figure)
         self.search: TileSearch | None = None
         self.result: GemmOnCore | None = None
         self.levels_picture: LevelTimesPicture | None = None

@@ -47,7 +47,7 @@ class RooflineExplorer:
         self.n = widgets.BoundedIntText(value=n, description="n", **dims)
         self.k = widgets.BoundedIntText(value=k, description="k", **dims)
         self.figure = FigureImage(figsize=(8.0, 4.6))
-        self.message = MessageLine()
+        self.message = MessageLine(self.figure)
         self.comparison: RooflineComparison | None = None
         self.picture: RooflinesPicture | None = None
         self._roofs_key: tuple | None = None

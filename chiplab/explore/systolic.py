@@ -33,7 +33,7 @@ class SystolicExplorer:
         self.play = widgets.Play(value=0, min=0, max=1, interval=250, description="play")
         widgets.jslink((self.play, "value"), (self.cycle, "value"))
         self.figure = FigureImage(figsize=(7.0, 4.6))
-        self.message = MessageLine()
+        self.message = MessageLine(self.figure)
         self.frames = None
         self.picture = None
         for control in (self.rows, self.cols, self.dataflow, self.m, self.n, self.k):
