@@ -113,3 +113,16 @@ def test_an_impossible_setting_greys_out_the_old_figure(explorer):
     assert _dark_share(stale) < 0.1 * _dark_share(fresh)  # greyed out
     explorer.tensor.value = 4
     assert not explorer.figure.stale and explorer.figure.image.value == fresh
+
+
+@pytest.mark.parametrize("mode", ["training", "decode"])
+def test_each_quantity_has_its_own_axis_and_unit(explorer, mode):
+    """Step time per part, the step's wall time and memory are different quantities: one panel and x axis each,
+    whose label names what 100% is."""
+    explorer.mode.value = mode
+    panels = explorer.picture.panels
+    labels = [panel.get_xlabel() for panel in panels]
+    assert len(panels) == 3 and len(set(labels)) == 3
+    assert "step time" in labels[0] and "wall time" in labels[1] and "memory" in labels[2]
+    assert all(label.startswith("%") for label in labels)
+    assert all(bar.axes is panel for panel, bars in zip(panels, explorer.picture.bars, strict=True) for bar in bars)

@@ -77,7 +77,7 @@ def test_llm_step_picture_shows_the_estimate(mode):
                             recompute="selective")
     ax = draw_llm_step(estimate)
     ax.figure.canvas.draw()
-    texts = [text.get_text() for text in ax.texts]
+    texts = [text.get_text() for panel in [ax, *ax.child_axes] for text in panel.texts]
     assert all(category in texts for category in STEP_CATEGORIES)
     assert all(name in texts for name in estimate.parts_s)
     assert f"{estimate.num_chips} × AWS Trainium2" in " ".join(texts)  # the name readers know, not the key
@@ -91,15 +91,22 @@ def test_picture_updates_in_place_for_another_estimate():
                           parallelism=Parallelism(tensor=8, pipeline=2, data=2), recompute="full")
     fig, ax = plt.subplots()
     picture = LLMStepPicture(first, ax)
-    artists = len(ax.patches), len(ax.texts)
+
+    def patches():
+        return [patch for panel in picture.panels for patch in panel.patches]
+
+    def texts():
+        return [*ax.texts, *(text for panel in picture.panels for text in panel.texts)]
+
+    artists = len(patches()), len(texts())
     widths = [bar.get_width() for bar in picture.bars[0]]
     assert picture.fits(second)
     picture.update(second)
-    assert (len(ax.patches), len(ax.texts)) == artists  # nothing new is created
+    assert (len(patches()), len(texts())) == artists  # nothing new is created
     assert [bar.get_width() for bar in picture.bars[0]] != widths
     assert "H100" in picture.caption.get_text() and "h100_sxm" not in picture.caption.get_text()
     assert picture.notes[1][1].get_visible()  # the pipeline bubble is no longer zero
-    assert set(picture.dynamic_artists) <= set(ax.patches) | set(ax.texts)
+    assert set(picture.dynamic_artists) <= set(patches()) | set(texts())
     fig.canvas.draw()
 
 

@@ -2,7 +2,7 @@
 time, throughput, MFU and memory per chip, with the step's largest ops and where its time goes.
 
 Controls → model (:func:`chiplab.perf.llm.estimate_llm`, cached) → figure (:class:`chiplab.viz.workloads.LLMStepPicture`
-on a fixed axis, so every change after the first redraws only bars and texts). Invalid combinations — a tensor
+on fixed axes, so every change after the first redraws only bars and texts). Invalid combinations — a tensor
 split that does not divide the heads, a model that does not fit — show the model's message instead of a figure
 update.
 """
@@ -22,7 +22,7 @@ from chiplab.viz.workloads import LLMStepPicture
 from chiplab.workloads.footprint import RECOMPUTE_MODES, Parallelism
 from chiplab.workloads.presets import list_models, load_model, model_preset
 
-STEP_RECT = (0.31, 0.1, 0.66, 0.82)
+STEP_RECT = (0.34, 0.08, 0.64, 0.84)  # left margin: the longest part name
 POWERS_OF_TWO = [2**e for e in range(18)]  # 1 ... 131,072
 
 

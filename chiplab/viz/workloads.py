@@ -159,67 +159,84 @@ def _part_color(name: str) -> str:
 
 
 class LLMStepPicture:
-    """Three groups of bars on one fixed 0-100% axis, so that an explorer redraws only bars and short texts:
+    """Three panels of bars, each with its own axis and unit, so that an explorer redraws only bars and short
+    texts:
 
     * one chip's step per part of the model (attention projections, scores, MLP, logits, other ops, optimizer),
-      each bar split into time limited by compute (blue) and by memory (vermillion);
-    * where the whole step's wall time goes (:attr:`LLMEstimate.parts_s`: compute, bubble, communication...);
-    * the memory each chip needs, as shares of its off-chip memory.
+      each bar split into time limited by compute (blue) and by memory (vermillion), as % of one chip's step time;
+    * where the whole step's wall time goes (:attr:`LLMEstimate.parts_s`: compute, bubble, communication...), as %
+      of the step's wall time;
+    * the memory each chip needs, as % of one chip's off-chip memory.
 
-    Every label is drawn once, in the background: the parts of the model and of memory never change, and the parts
-    of the step are fixed by the estimate the picture was made for (training or serving, see :meth:`fits`). What
-    :meth:`update` touches — bars, the values next to them, the caption — is in :attr:`dynamic_artists`; a value of
-    zero hides its text, which is also the fastest thing to draw.
+    The panels are drawn inside ``ax`` (which itself shows no axis). Every label is drawn once, in the background:
+    the parts of the model and of memory never change, and the parts of the step are fixed by the estimate the
+    picture was made for (training or serving, see :meth:`fits`). What :meth:`update` touches — bars, the values
+    next to them, the caption — is in :attr:`dynamic_artists`; a value of zero hides its text, which is also the
+    fastest thing to draw.
     """
 
     NUM_PARTS = 6
+    # Each panel: its header and the quantity (with its unit) on its own x axis.
+    PANELS = (("one chip's step, per part of the model", "% of one chip's step time"),
+              ("where the whole step's time goes", "% of the whole step's wall time"),
+              ("memory per chip", "% of one chip's off-chip memory"))
+    _PANEL_GAP_ROWS = 3.2  # room for a panel's header above it and its tick labels and axis label below it
 
     def __init__(self, estimate: LLMEstimate, ax: Axes):
         self.ax = ax
+        ax.set_axis_off()
         categories = [c.category for c in estimate.time_by_category]
         groups = (len(categories), self.NUM_PARTS, len(_MEMORY_PARTS))
-        ax.set_xlim(0, 1.3)
-        ax.set_ylim(sum(groups) + len(groups) - 0.4, -0.8)
-        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25%", "50%", "75%", "100%"])
-        ax.set_yticks([])
-        ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.set_xlabel("share of the step's time (top, middle) or of one chip's memory (bottom)",
-                      fontsize=FONT_SIZE - 1)
-        ax.legend(handles=[Patch(color=_COMPUTE_COLOR, label="limited by compute"),
-                           Patch(color=_MEMORY_COLOR, label="limited by memory")],
-                  fontsize=FONT_SIZE - 2, frameon=False, loc="upper right", bbox_to_anchor=(1.0, 1.0))
-        at_left = blended_transform_factory(ax.transAxes, ax.transData)
-        headers = ("one chip's step, per part of the model", "where the whole step's time goes",
-                   "memory per chip, share of its off-chip memory")
         self.part_names = list(estimate.parts_s)[: self.NUM_PARTS]
         fixed_labels = (categories, self.part_names, [label for label, _ in _MEMORY_PARTS])
-        self.bars, self.extra_bars, self.labels, self.notes = [], [], [], []
-        row = 0
-        for header, size, labels in zip(headers, groups, fixed_labels, strict=True):
-            ax.text(0.005, row, header, transform=at_left, ha="left", va="center", fontsize=FONT_SIZE - 1,
-                    fontweight="bold")
-            row += 1
+        total_rows = sum(groups) + self._PANEL_GAP_ROWS * len(groups)
+        self.panels: list[Axes] = []
+        self.bars, self.labels, self.notes = [], [], []
+        top = 1.0
+        for (header, unit), size, labels in zip(self.PANELS, groups, fixed_labels, strict=True):
+            height = size / total_rows
+            top -= 1.0 / total_rows  # the header's row
+            panel = ax.inset_axes((0.0, top - height, 1.0, height))
+            top -= height + (self._PANEL_GAP_ROWS - 1.0) / total_rows
+            self.panels.append(panel)
+            self._frame(panel, size, header, unit)
+            at_left = blended_transform_factory(panel.transAxes, panel.transData)
             group_bars, group_labels, group_notes = [], [], []
-            for index in range(size):
-                group_bars.append(ax.barh(row, 0.0, height=0.7, color=_COMPUTE_COLOR)[0])
-                group_labels.append(ax.text(-0.02, row, labels[index] if index < len(labels) else "",
-                                            transform=at_left, ha="right", va="center", fontsize=FONT_SIZE - 2))
-                group_notes.append(ax.text(0.0, row, "", ha="left", va="center", fontsize=FONT_SIZE - 2))
-                row += 1
+            for row in range(size):
+                group_bars.append(panel.barh(row, 0.0, height=0.7, color=_COMPUTE_COLOR)[0])
+                group_labels.append(panel.text(-0.02, row, labels[row] if row < len(labels) else "",
+                                               transform=at_left, ha="right", va="center", fontsize=FONT_SIZE - 2))
+                group_notes.append(panel.text(0.0, row, "", ha="left", va="center", fontsize=FONT_SIZE - 2))
             self.bars.append(group_bars)
             self.labels.append(group_labels)
             self.notes.append(group_notes)
         # The memory-bound part of each model part, stacked right of its compute-bound part.
-        self.extra_bars = [ax.barh(bar.get_y() + bar.get_height() / 2, 0.0, height=0.7, color=_MEMORY_COLOR)[0]
-                           for bar in self.bars[0]]
+        self.extra_bars = [self.panels[0].barh(bar.get_y() + bar.get_height() / 2, 0.0, height=0.7,
+                                               color=_MEMORY_COLOR)[0] for bar in self.bars[0]]
+        # Right of the 100% line, where no bar reaches.
+        self.panels[0].legend(handles=[Patch(color=_COMPUTE_COLOR, label="compute-bound"),
+                                       Patch(color=_MEMORY_COLOR, label="memory-bound")],
+                              fontsize=FONT_SIZE - 2, frameon=False, loc="center right", borderpad=0,
+                              borderaxespad=0, handlelength=1.0, handletextpad=0.4)
         self.caption = ax.text(0.0, 1.02, "", transform=ax.transAxes, fontsize=FONT_SIZE - 1, va="bottom")
         self.update(estimate)
 
+    @staticmethod
+    def _frame(panel: Axes, rows: int, header: str, unit: str) -> None:
+        panel.set_xlim(0, 1.3)
+        panel.set_ylim(rows - 0.5, -0.5)
+        panel.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25", "50", "75", "100"])
+        panel.tick_params(axis="x", labelsize=FONT_SIZE - 2, pad=1)
+        panel.set_yticks([])
+        panel.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+        for side in ("top", "right"):
+            panel.spines[side].set_visible(False)
+        panel.set_title(header, loc="left", fontsize=FONT_SIZE - 1, fontweight="bold", pad=3)
+        panel.set_xlabel(unit, fontsize=FONT_SIZE - 2, labelpad=1)
+
     @property
     def dynamic_artists(self) -> list:
-        """Bars, the values next to them and the caption (labels are background)."""
+        """Bars, the values next to them and the caption (labels and axes are background)."""
         return [*self.bars[0], *self.extra_bars, *self.bars[1], *self.bars[2], *self.notes[0], *self.notes[1],
                 *self.notes[2], self.caption]
 
