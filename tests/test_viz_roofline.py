@@ -89,3 +89,51 @@ def test_tile_landscape_updates_in_place_and_rings_a_choice():
 def test_format_seconds():
     assert format_seconds(0.0123) == "12.3 ms" and format_seconds(4.2e-7) == "420 ns"
     assert format_seconds(2.0) == "2 s" and format_seconds(3e-12) == "0.003 ns"
+
+
+def _book_rooflines():
+    """The roofline figures the book draws (book/chapters/rooflines.md): TPU v5e with a decode-like and a
+    training-like GEMM, three chips with three batch sizes, and the toy dual-core chip's hierarchical roofline."""
+    from chiplab.memory import hierarchical_points, sweep_m_on_rooflines
+    from chiplab.viz import draw_roofline
+
+    v5e = sweep_m_on_rooflines(["tpu_v5e"], [8, 4096], n=8192, k=8192)
+    three = sweep_m_on_rooflines(["tpu_v5e", "trainium2", "h100_sxm"], [8, 256, 4096], n=8192, k=8192)
+    dual = load_chip("toy_dual")
+    dual_roof = roofline(dual, "int8")
+    levels = hierarchical_points(gemm_on_core(Gemm(m=256, n=256, k=256, dtype="int8"), dual), dual_roof)
+    return {
+        "v5e": lambda ax: draw_roofline(v5e.roofs[0], v5e.points_by_chip["tpu_v5e"], ax=ax),
+        "three chips": lambda ax: draw_rooflines(three.roofs, three.points_by_chip, ax=ax),
+        "hierarchical": lambda ax: draw_roofline(dual_roof, levels, ax=ax),
+    }
+
+
+@pytest.mark.parametrize("figsize", [(6.4, 4.0), (4.0, 2.6), (3.2, 2.2)])  # default, half and a narrow column
+@pytest.mark.parametrize("figure", ["v5e", "three chips", "hierarchical"])
+def test_roofline_labels_never_overlap(figure, figsize):
+    """Read off the rendered figure: no two point labels, and no label and the legend, share any pixel."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    _book_rooflines()[figure](ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in ax.texts if text.get_visible() and text.get_text()]
+    boxes.append(ax.get_legend().get_window_extent(renderer))
+    assert len(boxes) >= 3
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1:]:
+            assert not first.overlaps(second), (figure, figsize, first, second)
+
+
+def test_levels_with_one_bandwidth_share_one_roof():
+    """The toy dual-core chip's shared SRAM and scratchpad have the same bandwidth (chiplab/data): one line, named
+    after both, not two lines drawn over each other."""
+    from chiplab.viz import draw_roofline
+
+    roof = roofline(load_chip("toy_dual"), "int8")
+    ax = draw_roofline(roof)
+    bandwidths = {c.bandwidth_bytes_per_s for c in roof.ceilings}
+    assert len(bandwidths) < len(roof.ceilings)  # the case this test is about
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert len(legend) == len(bandwidths)
+    assert any("Shared SRAM and Scratchpad" in entry for entry in legend)

@@ -14,6 +14,7 @@ from chiplab.memory.roofline import Roofline, RooflinePoint
 from chiplab.memory.search import TileSearch
 from chiplab.memory.tiling import Tiling
 from chiplab.units import format_bytes, format_seconds, time_scale
+from chiplab.viz.roofline import LabelsApart
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, SEQUENTIAL_CMAP, chip_label, get_axes, set_alt_text
 
 _LEVEL_COLORS = [OKABE_ITO[c] for c in ("vermillion", "orange", "sky_blue", "green", "purple")]
@@ -193,20 +194,26 @@ def draw_roofline(roof: Roofline, points: Sequence[RooflinePoint] = (), ax: Axes
     ax = get_axes(ax)
     unit = "FLOP/byte" if roof.convention == "flops_per_byte" else "MAC/byte"
     intensity = np.geomspace(*intensity_range, 400)
-    # Distinct line styles too: two levels with the same bandwidth share a roof, and both must stay visible.
-    for color, linestyle, ceiling in zip(_LEVEL_COLORS, ["-", "--", ":", "-."] * 2, roof.ceilings, strict=False):
-        attainable = [roof.attainable_flops_per_s(i, ceiling.label) for i in intensity]
+    # Levels with the same bandwidth share one roof: one line, named after all of them (two lines drawn on top of
+    # each other would hide one and crowd their labels).
+    shared: dict[float, list[str]] = {}
+    for ceiling in roof.ceilings:
+        shared.setdefault(ceiling.bandwidth_bytes_per_s, []).append(ceiling.label)
+    for color, linestyle, names in zip(_LEVEL_COLORS, ["-", "--", ":", "-."] * 2, shared.values(), strict=False):
+        attainable = [roof.attainable_flops_per_s(i, names[0]) for i in intensity]
         ax.loglog(intensity, np.array(attainable) / 1e12, color=color, linestyle=linestyle, linewidth=1.6,
-                  label=f"{ceiling.label} (ridge {roof.ridge_point(ceiling.label):.3g} {unit})")
+                  label=f"{' and '.join(names)} (ridge {roof.ridge_point(names[0]):.3g} {unit})")
     ax.axhline(roof.peak_flops_per_s / 1e12, color="black", linewidth=0.8, linestyle="--")
+    labels = []
     for point in points:
         ax.plot(point.intensity, point.attainable_flops_per_s / 1e12, "o", color=COLORS["stationary"])
-        ax.annotate(point.label, (point.intensity, point.attainable_flops_per_s / 1e12), xytext=(4, -10),
-                    textcoords="offset points", fontsize=FONT_SIZE - 2)
+        labels.append(ax.annotate(point.label, (point.intensity, point.attainable_flops_per_s / 1e12),
+                                  xytext=(4, -10), textcoords="offset points", fontsize=FONT_SIZE - 2))
     ax.set_xlabel(f"operational intensity ({unit})")
     ax.set_ylabel(f"attainable {roof.dtype} TFLOP/s")
     ax.set_title(f"{chip_label(roof.chip_id)} roofline ({roof.dtype})", fontsize=FONT_SIZE)
     ax.legend(fontsize=FONT_SIZE - 2, frameon=False, loc="lower right")
+    LabelsApart(ax, labels)
     set_alt_text(ax, f"Roofline of "
                      f"{chip_label(roof.chip_id)}: attainable {roof.dtype} throughput rises with operational "
                      f"intensity until the ridge point of {roof.ridge_point(roof.ceilings[0].label):.3g} {unit} "

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from itertools import cycle
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
 from chiplab.memory.roofline import Roofline, RooflinePoint
@@ -31,6 +33,47 @@ def _plain_number(value: float, _position: int | None = None) -> str:
 
 def _unit(roof: Roofline) -> str:
     return "FLOP/byte" if roof.convention == "flops_per_byte" else "MAC/byte"
+
+
+class LabelsApart(Artist):
+    """Keeps point labels (annotations in offset points) from overlapping each other or the legend.
+
+    It draws nothing itself: drawn first in its axes (lowest z-order), after any layout engine has placed the axes,
+    it moves each label that would touch one placed before it down (then, if that fails, up) until it is clear.
+    Doing this at draw time keeps it right at any figure size, dpi or layout.
+    """
+
+    GAP_POINTS = 2.0
+    MAX_MOVES = 12
+
+    def __init__(self, ax: Axes, labels: Sequence[Annotation]):
+        super().__init__()
+        self.labels = list(labels)
+        self._home = [label.xyann for label in self.labels]
+        self.set_zorder(-100)
+        ax.add_artist(self)
+
+    def draw(self, renderer) -> None:
+        legend = self.axes.get_legend()
+        placed = [legend.get_window_extent(renderer)] if legend is not None else []
+        points_per_pixel = 1.0 / renderer.points_to_pixels(1.0)
+        gap = self.GAP_POINTS / points_per_pixel
+        for label, home in zip(self.labels, self._home, strict=True):
+            label.xyann = home
+            for direction in (-1.0, 1.0):
+                label.xyann = home
+                for _ in range(self.MAX_MOVES):
+                    box = label.get_window_extent(renderer)
+                    hit = next((other for other in placed if box.overlaps(other)), None)
+                    if hit is None:
+                        break
+                    shift_px = (box.y1 - hit.y0 + gap) if direction < 0 else (hit.y1 - box.y0 + gap)
+                    x, y = label.xyann
+                    label.xyann = (x, y + direction * shift_px * points_per_pixel)
+                else:
+                    continue  # still touching after every move: try the other direction
+                break
+            placed.append(label.get_window_extent(renderer))
 
 
 class RooflinesPicture:
@@ -135,8 +178,8 @@ def draw_rooflines(roofs: Sequence[Roofline], points_by_chip: Mapping[str, Seque
                 best = highest.get(point.label)
                 if best is None or point.attainable_flops_per_s > best.attainable_flops_per_s:
                     highest[point.label] = point
-        for point in highest.values():
-            ax.annotate(point.label, (point.intensity, point.attainable_flops_per_s / 1e12), xytext=(-4, 9),
-                        textcoords="offset points", ha="right", fontsize=FONT_SIZE - 2)
+        LabelsApart(ax, [ax.annotate(point.label, (point.intensity, point.attainable_flops_per_s / 1e12),
+                                     xytext=(-4, 9), textcoords="offset points", ha="right",
+                                     fontsize=FONT_SIZE - 2) for point in highest.values()])
     ax.set_title(f"Rooflines ({roofs[0].dtype}, off-chip memory)", fontsize=FONT_SIZE)
     return ax
