@@ -52,3 +52,30 @@ def test_energy_bars_stack_to_the_total():
     first_bar_top = max(p.get_y() + p.get_height() for p in ax.patches if abs(p.get_x() + p.get_width() / 2) < 0.5)
     assert first_bar_top == pytest.approx(cases["WS"].total_j * 1e6)
     assert "data movement" in alt_text(ax)
+
+
+def test_every_energy_bar_states_its_value_in_text():
+    """The book's figure (memory_hierarchies.md): a tiled run on a Trainium2 core next to the same GEMM without
+    reuse, about 18 times taller — too small to read off the axis, so each bar's total is written on the figure,
+    inside it and clear of the legend and of the other texts."""
+    square = Gemm(m=4096, n=4096, k=4096)
+    cases = {"tiled, weight-stationary": energy_breakdown(best_tiling(square, core_view(load_chip("trainium2"))).best),
+             "no reuse": no_reuse_energy(square)}
+    ax = draw_energy_breakdown(cases, unit="J")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [text for text in ax.texts if text.get_text()]
+    assert min(b.total_j for b in cases.values()) < 0.1 * max(b.total_j for b in cases.values())  # the hard case
+    legend = ax.get_legend().get_window_extent(renderer)
+    boxes = []
+    for breakdown in cases.values():
+        value = f"{breakdown.total_j:.3g} J"  # the total, formatted here independently of the figure
+        (text,) = [t for t in texts if value in t.get_text()]
+        assert text.get_fontsize() >= 8
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)
+        assert not box.overlaps(legend)
+        boxes.append(box)
+    assert not boxes[0].overlaps(boxes[1])
+    assert f"{cases['tiled, weight-stationary'].total_j:.3g} J" in alt_text(ax)

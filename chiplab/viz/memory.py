@@ -247,8 +247,17 @@ def draw_energy_breakdown(breakdowns: Mapping[str, EnergyBreakdown], ax: Axes | 
         legend = f"{role} ({', '.join(labels[role])})" if labels[role] else role
         ax.bar(names, values / scale, bottom=bottom / scale, color=color, label=legend)
         bottom += values
+    # Every bar's total and its data-movement share, written above it: a bar far shorter than the tallest is too
+    # small to read off the axis (the tiled run next to the no-reuse one).
+    for index, breakdown in enumerate(breakdowns.values()):
+        ax.annotate(f"{breakdown.total_j / scale:.3g} {unit}\n{breakdown.data_movement_fraction:.0%} moving data",
+                    (index, breakdown.total_j / scale), xytext=(0, 3), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=FONT_SIZE - 1)
+    ax.set_ylim(0, bottom.max() / scale * 1.25)  # room for the text above the tallest bar
     ax.set_ylabel(f"energy ({unit})")
-    ax.legend(fontsize=FONT_SIZE - 2, frameon=False)
-    shares = ", ".join(f"{n}: {1 - b.compute_j / b.total_j:.0%} data movement" for n, b in breakdowns.items())
+    # Below the axes, where it cannot cover a bar or its value.
+    ax.legend(fontsize=FONT_SIZE - 2, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    shares = ", ".join(f"{n}: {b.total_j / scale:.3g} {unit}, {b.data_movement_fraction:.0%} data movement"
+                       for n, b in breakdowns.items())
     set_alt_text(ax, f"Stacked bar chart of energy split into compute and memory levels ({shares}).")
     return ax
