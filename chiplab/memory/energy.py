@@ -90,7 +90,8 @@ def energy_breakdown(result: GemmOnCore, table: EnergyTable | None = None) -> En
     """Energy of a placed GEMM: MACs × energy per MAC, plus each level's bytes × its energy per byte."""
     instance_of("result", result, GemmOnCore, "a placed GEMM from chiplab.memory.gemm_on_core")
     table = _energy_table(table)
-    levels = tuple(LevelEnergy(lvl.label, lvl.role, lvl.num_bytes, lvl.num_bytes * table.byte_j(lvl.role))
+    levels = tuple(LevelEnergy(lvl.label + (" at the table's DRAM energy" if lvl.role == "offchip" else ""), lvl.role,
+                               lvl.num_bytes, lvl.num_bytes * table.byte_j(lvl.role))
                    for lvl in result.levels)
     return EnergyBreakdown(compute_j=result.gemm.num_macs * table.mac_j(result.gemm.dtype), levels=levels)
 
