@@ -9,8 +9,8 @@ What isolates a submission, and why these tools (util-linux, on every Linux; no 
   environment and the chiplab package are mounted back, read-only, where they were hidden;
 * a separate, unprivileged user (:data:`SANDBOX_USER`: created once, no home, no shell, no groups,
   ``no_new_privs``) via ``setpriv``, so file permissions protect everything else;
-* ``prlimit``: address space, CPU seconds, processes and file size; the grader kills the whole process group (and
-  every leftover process of the sandbox user) after the wall-clock limit;
+* ``prlimit``: address space, CPU seconds, processes and file size; a private PID namespace (``unshare --pid``),
+  so that killing the runner at the wall-clock limit kills every process the submission started;
 * an emptied environment (no ``PYTHONPATH`` to the grader, no hub tokens) with ``CHIPLAB_STUDENT_ID`` set to the
   submission's student, so the notebook shows the numbers the grader will use.
 
@@ -102,17 +102,6 @@ def _read_owned(path: Path, uid: int, limit: int) -> str:
         return handle.read(limit).decode("utf-8", errors="replace")
 
 
-def _kill_user_processes(uid: int) -> None:
-    """Leftovers that left the process group (setsid, double fork): the sandbox user runs nothing else."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    os.kill(int(entry.name), signal.SIGKILL)
-            except (OSError, ProcessLookupError):
-                continue
-
-
 HIDDEN_DIRS = ("/root", "/home", "/tmp", "/var/tmp", "/dev/shm")
 SCRATCH_PARENT = Path("/var/lib/chiplab-sandbox")
 NOISE = "Kernel is running over TCP without encryption"  # ipykernel's warning on every start: not news in a log
@@ -183,7 +172,10 @@ def run_submission(notebook_json: str, student_id: str, limits: Limits = Limits(
                  sys.executable, "-m", "chiplab.grading.sandbox_run", "submission.ipynb", "executed.ipynb",
                  f"{limits.cell_timeout_s:g}"]
         script = _mount_script(hold, _hidden_dirs(private or []), _kept_paths(), scratch, inner)
-        command = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]
+        # A private PID namespace too: when its first process (the runner) ends or is killed, the kernel kills
+        # every process left in it (a setsid or double-forked escapee included), and no other grader's runs.
+        command = ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--",
+                   "/bin/sh", "-c", script]
         process = subprocess.Popen(command, cwd="/", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         try:
@@ -193,7 +185,6 @@ def run_submission(notebook_json: str, student_id: str, limits: Limits = Limits(
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
             returncode = None
-        _kill_user_processes(user.pw_uid)
         log = "\n".join(line for line in output.decode("utf-8", errors="replace").splitlines()
                          if NOISE not in line)[-100_000:]
         if returncode is None:

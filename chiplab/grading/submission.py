@@ -188,9 +188,10 @@ def prepare(course, assignment: str, student: str, limits: Limits) -> Prepared:
     target = course.root / SANDBOXED / student / assignment
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    timestamp = course.path("submitted", student, assignment, "timestamp.txt")
-    if timestamp.is_file():
-        shutil.copy(timestamp, target / "timestamp.txt")
+    for name in ("timestamp.txt", "submission_secret.txt"):  # nbgrader's late penalty; its release_feedback
+        kept = course.path("submitted", student, assignment, name)
+        if kept.is_file():
+            shutil.copy(kept, target / name)
     log = [f"student {student!r}, assignment {assignment!r}, graded {stamp}"]
     all_exports: dict[str, dict] = {}
     for release_path in releases:
