@@ -74,6 +74,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch, timings):
     for variable, value in isolated_jupyter_env(tmp_path / "jupyter-home").items():
         monkeypatch.setenv(variable, value)  # no user kernelspec or IPython profile leaks in
     monkeypatch.delenv("MPLBACKEND", raising=False)
+    # An exercise's source notebook carries its hidden tests, which import the grader-only answers (never on a
+    # student's path): the instructor's checkout puts them on the path, as the grader and `keys` do.
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "exercises" / "grader"))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}

@@ -88,3 +88,15 @@ def test_the_check_can_fail():
     assert _chiplab_imports("from chiplab.perf.step import op_of\n%matplotlib inline") == [
         ("chiplab.perf.step", ("op_of",))]
     assert "chiplab.perf.step" not in PACKAGES and "chiplab.perf" in PACKAGES
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_public_name_is_also_a_module_name(package):
+    """A module named like the function it exports (perf/gemm_on_chip.py exporting gemm_on_chip) breaks that name:
+    importing the module by path — as pytest's doctest collection does — rebinds ``package.name`` from the function
+    to the module, and a later ``from package import name`` gets the module."""
+    module = importlib.import_module(package)
+    submodules = {path.stem for path in Path(module.__file__).parent.glob("*.py")} | {
+        path.parent.name for path in Path(module.__file__).parent.glob("*/__init__.py")}
+    clashes = sorted(set(getattr(module, "__all__", ())) & submodules)
+    assert not clashes, f"{package} exports names that are also its modules' names: {clashes}"

@@ -16,8 +16,8 @@ from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.explore._text import FACTORS, format_seconds
 from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.hardware.what_if import scale_level
-from chiplab.memory.core_view import core_view
-from chiplab.memory.gemm_on_core import GemmOnCore, place_gemm
+from chiplab.memory.core_gemm import GemmOnCore, place_gemm
+from chiplab.memory.core_views import core_view
 from chiplab.memory.search import TileSearch, best_tiling
 from chiplab.memory.tiling import Tiling
 from chiplab.units import format_bytes, format_rate

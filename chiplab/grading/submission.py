@@ -50,7 +50,8 @@ def tested_names(release: dict) -> dict[str, list[str]]:
 
 def _answer_cells(release: dict) -> dict[str, list[str]]:
     """{answer cell grade_id: names checked by the test cells after it, up to the next answer cell}."""
-    tests, result, current = tested_names(release), {}, None
+    tests, current = tested_names(release), None
+    result: dict[str, list[str]] = {}
     for cell in release["cells"]:
         meta = _meta(cell)
         if cell["cell_type"] == "code" and meta.get("solution"):
@@ -127,7 +128,7 @@ def graded_notebook(release: dict, submitted: dict, exports: dict[str, dict], st
             lines = ["# Your code ran in the grader's sandbox; these are the values it ended with:"]
             if grade_id in errors:
                 lines.append(f"# (in the sandbox this cell failed: {errors[grade_id]})")
-            lines += [f"{name} = {_literal(values.get(name))}" for name in answer_names.get(grade_id, [])]
+            lines += [f"{name} = {_literal(values.get(name))}" for name in answer_names.get(str(grade_id), [])]
             lines += ["", "# Your code:"] + [f"# {line}" for line in student_code.splitlines()[:200]]
             cell["source"] = "\n".join(lines)
         cell["outputs"] = [] if cell["cell_type"] == "code" else cell.get("outputs")
@@ -143,12 +144,12 @@ def _sandbox_errors(executed_text: str) -> dict[str, str]:
         cells = json.loads(executed_text)["cells"]
     except (ValueError, KeyError, TypeError):
         return {}
-    errors = {}
+    errors: dict[str, str] = {}
     for cell in cells if isinstance(cells, list) else []:
         grade_id = _meta(cell).get("grade_id") if isinstance(cell, dict) else None
         for output in cell.get("outputs", []) if grade_id else []:
             if isinstance(output, dict) and output.get("output_type") == "error":
-                errors[grade_id] = f"{output.get('ename')}: {str(output.get('evalue', '')).splitlines()[:1]}"[:300]
+                errors[str(grade_id)] = f"{output.get('ename')}: {str(output.get('evalue', '')).splitlines()[:1]}"[:300]
                 break
     return errors
 

@@ -7,11 +7,11 @@ from chiplab.memory.compare import (
     place_on_roofline,
     sweep_m_on_rooflines,
 )
-from chiplab.memory.core_view import CoreView, core_view
+from chiplab.memory.core_gemm import GemmOnCore, LevelTraffic, gemm_on_core, place_gemm
+from chiplab.memory.core_views import CoreView, core_view
 from chiplab.memory.describe import energy_table
 from chiplab.memory.energy import EnergyBreakdown, EnergyTable, energy_breakdown, horowitz_2014, no_reuse_energy
-from chiplab.memory.gemm_on_core import GemmOnCore, LevelTraffic, gemm_on_core, place_gemm
-from chiplab.memory.roofline import Ceiling, Roofline, RooflinePoint, roofline
+from chiplab.memory.roofline_model import Ceiling, Roofline, RooflinePoint, roofline
 from chiplab.memory.search import TileSearch, best_tiling
 from chiplab.memory.tiling import Tiling, unique_footprint_bytes
 

@@ -31,8 +31,8 @@ from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip, as_chips
 from chiplab.hardware.chip import Chip
-from chiplab.memory.gemm_on_core import GemmOnCore
-from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
+from chiplab.memory.core_gemm import GemmOnCore
+from chiplab.memory.roofline_model import Roofline, RooflinePoint, roofline
 from chiplab.memory.tiling import unique_footprint_bytes
 from chiplab.tables import markdown_table
 from chiplab.workloads.gemm import Gemm

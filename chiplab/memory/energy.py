@@ -18,7 +18,7 @@ from importlib import resources
 
 from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
-from chiplab.memory.gemm_on_core import GemmOnCore
+from chiplab.memory.core_gemm import GemmOnCore
 from chiplab.workloads.gemm import Gemm
 
 PICO = 1e-12

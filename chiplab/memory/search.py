@@ -13,8 +13,8 @@ import numpy as np
 
 from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
-from chiplab.memory.core_view import CoreView
-from chiplab.memory.gemm_on_core import GemmOnCore, place_gemm
+from chiplab.memory.core_gemm import GemmOnCore, place_gemm
+from chiplab.memory.core_views import CoreView
 from chiplab.memory.tiling import Tiling
 from chiplab.systolic.dataflow import Dataflow
 from chiplab.units import format_bytes

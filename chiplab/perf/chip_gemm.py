@@ -18,7 +18,7 @@ How the pieces combine (each a stated assumption):
   ``is_systolic_array = false``. The choice is reported in :attr:`ChipGemm.mapping`.
 * **Batches of same-shape GEMMs** (attention heads × sequences, experts, micro-batches: ``num_batched``) run as
   one stream whose folds overlap (one fill and drain per stream), spread over cores by whole GEMMs where that is
-  faster than splitting each GEMM (see :mod:`chiplab.memory.gemm_on_core`).
+  faster than splitting each GEMM (see :mod:`chiplab.memory.core_gemm`).
 * **HBM traffic.** Cores without a shared on-chip level load their own tiles: the chip moves the sum of the
   cores' off-chip bytes. Where a chip-wide shared level exists (a GPU's L2, TPU v4's CMEM), tiles are shared
   through it: the chip is tiled once more with the shared level's capacity, and HBM moves that tiling's bytes.
@@ -37,8 +37,8 @@ from functools import lru_cache
 from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.memory.core_view import core_view
-from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore, place_gemm
+from chiplab.memory.core_gemm import COMPUTE, GemmOnCore, place_gemm
+from chiplab.memory.core_views import core_view
 from chiplab.memory.search import best_tiling
 from chiplab.memory.tiling import offchip_traffic
 from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from chiplab.hardware.chip import Chip
-from chiplab.systolic.dataflow import MAPPINGS
+from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
 from chiplab.units import format_bytes, format_rate
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
 
@@ -52,7 +52,7 @@ def _canvas(ax: Axes | None, figsize: tuple[float, float], xlim: tuple[float, fl
 def draw_pe(dataflow: str = "ws", ax: Axes | None = None) -> Axes:
     """One processing element: a register that holds the stationary operand, a multiplier and an adder; one
     operand enters from the left and leaves to the right, partial sums enter from above and leave below."""
-    mapping = MAPPINGS[dataflow] if dataflow in MAPPINGS else MAPPINGS[next(iter(MAPPINGS))]
+    mapping = MAPPINGS[parse_dataflow(dataflow)]
     ax = _canvas(ax, (6.0, 4.2), (0, 10), (0, 7))
     ax.add_patch(FancyBboxPatch((2.5, 1.2), 5, 4.4, boxstyle="round,pad=0.05", facecolor="#F4F4F4",
                                 edgecolor="black", linewidth=1.5))
@@ -137,7 +137,8 @@ def draw_core(chip: Chip, ax: Axes | None = None) -> Axes:
         _box(ax, 0.6 + i * 2.8, 3.1, 2.6, 1.3, name, "#E6E6E6")
     x = 0.6 + len(others) * 2.8
     for level in inner:
-        _box(ax, x, 3.1, 2.6, 1.3, f"{level.vendor_label}\n{_capacity(level)}", _MEMORY_COLORS.get(level.role))
+        _box(ax, x, 3.1, 2.6, 1.3, f"{level.vendor_label}\n{_capacity(level)}",
+             _MEMORY_COLORS.get(level.role, "white"))
         x += 2.8
     outer = chip.memory_levels[0]
     _box(ax, 0.6, 0.6, 10.8, 1.4, f"to the chip's {outer.vendor_label} ({_capacity(outer)}, shared by all cores"

@@ -18,7 +18,7 @@ from matplotlib.text import Annotation
 
 from chiplab.errors import ChiplabInputError
 from chiplab.kernels import KernelRun
-from chiplab.memory.roofline import Ceiling, Roofline, RooflinePoint
+from chiplab.memory.roofline_model import Ceiling, Roofline, RooflinePoint
 from chiplab.units import time_scale
 from chiplab.viz.memory import draw_roofline
 from chiplab.viz.style import COLORS, OKABE_ITO, get_axes, set_alt_text

@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 
+from chiplab.memory.core_gemm import COMPUTE, GemmOnCore
 from chiplab.memory.energy import EnergyBreakdown
-from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore
-from chiplab.memory.roofline import Roofline, RooflinePoint
+from chiplab.memory.roofline_model import Roofline, RooflinePoint
 from chiplab.memory.search import TileSearch
 from chiplab.memory.tiling import Tiling
 from chiplab.units import format_bytes, format_seconds, time_scale

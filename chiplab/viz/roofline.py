@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
-from chiplab.memory.roofline import Roofline, RooflinePoint
+from chiplab.memory.roofline_model import Roofline, RooflinePoint
 from chiplab.viz.style import FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 
 # One colour and one line style per chip, so chips stay apart in grey-scale prints and for colour-blind readers.

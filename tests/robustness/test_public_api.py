@@ -24,17 +24,6 @@ PACKAGES = ("hardware", "workloads", "systolic", "memory", "perf", "cost", "kern
 WRITES_FILES = {"chiplab.scalesim.run_scalesim", "chiplab.scalesim.write_reports"}
 EXAMPLES_PER_CALLABLE = 12
 
-# "chiplab.pkg.name": what fails today (issue 10, item 8: public functions check their arguments' types) and which
-# work owns the fix. Found by this suite on 2026-12-07; remove an entry when its function is fixed (strict=False so
-# a fixed one does not break the run, but the xpass shows in the summary).
-KNOWN_FAILURES: dict[str, str] = {}
-
-
-def _known(package: str, owner: str, names: list[str]) -> None:
-    reason = f"issue 10 item 8: wrong argument types raise TypeError/AttributeError/KeyError; fix owned by {owner}"
-    KNOWN_FAILURES.update({f"chiplab.{package}.{name}": reason for name in names})
-
-
 def _targets() -> list:
     found = []
     for package in PACKAGES:
@@ -46,9 +35,7 @@ def _targets() -> list:
                 continue
             if inspect.isclass(obj) and issubclass(obj, BaseException | enum.Enum):
                 continue  # exceptions; enums, whose call signature is enum's functional API
-            marks = [pytest.mark.xfail(reason=KNOWN_FAILURES[qualified], strict=False)] \
-                if qualified in KNOWN_FAILURES else []
-            found.append(pytest.param(obj, id=qualified, marks=marks))
+            found.append(pytest.param(obj, id=qualified))  # no known failures: every public callable must pass
     return found
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
-from chiplab.memory.gemm_on_core import COMPUTE, gemm_on_core
+from chiplab.memory.core_gemm import COMPUTE, gemm_on_core
 from chiplab.memory.tiling import Tiling, unique_footprint_bytes
 from chiplab.workloads.gemm import Gemm
 

@@ -14,7 +14,7 @@ from chiplab.grading.problems.memory import (
     MemoryParams,
 )
 from chiplab.hardware.catalog import load_chip
-from chiplab.memory.gemm_on_core import COMPUTE, GemmOnCore, gemm_on_core
+from chiplab.memory.core_gemm import COMPUTE, GemmOnCore, gemm_on_core
 from chiplab.memory.tiling import unique_footprint_bytes
 from chiplab.units import GB, GiB
 from chiplab_answers.answer import Answer, Mistake

@@ -12,7 +12,7 @@ import math
 
 from chiplab.grading.problems.rooflines import DTYPE, RooflineParams
 from chiplab.hardware.catalog import load_chip
-from chiplab.memory.roofline import Roofline, RooflinePoint, roofline
+from chiplab.memory.roofline_model import Roofline, RooflinePoint, roofline
 from chiplab.workloads.gemm import Gemm
 from chiplab_answers.answer import Answer, Mistake
 

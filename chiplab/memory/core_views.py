@@ -5,7 +5,7 @@ Assumptions, stated once (each is a parameter where a student may want to change
 * Off-chip (HBM) bandwidth is shared by all cores of the chip; a core running its part of a chip-wide job gets
   ``1 / num_cores`` of it (``offchip_share_fraction``).
 * A core's matrix units share a GEMM as the compiler would: by output columns, rows, a split of k, or whole GEMMs
-  of a batch, whichever is fastest (see :mod:`chiplab.memory.gemm_on_core`).
+  of a batch, whichever is fastest (see :mod:`chiplab.memory.core_gemm`).
 * Compute time uses the chip's published peak (which folds in clocks and per-PE rates such as Trainium2's FP8
   double rate) and the *array utilisation* from the systolic model — so a chip whose published peak does not
   close with its geometry (TPU v6e) is still timed against the number its vendor publishes.

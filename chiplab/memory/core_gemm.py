@@ -31,7 +31,7 @@ from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.systolic_array import SystolicArraySpec
-from chiplab.memory.core_view import CoreView, core_view
+from chiplab.memory.core_views import CoreView, core_view
 from chiplab.memory.tiling import (
     OffchipTraffic,
     TileFootprint,
