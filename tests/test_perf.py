@@ -132,7 +132,8 @@ def test_training_estimate_adds_up():
 
 
 def test_model_that_does_not_fit_says_by_how_much_and_what_would_fix_it():
-    with pytest.raises(ChiplabInputError, match=r"does not fit: each h100_sxm needs .* but has .*raise tensor"):
+    fits = r"does not fit: each NVIDIA H100 SXM5 \(80 GB\) needs .* but has .*raise tensor"  # the chip's name
+    with pytest.raises(ChiplabInputError, match=fits):
         estimate_training(load_model("llama3-70b"), load_chip("h100_sxm"), parallelism=Parallelism(),
                           global_batch=8, seq_len=4096)
 
@@ -180,5 +181,5 @@ def test_bigger_batches_amortise_the_weights():
 def test_serving_that_does_not_fit():
     from chiplab.perf import estimate_serving
 
-    with pytest.raises(ChiplabInputError, match=r"does not fit: each tpu_v5e needs .* raise tensor_parallel"):
+    with pytest.raises(ChiplabInputError, match=r"does not fit: each Google TPU v5e needs .* raise tensor_parallel"):
         estimate_serving(load_model("llama3-70b"), load_chip("tpu_v5e"), batch=1, prompt_len=128, output_len=16)

@@ -52,7 +52,7 @@ def _first_fit(candidates: list, estimate: Callable, capacity_bytes: float, flag
             smallest = (candidate, est)
     candidate, est = smallest
     raise ChiplabInputError(
-        f"does not fit: each {est.chip_id} needs at least {format_bytes(est.memory.total_bytes)} (with {flag} "
+        f"does not fit: each chip needs at least {format_bytes(est.memory.total_bytes)} (with {flag} "
         f"{candidate}) but has {format_bytes(capacity_bytes)}{why_not_larger}")
 
 
@@ -73,6 +73,8 @@ def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, p
     try:
         return _first_fit(_powers_of_two(config.num_layers), estimate, chip.hbm.capacity_bytes, "--pp")
     except ChiplabInputError as exc:
+        if "does not fit" not in str(exc):  # an invalid split (say --tp 3) has its own advice; don't add memory's
+            raise
         raise ChiplabInputError(f"{exc}; set --zero 3, a larger --tp, or a smaller --batch or --seq") from None
 
 

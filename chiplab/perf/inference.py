@@ -113,7 +113,7 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                               kv_sequence_shards=shards)
     if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
         raise ChiplabInputError(
-            f"does not fit: each {chip.id} needs {format_bytes(memory.total_bytes)} (weights "
+            f"does not fit: each {chip.display_name} needs {format_bytes(memory.total_bytes)} (weights "
             f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
             f"{format_bytes(chip.hbm.capacity_bytes)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)

@@ -114,7 +114,7 @@ def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -
     capacity = chip.hbm.capacity_bytes
     if memory.total_bytes > capacity:
         raise ChiplabInputError(
-            f"does not fit: each {chip.id} needs {format_bytes(memory.total_bytes)} (weights "
+            f"does not fit: each {chip.display_name} needs {format_bytes(memory.total_bytes)} (weights "
             f"{format_bytes(memory.weights_bytes)}, optimizer {format_bytes(memory.optimizer_state_bytes)}, "
             f"activations {format_bytes(memory.activations_bytes)}) but has {format_bytes(capacity)} of "
             f"{chip.hbm.vendor_label}; raise tensor ({parallelism.tensor}) or pipeline ({parallelism.pipeline}) "

@@ -64,6 +64,16 @@ def test_nothing_estimated_gives_reasons_and_exit_1(argv, capsys):
     assert shown["rows"] == [] and shown["notes"]
 
 
+def test_each_reason_gives_its_own_advice(capsys):
+    # An invalid split says what is allowed (a divisor of the 32 heads, Llama 3 8B's paper) and nothing about memory;
+    # a split that does not fit (405B on a 1 GiB toy chip) says which flags make room.
+    assert main(["train", "llama3-8b", "--tp", "3", "--chips", "h100"]) == 1
+    invalid = capsys.readouterr().err
+    assert "choose a divisor of 32" in invalid and "--zero 3" not in invalid
+    assert main(["train", "llama3-405b", "--tp", "1", "--dp", "1", "--batch", "1", "--chips", "toy_dual"]) == 1
+    assert "does not fit" in (too_big := capsys.readouterr().err) and "--zero 3" in too_big
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["train", "llama3-8b", "--batch", "0"], "--batch: must be a whole number >= 1; got '0'"),
     (["train", "llama3-8b", "--seq", "0"], "--seq: must be a whole number >= 1"),
