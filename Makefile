@@ -49,9 +49,9 @@ typecheck: $(STAMP)
 
 # The fast tier, for every edit: lint, types, and the tests not marked slow or browser (target: < 30 s on 2 cores;
 # tests/conftest.py's SLOW_PATHS lists what else counts as slow). nbmake's plugin is not needed here and costs a
-# second to import.
+# second to import; two workers use both cores.
 check: lint typecheck
-	$(PY) -m pytest -q -p no:nbmake -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:nbmake -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
