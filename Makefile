@@ -42,7 +42,7 @@ test: $(STAMP) $(BOOK_JS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check chiplab tests benchmarks
+	$(VENV)/bin/ruff check chiplab tests benchmarks exercises
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -15,7 +15,8 @@ def test_ruff_is_clean():
     if ruff is None:
         pytest.skip("ruff is not installed (make test installs it with the dev extra)")
     folders = [name for name in ("chiplab", "tests", "benchmarks", "exercises") if (ROOT / name).is_dir()]
-    result = subprocess.run([ruff, "check", *folders], cwd=ROOT, capture_output=True, text=True)
+    # --no-cache: a stale cache once hid an import-order error that a clean clone reported
+    result = subprocess.run([ruff, "check", "--no-cache", *folders], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

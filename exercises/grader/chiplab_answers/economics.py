@@ -7,14 +7,13 @@ MFU. The numbers feed a written cost argument for or against the custom chip.
 
 from __future__ import annotations
 
-from chiplab_answers.answer import Answer, Mistake
-
 from chiplab.cost.run_cost import SECONDS_PER_HOUR, serving_cost
 from chiplab.grading.problems.economics import OUTPUT_LEN, PROMPT_LEN, EconomicsParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.inference import estimate_serving
 from chiplab.workloads.llm_steps import six_n_d_flops
 from chiplab.workloads.presets import load_model
+from chiplab_answers.answer import Answer, Mistake
 
 
 def tokens_per_s_per_chip(p: EconomicsParams, chip: str, tensor_parallel: int) -> float:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 
-from chiplab_answers.answer import Answer, Mistake
-
 from chiplab.grading.problems.systolic import (
     OFF_BY_ONE,
     SystolicParams,
 )
 from chiplab.systolic.closed_form import estimate
 from chiplab.workloads.gemm import Gemm
+from chiplab_answers.answer import Answer, Mistake
 
 
 def _near(value: int) -> list[Mistake]:
