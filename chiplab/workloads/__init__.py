@@ -19,6 +19,14 @@ from chiplab.workloads.describe import (
     flops_breakdown_table,
     intensity_sweep,
 )
+from chiplab.workloads.flop_formulas import (
+    flops_per_token_inference,
+    flops_per_token_training,
+    kaplan_forward_flops_per_token,
+    palm_forward_flops_per_token,
+    palm_training_flops_per_token,
+    six_n_d_flops,
+)
 from chiplab.workloads.footprint import (
     MIXED_PRECISION_ADAM,
     MemoryFootprint,
@@ -32,15 +40,9 @@ from chiplab.workloads.footprint import (
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
 from chiplab.workloads.llm_steps import (
     decode_step,
-    flops_per_token_inference,
-    flops_per_token_training,
     forward_step,
-    kaplan_forward_flops_per_token,
     layer_ops,
-    palm_forward_flops_per_token,
-    palm_training_flops_per_token,
     prefill_step,
-    six_n_d_flops,
     training_step,
 )
 from chiplab.workloads.ops import GemmOp, ModelStep, VectorOp

@@ -29,8 +29,8 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.tables import markdown_table
+from chiplab.workloads.flop_formulas import flops_per_token_training, palm_training_flops_per_token
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
-from chiplab.workloads.llm_steps import flops_per_token_training, palm_training_flops_per_token
 from chiplab.workloads.ops import GemmOp, ModelStep
 from chiplab.workloads.transformer import TransformerConfig
 

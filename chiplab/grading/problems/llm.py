@@ -15,8 +15,9 @@ from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.inference import estimate_serving
 from chiplab.perf.step import estimate_step
+from chiplab.workloads.flop_formulas import six_n_d_flops
 from chiplab.workloads.footprint import inference_memory
-from chiplab.workloads.llm_steps import six_n_d_flops, training_step
+from chiplab.workloads.llm_steps import training_step
 from chiplab.workloads.presets import load_model
 
 ASSIGNMENT = "04_llm_step"

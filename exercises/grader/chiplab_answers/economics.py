@@ -11,7 +11,7 @@ from chiplab.cost.run_cost import SECONDS_PER_HOUR, serving_cost
 from chiplab.grading.problems.economics import OUTPUT_LEN, PROMPT_LEN, EconomicsParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.inference import estimate_serving
-from chiplab.workloads.llm_steps import six_n_d_flops
+from chiplab.workloads.flop_formulas import six_n_d_flops
 from chiplab.workloads.presets import load_model
 from chiplab_answers.answer import Answer, Mistake
 

@@ -11,7 +11,8 @@ from chiplab.grading.problems.llm import DTYPE_BYTES, LlmParams
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import StepEstimate, estimate_step
-from chiplab.workloads.llm_steps import six_n_d_flops, training_step
+from chiplab.workloads.flop_formulas import six_n_d_flops
+from chiplab.workloads.llm_steps import training_step
 from chiplab.workloads.presets import load_model
 from chiplab_answers.answer import Answer, Mistake
 
