@@ -31,7 +31,7 @@ import contextlib
 import contextvars
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from chiplab._checks import positive
@@ -170,3 +170,22 @@ def _seconds(seconds: float) -> str:
 
 def _count(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else "more than 1e308"
+
+
+# Measured with cold caches on this project's 2-core reference machine (2026-12-07): a serving or training estimate
+# of a new shape takes ~30 ms (10 to 20 per second with margin); a roofline placement ~0.15 ms.
+MODEL_ESTIMATES_PER_S = 15.0
+ROOFLINE_PLACEMENTS_PER_S = 3000.0
+
+
+def check_sweep(name: str, values: object, *, work_unit: str, per_s: float) -> Collection:
+    """``values`` if it is a collection with a length (list, tuple, range, numpy array) whose sweep fits the limits
+    in force; a lazy iterable (which could be endless) is refused, and so is a sweep too long to finish (with the
+    estimate and how to raise it)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Collection):
+        raise ChiplabInputError(f"{name} must be a list, tuple, range or array of values, e.g. [1, 8, 64]; "
+                                f"got {values!r} ({type(values).__name__})")
+    check_resources(f"a sweep over {len(values):,} {name}", work=len(values), work_unit=work_unit,
+                    work_per_s=per_s, shrink_hint=f"Sweep fewer {name}")
+    return values
+

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from chiplab._checks import instance_of, positive_int
+from chiplab._guard import ROOFLINE_PLACEMENTS_PER_S, check_sweep
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip, as_chips
 from chiplab.hardware.chip import Chip
@@ -170,8 +171,7 @@ def sweep_m_on_rooflines(chips: Sequence[str | Chip], ms: Sequence[int], n: int,
 
 
 def _whole_numbers(name: str, values: object) -> tuple[int, ...]:
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ChiplabInputError(f"{name} must be a list of whole numbers >= 1, e.g. [8, 4096]; got {values!r}")
+    values = check_sweep(name, values, work_unit="roofline placements", per_s=ROOFLINE_PLACEMENTS_PER_S)
     numbers = tuple(positive_int(f"{name}[{i}]", value) for i, value in enumerate(values))
     if not numbers:
         raise ChiplabInputError(f"{name} must hold at least one m, e.g. [8, 4096]")

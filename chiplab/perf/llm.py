@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chiplab._checks import instance_of, one_of, positive_int
+from chiplab._guard import MODEL_ESTIMATES_PER_S, check_sweep
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import IDEAL, Calibration
@@ -226,7 +227,7 @@ def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Itera
     Batches whose weights and KV cache exceed the chip's memory are still estimated (``fits`` is False for
     them), so a figure can show where the memory wall stands.
     """
-    instance_of("batches", batches, Iterable, "an iterable of batch sizes, e.g. [1, 8, 64]")
+    check_sweep("batches", batches, work_unit="serving estimates", per_s=MODEL_ESTIMATES_PER_S)
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     values = [positive_int("batch", batch) for batch in batches]
     if not values:

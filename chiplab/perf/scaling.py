@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chiplab._checks import instance_of, positive_int
+from chiplab._guard import MODEL_ESTIMATES_PER_S, check_sweep
 from chiplab.hardware.chip import Chip
 from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.workloads.footprint import Parallelism
@@ -43,7 +44,7 @@ def sweep_data_parallel(config: TransformerConfig, chip: Chip, *, replica: Paral
                         batch_per_replica: int, seq_len: int, **kwargs) -> ScalingSweep:
     """Estimate training with ``data`` replicas for each value in ``data_values`` (weak scaling)."""
     instance_of("replica", replica, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8, pipeline=4)")
-    instance_of("data_values", data_values, (list, tuple, range), "a list of replica counts, e.g. [1, 8, 64]")
+    check_sweep("data_values", data_values, work_unit="training estimates", per_s=MODEL_ESTIMATES_PER_S)
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     batch_per_replica = positive_int("batch_per_replica", batch_per_replica)
     estimates = []

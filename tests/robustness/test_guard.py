@@ -68,3 +68,25 @@ def test_bad_limits_are_refused():
 def test_slow_runs_are_flagged_for_progress():
     assert check_resources("x", estimated_s=6).is_slow
     assert not check_resources("x", estimated_s=1).is_slow
+
+
+def test_model_sweeps_check_their_length_before_working():
+    # A range of a billion batches (or replica counts, or m values) would run for hours, and a lazy iterable could be
+    # endless: both are refused before the first estimate, with the estimate and how to raise the limit.
+    import itertools
+
+    from chiplab.hardware import load_chip
+    from chiplab.memory import sweep_m_on_rooflines
+    from chiplab.perf import sweep_data_parallel, sweep_serving_batch
+    from chiplab.workloads import Parallelism, load_model
+
+    model, chip = load_model("llama3_8b"), load_chip("h100")
+    with pytest.raises(ChiplabInputError, match=r"a sweep over 999,999,999 batches would need about .* hours"):
+        sweep_serving_batch(model, chip, batches=range(1, 10**9), prompt_len=512, output_len=128)
+    with pytest.raises(ChiplabInputError, match=r"batches must be a list, tuple, range or array"):
+        sweep_serving_batch(model, chip, batches=itertools.count(1), prompt_len=512, output_len=128)
+    with pytest.raises(ChiplabInputError, match=r"a sweep over 9,999,999 data_values .*chiplab.resource_limits"):
+        sweep_data_parallel(model, chip, replica=Parallelism(tensor=8), data_values=range(1, 10**7),
+                            batch_per_replica=8, seq_len=2048)
+    with pytest.raises(ChiplabInputError, match=r"a sweep over 999,999,999 ms would need"):
+        sweep_m_on_rooflines(["h100"], range(1, 10**9), 4096, 4096)
