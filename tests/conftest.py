@@ -96,14 +96,14 @@ def timings(request) -> dict[str, float]:
 # each idea"): whole-process nbgrader runs, widget explorers that render figures, hypothesis sweeps, the robustness
 # suite over every public function, and CLI runs in subprocesses. ``make test`` runs them all.
 SLOW_PATHS = (
-    "tests/test_exercises.py",
+    "tests/exercises/test_exercises.py",
     "tests/exercises/",
     "tests/robustness/",
-    "tests/test_explore_",
+    "tests/explore/test_explore_",
     "tests/kernels/test_kernels_explorer.py",
-    "tests/test_systolic_properties.py",
-    "tests/test_viz_systolic.py::test_animation_is_self_contained_html",
-    "tests/test_cli.py::test_help_everywhere",
+    "tests/systolic/test_systolic_properties.py",
+    "tests/viz/test_viz_systolic.py::test_animation_is_self_contained_html",
+    "tests/cli/test_cli.py::test_help_everywhere",
 )
 
 

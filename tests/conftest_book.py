@@ -5,7 +5,7 @@ fixture, with the same command as CI and the GitHub Pages workflow::
 
     jupyter-book build -W -n --keep-going book/
 
-The other book tests reuse that build: tests/test_notebooks.py reads the executed notebooks it leaves in
+The other book tests reuse that build: tests/book/test_notebooks.py reads the executed notebooks it leaves in
 ``_build/jupyter_execute``, and the browser tests serve its HTML (``book_site``).
 """
 

@@ -23,7 +23,7 @@ from chiplab.errors import ChiplabInputError
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 # Each command and the module under chiplab/cli/ that defines it (its ``add_commands``). A command imports only its
-# own module, so ``chiplab scalesim`` never loads the performance or cost models (tests/test_startup.py keeps
+# own module, so ``chiplab scalesim`` never loads the performance or cost models (tests/cli/test_startup.py keeps
 # this table equal to what the modules define).
 COMMAND_MODULES: dict[str, str] = {
     "chips": "chips", "chip": "chips",

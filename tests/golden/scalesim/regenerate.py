@@ -1,4 +1,4 @@
-"""Regenerate the SCALE-Sim 3.0.0 golden reports that tests/test_scalesim_parity.py compares chiplab against.
+"""Regenerate the SCALE-Sim 3.0.0 golden reports that tests/scalesim/test_scalesim_parity.py compares chiplab against.
 
 SCALE-Sim is *not* a chiplab dependency. Run this script with the Python of a throwaway virtual environment that
 has it (SCALE-Sim 3.0.0 crashes on numpy >= 2.4):

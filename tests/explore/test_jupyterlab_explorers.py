@@ -1,5 +1,5 @@
 """The memory and roofline chapters in real JupyterLab: run the page, move an explorer's slider with the keyboard,
-and the explorer's picture must be redrawn. Same recipe as tests/test_jupyterlab_browser.py (the chapters are
+and the explorer's picture must be redrawn. Same recipe as tests/book/test_jupyterlab_browser.py (the chapters are
 copied into tmp_path so nothing is written into book/). Runs under CI; skips locally without Chromium."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = Path(__file__).resolve().parents[2] / "book"
 
 
 def _wait_for_new_src(page, image, before: str) -> None:

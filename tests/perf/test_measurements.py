@@ -21,7 +21,7 @@ from chiplab.perf import (
 from chiplab.perf.measurements import FAMILIES, NOT_IN_CATALOG, NOT_STATED
 from chiplab.workloads import list_models, load_model
 
-DATA = Path(__file__).resolve().parents[1] / "chiplab" / "data" / "measurements"
+DATA = Path(__file__).resolve().parents[2] / "chiplab" / "data" / "measurements"
 RECORD = load_measurements()
 ENTRIES = (*RECORD.benchmarks, *RECORD.runs)
 TODAY = date(2026, 12, 7)

@@ -30,7 +30,7 @@ from chiplab.scalesim.reports import REPORT_NAMES
 from chiplab.scalesim.run import operand_misses
 from chiplab.systolic.dataflow import Dataflow
 
-GOLDEN = Path(__file__).parent / "golden" / "scalesim"
+GOLDEN = Path(__file__).parents[1] / "golden" / "scalesim"
 CASES = tomllib.loads((GOLDEN / "cases.toml").read_text())["case"]
 USER_CASES = [c for c in CASES if c.get("mode", "CALC") == "USER"]
 
