@@ -20,11 +20,11 @@ from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels._ops import check_instruction_budget
+from chiplab.kernels.inputs import checked_inputs
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import float_array, shape_of
 
 ATTENTION_VARIANTS = ("unfused", "flash")
 # A running maximum starts here instead of -inf (fill refuses non-finite values); any real score is larger.
@@ -38,20 +38,18 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     variant = one_of("variant", variant, ATTENTION_VARIANTS)
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=f"attention ({variant})")
+    arrays, shape = checked_inputs("run_attention", {"q": q, "k": k, "v": v}, values=values, shape=shape,
+                                   shape_text="(seq, d)")
     if values:
-        if q is None or k is None or v is None:
-            raise ChiplabInputError("run_attention: give q, k and v, or values=False with shape=(seq, d)")
-        q, k, v = (float_array(f"run_attention: {name}", t, 2) for name, t in (("q", q), ("k", k), ("v", v)))
+        q, k, v = arrays["q"], arrays["k"], arrays["v"]
         if q.shape != k.shape or q.shape != v.shape:
             raise ChiplabInputError(f"run_attention: q, k, v must share one (seq, d) shape; got {q.shape}, "
                                     f"{k.shape}, {v.shape}")
         q_t = kernel.hbm("q_t", np.ascontiguousarray(q.T), dtype=dtype)
         k_t = kernel.hbm("k_t", np.ascontiguousarray(k.T), dtype=dtype)
         v_in = kernel.hbm("v", v, dtype=dtype)
-    elif shape is None:
-        raise ChiplabInputError("run_attention: with values=False give shape=(seq, d)")
     else:
-        seq, d = shape_of("shape", shape, 2)
+        seq, d = shape
         q_t = kernel.hbm("q_t", shape=(d, seq), dtype=dtype)
         k_t = kernel.hbm("k_t", shape=(d, seq), dtype=dtype)
         v_in = kernel.hbm("v", shape=(seq, d), dtype=dtype)

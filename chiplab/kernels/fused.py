@@ -15,11 +15,11 @@ from chiplab._checks import one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels._ops import ACTIVATIONS
+from chiplab.kernels.inputs import checked_inputs
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import float_array, shape_of
 
 FUSED_VARIANTS = ("unfused", "fused")
 
@@ -33,21 +33,18 @@ def run_dense(chip: str | Chip, x: np.ndarray | None = None, w: np.ndarray | Non
     activation = one_of("activation", activation, ACTIVATIONS)
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=f"dense + {activation} ({variant})")
+    arrays, shape = checked_inputs("run_dense", {"x": x, "w": w, "bias": bias}, values=values, shape=shape,
+                                   shape_text="(m, n, k)", ndims={"bias": 1})
     if values:
-        if x is None or w is None or bias is None:
-            raise ChiplabInputError("run_dense: give x, w and bias, or values=False with shape=(m, n, k)")
-        x, w = float_array("run_dense: x", x, 2), float_array("run_dense: w", w, 2)
-        bias = float_array("run_dense: bias", bias, 1).reshape(-1, 1)
+        x, w, bias = arrays["x"], arrays["w"], arrays["bias"].reshape(-1, 1)
         if x.shape[1] != w.shape[0] or bias.shape[0] != w.shape[1]:
             raise ChiplabInputError(f"run_dense: need x (m, k), w (k, n), bias (n,); got {x.shape}, {w.shape}, "
                                     f"{bias.shape}")
         x_t = kernel.hbm("x_t", np.ascontiguousarray(x.T), dtype=dtype)
         w_in = kernel.hbm("w", w, dtype=dtype)
         b_in = kernel.hbm("bias", bias, dtype="fp32")
-    elif shape is None:
-        raise ChiplabInputError("run_dense: with values=False give shape=(m, n, k)")
     else:
-        m, n, k = shape_of("shape", shape, 3)
+        m, n, k = shape
         x_t = kernel.hbm("x_t", shape=(k, m), dtype=dtype)
         w_in = kernel.hbm("w", shape=(k, n), dtype=dtype)
         b_in = kernel.hbm("bias", shape=(n, 1), dtype="fp32")

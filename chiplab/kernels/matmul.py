@@ -22,10 +22,11 @@ from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels._ops import check_instruction_budget
+from chiplab.kernels.inputs import checked_inputs
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import float_array, shape_of
+from chiplab.kernels.tiles import shape_of
 
 VARIANTS = ("naive", "tiled", "double_buffered")
 
@@ -83,16 +84,14 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
     ``values=False`` just ``shape=(m, n, k)``. The result is ``run.outputs["c"]`` (fp32)."""
     variant = one_of("variant", variant, VARIANTS)
     params = core_params(chip)
+    arrays, shape = checked_inputs("run_matmul", {"a": a, "b": b}, values=values, shape=shape,
+                                   shape_text="(m, n, k)")
     if values:
-        if a is None or b is None:
-            raise ChiplabInputError("run_matmul: give both a and b, or values=False with shape=(m, n, k)")
-        a, b = float_array("run_matmul: a", a, 2), float_array("run_matmul: b", b, 2)
+        a, b = arrays["a"], arrays["b"]
         if a.shape[1] != b.shape[0]:
             raise ChiplabInputError(f"run_matmul: a must be (m, k) and b (k, n); got {a.shape} and {b.shape}")
         shape = (a.shape[0], b.shape[1], a.shape[1])
-    elif shape is None:
-        raise ChiplabInputError("run_matmul: with values=False give shape=(m, n, k)")
-    m, n, k = shape_of("shape", shape, 3)
+    m, n, k = shape
     if tiling is None:
         tiling, name = default_tiling(params, variant, (m, n, k)), f"matmul ({variant.replace('_', '-')})"
     else:

@@ -16,11 +16,11 @@ import numpy as np
 from chiplab._checks import one_of, positive
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
+from chiplab.kernels.inputs import checked_inputs
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import float_array, shape_of
 
 ROWWISE_VARIANTS = ("unfused", "fused")
 
@@ -29,14 +29,8 @@ def _setup(chip: str | Chip, x: np.ndarray | None, shape: tuple[int, int] | None
            name: str) -> tuple[Kernel, object, object, int, int, int]:
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=name)
-    if values:
-        if x is None:
-            raise ChiplabInputError(f"{name}: give x, or values=False with shape=(rows, cols)")
-        x_in = kernel.hbm("x", float_array(f"{name}: x", x, 2), dtype=dtype)
-    else:
-        if shape is None:
-            raise ChiplabInputError(f"{name}: with values=False give shape=(rows, cols)")
-        x_in = kernel.hbm("x", shape=shape_of("shape", shape, 2), dtype=dtype)
+    arrays, shape = checked_inputs(name, {"x": x}, values=values, shape=shape, shape_text="(rows, cols)")
+    x_in = kernel.hbm("x", arrays["x"], dtype=dtype) if values else kernel.hbm("x", shape=shape, dtype=dtype)
     rows, cols = x_in.shape
     block = params.num_partitions or instruction_tile(params)[0]
     block = min(block, rows)
