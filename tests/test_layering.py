@@ -1,6 +1,6 @@
 """The layer order of the architecture (README, design.md), checked statically on every module's imports.
 
-    units → errors → _checks → (tables, _guard, _lookup) → hardware → workloads → systolic → kernels
+    units → errors → _checks → (tables, _guard, _lookup, _lazy) → hardware → workloads → systolic → kernels
     → memory | scalesim → perf → cost → viz | grading | cli → explore
 
 Imports point down this list only (a module may import its own layer). Models import no matplotlib or ipywidgets;
@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("units",),
     ("errors",),
     ("_checks",),
-    ("tables", "_guard", "_lookup"),
+    ("tables", "_guard", "_lookup", "_lazy"),
     ("hardware",),
     ("workloads",),
     ("systolic",),

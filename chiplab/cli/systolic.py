@@ -6,13 +6,10 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-import numpy as np
-
 from chiplab._checks import non_negative_int
 from chiplab.cli._common import array_shape, checked_argument, print_record
 from chiplab.errors import ChiplabInputError
-from chiplab.systolic import CONVENTIONS, MAPPINGS, estimate, simulate
-from chiplab.systolic.simulator import simulation_resources
+from chiplab.systolic import CONVENTIONS, MAPPINGS, estimate
 from chiplab.workloads.gemm import Gemm
 
 DEFAULT_ARRAY = "128x128"
@@ -90,6 +87,10 @@ def _cmd_gemm(args: argparse.Namespace) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> None:
+    import numpy as np  # here, not at the top: ``--help`` of these commands starts without numpy
+
+    from chiplab.systolic.simulator import simulate, simulation_resources
+
     _fill_array_defaults(args)
     # Checked before the random operands exist: 30000×30000 integers alone are 6.7 GiB.
     simulation_resources(Gemm(m=args.m, n=args.n, k=args.k), args.array, args.dataflow)

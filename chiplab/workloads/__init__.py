@@ -6,48 +6,75 @@ for a training step, a prefill or a decode step. :func:`training_memory` and :fu
 bytes per chip.
 """
 
-from chiplab.workloads.conv import Conv2d
-from chiplab.workloads.describe import (
-    ATTENTION_PROJECTIONS,
-    ATTENTION_SCORES,
-    LOGITS,
-    MLP,
-    NON_MATMUL,
-    arithmetic_intensity_flops_per_byte,
-    compare_six_n,
-    flops_breakdown,
-    flops_breakdown_table,
-    intensity_sweep,
-)
-from chiplab.workloads.flop_formulas import (
-    flops_per_token_inference,
-    flops_per_token_training,
-    kaplan_forward_flops_per_token,
-    palm_forward_flops_per_token,
-    palm_training_flops_per_token,
-    six_n_d_flops,
-)
-from chiplab.workloads.footprint import (
-    MIXED_PRECISION_ADAM,
-    MemoryFootprint,
-    Parallelism,
-    TrainingPrecision,
-    activation_bytes_per_layer,
-    inference_memory,
-    korthikanti_activation_bytes_per_layer,
-    training_memory,
-)
-from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
-from chiplab.workloads.llm_steps import (
-    decode_step,
-    forward_step,
-    layer_ops,
-    prefill_step,
-    training_step,
-)
-from chiplab.workloads.ops import GemmOp, ModelStep, VectorOp
-from chiplab.workloads.presets import ModelPreset, list_models, load_model, model_preset
-from chiplab.workloads.transformer import TransformerConfig
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chiplab._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from chiplab.workloads.conv import Conv2d
+    from chiplab.workloads.describe import (
+        ATTENTION_PROJECTIONS,
+        ATTENTION_SCORES,
+        LOGITS,
+        MLP,
+        NON_MATMUL,
+        arithmetic_intensity_flops_per_byte,
+        compare_six_n,
+        flops_breakdown,
+        flops_breakdown_table,
+        intensity_sweep,
+    )
+    from chiplab.workloads.flop_formulas import (
+        flops_per_token_inference,
+        flops_per_token_training,
+        kaplan_forward_flops_per_token,
+        palm_forward_flops_per_token,
+        palm_training_flops_per_token,
+        six_n_d_flops,
+    )
+    from chiplab.workloads.footprint import (
+        MIXED_PRECISION_ADAM,
+        MemoryFootprint,
+        Parallelism,
+        TrainingPrecision,
+        activation_bytes_per_layer,
+        inference_memory,
+        korthikanti_activation_bytes_per_layer,
+        training_memory,
+    )
+    from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
+    from chiplab.workloads.llm_steps import (
+        decode_step,
+        forward_step,
+        layer_ops,
+        prefill_step,
+        training_step,
+    )
+    from chiplab.workloads.ops import GemmOp, ModelStep, VectorOp
+    from chiplab.workloads.presets import ModelPreset, list_models, load_model, model_preset
+    from chiplab.workloads.transformer import TransformerConfig
+
+# Each public name and the module that defines it, imported on first use (chiplab/_lazy.py says why).
+_EXPORTS = {
+    "Conv2d": "conv",
+    "ATTENTION_PROJECTIONS": "describe", "ATTENTION_SCORES": "describe", "LOGITS": "describe", "MLP": "describe",
+    "NON_MATMUL": "describe", "arithmetic_intensity_flops_per_byte": "describe", "compare_six_n": "describe",
+    "flops_breakdown": "describe", "flops_breakdown_table": "describe", "intensity_sweep": "describe",
+    "flops_per_token_inference": "flop_formulas", "flops_per_token_training": "flop_formulas",
+    "kaplan_forward_flops_per_token": "flop_formulas", "palm_forward_flops_per_token": "flop_formulas",
+    "palm_training_flops_per_token": "flop_formulas", "six_n_d_flops": "flop_formulas",
+    "MIXED_PRECISION_ADAM": "footprint", "MemoryFootprint": "footprint", "Parallelism": "footprint",
+    "TrainingPrecision": "footprint", "activation_bytes_per_layer": "footprint", "inference_memory": "footprint",
+    "korthikanti_activation_bytes_per_layer": "footprint", "training_memory": "footprint",
+    "DTYPE_BYTES": "gemm", "Gemm": "gemm",
+    "decode_step": "llm_steps", "forward_step": "llm_steps", "layer_ops": "llm_steps", "prefill_step": "llm_steps",
+    "training_step": "llm_steps",
+    "GemmOp": "ops", "ModelStep": "ops", "VectorOp": "ops",
+    "ModelPreset": "presets", "list_models": "presets", "load_model": "presets", "model_preset": "presets",
+    "TransformerConfig": "transformer",
+}
 
 __all__ = [
     "ATTENTION_PROJECTIONS",
@@ -91,3 +118,5 @@ __all__ = [
     "training_memory",
     "training_step",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

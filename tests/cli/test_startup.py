@@ -35,13 +35,17 @@ def test_import_chiplab_loads_no_model():
     assert {m for m in modules if m.startswith("chiplab.")} <= {"chiplab.errors"}
 
 
+# numpy alone takes ~120 ms to import, the whole start-up budget: the systolic-array and catalog commands' --help
+# must not load it (chiplab.systolic and chiplab.hardware import their modules on first use, chiplab/_lazy.py).
 @pytest.mark.parametrize(("command", "never"), [
-    ("scalesim", ("chiplab.perf", "chiplab.cost", "matplotlib", "ipywidgets")),
-    ("chips", ("chiplab.perf", "chiplab.cost", "chiplab.systolic", "matplotlib")),
+    ("scalesim", ("chiplab.perf", "chiplab.cost", "chiplab.hardware.catalog", "numpy", "matplotlib", "ipywidgets")),
+    ("gemm", ("chiplab.perf", "chiplab.cost", "numpy", "matplotlib")),
+    ("simulate", ("chiplab.perf", "chiplab.cost", "numpy", "matplotlib")),
+    ("chips", ("chiplab.perf", "chiplab.cost", "chiplab.systolic", "numpy", "matplotlib")),
 ])
 def test_a_command_imports_only_what_it_needs(command, never):
     modules = _imported_after(f"from chiplab.cli import main\ntry:\n    main([{command!r}, '--help'])\n"
                               "except SystemExit:\n    pass")
-    loaded = sorted(m for m in modules if m.split(".")[0] in {"chiplab", "matplotlib", "ipywidgets"}
+    loaded = sorted(m for m in modules if m.split(".")[0] in {"chiplab", "matplotlib", "ipywidgets", "numpy"}
                     and m.startswith(never))
     assert not loaded, f"chiplab {command} --help imported {loaded}"
