@@ -89,7 +89,7 @@ class LayerCompute:
     compute_cycles: int  # SCALE-Sim's stall-free "Total Cycles": the index of the last line, num_lines - 1
     mapping_efficiency_fraction: float  # mean over folds of (PEs mapped / R*C)
     compute_utilization_fraction: float  # mean over folds of (MACs / (R*C * cycles of that fold))
-    num_ifmap_sram_reads: int
+    num_ifmap_sram_reads: int | float  # a float with layer-wise sparsity in WS (see _pruned_ws_ifmap_reads)
     num_filter_sram_reads: int
     num_ofmap_sram_writes: int
     ifmap_first_line: int  # first / last demand line holding a valid (not -1) request
@@ -130,6 +130,16 @@ def _sram_count(plan: FoldPlan, role: str) -> int:
     return plan.temporal * plan.spatial_cols * plan.num_row_folds
 
 
+def _pruned_ws_ifmap_reads(plan: FoldPlan, ratio: tuple[int, int]) -> float:
+    # systolic_compute_ws.create_ifmap_demand_mat with layer-wise sparsity: "a row needs to be read M/N times", so
+    # every fold adds T * rows_used * (M / N), a float, to ifmap_reads (fold order; summed left to right).
+    n, m = ratio
+    rows = np.full(plan.num_row_folds, plan.num_rows, dtype=np.int64)
+    rows[-1] = plan.rows_used(plan.num_row_folds - 1)
+    per_fold = np.tile(plan.temporal * rows * (m / n), plan.num_col_folds)
+    return float(np.add.accumulate(per_fold)[-1])
+
+
 def _ifmap_last_line(layer: ScaleSimLayer, plan: FoldPlan) -> int:
     """Last line with a valid ifmap request; conv windows hanging off the input are holes (-1)."""
     r_arr = plan.num_rows
@@ -165,6 +175,9 @@ def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int,
         # ofmap_writes for every fold, on top of the real writes.
         ofmap_writes += plan.num_folds * (r + c)
     mapping, utilization = _fold_means(plan)
+    ifmap_reads: int | float = _sram_count(plan, _role(dataflow, "ifmap"))  # counts -1 holes: shape[0] * shape[1]
+    if layer.window_pruned and dataflow is Dataflow.WS:
+        ifmap_reads = _pruned_ws_ifmap_reads(plan, layer.sparsity_ratio)
 
     last_start = plan.num_lines - plan.lines_per_fold
     rows_first, rows_last = plan.rows_used(0), plan.rows_used(plan.num_row_folds - 1)
@@ -188,7 +201,7 @@ def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int,
         compute_cycles=plan.num_lines - 1,
         mapping_efficiency_fraction=mapping,
         compute_utilization_fraction=utilization,
-        num_ifmap_sram_reads=_sram_count(plan, _role(dataflow, "ifmap")),  # counts -1 holes too: shape[0] * shape[1]
+        num_ifmap_sram_reads=ifmap_reads,
         num_filter_sram_reads=_sram_count(plan, _role(dataflow, "filter")),
         num_ofmap_sram_writes=ofmap_writes,
         ifmap_first_line=ifmap_first,

@@ -14,10 +14,15 @@ through ``int()`` exactly as in SCALE-Sim. Keys chiplab needs (SCALE-Sim needs t
     [layout]                IfmapSRAMBankBandwidth,        USER mode only: IFMAP / filter DRAM words per cycle
                             FilterSRAMBankBandwidth        (SCALE-Sim 3.0.0 reads them there, not from Bandwidth)
 
+    [sparsity]              SparsitySupport                true or false (missing: false)
+                            SparseRep, OptimizedMapping,   with SparsitySupport = true: csr, csc or
+                            RandomNumberGeneratorSeed      ellpack_block; false (layer-wise N:M, see
+                            (BlockSize if row-wise)        chiplab.scalesim.sparsity); a whole number
+
 SCALE-Sim 3.0.0 also insists on ReadRequestBuffer, WriteRequestBuffer, UseRamulatorTrace and the ``[layout]``
-and ``[sparsity]`` sections (even its own example ``configs/scale.cfg`` lacks the last two, so 3.0.0 cannot read
-it). None of them changes a CALC-mode report, so chiplab reads them only to refuse the features it does not
-model: Ramulator traces (``UseRamulatorTrace = True``) and sparsity (``SparsitySupport = true``).
+section (even its own example ``configs/scale.cfg`` lacks ``[layout]`` and ``[sparsity]``, so 3.0.0 cannot read
+it). chiplab reads them only to refuse the features it does not model: Ramulator traces (``UseRamulatorTrace =
+True``) and row-wise sparsity (``OptimizedMapping = true``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 from chiplab._checks import instance_of, non_negative_int, one_of, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
+from chiplab.scalesim.sparsity import REPRESENTATIONS, SparsityConfig
 from chiplab.systolic.dataflow import Dataflow, parse_dataflow
 
 INTERFACE_BANDWIDTH_MODES = ("CALC", "USER")
@@ -57,6 +63,7 @@ class ScaleSimConfig:
     user_bandwidths_words_per_cycle: tuple[int, ...]  # only in USER mode; the first one drains the OFMAP buffer
     ifmap_dram_words_per_cycle: int | None = None  # USER mode: [layout] IfmapSRAMBankBandwidth (a SCALE-Sim quirk)
     filter_dram_words_per_cycle: int | None = None  # USER mode: [layout] FilterSRAMBankBandwidth
+    sparsity: SparsityConfig | None = None  # [sparsity] with SparsitySupport = true; None: every layer runs dense
 
     def __post_init__(self) -> None:
         # A config built or changed by hand (dataclasses.replace(config, num_rows=256)) gets load_config's bounds.
@@ -89,6 +96,8 @@ class ScaleSimConfig:
             value = getattr(self, field)
             if user or value is not None:  # USER mode reads them; CALC mode leaves them None
                 store(field, positive_int_at_most(field, value, MAX_INT))
+        if self.sparsity is not None:
+            instance_of("sparsity", self.sparsity, SparsityConfig, "a SparsityConfig, or None for dense layers")
 
 
 def _line_of(text: str, section: str, key: str) -> int | None:
@@ -147,6 +156,40 @@ class _Reader:
         return value
 
 
+def _boolean(cfg: _Reader, section: str, key: str, required: bool = True) -> bool | None:
+    # scale_config.read_conf_file: value.lower() == 'true'; anything else (a typo too) silently means false.
+    text = cfg.get(section, key, "true or false", required=required)
+    if text is None:
+        return None
+    if text.lower() not in ("true", "false"):
+        raise ChiplabInputError(f"{cfg.where(section, key)}: {key} = {text!r}; allowed: true or false (SCALE-Sim "
+                                "would silently take anything but 'true' as false)")
+    return text.lower() == "true"
+
+
+def _sparsity(cfg: _Reader, num_rows: int) -> SparsityConfig | None:
+    """The [sparsity] section (scale_config.read_conf_file), or None when SparsitySupport is false or missing."""
+    if not _boolean(cfg, "sparsity", "SparsitySupport", required=False):
+        return None
+    allowed = ", ".join(REPRESENTATIONS)
+    representation = cfg.get("sparsity", "SparseRep", allowed)
+    if representation not in REPRESENTATIONS:  # compared case-sensitively; SCALE-Sim crashes on anything else
+        raise ChiplabInputError(f"{cfg.where('sparsity', 'SparseRep')}: SparseRep = {representation!r}; allowed: "
+                                f"{allowed} (lower case)")
+    row_wise = bool(_boolean(cfg, "sparsity", "OptimizedMapping"))
+    seed = cfg.integer("sparsity", "RandomNumberGeneratorSeed", 0)  # np.random.seed refuses negative seeds
+    if not row_wise:
+        return SparsityConfig(representation=representation, seed=seed)
+    block_size = cfg.integer("sparsity", "BlockSize", 2)
+    if block_size > num_rows:  # scale_config.read_conf_file: assert block_size <= array_rows
+        raise ChiplabInputError(f"{cfg.where('sparsity', 'BlockSize')}: BlockSize = {block_size}; allowed: at "
+                                f"most ArrayHeight = {num_rows}")
+    raise ChiplabInputError(
+        f"{cfg.where('sparsity', 'OptimizedMapping')}: OptimizedMapping = true (SCALE-Sim's row-wise sparsity: a "
+        "random N per filter column) is not reproduced by chiplab; allowed: false (layer-wise N:M from the "
+        "topology's sparsity column)")
+
+
 def load_config(path: str | PathLike[str]) -> ScaleSimConfig:
     """Read a SCALE-Sim 3.0.0 config file; raise :class:`ChiplabInputError` naming the file, line and key."""
     path, text = read_input_file("path", path, "config")
@@ -167,10 +210,6 @@ def load_config(path: str | PathLike[str]) -> ScaleSimConfig:
     if cfg.get("run_presets", "UseRamulatorTrace", "True or False", required=False) == "True":
         raise ChiplabInputError(f"{cfg.where('run_presets', 'UseRamulatorTrace')}: UseRamulatorTrace = True is "
                                 "not supported by chiplab; allowed: False")
-    sparsity = cfg.get("sparsity", "SparsitySupport", "true or false", required=False)
-    if sparsity is not None and sparsity.lower() == "true":
-        raise ChiplabInputError(f"{cfg.where('sparsity', 'SparsitySupport')}: SparsitySupport = {sparsity} is not "
-                                "supported by chiplab; allowed: false")
 
     dataflow_text = cfg.get(arch, "Dataflow", "ws, os or is")
     if dataflow_text not in [d.value for d in Dataflow]:
@@ -205,10 +244,12 @@ def load_config(path: str | PathLike[str]) -> ScaleSimConfig:
                 raise ChiplabInputError(f"{cfg.where('layout', f'{operand}SRAMBankNum')}: {operand}SRAMBankNum = "
                                         f"{banks!r} is not supported by chiplab; allowed: 1")
 
+    num_rows = cfg.integer(arch, "ArrayHeight", 1)
     return ScaleSimConfig(
+        sparsity=_sparsity(cfg, num_rows),
         path=path,
         run_name=run_name,
-        num_rows=cfg.integer(arch, "ArrayHeight", 1),
+        num_rows=num_rows,
         num_cols=cfg.integer(arch, "ArrayWidth", 1),
         ifmap_sram_bytes=1024 * cfg.integer(arch, "IfmapSramSzkB", 1),
         filter_sram_bytes=1024 * cfg.integer(arch, "FilterSramSzkB", 1),

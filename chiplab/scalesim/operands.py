@@ -9,6 +9,9 @@
   except the SRAM read counts (they count matrix cells, holes included).
 * filter (k x n): ``n * k_total + j`` (calc_filter_elem_addr); ofmap (m x n): ``p * n_total + n``.
 
+With layer-wise sparsity (``layer.window_pruned``) the window index j of every function here counts only the kept
+window elements (N of every M); :func:`chiplab.scalesim.sparsity.kept_element` maps it to the dense element.
+
 Offsets are left out: with offsets >= 0 they never change a report. This module answers the few questions the
 reports need in closed form (where the last valid ifmap request of a fold is, how many distinct ifmap words a
 layer touches) and builds one fold's request stream when the DRAM model must follow individual addresses.
@@ -18,10 +21,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from chiplab._guard import check_resources
+from chiplab.scalesim import sparsity
 from chiplab.scalesim.topology import ScaleSimLayer
 
 
+def _dense_element(layer: ScaleSimLayer, j: np.ndarray) -> np.ndarray:
+    return sparsity.kept_element(j, *layer.sparsity_ratio) if layer.window_pruned else j
+
+
 def _window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    j = _dense_element(layer, j)
     per_row = layer.filter_width * layer.num_channels
     cr, rest = np.divmod(j, per_row)
     cc, ch = np.divmod(rest, layer.num_channels)
@@ -39,7 +49,7 @@ def ifmap_addresses(layer: ScaleSimLayer, p: np.ndarray, j: np.ndarray) -> np.nd
 
 def filter_addresses(layer: ScaleSimLayer, j: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Filter address (offset 0) of filter-matrix cell (window element j, filter n)."""
-    return n * layer.k + j
+    return n * layer.window_size + _dense_element(layer, j)
 
 
 def last_valid_pixel(layer: ScaleSimLayer, j: np.ndarray) -> np.ndarray:
@@ -58,7 +68,28 @@ def last_valid_window(layer: ScaleSimLayer, p: np.ndarray) -> np.ndarray:
     cr = np.minimum(rows_left, layer.filter_height - 1)
     cc = np.minimum(cols_left, layer.filter_width - 1)
     j = (cr * layer.filter_width + cc) * layer.num_channels + layer.num_channels - 1
-    return np.where((rows_left >= 0) & (cols_left >= 0), j, -1)
+    j = np.where((rows_left >= 0) & (cols_left >= 0), j, -1)
+    if layer.window_pruned:
+        j = _last_kept_valid(layer, j, np.minimum(cc, layer.filter_width - 1))
+    return j
+
+
+def _last_kept_valid(layer: ScaleSimLayer, dense_last: np.ndarray, cc_max: np.ndarray) -> np.ndarray:
+    """Pruned window: the last *kept* element inside the valid region ``window row <= (its row), window column <=
+    cc_max`` whose dense last element is ``dense_last`` (-1: none). The valid region is not contiguous in j, so
+    step back one window row at a time (at most filter_height steps)."""
+    per_row, channels = layer.filter_width * layer.num_channels, layer.num_channels
+    j = sparsity.last_kept_at_most(dense_last, *layer.sparsity_ratio)
+    for _ in range(layer.filter_height + 1):
+        dense = _dense_element(layer, np.maximum(j, 0))
+        cr, rest = np.divmod(dense, per_row)
+        ok = (j < 0) | (rest // channels <= cc_max)
+        if ok.all():
+            return np.where(j < 0, -1, j)
+        # Outside the region: the last valid element of the same window row is (cr, cc_max, C - 1).
+        cap = cr * per_row + cc_max * channels + channels - 1
+        j = np.where(ok, j, sparsity.last_kept_at_most(cap, *layer.sparsity_ratio))
+    raise AssertionError("the walk back over window rows always ends")
 
 
 def any_valid_pixel(layer: ScaleSimLayer, j: np.ndarray, first_pixel: int, end_pixel: int) -> np.ndarray:
@@ -80,30 +111,60 @@ def _covered(size: int, window: int, stride: int, num_positions: int) -> int:
 
 def num_distinct_ifmap_words(layer: ScaleSimLayer) -> int:
     """Distinct valid ifmap addresses the layer requests (= m*k for a GEMM; fewer when windows overlap)."""
+    if layer.window_pruned:
+        return _num_distinct_pruned(layer)
     rows = _covered(layer.ifmap_height, layer.filter_height, layer.stride, layer.ofmap_height)
     cols = _covered(layer.ifmap_width, layer.filter_width, layer.stride, layer.ofmap_width)
     return rows * cols * layer.num_channels
 
 
+def _valid_positions(layer: ScaleSimLayer, size: int, window: int, positions: int) -> np.ndarray:
+    """For each window offset 0..window-1: how many of the ``positions`` windows keep it on the input."""
+    offsets = np.arange(window, dtype=np.int64)
+    return np.minimum(positions, (size - 1 - offsets) // layer.stride + 1)
+
+
 def num_valid_ifmap_cells(layer: ScaleSimLayer) -> int:
     """Cells of the im2col ifmap matrix (m x k) with a valid address, repeats counted: window element
     (cr, cc, ch) of pixel (oy, ox) is valid iff oy*s + cr < H and ox*s + cc < W, so the count factorises."""
-    def per_offset(size: int, window: int, positions: int) -> int:
-        offsets = np.arange(window, dtype=np.int64)
-        return int(np.minimum(positions, (size - 1 - offsets) // layer.stride + 1).sum())
+    rows = _valid_positions(layer, layer.ifmap_height, layer.filter_height, layer.ofmap_height)
+    cols = _valid_positions(layer, layer.ifmap_width, layer.filter_width, layer.ofmap_width)
+    if not layer.window_pruned:
+        return int(rows.sum()) * int(cols.sum()) * layer.num_channels
+    if not ifmap_has_holes(layer):
+        return layer.m * layer.k
+    cr, cc, _ = _window_parts(layer, np.arange(layer.k, dtype=np.int64))  # pruned conv windows: one per element
+    return int((rows[cr] * cols[cc]).sum())
 
-    return (per_offset(layer.ifmap_height, layer.filter_height, layer.ofmap_height)
-            * per_offset(layer.ifmap_width, layer.filter_width, layer.ofmap_width) * layer.num_channels)
+
+def _num_distinct_pruned(layer: ScaleSimLayer) -> int:
+    """Distinct valid ifmap words of a pruned layer: without overlapping windows every valid cell is its own word;
+    otherwise mark the words each kept window offset (cr, cc) touches, one strided slice per offset."""
+    if not ifmap_has_repeats(layer):
+        return num_valid_ifmap_cells(layer)
+    check_resources(f"counting the distinct IFMAP words of the pruned layer {layer.name!r}",
+                    memory_bytes=layer.ifmap_height * layer.ifmap_width * layer.num_channels + 32 * layer.k,
+                    work=layer.filter_height * layer.filter_width, work_unit="window offsets")
+    cr, cc, ch = _window_parts(layer, np.arange(layer.k, dtype=np.int64))
+    touched = np.zeros((layer.ifmap_height, layer.ifmap_width, layer.num_channels), dtype=bool)
+    s, e_h, e_w = layer.stride, layer.ofmap_height, layer.ofmap_width
+    for row, col in set(zip(cr.tolist(), cc.tolist(), strict=True)):
+        channels = ch[(cr == row) & (cc == col)]
+        view = touched[row:row + s * (e_h - 1) + 1:s, col:col + s * (e_w - 1) + 1:s]
+        view[:, :, channels] = True
+    return int(touched.sum())
 
 
 def ifmap_has_holes(layer: ScaleSimLayer) -> bool:
-    """Does some window hang off the input (ofmap size rounded up), leaving -1 requests in the ifmap stream?"""
+    """Does some window hang off the input (ofmap size rounded up), leaving -1 requests in the ifmap stream?
+    (For a pruned window: *may* it — the dense answer, which the callers only use to pick the exact slow path.)"""
     return ((layer.ifmap_height - layer.filter_height) % layer.stride != 0
             or (layer.ifmap_width - layer.filter_width) % layer.stride != 0)
 
 
 def ifmap_has_repeats(layer: ScaleSimLayer) -> bool:
-    """Can one ifmap word appear twice in the im2col matrix (overlapping windows)?"""
+    """Can one ifmap word appear twice in the im2col matrix (overlapping windows)? (Pruned window: the dense
+    answer, an upper bound that only sends callers down their exact general path.)"""
     return ((layer.ofmap_height > 1 and layer.filter_height > layer.stride)
             or (layer.ofmap_width > 1 and layer.filter_width > layer.stride))
 

@@ -12,6 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chiplab.scalesim.sparse_reports import (
+    SPARSE_BANDWIDTH_HEADER,
+    SPARSE_HEADER,
+    SPARSE_REPORT_NAME,
+    sparse_bandwidth_row,
+    sparse_line,
+)
+
 if TYPE_CHECKING:
     from chiplab.scalesim.run import ScaleSimLayerResult
 
@@ -57,16 +65,27 @@ def detailed_row(r: ScaleSimLayerResult) -> list[int | float]:
             float(r.ofmap_dram_start_cycle), float(r.ofmap_dram_stop_cycle), r.num_ofmap_dram_writes]
 
 
-def write_reports(report_dir: str | Path, results: Sequence[ScaleSimLayerResult]) -> tuple[Path, Path, Path]:
-    """Write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv into ``report_dir``."""
+def write_reports(report_dir: str | Path, results: Sequence[ScaleSimLayerResult],
+                  sparse: bool = False) -> tuple[Path, ...]:
+    """Write COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv into ``report_dir``; with
+    ``sparse`` (SparsitySupport = true) the bandwidth report gains the metadata column and SPARSE_REPORT.csv is
+    written too (chiplab.scalesim.sparse_reports)."""
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    contents = (
+    if sparse:
+        bandwidth = SPARSE_BANDWIDTH_HEADER + "".join(_line(r.layer_id, sparse_bandwidth_row(r)) for r in results)
+    else:
+        bandwidth = BANDWIDTH_HEADER + "".join(_line(r.layer_id, bandwidth_row(r)) for r in results)
+    contents = [
         COMPUTE_HEADER + "".join(_line(r.layer_id, compute_row(r)) for r in results),
-        BANDWIDTH_HEADER + "".join(_line(r.layer_id, bandwidth_row(r)) for r in results),
+        bandwidth,
         DETAILED_HEADER + "".join(_line(r.layer_id, detailed_row(r)) for r in results),
-    )
-    paths = tuple(report_dir / name for name in REPORT_NAMES)
+    ]
+    names = list(REPORT_NAMES)
+    if sparse:
+        contents.append(SPARSE_HEADER + "".join(sparse_line(r) for r in results))
+        names.append(SPARSE_REPORT_NAME)
+    paths = tuple(report_dir / name for name in names)
     for path, text in zip(paths, contents, strict=True):
         path.write_text(text, encoding="utf-8", newline="\n")
-    return paths  # type: ignore[return-value]
+    return paths

@@ -15,10 +15,17 @@ from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
-from chiplab.scalesim.demand import fold_request_counts, nth_request_line, ofmap_writes_before_line, request_streams
+from chiplab.scalesim.demand import (
+    fold_request_counts,
+    nth_request_line,
+    ofmap_line_of_write,
+    ofmap_writes_before_line,
+    request_streams,
+)
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
 from chiplab.scalesim.read_buffer import UserReadBuffer, user_read_buffer
 from chiplab.scalesim.reports import write_reports
+from chiplab.scalesim.sparsity import FilterStorage, filter_storage
 from chiplab.scalesim.topology import ScaleSimLayer, load_topology
 from chiplab.systolic.dataflow import Dataflow
 
@@ -55,7 +62,7 @@ class ScaleSimLayerResult:
     ofmap_dram_words_per_cycle: float
     ifmap_sram_start_cycle: int
     ifmap_sram_stop_cycle: int
-    num_ifmap_sram_reads: int
+    num_ifmap_sram_reads: int | float  # a float under layer-wise sparsity in WS (read M/N times)
     filter_sram_start_cycle: int
     filter_sram_stop_cycle: int
     num_filter_sram_reads: int
@@ -71,6 +78,13 @@ class ScaleSimLayerResult:
     ofmap_dram_start_cycle: int
     ofmap_dram_stop_cycle: int
     num_ofmap_dram_writes: int
+    filter_storage: FilterStorage | None = None  # SPARSE_REPORT numbers; None when sparsity is off
+
+    @property
+    def filter_metadata_sram_words_per_cycle(self) -> float:
+        """Avg FILTER Metadata SRAM BW: metadata words / total_cycles (single_layer_sim.calc_report_data)."""
+        assert self.filter_storage is not None, "only sparse runs have filter metadata"
+        return self.filter_storage.metadata_words / self.total_cycles
 
 
 def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: int, *,
@@ -91,7 +105,9 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         total = int(counts.sum())
         full = total // window * window
         return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
-    address_space = layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap else layer.k * layer.n
+    # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
+    address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
+                     else layer.window_size * layer.n)
     check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
                     "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
                     work_per_s=REQUESTS_PER_S,
@@ -133,6 +149,7 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
 
     stalls, ofmap_dram = simulate_ofmap_buffer(
         writes_before_line=ofmap_writes_before_line(plan), num_lines=plan.num_lines,
+        line_of_write=ofmap_line_of_write(plan), max_writes_per_line=cols,
         sram_words=config.ofmap_sram_bytes, read_event_lines=event_lines, read_stall=read_stall,
         # CALC mode drains at ofmap_backing_bw = ArrayWidth; USER mode at the first Bandwidth value.
         drain_words_per_cycle=config.user_bandwidths_words_per_cycle[0] if user else cols)
@@ -203,7 +220,23 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
         ofmap_dram_start_cycle=ofmap_dram.start_cycle,
         ofmap_dram_stop_cycle=ofmap_dram.stop_cycle,
         num_ofmap_dram_writes=ofmap_dram.num_accesses,
+        filter_storage=None if config.sparsity is None else filter_storage(
+            layer.window_size, layer.n, layer.sparsity_ratio, config.sparsity.representation),
     )
+
+
+def _prune_layers(config: ScaleSimConfig, layers: tuple[ScaleSimLayer, ...]) -> tuple[ScaleSimLayer, ...]:
+    """Layer-wise sparsity on: every layer keeps N of every M window elements (chiplab.scalesim.sparsity)."""
+    for layer in layers:
+        if config.filter_offset == 0 and layer.sparsity_ratio[0] > 1:
+            # operand_matrix.create_filter_matrix condenses each column to its entries != 0, so with FilterOffset
+            # 0 the real filter address 0 is taken for a pruned weight and filter 0's first block is reordered.
+            raise ChiplabInputError(
+                f"{layer.where}: layer {layer.name!r} has the sparsity ratio {layer.sparsity_ratio[0]}:"
+                f"{layer.sparsity_ratio[1]} while FilterOffset = 0 in {config.path}; SCALE-Sim 3.0.0 then takes "
+                "filter address 0 for a pruned weight, which chiplab does not reproduce; allowed: FilterOffset "
+                ">= 1 (SCALE-Sim's examples use 10000000), or ratios 1:M")
+    return tuple(dataclasses.replace(layer, window_pruned=True) for layer in layers)
 
 
 def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir: str | Path,
@@ -217,8 +250,10 @@ def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir:
     """
     config = load_config(config_path)
     layers = load_topology(topology_path, input_type)
+    if config.sparsity is not None:
+        layers = _prune_layers(config, layers)
     for layer in layers:
-        if layer.sparsity_ratio[0] < layer.sparsity_ratio[1]:
+        if config.sparsity is None and layer.sparsity_ratio[0] < layer.sparsity_ratio[1]:
             n, m = layer.sparsity_ratio
             # SCALE-Sim would silently simulate the layer dense: say so instead.
             raise ChiplabInputError(
@@ -238,5 +273,5 @@ def run_scalesim(config_path: str | Path, topology_path: str | Path, output_dir:
             last_report = now
             print(f"chiplab scalesim: {layer_id + 1}/{len(layers)} layers ({layer.name}), {now - start:.0f} s",
                   file=sys.stderr, flush=True)
-    write_reports(Path(output_dir) / config.run_name, results)
+    write_reports(Path(output_dir) / config.run_name, results, sparse=config.sparsity is not None)
     return results

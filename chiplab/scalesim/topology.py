@@ -35,6 +35,7 @@ from chiplab._checks import instance_of, one_of, positive_int_at_most
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
+from chiplab.scalesim.sparsity import num_kept
 
 GEMM_COLUMNS = ("layer name", "M", "N", "K")
 CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
@@ -70,6 +71,10 @@ class ScaleSimLayer:
     num_filters: int
     stride: int
     sparsity_ratio: tuple[int, int] = (1, 1)  # N:M: N non-zero filter values in every block of M (1:1 = dense)
+    # SCALE-Sim's layer-wise sparsity is on ([sparsity] SparsitySupport = true, OptimizedMapping = false): of every
+    # M window elements only the first N are kept, so the array streams ``k`` = the kept ones (see
+    # chiplab.scalesim.sparsity); False (the default) simulates the layer dense whatever its ratio.
+    window_pruned: bool = False
     where: str = dataclasses.field(default="", compare=False)  # "file:line" of the row, for error messages
 
     def __post_init__(self) -> None:
@@ -87,6 +92,7 @@ class ScaleSimLayer:
             raise ChiplabInputError(f"sparsity_ratio must be a pair (N, M) with 1 <= N <= M (N non-zero values in "
                                     f"every block of M); got {ratio!r}")
         object.__setattr__(self, "sparsity_ratio", (n, m))
+        instance_of("window_pruned", self.window_pruned, bool, "True or False")
         # topology_utils.append_topo_arrays asserts these (ISSUE #9).
         if self.filter_height > self.ifmap_height or self.filter_width > self.ifmap_width:
             raise ChiplabInputError(
@@ -115,14 +121,23 @@ class ScaleSimLayer:
         return self.num_filters
 
     @property
-    def k(self) -> int:
-        """Convolution window size R*S*channels: the reduction dimension."""
+    def window_size(self) -> int:
+        """Convolution window size R*S*channels, pruned or not."""
         return self.filter_height * self.filter_width * self.num_channels
 
     @property
+    def k(self) -> int:
+        """The reduction dimension the array streams: the window size, or with ``window_pruned`` the kept
+        window elements (N of every M, see :mod:`chiplab.scalesim.sparsity`)."""
+        if not self.window_pruned:
+            return self.window_size
+        return num_kept(self.window_size, *self.sparsity_ratio)
+
+    @property
     def num_macs(self) -> int:
-        """SCALE-Sim's ``num_compute`` (single_layer_sim.run): ofmap pixels x filters x window."""
-        return self.m * self.n * self.k
+        """SCALE-Sim's ``num_compute`` (single_layer_sim.run): ofmap pixels x filters x window — the *dense*
+        window even when it is pruned (``topologies.get_layer_window_size``)."""
+        return self.m * self.n * self.window_size
 
 
 def _fields(line: str) -> tuple[list[str], str | None]:
