@@ -3,6 +3,7 @@ the figure as published, its source and the date it was read — generated from 
 
 from __future__ import annotations
 
+from chiplab._checks import one_of
 from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.hardware.describe import sources_table
 
@@ -17,10 +18,19 @@ def chip_section(chip_id: str, level: int = 3) -> str:
     return "\n".join([*lines, "", sources_table(chip)])
 
 
-def catalog_markdown(kind: str | None = None) -> str:
-    """Every chip of the catalog (``kind="real"`` or ``"toy"`` to filter). Real chips are grouped by vendor and
-    family (a heading each, so the page's contents list finds a family), one section per chip."""
+def catalog_markdown(kind: str | None = None, vendor: str | None = None) -> str:
+    """Every chip of the catalog (``kind="real"`` or ``"toy"``, and ``vendor``, e.g. ``"Google"``, filter). Real
+    chips are grouped by vendor and family (a heading each, so the page's contents list finds a family), one section
+    per chip. The book's appendix has one page per vendor, so that no page is a wall of tables.
+
+    >>> catalog_markdown("real", vendor="AMD").splitlines()[0]
+    '### AMD GPU'
+    """
     chip_ids = list_chips(kind)
+    if vendor is not None:
+        vendors = {load_chip(chip_id).vendor.lower(): load_chip(chip_id).vendor for chip_id in chip_ids}
+        vendor = vendors[one_of("vendor", vendor, sorted(vendors))]
+        chip_ids = tuple(chip_id for chip_id in chip_ids if load_chip(chip_id).vendor == vendor)
     if kind == "toy":
         return "\n\n".join(chip_section(chip_id) for chip_id in chip_ids)
     families: dict[str, list[str]] = {}
