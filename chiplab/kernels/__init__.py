@@ -21,6 +21,7 @@ from chiplab.kernels.matmul import VARIANTS as MATMUL_VARIANTS
 from chiplab.kernels.matmul import MatmulTiling, default_tiling, instruction_tile, run_matmul
 from chiplab.kernels.pallas import BlockSpec, ProgramContext, pallas_call, pallas_matmul
 from chiplab.kernels.params import Assumption, CoreParams, core_params, supported_chips
+from chiplab.kernels.program import PROGRAM_PREFIX, decode_program, encode_program, program_inputs, replay
 from chiplab.kernels.result import EngineUsage, KernelRun, LevelTraffic, RooflinePosition, Timeline
 from chiplab.kernels.rowwise import ROWWISE_VARIANTS, run_layer_norm, run_softmax
 from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, round_to_dtype
@@ -30,6 +31,7 @@ __all__ = [
     "FUSED_VARIANTS",
     "MATMUL_VARIANTS",
     "MAX_INSTRUCTIONS",
+    "PROGRAM_PREFIX",
     "ROWWISE_VARIANTS",
     "TILE_DTYPE_BYTES",
     "WORKED_KERNELS",
@@ -49,10 +51,14 @@ __all__ = [
     "View",
     "compare_variants",
     "core_params",
+    "decode_program",
     "default_tiling",
+    "encode_program",
     "instruction_tile",
     "pallas_call",
     "pallas_matmul",
+    "program_inputs",
+    "replay",
     "round_to_dtype",
     "run_attention",
     "run_dense",

@@ -53,6 +53,11 @@ class Kernel:
         self.traffic: dict[str, list[int]] = {}   # level label → [bytes read, bytes written]
         self.flops = {"matrix": {}, "vector": 0}
         self._next_queue = 0
+        self.dataflow = parse_dataflow(dataflow).value
+        # Every declaration and instruction in program order, operands as views: run.program turns it into the
+        # text a grader replays on its own inputs (chiplab.kernels.program).
+        self.recorded: list[tuple] = []
+        self.num_buffers = 0
 
     # --- memory ----------------------------------------------------------------------------------------------
 
@@ -73,6 +78,7 @@ class Kernel:
         elif self.values:
             raise ChiplabInputError(f"{where}: a kernel with values=True needs the array, not just a shape")
         tensor.written = True
+        self.recorded.append(("hbm", name, tensor.shape, dtype))
         return tensor
 
     def hbm_output(self, name: str, shape: tuple[int, ...], dtype: str = "fp32") -> Tensor:
@@ -84,6 +90,7 @@ class Kernel:
         if self.values:
             tensor.value = np.zeros(tensor.shape, dtype=np.float32)
         self.outputs.append(tensor)
+        self.recorded.append(("out", name, tensor.shape, dtype))
         return tensor
 
     def _tensor(self, name: str, shape: object, dtype: str, line: int, where: str) -> Tensor:
@@ -92,6 +99,7 @@ class Kernel:
             raise ChiplabInputError(f"{where}: a tensor named {name!r} already exists (line "
                                     f"{self.tensors[name].line}); names must be unique")
         tensor = Tensor(name, shape, dtype, line, self.params.offchip.vendor_label)
+        tensor.number, self.num_buffers = self.num_buffers, self.num_buffers + 1
         capacity = self.params.offchip.capacity_bytes
         if capacity is not None and tensor.num_bytes > capacity:
             raise ChiplabInputError(f"{where}: {tensor.num_bytes:,} bytes do not fit in "
@@ -123,17 +131,24 @@ class Kernel:
         tile = Tile(name, shape, dtype, line, level.vendor_label)
         _ops.allocate(self, tile, level, where)
         self.tiles.append(tile)
+        tile.number, self.num_buffers = self.num_buffers, self.num_buffers + 1
+        role = "accumulator" if level is params.accumulator else "scratchpad"
+        self.recorded.append(("tile", shape, dtype, name, role))
         return tile
 
     # --- data movement ---------------------------------------------------------------------------------------
 
     def load(self, dst: Tile | View, src: Tensor | View, *, queue: int | None = None) -> None:
         """DMA ``src`` (HBM) into ``dst`` (an on-chip tile)."""
-        _ops.dma(self, _view(dst), _view(src), queue, "load", _line())
+        dst, src = _view(dst), _view(src)
+        self.recorded.append(("load", dst, src, queue))
+        _ops.dma(self, dst, src, queue, "load", _line())
 
     def store(self, dst: Tensor | View, src: Tile | View, *, queue: int | None = None) -> None:
         """DMA ``src`` (an on-chip tile) out to ``dst`` (HBM)."""
-        _ops.dma(self, _view(dst), _view(src), queue, "store", _line())
+        dst, src = _view(dst), _view(src)
+        self.recorded.append(("store", dst, src, queue))
+        _ops.dma(self, dst, src, queue, "store", _line())
 
     # --- compute ---------------------------------------------------------------------------------------------
 
@@ -141,16 +156,22 @@ class Kernel:
                accumulate: bool = False) -> None:
         """NKI-style ``dst (+)= stationary.T @ moving`` on the matrix unit: the contraction runs over the
         partition axis of both operands; ``stationary`` is loaded into the array, ``moving`` streams through."""
-        _ops.matmul(self, _view(dst), _view(stationary), _view(moving), accumulate, "matmul", _line())
+        dst, stationary, moving = _view(dst), _view(stationary), _view(moving)
+        self.recorded.append(("matmul", dst, stationary, moving, bool(accumulate)))
+        _ops.matmul(self, dst, stationary, moving, accumulate, "matmul", _line())
 
     def dot(self, dst: Tile | View, x: Tile | View, y: Tile | View, *, accumulate: bool = False) -> None:
         """Pallas/JAX-style ``dst (+)= x @ y`` on the matrix unit (``y`` stays in the array, rows of ``x`` stream)."""
-        _ops.matmul(self, _view(dst), _view(x), _view(y), accumulate, "dot", _line())
+        dst, x, y = _view(dst), _view(x), _view(y)
+        self.recorded.append(("dot", dst, x, y, bool(accumulate)))
+        _ops.matmul(self, dst, x, y, accumulate, "dot", _line())
 
     def tensor_tensor(self, dst: Tile | View, x: Tile | View, y: Tile | View, op: str) -> None:
         """Vector engine: ``dst = x op y`` elementwise; ``y`` may be one column (broadcast along the free axis)."""
         op = one_of("op", op, _ops.BINARY)
-        _ops.elementwise(self, "vector", _view(dst), [_view(x), _view(y)], op, op, _line())
+        dst, x, y = _view(dst), _view(x), _view(y)
+        self.recorded.append(("tensor_tensor", dst, x, y, op))
+        _ops.elementwise(self, "vector", dst, [x, y], op, op, _line())
 
     def activation(self, dst: Tile | View, src: Tile | View, func: str, *, bias: Tile | View | float = 0.0,
                    scale: float = 1.0) -> None:
@@ -160,25 +181,36 @@ class Kernel:
         scale = finite(f"activation at line {line}: scale", scale)
         offset = 0.0 if isinstance(bias, (Tile, View)) else finite(f"activation at line {line}: bias", bias)
         sources = [_view(src)] + ([_view(bias)] if isinstance(bias, (Tile, View)) else [])
-        _ops.elementwise(self, "scalar", _view(dst), sources, func, f"activation:{func}", line, scale=scale,
+        dst = _view(dst)
+        self.recorded.append(("activation", dst, sources[0], func, sources[1] if len(sources) > 1 else offset,
+                              scale))
+        _ops.elementwise(self, "scalar", dst, sources, func, f"activation:{func}", line, scale=scale,
                          offset=offset)
 
     def reduce(self, dst: Tile | View, src: Tile | View, op: str) -> None:
         """Vector engine: ``dst[p, 0] = op over the free axis of src[p, :]`` (op = sum or max)."""
         op = one_of("op", op, _ops.REDUCTIONS)
-        _ops.elementwise(self, "vector", _view(dst), [_view(src)], op, f"reduce:{op}", _line())
+        dst, src = _view(dst), _view(src)
+        self.recorded.append(("reduce", dst, src, op))
+        _ops.elementwise(self, "vector", dst, [src], op, f"reduce:{op}", _line())
 
     def copy(self, dst: Tile | View, src: Tile | View) -> None:
         """Vector engine: copy (and cast), e.g. fp32 PSUM results into a bf16 SBUF tile."""
-        _ops.elementwise(self, "vector", _view(dst), [_view(src)], "copy", "copy", _line())
+        dst, src = _view(dst), _view(src)
+        self.recorded.append(("copy", dst, src))
+        _ops.elementwise(self, "vector", dst, [src], "copy", "copy", _line())
 
     def transpose(self, dst: Tile | View, src: Tile | View) -> None:
         """Vector engine: ``dst = src.T`` (2-D tiles)."""
-        _ops.elementwise(self, "vector", _view(dst), [_view(src)], "transpose", "transpose", _line())
+        dst, src = _view(dst), _view(src)
+        self.recorded.append(("transpose", dst, src))
+        _ops.elementwise(self, "vector", dst, [src], "transpose", "transpose", _line())
 
     def fill(self, dst: Tile | View, value: float) -> None:
         """Vector engine: set every element of ``dst`` to ``value`` (initialise running maxima and sums)."""
-        _ops.fill(self, _view(dst), value, _line())
+        dst = _view(dst)
+        self.recorded.append(("fill", dst, value))
+        _ops.fill(self, dst, value, _line())
 
     def next_queue(self) -> int:
         """Round-robin over the DMA queues (what ``queue=None`` does)."""

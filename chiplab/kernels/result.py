@@ -3,6 +3,7 @@ memory level moved, the kernel's place on the core's roofline, and the timeline 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -105,6 +106,16 @@ class KernelRun:
     vector_elements: int
     roofline: RooflinePosition
     timeline: Timeline = field(repr=False)
+    # (chip id, dataflow, kernel name, every declaration and instruction): what ``program`` writes out
+    recorded: tuple = field(default=(), repr=False, compare=False)
+
+    @functools.cached_property
+    def program(self) -> str:
+        """The kernel as one line of text that :func:`chiplab.kernels.replay` runs again on other inputs (what
+        the kernel assignment hands in)."""
+        from chiplab.kernels.program import program_text
+
+        return program_text(*self.recorded)
 
     @property
     def matrix_flops(self) -> int:
@@ -182,4 +193,5 @@ def build_run(kernel) -> KernelRun:
     outputs = {t.name: t.value for t in kernel.outputs}
     return KernelRun(name=kernel.name, params=params, total_s=total, outputs=outputs, engines=engines,
                      traffic=traffic, matrix_flops_by_dtype=flops, vector_elements=kernel.flops["vector"],
-                     roofline=roofline, timeline=timeline)
+                     roofline=roofline, timeline=timeline,
+                     recorded=(params.chip.id, kernel.dataflow, kernel.name, kernel.recorded))

@@ -125,6 +125,7 @@ class _Buffer:
         self.ready_s = 0.0            # when the latest write has landed
         self.reads_done_s = 0.0       # when every read issued so far has finished (write-after-read)
         self.writer_engine = -1       # engine of the latest write (accumulating matmuls chain on one engine)
+        self.number = -1              # its place among the kernel's tensors and tiles (a kernel program's name)
         self._whole: View | None = None
         self.pending: MatmulChain | None = None   # matmul values not yet computed (see MatmulChain)
         self.shared = False   # True while a pending matmul chain holds a view of ``value``
