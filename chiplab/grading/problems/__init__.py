@@ -20,6 +20,7 @@ MODULES = {
     "03_rooflines": "chiplab.grading.problems.rooflines",
     "04_llm_step": "chiplab.grading.problems.llm",
     "05_economics": "chiplab.grading.problems.economics",
+    "06_energy_power": "chiplab.grading.problems.energy",
 }
 
 

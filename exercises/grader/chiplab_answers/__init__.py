@@ -11,6 +11,10 @@ Three uses:
 * the hidden tests of ``source/`` notebooks, which the grader runs only on notebooks it wrote itself (answers as
   literals, no student code): ``check_answer(v, "q1_cycles", q1_cycles)``;
 * tests and instructors: :func:`answers` lists chiplab's answers for one student's parameters.
+
+An assignment whose expected values depend on a choice the student makes (the tiles of 07, the chip designed in 09)
+sets ``SUBMITTED_NAMES`` in its module: those submitted values reach its ``answers(params, submitted)``. When none of
+them is given (the tests, an answer key) it answers for its own reference choice.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ from chiplab_answers.answer import Answer, Mistake, judge
 __all__ = ["Answer", "Mistake", "answers", "check_answer", "grade", "graded_student_id", "judge"]
 
 
-def answers(assignment: str, params: Any) -> list[Answer]:
-    """chiplab's answers to ``assignment`` for these parameters (one :class:`Answer` per autograded name)."""
+def answers(assignment: str, params: Any, submitted: dict[str, Any] | None = None) -> list[Answer]:
+    """chiplab's answers to ``assignment`` for these parameters (one :class:`Answer` per autograded name);
+    ``submitted`` holds the student's values, used only by assignments that grade a choice (``SUBMITTED_NAMES``)."""
     problem_set(assignment)  # a clear error for unknown assignments
     module = importlib.import_module(f"chiplab_answers.{MODULES[assignment].rsplit('.', 1)[1]}")
-    return module.answers(params)
+    names = getattr(module, "SUBMITTED_NAMES", ())
+    if not names:
+        return module.answers(params)
+    chosen = {name: submitted[name] for name in names if submitted and name in submitted}
+    return module.answers(params, chosen or None)
 
 
 def grade(assignment: str, student_id: str, values: dict[str, Any]) -> dict[str, Verdict]:
@@ -41,7 +50,7 @@ def grade(assignment: str, student_id: str, values: dict[str, Any]) -> dict[str,
     formats = problem_set(assignment).formats(params)
     return {
         answer.name: judge(find_format(formats, answer.name), answer, values.get(answer.name))
-        for answer in answers(assignment, params)
+        for answer in answers(assignment, params, values)
     }
 
 
@@ -59,8 +68,9 @@ def graded_student_id(variant: Any) -> str:
     return variant.student_id
 
 
-def check_answer(variant: Any, name: str, value: Any) -> Verdict:
-    """Hidden tests: is ``value`` chiplab's answer for ``name`` in the graded student's variant?"""
+def check_answer(variant: Any, name: str, value: Any, **submitted: Any) -> Verdict:
+    """Hidden tests: is ``value`` chiplab's answer for ``name`` in the graded student's variant? ``submitted``: the
+    student's choices an answer depends on (``tile_m=tile_m``; see ``SUBMITTED_NAMES``)."""
     student_id = graded_student_id(variant)
     find_format(problem_set(variant.assignment).formats(variant_of(variant.assignment, student_id).params), name)
-    return grade(variant.assignment, student_id, {name: value})[name]
+    return grade(variant.assignment, student_id, {**submitted, name: value})[name]

@@ -43,3 +43,10 @@ def judge(fmt: AnswerFormat, answer: Answer, value: Any) -> Verdict:
         if matches(fmt, value, mistake.value):
             return Verdict(False, f"{answer.name}: {mistake.hint}")
     return Verdict(False, f"{answer.name} is not right for your variant: {answer.hint}")
+
+
+def telling(expected: float, mistakes: list[Mistake] | tuple[Mistake, ...], margin_fraction: float = 0.03,
+            ) -> tuple[Mistake, ...]:
+    """The numeric ``mistakes`` whose value is more than ``margin_fraction`` away from ``expected``: a hint is only
+    offered where its slip gives a different answer at the stated tolerance (the slip tests check >= 99 %)."""
+    return tuple(m for m in mistakes if abs(m.value - expected) > margin_fraction * abs(expected))
