@@ -1,7 +1,8 @@
 """How a system's chips are wired, and what a collective or a point-to-point transfer costs on that wiring.
 
-A scale-up domain is either a **torus** (TPU ICI, Trainium NeuronLink: each chip has direct links to its
-neighbours along two or three axes) or a **switch** (NVLink through NVSwitch: every GPU one hop from every other).
+A scale-up domain is a **torus** (TPU ICI, Trainium NeuronLink: each chip has direct links to its neighbours
+along two or three axes), a **switch** (NVLink through NVSwitch: every GPU one hop from every other, through all its
+links) or a **full mesh** (AMD Infinity Fabric on an 8×MI300X platform: one direct link to each peer, no switch).
 The facts live in ``chiplab/data/networks/topologies.toml``; the link bandwidth comes from the chip's own file.
 
 Collectives (the ring algorithms of Thakur, Rabenseifner & Gropp, IJHPCA 2005, run along torus axes as in "How to
@@ -18,13 +19,17 @@ Scale Your Model", ch. 3). A collective over p chips of S bytes (the whole buffe
 * **Switch.** A ring through the switch: p − 1 steps of α at the GPU's whole NVLink bandwidth. With in-network
   reduction (NVLink SHARP) an all-reduce sends each byte to the switch once and receives the sum once, both
   directions at once: S / B + 2α instead of 2 (p − 1)/p · S / B.
+* **Full mesh.** Each chip sends each peer its share over their own link, all links at once, in one step: a
+  collective over p chips uses the p − 1 links among them, (p − 1)·L·b, and pays one α per pass. On 8 MI300X
+  that is 7 × 64 GB/s = 448 GB/s one way; over 2 GPUs only one link's 64 GB/s (a switch would give all of it).
 * **Beyond the domain** (a pod, a node): reduce-scatter inside, the reduced 1/domain of the data across domains on
   the scale-out network (DCN, EFA), all-gather inside. The phases work on chunks, so the scale-out phase of one
   chunk overlaps the in-domain phases of the next: T = max(in-domain, scale-out) with ``overlap_phases`` (the
   default), their sum without.
 
 Point to point: hops = Σ over axes of the shortest way round (min(d, n − d) with wraparound, d without); the
-transfer is cut-through, so T = hops·α + S / (L·b) (a switch: one hop at all the GPU's links).
+transfer is cut-through, so T = hops·α + S / (L·b) (a switch: one hop at all the GPU's links; a full mesh: one hop on
+the one link between the pair).
 
 Host link: the chip's PCIe connection to its host (loading weights, offloading a KV cache), one way:
 T = S / ``host_bytes_per_s``.
@@ -51,7 +56,7 @@ class Topology:
     """The wiring of one system (see the module docstring and the data file for each field)."""
 
     chip_id: str
-    kind: str  # "torus" or "switch"
+    kind: str  # "torus", "switch" or "full_mesh"
     axes: tuple[int, ...]  # the largest slice's shape (switch: the domain size)
     wraparound_from: int
     links_per_direction: int
@@ -72,7 +77,7 @@ class Topology:
 
     @property
     def axis_names(self) -> tuple[str, ...]:
-        return AXIS_NAMES[:len(self.axes)] if self.kind == "torus" else ("switch",)
+        return AXIS_NAMES[:len(self.axes)] if self.kind == "torus" else (self.kind,)
 
     def slice_shape(self, num_chips: int) -> tuple[int, ...]:
         """The shape of a slice of ``num_chips`` chips. TPU slices grow as evenly as they can (2×2×1, 2×2×2,
@@ -106,10 +111,13 @@ class Topology:
         return length == self.axes[axis] or length % self.wraparound_from == 0
 
     def axis_bandwidth_bytes_per_s(self, axis: int, length: int) -> float:
-        """One chip's one-way bandwidth into a ring along an axis (switch: into the switch)."""
+        """One chip's one-way bandwidth into a ring along an axis (switch: into the switch; full mesh: to the other
+        ``length − 1`` chips of the slice, one link each)."""
         per_direction = self.links_per_direction * self.link_one_way_bytes_per_s
         if self.kind == "switch":
             return per_direction
+        if self.kind == "full_mesh":
+            return per_direction * (length - 1)
         return per_direction * (2 if self.wraps(axis, length) else 1)
 
 
@@ -170,7 +178,8 @@ def load_topology(chip: Chip) -> Topology:
         raise ChiplabInputError(f"no topology is recorded for chip {chip.id!r}; known: "
                                 f"{', '.join(known_topologies())}")
     axes = tuple(entry["axes"])
-    links_per_chip = entry["links_per_direction"] * (2 * len(axes) if entry["kind"] == "torus" else 1)
+    links_per_chip = entry["links_per_direction"] * {"torus": 2 * len(axes), "full_mesh": axes[0] - 1}.get(
+        entry["kind"], 1)
     return Topology(
         chip_id=chip.id, kind=entry["kind"], axes=axes, wraparound_from=entry.get("wraparound_from", axes[0]),
         links_per_direction=entry["links_per_direction"],
@@ -213,6 +222,9 @@ def in_domain_time_s(kind: str, num_bytes: float, topology: Topology, num_chips:
     if p == 1:
         return 0.0
     passes = 2 if kind == "all_reduce" else 1
+    if topology.kind == "full_mesh":
+        bandwidth = topology.axis_bandwidth_bytes_per_s(0, p) * efficiency
+        return passes * ((p - 1) / p * num_bytes / bandwidth + topology.hop_latency_s)
     if topology.kind == "switch":
         bandwidth = topology.axis_bandwidth_bytes_per_s(0, p) * efficiency
         if kind == "all_reduce" and topology.in_network_reduction:
@@ -249,14 +261,14 @@ def point_to_point_time_s(num_bytes: float, topology: Topology, source: tuple[in
 
 
 def point_to_point_hops(topology: Topology, source: tuple[int, ...], destination: tuple[int, ...]) -> int:
-    """Links crossed on the shortest path (a switch: 1, or 0 to oneself)."""
+    """Links crossed on the shortest path (a switch or a full mesh: 1, or 0 to oneself)."""
     instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
     for name, coords in (("source", source), ("destination", destination)):
         if (not isinstance(coords, tuple) or len(coords) != len(topology.axes)
                 or not all(isinstance(c, int) and 0 <= c < n for c, n in zip(coords, topology.axes, strict=True))):
             raise ChiplabInputError(f"{name} must be a tuple of {len(topology.axes)} coordinates within "
                                     f"{'×'.join(map(str, topology.axes))}; got {coords!r}")
-    if topology.kind == "switch":
+    if topology.kind != "torus":
         return 0 if source == destination else 1
     hops = 0
     for i, (a, b) in enumerate(zip(source, destination, strict=True)):

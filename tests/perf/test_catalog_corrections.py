@@ -24,3 +24,36 @@ def test_tpu_v3_can_scale_out():
     network = network_for(load_chip("tpu_v3"))
     assert network.link_bandwidth_bytes_per_s == 4 * 1e11
     assert network.scale_up_size == 1024 and network.torus_dims == 2
+
+
+def test_trainium1_and_inferentia2_peaks_are_what_their_tensor_engines_issue():
+    """NKI guide: 92 TFLOPS per NeuronCore-v2 Tensor Engine (128 × 128 PEs × 2 × 2.8 GHz = 91.75e12), 2 cores;
+    AWS's marketed 190 TFLOPS chip total is kept as the alternative."""
+    for chip_id in ("trainium1", "inferentia2"):
+        chip = load_chip(chip_id)
+        assert chip.peak_flops_per_s("bf16") == 2 * 92e12
+        assert chip.peak_check("bf16").closes and chip.peak_check("fp32").closes
+        assert 190e12 in [alt.value for alt in chip.provenance["peak_flops_per_s.bf16"].alternatives]
+
+
+def test_trainium3_keeps_the_chip_total_until_fast_weight_load_is_modelled():
+    """8 × 79 TFLOPS = 632 would make batch-1 decode tie the array's edge (8 × 128 × 2 B × 2.4 GHz = 4.92 TB/s)
+    with HBM (4.9 TB/s) under a 128-cycle stationary load; the data file says so, and keeps 632 as the
+    alternative."""
+    chip = load_chip("trainium3")
+    assert chip.peak_flops_per_s("bf16") == 671e12 and "fast weight load" in chip.peak_check_exceptions["bf16"]
+    assert [alt.value for alt in chip.provenance["peak_flops_per_s.bf16"].alternatives] == [632e12]
+    assert chip.peak_check("fp32").closes      # 8 × 20 TFLOPS = 160 vs geometry 157
+
+
+def test_tpu_v2_power_is_the_tpuv4i_papers_tdp():
+    """TPUv4i paper (ISCA 2021), Table 1: TDP 280 W for TPU v2."""
+    assert load_chip("tpu_v2").tdp_w == 280
+
+
+def test_mi300x_can_scale_out_over_its_infinity_fabric():
+    """7 xGMI links × 64 GB/s one way (AMD's RCCL/xGMI blog) = 448 GB/s into a collective over all 8 GPUs."""
+    chip = load_chip("mi300x")
+    assert chip.links[0].bandwidth_bytes_per_s == 7 * 64e9 * 2
+    network = network_for(chip)
+    assert network.link_bandwidth_bytes_per_s == 448e9 and network.scale_up_size == 8

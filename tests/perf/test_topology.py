@@ -93,8 +93,8 @@ def test_hierarchical_phases_overlap_or_add():
 def test_bad_axes_and_unknown_systems_are_refused():
     with pytest.raises(ChiplabInputError, match="axis 'z' is not an axis of tpu_v5e's torus; allowed: x, y"):
         in_domain_time_s("all_gather", S, V5E, 256, "z")
-    with pytest.raises(ChiplabInputError, match="no topology is recorded for chip 'mi300x'"):
-        load_topology(load_chip("mi300x"))
+    with pytest.raises(ChiplabInputError, match="no topology is recorded for chip 'inferentia2'"):
+        load_topology(load_chip("inferentia2"))
     with pytest.raises(ChiplabInputError, match="source must be a tuple of 3 coordinates"):
         point_to_point_hops(V5P, (0, 0), (1, 1, 1))
     with pytest.raises(ChiplabInputError, match="exceeds tpu_v5e's scale-up domain of 256"):
@@ -116,3 +116,36 @@ def test_host_link():
     assert host_transfer_time_s(16e9, load_topology(load_chip("h100_sxm"))) == pytest.approx(0.25)
     with pytest.raises(ChiplabInputError, match="no host-link bandwidth is recorded"):
         host_transfer_time_s(1e9, V5P)
+
+
+MI300X = load_topology(load_chip("mi300x"))
+XGMI_LINK = 64e9  # one xGMI link, one way (AMD ROCm blog on RCCL and xGMI, 2025: "rated up to 64 GB/s")
+
+
+def test_mi300x_full_mesh_uses_the_links_among_the_chips_it_spans():
+    """Eight MI300X, each with one direct link to each of its 7 peers (AMD-XGMI-BLOG). A reduce-scatter sends each
+    peer its 1/p share over their own link, all links at once, one step: (p - 1)/p · S / ((p - 1) · 64 GB/s) + α.
+    8 GPUs: 7 links = 448 GB/s; 2 GPUs: the one link between them, 64 GB/s (NVSwitch would give an H100 all 18)."""
+    alpha = MI300X.hop_latency_s
+    assert MI300X.kind == "full_mesh" and MI300X.num_chips == 8
+    assert in_domain_time_s("reduce_scatter", S, MI300X, 8) == pytest.approx(7 / 8 * S / (7 * XGMI_LINK) + alpha)
+    assert in_domain_time_s("all_reduce", S, MI300X, 8) == pytest.approx(2 * (7 / 8 * S / 448e9 + alpha))
+    assert in_domain_time_s("all_gather", S, MI300X, 2) == pytest.approx(1 / 2 * S / XGMI_LINK + alpha)
+    # Fewer GPUs, fewer links: an all-reduce over 2 GPUs is slower than over 8 (the opposite of a ring on a switch).
+    assert in_domain_time_s("all_reduce", S, MI300X, 2) > in_domain_time_s("all_reduce", S, MI300X, 8)
+
+
+def test_mi300x_point_to_point_is_one_hop_on_one_link():
+    """GPU 0 → GPU 5: their own link, 1 hop: α + S / 64 GB/s."""
+    assert point_to_point_hops(MI300X, (0,), (5,)) == 1 and point_to_point_hops(MI300X, (3,), (3,)) == 0
+    assert point_to_point_time_s(S, MI300X, (0,), (5,)) == pytest.approx(MI300X.hop_latency_s + S / XGMI_LINK)
+
+
+def test_mi300x_scales_out_beyond_its_node():
+    """16 GPUs = 2 nodes: reduce-scatter in the node, 1/8 of the buffer across the scale-out network, all-gather in the
+    node; the phases overlap (max). 400 Gb/s per GPU (assumed, as on p5) = 50 GB/s."""
+    inside = in_domain_time_s("all_reduce", S, MI300X, 8)
+    across = 2 * (1 / 2 * S / 8 / 50e9 + MI300X.scale_out_latency_s)
+    assert topology_collective_time_s("all_reduce", S, 16, MI300X) == pytest.approx(max(inside, across))
+    with pytest.raises(ChiplabInputError, match="axis 'x' is not an axis of mi300x's full_mesh; allowed: full_mesh"):
+        in_domain_time_s("all_gather", S, MI300X, 8, "x")
