@@ -14,7 +14,7 @@ from chiplab.viz.memory import (
     draw_tile_landscape,
 )
 from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
-from chiplab.viz.roofline import RooflinesPicture, draw_rooflines
+from chiplab.viz.roofline import LabelsApart, RooflinesPicture, draw_rooflines
 from chiplab.viz.scalesim import draw_stall_sweep
 from chiplab.viz.silicon import draw_chip_hour_breakdown
 from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
@@ -32,6 +32,7 @@ __all__ = [
     "OKABE_ITO",
     "AccessibleFigure",
     "ArrayPicture",
+    "LabelsApart",
     "LevelTimesPicture",
     "RooflinesPicture",
     "TileLandscapePicture",
