@@ -9,7 +9,8 @@ has it (SCALE-Sim 3.0.0 crashes on numpy >= 2.4):
 
 For every [[case]] in cases.toml it writes cases/<name>/scalesim.cfg, topology.csv and layout.csv (SCALE-Sim
 insists on a layout file even when custom layouts are off), runs SCALE-Sim on them in a fresh subprocess and
-copies COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv into the case directory. It
+copies COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv (and SPARSE_REPORT.csv for sparse
+cases) into the case directory. It
 also records SCALE-Sim's wall time per case in timings.txt. pytest never imports this file.
 """
 
@@ -29,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 CASES_TOML = HERE / "cases.toml"
 CASES_DIR = HERE / "cases"
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
+SPARSE_REPORT = "SPARSE_REPORT.csv"  # written by SCALE-Sim only when SparsitySupport is true
 DEFAULT_OFFSETS = (0, 10000000, 20000000)
 
 # Runs inside a fresh interpreter so that no SCALE-Sim state leaks from one case to the next.
@@ -50,6 +52,9 @@ def config_text(case: dict) -> str:
     bandwidth = case.get("bandwidth", 10)
     # USER mode reads IFMAP/filter DRAM bandwidths from [layout] (SCALE-Sim 3.0.0 quirk): let a case set them apart.
     ifmap_bw, filter_bw = case.get("read_bandwidth", [bandwidth, bandwidth])
+    # [sparsity]: a case with sparse_rep turns SparsitySupport on (layer-wise N:M from the topology rows, or
+    # row-wise with optimized_mapping).
+    sparse = "sparse_rep" in case
     return f"""\
 [general]
 run_name = {case["name"]}
@@ -79,11 +84,11 @@ FilterSRAMBankNum: 1
 FilterSRAMBankPort: 2
 
 [sparsity]
-SparsitySupport : false
-SparseRep : ellpack_block
-OptimizedMapping : false
-BlockSize : 8
-RandomNumberGeneratorSeed : 40
+SparsitySupport : {"true" if sparse else "false"}
+SparseRep : {case.get("sparse_rep", "ellpack_block")}
+OptimizedMapping : {"true" if case.get("optimized_mapping", False) else "false"}
+BlockSize : {case.get("block_size", 8)}
+RandomNumberGeneratorSeed : {case.get("seed", 40)}
 
 [run_presets]
 InterfaceBandwidth: {case.get("mode", "CALC")}
@@ -124,7 +129,7 @@ def run_case(case: dict) -> float:
         start = time.perf_counter()
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         wall_s = time.perf_counter() - start
-        for report in REPORTS:
+        for report in REPORTS + ((SPARSE_REPORT,) if "sparse_rep" in case else ()):
             shutil.copyfile(Path(tmp) / case["name"] / report, case_dir / report)
     return wall_s
 
