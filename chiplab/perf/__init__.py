@@ -35,7 +35,8 @@ from chiplab.perf.topology import (
     topology_collective_time_s,
 )
 from chiplab.perf.training import TrainingEstimate, estimate_training, shard
-from chiplab.perf.validation import validate_training
+from chiplab.perf.validation import ValidationReport, validate, validate_training
+from chiplab.perf.validation_bands import ErrorBand, error_band
 
 __all__ = [
     "DEFAULT_SCALE_OUT_BYTES_PER_S",
@@ -43,6 +44,7 @@ __all__ = [
     "Calibration",
     "ChipGemm",
     "EndToEndRun",
+    "ErrorBand",
     "MeasurementRecord",
     "MicroBenchmark",
     "Network",
@@ -53,10 +55,12 @@ __all__ = [
     "StepEstimate",
     "Topology",
     "TrainingEstimate",
+    "ValidationReport",
     "candidate_dataflows",
     "collective_time_s",
     "default_dataflow",
     "end_to_end_runs",
+    "error_band",
     "estimate_serving",
     "estimate_step",
     "estimate_training",
@@ -81,5 +85,6 @@ __all__ = [
     "sweep_serving_batch",
     "topology_collective_time_s",
     "training_table",
+    "validate",
     "validate_training",
 ]
