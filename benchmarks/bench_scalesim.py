@@ -1,11 +1,12 @@
 """chiplab's SCALE-Sim reports vs SCALE-Sim 3.0.0 itself: 1024x1024x1024 GEMM, 128x128 WS, 4 MB SRAMs.
 
-Two cases, both golden cases of tests/golden/scalesim: CALC mode (``bench_gemm_1024_128x128_ws``) and USER mode
-at a starving bandwidth (``bench_user_gemm_1024_128x128_ws``: the OFMAP drains at 1 word/cycle, reads at 4).
-Issue targets: chiplab >= 100x faster than SCALE-Sim in both, measured in the same run. Run
+Three cases, all golden cases of tests/golden/scalesim: CALC mode (``bench_gemm_1024_128x128_ws``), USER mode
+at a starving bandwidth (``bench_user_gemm_1024_128x128_ws``: the OFMAP drains at 1 word/cycle, reads at 4) and
+layer-wise 2:4 sparsity (``bench_sparse_gemm_1024_128x128_ws``, ellpack_block, CALC; issue 17).
+Issue targets: chiplab >= 100x faster than SCALE-Sim in all, measured in the same run. Run
 
-    .venv/bin/python benchmarks/bench_scalesim.py                      # chiplab only
-    PYTHONPATH=. /tmp/scalesim-venv/bin/python benchmarks/bench_scalesim.py   # both, in one run
+    .venv/bin/python benchmarks/bench_scalesim.py [CASE ...]                      # chiplab only
+    PYTHONPATH=. /tmp/scalesim-venv/bin/python benchmarks/bench_scalesim.py [CASE ...]   # both, in one run
 
 (the second needs a throwaway venv with ``pip install scalesim==3.0.0 'numpy<2.4'``). Both write the same
 three report CSVs, which are compared at the end. Numbers go in the closing note, not in assertions.
@@ -24,8 +25,9 @@ from pathlib import Path
 from chiplab.scalesim import run_scalesim
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "tests" / "golden" / "scalesim" / "cases"
-CASES = ("bench_gemm_1024_128x128_ws", "bench_user_gemm_1024_128x128_ws")
+CASES = ("bench_gemm_1024_128x128_ws", "bench_user_gemm_1024_128x128_ws", "bench_sparse_gemm_1024_128x128_ws")
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
+SPARSE_REPORT = "SPARSE_REPORT.csv"  # sparse runs only
 
 
 def time_chiplab(case: Path, out_dir: Path, repeats: int = 20) -> float:
@@ -51,7 +53,7 @@ def time_scalesim(case: Path, out_dir: Path) -> float | None:
 
 
 def main() -> None:
-    for name in CASES:
+    for name in sys.argv[1:] or CASES:
         print(f"== {name}")
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -63,8 +65,9 @@ def main() -> None:
                 continue
             print(f"SCALE-Sim 3.0.0 (one run, traces off):                             {scalesim_s:8.2f} s")
             print(f"speed-up: {scalesim_s / chiplab_s:,.0f}x (Python {sys.version.split()[0]})")
+            sparse = (CASES_DIR / name / SPARSE_REPORT).exists()
             same = all((tmp / "chiplab" / name / r).read_bytes() == (tmp / "scalesim" / name / r).read_bytes()
-                       for r in REPORTS)
+                       for r in REPORTS + ((SPARSE_REPORT,) if sparse else ()))
             print("reports identical byte for byte:", same)
 
 

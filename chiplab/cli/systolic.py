@@ -138,8 +138,11 @@ def add_commands(sub) -> None:
         description="SCALE-Sim 3.0.0's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv, "
                     "byte for byte, in OUTDIR/<run_name>/. InterfaceBandwidth CALC and USER are both reproduced "
                     "(USER: the read buffers fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth "
-                    "words per cycle, the OFMAP drains at the first Bandwidth value). Not supported: sparsity "
-                    "(SparsitySupport = true), Ramulator traces, custom layouts, trace CSVs.")
+                    "words per cycle, the OFMAP drains at the first Bandwidth value). Layer-wise N:M sparsity "
+                    "([sparsity] SparsitySupport = true, OptimizedMapping = false, the N:M column of the topology) "
+                    "is reproduced too, with SPARSE_REPORT.csv (SparseRep csr, csc or ellpack_block) and the "
+                    "bandwidth report's metadata column. Not supported: row-wise sparsity (OptimizedMapping = "
+                    "true), Ramulator traces, custom layouts, trace CSVs.")
     scale.add_argument("-c", dest="config", required=True, help="SCALE-Sim .cfg file")
     scale.add_argument("-t", dest="topology", required=True, help="SCALE-Sim topology .csv file")
     scale.add_argument("-p", dest="outdir", required=True, help="directory for the report CSVs")

@@ -12,7 +12,7 @@ exactly the window elements ``j`` with ``j mod M < N``, in order, and the array 
 
 SCALE-Sim's row-wise mode (``OptimizedMapping = true``: a random N per filter column, N in [1, BlockSize/2],
 from ``np.random.seed(RandomNumberGeneratorSeed)``) is read and checked here but not reproduced; see
-tests/golden/scalesim/CONVENTIONS.md section 9.
+tests/golden/scalesim/CONVENTIONS.md section 11.
 """
 
 from __future__ import annotations

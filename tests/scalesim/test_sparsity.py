@@ -25,11 +25,7 @@ SPARSE_CASES = [c for c in tomllib.loads((GOLDEN / "cases.toml").read_text())["c
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv", SPARSE_REPORT_NAME)
 
 
-def _slow_marks(case: dict) -> list:
-    return [pytest.mark.slow] if case.get("slow") else []
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, id=c["name"], marks=_slow_marks(c)) for c in SPARSE_CASES])
+@pytest.mark.parametrize("case", SPARSE_CASES, ids=[c["name"] for c in SPARSE_CASES])
 def test_sparse_reports_match_scalesim_exactly(case, tmp_path):
     """Expected: SCALE-Sim 3.0.0's own four reports for this case, byte for byte."""
     case_dir = GOLDEN / "cases" / case["name"]
