@@ -8,6 +8,7 @@
     chiplab train llama3-70b --chips trn2,h100,tpu-v5p --tp 8 --dp 16   # a training run: time, MFU, cost
     chiplab serve llama3-8b --chips trn2,h100,tpu-v5e --batch 32        # serving: latency, $ per M tokens
     chiplab validate                                   # the model vs published MFU
+    chiplab calibration --errors                       # the fitted calibration and its leave-one-source-out error
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COMMAND_MODULES: dict[str, str] = {
     "chips": "chips", "chip": "chips",
     "gemm": "systolic", "simulate": "systolic", "scalesim": "systolic",
     "train": "llm", "serve": "llm", "validate": "llm",
+    "calibration": "calibration",
 }
 
 

@@ -1,6 +1,8 @@
 """Performance model: workload × chip → time, bottleneck, MFU, per-op breakdown; scale-out collectives."""
 
 from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.calibration_fit import CalibrationFit, fit_calibration, fitted_calibration, shape_class_of
+from chiplab.perf.calibration_errors import CalibrationReport, calibration_report
 from chiplab.perf.chip_gemm import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
 from chiplab.perf.collectives import (
     DEFAULT_SCALE_OUT_BYTES_PER_S,
@@ -42,6 +44,8 @@ __all__ = [
     "DEFAULT_SCALE_OUT_BYTES_PER_S",
     "IDEAL",
     "Calibration",
+    "CalibrationFit",
+    "CalibrationReport",
     "ChipGemm",
     "EndToEndRun",
     "ErrorBand",
@@ -56,6 +60,7 @@ __all__ = [
     "Topology",
     "TrainingEstimate",
     "ValidationReport",
+    "calibration_report",
     "candidate_dataflows",
     "collective_time_s",
     "default_dataflow",
@@ -64,6 +69,8 @@ __all__ = [
     "estimate_serving",
     "estimate_step",
     "estimate_training",
+    "fit_calibration",
+    "fitted_calibration",
     "gemm_on_chip",
     "get_measurement",
     "host_transfer_time_s",
@@ -80,6 +87,7 @@ __all__ = [
     "point_to_point_time_s",
     "read_measurements",
     "serve_at_speed",
+    "shape_class_of",
     "shard",
     "sweep_data_parallel",
     "sweep_serving_batch",

@@ -4,8 +4,11 @@ chiplab's array, memory and network models describe *hardware*: what the silicon
 scheduled kernel. Real software loses some of it — kernel launch and synchronisation gaps, imperfect overlap of
 transfers with compute, clocks that throttle under power limits, achievable DRAM bandwidth below the datasheet's.
 Those losses are not hidden in the model; they live here, each with a value, a source and a one-line reason, and
-every estimate reports which calibration it used. ``IDEAL`` (all ones, no overhead) is the default, so an
-uncalibrated estimate is an upper bound on performance.
+every estimate reports which calibration it used.
+
+By default every estimator uses the calibration *fitted* for the chip from the micro-benchmark record
+(:func:`chiplab.perf.fitted_calibration`, see :mod:`chiplab.perf.calibration_fit`).
+:meth:`Calibration.ideal` (also ``IDEAL``: all ones, no overhead) is the explicit upper bound on performance.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiplab._checks import fraction, instance_of, non_negative
+from chiplab.perf.collectives import Network, collective_time_s
+
+IDEAL_SOURCE = "no calibration: the ideal hardware of chiplab's models (an upper bound on performance)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,18 +28,39 @@ class Calibration:
     name: str = "ideal"
     matmul_efficiency_fraction: float = 1.0  # achieved ÷ modelled matrix-unit throughput on large GEMMs
     memory_efficiency_fraction: float = 1.0  # achievable ÷ datasheet off-chip bandwidth
-    network_efficiency_fraction: float = 1.0  # achievable ÷ datasheet link bandwidth in collectives
+    network_efficiency_fraction: float = 1.0  # achievable ÷ modelled link bandwidth in collectives
     kernel_overhead_s: float = 0.0  # fixed time per kernel (op instance group) launched: dispatch, sync
-    source: str = "no calibration: the ideal hardware of chiplab's models (an upper bound on performance)"
+    source: str = IDEAL_SOURCE
+    collective_latency_s: float = 0.0  # fixed software time per collective call (beyond the links' hop latency)
+    host_efficiency_fraction: float = 1.0  # achievable ÷ recorded host-link (PCIe) bandwidth
+    fallbacks: tuple[str, ...] = ()  # factors taken from the chip's family or from all chips, in words
 
     def __post_init__(self) -> None:
         instance_of("name", self.name, str, "a short name such as 'measured'")
         instance_of("source", self.source, str, "the source of the factors (a URL or paper and table)")
         # An efficiency of 0 would make every time infinite, so the fractions exclude it; NaN, infinities and
         # booleans are refused by the shared checks (a True overhead is not 1 second).
-        for field in ("matmul_efficiency_fraction", "memory_efficiency_fraction", "network_efficiency_fraction"):
+        for field in ("matmul_efficiency_fraction", "memory_efficiency_fraction", "network_efficiency_fraction",
+                      "host_efficiency_fraction"):
             object.__setattr__(self, field, fraction(field, getattr(self, field), allow_zero=False))
-        object.__setattr__(self, "kernel_overhead_s", non_negative("kernel_overhead_s", self.kernel_overhead_s))
+        for field in ("kernel_overhead_s", "collective_latency_s"):
+            object.__setattr__(self, field, non_negative(field, getattr(self, field)))
+        instance_of("fallbacks", self.fallbacks, tuple, "a tuple of sentences")
+
+    @classmethod
+    def ideal(cls) -> Calibration:
+        """The ideal hardware: every efficiency 1, no overhead — an upper bound on performance."""
+        return IDEAL
+
+    @property
+    def is_ideal(self) -> bool:
+        return self == IDEAL
+
+    def collective_s(self, kind: str, num_bytes: float, num_chips: int, network: Network) -> float:
+        """One collective call under this calibration: the network model at ``network_efficiency_fraction`` of
+        its bandwidth, plus ``collective_latency_s`` when there is anyone to talk to."""
+        time_s = collective_time_s(kind, num_bytes, num_chips, network, self.network_efficiency_fraction)
+        return time_s + self.collective_latency_s if num_chips > 1 else time_s
 
 
 IDEAL = Calibration()

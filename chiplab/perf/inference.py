@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.collectives import collective_time_s, network_for
+from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration_fit import calibration_or_fitted
+from chiplab.perf.collectives import network_for
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.units import format_bytes
@@ -48,6 +49,11 @@ class ServingEstimate:
     prefill_comm_s: float
     decode_comm_s: float  # per decode step
     memory: MemoryFootprint
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration this estimate used (its ``name`` and ``source``)."""
+        return self.prefill.calibration
 
     @property
     def prefill_s(self) -> float:
@@ -96,11 +102,11 @@ class ServingEstimate:
 
 
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
-                     tensor_parallel: int = 1, calibration: Calibration = IDEAL,
+                     tensor_parallel: int = 1, calibration: Calibration | None = None,
                      check_memory: bool = True, kv_sharding: str = "replicate") -> ServingEstimate:
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
-    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
+    calibration = calibration_or_fitted(chip, config.dtype, calibration)
     batch = positive_int_at_most("batch", batch, MAX_SEQUENCES)
     prompt_len = positive_int_at_most("prompt_len", prompt_len, MAX_TOKENS_PER_SEQUENCE)
     output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
@@ -122,19 +128,18 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
     decode = estimate_step(part.decode_step(batch=batch, context_len=-(-mid_context // shards)), chip, calibration)
     network = network_for(chip) if t > 1 else None
-    eff = calibration.network_efficiency_fraction
 
     def layer_comm(tokens: int) -> float:
         if network is None:
             return 0.0
         volume = tokens * config.d_model * config.bytes_per_element
-        return 2 * config.num_layers * collective_time_s("all_reduce", volume, t, network, eff)
+        return 2 * config.num_layers * calibration.collective_s("all_reduce", volume, t, network)
 
     def kv_combine(tokens: int) -> float:  # partial outputs (fp32) + max and sum per head, over the shards
         if network is None or shards == 1:
             return 0.0
         volume = tokens * part.num_heads * (part.head_dim + 2) * 4
-        return config.num_layers * collective_time_s("all_reduce", volume, shards, network, eff)
+        return config.num_layers * calibration.collective_s("all_reduce", volume, shards, network)
 
     return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,

@@ -22,7 +22,7 @@ from chiplab._checks import instance_of, one_of, positive_int
 from chiplab._guard import MODEL_ESTIMATES_PER_S, check_sweep
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import OpEstimate, StepEstimate
 from chiplab.perf.training import TrainingEstimate, estimate_training
@@ -126,7 +126,7 @@ def _serving_parts(step: StepEstimate, comm_s: float, memory_label: str) -> dict
 @functools.lru_cache(maxsize=1024)
 def estimate_llm(config: TransformerConfig, chip: Chip, *, mode: str, batch: int, seq_len: int,
                  output_len: int = 256, parallelism: Parallelism | None = None, recompute: str = "none",
-                 calibration: Calibration = IDEAL) -> LLMEstimate:
+                 calibration: Calibration | None = None) -> LLMEstimate:
     """Estimate one step of ``config`` on ``chip`` in ``mode`` ("training", "prefill" or "decode"); cached.
 
     Training: ``batch`` is the global batch of sequences of ``seq_len`` tokens, split by ``parallelism``
@@ -164,7 +164,8 @@ def estimate_llm(config: TransformerConfig, chip: Chip, *, mode: str, batch: int
                        parts_s=_serving_parts(step, comm_s, label), time_s=time_s, num_tokens=num_tokens,
                        mfu_fraction=step.model_flops / (time_s * step.peak_flops_per_s), memory=served.memory,
                        memory_capacity_bytes=chip.hbm.capacity_bytes, memory_label=label,
-                       assumptions=(*step.assumptions, f"calibration: {calibration.name} ({calibration.source})"))
+                       assumptions=(*step.assumptions, f"calibration: {served.calibration.name} "
+                                                    f"({served.calibration.source})"))
 
 
 # --- serving: how batching amortises the weights ----------------------------------------------------------------
@@ -221,7 +222,7 @@ class ServingSweep:
 
 def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Iterable[int], prompt_len: int,
                         output_len: int, tensor_parallel: int = 1,
-                        calibration: Calibration = IDEAL) -> ServingSweep:
+                        calibration: Calibration | None = None) -> ServingSweep:
     """Serve ``batch`` requests of ``prompt_len`` + ``output_len`` tokens for each batch in ``batches``.
 
     Batches whose weights and KV cache exceed the chip's memory are still estimated (``fits`` is False for

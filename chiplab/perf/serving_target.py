@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
 from chiplab.workloads.footprint import Parallelism, inference_memory
@@ -62,7 +62,7 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
 
 def serve_at_speed(config: TransformerConfig, chip: Chip, *, tokens_per_s_per_request: float, prompt_len: int,
                    output_len: int, tensor_parallel: int = 1,
-                   calibration: Calibration = IDEAL) -> SpeedTargetResult:
+                   calibration: Calibration | None = None) -> SpeedTargetResult:
     """The largest batch that gives each request ``tokens_per_s_per_request`` output tokens/s and fits."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import IDEAL, Calibration
+from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.chip_gemm import gemm_on_chip
 from chiplab.tables import markdown_table
 from chiplab.workloads.ops import GemmOp, ModelStep, Op, VectorOp
@@ -117,17 +118,19 @@ def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibrat
                       compute * op.count, memory * op.count, per_instance * op.count, bottleneck, None)
 
 
-def estimate_step(step: ModelStep, chip: Chip, calibration: Calibration = IDEAL) -> StepEstimate:
-    """Time every op of ``step`` on ``chip`` and add them up."""
+def estimate_step(step: ModelStep, chip: Chip, calibration: Calibration | None = None) -> StepEstimate:
+    """Time every op of ``step`` on ``chip`` and add them up, under ``calibration`` (default: the one fitted for
+    the chip and the step's dtype, :func:`chiplab.perf.fitted_calibration`; ``Calibration.ideal()`` for the upper
+    bound)."""
     instance_of("step", step, ModelStep, "a ModelStep (e.g. model.training_step(batch=1, seq_len=2048))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
-    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
     dtype = next((op.gemm.dtype for op in step.ops if isinstance(op, GemmOp)), "bf16")
+    calibration = calibration_or_fitted(chip, dtype, calibration)
     estimates = []
     for op in step.ops:
         estimates.append(_gemm_estimate(op, chip, calibration) if isinstance(op, GemmOp)
                          else _vector_estimate(op, chip, dtype, calibration))
-    assumptions = []
+    assumptions = list(calibration.fallbacks)
     if not chip.vector_peak_flops_per_s:
         assumptions.append(f"{chip.id} publishes no vector throughput: non-matmul ops are timed by their bytes only")
     return StepEstimate(step_name=step.name, step_kind=step.kind, chip_id=chip.id, dtype=dtype,

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from chiplab._checks import fraction, instance_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.collectives import Network, collective_time_s, neighbour_transfer_time_s, network_for
+from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration_fit import calibration_or_fitted
+from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
@@ -83,6 +84,11 @@ class TrainingEstimate:
         return self.parallelism.num_chips
 
     @property
+    def calibration(self) -> Calibration:
+        """The calibration this estimate used (its ``name`` and ``source``)."""
+        return self.microbatch_step.calibration
+
+    @property
     def tokens_per_s(self) -> float:
         return self.global_batch * self.seq_len / self.time_s
 
@@ -126,14 +132,17 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       dp_overlap_fraction: float = 1.0, num_virtual_stages: int = 1,
                       dp_hidden_fraction: float | None = None, fsdp_overlap_fraction: float = 1.0,
                       recompute_num_layers: int | None = None,
-                      calibration: Calibration = IDEAL,
+                      calibration: Calibration | None = None,
                       network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
-    """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring)."""
+    """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
+
+    ``calibration`` defaults to the one fitted for the chip (:func:`chiplab.perf.fitted_calibration`);
+    ``Calibration.ideal()`` gives the upper bound."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     instance_of("parallelism", parallelism, Parallelism,
                 "a Parallelism, e.g. Parallelism(tensor=8, pipeline=4, data=64)")
-    instance_of("calibration", calibration, Calibration, "a Calibration (chiplab.perf.IDEAL for none)")
+    calibration = calibration_or_fitted(chip, config.dtype, calibration)
     if network is not None:
         instance_of("network", network, Network, "a Network (network_for(chip)) or None for the chip's own")
     t, p, d = parallelism.tensor, parallelism.pipeline, parallelism.data
@@ -169,20 +178,20 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     bubble_s = per_micro * (p - 1) / num_virtual_stages
     activation_bytes = micro * seq_len * config.d_model * config.bytes_per_element
     eff = calibration.network_efficiency_fraction
-    tensor_comm = 4 * part.num_layers * num_microbatches * collective_time_s("all_reduce", activation_bytes, t,
-                                                                              network, eff)
+    tensor_comm = 4 * part.num_layers * num_microbatches * calibration.collective_s("all_reduce", activation_bytes,
+                                                                                     t, network)
     pipeline_comm = (2 * num_microbatches * num_virtual_stages
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
     stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage
     fully_sharded = parallelism.zero_stage >= 3 and d > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
-    data_comm = collective_time_s(gradient_sync, stage_param_bytes, d, network, eff) if d > 1 else 0.0
+    data_comm = calibration.collective_s(gradient_sync, stage_param_bytes, d, network) if d > 1 else 0.0
     backward_s = by_stage.get("backward", 0.0) * num_microbatches
     if dp_hidden_fraction is not None:
         exposed = (1 - dp_hidden_fraction) * data_comm
     else:
         exposed = max(0.0, data_comm - dp_overlap_fraction * backward_s)
-    gathers_s = (2 * num_microbatches * collective_time_s("all_gather", stage_param_bytes, d, network, eff)
+    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d, network)
                  if fully_sharded else 0.0)
     fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
     assumptions = (*step.assumptions, f"network: {network.description}; scale-out "

@@ -21,7 +21,7 @@ def _train(**overrides):
 
 @pytest.mark.parametrize(("overrides", "named"), [
     ({"parallelism": 8}, "parallelism must be a Parallelism"),
-    ({"calibration": None}, "calibration must be a Calibration"),
+    ({"calibration": "ideal"}, "calibration must be a Calibration"),
     ({"network": "x"}, "network must be a Network"),
     ({"global_batch": 1e308}, "global_batch must be a whole number between 1 and"),
     ({"seq_len": 10**400}, "seq_len must be a whole number between 1 and"),
@@ -34,7 +34,7 @@ def test_training_arguments_are_checked(overrides, named):
 @pytest.mark.parametrize(("overrides", "named"), [
     ({"batch": 1e308}, "batch must be a whole number between 1 and"),
     ({"prompt_len": 10**12}, "prompt_len must be a whole number between 1 and"),
-    ({"calibration": None}, "calibration must be a Calibration"),
+    ({"calibration": "ideal"}, "calibration must be a Calibration"),
 ])
 def test_serving_arguments_are_checked(overrides, named):
     kwargs = {"batch": 1, "prompt_len": 128, "output_len": 16}

@@ -3,7 +3,7 @@
 import pytest
 
 from chiplab.hardware import load_chip
-from chiplab.perf import collective_time_s, estimate_training, network_for
+from chiplab.perf import Calibration, collective_time_s, estimate_training, network_for
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
 
@@ -12,6 +12,7 @@ H100 = load_chip("h100_sxm")
 
 
 def _train(parallelism, **kwargs):
+    kwargs.setdefault("calibration", Calibration.ideal())  # checked against the ideal network model below
     return estimate_training(MODEL, H100, parallelism=parallelism, global_batch=64, seq_len=2048, **kwargs)
 
 

@@ -75,7 +75,7 @@ def test_gpu_l2_shares_tiles_between_sms():
 def test_calibration_is_visible_and_scales_compute():
     chip = load_chip("h100_sxm")
     step = LLAMA_8B.training_step(batch=1, seq_len=2048)
-    ideal = estimate_step(step, chip)
+    ideal = estimate_step(step, chip, Calibration.ideal())
     half = estimate_step(step, chip, Calibration(name="half", matmul_efficiency_fraction=0.5, source="test"))
     assert half.calibration.name == "half"
     assert half.time_s > 1.5 * ideal.time_s  # matmuls dominate a training step

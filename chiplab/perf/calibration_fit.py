@@ -1,0 +1,313 @@
+"""The calibration fitted from the micro-benchmark record — and only from it — applied by default.
+
+Each micro-benchmark (``chiplab/data/measurements/micro_*.toml``) is run through chiplab's own model of the same
+work on the same chip, and the fit keeps *measured ÷ modelled*, never measured ÷ datasheet peak (the model already
+loses some of the peak to mapping, fill and drain, HBM traffic):
+
+* **matmul** — per chip, dtype and shape class: modelled time of that exact GEMM (:func:`gemm_on_chip`) ÷
+  measured time. Shape classes (:func:`shape_class_of`): ``"large"`` when the geometric mean of m, n, k is at
+  least 2048 (every chip's best-shape and large-square runs), ``"small"`` below. Only the large class is applied:
+  the record's small GEMMs (TPU v5e 1024³ from Python, 512–2048³ calls of a third-party Trainium library) are
+  single calls timed with their host dispatch, which a compiled training or serving step does not pay per GEMM;
+  they are fitted and reported (``chiplab calibration``) so the gap stays visible.
+* **memory** — per chip: measured bandwidth ÷ the catalog's off-chip bandwidth (the model's HBM time).
+* **network** — per chip (its system, as :func:`network_for` wires it): for messages of at least 256 MiB, modelled
+  ÷ measured collective time (:func:`collective_time_s`); then a fixed per-call latency from messages of at most
+  1 MiB inside one scale-up domain: measured − modelled at that efficiency (median, never below 0).
+* **host** — per chip with a recorded host link: measured ÷ recorded PCIe bandwidth (messages ≥ 1 MiB).
+
+Several entries of one chip (a tutorial's unoptimised steps, NCCL with and without NVLink SHARP) are different
+kernels of the same work: the factor is the best of them (*achievable*), not their mean. A factor above 1 (the
+model pessimistic) is reported as fitted and applied as 1, so the ideal calibration stays an upper bound.
+
+**Fallback.** A chip without its own measurement takes the median of its vendor family's chips (GPU: NVIDIA and
+AMD; TPU; Trainium/Inferentia), then of all chips; a dtype without one, the same chain for any dtype. The
+calibration says which factors fell back (``Calibration.fallbacks``, repeated in every estimate's assumptions).
+Toy chips (``kind = "toy"``) are invented hardware with no software to measure: they keep the ideal calibration.
+
+**Kernel overhead** is 0: an ASSUMPTION. The record has no published per-kernel launch cost inside a compiled
+step (XLA, Neuron and CUDA graphs launch kernels back to back); the standalone small-GEMM calls above bound what a
+*host-dispatched* call costs. **End-to-end runs are never read** (:attr:`CalibrationFit.inputs` lists what was).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import statistics
+from dataclasses import dataclass
+
+from chiplab._checks import instance_of, one_of
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import list_chips, load_chip
+from chiplab.hardware.chip import Chip
+from chiplab.hardware.components import DTYPES
+from chiplab.perf._measurement_types import FAMILY_OF_VENDOR, NOT_STATED, MicroBenchmark
+from chiplab.perf.calibration import IDEAL_SOURCE, Calibration
+from chiplab.perf.chip_gemm import gemm_on_chip
+from chiplab.perf.collectives import collective_time_s, network_for
+from chiplab.perf.measurements import load_measurements
+from chiplab.perf.topology import load_topology, system_of
+from chiplab.workloads.gemm import Gemm
+
+QUANTITIES = ("matmul", "memory", "network", "latency", "host")
+SHAPE_CLASSES = ("large", "small")
+APPLIED_SHAPE_CLASS = "large"
+LARGE_GEMM_MIN_DIM = 2048  # geometric mean of m, n, k; every best-shape run of the record lies above it
+BANDWIDTH_MIN_MESSAGE_BYTES = 256 * 2**20  # collectives this large are bandwidth-bound on every system recorded
+LATENCY_MAX_MESSAGE_BYTES = 2**20  # ... and this small, latency-bound
+HOST_MIN_MESSAGE_BYTES = 2**20
+COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter")
+# nccl-tests' bus bandwidth = algorithm bandwidth × this (NVIDIA nccl-tests, doc/PERFORMANCE.md).
+_BUS_FACTOR = {"all_reduce": lambda n: 2 * (n - 1) / n, "all_gather": lambda n: (n - 1) / n,
+               "reduce_scatter": lambda n: (n - 1) / n}
+# A kernel timed on one NeuronCore of a two-core Trainium (the NKI tutorial, trntensor): the record says so in
+# ``system``; the model then times it on one of the chip's cores.
+_ONE_CORE = re.compile(r"\b(?:1|one) NeuronCore\b", re.IGNORECASE)
+
+
+def shape_class_of(gemm: Gemm) -> str:
+    """``"large"`` when the geometric mean of m, n and k is at least ``LARGE_GEMM_MIN_DIM``, else ``"small"``."""
+    instance_of("gemm", gemm, Gemm, "a Gemm(m=..., n=..., k=...)")
+    return "large" if gemm.m * gemm.n * gemm.k >= LARGE_GEMM_MIN_DIM ** 3 else "small"
+
+
+@dataclass(frozen=True)
+class FitPoint:
+    """One micro-benchmark against the model: what was measured, what the ideal model gives."""
+
+    entry_id: str
+    source_id: str
+    quantity: str  # matmul | memory | network | latency | host
+    chip_id: str
+    key: str  # matmul: "<dtype> <shape class>"; others: the collective or direction
+    modelled_s: float  # the ideal model's time for the same work (memory/host: per byte, i.e. 1 / bandwidth)
+    measured_s: float
+    num_chips: int = 1
+    detail: str = ""
+
+    @property
+    def efficiency_fraction(self) -> float:
+        """Modelled ÷ measured time = measured ÷ modelled throughput."""
+        return self.modelled_s / self.measured_s
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A fitted factor for one chip, and where it came from."""
+
+    value: float
+    level: str  # "own", "family <name>", "all chips", "none" (no measurement anywhere: the ideal value)
+    entry_ids: tuple[str, ...]
+
+    @property
+    def applied(self) -> float:
+        return min(self.value, 1.0) if self.level != "none" else self.value
+
+
+@dataclass(frozen=True)
+class CalibrationFit:
+    """Every point the fit used, what it skipped and why, and the factors per chip (see the module docstring)."""
+
+    points: tuple[FitPoint, ...]
+    skipped: tuple[tuple[str, str], ...]  # (entry id, reason)
+    inputs: tuple[str, ...]  # ids of every entry the fit read: micro-benchmarks only
+
+    def _own(self, quantity: str, key: str | None) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Per chip: the best efficiency of its points (``latency``: the median extra time) and their ids."""
+        by_chip: dict[str, list[FitPoint]] = {}
+        for point in self.points:
+            if point.quantity == quantity and (key is None or point.key == key):
+                by_chip.setdefault(point.chip_id, []).append(point)
+        if quantity == "latency":  # what the measured time has beyond the network model at the fitted efficiency
+            return {chip: (statistics.median(max(0.0, p.measured_s - p.modelled_s / self.factor("network", chip)
+                                                 .applied) for p in pts), tuple(p.entry_id for p in pts))
+                    for chip, pts in by_chip.items()}
+        return {chip: (max(p.efficiency_fraction for p in pts), tuple(p.entry_id for p in pts))
+                for chip, pts in by_chip.items()}
+
+    def factor(self, quantity: str, chip: str | Chip, dtype: str = "bf16",
+               shape_class: str = APPLIED_SHAPE_CLASS) -> Factor:
+        """The factor of ``quantity`` for ``chip``: its own, else its family's median, else all chips' median."""
+        chip_id, family = _identity(chip)
+        keys = [f"{dtype} {shape_class}", None] if quantity == "matmul" else [None]
+        for key in keys:
+            if key is None and quantity == "matmul":  # any dtype of the same shape class
+                own = {}
+                for point_key in {p.key for p in self.points if p.key.endswith(shape_class)}:
+                    for chip_name, found in self._own(quantity, point_key).items():
+                        own[chip_name] = max(own.get(chip_name, found), found)
+            else:
+                own = self._own(quantity, key)
+            suffix = "" if key is not None or quantity != "matmul" else ", any dtype"
+            if chip_id in own:
+                return Factor(own[chip_id][0], "own" + suffix, own[chip_id][1])
+            peers = {c: v for c, v in own.items() if family is not None and _family(c) == family}
+            for level, group in ((f"family {family}", peers), ("all chips", own)):
+                if group:
+                    return Factor(statistics.median(v for v, _ in group.values()), level + suffix,
+                                  tuple(i for _, ids in group.values() for i in ids))
+        return Factor(0.0 if quantity == "latency" else 1.0, "none", ())
+
+    def calibration_for(self, chip: str | Chip, dtype: str = "bf16") -> Calibration:
+        """The fitted :class:`Calibration` of ``chip`` for GEMMs in ``dtype``."""
+        chip_id, _ = _identity(chip)
+        factors = {q: self.factor(q, chip, dtype) for q in QUANTITIES}
+        parts, fallbacks = [], []
+        for quantity, found in factors.items():
+            what = f"{quantity} {dtype}" if quantity == "matmul" else quantity
+            value = f"{found.value * 1e6:.3g} µs" if quantity == "latency" else f"{found.value:.3g}"
+            parts.append(f"{what} {value} ({found.level}: {', '.join(found.entry_ids) or 'no measurement'})")
+            if not found.level.startswith("own") or found.level.endswith("any dtype"):
+                fallbacks.append(f"calibration of {chip_id}: {what} from {found.level} "
+                                 f"({'ideal value' if found.level == 'none' else f'{found.value:.3g}'})")
+        source = ("fitted to chiplab's micro-benchmark record (chiplab/data/measurements/micro_*.toml, "
+                  "chiplab.perf.calibration_fit): " + "; ".join(parts) + "; kernel overhead 0 (assumed: compiled "
+                  "steps launch kernels back to back)")
+        return Calibration(name=f"fitted ({chip_id}, {dtype})",
+                           matmul_efficiency_fraction=factors["matmul"].applied,
+                           memory_efficiency_fraction=factors["memory"].applied,
+                           network_efficiency_fraction=factors["network"].applied,
+                           collective_latency_s=factors["latency"].value,
+                           host_efficiency_fraction=factors["host"].applied,
+                           source=source, fallbacks=tuple(fallbacks))
+
+
+def _family(chip_id: str) -> str | None:
+    return FAMILY_OF_VENDOR.get(load_chip(chip_id).vendor)
+
+
+def _identity(chip: str | Chip) -> tuple[str, str | None]:
+    """(catalog id, family) of a chip, its id or alias; a chip built outside the catalog keeps its own id and
+    its vendor's family (None for an unknown vendor: all chips then)."""
+    if isinstance(chip, Chip):
+        return chip.id, FAMILY_OF_VENDOR.get(chip.vendor)
+    found = load_chip(chip)
+    return found.id, FAMILY_OF_VENDOR.get(found.vendor)
+
+
+def _gemm_point(entry: MicroBenchmark, chip: Chip) -> FitPoint | str:
+    if entry.dtype == NOT_STATED:
+        return "dtype not stated: the model cannot place its arithmetic"
+    if not all(isinstance(d, int) for d in (entry.m, entry.n, entry.k)):
+        return "shape not stated (m, n, k)"
+    if entry.dtype not in chip.peak_dtypes:  # a stated dtype the chip cannot run is an error
+        raise ChiplabInputError(f"micro-benchmark {entry.id!r}: chip {chip.id!r} has no {entry.dtype} peak in the "
+                                f"catalog, so the model cannot place this GEMM; fix its 'dtype' or 'chip'")
+    gemm = Gemm(m=entry.m, n=entry.n, k=entry.k, dtype=entry.dtype)
+    one_core = chip.num_cores > 1 and bool(_ONE_CORE.search(entry.system))
+    # One of the chip's identical cores takes num_cores times the whole chip's time on a compute-bound GEMM.
+    modelled = gemm_on_chip(gemm, chip).time_s * (chip.num_cores if one_core else 1)
+    measured = entry.measured.get("time_s") or gemm.num_flops / entry.measured["flops_per_s"]
+    return FitPoint(entry.id, entry.source.id, "matmul", chip.id, f"{entry.dtype} {shape_class_of(gemm)}",
+                    modelled, measured, detail=f"{entry.m}×{entry.n}×{entry.k}" + (" on one core" if one_core else ""))
+
+
+def _collective_points(entry: MicroBenchmark, chip: Chip) -> list[FitPoint] | str:
+    kind, size, n = entry.collective, entry.message_bytes, entry.num_chips
+    if kind not in COLLECTIVES:
+        return f"{kind!r} is not a collective the network model times ({', '.join(COLLECTIVES)})"
+    if not isinstance(size, int) or not isinstance(n, int):
+        return "message size or number of chips not stated"
+    try:
+        network = network_for(chip)
+    except ChiplabInputError as exc:
+        return f"no network model: {exc}"
+    if "time_s" in entry.measured:
+        measured = entry.measured["time_s"]
+    elif "algorithm_bytes_per_s" in entry.measured:
+        measured = size / entry.measured["algorithm_bytes_per_s"]
+    else:
+        measured = size * _BUS_FACTOR[kind](n) / entry.measured["bus_bytes_per_s"]
+    modelled = collective_time_s(kind, size, n, network)
+    points = []
+    if size >= BANDWIDTH_MIN_MESSAGE_BYTES:
+        points.append(FitPoint(entry.id, entry.source.id, "network", chip.id, kind, modelled, measured, n,
+                               f"{size:,} B over {n} chips"))
+    elif size <= LATENCY_MAX_MESSAGE_BYTES and n <= network.scale_up_size:
+        points.append(FitPoint(entry.id, entry.source.id, "latency", chip.id, kind, modelled, measured, n,
+                               f"{size:,} B over {n} chips"))
+    return points or (f"message of {size:,} B is neither bandwidth-bound (≥ {BANDWIDTH_MIN_MESSAGE_BYTES:,} B) "
+                      f"nor latency-bound inside one domain (≤ {LATENCY_MAX_MESSAGE_BYTES:,} B)")
+
+
+def _point(entry: MicroBenchmark) -> list[FitPoint] | str:
+    """The fit points of one entry, or why it cannot be used."""
+    chip = load_chip(entry.chip)
+    if entry.kind == "gemm":
+        found = _gemm_point(entry, chip)
+        return [found] if isinstance(found, FitPoint) else found
+    if entry.kind == "collective":
+        return _collective_points(entry, chip)
+    measured_s = 1.0 / entry.measured["bytes_per_s"]  # per byte
+    if entry.kind == "memory_bandwidth":
+        return [FitPoint(entry.id, entry.source.id, "memory", chip.id, entry.method, 1.0 /
+                         chip.hbm.bandwidth_bytes_per_s, measured_s)]
+    # host_device
+    if system_of(chip) is None or load_topology(chip).host_bytes_per_s is None:
+        return f"no host link is recorded for {chip.id} (chiplab/data/networks/topologies.toml)"
+    size = entry.message_bytes
+    if isinstance(size, int) and size < HOST_MIN_MESSAGE_BYTES:
+        return f"message of {size:,} B is latency-bound, not a bandwidth measurement"
+    return [FitPoint(entry.id, entry.source.id, "host", chip.id, str(entry.direction),
+                     1.0 / load_topology(chip).host_bytes_per_s, measured_s)]
+
+
+def fit_calibration(benchmarks: tuple[MicroBenchmark, ...] | list[MicroBenchmark]) -> CalibrationFit:
+    """Fit every factor from ``benchmarks`` (micro-benchmarks only: an end-to-end run is refused)."""
+    instance_of("benchmarks", benchmarks, (tuple, list), "a tuple of MicroBenchmark (micro_benchmarks())")
+    points: list[FitPoint] = []
+    skipped: list[tuple[str, str]] = []
+    inputs = []
+    for entry in benchmarks:
+        if not isinstance(entry, MicroBenchmark):
+            raise ChiplabInputError(f"calibration is fitted to micro-benchmarks only; got "
+                                    f"{type(entry).__name__} {getattr(entry, 'id', entry)!r} (end-to-end runs are "
+                                    "for validation, never fitted)")
+        inputs.append(entry.id)
+        found = _point(entry)
+        if isinstance(found, str):
+            skipped.append((entry.id, found))
+        else:
+            points += found
+    return CalibrationFit(points=tuple(points), skipped=tuple(skipped), inputs=tuple(inputs))
+
+
+@functools.lru_cache(maxsize=1)
+def default_fit() -> CalibrationFit:
+    """The fit of the shipped record (once per process)."""
+    return fit_calibration(load_measurements().benchmarks)
+
+
+_TOY = Calibration(name="ideal (toy chip)", source=f"{IDEAL_SOURCE}; a toy chip is invented hardware with no "
+                   "software to measure")
+
+
+def fitted_calibration(chip: str | Chip, dtype: str = "bf16") -> Calibration:
+    """The default calibration of ``chip`` (a Chip, catalog id or alias) for GEMMs in ``dtype``.
+
+    >>> fitted_calibration("h100_sxm").matmul_efficiency_fraction < 1
+    True
+    """
+    dtype = one_of("dtype", dtype, DTYPES)
+    if not isinstance(chip, Chip):
+        chip = load_chip(chip)  # an id or alias; anything else is refused there, naming it
+    if chip.kind == "toy":
+        return _TOY
+    # A catalog chip (or a what-if keeping its id) by id, so every what-if shares its fit; a chip of one's own
+    # design by itself (its vendor's family, else all chips).
+    return _fitted(chip.id if chip.id in list_chips() else chip, dtype)
+
+
+def calibration_or_fitted(chip: Chip, dtype: str, calibration: Calibration | None) -> Calibration:
+    """``calibration`` checked, or the chip's fitted one when None (the default of every estimator)."""
+    if calibration is None:
+        return fitted_calibration(chip, dtype)
+    instance_of("calibration", calibration, Calibration,
+                "a Calibration, None for the chip's fitted one, or Calibration.ideal() for the upper bound")
+    return calibration
+
+
+@functools.lru_cache(maxsize=256)
+def _fitted(chip: str | Chip, dtype: str) -> Calibration:
+    return default_fit().calibration_for(chip, dtype)
