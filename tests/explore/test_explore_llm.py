@@ -74,7 +74,7 @@ def test_recovers_after_an_invalid_combination(explorer):
 
 def test_starting_values_are_checked():
     with pytest.raises(ChiplabInputError, match="chip must be one the performance model supports"):
-        LLMExplorer("llama3_8b", "inferentia1", "training", 32, 4096, 256, 4, 1, 8, "none")
+        LLMExplorer("llama3_8b", "tpu_v1", "training", 32, 4096, 256, 4, 1, 8, "none")
     with pytest.raises(ChiplabInputError, match="batch must be a power of two"):
         LLMExplorer("llama3_8b", "trainium2", "training", 33, 4096, 256, 4, 1, 8, "none")
     with pytest.raises(ChiplabInputError, match="unknown model"):
@@ -84,7 +84,7 @@ def test_starting_values_are_checked():
 def test_chip_list_is_the_chips_the_model_can_run():
     chips = llm_chips()
     assert {"trainium2", "tpu_v5p", "tpu_v6e", "h100_sxm"} <= set(chips)
-    assert "inferentia1" not in chips  # array geometry unpublished (B200 runs on an estimated one)
+    assert "inferentia1" in chips  # on an assumed 128 × 128 array since issue 12 (B200 on an estimated one)
     assert "tpu_v1" not in chips and "toy_4x4" not in chips
 
 

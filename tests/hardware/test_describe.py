@@ -100,8 +100,14 @@ def test_links_and_sources():
 
 
 def test_capacity_table_sums_over_cores():
-    rows = {row[0]: row[1:] for row in _rows(capacity_table(["trainium2", "h100_sxm", "inferentia1"]))}
+    import dataclasses
+
+    inf1 = load_chip("inferentia1")
+    unsized = dataclasses.replace(inf1, id="inf1_unsized", memory_levels=(
+        inf1.memory_levels[0], dataclasses.replace(inf1.memory_levels[1], capacity_bytes=None)))
+    rows = {row[0]: row[1:] for row in _rows(capacity_table(["trainium2", "h100_sxm", "inferentia1", unsized]))}
     assert rows["AWS Trainium2"][1] == "224 MiB (SBUF)"  # 8 cores × 28 MiB
     assert rows["AWS Trainium2"][0] == "—"  # no shared level
-    assert rows["AWS Inferentia (Inferentia1)"][1] == "unpublished"
+    assert _rows(capacity_table([inf1]))[0][2] == "96 MiB (SRAM)"  # 4 cores × 24 MiB (assumed, issue 12)
+    assert _rows(capacity_table([unsized]))[0][2] == "unpublished"
     assert rows["NVIDIA H100 SXM5 (80 GB)"][3].endswith("(Registers)")
