@@ -25,7 +25,14 @@ BOOK_JS := book/_static/vendor/.fetched.json
 $(BOOK_JS): book/_vendor/fetch_assets.py
 	$(PYTHON) book/_vendor/fetch_assets.py
 
-install: $(STAMP) $(BOOK_JS)
+# configurable-http-proxy, JupyterHub's proxy for the hub round-trip test (tests/exercises/test_jupyterhub.py), at the
+# version package-lock.json pins, into node_modules/ (not committed; needs npm once, like the book's JavaScript).
+HUB_PROXY := node_modules/.bin/configurable-http-proxy
+$(HUB_PROXY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(HUB_PROXY)
+
+install: $(STAMP) $(BOOK_JS) $(HUB_PROXY)
 
 # JupyterLab refuses to run as root unless told; containers and cloud shells often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -38,7 +45,7 @@ lab: $(STAMP) $(BOOK_JS)
 	install -D -m 644 book/.jupyterlab/overrides.json $(LAB_OVERRIDES)
 	$(VENV)/bin/jupyter lab --notebook-dir=book $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP) $(BOOK_JS)
+test: $(STAMP) $(BOOK_JS) $(HUB_PROXY)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
