@@ -1,5 +1,7 @@
 """Catalog corrections of issue 12, each against the source the data file cites."""
 
+import pytest
+
 from chiplab.hardware import load_chip
 from chiplab.perf import network_for
 
@@ -57,3 +59,18 @@ def test_mi300x_can_scale_out_over_its_infinity_fabric():
     assert chip.links[0].bandwidth_bytes_per_s == 7 * 64e9 * 2
     network = network_for(chip)
     assert network.link_bandwidth_bytes_per_s == 448e9 and network.scale_up_size == 8
+
+
+def test_inferentia1_places_gemms_on_its_assumed_array():
+    """An assumed 128 × 128 Tensor Engine per NeuronCore-v1 (AWS publishes only 16 TFLOPS per core, 4 cores):
+    the clock that gives 16 TFLOPS is 16e12 / (2 × 128²) = 0.488 GHz, so the derived peak closes by construction.
+    A GEMV reads its 4096 × 4096 bf16 matrix from DRAM at 50 GiB/s: 32 MiB / 53.7 GB/s = 0.625 ms."""
+    from chiplab.perf import gemm_on_chip
+    from chiplab.workloads import Gemm
+
+    chip = load_chip("inferentia1")
+    assert chip.peak_check("bf16").closes and chip.peak_check("int8").closes
+    assert chip.provenance["core.matrix_unit.num_rows"].kind == "assumption"
+    gemv = gemm_on_chip(Gemm(m=1, n=4096, k=4096), chip)
+    assert gemv.bottleneck == "DRAM"
+    assert gemv.time_s == pytest.approx(4096 * 4096 * 2 / (50 * 2**30), rel=0.01)
