@@ -22,6 +22,7 @@ MODULES = {
     "05_economics": "chiplab.grading.problems.economics",
     "06_energy_power": "chiplab.grading.problems.energy",
     "07_mapping_tiling": "chiplab.grading.problems.tiling",
+    "08_tco_break_even": "chiplab.grading.problems.tco",
 }
 
 
