@@ -23,7 +23,9 @@ from typing import Any
 
 from chiplab.errors import ChiplabInputError
 
-KINDS = ("count", "quantity", "choice")
+KINDS = ("count", "quantity", "choice", "kernel_values", "kernel_time")
+# kernel_values / kernel_time: the answer is a kernel's program text (run.program), replayed by the grader on its
+# own inputs (chiplab.grading.problems.kernels): its outputs, or its simulated time, against a reference kernel.
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class AnswerFormat:
             return "exact whole number"
         if self.kind == "choice":
             return "one of the words the question names (case and - or _ do not matter)"
+        if self.kind == "kernel_values":
+            return (f"your kernel's run.program, replayed by the grader on its own random inputs: every output "
+                    f"within {self.rel_tol:.0%} of the largest value of chiplab's reference result")
+        if self.kind == "kernel_time":
+            return (f"your kernel's run.program, replayed by the grader: right values and a simulated time at most "
+                    f"{1 + self.rel_tol:g}× chiplab's reference kernel's")
         return f"within {self.rel_tol:.0%} (relative): 3 significant figures are enough"
 
 
@@ -92,6 +100,10 @@ def format_problem(answer: AnswerFormat, value: Any) -> str:
     name = answer.name
     if value is None or value is Ellipsis:
         return f"{name} is still {value!r}: replace it with your answer and run the cell again"
+    if answer.kind.startswith("kernel"):
+        from chiplab.grading.problems.kernels import program_problem
+
+        return program_problem(name, value)
     if answer.kind == "choice":
         if as_word(answer, value) is None:
             return f"{name} must be one of {', '.join(repr(o) for o in answer.options)}; got {value!r}"
@@ -117,6 +129,10 @@ def matches(answer: AnswerFormat, value: Any, target: Any) -> bool:
         return as_word(answer, value) in accepted
     if answer.kind == "count":
         return as_count(value) == target
+    if answer.kind.startswith("kernel"):
+        from chiplab.grading.problems.kernels import kernel_matches
+
+        return kernel_matches(answer.kind, answer.rel_tol, value, target)
     return math.isclose(float(value), float(target), rel_tol=answer.rel_tol, abs_tol=0.0)
 
 

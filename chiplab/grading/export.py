@@ -22,7 +22,7 @@ MAX_TEXT_CHARS = 200  # an answer word or number; longer strings are cut (the fo
 def plain_value(value: Any) -> Any:
     """``value`` as JSON can carry it, or ``{"unsupported": "<type name>"}``."""
     if value is None or isinstance(value, bool | str):
-        return value[:MAX_TEXT_CHARS] if isinstance(value, str) else value
+        return value[:_max_chars(value)] if isinstance(value, str) else value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -32,6 +32,13 @@ def plain_value(value: Any) -> Any:
     if isinstance(inner, str):
         return inner[:MAX_TEXT_CHARS]
     return {"unsupported": type(value).__name__}
+
+
+def _max_chars(text: str) -> int:
+    """A kernel's program text (``run.program``, the kernel assignment's answer) may be long; other words not."""
+    from chiplab.kernels.program import MAX_PROGRAM_CHARS, PROGRAM_PREFIX
+
+    return MAX_PROGRAM_CHARS if text.startswith(PROGRAM_PREFIX) else MAX_TEXT_CHARS
 
 
 def export(cell_id: str, names: Iterable[str], namespace: Mapping[str, Any], path: str = EXPORT_FILE) -> None:

@@ -21,6 +21,7 @@ MODULES = {
     "04_llm_step": "chiplab.grading.problems.llm",
     "05_economics": "chiplab.grading.problems.economics",
     "06_energy_power": "chiplab.grading.problems.energy",
+    "10_kernels": "chiplab.grading.problems.kernels",
     "07_mapping_tiling": "chiplab.grading.problems.tiling",
     "08_tco_break_even": "chiplab.grading.problems.tco",
 }
