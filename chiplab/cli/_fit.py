@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf import estimate_serving, estimate_training
+from chiplab.perf import estimate_serving, estimate_training, serve_at_speed
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.transformer import TransformerConfig
@@ -79,12 +79,12 @@ def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, p
 
 
 def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, batch: int, prompt_len: int,
-                output_len: int):
+                output_len: int, kv_sharding: str = "replicate"):
     """Serve ``config`` on ``chip`` with the user's tensor parallelism, or the smallest power of two that fits."""
 
     def estimate(t: int):
         return estimate_serving(config, chip, batch=batch, prompt_len=prompt_len, output_len=output_len,
-                                tensor_parallel=t, check_memory=tensor is not None)
+                                tensor_parallel=t, check_memory=tensor is not None, kv_sharding=kv_sharding)
 
     if tensor is not None:
         return estimate(tensor)
@@ -93,3 +93,22 @@ def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, ba
         return _first_fit(candidates, estimate, chip.hbm.capacity_bytes, "--tp")
     except ChiplabInputError as exc:
         raise ChiplabInputError(f"{exc}; lower --batch, --prompt or --output") from None
+
+
+def fit_serving_at_speed(config: TransformerConfig, chip: Chip, *, tensor: int | None, tokens_per_s_per_request: float,
+                         prompt_len: int, output_len: int, kv_sharding: str = "replicate"):
+    """The largest batch meeting a per-request speed (:func:`chiplab.perf.serve_at_speed`) with the user's tensor
+    parallelism, or the smallest power of two at which one exists."""
+    if tensor is not None:
+        return serve_at_speed(config, chip, tokens_per_s_per_request=tokens_per_s_per_request, prompt_len=prompt_len,
+                              output_len=output_len, tensor_parallel=tensor, kv_sharding=kv_sharding)
+    reason, tried = "", 1
+    for tried in (t for t in _powers_of_two(MAX_SERVING_TENSOR) if _valid_tensor(config, t)):
+        try:
+            return serve_at_speed(config, chip, tokens_per_s_per_request=tokens_per_s_per_request,
+                                  prompt_len=prompt_len, output_len=output_len, tensor_parallel=tried,
+                                  kv_sharding=kv_sharding)
+        except ChiplabInputError as exc:  # nothing fits, or no batch is fast enough: try more chips per replica
+            reason = str(exc).split("; ")[0]
+    raise ChiplabInputError(f"{reason} (every --tp up to {tried} was tried); lower --tokens-per-s-per-request, "
+                            "--prompt or --output")

@@ -1,22 +1,25 @@
-"""``chiplab train``, ``chiplab serve`` and ``chiplab validate``: compare chips on a model, with costs."""
+"""``chiplab train`` and ``chiplab serve``: compare chips on a model, with costs (validate: cli/validate.py)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import warnings
 
-from chiplab.cli._common import Progress, positive_number, print_comparison, print_table, share, whole_number
-from chiplab.cli._fit import fit_serving, fit_training
+from chiplab.cli._common import Progress, positive_number, print_comparison, share, whole_number
+from chiplab.cli._fit import fit_serving, fit_serving_at_speed, fit_training
 from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
-from chiplab.perf.validation import validate_training
+from chiplab.perf.inference import KV_SHARDINGS
 from chiplab.units import SECONDS_PER_DAY
 from chiplab.workloads.footprint import RECOMPUTE_MODES
+from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES
 from chiplab.workloads.presets import list_models, load_model
 
 DEFAULT_SEQ_LEN = 4096
 DEFAULT_PROMPT_LEN = 2048
+DEFAULT_SERVING_BATCH = 32
 
 
 def _price(chip_id: str, kind: str, notes: list[str]):
@@ -87,34 +90,50 @@ def _cmd_train(args: argparse.Namespace) -> int:
                              "$/M tokens"], rows, notes, args.json)
 
 
+def _with_precision(model, dtype: str | None, weight_dtype: str | None):
+    """The model with its arithmetic (--dtype) and stored-weight (--weight-dtype) formats as asked."""
+    try:
+        return dataclasses.replace(model, dtype=dtype or model.dtype,
+                                   weight_dtype=weight_dtype if weight_dtype is not None else model.weight_dtype)
+    except ChiplabInputError as exc:
+        raise ChiplabInputError(f"--dtype {dtype or model.dtype} with --weight-dtype {weight_dtype}: {exc}") from None
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    model = _with_precision(load_model(args.model), args.dtype, args.weight_dtype)
+    at_speed = args.tokens_per_s_per_request is not None
+    if at_speed and args.batch is not None:
+        raise ChiplabInputError("give --batch or --tokens-per-s-per-request, not both: with a speed target the batch "
+                                "is the largest that meets it")
     setup_notes: list[str] = []
     args.prompt = _within_context(args.prompt, DEFAULT_PROMPT_LEN, model.max_seq_len - args.output, "--prompt",
                                   setup_notes)
 
     def row(chip_id: str, notes: list[str]) -> list:
-        est = fit_serving(model, load_chip(chip_id), tensor=args.tp, batch=args.batch, prompt_len=args.prompt,
-                          output_len=args.output)
+        chip = load_chip(chip_id)
+        if at_speed:
+            target = fit_serving_at_speed(model, chip, tensor=args.tp,
+                                          tokens_per_s_per_request=args.tokens_per_s_per_request,
+                                          prompt_len=args.prompt, output_len=args.output, kv_sharding=args.kv_sharding)
+            est = target.estimate
+            notes.append(f"{chip_id}: batch {target.batch} is the largest that meets "
+                         f"{args.tokens_per_s_per_request:g} tokens/s per request (limited by {target.limited_by})")
+        else:
+            est = fit_serving(model, chip, tensor=args.tp, batch=args.batch or DEFAULT_SERVING_BATCH,
+                              prompt_len=args.prompt, output_len=args.output, kv_sharding=args.kv_sharding)
         if args.tp is None and est.tensor_parallel > 1:
             notes.append(f"{chip_id}: chose tensor parallelism {est.tensor_parallel} so that the model fits "
                          "(set --tp to choose)")
         price = _price(chip_id, args.price_kind, notes)
         cost = None if price is None else serving_cost(tokens_per_s_per_chip=est.output_tokens_per_s_per_chip,
                                                        price=price, utilization_fraction=args.utilization)
-        return [chip_id, est.tensor_parallel, est.prefill_s, est.decode_step_s * 1e3, est.output_tokens_per_s_per_chip,
-                None if price is None else price.usd_per_chip_hour,
+        return [chip_id, est.tensor_parallel, est.batch, est.prefill_s, est.decode_step_s * 1e3,
+                est.output_tokens_per_s_per_chip, None if price is None else price.usd_per_chip_hour,
                 None if cost is None else cost.usd_per_million_tokens]
 
     rows, notes = _compare("serve", _chips(args.chips), row, setup_notes)
-    return print_comparison(["chip", "TP", "prefill s", "ms/token", "tokens/s/chip", "$/chip-h",
+    return print_comparison(["chip", "TP", "batch", "prefill s", "ms/token", "tokens/s/chip", "$/chip-h",
                              "$/M output tokens"], rows, notes, args.json)
-
-
-def _cmd_validate(args: argparse.Namespace) -> None:
-    rows = [[c.label, c.published_mfu_fraction, c.chiplab_mfu_fraction, c.error_fraction, c.source]
-            for c in validate_training().cases]
-    print_table(["run", "published MFU", "chiplab MFU", "error", "source"], rows, args.json)
 
 
 def add_commands(sub) -> None:
@@ -141,15 +160,23 @@ def add_commands(sub) -> None:
     serve.add_argument("--chips", default="trainium2,h100_sxm,tpu_v5e", help="comma-separated chip ids or aliases")
     serve.add_argument("--tp", type=whole_number,
                        help="tensor parallelism (default: the smallest power of two that fits each chip)")
-    serve.add_argument("--batch", type=whole_number, default=32, help="sequences served together (default 32)")
+    serve.add_argument("--batch", type=whole_number,
+                       help=f"sequences served together (default {DEFAULT_SERVING_BATCH}; not with a speed target)")
+    serve.add_argument("--tokens-per-s-per-request", type=positive_number, metavar="X",
+                       help="serve at a speed target: the largest batch whose decode still gives every request X "
+                            "output tokens/s and fits in memory (instead of --batch)")
     serve.add_argument("--prompt", type=whole_number,
                        help=f"prompt tokens (default {DEFAULT_PROMPT_LEN}, or what the context window leaves)")
     serve.add_argument("--output", type=whole_number, default=512, help="generated tokens (default 512)")
+    serve.add_argument("--kv-sharding", default="replicate", choices=KV_SHARDINGS,
+                       help="KV cache over tensor-parallel ranks beyond the KV heads: replicate it (default) or split "
+                            "its positions (sequence)")
+    serve.add_argument("--dtype", choices=list(DTYPE_BYTES),
+                       help="arithmetic (activation) format of the matmuls (default: the model's, bf16)")
+    serve.add_argument("--weight-dtype", choices=list(DTYPE_BITS),
+                       help="weights stored narrower than the arithmetic, e.g. int8, fp8 or int4 with bf16 math "
+                            "(default: as the arithmetic)")
     serve.add_argument("--utilization", type=share, default=1.0, help="share of paid hours serving (default 1)")
     serve.add_argument("--price-kind", default="on-demand", help="which price to use (default on-demand)")
     serve.add_argument("--json", action="store_true", help="print JSON instead of a table")
     serve.set_defaults(func=_cmd_serve)
-
-    validate = sub.add_parser("validate", help="chiplab vs published training runs (MFU), with sources")
-    validate.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    validate.set_defaults(func=_cmd_validate)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
-from chiplab.perf.inference import ServingEstimate, estimate_serving
+from chiplab.perf.inference import KV_SHARDINGS, ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
 from chiplab.workloads.footprint import Parallelism, inference_memory
 from chiplab.workloads.transformer import TransformerConfig
@@ -37,8 +37,16 @@ class SpeedTargetResult:
         return self.estimate.batch
 
 
+def _kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_sharding: str) -> int:
+    """Parts the KV cache's positions are split into: with ``"sequence"`` sharding, the tensor-parallel ranks
+    beyond the number of KV heads each hold 1/shards of the context (as :func:`estimate_serving` times it)."""
+    kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
+    heads = config.num_kv_heads
+    return tensor_parallel // heads if kv_sharding == "sequence" and tensor_parallel > heads else 1
+
+
 def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len: int, tensor_parallel: int = 1,
-                          limit: int = MAX_SEQUENCES) -> int:
+                          limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate") -> int:
     """Sequences of ``context_len`` tokens whose weights and KV cache fit in one chip's HBM (0 if none).
 
     Memory grows linearly with the batch (KV cache and working set per sequence), so two evaluations give it.
@@ -48,8 +56,9 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     context_len = positive_int_at_most("context_len", context_len, 10**9)
     limit = positive_int("limit", limit)
     parallelism = Parallelism(tensor=positive_int("tensor_parallel", tensor_parallel))
-    one = inference_memory(config, batch=1, context_len=context_len, parallelism=parallelism).total_bytes
-    two = inference_memory(config, batch=2, context_len=context_len, parallelism=parallelism).total_bytes
+    shards = _kv_sequence_shards(config, parallelism.tensor, kv_sharding)
+    one, two = (inference_memory(config, batch=batch, context_len=context_len, parallelism=parallelism,
+                                 kv_sequence_shards=shards).total_bytes for batch in (1, 2))
     per_sequence, fixed = two - one, 2 * one - two
     capacity_bytes = chip.hbm.capacity_bytes
     if capacity_bytes is None:
@@ -61,23 +70,24 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
 
 
 def serve_at_speed(config: TransformerConfig, chip: Chip, *, tokens_per_s_per_request: float, prompt_len: int,
-                   output_len: int, tensor_parallel: int = 1,
-                   calibration: Calibration | None = None) -> SpeedTargetResult:
-    """The largest batch that gives each request ``tokens_per_s_per_request`` output tokens/s and fits."""
+                   output_len: int, tensor_parallel: int = 1, calibration: Calibration | None = None,
+                   kv_sharding: str = "replicate") -> SpeedTargetResult:
+    """The largest batch that gives each request ``tokens_per_s_per_request`` output tokens/s and fits
+    (``kv_sharding`` as in :func:`estimate_serving`)."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     target = positive("tokens_per_s_per_request", tokens_per_s_per_request)
     prompt_len = positive_int_at_most("prompt_len", prompt_len, 10**9)
     output_len = positive_int_at_most("output_len", output_len, 10**9)
     fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len,
-                                    tensor_parallel=tensor_parallel)
+                                    tensor_parallel=tensor_parallel, kv_sharding=kv_sharding)
     if fitting == 0:
         raise ChiplabInputError(f"not even one sequence of {prompt_len + output_len} tokens fits on "
                                 f"{tensor_parallel} {chip.id}; raise tensor_parallel or shorten the context")
 
     def at(batch: int) -> ServingEstimate:
         return estimate_serving(config, chip, batch=batch, prompt_len=prompt_len, output_len=output_len,
-                                tensor_parallel=tensor_parallel, calibration=calibration)
+                                tensor_parallel=tensor_parallel, calibration=calibration, kv_sharding=kv_sharding)
 
     best = at(1)
     if best.output_tokens_per_s_per_request < target:

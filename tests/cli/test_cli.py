@@ -96,3 +96,64 @@ def test_gemm_on_a_chip_matches_the_perf_model(capsys):
     shown = json.loads(capsys.readouterr().out)
     placed = gemm_on_chip(Gemm(m=4096, n=4096, k=4096), load_chip("trainium2"))
     assert shown["time_s"] == placed.time_s and shown["bottleneck"] == placed.bottleneck
+
+
+@pytest.mark.slow
+def test_serve_at_a_speed_target_matches_serve_at_speed(capsys):
+    """--tokens-per-s-per-request: the batch shown is serve_at_speed's, and its decode meets the target."""
+    from chiplab.hardware import load_chip
+    from chiplab.perf import serve_at_speed
+    from chiplab.workloads import load_model
+
+    assert main(["serve", "llama3-8b", "--chips", "h100", "--tp", "1", "--tokens-per-s-per-request", "40",
+                 "--prompt", "1024", "--output", "256", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    (row,) = shown["rows"]
+    target = serve_at_speed(load_model("llama3-8b"), load_chip("h100"), tokens_per_s_per_request=40,
+                            prompt_len=1024, output_len=256)
+    assert row["batch"] == target.batch and 1000 / row["ms/token"] >= 40
+    assert any("largest that meets 40 tokens/s per request" in note for note in shown["notes"])
+
+
+@pytest.mark.slow
+def test_serve_precision_and_kv_sharding_flags(capsys):
+    """int8 weights halve the bytes a batch-1 decode reads; sequence-sharded KV lets 16-way TP on 8 KV heads split
+    the cache, so more fits (weights 70e9 × 2 B / 16 per chip either way)."""
+    argv = ["serve", "llama3-8b", "--chips", "h100", "--tp", "1", "--batch", "1", "--json"]
+    assert main(argv) == 0
+    bf16 = json.loads(capsys.readouterr().out)["rows"][0]
+    assert main([*argv, "--weight-dtype", "int8"]) == 0
+    int8 = json.loads(capsys.readouterr().out)["rows"][0]
+    assert 0.45 < int8["ms/token"] / bf16["ms/token"] < 0.6
+    assert main(["serve", "llama3-70b", "--chips", "h100", "--tp", "16", "--kv-sharding", "sequence",
+                 "--tokens-per-s-per-request", "20", "--json"]) == 0
+    sharded = json.loads(capsys.readouterr().out)["rows"][0]
+    assert main(["serve", "llama3-70b", "--chips", "h100", "--tp", "16", "--tokens-per-s-per-request", "20",
+                 "--json"]) == 0
+    replicated = json.loads(capsys.readouterr().out)["rows"][0]
+    assert sharded["batch"] > replicated["batch"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--batch", "8", "--tokens-per-s-per-request", "20"], "give --batch or --tokens-per-s-per-request, not both"),
+    (["--tokens-per-s-per-request", "0"], "--tokens-per-s-per-request: must be a finite number > 0"),
+    (["--tokens-per-s-per-request", "nan"], "must be a finite number > 0"),
+    (["--weight-dtype", "fp32"], "weight_dtype 'fp32' is wider than the arithmetic dtype 'bf16'"),
+    (["--dtype", "int8", "--weight-dtype", "fp8"], "int8 arithmetic needs integer weights"),
+    (["--kv-sharding", "pipeline"], "invalid choice: 'pipeline'"),
+    (["--weight-dtype", "int3"], "invalid choice: 'int3'"),
+])
+def test_serve_flag_errors_are_one_line(argv, message):
+    result = subprocess.run([sys.executable, "-m", "chiplab", "serve", "llama3-8b", "--chips", "h100", *argv],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_an_unreachable_speed_says_how_fast_it_can_go():
+    result = subprocess.run([sys.executable, "-m", "chiplab", "serve", "llama3-8b", "--chips", "h100",
+                             "--tokens-per-s-per-request", "100000"], capture_output=True, text=True)
+    assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
+    assert "no batch meets 100000 tokens/s per request" in result.stderr + result.stdout
+    assert "every --tp up to" in result.stderr + result.stdout
