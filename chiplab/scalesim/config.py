@@ -22,7 +22,7 @@ through ``int()`` exactly as in SCALE-Sim. Keys chiplab needs (SCALE-Sim needs t
 SCALE-Sim 3.0.0 also insists on ReadRequestBuffer, WriteRequestBuffer, UseRamulatorTrace and the ``[layout]``
 section (even its own example ``configs/scale.cfg`` lacks ``[layout]`` and ``[sparsity]``, so 3.0.0 cannot read
 it). chiplab reads them only to refuse the features it does not model: Ramulator traces (``UseRamulatorTrace =
-True``) and row-wise sparsity (``OptimizedMapping = true``).
+True``) and row-wise sparsity (``OptimizedMapping = true``) outside weight-stationary CALC mode.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _boolean(cfg: _Reader, section: str, key: str, required: bool = True) -> boo
     return text.lower() == "true"
 
 
-def _sparsity(cfg: _Reader, num_rows: int) -> SparsityConfig | None:
+def _sparsity(cfg: _Reader, num_rows: int, arch: str = "architecture_presets") -> SparsityConfig | None:
     """The [sparsity] section (scale_config.read_conf_file), or None when SparsitySupport is false or missing."""
     if not _boolean(cfg, "sparsity", "SparsitySupport", required=False):
         return None
@@ -180,14 +180,23 @@ def _sparsity(cfg: _Reader, num_rows: int) -> SparsityConfig | None:
     seed = cfg.integer("sparsity", "RandomNumberGeneratorSeed", 0)  # np.random.seed refuses negative seeds
     if not row_wise:
         return SparsityConfig(representation=representation, seed=seed)
+    # BlockSize >= 2: np.random.randint(1, B // 2 + 1) fails for B = 1.
     block_size = cfg.integer("sparsity", "BlockSize", 2)
+    where = cfg.where("sparsity", "BlockSize")
     if block_size > num_rows:  # scale_config.read_conf_file: assert block_size <= array_rows
-        raise ChiplabInputError(f"{cfg.where('sparsity', 'BlockSize')}: BlockSize = {block_size}; allowed: at "
-                                f"most ArrayHeight = {num_rows}")
-    raise ChiplabInputError(
-        f"{cfg.where('sparsity', 'OptimizedMapping')}: OptimizedMapping = true (SCALE-Sim's row-wise sparsity: a "
-        "random N per filter column) is not reproduced by chiplab; allowed: false (layer-wise N:M from the "
-        "topology's sparsity column)")
+        raise ChiplabInputError(f"{where}: BlockSize = {block_size}; allowed: at most ArrayHeight = {num_rows}")
+    if 2 * num_rows % block_size:  # skew_matrix_row_sparsity splits 2R columns into blocks: a short one crashes it
+        raise ChiplabInputError(f"{where}: BlockSize = {block_size}; allowed: a divisor of 2 x ArrayHeight = "
+                                f"{2 * num_rows} (SCALE-Sim 3.0.0 fails on a partial block)")
+    dataflow = cfg.get(arch, "Dataflow", "ws, os or is")
+    mode = cfg.get("run_presets", "InterfaceBandwidth", "CALC or USER")
+    if dataflow != "ws" or mode != "CALC":
+        raise ChiplabInputError(
+            f"{cfg.where('sparsity', 'OptimizedMapping')}: OptimizedMapping = true (row-wise sparsity) with "
+            f"Dataflow = {dataflow} and InterfaceBandwidth = {mode} is not reproduced by chiplab (SCALE-Sim 3.0.0's "
+            "os and is fail an assert on it; chiplab models row-wise sparsity in ws CALC mode only); allowed: "
+            "Dataflow = ws with InterfaceBandwidth = CALC, or OptimizedMapping = false")
+    return SparsityConfig(representation=representation, row_wise=True, block_size=block_size, seed=seed)
 
 
 def load_config(path: str | PathLike[str]) -> ScaleSimConfig:

@@ -12,7 +12,7 @@ from pathlib import Path
 from chiplab._checks import instance_of, non_negative_int
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
-from chiplab.scalesim import operands
+from chiplab.scalesim import operands, rowwise
 from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import (
@@ -25,6 +25,7 @@ from chiplab.scalesim.demand import (
 from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
 from chiplab.scalesim.read_buffer import UserReadBuffer, user_read_buffer
 from chiplab.scalesim.reports import write_reports
+from chiplab.scalesim.rowwise import RowWiseFilter, adjust_compute, column_ratios
 from chiplab.scalesim.sparsity import FilterStorage, filter_storage
 from chiplab.scalesim.topology import ScaleSimLayer, load_topology
 from chiplab.systolic.dataflow import Dataflow
@@ -123,6 +124,10 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     layer_id = non_negative_int("layer_id", layer_id)
     rows, cols = config.num_rows, config.num_cols
     comp = compute_layer(layer, config.dataflow, rows, cols)  # refuses a layer with too many folds first
+    row_wise = None
+    if layer.row_wise_block_size and config.sparsity is not None:  # OptimizedMapping = true (WS, CALC only)
+        row_wise = RowWiseFilter(layer, column_ratios(layer.n, layer.row_wise_block_size, config.sparsity.seed))
+        comp = adjust_compute(comp, row_wise)
     plan = comp.plan
     user = config.interface_bandwidth == "USER"
     reads: dict[str, UserReadBuffer] = {}
@@ -165,6 +170,8 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
         return stalls.write_cycle(line)
 
     def stream_misses(operand: str) -> Callable[[int], tuple[int, list[int]]]:
+        if row_wise is not None:
+            return lambda window: rowwise.operand_misses(row_wise, plan, operand, window)
         return lambda window: operand_misses(layer, plan, operand, window)
 
     if user:
@@ -177,7 +184,8 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
             first_request_cycle=read_cycle(comp.ifmap_first_line, "ifmap") - 1,
             stream_misses=stream_misses("ifmap"), stalls=stalls)
         filter_dram = read_buffer_traffic(
-            sram_words=config.filter_sram_bytes, num_distinct_words=layer.k * layer.n,
+            sram_words=config.filter_sram_bytes,
+            num_distinct_words=layer.k * layer.n if row_wise is None else row_wise.num_kept,
             first_request_cycle=read_cycle(comp.filter_first_line, "filter") - 1,
             stream_misses=stream_misses("filter"), stalls=stalls)
 
@@ -221,12 +229,23 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
         ofmap_dram_stop_cycle=ofmap_dram.stop_cycle,
         num_ofmap_dram_writes=ofmap_dram.num_accesses,
         filter_storage=None if config.sparsity is None else filter_storage(
-            layer.window_size, layer.n, layer.sparsity_ratio, config.sparsity.representation),
+            config.sparsity.representation, window_size=layer.window_size, num_filters=layer.n,
+            nonzeros=layer.k * layer.n if row_wise is None else row_wise.num_kept, ellpack_cells=layer.k * layer.n,
+            ratio_m=layer.sparsity_ratio[1]),
     )
 
 
 def _prune_layers(config: ScaleSimConfig, layers: tuple[ScaleSimLayer, ...]) -> tuple[ScaleSimLayer, ...]:
-    """Layer-wise sparsity on: every layer keeps N of every M window elements (chiplab.scalesim.sparsity)."""
+    """Sparsity on: every layer keeps N of every M window elements (layer-wise, chiplab.scalesim.sparsity), or
+    a random N of every BlockSize per filter column (row-wise, chiplab.scalesim.rowwise)."""
+    assert config.sparsity is not None
+    if config.sparsity.row_wise:
+        if config.filter_offset == 0:  # the same != 0 condensing as below, with N >= 1 random per column
+            raise ChiplabInputError(
+                f"{config.path}: FilterOffset = 0 with row-wise sparsity; SCALE-Sim 3.0.0 then takes filter address "
+                "0 for a pruned weight, which chiplab does not reproduce; allowed: FilterOffset >= 1 (SCALE-Sim's "
+                "examples use 10000000)")
+        return tuple(dataclasses.replace(layer, row_wise_block_size=config.sparsity.block_size) for layer in layers)
     for layer in layers:
         if config.filter_offset == 0 and layer.sparsity_ratio[0] > 1:
             # operand_matrix.create_filter_matrix condenses each column to its entries != 0, so with FilterOffset

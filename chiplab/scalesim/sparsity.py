@@ -11,7 +11,7 @@ exactly the window elements ``j`` with ``j mod M < N``, in order, and the array 
 ``(j' // N) * M + j' mod N`` of the dense layer. That is how chiplab models it (``ScaleSimLayer.window_pruned``).
 
 SCALE-Sim's row-wise mode (``OptimizedMapping = true``: a random N per filter column, N in [1, BlockSize/2],
-from ``np.random.seed(RandomNumberGeneratorSeed)``) is read and checked here but not reproduced; see
+from ``np.random.seed(RandomNumberGeneratorSeed)``) is :mod:`chiplab.scalesim.rowwise`; see
 tests/golden/scalesim/CONVENTIONS.md section 11.
 """
 
@@ -34,7 +34,7 @@ class SparsityConfig:
     """The ``[sparsity]`` section of a SCALE-Sim config with ``SparsitySupport = true``."""
 
     representation: str  # SparseRep: csr, csc or ellpack_block (case-sensitive, as SCALE-Sim compares it)
-    row_wise: bool = False  # OptimizedMapping: random N per filter column (not reproduced by chiplab)
+    row_wise: bool = False  # OptimizedMapping: a random N per filter column (chiplab.scalesim.rowwise)
     block_size: int = 4  # BlockSize: M of the row-wise mode (read by SCALE-Sim only when row_wise)
     seed: int = 40  # RandomNumberGeneratorSeed: seeds np.random for the row-wise mode
 
@@ -48,6 +48,11 @@ class SparsityConfig:
 def num_kept(window_size: int, n: int, m: int) -> int:
     """Window elements an N:M pattern keeps out of ``window_size`` (the last, partial block keeps up to N)."""
     return window_size // m * n + min(window_size % m, n)
+
+
+def padded_window(window_size: int, block_size: int) -> int:
+    """Row-wise mode: rows of the condensed filter, k padded to a multiple of 2B and halved (create_filter_matrix)."""
+    return math.ceil(window_size / (2 * block_size)) * block_size
 
 
 def kept_element(j: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -72,22 +77,22 @@ class FilterStorage:
     metadata_words: int | float
 
 
-def filter_storage(window_size: int, num_filters: int, ratio: tuple[int, int], representation: str) -> FilterStorage:
-    """compression.get_{csr,csc,ellpack_block}_storage of a layer pruned to ``ratio`` (layer-wise sparsity).
+def filter_storage(representation: str, *, window_size: int, num_filters: int, nonzeros: int, ellpack_cells: int,
+                   ratio_m: int) -> FilterStorage:
+    """compression.get_{csr,csc,ellpack_block}_storage of one layer's pruned filter.
 
-    CSR and CSC size the 0/1 pattern matrix (window_size x num_filters) as 2 words per non-zero (value + index)
-    plus the row (CSR) or column (CSC) pointers; Blocked ELLPACK keeps the condensed k' x n filter plus
-    ceil(log2 M) metadata bits per kept value, counted in 32-bit words (a float: it divides by 32).
+    CSR and CSC size SCALE-Sim's 0/1 pattern matrix (window_size x num_filters, ``nonzeros`` ones) as 2 words per
+    non-zero (value + index) plus the row (CSR) or column (CSC) pointers; Blocked ELLPACK keeps the condensed
+    filter (``ellpack_cells``: k' x n layer-wise, k2 x n row-wise) plus ceil(log2 M) metadata bits per cell, in
+    32-bit words (a float: it divides by 32), with M the topology row's ratio even in row-wise mode.
     """
-    n, m = ratio
-    kept = num_kept(window_size, n, m) * num_filters
     original = window_size * num_filters
     if representation == "csr":
         return FilterStorage(representation=representation, original_words=original,
-                             new_words=2 * kept + window_size + 1, metadata_words=kept + window_size + 1)
+                             new_words=2 * nonzeros + window_size + 1, metadata_words=nonzeros + window_size + 1)
     if representation == "csc":
         return FilterStorage(representation=representation, original_words=original,
-                             new_words=2 * kept + num_filters + 1, metadata_words=kept + num_filters + 1)
-    metadata = (kept * math.ceil(math.log2(m))) / 32
-    return FilterStorage(representation=representation, original_words=original, new_words=kept + metadata,
+                             new_words=2 * nonzeros + num_filters + 1, metadata_words=nonzeros + num_filters + 1)
+    metadata = (ellpack_cells * math.ceil(math.log2(ratio_m))) / 32
+    return FilterStorage(representation=representation, original_words=original, new_words=ellpack_cells + metadata,
                          metadata_words=metadata)

@@ -35,7 +35,7 @@ from chiplab._checks import instance_of, one_of, positive_int_at_most
 from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
-from chiplab.scalesim.sparsity import num_kept
+from chiplab.scalesim.sparsity import num_kept, padded_window
 
 GEMM_COLUMNS = ("layer name", "M", "N", "K")
 CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
@@ -75,6 +75,9 @@ class ScaleSimLayer:
     # M window elements only the first N are kept, so the array streams ``k`` = the kept ones (see
     # chiplab.scalesim.sparsity); False (the default) simulates the layer dense whatever its ratio.
     window_pruned: bool = False
+    # SCALE-Sim's row-wise sparsity is on (OptimizedMapping = true) with this BlockSize B: the array streams the
+    # condensed filter's k = ceil(window / 2B) * B rows (chiplab.scalesim.rowwise); 0 = off.
+    row_wise_block_size: int = 0
     where: str = dataclasses.field(default="", compare=False)  # "file:line" of the row, for error messages
 
     def __post_init__(self) -> None:
@@ -93,6 +96,11 @@ class ScaleSimLayer:
                                     f"every block of M); got {ratio!r}")
         object.__setattr__(self, "sparsity_ratio", (n, m))
         instance_of("window_pruned", self.window_pruned, bool, "True or False")
+        if self.row_wise_block_size != 0:
+            positive_int_at_most("row_wise_block_size", self.row_wise_block_size, MAX_DIMENSION)
+            if self.window_pruned:
+                raise ChiplabInputError("window_pruned (layer-wise sparsity) and row_wise_block_size (row-wise "
+                                        "sparsity) exclude each other; got both")
         # topology_utils.append_topo_arrays asserts these (ISSUE #9).
         if self.filter_height > self.ifmap_height or self.filter_width > self.ifmap_width:
             raise ChiplabInputError(
@@ -128,7 +136,10 @@ class ScaleSimLayer:
     @property
     def k(self) -> int:
         """The reduction dimension the array streams: the window size, or with ``window_pruned`` the kept
-        window elements (N of every M, see :mod:`chiplab.scalesim.sparsity`)."""
+        window elements (N of every M, see :mod:`chiplab.scalesim.sparsity`), or with ``row_wise_block_size``
+        the rows of the condensed filter (:mod:`chiplab.scalesim.rowwise`)."""
+        if self.row_wise_block_size:
+            return padded_window(self.window_size, self.row_wise_block_size)
         if not self.window_pruned:
             return self.window_size
         return num_kept(self.window_size, *self.sparsity_ratio)

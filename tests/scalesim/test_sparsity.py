@@ -1,9 +1,10 @@
-"""SCALE-Sim 3.0.0's layer-wise N:M sparsity in chiplab.scalesim (issue 17).
+"""SCALE-Sim 3.0.0's N:M sparsity in chiplab.scalesim, layer-wise and row-wise (issue 17).
 
 Expected numbers: the four reports (COMPUTE, BANDWIDTH with its metadata column, DETAILED_ACCESS and
 SPARSE_REPORT.csv) that SCALE-Sim 3.0.0 itself wrote for the ``sparse_rep`` cases of
 tests/golden/scalesim/cases.toml (regenerate.py); compared byte for byte, no tolerances. The pruning rule is also
-checked against a direct numpy transcription of SCALE-Sim's operand_matrix.create_filter_matrix on small cases.
+checked against a direct numpy transcription of SCALE-Sim's operand_matrix.create_filter_matrix on small cases, and
+the row-wise ratios against numpy's legacy generator seeded as SCALE-Sim seeds it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import pytest
 
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import load_config, run_scalesim
+from chiplab.scalesim.rowwise import column_ratios
 from chiplab.scalesim.sparse_reports import SPARSE_REPORT_NAME
 from chiplab.scalesim.sparsity import filter_storage, kept_element, last_kept_at_most, num_kept
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "scalesim"
 SPARSE_CASES = [c for c in tomllib.loads((GOLDEN / "cases.toml").read_text())["case"] if "sparse_rep" in c]
+ROW_WISE_CASES = [c for c in SPARSE_CASES if c.get("optimized_mapping")]
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv", SPARSE_REPORT_NAME)
 
 
@@ -43,6 +46,25 @@ def test_sparse_cases_cover_every_dataflow_representation_and_mode():
     assert {d for d, _, _ in covered} == {"ws", "os", "is"}
     assert {r for _, r, _ in covered} == {"csr", "csc", "ellpack_block"}
     assert {m for _, _, m in covered} == {"CALC", "USER"}
+
+
+def test_row_wise_cases_cover_block_sizes_and_both_layer_kinds():
+    assert {c["block_size"] for c in ROW_WISE_CASES} >= {2, 3, 4, 8}  # 3: odd, h = 1 of every 3
+    assert {c["input_type"] for c in ROW_WISE_CASES} == {"gemm", "conv"}
+    assert len({c["seed"] for c in ROW_WISE_CASES}) == len(ROW_WISE_CASES)
+
+
+@pytest.mark.parametrize(("num_filters", "block_size", "seed"), [(12, 4, 40), (33, 8, 7), (5, 2, 123), (70, 16, 0)])
+def test_row_wise_ratios_are_scalesims_random_sequence(num_filters, block_size, seed):
+    # operand_matrix.create_filter_matrix: np.random.seed(seed), then one np.random.randint(1, B // 2 + 1) per filter
+    # column, on numpy's global legacy generator (saved and restored here).
+    state = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        expected = [np.random.randint(1, block_size // 2 + 1) for _ in range(num_filters)]
+    finally:
+        np.random.set_state(state)
+    assert column_ratios(num_filters, block_size, seed).tolist() == expected
 
 
 def _scalesim_condensed_rows(k: int, n: int, m: int) -> list[int]:
@@ -73,12 +95,14 @@ def test_kept_elements_are_scalesims_condensed_filter(k, n, m):
 
 def test_filter_storage_by_hand():
     # compression.py for a 30 x 12 filter at 2:4: 16 kept rows -> 192 non-zeros (the sparse_gemm_8x8_* layer g24).
-    csr = filter_storage(30, 12, (2, 4), "csr")
+    sizes = dict(window_size=30, num_filters=12, nonzeros=192, ellpack_cells=192, ratio_m=4)
+    csr = filter_storage("csr", **sizes)
     assert (csr.original_words, csr.new_words, csr.metadata_words) == (360, 2 * 192 + 31, 192 + 31)
-    csc = filter_storage(30, 12, (2, 4), "csc")
+    csc = filter_storage("csc", **sizes)
     assert (csc.new_words, csc.metadata_words) == (2 * 192 + 13, 192 + 13)
-    ell = filter_storage(30, 12, (2, 4), "ellpack_block")
+    ell = filter_storage("ellpack_block", **sizes)
     assert (ell.new_words, ell.metadata_words) == (192 + 192 * 2 / 32, 192 * math.ceil(math.log2(4)) / 32)
+    assert filter_storage("ellpack_block", **{**sizes, "ratio_m": 1}).metadata_words == 0.0  # log2(1) = 0
 
 
 # ---- bad input: clear errors naming the file, the line and the key ------------------------------------------------
@@ -108,14 +132,30 @@ def _line(path: Path, key: str) -> int:
     ("RandomNumberGeneratorSeed : 40", "RandomNumberGeneratorSeed : -1", "RandomNumberGeneratorSeed", ">= 0"),
     ("OptimizedMapping : false\nBlockSize : 8", "OptimizedMapping : true\nBlockSize : 16", "BlockSize",
      "ArrayHeight = 8"),
-    ("OptimizedMapping : false", "OptimizedMapping : true", "OptimizedMapping", "allowed: false"),
+    ("OptimizedMapping : false\nBlockSize : 8", "OptimizedMapping : true\nBlockSize : 3", "BlockSize",
+     "a divisor of 2 x ArrayHeight = 16"),
+    ("OptimizedMapping : false\nBlockSize : 8", "OptimizedMapping : true\nBlockSize : 1", "BlockSize", ">= 2"),
+    ("OptimizedMapping : false\nBlockSize : 8", "OptimizedMapping : true\nBlockSize : four", "BlockSize",
+     "not an integer"),
+    ("OptimizedMapping : false", "OptimizedMapping : true", "OptimizedMapping", "allowed: Dataflow = ws"),
 ])
 def test_malformed_sparsity_keys_are_refused(tmp_path, old, new, key, allowed):
-    path = _config(tmp_path, old, new)
+    if key == "OptimizedMapping" and "true" in new:  # row-wise itself is fine in ws CALC: refused in os / USER
+        path = _config(tmp_path, old, new)
+        path.write_text(path.read_text().replace("Dataflow : ws", "Dataflow : os"))
+    else:
+        path = _config(tmp_path, old, new)
     with pytest.raises(ChiplabInputError) as info:
         load_config(path)
     message = str(info.value)
     assert f"{path}:{_line(path, key)}" in message and key in message and allowed in message
+
+
+def test_row_wise_in_user_mode_is_refused(tmp_path):
+    path = _config(tmp_path, "OptimizedMapping : false", "OptimizedMapping : true")
+    path.write_text(path.read_text().replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
+    with pytest.raises(ChiplabInputError, match="InterfaceBandwidth = USER is not reproduced"):
+        load_config(path)
 
 
 @pytest.mark.parametrize("key", ["SparseRep", "OptimizedMapping", "RandomNumberGeneratorSeed"])
