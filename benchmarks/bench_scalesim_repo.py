@@ -5,7 +5,7 @@ mode alike. SCALE-Sim's repository (github.com/scalesim-project/scale-sim-v2, MI
 export its ``topologies/`` folder first, e.g. from a clone::
 
     git -C scale-sim-v2 archive HEAD topologies | tar -x -C /tmp/ss-topos
-    .venv/bin/python benchmarks/bench_scalesim_repo.py /tmp/ss-topos/topologies [--arrays 8 32 256] [--mode CALC]
+    .venv/bin/python benchmarks/bench_scalesim_repo.py /tmp/ss-topos/topologies [--arrays 8 32] [--modes CALC]
 
 Each (file, array, mode) runs in a fresh subprocess (so peak RSS is that run's own), with a 60 s limit. The
 config is SCALE-Sim's ``configs/google.cfg`` (6 MiB/6 MiB/2 MiB SRAMs, WS) at the given square array size. Files
@@ -101,17 +101,19 @@ def run_one(topology: Path, rows: int, mode: str, dataflow: str, bandwidth: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("topologies", type=Path, help="SCALE-Sim's topologies/ folder")
-    parser.add_argument("--arrays", type=int, nargs="+", default=[8, 32, 256])
+    parser.add_argument("--arrays", type=int, nargs="+", default=[8, 32, 128, 256])
     parser.add_argument("--modes", nargs="+", default=["CALC", "USER"])
     parser.add_argument("--dataflow", default="ws")
     parser.add_argument("--bandwidth", type=int, default=10)
     parser.add_argument("--limit-s", type=float, default=60)
     parser.add_argument("--only", nargs="*", help="substrings of the file paths to run")
+    parser.add_argument("--json", type=Path, help="also write every run's result to this JSON file")
     args = parser.parse_args()
     files = sorted(args.topologies.rglob("*.csv"))
     if args.only:
         files = [f for f in files if any(s in str(f) for s in args.only)]
-    worst_s, worst_bytes, failures = 0.0, 0, []
+    worst_s, worst_bytes, failures, records = 0.0, 0, [], []
+    worst: dict[tuple[str, int], list] = {}  # (mode, array) -> [slowest s, its file, largest bytes, its file]
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
             for rows in args.arrays:
@@ -122,6 +124,12 @@ def main() -> None:
                     print(f"{mode} {rows:>3}x{rows:<3} {result['s']:7.2f} s {result['peak_bytes'] / 2**20:7.0f} MiB "
                           f"{result['layers']:>5} layers  {name}  {status}", flush=True)
                     worst_s, worst_bytes = max(worst_s, result["s"]), max(worst_bytes, result["peak_bytes"])
+                    records.append({"mode": mode, "array": rows, "file": str(name), **result})
+                    cell = worst.setdefault((mode, rows), [0.0, "", 0, ""])
+                    if result["s"] > cell[0]:
+                        cell[0:2] = result["s"], str(name)
+                    if result["peak_bytes"] > cell[2]:
+                        cell[2:4] = result["peak_bytes"], str(name)
                     if result["status"] != "ok" or result["s"] >= 5 or result["peak_bytes"] >= 1e9:
                         failures.append(f"{mode} {rows}x{rows} {name}: {result['status']}, {result['s']:.1f} s, "
                                         f"{result['peak_bytes'] / 2**20:.0f} MiB")
@@ -129,6 +137,12 @@ def main() -> None:
           f"largest peak {worst_bytes / 2**20:.0f} MiB; {len(failures)} runs over 5 s / 1 GB or not finished:")
     for line in failures:
         print("  " + line)
+    print("\nworst per mode and array (timeouts count as the limit):")
+    for (mode, rows), (slow_s, slow_file, big_bytes, big_file) in worst.items():
+        print(f"  {mode} {rows:>3}x{rows:<3} slowest {slow_s:6.2f} s ({slow_file}), "
+              f"largest {big_bytes / 2**20:6.0f} MiB ({big_file})")
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=1))
 
 
 if __name__ == "__main__":

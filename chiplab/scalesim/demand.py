@@ -22,6 +22,7 @@ is        flipped block                skewed, base R, height n     skewed, base
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -66,6 +67,59 @@ def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
         return earlier + _ramp_sum(line - base, cols) - _ramp_sum(line - base - height, cols)
 
     return before
+
+
+def _triangle(z: int) -> int:
+    return z * (z + 1) // 2
+
+
+def ofmap_line_of_write(plan: FoldPlan) -> Callable[[int], int]:
+    """The inverse of :func:`ofmap_writes_before_line`: element e (1-based) -> the demand line of the e-th write.
+
+    O(1) per call (the OFMAP replay calls it once or twice per drain): the fold comes from the per-fold write
+    counts, the line inside the fold from inverting the skewed block's cumulative count F(y) = sum over its
+    columns of clamp(y - c, 0, height) -- a triangle, a straight line, then a triangle again.
+    """
+    r, t, rows_total = plan.num_rows, plan.temporal, plan.spatial_rows
+    os_flow = plan.dataflow is Dataflow.OS
+    per_col_total = rows_total if os_flow else plan.num_row_folds * t
+    lines_per_fold, num_row_folds, num_cols = plan.lines_per_fold, plan.num_row_folds, plan.num_cols
+    last_fc = plan.num_col_folds - 1
+    last_rows, last_cols = plan.rows_used(num_row_folds - 1), plan.cols_used(last_fc)
+    col_fold_words = num_cols * per_col_total
+
+    def line_of(e: int) -> int:
+        fc = min((e - 1) // col_fold_words, last_fc)
+        e -= fc * col_fold_words
+        cols = last_cols if fc == last_fc else num_cols
+        fr = min((e - 1) // (cols * (r if os_flow else t)), num_row_folds - 1)
+        e -= cols * (fr * r if os_flow else fr * t)
+        rows = last_rows if fr == num_row_folds - 1 else r
+        height = rows if os_flow else t
+        base = t - 1 + r - rows if os_flow else 2 * r - 1
+        y = _smallest_diagonal_count(e, cols, height)
+        return (fc * num_row_folds + fr) * lines_per_fold + base + y - 1
+
+    return line_of
+
+
+def _smallest_diagonal_count(e: int, cols: int, height: int) -> int:
+    """Smallest y >= 1 with F(y) >= e, F(y) = sum over c < cols of clamp(y - c, 0, height) (1 <= e <= F(inf))."""
+    def served(y: int) -> int:
+        return _ramp_sum(y, cols) - _ramp_sum(y - height, cols)
+
+    short, long = min(cols, height), max(cols, height)
+    if e <= _triangle(short):  # ramp up: F(y) = y (y + 1) / 2
+        y = (math.isqrt(8 * e + 1) - 1) // 2
+    elif e <= served(long):  # straight part: F grows by `short` per line
+        y = long - (served(long) - e) // short
+    else:  # ramp down: F(y) = total - triangle(cols + height - 1 - y)
+        z = (math.isqrt(8 * (cols * height - e) + 1) - 1) // 2
+        y = cols + height - 1 - z
+    y = max(y - 2, 1)
+    while served(y) < e:  # the guesses are within a line or two; step to the exact answer
+        y += 1
+    return y
 
 
 def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,

@@ -20,6 +20,8 @@ Two models from ``scalesim/memory``:
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,9 +45,13 @@ class StallTimeline:
     def total_cycles(self) -> int:
         return sum(self.cycles)
 
+    @functools.cached_property
+    def _cumulative(self) -> list[int]:
+        return [0, *itertools.accumulate(self.cycles)]
+
     def before(self, line: int) -> int:
         """Stall cycles added before demand line ``line`` starts (what its reads see)."""
-        return sum(self.cycles[: bisect.bisect_left(self.lines, line)])
+        return self._cumulative[bisect.bisect_left(self.lines, line)]
 
     def write_cycle(self, line: int) -> int:
         """The cycle at which demand line ``line``'s OFMAP writes are served (write_buffer.service_writes)."""
@@ -74,10 +80,15 @@ def _find_first(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
 
 def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines: int, sram_words: int,
                           drain_words_per_cycle: int, read_event_lines: Sequence[int] = (),
-                          read_stall: Callable[[int, int], int] | None = None) -> tuple[StallTimeline, DramTraffic]:
+                          read_stall: Callable[[int, int], int] | None = None,
+                          line_of_write: Callable[[int], int] | None = None,
+                          max_writes_per_line: int | None = None) -> tuple[StallTimeline, DramTraffic]:
     """Replay write_buffer.service_writes / empty_drain_buf / empty_all_buffers event by event.
 
-    ``writes_before_line(i)`` is the number of valid OFMAP writes in demand lines 0..i-1 (non-decreasing).
+    ``writes_before_line(i)`` is the number of valid OFMAP writes in demand lines 0..i-1 (non-decreasing);
+    ``line_of_write(e)``, its inverse (the line of the e-th write; found by bisection if not given).
+    ``max_writes_per_line`` (the array width) lets the replay skip line arithmetic between drains that cannot
+    overlap (see the word-only loop below); without it every drain is located on its line.
     USER mode adds the read buffers' stalls: ``read_event_lines`` (ascending) are the demand lines where a read
     buffer must prefetch, and ``read_stall(index, cycle)`` the stall that the index-th of them adds when its line
     starts at ``cycle``. double_buffered_scratchpad.service_memory_requests adds, per line, the *largest* of the
@@ -89,6 +100,8 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
     drain_lines = math.ceil((sram_words - active) / width)  # empty_drain_buf: lines_to_fill_dbuf
 
     def line_of(element: int) -> int:  # demand line holding the element-th write (1-based)
+        if line_of_write is not None:
+            return line_of_write(element)
         return _find_first(0, num_lines, lambda i: writes_before_line(i + 1) >= element)
 
     free, drain_end, done = sram_words, 0, 0
@@ -135,19 +148,45 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         run_start, run_first_line = upto, run_first_line + new_lines
         return run_first_line
 
-    def drain(cycle: int) -> int:
+    def drain(cycle: int | None) -> int:
         # empty_drain_buf: only the *last* line of the chunk is checked for -1 padding, so a short line in the
         # middle of a chunk counts as a full one (in the DRAM writes and the credited free space).
-        nonlocal drained_lines, accesses
-        n = min(drain_lines, num_trace_lines - drained_lines)
+        nonlocal drained_lines, accesses, last_drain_lines
+        n = last_drain_lines = min(drain_lines, num_trace_lines - drained_lines)
         last = drained_lines + n - 1
-        words = n * width - (width - partial_fill[last] if last in partial_fill else 0)
+        words = n * width - (width - partial_fill.pop(last) if last in partial_fill else 0)
         drained_lines += n
         accesses += words
-        drains.append((cycle, n))
+        if cycle is not None:
+            drains.append((cycle, n))
         return words
 
+    last_drain_lines = 0
+
     while True:
+        if (max_writes_per_line is not None and drains and next_read == len(read_event_lines) and wait == 0
+                and read == 0):
+            # Word-only loop: no read event is left and the current line adds no stall, so the lines ahead run
+            # at cycle = line + base. A trigger `first` lies on a line at or past the running drain's end when
+            # at least (lines drained - 1) full lines of writes separate it from the previous trigger `done`
+            # (no line holds more than max_writes_per_line writes): then no stall and no line arithmetic is
+            # needed, and the drain's cycle is only worked out for the last drain of the run.
+            skipped = 0
+            while True:
+                first = done + max(1, free - active + 1)
+                if first > total or first - done < (last_drain_lines - 1) * max_writes_per_line:
+                    break
+                free -= first - done
+                done = first
+                num_trace_lines = close_run(done)
+                free += drain(None)
+                skipped += 1
+            if skipped:
+                line = line_of(done)
+                enter(line)
+                cycle = cycle_of(line)
+                drains.append((cycle, last_drain_lines))
+                drain_end = cycle + last_drain_lines - 1
         first = done + max(1, free - active + 1)  # the write that leaves the buffer more than half full
         if first <= total and line_of(first) < line_now:
             # That write came on a line already passed (while a drain was in flight): the next candidate is the
