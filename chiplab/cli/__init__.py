@@ -7,7 +7,7 @@
     chiplab scalesim -c scale.cfg -t topology.csv -p outdir -i gemm
     chiplab train llama3-70b --chips trn2,h100,tpu-v5p --tp 8 --dp 16   # a training run: time, MFU, cost
     chiplab serve llama3-8b --chips trn2,h100,tpu-v5e --batch 32        # serving: latency, $ per M tokens
-    chiplab validate                                   # the model vs published MFU
+    chiplab validate                                   # the model vs every published run, with its gate
     chiplab calibration --errors                       # the fitted calibration and its leave-one-source-out error
 """
 
@@ -29,7 +29,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 COMMAND_MODULES: dict[str, str] = {
     "chips": "chips", "chip": "chips",
     "gemm": "systolic", "simulate": "systolic", "scalesim": "systolic",
-    "train": "llm", "serve": "llm", "validate": "llm",
+    "train": "llm", "serve": "llm", "validate": "validate",
     "calibration": "calibration",
 }
 
