@@ -12,6 +12,10 @@ c.CourseDirectory.course_id = "chiplab"
 # folder, so keep the default directory structure.
 c.CourseDirectory.directory_structure = "{nbgrader_step}/{student_id}/{assignment_id}"
 
+# Each source notebook has a MyST Markdown twin (<name>.md, jupytext; README.md): it holds the solutions and hidden
+# tests as text, so nbgrader must never copy it into a release (nbgrader copies every other file of the folder).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]
+
 # Submissions run in chiplab's sandbox (60 s per cell, `--timeout` changes it); nbgrader itself only runs the
 # grader's notebooks of exported values, which take well under a second per cell.
 c.Execute.timeout = 60

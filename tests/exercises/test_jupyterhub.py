@@ -307,6 +307,8 @@ def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(t
             for name, student in students.items():
                 listed = student.nbgrader("fetch")
                 assert [(a["assignment_id"], a["status"]) for a in listed] == [(ASSIGNMENT, "fetched")], listed
+                fetched = [item["name"] for item in student.contents(ASSIGNMENT)["content"]]
+                assert fetched == [NOTEBOOK], fetched  # the notebook only: never its .md twin (solutions as text)
                 # whose numbers the notebook shows: the exchange's id, the OS user (TLJH's jupyter-<name>)
                 shown = _run_in_kernel(student, "from chiplab.grading import load_variant\n"
                                                 f"print(load_variant({ASSIGNMENT!r}, '').student_id)")
