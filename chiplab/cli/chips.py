@@ -44,7 +44,8 @@ def _cmd_chip(args: argparse.Namespace) -> None:
 
 def add_commands(sub) -> None:
     chips = sub.add_parser("chips", help="list the chip catalog")
-    chips.add_argument("--kind", choices=["real", "toy"], help="only real or only toy chips")
+    chips.add_argument("--kind", choices=["real", "baseline", "toy"],
+                       help="only real chips, only baselines (the TPU v1 paper's CPU and GPU) or only toy chips")
     chips.add_argument("--json", action="store_true", help="print JSON instead of a table")
     chips.set_defaults(func=_cmd_chips)
 

@@ -80,14 +80,14 @@ def _catalog() -> _Catalog:
 
 
 def _sort_key(chip: Chip) -> tuple:
-    # Real chips first, then by vendor and generation: numbers compare as numbers, and "tpu_v4" reads as
-    # "tpu4" so that TPU7x follows v6e.
+    # Real chips first, then baselines, then toys; within each by vendor and generation: numbers compare as
+    # numbers, and "tpu_v4" reads as "tpu4" so that TPU7x follows v6e.
     parts = re.split(r"(\d+)", chip.id.replace("_v", ""))
-    return (chip.kind != "real", chip.vendor.lower(), [int(p) if p.isdigit() else p for p in parts])
+    return (CHIP_KINDS.index(chip.kind), chip.vendor.lower(), [int(p) if p.isdigit() else p for p in parts])
 
 
 def list_chips(kind: str | None = None) -> tuple[str, ...]:
-    """Ids of the catalog's chips, real ones first; ``kind="real"`` or ``"toy"`` filters."""
+    """Ids of the catalog's chips, real ones first; ``kind="real"``, ``"baseline"`` or ``"toy"`` filters."""
     if kind is not None:
         kind = one_of("kind", kind, CHIP_KINDS)
     chips = [c for c in _catalog().chips.values() if kind is None or c.kind == kind]

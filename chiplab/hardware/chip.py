@@ -29,7 +29,9 @@ from chiplab.hardware.components import (
 from chiplab.hardware.plausibility import check_any_chip
 from chiplab.hardware.provenance import Provenance
 
-CHIP_KINDS = ("real", "toy")
+# "baseline": a real chip kept so a paper's comparisons can be reproduced (the TPU v1 paper's Haswell CPU and K80
+# GPU), not an AI accelerator the models target; listed after the real chips, before the toys.
+CHIP_KINDS = ("real", "baseline", "toy")
 
 # A published peak "closes" when cores × units × rows × cols × 2 × clock × rate lands within this fraction
 # of it. The TPUs and GPUs that close do so within 0.3%; Trainium's chip totals sit 3-7% above their Tensor

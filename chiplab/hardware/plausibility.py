@@ -7,8 +7,8 @@ Three checks, from loosest to strictest:
   any shipped chip has, so a 16× what-if passes and a ×1000 slip (TB/s typed where GB/s was meant) does not.
   :class:`~chiplab.hardware.chip.Chip` runs it in ``__post_init__``.
 * **A real chip read from a file** (the catalog or :func:`~chiplab.hardware.load_chip_file` with
-  ``kind = "real"``): every number lies in the narrow range of shipped chips, so ÷1000 and bits-for-bytes (÷8)
-  slips of typical values are caught too.
+  ``kind = "real"`` or ``"baseline"``): every number lies in the narrow range of shipped chips, so ÷1000 and
+  bits-for-bytes (÷8) slips of typical values are caught too.
 * **Any chip read from a file**: a value whose provenance gives ``as_published`` must equal that figure in SI
   units (to 0.5%), which catches GiB-vs-GB and ``2.9e9`` stored next to ``"2.9 TB/s"``.
 

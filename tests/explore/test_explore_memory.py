@@ -28,7 +28,8 @@ def test_builds_a_widget_with_two_figures_and_a_summary(explorer):
 def test_chip_list_holds_only_chips_with_a_geometry():
     chips = tileable_chips()
     assert {"trainium2", "tpu_v5e", "h100_sxm", "toy_4x4"} <= set(chips)
-    assert "inferentia1" not in chips and "tpu_v1" in chips  # no published array size / a published one
+    assert "inferentia1" in chips and "tpu_v1" in chips  # an assumed array (issue 12) / a published one
+    assert "haswell_e5_2699v3" not in chips  # a baseline CPU: no scratchpad to tile into
 
 
 @pytest.mark.parametrize(("control", "value"), [
@@ -84,4 +85,4 @@ def test_tiles_that_do_not_fit_show_a_message_not_a_traceback(explorer):
 
 def test_unknown_chip_is_refused():
     with pytest.raises(Exception, match="chip must be one with a published array"):
-        MemoryExplorer(chip="inferentia1", dtype="bf16", m=8, n=8, k=8)
+        MemoryExplorer(chip="haswell_e5_2699v3", dtype="fp32", m=8, n=8, k=8)

@@ -49,12 +49,12 @@ def test_every_required_real_chip_loads(chip_id):
 def test_toy_chips_are_marked_and_cite_only_the_toy_source():
     toys = list_chips(kind="toy")
     assert len(toys) >= 2
-    assert set(toys) | set(list_chips(kind="real")) == set(ALL_CHIPS)
+    assert set(toys) | set(list_chips(kind="real")) | set(list_chips(kind="baseline")) == set(ALL_CHIPS)
     for chip_id in toys:
         toy = load_chip(chip_id)
         assert toy.kind == "toy"
         assert {p.kind for p in toy.provenance.values()} == {"toy"}
-    for chip_id in list_chips(kind="real"):
+    for chip_id in (*list_chips(kind="real"), *list_chips(kind="baseline")):
         assert all(p.kind != "toy" for p in load_chip(chip_id).provenance.values()), chip_id
 
 
@@ -170,7 +170,7 @@ def test_unknown_chip_error_suggests_close_matches(name, suggestion):
 def test_bad_names_and_kinds_are_rejected():
     with pytest.raises(ChiplabInputError, match="chip name must be a string"):
         load_chip(5)
-    with pytest.raises(ChiplabInputError, match="kind must be one of real, toy"):
+    with pytest.raises(ChiplabInputError, match="kind must be one of real, baseline, toy"):
         list_chips(kind="fake")
 
 
