@@ -47,3 +47,11 @@ def test_peak_ratios_of_table_2():
     assert TPU.peak_flops_per_s("int8") / K80.peak_flops_per_s("fp32") == pytest.approx(32.9, rel=0.01)
     with pytest.raises(ChiplabInputError, match="no int8 peak"):
         K80.peak_flops_per_s("int8")
+
+
+@pytest.mark.parametrize("chip", [HASWELL, K80], ids=["haswell", "k80"])
+def test_baseline_peaks_follow_from_their_equivalent_units(chip):
+    """Haswell: 18 cores × 16 fp32 MACs × 2 × 2.3 GHz = 1.32e12 (Table 2: 1.3); K80: 13 SMX × 192 × 2 × 560 MHz =
+    2.80e12 (Table 2: 2.8)."""
+    for dtype in chip.published_peak_flops_per_s:
+        assert chip.peak_check(dtype).closes and not chip.peak_check_exceptions
