@@ -7,6 +7,7 @@ MFU. The numbers feed a written cost argument for or against the custom chip.
 
 from __future__ import annotations
 
+from chiplab.cost.comparison import PricePerformance
 from chiplab.cost.run_cost import SECONDS_PER_HOUR, serving_cost
 from chiplab.grading.problems.economics import OUTPUT_LEN, PROMPT_LEN, EconomicsParams
 from chiplab.hardware.catalog import load_chip
@@ -53,10 +54,13 @@ def _usd_per_million(answer_name: str, rate: float, usd_per_chip_hour: float, te
 def answers(p: EconomicsParams) -> list[Answer]:
     custom_rate = tokens_per_s_per_chip(p, p.custom_chip, p.custom_tensor_parallel)
     gpu_rate = tokens_per_s_per_chip(p, p.gpu, 1)
-    custom = serving_cost(tokens_per_s_per_chip=custom_rate, price=p.custom_usd_per_chip_hour)
-    gpu = serving_cost(tokens_per_s_per_chip=gpu_rate, price=p.gpu_usd_per_chip_hour)
-    cheaper = "custom" if custom.usd_per_million_tokens <= gpu.usd_per_million_tokens else "gpu"
-    break_even = gpu.usd_per_million_tokens / 1e6 * custom_rate * SECONDS_PER_HOUR
+    # The custom chip (A) against the GPU (B) in chiplab's one comparison model: which costs less per token, and the
+    # custom chip's price per chip-hour at which both give the same tokens per dollar (both fully used).
+    versus_gpu = PricePerformance(tokens_per_s_per_chip_a=custom_rate, tokens_per_s_per_chip_b=gpu_rate,
+                                  usd_per_chip_hour_a=p.custom_usd_per_chip_hour,
+                                  usd_per_chip_hour_b=p.gpu_usd_per_chip_hour)
+    cheaper = "gpu" if versus_gpu.cheaper == "b" else "custom"  # a tie counts for the custom chip
+    break_even = versus_gpu.break_even_usd_per_chip_hour_a()
     chip_s = six_n_d_flops(p.num_params, p.num_train_tokens) / (
         p.mfu_fraction * load_chip(p.custom_chip).peak_flops_per_s("bf16")
     )
