@@ -89,9 +89,15 @@ def _need(run: EndToEndRun, field: str) -> Any:
 
 
 def _model(run: EndToEndRun, defaults: list[str]) -> TransformerConfig:
-    if run.model == NOT_IN_CATALOG:
-        raise NotMappable(f"no model preset for {run.needs_model.split(' (')[0]} in chiplab/data/models/")
-    config = load_model(run.model)
+    name = run.model
+    if name == NOT_IN_CATALOG:  # recorded before its preset existed: the preset named by needs_model, if added since
+        name = run.needs_model.split(" (")[0]
+        try:
+            load_model(name)
+        except ChiplabInputError:
+            raise NotMappable(f"no model preset for {name} in chiplab/data/models/") from None
+        defaults.append(f"model recorded as not in the catalog: the {name} preset")
+    config = load_model(name)
     text = run.precision.lower()
     if "fp4" in text:
         raise NotMappable(f"precision {run.precision!r}: FP4 is not among chiplab's dtypes")
