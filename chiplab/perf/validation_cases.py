@@ -21,7 +21,9 @@ Documented defaults (each applied only where the source does not say):
   attention FLOPs as with the sequence split (causal load balancing); ring attention's KV exchange is assumed hidden.
 * serving batch not stated → every queued request that fits: min(concurrency, the largest batch whose weights and KV
   cache fit), served as one static batch (prefill, then decode).
-* tensor parallelism counted in NeuronCores (more ranks than chips) → split across the chips of the instance.
+* tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
+  TP ways divided by the cores per chip.
+* a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 """
 
 from __future__ import annotations
