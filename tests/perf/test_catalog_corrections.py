@@ -74,3 +74,11 @@ def test_inferentia1_places_gemms_on_its_assumed_array():
     gemv = gemm_on_chip(Gemm(m=1, n=4096, k=4096), chip)
     assert gemv.bottleneck == "DRAM"
     assert gemv.time_s == pytest.approx(4096 * 4096 * 2 / (50 * 2**30), rel=0.01)
+
+    # A whole decode step of a model that fits its 8 GiB (Llama 3.2 3B, 6.4 GB of bf16 weights) is DRAM-bound too,
+    # as on every other family (test_gemm_mapping.test_decode_step_is_bandwidth_bound_on_every_family).
+    from chiplab.perf import estimate_step
+    from chiplab.workloads import load_model
+
+    step = estimate_step(load_model("llama3.2-3b").decode_step(batch=1, context_len=1024), chip)
+    assert sum(op.time_s for op in step.ops if op.bottleneck == "DRAM") >= 0.95 * step.time_s
