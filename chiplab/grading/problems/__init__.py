@@ -24,6 +24,7 @@ MODULES = {
     "10_kernels": "chiplab.grading.problems.kernels",
     "07_mapping_tiling": "chiplab.grading.problems.tiling",
     "08_tco_break_even": "chiplab.grading.problems.tco",
+    "09_design_project": "chiplab.grading.problems.design",
 }
 
 
