@@ -92,6 +92,8 @@ def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, ba
     try:
         return _first_fit(candidates, estimate, chip.hbm.capacity_bytes, "--tp")
     except ChiplabInputError as exc:
+        if "does not fit" not in str(exc):  # a format the chip lacks (--dtype int8 on Trainium2) has its own advice
+            raise
         raise ChiplabInputError(f"{exc}; lower --batch, --prompt or --output") from None
 
 

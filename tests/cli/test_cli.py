@@ -157,3 +157,12 @@ def test_an_unreachable_speed_says_how_fast_it_can_go():
     assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
     assert "no batch meets 100000 tokens/s per request" in result.stderr + result.stdout
     assert "every --tp up to" in result.stderr + result.stdout
+
+
+def test_a_format_the_chip_lacks_is_named_without_memory_advice(capsys):
+    """Trainium2 publishes no int8 rate: the note says which formats it has, not to lower the batch."""
+    assert main(["serve", "llama3-8b", "--chips", "trn2,h100", "--dtype", "int8", "--batch", "4", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [row["chip"] for row in shown["rows"]] == ["h100_sxm"]
+    (note,) = [note for note in shown["notes"] if note.startswith("trainium2")]
+    assert "has no int8 peak; dtype must be one of" in note and "lower --batch" not in note
