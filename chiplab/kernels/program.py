@@ -68,18 +68,21 @@ def decode_program(text: object) -> dict:
     if len(text) > MAX_PROGRAM_CHARS:
         raise ChiplabInputError(f"a kernel program may be at most {MAX_PROGRAM_CHARS:,} characters; this one has "
                                 f"{len(text):,} (use larger tiles: fewer instructions)")
+    damaged = "this kernel program text is damaged: copy run.program again, unchanged"
     try:
-        packed = base64.b64decode(text[len(PROGRAM_PREFIX):], validate=True)
         inflater = zlib.decompressobj()
-        raw = inflater.decompress(packed, MAX_DECODED_BYTES)
-        if inflater.unconsumed_tail:
-            raise ChiplabInputError(f"a kernel program expands to more than {MAX_DECODED_BYTES:,} bytes")
+        raw = inflater.decompress(base64.b64decode(text[len(PROGRAM_PREFIX):], validate=True), MAX_DECODED_BYTES)
+    except (binascii.Error, zlib.error, ValueError):
+        raise ChiplabInputError(damaged) from None
+    if inflater.unconsumed_tail:
+        raise ChiplabInputError(f"a kernel program expands to more than {MAX_DECODED_BYTES:,} bytes")
+    try:
         data = json.loads(raw)
-    except (binascii.Error, zlib.error, ValueError, UnicodeDecodeError):
-        raise ChiplabInputError("this kernel program text is damaged: copy run.program again, unchanged") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ChiplabInputError(damaged) from None
     if not (isinstance(data, dict) and isinstance(data.get("program"), list) and isinstance(data.get("chip"), str)
             and isinstance(data.get("dataflow"), str)):
-        raise ChiplabInputError("this kernel program text is damaged: copy run.program again, unchanged")
+        raise ChiplabInputError(damaged)
     return data
 
 
