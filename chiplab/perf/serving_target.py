@@ -41,7 +41,7 @@ def _kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_shar
     """Parts the KV cache's positions are split into: with ``"sequence"`` sharding, the tensor-parallel ranks
     beyond the number of KV heads each hold 1/shards of the context (as :func:`estimate_serving` times it)."""
     kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
-    heads = config.num_kv_heads
+    heads = config.num_kv_heads or config.num_heads  # __post_init__ fills it; the default is one per head
     return tensor_parallel // heads if kv_sharding == "sequence" and tensor_parallel > heads else 1
 
 
