@@ -91,3 +91,15 @@ def test_kv_cache_split_along_the_context_beyond_the_kv_heads():
         estimate_serving(LLAMA_8B, chip, **{**kwargs, "tensor_parallel": 8}).memory.kv_cache_bytes)  # t <= KV
     with pytest.raises(ChiplabInputError, match="kv_sharding must be one of replicate, sequence"):
         estimate_serving(LLAMA_8B, chip, kv_sharding="pages", **kwargs)
+
+
+def test_sequence_sharded_kv_doubles_the_batch_that_fits_at_twice_the_kv_heads():
+    """Llama 3 70B has 8 KV heads. On 16 tensor-parallel H100s each rank holds 1/8 of the KV cache when it is
+    replicated over the extra ranks, 1/16 when its positions are split over them: per sequence the cache per chip
+    halves, and the weights per chip are the same (1/16), so about twice the sequences fit."""
+    config, chip = load_model("llama3-70b"), load_chip("h100_sxm")
+    replicated = largest_fitting_batch(config, chip, context_len=8192, tensor_parallel=16)
+    sharded = largest_fitting_batch(config, chip, context_len=8192, tensor_parallel=16, kv_sharding="sequence")
+    assert sharded / replicated == pytest.approx(2, rel=0.02)
+    with pytest.raises(ChiplabInputError, match="kv_sharding must be one of replicate, sequence"):
+        largest_fitting_batch(config, chip, context_len=8192, tensor_parallel=16, kv_sharding="pipeline")
