@@ -26,15 +26,17 @@ from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 
 ASSIGNMENT = "10_kernels"
-CHIPS = ("trainium1", "trainium2", "trainium3", "inferentia2")
+# Not Trainium3: its Tensor Engine is fast enough that loads dominate q3 with one buffer or two (double buffering
+# gains at most about 1.3x on q3's shapes), so the "no double buffering" slip could not be told from the target.
+CHIPS = ("trainium1", "trainium2", "inferentia2")
 ACTIVATIONS = ("gelu", "relu", "silu", "tanh", "sigmoid")
 DTYPE = "bf16"
 VALUES_REL_TOL = 0.01   # of the largest reference output: bf16 inputs, fp32 accumulation in any order pass
 TARGET_FACTOR_REL = 0.25   # full marks: at most 1.25x the reference kernel's time
 FAST_FACTOR_REL = 1.0      # partial credit: at most 2x
 # q3's shape must show double buffering: one buffer at least 1.3x slower, so that the single-buffered slip misses
-# the 1.25x target (the simulator is deterministic: no noise to allow for). It does for K = 2048 and M >= 1024 on
-# every NeuronCore but Trainium3's (whose Tensor Engine is fast enough that loads dominate either way).
+# the 1.25x target (the simulator is deterministic: no noise to allow for). It does for M = 1024, K = 2048 and
+# N >= 2048 on these chips; the smallest such shapes keep the grader's replay with values to about a second.
 MIN_BUFFERING_GAIN = 1.3
 
 
@@ -58,7 +60,7 @@ def _draw(pick: Picker) -> KernelParams:
         chip=pick.choice("chip", CHIPS), m=pick.choice("m", (512, 1024)), n=pick.choice("n", (1024, 2048)),
         k=pick.choice("k", (512, 768, 1024)), dense_m=pick.choice("dense_m", (512, 1024, 1536)),
         dense_n=pick.choice("dense_n", (256, 384, 512)), dense_k=pick.choice("dense_k", (256, 512)),
-        activation=pick.choice("activation", ACTIVATIONS), big_m=pick.choice("big_m", (1024, 1536)),
+        activation=pick.choice("activation", ACTIVATIONS), big_m=1024,
         big_n=pick.choice("big_n", (2048, 3072)), big_k=2048)
 
 
