@@ -12,14 +12,19 @@ def _peak(chip, dtype: str) -> float | None:
     return chip.peak_flops_per_s(dtype) / 1e12 if dtype in chip.peak_dtypes else None
 
 
+def _scaled(value: float | None, unit: float) -> float | None:
+    """A catalog quantity in display units; an unpublished one (a baseline's DRAM size) stays missing."""
+    return None if value is None else value / unit
+
+
 def _cmd_chips(args: argparse.Namespace) -> None:
     rows = []
     for chip_id in list_chips(args.kind):
         chip = load_chip(chip_id)
         array = chip.core.matrix_unit.array
         rows.append([chip.id, chip.display_name, chip.kind, chip.num_cores, str(array) if array else None,
-                     _peak(chip, "bf16"), _peak(chip, "fp8"), chip.hbm.capacity_bytes / 2**30,
-                     chip.hbm.bandwidth_bytes_per_s / 1e9])
+                     _peak(chip, "bf16"), _peak(chip, "fp8"), _scaled(chip.hbm.capacity_bytes, 2**30),
+                     _scaled(chip.hbm.bandwidth_bytes_per_s, 1e9)])
     print_table(["id", "name", "kind", "cores", "matrix unit", "bf16 TFLOP/s", "fp8 TFLOP/s", "HBM GiB",
                  "HBM GB/s"], rows, args.json)
 
