@@ -1,8 +1,8 @@
 """Performance model: workload × chip → time, bottleneck, MFU, per-op breakdown; scale-out collectives."""
 
 from chiplab.perf.calibration import IDEAL, Calibration
-from chiplab.perf.calibration_fit import CalibrationFit, fit_calibration, fitted_calibration, shape_class_of
 from chiplab.perf.calibration_errors import CalibrationReport, calibration_report
+from chiplab.perf.calibration_fit import CalibrationFit, fit_calibration, fitted_calibration, shape_class_of
 from chiplab.perf.chip_gemm import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
 from chiplab.perf.collectives import (
     DEFAULT_SCALE_OUT_BYTES_PER_S,
@@ -11,6 +11,7 @@ from chiplab.perf.collectives import (
     neighbour_transfer_time_s,
     network_for,
 )
+from chiplab.perf.estimate_bands import band_for
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.llm import sweep_serving_batch, training_table
 from chiplab.perf.measurements import (
@@ -60,6 +61,7 @@ __all__ = [
     "Topology",
     "TrainingEstimate",
     "ValidationReport",
+    "band_for",
     "calibration_report",
     "candidate_dataflows",
     "collective_time_s",

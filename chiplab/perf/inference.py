@@ -25,8 +25,10 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import network_for
+from chiplab.perf.estimate_bands import serving_band, speed_range, time_range
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
+from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
 from chiplab.workloads.transformer import TransformerConfig
@@ -49,6 +51,9 @@ class ServingEstimate:
     prefill_comm_s: float
     decode_comm_s: float  # per decode step
     memory: MemoryFootprint
+    # chiplab's error band on published serving runs of this chip's family (chiplab.perf.estimate_bands); None
+    # where the record says nothing about this estimate (ideal or hand-typed calibration, toy chip)
+    band: ErrorBand | None = None
 
     @property
     def calibration(self) -> Calibration:
@@ -92,6 +97,26 @@ class ServingEstimate:
     def tokens_per_s(self) -> float:
         """Input (prompt) plus output tokens served per second by the whole group of chips."""
         return self.batch * (self.prompt_len + self.output_len) / self.time_s
+
+    @property
+    def time_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true wall time of the batch over :attr:`band`; None without a band."""
+        return time_range(self.band, self.time_s)
+
+    @property
+    def output_tokens_per_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true output tokens/s of the group over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.output_tokens_per_s)
+
+    @property
+    def output_tokens_per_s_per_chip_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true output tokens/s per chip over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.output_tokens_per_s_per_chip)
+
+    @property
+    def output_tokens_per_s_per_request_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true per-request streaming speed over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.output_tokens_per_s_per_request)
 
     def cost_per_million_tokens_usd(self, usd_per_chip_hour: float) -> float:
         """What a million input + output tokens cost at a price per chip-hour (the ``tensor_parallel`` chips are
@@ -145,4 +170,4 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
                            prefill_comm_s=layer_comm(batch * prompt_len),
                            decode_comm_s=layer_comm(batch) + kv_combine(batch),
-                           memory=memory)
+                           memory=memory, band=serving_band(chip, config.dtype, calibration))

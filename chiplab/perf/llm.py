@@ -23,9 +23,11 @@ from chiplab._guard import MODEL_ESTIMATES_PER_S, check_sweep
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
+from chiplab.perf.estimate_bands import speed_range, time_range
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import OpEstimate, StepEstimate
 from chiplab.perf.training import TrainingEstimate, estimate_training
+from chiplab.perf.validation_bands import ErrorBand
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
 from chiplab.workloads.describe import ATTENTION_PROJECTIONS, ATTENTION_SCORE_GEMMS, ATTENTION_SCORES, LOGITS, MLP
@@ -95,6 +97,22 @@ class LLMEstimate:
     memory_capacity_bytes: float
     memory_label: str
     assumptions: tuple[str, ...]
+    band: ErrorBand | None = None  # the training or serving estimate's error band (chiplab.perf.estimate_bands)
+
+    @property
+    def time_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true step time over :attr:`band`; None without a band."""
+        return time_range(self.band, self.time_s)
+
+    @property
+    def tokens_per_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens/s of the group over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.tokens_per_s)
+
+    @property
+    def tokens_per_s_per_chip_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens/s per chip over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.tokens_per_s_per_chip)
 
     @property
     def time_by_category(self) -> tuple[CategoryTime, ...]:
@@ -147,7 +165,7 @@ def estimate_llm(config: TransformerConfig, chip: Chip, *, mode: str, batch: int
                            step=estimate.microbatch_step, parts_s=estimate.breakdown_s(), time_s=estimate.time_s,
                            num_tokens=estimate.global_batch * estimate.seq_len, mfu_fraction=estimate.mfu_fraction,
                            memory=estimate.memory, memory_capacity_bytes=estimate.memory_capacity_bytes,
-                           memory_label=label, assumptions=estimate.assumptions)
+                           memory_label=label, assumptions=estimate.assumptions, band=estimate.band)
     if parallelism.pipeline != 1 or parallelism.data != 1:
         raise ChiplabInputError(
             f"serving ({mode}) splits a model over a tensor-parallel group only; pipeline ({parallelism.pipeline}) "
@@ -165,7 +183,7 @@ def estimate_llm(config: TransformerConfig, chip: Chip, *, mode: str, batch: int
                        mfu_fraction=step.model_flops / (time_s * step.peak_flops_per_s), memory=served.memory,
                        memory_capacity_bytes=chip.hbm.capacity_bytes, memory_label=label,
                        assumptions=(*step.assumptions, f"calibration: {served.calibration.name} "
-                                                    f"({served.calibration.source})"))
+                                                    f"({served.calibration.source})"), band=served.band)
 
 
 # --- serving: how batching amortises the weights ----------------------------------------------------------------

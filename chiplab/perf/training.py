@@ -39,7 +39,9 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
+from chiplab.perf.estimate_bands import speed_range, time_range, training_band
 from chiplab.perf.step import StepEstimate, estimate_step
+from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
 from chiplab.workloads.transformer import TransformerConfig
@@ -73,11 +75,29 @@ class TrainingEstimate:
     network: Network
     assumptions: tuple[str, ...]
     fsdp_gather_exposed_s: float = 0.0  # ZeRO-3 parameter all-gathers the compute could not hide
+    # chiplab's error band on published training runs of this chip's family (chiplab.perf.estimate_bands); None
+    # where the record says nothing about this estimate (ideal or hand-typed calibration, toy chip)
+    band: ErrorBand | None = None
 
     @property
     def time_s(self) -> float:
         return (self.compute_s + self.bubble_s + self.tensor_comm_s + self.pipeline_comm_s
                 + self.data_comm_exposed_s + self.fsdp_gather_exposed_s + self.optimizer_s)
+
+    @property
+    def time_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true step time over :attr:`band`; None without a band."""
+        return time_range(self.band, self.time_s)
+
+    @property
+    def tokens_per_s_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens/s over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.tokens_per_s)
+
+    @property
+    def mfu_fraction_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true MFU over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.mfu_fraction)
 
     @property
     def num_chips(self) -> int:
@@ -204,4 +224,5 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
         optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=chip.hbm.capacity_bytes,
         model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
-        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed)
+        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed,
+        band=training_band(chip, config.dtype, calibration))

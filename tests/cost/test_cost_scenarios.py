@@ -155,9 +155,13 @@ def test_break_even_becomes_a_range_with_bands():
     assert low == pytest.approx(2.0 * 900 / 1250) and high == pytest.approx(2.0 * 1100 / 800)
     with pytest.raises(ChiplabInputError, match="chip A has no price"):
         _ = pp.price_performance_ratio
-    with pytest.raises(ChiplabInputError, match=r"low ≤ prediction ≤ high"):
+    with pytest.raises(ChiplabInputError, match=r"low ≤ high"):
         PricePerformance(tokens_per_s_per_chip_a=1000.0, tokens_per_s_per_chip_b=1.0, usd_per_chip_hour_b=1.0,
-                         tokens_per_s_per_chip_a_band=(1100.0, 1200.0))
+                         tokens_per_s_per_chip_a_band=(1200.0, 1100.0))
+    # A band of the true value may lie wholly below an optimistic prediction (every error of a family > 0).
+    below = PricePerformance(tokens_per_s_per_chip_a=1000.0, tokens_per_s_per_chip_b=1000.0, usd_per_chip_hour_b=2.0,
+                             tokens_per_s_per_chip_a_band=(500.0, 800.0), tokens_per_s_per_chip_b_band=(1000.0, 1000.0))
+    assert below.break_even_range_usd_per_chip_hour_a() == pytest.approx((1.0, 1.6))  # 2 × 500/1000, 2 × 800/1000
 
 
 def test_scenarios_and_offers_use_the_same_comparison():

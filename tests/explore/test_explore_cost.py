@@ -96,7 +96,7 @@ def test_the_tornado_is_drawn_on_request(explorer):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"chip_a": "inferentia1"}, r"chip_a must be one of"),  # no array geometry: not placeable
+    ({"chip_a": "tpu_v1"}, r"chip_a must be one of"),  # an inference-only int8 chip: not in the matchups
     ({"workload": "train GPT-9"}, r"workload must be one of"),
     ({"num_tokens": 42.0}, r"num_tokens must be one of"),
 ])

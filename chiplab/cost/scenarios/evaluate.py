@@ -133,6 +133,20 @@ class ScenarioResult:
         else (B's price, both utilisations and efficiencies) as in the scenario."""
         return self.comparison.break_even_usd_per_chip_hour_a(improvement_fraction)
 
+    def break_even_range_usd_per_chip_hour_a(self, improvement_fraction: float = 0.0) -> tuple[float, float] | None:
+        """The break-even price over both throughputs' error bands (A slowest and B fastest, A fastest and B
+        slowest); None unless both chips run on their fitted calibration (only then does a band exist)."""
+        return self.comparison.break_even_range_usd_per_chip_hour_a(improvement_fraction)
+
+    @property
+    def price_performance_ratio_range(self) -> tuple[float, float] | None:
+        """(low, high) of A's tokens per dollar over B's across both error bands; None without both bands."""
+        band_a, band_b = self.a.throughput.tokens_per_s_per_chip_range, self.b.throughput.tokens_per_s_per_chip_range
+        if band_a is None or band_b is None:
+            return None
+        ratio = self.price_performance_ratio / self.performance_ratio  # the prices' and utilisations' part
+        return ratio * band_a[0] / band_b[1], ratio * band_a[1] / band_b[0]
+
     def table(self) -> str:
         """The two chips side by side (Markdown)."""
         rows = []
@@ -158,7 +172,9 @@ def evaluate_cost_scenario(scenario: CostScenario) -> ScenarioResult:
                                   usd_per_chip_hour_a=scenario.a.usd_per_chip_hour,
                                   usd_per_chip_hour_b=scenario.b.usd_per_chip_hour,
                                   utilization_fraction_a=scenario.a.utilization_fraction,
-                                  utilization_fraction_b=scenario.b.utilization_fraction)
+                                  utilization_fraction_b=scenario.b.utilization_fraction,
+                                  tokens_per_s_per_chip_a_band=speed_a.tokens_per_s_per_chip_range,
+                                  tokens_per_s_per_chip_b_band=speed_b.tokens_per_s_per_chip_range)
     a = _chip_cost(scenario.a, speed_a, scenario.num_tokens, comparison.tokens_per_usd_a)
     b = _chip_cost(scenario.b, speed_b, scenario.num_tokens, comparison.tokens_per_usd_b)
     prices = [side.price for side in (scenario.a, scenario.b) if side.price is not None]
@@ -175,18 +191,23 @@ def price_performance_ratio(scenario: CostScenario) -> float:
 
 
 def default_sensitivity_ranges(scenario: CostScenario) -> dict[str, tuple[float, float]]:
-    """Ranges for the tornado: each price from half to twice its value, utilisation and software efficiencies
-    across plausible spans (the upper ends are the ideal 1.0)."""
-    return {
+    """Ranges for the tornado: each price from half to twice its value, utilisation across plausible spans, and
+    the software efficiencies a side assumes by hand (upper ends the ideal 1.0). A side on its fitted calibration
+    (efficiencies None) has no efficiency bars: its uncertainty is the error band
+    (:meth:`ScenarioResult.break_even_range_usd_per_chip_hour_a`), and moving one factor of a fitted calibration
+    alone would not be one assumption at a time."""
+    ranges = {
         "a.usd_per_chip_hour": (scenario.a.usd_per_chip_hour / 2, scenario.a.usd_per_chip_hour * 2),
         "b.usd_per_chip_hour": (scenario.b.usd_per_chip_hour / 2, scenario.b.usd_per_chip_hour * 2),
         "a.utilization_fraction": (0.3, 1.0),
         "b.utilization_fraction": (0.3, 1.0),
-        "a.matmul_efficiency_fraction": (0.4, 1.0),
-        "b.matmul_efficiency_fraction": (0.5, 1.0),
-        "a.memory_efficiency_fraction": (0.6, 1.0),
-        "b.memory_efficiency_fraction": (0.6, 1.0),
     }
+    efficiencies = {("a", "matmul"): (0.4, 1.0), ("b", "matmul"): (0.5, 1.0), ("a", "memory"): (0.6, 1.0),
+                    ("b", "memory"): (0.6, 1.0)}
+    for (side, factor), span in efficiencies.items():
+        if getattr(getattr(scenario, side), f"{factor}_efficiency_fraction") is not None:
+            ranges[f"{side}.{factor}_efficiency_fraction"] = span
+    return ranges
 
 
 def scenario_sensitivity(scenario: CostScenario,

@@ -87,7 +87,9 @@ class OfferComparison:
         return PricePerformance(tokens_per_s_per_chip_a=row.tokens_per_s_per_chip,
                                 tokens_per_s_per_chip_b=other.tokens_per_s_per_chip,
                                 usd_per_chip_hour_a=None if row.price is None else row.price.usd_per_chip_hour,
-                                usd_per_chip_hour_b=other.price.usd_per_chip_hour)
+                                usd_per_chip_hour_b=other.price.usd_per_chip_hour,
+                                tokens_per_s_per_chip_a_band=row.throughput.tokens_per_s_per_chip_range,
+                                tokens_per_s_per_chip_b_band=other.throughput.tokens_per_s_per_chip_range)
 
     def break_even_usd_per_chip_hour(self, chip_id: str, against: str, improvement_fraction: float = 0.0) -> float:
         """The most ``chip_id`` may cost per chip-hour to give (1 + improvement) × the tokens per dollar of
@@ -118,9 +120,10 @@ def reference_offers(offers: Sequence[tuple[str, str | None]] = REFERENCE_OFFERS
 
 
 def compare_offers(work: str | Workload, entries: Sequence[tuple[str | Chip, Price | None]], *,
-                   skip_errors: bool = False) -> OfferComparison:
-    """Each (chip, price or None) on ``work``. A chip the model cannot run (it does not fit, it lacks a link)
-    raises, or with ``skip_errors`` goes to ``skipped`` with the reason."""
+                   skip_errors: bool = False, ideal: bool = False) -> OfferComparison:
+    """Each (chip, price or None) on ``work``, on its fitted calibration (with its error band), or with ``ideal``
+    on the ideal hardware (an upper bound, no bands). A chip the model cannot run (it does not fit, it lacks a
+    link) raises, or with ``skip_errors`` goes to ``skipped`` with the reason."""
     work = workload(work)
     if not entries:
         raise ChiplabInputError("entries must list at least one (chip, price) pair")
@@ -131,7 +134,7 @@ def compare_offers(work: str | Workload, entries: Sequence[tuple[str | Chip, Pri
             raise ChiplabInputError(f"the price for {chip_record.id} must be a Price of that chip or None; "
                                     f"got {price!r}")
         try:
-            throughput = _throughput(work, chip_record, Calibration())
+            throughput = _throughput(work, chip_record, Calibration.ideal() if ideal else None)
         except ChiplabInputError as exc:
             if not skip_errors:
                 raise
@@ -146,7 +149,8 @@ def compare_offers(work: str | Workload, entries: Sequence[tuple[str | Chip, Pri
 def compare_design(design: Chip, usd_per_chip_hour: float, work: str | Workload,
                    references: Sequence[tuple[str, Price | None]] | None = None) -> OfferComparison:
     """A designed chip (:func:`chiplab.hardware.custom.design_chip`) at a what-if price, first, against real
-    chips at their sourced prices (:func:`reference_offers` by default)."""
+    chips at their sourced prices (:func:`reference_offers` by default), all on the ideal hardware: a design has
+    no software anyone has measured, so like is compared with like (and no chip carries an error band)."""
     if not isinstance(design, Chip):
         raise ChiplabInputError(f"design must be a Chip (from design_chip); got {type(design).__name__}")
     price = Price(chip_id=design.id, usd_per_chip_hour=positive("usd_per_chip_hour", usd_per_chip_hour),
@@ -155,7 +159,7 @@ def compare_design(design: Chip, usd_per_chip_hour: float, work: str | Workload,
     if design.id in {as_chip(chip).id for chip, _ in others}:
         raise ChiplabInputError(f"the design's id {design.id!r} is also a reference chip's; give the design its own "
                                 "chip_id in design_chip(...)")
-    comparison = compare_offers(work, [(design, price), *others], skip_errors=True)
+    comparison = compare_offers(work, [(design, price), *others], skip_errors=True, ideal=True)
     if not comparison.rows or comparison.rows[0].chip_id != design.id:
         reason = next((why for chip_id, why in comparison.skipped if chip_id == design.id), "unknown")
         raise ChiplabInputError(f"the design cannot run this workload: {reason}")

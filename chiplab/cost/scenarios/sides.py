@@ -65,7 +65,8 @@ class ChipSide:
 
     ``usd_per_chip_hour`` is what one paid chip-hour costs (a cloud price, or an owner's TCO per wall-clock
     hour); ``utilization_fraction`` is the share of paid hours doing useful work (idle hours are charged to the
-    useful ones). The efficiencies are the software calibration (see :func:`estimate_throughput`).
+    useful ones). The efficiencies are the software calibration (see :func:`estimate_throughput`): None, the
+    default, is the chip's fitted calibration with its error band; a number is an assumption, without a band.
     """
 
     chip: str
@@ -74,15 +75,16 @@ class ChipSide:
     price: Price | None = None  # the cloud or what-if price, for caveats; None when owned
     owner: OwnerTco | None = None  # the owner's TCO breakdown, when owned
     utilization_fraction: float = 1.0
-    matmul_efficiency_fraction: float = 1.0
-    memory_efficiency_fraction: float = 1.0
+    matmul_efficiency_fraction: float | None = None
+    memory_efficiency_fraction: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chip", as_chip(self.chip).id)
         positive(f"{self.chip}: usd_per_chip_hour", self.usd_per_chip_hour)
         fraction(f"{self.chip}: utilization_fraction", self.utilization_fraction, allow_zero=False)
-        fraction(f"{self.chip}: matmul_efficiency_fraction", self.matmul_efficiency_fraction, allow_zero=False)
-        fraction(f"{self.chip}: memory_efficiency_fraction", self.memory_efficiency_fraction, allow_zero=False)
+        for name in ("matmul_efficiency_fraction", "memory_efficiency_fraction"):
+            if getattr(self, name) is not None:
+                fraction(f"{self.chip}: {name}", getattr(self, name), allow_zero=False)
 
     @property
     def usd_per_useful_chip_hour(self) -> float:
@@ -93,8 +95,8 @@ class ChipSide:
         return self.owner is not None
 
 
-def rent(chip: str, price: Price, *, utilization_fraction: float = 1.0, matmul_efficiency_fraction: float = 1.0,
-         memory_efficiency_fraction: float = 1.0) -> ChipSide:
+def rent(chip: str, price: Price, *, utilization_fraction: float = 1.0,
+         matmul_efficiency_fraction: float | None = None, memory_efficiency_fraction: float | None = None) -> ChipSide:
     """``chip`` rented at ``price`` (from :func:`~chiplab.cost.price_for`, or :func:`what_if_price`)."""
     if not isinstance(price, Price):
         raise ChiplabInputError(f"price must be a Price (price_for(...) or what_if_price(...)); got {price!r}")
@@ -107,8 +109,8 @@ def rent(chip: str, price: Price, *, utilization_fraction: float = 1.0, matmul_e
                     memory_efficiency_fraction=memory_efficiency_fraction)
 
 
-def own(chip: str, assumptions: OwnerAssumptions, *, matmul_efficiency_fraction: float = 1.0,
-        memory_efficiency_fraction: float = 1.0) -> ChipSide:
+def own(chip: str, assumptions: OwnerAssumptions, *, matmul_efficiency_fraction: float | None = None,
+        memory_efficiency_fraction: float | None = None) -> ChipSide:
     """``chip`` owned: its chip-hour costs the owner's TCO (:func:`~chiplab.cost.owner_tco`), and the owner's
     utilisation (``assumptions.utilization_fraction``) is the share of hours doing useful work."""
     tco = owner_tco(assumptions)

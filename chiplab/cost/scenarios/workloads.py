@@ -11,8 +11,10 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
+from chiplab.perf.estimate_bands import speed_range
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import TrainingEstimate, estimate_training
+from chiplab.perf.validation_bands import ErrorBand
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
 
@@ -117,9 +119,19 @@ class Throughput:
     bottleneck: str  # what limits the ops that take most of the step ("compute", "HBM", ...)
     estimate: TrainingEstimate | ServingEstimate
 
+    @property
+    def band(self) -> ErrorBand | None:
+        """The estimate's error band (None with efficiencies typed by hand: see chiplab.perf.estimate_bands)."""
+        return self.estimate.band
+
+    @property
+    def tokens_per_s_per_chip_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens/s per chip over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.tokens_per_s_per_chip)
+
 
 @lru_cache(maxsize=512)
-def _throughput(work: Workload, chip: Chip, calibration: Calibration) -> Throughput:
+def _throughput(work: Workload, chip: Chip, calibration: Calibration | None) -> Throughput:
     model = load_model(work.model)
     if isinstance(work, TrainingWorkload):
         parallelism = Parallelism(tensor=work.tensor, pipeline=work.pipeline, data=work.data,
@@ -140,15 +152,20 @@ def _slowest(seconds_by_bottleneck: Mapping[str, float]) -> str:
     return max(seconds_by_bottleneck, key=lambda name: seconds_by_bottleneck[name])
 
 
-def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_efficiency_fraction: float = 1.0,
-                        memory_efficiency_fraction: float = 1.0) -> Throughput:
+def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_efficiency_fraction: float | None = None,
+                        memory_efficiency_fraction: float | None = None) -> Throughput:
     """Tokens per second per chip of ``chip`` (a catalog id or a :class:`Chip`, e.g. a design) on a workload.
 
-    The efficiencies are the calibration of the chip's software: achieved ÷ modelled matrix throughput and
-    achievable ÷ datasheet HBM bandwidth (1.0, the default, is the ideal hardware: an upper bound). Results are
-    cached, so the explorers pay for each (workload, chip, efficiency) once.
+    With neither efficiency given (the default) the chip's fitted calibration is used, as in every estimator, and
+    the throughput carries its error band. Given, the efficiencies are an assumption about the chip's software on
+    top of the ideal hardware: achieved ÷ modelled matrix throughput and achievable ÷ datasheet HBM bandwidth (one
+    left out is 1.0; both 1.0 is the upper bound), and the validation record says nothing about their error, so
+    there is no band. Results are cached, so the explorers pay for each (workload, chip, efficiency) once.
     """
-    calibration = Calibration(name="scenario", matmul_efficiency_fraction=matmul_efficiency_fraction,
-                              memory_efficiency_fraction=memory_efficiency_fraction,
-                              source="assumption of the cost scenario")
+    calibration = None
+    if matmul_efficiency_fraction is not None or memory_efficiency_fraction is not None:
+        calibration = Calibration(
+            name="scenario", source="assumption of the cost scenario",
+            matmul_efficiency_fraction=1.0 if matmul_efficiency_fraction is None else matmul_efficiency_fraction,
+            memory_efficiency_fraction=1.0 if memory_efficiency_fraction is None else memory_efficiency_fraction)
     return _throughput(workload(work), as_chip(chip), calibration)
