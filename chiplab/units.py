@@ -103,3 +103,39 @@ def format_usd_short(value: float) -> str:
 def format_usd(value: float) -> str:
     """'$1,234' or '$3.21': a dollar amount for tables and captions (three significant digits when small)."""
     return "$" + format_number(value)
+
+
+def _two_significant(value: float) -> str:
+    """``value`` rounded to two significant figures, with thousands separators: '1,200', '3.4', '0.041'."""
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.2g}")
+    return f"{rounded:,.0f}" if abs(rounded) >= 10 else f"{rounded:.2g}"
+
+
+def format_usd_estimate(value: float) -> str:
+    """A price *from the model* at two significant figures: '$3.4', '$12', '$1,200'. The model's speeds are good
+    to tens of percent (chapter 9), so a third figure, let alone cents, would claim a precision it does not have.
+
+    >>> format_usd_estimate(3.4567), format_usd_estimate(12.3), format_usd_estimate(1234.0)
+    ('$3.5', '$12', '$1,200')
+    """
+    return "$" + _two_significant(value)
+
+
+def format_usd_range(low: float, high: float) -> str:
+    """A range of model-derived prices at two significant figures: '$2.1–$3.4'.
+
+    >>> format_usd_range(2.123, 3.389)
+    '$2.1–$3.4'
+    """
+    return f"{format_usd_estimate(low)}–{format_usd_estimate(high)}"
+
+
+def format_ratio_range(low: float, high: float) -> str:
+    """A range of ratios at two significant figures: '0.81–1.3×'.
+
+    >>> format_ratio_range(0.8123, 1.349)
+    '0.81–1.3×'
+    """
+    return f"{_two_significant(low)}–{_two_significant(high)}×"

@@ -50,3 +50,19 @@ def test_offers_carry_bands_and_designs_compare_on_ideal_hardware():
     assert offers.price_performance("trainium2", "h200").break_even_range_usd_per_chip_hour_a() is not None
     design = compare_design(design_chip("trainium2"), 3.0, SMALL)
     assert all(row.throughput.band is None for row in design.rows)
+
+
+def test_an_efficiency_given_replaces_only_that_factor_of_the_fitted_calibration():
+    from chiplab.cost.scenarios import efficiencies_of, estimate_throughput
+    from chiplab.perf import fitted_calibration
+
+    matmul, memory = efficiencies_of(SMALL, "trainium2")
+    assert (matmul, memory) == (fitted_calibration("trainium2").matmul_efficiency_fraction,
+                                fitted_calibration("trainium2").memory_efficiency_fraction)
+    default = estimate_throughput(SMALL, "trainium2")
+    written_out = estimate_throughput(SMALL, "trainium2", matmul_efficiency_fraction=matmul,
+                                      memory_efficiency_fraction=memory)
+    assert written_out.tokens_per_s_per_chip == default.tokens_per_s_per_chip and written_out.band == default.band
+    changed = estimate_throughput(SMALL, "trainium2", matmul_efficiency_fraction=0.5).estimate.calibration
+    assert changed.matmul_efficiency_fraction == 0.5 and changed.memory_efficiency_fraction == memory
+    assert changed.kernel_overhead_s == fitted_calibration("trainium2").kernel_overhead_s

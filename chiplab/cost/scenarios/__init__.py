@@ -36,6 +36,7 @@ from chiplab.cost.scenarios.evaluate import (
     parameter_swing,
     price_performance_ratio,
     scenario_sensitivity,
+    with_fitted_efficiencies,
 )
 from chiplab.cost.scenarios.offers import (
     REFERENCE_OFFERS,
@@ -63,6 +64,7 @@ from chiplab.cost.scenarios.workloads import (
     Throughput,
     TrainingWorkload,
     Workload,
+    efficiencies_of,
     estimate_throughput,
     workload,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "compare_design",
     "compare_offers",
     "default_sensitivity_ranges",
+    "efficiencies_of",
     "estimate_throughput",
     "evaluate_cost_scenario",
     "own",
@@ -98,5 +101,6 @@ __all__ = [
     "scenario_chips",
     "scenario_sensitivity",
     "what_if_price",
+    "with_fitted_efficiencies",
     "workload",
 ]

@@ -17,6 +17,7 @@ from chiplab.cost.scenarios.workloads import (
     Throughput,
     TrainingWorkload,
     Workload,
+    efficiencies_of,
     estimate_throughput,
     workload,
 )
@@ -191,23 +192,32 @@ def price_performance_ratio(scenario: CostScenario) -> float:
 
 
 def default_sensitivity_ranges(scenario: CostScenario) -> dict[str, tuple[float, float]]:
-    """Ranges for the tornado: each price from half to twice its value, utilisation across plausible spans, and
-    the software efficiencies a side assumes by hand (upper ends the ideal 1.0). A side on its fitted calibration
-    (efficiencies None) has no efficiency bars: its uncertainty is the error band
-    (:meth:`ScenarioResult.break_even_range_usd_per_chip_hour_a`), and moving one factor of a fitted calibration
-    alone would not be one assumption at a time."""
-    ranges = {
+    """Ranges for the tornado: each price from half to twice its value, utilisation and software efficiencies
+    across plausible spans (the upper ends are the ideal 1.0)."""
+    return {
         "a.usd_per_chip_hour": (scenario.a.usd_per_chip_hour / 2, scenario.a.usd_per_chip_hour * 2),
         "b.usd_per_chip_hour": (scenario.b.usd_per_chip_hour / 2, scenario.b.usd_per_chip_hour * 2),
         "a.utilization_fraction": (0.3, 1.0),
         "b.utilization_fraction": (0.3, 1.0),
+        "a.matmul_efficiency_fraction": (0.4, 1.0),
+        "b.matmul_efficiency_fraction": (0.5, 1.0),
+        "a.memory_efficiency_fraction": (0.6, 1.0),
+        "b.memory_efficiency_fraction": (0.6, 1.0),
     }
-    efficiencies = {("a", "matmul"): (0.4, 1.0), ("b", "matmul"): (0.5, 1.0), ("a", "memory"): (0.6, 1.0),
-                    ("b", "memory"): (0.6, 1.0)}
-    for (side, factor), span in efficiencies.items():
-        if getattr(getattr(scenario, side), f"{factor}_efficiency_fraction") is not None:
-            ranges[f"{side}.{factor}_efficiency_fraction"] = span
-    return ranges
+
+
+def with_fitted_efficiencies(scenario: CostScenario) -> CostScenario:
+    """The scenario with each efficiency left out (None) written as the chip's fitted value: the same estimates
+    (and bands), but every assumption a number a sensitivity can start from."""
+    changes = {}
+    for name in ("a", "b"):
+        side = getattr(scenario, name)
+        matmul, memory = efficiencies_of(scenario.workload, side.chip)
+        changes[name] = dataclasses.replace(
+            side, matmul_efficiency_fraction=matmul if side.matmul_efficiency_fraction is None
+            else side.matmul_efficiency_fraction, memory_efficiency_fraction=memory
+            if side.memory_efficiency_fraction is None else side.memory_efficiency_fraction)
+    return dataclasses.replace(scenario, **changes)
 
 
 def scenario_sensitivity(scenario: CostScenario,
@@ -215,6 +225,7 @@ def scenario_sensitivity(scenario: CostScenario,
     """One-at-a-time sensitivity of A's tokens-per-dollar advantage (threshold 1: the winner flips there)."""
     if not isinstance(scenario, CostScenario):
         raise ChiplabInputError(f"scenario_sensitivity needs a CostScenario; got {type(scenario).__name__}")
+    scenario = with_fitted_efficiencies(scenario)
     return one_at_a_time(price_performance_ratio, scenario,
                          dict(default_sensitivity_ranges(scenario) if ranges is None else ranges), threshold=1.0)
 

@@ -66,7 +66,7 @@ class ChipSide:
     ``usd_per_chip_hour`` is what one paid chip-hour costs (a cloud price, or an owner's TCO per wall-clock
     hour); ``utilization_fraction`` is the share of paid hours doing useful work (idle hours are charged to the
     useful ones). The efficiencies are the software calibration (see :func:`estimate_throughput`): None, the
-    default, is the chip's fitted calibration with its error band; a number is an assumption, without a band.
+    default, keeps the chip's fitted one (with its error band); a number replaces it (an assumption, no band).
     """
 
     chip: str

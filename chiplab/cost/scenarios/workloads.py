@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +12,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration_fit import fitted_calibration
 from chiplab.perf.estimate_bands import speed_range
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import TrainingEstimate, estimate_training
@@ -152,20 +154,32 @@ def _slowest(seconds_by_bottleneck: Mapping[str, float]) -> str:
     return max(seconds_by_bottleneck, key=lambda name: seconds_by_bottleneck[name])
 
 
+def efficiencies_of(work: str | Workload, chip: str | Chip) -> tuple[float, float]:
+    """(matmul, memory) efficiency of ``chip``'s fitted calibration for the workload's arithmetic: what a side
+    with no efficiency given assumes."""
+    fitted = fitted_calibration(as_chip(chip), load_model(workload(work).model).dtype)
+    return fitted.matmul_efficiency_fraction, fitted.memory_efficiency_fraction
+
+
 def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_efficiency_fraction: float | None = None,
                         memory_efficiency_fraction: float | None = None) -> Throughput:
     """Tokens per second per chip of ``chip`` (a catalog id or a :class:`Chip`, e.g. a design) on a workload.
 
-    With neither efficiency given (the default) the chip's fitted calibration is used, as in every estimator, and
-    the throughput carries its error band. Given, the efficiencies are an assumption about the chip's software on
-    top of the ideal hardware: achieved ÷ modelled matrix throughput and achievable ÷ datasheet HBM bandwidth (one
-    left out is 1.0; both 1.0 is the upper bound), and the validation record says nothing about their error, so
-    there is no band. Results are cached, so the explorers pay for each (workload, chip, efficiency) once.
+    The chip runs on its fitted calibration (:func:`chiplab.perf.fitted_calibration`), as in every estimator.
+    An efficiency given replaces the fitted one (achieved ÷ modelled matrix throughput, achievable ÷ datasheet HBM
+    bandwidth; 1.0 is the ideal hardware), the other factors staying fitted, so a sensitivity moves one assumption
+    at a time. Only the fitted calibration itself carries the validation record's error band: for a calibration
+    changed by hand the record says nothing. Results are cached, so the explorers pay for each (workload, chip,
+    efficiency) once.
     """
-    calibration = None
-    if matmul_efficiency_fraction is not None or memory_efficiency_fraction is not None:
-        calibration = Calibration(
-            name="scenario", source="assumption of the cost scenario",
-            matmul_efficiency_fraction=1.0 if matmul_efficiency_fraction is None else matmul_efficiency_fraction,
-            memory_efficiency_fraction=1.0 if memory_efficiency_fraction is None else memory_efficiency_fraction)
-    return _throughput(workload(work), as_chip(chip), calibration)
+    work, chip = workload(work), as_chip(chip)
+    fitted = fitted_calibration(chip, load_model(work.model).dtype)
+    matmul = fitted.matmul_efficiency_fraction if matmul_efficiency_fraction is None else matmul_efficiency_fraction
+    memory = fitted.memory_efficiency_fraction if memory_efficiency_fraction is None else memory_efficiency_fraction
+    calibration = fitted
+    if (matmul, memory) != (fitted.matmul_efficiency_fraction, fitted.memory_efficiency_fraction):
+        calibration = dataclasses.replace(
+            fitted, name=f"{fitted.name}, efficiencies of the cost scenario", matmul_efficiency_fraction=matmul,
+            memory_efficiency_fraction=memory, source=f"{fitted.source}; matmul and memory efficiencies assumed "
+                                                      "by the cost scenario")
+    return _throughput(work, chip, calibration)
