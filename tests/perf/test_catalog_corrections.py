@@ -38,12 +38,12 @@ def test_trainium1_and_inferentia2_peaks_are_what_their_tensor_engines_issue():
         assert 190e12 in [alt.value for alt in chip.provenance["peak_flops_per_s.bf16"].alternatives]
 
 
-def test_trainium3_keeps_the_chip_total_until_fast_weight_load_is_modelled():
+def test_trainium3_keeps_the_chip_total_until_fast_loadstationary_is_modelled():
     """8 × 79 TFLOPS = 632 would make batch-1 decode tie the array's edge (8 × 128 × 2 B × 2.4 GHz = 4.92 TB/s)
     with HBM (4.9 TB/s) under a 128-cycle stationary load; the data file says so, and keeps 632 as the
     alternative."""
     chip = load_chip("trainium3")
-    assert chip.peak_flops_per_s("bf16") == 671e12 and "fast weight load" in chip.peak_check_exceptions["bf16"]
+    assert chip.peak_flops_per_s("bf16") == 671e12 and "Fast LoadStationary" in chip.peak_check_exceptions["bf16"]
     assert [alt.value for alt in chip.provenance["peak_flops_per_s.bf16"].alternatives] == [632e12]
     assert chip.peak_check("fp32").closes      # 8 × 20 TFLOPS = 160 vs geometry 157
 
