@@ -122,7 +122,9 @@ def dma(kernel: Kernel, dst: View, src: View, queue: int | None, kind: str, line
     elif not (isinstance(queue, int) and 0 <= queue < kernel.params.num_dma_queues):
         _fail(what, line, f"queue must be a whole number in 0..{kernel.params.num_dma_queues - 1}; got {queue!r}")
     if kernel.values:
-        dst.write(src.read(), rounded=True)
+        # A whole-tile load borrows the source's numbers (no copy); both sides then copy before writing in place.
+        dst.write(src.read(), rounded=True, borrow=True)
+        src.buffer.shared = True
     target, source = dst.buffer, src.buffer
     ready = max(source.ready_s, target.reads_done_s, target.ready_s if isinstance(target, Tile) else 0.0)
     end = kernel.schedule.dma(queue, ready, src.num_bytes, (kind, dst, src), line)
@@ -172,7 +174,7 @@ def matmul(kernel: Kernel, dst: View, a: View, b: View, accumulate: bool, style:
         _check_written(dst, what, line)
     dtype = a.buffer.dtype
     if kernel.values:
-        _matmul_values(dst, a, b, style == "matmul", accumulate)
+        _matmul_values(dst, a, b, style == "matmul", accumulate, kernel.operand_cache)
     schedule = kernel.schedule
     target = dst.buffer
     ready = max(a.buffer.ready_s, b.buffer.ready_s, target.reads_done_s)
@@ -189,7 +191,8 @@ def matmul(kernel: Kernel, dst: View, a: View, b: View, accumulate: bool, style:
     _count(kernel, acc, dst.num_bytes if accumulate else 0, dst.num_bytes)
 
 
-def _matmul_values(dst: View, left: View, right: View, transposed_left: bool, accumulate: bool) -> None:
+def _matmul_values(dst: View, left: View, right: View, transposed_left: bool, accumulate: bool,
+                   cache: dict) -> None:
     """Extend the pending chain of ``dst``, or start one (computing any other pending chain first)."""
     chain = dst.buffer.pending
     if chain is not None and accumulate and chain.target.index == dst.index:
@@ -198,7 +201,7 @@ def _matmul_values(dst: View, left: View, right: View, transposed_left: bool, ac
     base = dst.read().copy() if accumulate else None   # read() computes any other pending chain first
     if chain is not None and not accumulate:
         chain.flush()
-    chain = MatmulChain(dst, transposed_left, base)
+    chain = MatmulChain(dst, transposed_left, base, cache)
     chain.add(left, right)
     dst.buffer.pending = chain
 

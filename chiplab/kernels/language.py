@@ -57,6 +57,7 @@ class Kernel:
         # Every declaration and instruction in program order, operands as views: run.program turns it into the
         # text a grader replays on its own inputs (chiplab.kernels.program).
         self.recorded: list[tuple] = []
+        self.operand_cache: dict = {}   # concatenated matmul operands shared by output tiles (tiles.MatmulChain)
         self.num_buffers = 0
 
     # --- memory ----------------------------------------------------------------------------------------------

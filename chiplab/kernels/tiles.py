@@ -128,7 +128,7 @@ class _Buffer:
         self.number = -1              # its place among the kernel's tensors and tiles (a kernel program's name)
         self._whole: View | None = None
         self.pending: MatmulChain | None = None   # matmul values not yet computed (see MatmulChain)
-        self.shared = False   # True while a pending matmul chain holds a view of ``value``
+        self.shared = False   # True while ``value`` may be seen elsewhere (a matmul chain, a DMA'd tile): copy on write
 
     @property
     def num_bytes(self) -> int:
@@ -213,11 +213,17 @@ class View:
             buffer.pending.flush()
         return buffer.value[self.index]
 
-    def write(self, values: np.ndarray, *, rounded: bool = False) -> None:
+    def write(self, values: np.ndarray, *, rounded: bool = False, borrow: bool = False) -> None:
+        """Write ``values`` here; ``borrow``: a whole-buffer write may keep ``values`` itself (a DMA's source,
+        which is then copied before anyone writes either in place) instead of copying it."""
         buffer = self.buffer
         if buffer.pending is not None:
             buffer.pending.flush()
         values = values if rounded else rounded_to(values, buffer.dtype)
+        if borrow and self.is_whole:
+            buffer.value = np.reshape(values, buffer.shape)
+            buffer.shared = True
+            return
         if self.is_whole:
             # A fresh array, never an in-place write: earlier reads handed out (to matmul chains) stay valid.
             buffer.value = np.array(np.reshape(values, buffer.shape), dtype=np.float32)
@@ -241,10 +247,19 @@ class MatmulChain:
     A 4096-deep contraction on a 128-partition core is 32 matmul instructions into one PSUM tile; multiplying the
     concatenated operands once is the same sum (in a different fp32 rounding order) and far cheaper in numpy than
     32 small products. The chain is computed when anything reads or overwrites the tile.
+
+    Output tiles of one block share their operands (every tile of a block row reads the same Aᵀ strip, every tile
+    of a block column the same B strip), so a concatenated operand is kept in ``cache`` (one dict per kernel) and
+    reused: at 4096³ that saves copying about 2 GB. A cached operand holds the arrays it was made from, so their
+    memory cannot be reused for other values while the entry lives, and tiles are never written in place while a
+    chain holds them (copy on write, see :meth:`View.write`): the same key always means the same numbers.
     """
 
-    def __init__(self, target: View, transposed_left: bool, base: np.ndarray | None):
+    MAX_CACHED = 16
+
+    def __init__(self, target: View, transposed_left: bool, base: np.ndarray | None, cache: dict | None = None):
         self.target, self.transposed_left, self.base = target, transposed_left, base
+        self.cache = {} if cache is None else cache
         self.lefts: list[np.ndarray] = []
         self.rights: list[np.ndarray] = []
 
@@ -253,14 +268,24 @@ class MatmulChain:
         self.lefts.append(left.read())
         self.rights.append(right.read())
 
+    def _joined(self, arrays: list[np.ndarray], axis: int) -> np.ndarray:
+        if len(arrays) == 1:
+            return arrays[0]
+        # (address, shape, strides) names a view's numbers while the arrays it came from are alive (kept below).
+        key = (axis, *((a.__array_interface__["data"][0], a.shape, a.strides) for a in arrays))
+        hit = self.cache.get(key)
+        if hit is None:
+            if len(self.cache) >= self.MAX_CACHED:
+                del self.cache[next(iter(self.cache))]
+            hit = self.cache[key] = (np.concatenate(arrays, axis=axis), arrays)
+        return hit[0]
+
     def flush(self) -> None:
         target = self.target
         target.buffer.pending = None
-        if self.transposed_left:  # NKI matmul: left operands are (k, m), contracted over axis 0
-            left = np.concatenate(self.lefts, axis=0).T if len(self.lefts) > 1 else self.lefts[0].T
-        else:
-            left = np.concatenate(self.lefts, axis=1) if len(self.lefts) > 1 else self.lefts[0]
-        right = np.concatenate(self.rights, axis=0) if len(self.rights) > 1 else self.rights[0]
+        # NKI matmul: left operands are (k, m), contracted over axis 0; Pallas dot: (m, k)
+        left = self._joined(self.lefts, 0).T if self.transposed_left else self._joined(self.lefts, 1)
+        right = self._joined(self.rights, 0)
         with _one_blas_thread():
             product = left @ right
         if self.base is not None:

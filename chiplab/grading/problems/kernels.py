@@ -58,8 +58,8 @@ class KernelParams:
 def _draw(pick: Picker) -> KernelParams:
     return KernelParams(
         chip=pick.choice("chip", CHIPS), m=pick.choice("m", (512, 1024)), n=pick.choice("n", (1024, 2048)),
-        k=pick.choice("k", (512, 768, 1024)), dense_m=pick.choice("dense_m", (512, 1024, 1536)),
-        dense_n=pick.choice("dense_n", (256, 384, 512)), dense_k=pick.choice("dense_k", (256, 512)),
+        k=pick.choice("k", (512, 640, 768, 896, 1024)), dense_m=pick.choice("dense_m", (512, 1024, 1536, 2048)),
+        dense_n=pick.choice("dense_n", (256, 384, 512)), dense_k=pick.choice("dense_k", (256, 384, 512)),
         activation=pick.choice("activation", ACTIVATIONS), big_m=1024,
         big_n=pick.choice("big_n", (2048, 3072)), big_k=2048)
 
