@@ -22,6 +22,7 @@ from chiplab.cost.scenarios import (
     CostScenario,
     OwnOrRent,
     ScenarioResult,
+    efficiencies_of,
     evaluate_cost_scenario,
     own,
     own_or_rent,
@@ -37,6 +38,7 @@ from chiplab.cost.tco import OWNER_DEFAULT_KEYS, owner_assumptions_for
 from chiplab.errors import ChiplabInputError
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware.catalog import load_chip
+from chiplab.units import format_ratio_range, format_usd, format_usd_estimate, format_usd_range
 from chiplab.viz.cost import draw_tornado
 from chiplab.viz.cost_pictures import OwnOrRentPicture, ScenarioCostPicture
 
@@ -104,6 +106,7 @@ class CostExplorer:
         # A's what-if starts at B's price: "what if A cost what B costs?" (no invented price).
         self.what_if_a.value = what_if_usd_per_chip_hour or self._rent_price_b().usd_per_chip_hour
         self._enable_what_if()
+        self._set_fitted_efficiencies()
         self._wire()
         self._refresh()
         self.widget = self._layout()
@@ -119,6 +122,8 @@ class CostExplorer:
         money = {"min": 0.01, "max": 1000.0, "step": 0.1, "layout": widgets.Layout(width="300px"), **_WIDE}
         self.what_if_a = widgets.BoundedFloatText(value=1.0, description="A what-if USD/chip-hour", **money)
         self.what_if_b = widgets.BoundedFloatText(value=1.0, description="B what-if USD/chip-hour", **money)
+        # The matmul sliders start at each chip's fitted efficiency: left there, the chip keeps its fitted
+        # calibration and the validation record's error band; moved, the efficiency is an assumption (no band).
         self.matmul_a = widgets.FloatSlider(value=1.0, description="A: achieved ÷ modelled matmul speed", **_FRACTION)
         self.matmul_b = widgets.FloatSlider(value=1.0, description="B: achieved ÷ modelled matmul speed", **_FRACTION)
         self.workload = widgets.Dropdown(options=list(WORKLOADS), value=workload, description="workload", **box)
@@ -185,6 +190,16 @@ class CostExplorer:
         except ChiplabInputError:
             self.capex.description = "B's capex per chip (USD, what-if: no purchase price)"
 
+    def _set_fitted_efficiencies(self) -> None:
+        """Each matmul slider at its chip's fitted efficiency for the workload (see _make_scenario_controls)."""
+        for slider, chip in ((self.matmul_a, self.chip_a.value), (self.matmul_b, self.chip_b.value)):
+            slider.value = efficiencies_of(self.workload.value, chip)[0]
+
+    def _efficiency(self, slider: widgets.FloatSlider, chip: str) -> float | None:
+        """None (the fitted calibration, with its band) while the slider sits on the fitted value, else the value."""
+        fitted = efficiencies_of(self.workload.value, chip)[0]
+        return None if abs(slider.value - fitted) < slider.step / 2 else slider.value
+
     def _enable_what_if(self) -> None:
         self.what_if_a.disabled = self.price_a.value != WHAT_IF
         self.what_if_b.disabled = self.price_b.value != WHAT_IF
@@ -202,7 +217,8 @@ class CostExplorer:
 
     def _model(self) -> str:
         a = rent(self.chip_a.value, self._price(self.price_a, self.chip_a.value, self.what_if_a),
-                 utilization_fraction=self.utilization.value, matmul_efficiency_fraction=self.matmul_a.value)
+                 utilization_fraction=self.utilization.value,
+                 matmul_efficiency_fraction=self._efficiency(self.matmul_a, self.chip_a.value))
         rented_b = self._rent_price_b()
         self.owner_problem, self.owning = "", None
         try:
@@ -216,10 +232,11 @@ class CostExplorer:
                 raise
             self.owner_problem = str(exc)
         if self.price_b.value == "own":
-            b = own(self.chip_b.value, assumptions, matmul_efficiency_fraction=self.matmul_b.value)
+            b = own(self.chip_b.value, assumptions,
+                    matmul_efficiency_fraction=self._efficiency(self.matmul_b, self.chip_b.value))
         else:
             b = rent(self.chip_b.value, rented_b, utilization_fraction=self.utilization.value,
-                     matmul_efficiency_fraction=self.matmul_b.value)
+                     matmul_efficiency_fraction=self._efficiency(self.matmul_b, self.chip_b.value))
         self.scenario = CostScenario(a=a, b=b, workload=self.workload.value, num_tokens=self.tokens.value)
         self.result = evaluate_cost_scenario(self.scenario)
         return self._summary(self.result)
@@ -229,21 +246,19 @@ class CostExplorer:
         lines = [f"<b>{html.escape(result.scenario.workload.label)}</b>"]
         for name, cost in ((name_a, result.a), (name_b, result.b)):
             mfu = cost.throughput.mfu_fraction
+            speed_range = cost.throughput.tokens_per_s_per_chip_range
             lines.append(f"{name}: <b>{cost.tokens_per_s_per_chip:,.0f}</b> tokens/s per chip"
+                         + ("" if speed_range is None else f" (true {speed_range[0]:,.0f}–{speed_range[1]:,.0f} if "
+                            "the model errs as on published runs)")
                          + ("" if mfu is None else f" (MFU {mfu:.0%})")
                          + f", bottleneck {cost.throughput.bottleneck} · {html.escape(cost.side.price_label)}"
-                         + f" · the run: <b>${cost.run.cost_usd:,.0f}</b>, {cost.wall_time_days:,.1f} days on "
-                         + f"{cost.run.num_chips:,} chips")
-        verdict = "better" if result.price_performance_ratio >= 1 else "worse"
-        lines.append(f"{name_a} gives <b>{result.price_performance_ratio:.2f}×</b> the tokens per dollar of {name_b} "
-                     f"({verdict}); it is at least as cheap per token while its chip-hour costs less than "
-                     f"<b>${result.break_even_usd_per_chip_hour_a():.2f}</b>, and 30% / 40% / 50% better below "
-                     f"${result.break_even_usd_per_chip_hour_a(0.3):.2f} / "
-                     f"${result.break_even_usd_per_chip_hour_a(0.4):.2f} / "
-                     f"${result.break_even_usd_per_chip_hour_a(0.5):.2f}")
+                         + f" · the run: <b>{format_usd_estimate(cost.run.cost_usd)}</b>, "
+                         + f"{cost.wall_time_days:,.2g} days on {cost.run.num_chips:,} chips")
+        lines.append(self._verdict(result, name_a, name_b))
         if self.owning is not None:
-            lines.append(f"Owning {name_b}: ${self.owning.owner_usd_per_useful_chip_hour:.2f} per useful chip-hour "
-                         f"against ${self.owning.cloud_usd_per_useful_chip_hour:.2f} rented; owning wins above "
+            lines.append(f"Owning {name_b}: {format_usd_estimate(self.owning.owner_usd_per_useful_chip_hour)} per "
+                         f"useful chip-hour against {format_usd(self.owning.cloud_usd_per_useful_chip_hour)} rented; "
+                         "owning wins above "
                          f"{self.owning.break_even_owner_utilization_fraction:.0%} utilisation")
         else:
             lines.append(f"Owning {name_b}: not available ({html.escape(self.owner_problem)})")
@@ -251,12 +266,33 @@ class CostExplorer:
             lines.append("<small>Caveats: " + html.escape("; ".join(result.caveats)) + "</small>")
         return "<br>".join(lines)
 
+    @staticmethod
+    def _verdict(result: ScenarioResult, name_a: str, name_b: str) -> str:
+        """Who is cheaper per token, and A's break-even prices: ranges over both error bands where both exist, else
+        the central value (two significant figures: the model is not good to the cent)."""
+        ratio_range, even = result.price_performance_ratio_range, result.break_even_range_usd_per_chip_hour_a
+        verdict = "better" if result.price_performance_ratio >= 1 else "worse"
+        if ratio_range is None:
+            return (f"{name_a} gives <b>{result.price_performance_ratio:.2g}×</b> the tokens per dollar of {name_b} "
+                    f"({verdict}; no error band: an efficiency was set by hand); it is at least as cheap per token "
+                    f"below <b>{format_usd_estimate(result.break_even_usd_per_chip_hour_a())}</b> per chip-hour, and "
+                    "30% / 40% / 50% better below " + " / ".join(
+                        format_usd_estimate(result.break_even_usd_per_chip_hour_a(x)) for x in (0.3, 0.4, 0.5)))
+        flips = ratio_range[0] < 1 < ratio_range[1]
+        return (f"{name_a} gives <b>{result.price_performance_ratio:.2g}×</b> the tokens per dollar of {name_b} "
+                f"({verdict}; <b>{format_ratio_range(*ratio_range)}</b> over the model's error bands"
+                + (", so the winner is not settled" if flips else "") + "); it is at least as cheap per token below "
+                f"<b>{format_usd_range(*even())}</b> per chip-hour (central "
+                f"{format_usd_estimate(result.break_even_usd_per_chip_hour_a())}), and 30% / 40% / 50% better below "
+                + " / ".join(format_usd_range(*even(x)) for x in (0.3, 0.4, 0.5)))
+
     # --- events ------------------------------------------------------------------------------------------------
 
     def _on_chip_a(self, _change=None) -> None:
         self._quiet = True
         try:
             self._set_price_choices(self.price_a, self.chip_a.value, allow_own=False)
+            self.matmul_a.value = efficiencies_of(self.workload.value, self.chip_a.value)[0]
             self._enable_what_if()
         finally:
             self._quiet = False
@@ -267,6 +303,7 @@ class CostExplorer:
         try:
             self._set_price_choices(self.price_b, self.chip_b.value, allow_own=True)
             self._set_capex_default()
+            self.matmul_b.value = efficiencies_of(self.workload.value, self.chip_b.value)[0]
             self._enable_what_if()
         finally:
             self._quiet = False

@@ -12,6 +12,8 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 
 from chiplab.cost.scenarios import OfferComparison, OwnOrRent, ScenarioResult
+from chiplab.units import format_ratio_range, format_usd_range
+from chiplab.units import format_usd_estimate as _estimate
 from chiplab.units import format_usd_short as _money
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 
@@ -43,6 +45,16 @@ def _caption(ax: Axes):
     return ax.text(0.0, 1.02, "", transform=ax.transAxes, va="bottom", fontsize=FONT_SIZE - 1, parse_math=False)
 
 
+def _whiskers(ax: Axes, num_rows: int) -> list:
+    """One error-band whisker per row (empty until set): the range of the true value if the model errs as it did
+    on published runs (chiplab.perf.estimate_bands)."""
+    return [ax.plot([], [], color="black", linewidth=1.2, marker="|", markersize=9)[0] for _ in range(num_rows)]
+
+
+def _set_whisker(line, y: float, band: tuple[float, float] | None, scale: float) -> None:
+    line.set_data(([], []) if band is None else ([band[0] / scale, band[1] / scale], [y, y]))
+
+
 def _row_texts(ax: Axes, num_rows: int) -> tuple[list, list]:
     # parse_math=False: the texts hold dollar signs, which matplotlib would otherwise read as TeX math.
     names = [ax.text(0.0, y - 0.3, "", va="bottom", fontsize=FONT_SIZE - 2, parse_math=False)
@@ -59,30 +71,38 @@ class ScenarioCostPicture:
         self.ax = ax
         _relative_axis(ax, 2, "USD per million tokens (share of the dearer chip's)")
         self.bars = list(ax.barh([0, 1], [0, 0], height=0.45, color=[COLORS["stationary"], COLORS["mapping"]]))
+        self.whiskers = _whiskers(ax, 2)
         self.names, self.notes = _row_texts(ax, 2)
         self.caption = _caption(ax)
 
     @property
     def dynamic_artists(self) -> list:
-        return [*self.bars, *self.names, *self.notes, self.caption]
+        return [*self.bars, *self.whiskers, *self.names, *self.notes, self.caption]
 
     def update(self, result: ScenarioResult, names: tuple[str, str] | None = None) -> None:
         # Short texts: an explorer redraws every glyph on every change (the details go in its message line).
         costs = (result.a, result.b)
         dearer = max(cost.usd_per_million_tokens for cost in costs)
         names = names or (result.a.chip_id, result.b.chip_id)
-        for bar, name, note, cost, label in zip(self.bars, self.names, self.notes, costs, names, strict=True):
+        for bar, whisker, name, note, cost, label in zip(self.bars, self.whiskers, self.names, self.notes, costs,
+                                                         names, strict=True):
             width = cost.usd_per_million_tokens / dearer
             bar.set_width(width)
+            band = cost.usd_per_million_tokens_range
+            _set_whisker(whisker, bar.get_y() + bar.get_height() / 2, band, dearer)
             name.set_text(f"{label} ({_how_paid(cost.side)})")
-            note.xy = (width, bar.get_y() + bar.get_height() / 2)
-            note.set_text(f"{_money(cost.usd_per_million_tokens)}/M tokens · run {_money(cost.run.cost_usd)}")
+            note.xy = (width if band is None else max(width, band[1] / dearer), bar.get_y() + bar.get_height() / 2)
+            note.set_text(f"{_estimate(cost.usd_per_million_tokens)}/M tokens · run {_estimate(cost.run.cost_usd)}")
         ratio, break_even = result.price_performance_ratio, result.break_even_usd_per_chip_hour_a()
-        self.caption.set_text(f"A: {ratio:.2f}× B's tokens per $ · A breaks even at {_money(break_even)}/chip-h")
+        ratio_range, even_range = result.price_performance_ratio_range, result.break_even_range_usd_per_chip_hour_a()
+        ratio_text = f"{ratio:.2g}×" if ratio_range is None else f"{ratio:.2g}× ({format_ratio_range(*ratio_range)})"
+        even_text = _estimate(break_even) if even_range is None else format_usd_range(*even_range)
+        self.caption.set_text(f"A: {ratio_text} B's tokens per $ · A breaks even at {even_text}/chip-h"
+                              + ("" if ratio_range is None else " · whiskers: model error band"))
         set_alt_text(self.ax, f"Bar chart of USD per million tokens: {names[0]} "
-                              f"{_money(result.a.usd_per_million_tokens)}, {names[1]} "
-                              f"{_money(result.b.usd_per_million_tokens)}; {names[0]} gives {ratio:.2f} times the "
-                              f"tokens per dollar, and breaks even at {_money(break_even)} per chip-hour.")
+                              f"{_estimate(result.a.usd_per_million_tokens)}, {names[1]} "
+                              f"{_estimate(result.b.usd_per_million_tokens)}; {names[0]} gives {ratio_text} the "
+                              f"tokens per dollar, and breaks even at {even_text} per chip-hour.")
 
 
 class OwnOrRentPicture:
@@ -151,12 +171,13 @@ class OfferPicture:
         if highlight_first:
             colors[0] = OKABE_ITO["vermillion"]
         self.bars = list(ax.barh(range(num_rows), [0] * num_rows, height=0.45, color=colors))
+        self.whiskers = _whiskers(ax, num_rows)
         self.names, self.notes = _row_texts(ax, num_rows)
         self.caption = _caption(ax)
 
     @property
     def dynamic_artists(self) -> list:
-        return [*self.bars, *self.names, *self.notes, self.caption]
+        return [*self.bars, *self.whiskers, *self.names, *self.notes, self.caption]
 
     def fits(self, comparison: OfferComparison) -> bool:
         return len(comparison.rows) == self.num_rows
@@ -164,19 +185,23 @@ class OfferPicture:
     def update(self, comparison: OfferComparison) -> None:
         best = comparison.best_tokens_per_usd
         top = best.tokens_per_usd if best is not None else 1.0
-        for bar, name, note, row in zip(self.bars, self.names, self.notes, comparison.rows, strict=True):
+        for bar, whisker, name, note, row in zip(self.bars, self.whiskers, self.names, self.notes, comparison.rows,
+                                                 strict=True):
             width = 0.0 if row.tokens_per_usd is None else row.tokens_per_usd / top
             bar.set_width(width)
+            band = row.tokens_per_usd_range
+            _set_whisker(whisker, bar.get_y() + bar.get_height() / 2, band, top)
             kind = "" if row.price is None else (" (what-if)" if row.price.provenance is None
                                                  else f" ({row.price.kind})")
             name.set_text(row.display_name + kind)
-            note.xy = (width, bar.get_y() + bar.get_height() / 2)
+            note.xy = (width if band is None else max(width, band[1] / top), bar.get_y() + bar.get_height() / 2)
             speed = f"{row.tokens_per_s_per_chip:,.0f} tok/s"
             note.set_text(f"{speed} · no sourced price" if row.price is None else
                           f"{row.tokens_per_usd:,.0f} tok/$ · {speed} · {_money(row.price.usd_per_chip_hour)}/h"
                           + (" what-if" if row.price.provenance is None else ""))
         winner = best.display_name if best is not None else "no priced chip"
-        self.caption.set_text(f"most tokens per dollar: {winner}")
+        banded = any(row.tokens_per_usd_range is not None for row in comparison.rows)
+        self.caption.set_text(f"most tokens per dollar: {winner}" + (" · whiskers: model error band" if banded else ""))
         described = "; ".join(f"{row.display_name} {row.tokens_per_usd:,.0f}" for row in comparison.rows
                               if row.tokens_per_usd is not None)
         set_alt_text(self.ax, f"Bar chart of tokens per US dollar on {comparison.workload.label}: {described}. "

@@ -24,8 +24,30 @@ def test_builds_a_widget_with_a_figure_and_the_break_even_price(explorer):
     assert cost_explorer().children
     assert explorer.figure.image.value[:4] == b"\x89PNG"
     summary = explorer.message.widget.value
-    assert "tokens per dollar" in summary and "costs less than" in summary
+    assert "tokens per dollar" in summary and "at least as cheap per token below" in summary
     assert "Not possible" not in summary
+
+
+def test_the_shown_ranges_equal_the_librarys():
+    """Left on their fitted efficiencies, both chips carry error bands: the summary shows the library's break-even
+    and price-performance ranges for the same scenario (formatted by chiplab.units), never a price to the cent."""
+    import re
+
+    from chiplab.cost.scenarios import evaluate_cost_scenario
+    from chiplab.units import format_ratio_range, format_usd_range
+
+    explorer = CostExplorer("trainium2", "h200", SMALL, 1e12)
+    result = evaluate_cost_scenario(explorer.scenario)
+    summary = explorer.message.widget.value
+    assert format_usd_range(*result.break_even_range_usd_per_chip_hour_a()) in summary
+    assert format_ratio_range(*result.price_performance_ratio_range) in summary
+    low, high = result.a.throughput.tokens_per_s_per_chip_range
+    assert f"true {low:,.0f}–{high:,.0f}" in summary
+    before_caveats = summary.split("Caveats")[0]
+    typed = {f"${explorer.what_if_a.value:.2f}", f"${result.b.side.usd_per_chip_hour:.2f}"}  # prices, not the model's
+    assert not set(re.findall(r"\$\d+\.\d\d\b", before_caveats)) - typed
+    explorer.matmul_a.value = 0.5  # an efficiency set by hand: the record says nothing, no range
+    assert "no error band" in explorer.message.widget.value
 
 
 def test_a_chip_without_a_sourced_price_starts_at_a_labelled_what_if(explorer):
@@ -110,6 +132,7 @@ def test_the_numbers_shown_are_the_librarys_for_the_same_inputs():
     """Each control set to a distinct value; the explorer must show what the cost model gives for exactly those
     inputs (a control wired to the wrong model input, e.g. A's efficiency to B, fails here)."""
     from chiplab.cost.scenarios import CostScenario, evaluate_cost_scenario, rent, what_if_price
+    from chiplab.units import format_usd_estimate
 
     shown = CostExplorer("trainium2", "h200", SMALL, 1e12)
     shown.what_if_a.value, shown.matmul_a.value, shown.matmul_b.value = 2.5, 0.6, 0.85
@@ -121,8 +144,9 @@ def test_the_numbers_shown_are_the_librarys_for_the_same_inputs():
         workload=SMALL, num_tokens=1e11))
     assert shown.result == expected
     summary = shown.message.widget.value
-    assert f"<b>{expected.price_performance_ratio:.2f}×</b>" in summary
-    assert f"<b>${expected.break_even_usd_per_chip_hour_a():.2f}</b>" in summary
-    assert f"${expected.break_even_usd_per_chip_hour_a(0.3):.2f}" in summary
-    assert f"the run: <b>${expected.a.run.cost_usd:,.0f}</b>" in summary
-    assert f"the run: <b>${expected.b.run.cost_usd:,.0f}</b>" in summary
+    # model-derived money at two significant figures (chiplab.units.format_usd_estimate): no cent-precise prices
+    assert f"<b>{expected.price_performance_ratio:.2g}×</b>" in summary
+    assert f"<b>{format_usd_estimate(expected.break_even_usd_per_chip_hour_a())}</b>" in summary
+    assert format_usd_estimate(expected.break_even_usd_per_chip_hour_a(0.3)) in summary
+    assert f"the run: <b>{format_usd_estimate(expected.a.run.cost_usd)}</b>" in summary
+    assert f"the run: <b>{format_usd_estimate(expected.b.run.cost_usd)}</b>" in summary

@@ -89,4 +89,24 @@ def test_offer_picture_updates_in_place():
     assert picture.fits(cheaper)
     picture.update(cheaper)
     assert _widths(picture.ax)[0] >= before
-    assert len(picture.dynamic_artists) == 3 * len(first.rows) + 1
+    assert len(picture.dynamic_artists) == 4 * len(first.rows) + 1  # bar, error whisker, name, note; caption
+
+
+def test_whiskers_show_the_cost_layer_ranges():
+    """The whisker of each priced row spans the row's tokens-per-dollar range from chiplab.cost, as a share of the
+    best row (designs compare on ideal hardware and have none)."""
+    from chiplab.cost import price_for
+    from chiplab.cost.scenarios import compare_offers
+
+    offers = compare_offers(SMALL, [("h200", price_for("h200", "capacity-block")),
+                                    ("h100_sxm", price_for("h100_sxm", "capacity-block"))])
+    picture = OfferPicture(plt.subplots()[1], len(offers.rows))
+    picture.update(offers)
+    top = offers.best_tokens_per_usd.tokens_per_usd
+    for whisker, row in zip(picture.whiskers, offers.rows, strict=True):
+        low, high = row.tokens_per_usd_range
+        assert list(whisker.get_xdata()) == pytest.approx([low / top, high / top])
+    design = compare_design(design_chip("trainium2"), 3.0, SMALL)
+    designed = OfferPicture(plt.subplots()[1], len(design.rows))
+    designed.update(design)
+    assert all(len(w.get_xdata()) == 0 for w in designed.whiskers)

@@ -82,6 +82,16 @@ class ChipCost:
     def wall_time_days(self) -> float:
         return self.wall_time_s / SECONDS_PER_DAY
 
+    @property
+    def usd_per_million_tokens_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true USD per million tokens over the throughput's error band (the price is fixed, so
+        the cost scales as 1 / tokens per second); None without a band."""
+        speed = self.throughput.tokens_per_s_per_chip_range
+        if speed is None:
+            return None
+        central = self.usd_per_million_tokens * self.tokens_per_s_per_chip
+        return central / speed[1], central / speed[0]
+
 
 def _chip_cost(side: ChipSide, throughput: Throughput, num_tokens: float, per_usd: float) -> ChipCost:
     run = training_run_cost(num_chips=throughput.num_chips, price=side.usd_per_useful_chip_hour,

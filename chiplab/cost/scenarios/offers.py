@@ -43,6 +43,16 @@ class OfferRow:
         return tokens_per_usd(self.tokens_per_s_per_chip, self.price.usd_per_chip_hour)
 
     @property
+    def tokens_per_usd_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens per dollar over the throughput's error band; None without a price or a
+        band."""
+        speed = self.throughput.tokens_per_s_per_chip_range
+        if self.price is None or speed is None:
+            return None
+        return (tokens_per_usd(speed[0], self.price.usd_per_chip_hour),
+                tokens_per_usd(speed[1], self.price.usd_per_chip_hour))
+
+    @property
     def usd_per_million_tokens(self) -> float | None:
         per_usd = self.tokens_per_usd
         return None if per_usd is None else 1e6 / per_usd
