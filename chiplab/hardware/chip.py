@@ -97,6 +97,9 @@ class Chip:
     notes: tuple[str, ...] = ()
     peak_check_exceptions: Mapping[str, str] = field(default_factory=FrozenMap)
     provenance: Mapping[str, Provenance] = field(default_factory=FrozenMap)
+    # A design (chiplab.hardware.custom) names the catalog chip it was designed from, so that what hardware cannot
+    # say about it — the software efficiency of the fitted calibration — is its base's; "" for a catalog chip.
+    designed_from: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):

@@ -163,6 +163,7 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
         core=dataclasses.replace(base_chip.core, matrix_unit=new_unit), memory_levels=levels,
         published_peak_flops_per_s=published, vector_peak_flops_per_s=vector, tdp_w=tdp_w, die_area_mm2=None,
         num_transistors=None, aliases=(), peak_check_exceptions=exceptions,
+        designed_from=base_chip.designed_from or base_chip.id,
         notes=(f"Designed in chiplab from {base_chip.id} ({described}); not a real chip.",
                f"Peaks are {base_chip.id}'s published peaks × {scale:.4g}, the growth of its matrix hardware "
                "(cores × arrays × rows × cols × clock)."),

@@ -292,6 +292,10 @@ def fitted_calibration(chip: str | Chip, dtype: str = "bf16") -> Calibration:
     dtype = one_of("dtype", dtype, DTYPES)
     if not isinstance(chip, Chip):
         chip = load_chip(chip)  # an id or alias; anything else is refused there, naming it
+    if chip.designed_from:
+        # A design runs its base's software: an unchanged design must perform exactly like its base
+        # (chiplab.hardware.custom), so it takes the base's fit.
+        chip = load_chip(chip.designed_from)
     if chip.kind == "toy":
         return _TOY
     # A catalog chip (or a what-if keeping its id) by id, so every what-if shares its fit; a chip of one's own
