@@ -14,7 +14,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
+from chiplab.perf.topology import load_topology
 from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
 from chiplab.units import format_bytes, format_rate
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, get_axes, set_alt_text
@@ -184,24 +186,56 @@ def draw_chip(chip: Chip, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def _topology_kind(chip: Chip) -> tuple[str, int]:
+    """The wiring's kind ("torus", "switch" or "full_mesh") and its domain size: the recorded topology
+    (``chiplab/data/networks/topologies.toml``) where there is one, else read from the link's description."""
+    link = chip.links[0]
+    try:
+        topology = load_topology(chip)
+    except ChiplabInputError:
+        description = link.topology.lower()
+        kind = ("full_mesh" if "full" in description and "mesh" in description
+                else "switch" if "switch" in description or "all-to-all" in description else "torus")
+        return kind, link.max_chips or 8
+    return topology.kind, topology.num_chips
+
+
+def _ring_positions(count: int) -> list[tuple[float, float]]:
+    return [(2.5 + 3.0 * np.cos(2 * np.pi * i / count), 2.0 + 2.4 * np.sin(2 * np.pi * i / count))
+            for i in range(count)]
+
+
+def _chip_dot(ax: Axes, x: float, y: float, label: str, radius: float = 0.42) -> None:
+    ax.add_patch(Circle((x, y), radius, facecolor=_UNIT_COLOR, edgecolor="black", zorder=2))
+    ax.text(x, y, label, ha="center", va="center", fontsize=FONT_SIZE - 1, zorder=3)
+
+
 def draw_topology(chip: Chip, ax: Axes | None = None, num_chips: int = 16) -> Axes:
-    """How ``chip``'s scale-up link joins chips, from the link's recorded topology: a torus (TPU ICI, Trainium's
-    NeuronLink) drawn as a 2-D grid with wrap-around links, or a switch that connects every chip (NVLink)."""
+    """How ``chip``'s scale-up link joins chips, from its recorded topology: a torus (TPU ICI, Trainium's
+    NeuronLink) drawn as a 2-D grid with wrap-around links, a switch that connects every chip (NVLink through
+    NVSwitch), or a full mesh with one direct link between every pair of chips (AMD Infinity Fabric on 8×MI300X)."""
     if not chip.links:
         raise ValueError(f"{chip.display_name} has no scale-up link in the catalog")
     link = chip.links[0]
-    topology = link.topology.lower()
+    kind, domain = _topology_kind(chip)
     ax = _canvas(ax, (6.0, 4.4), (-1.6, 6.6), (-1.6, 5.0))
-    if "switch" in topology or "all-to-all" in topology:
-        count = min(link.max_chips or 8, 8)
+    if kind == "switch":
+        count = min(domain, 8)
         _box(ax, 1.5, 1.6, 2.0, 0.8, "NVSwitch", "#E6E6E6")
-        for i in range(count):
-            angle = 2 * np.pi * i / count
-            x, y = 2.5 + 3.0 * np.cos(angle), 2.0 + 2.4 * np.sin(angle)
+        for i, (x, y) in enumerate(_ring_positions(count)):
             ax.plot([2.5, x], [2.0, y], color=COLORS["busy"], linewidth=1.5, zorder=0)
-            ax.add_patch(Circle((x, y), 0.42, facecolor=_UNIT_COLOR, edgecolor="black"))
-            ax.text(x, y, str(i), ha="center", va="center", fontsize=FONT_SIZE - 1)
+            _chip_dot(ax, x, y, str(i))
         shape = f"{count} chips, each one switch hop from every other"
+    elif kind == "full_mesh":
+        count = min(domain, 8)
+        positions = _ring_positions(count)
+        for i, (x0, y0) in enumerate(positions):
+            for x1, y1 in positions[i + 1:]:
+                ax.plot([x0, x1], [y0, y1], color=COLORS["busy"], linewidth=1.2, zorder=0)
+        for i, (x, y) in enumerate(positions):
+            _chip_dot(ax, x, y, str(i))
+        shape = (f"a full mesh of {count} chips, a direct link between every pair "
+                 f"({count * (count - 1) // 2} links, no switch)")
     else:
         side = math.isqrt(num_chips)
         for r in range(side):

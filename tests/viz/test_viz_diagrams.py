@@ -63,3 +63,12 @@ def test_pe_and_skewed_array_pictures():
     assert "B\n(stays)" in _texts(draw_pe("ws"))
     ax = draw_skewed_array(3, 3)
     assert "A02" in _texts(ax) and "staircase" in alt_text(ax)
+
+
+def test_mi300x_platform_is_drawn_as_a_full_mesh():
+    """AMD's 8×MI300X platform links every GPU to every other directly (data/networks/topologies.toml, kind
+    full_mesh): 8 × 7 / 2 = 28 links, no switch box and no torus wrap-around."""
+    ax = draw_topology(load_chip("mi300x"))
+    assert "full mesh" in alt_text(ax) and "28 links" in alt_text(ax)
+    assert "NVSwitch" not in _texts(ax) and "wrap-around" not in _texts(ax)
+    assert len(ax.lines) == 28
