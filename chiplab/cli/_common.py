@@ -8,6 +8,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from chiplab._checks import fraction, positive, positive_int
 from chiplab.errors import ChiplabInputError
@@ -97,13 +98,48 @@ def print_table(headers: list[str], rows: list[list], as_json: bool) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+@dataclass(frozen=True)
+class Ranged:
+    """A model value and the (low, high) of the true one over its error band (None, None without a band)."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+    @classmethod
+    def scaled(cls, value: float, band: tuple[float, float] | None, central: float) -> Ranged:
+        """``value``, which is proportional to ``central``, with the band of ``central`` carried over."""
+        if band is None:
+            return cls(value)
+        return cls(value, value * band[0] / central, value * band[1] / central)
+
+
+BAND_NOTE = ("[low, high]: the true value if chiplab errs as it did on published runs of the chip's vendor family "
+             "and kind (10th-90th percentile of the validation record's errors; chiplab.perf.error_band)")
+
+
+def _json_row(headers: list[str], row: list) -> dict:
+    """A row as JSON: a ranged cell gives its value under its header and its band as "<header> low"/"high"."""
+    out: dict = {}
+    for header, cell in zip(headers, row, strict=True):
+        if isinstance(cell, Ranged):
+            out[header], out[f"{header} low"], out[f"{header} high"] = cell.value, cell.low, cell.high
+        else:
+            out[header] = cell
+    return out
+
+
 def print_comparison(headers: list[str], rows: list[list], notes: list[str], as_json: bool) -> int:
     """A table of chips with notes (why a chip or a price is missing); exit status 1 when no chip has a row.
 
-    JSON is one object ``{"rows": [...], "notes": [...]}``; the table goes to stdout and the notes to stderr.
+    JSON is one object ``{"rows": [...], "notes": [...]}``; the table goes to stdout and the notes to stderr. A
+    :class:`Ranged` cell shows ``value [low, high]`` in the table and adds ``"<header> low"``/``"<header> high"``
+    fields to its JSON row.
     """
+    if any(isinstance(cell, Ranged) and cell.low is not None for row in rows for cell in row):
+        notes = [*notes, BAND_NOTE]
     if as_json:
-        print(strict_json({"rows": [dict(zip(headers, row, strict=True)) for row in rows], "notes": notes}))
+        print(strict_json({"rows": [_json_row(headers, row) for row in rows], "notes": notes}))
     else:
         print_table(headers, rows, as_json=False)
         if notes:
@@ -114,6 +150,9 @@ def print_comparison(headers: list[str], rows: list[list], notes: list[str], as_
 
 
 def _show(value: object) -> str:
+    if isinstance(value, Ranged):
+        shown = _show(value.value)
+        return shown if value.low is None else f"{shown} [{value.low:.3g}, {value.high:.3g}]"
     if value is None:
         return "-"
     if isinstance(value, float) and not math.isfinite(value):

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import warnings
 
-from chiplab.cli._common import Progress, positive_number, print_comparison, share, whole_number
+from chiplab.cli._common import Progress, Ranged, positive_number, print_comparison, share, whole_number
 from chiplab.cli._fit import fit_serving, fit_serving_at_speed, fit_training
 from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
@@ -80,10 +80,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cost = None if price is None else training_run_cost(
             num_chips=est.num_chips, price=price, num_tokens=args.tokens,
             tokens_per_s_per_chip=est.tokens_per_s / est.num_chips)
-        return [chip_id, est.num_chips, f"{split.tensor}x{split.pipeline}x{split.data}", est.time_s, est.mfu_fraction,
-                est.tokens_per_s, days,
-                None if price is None else price.usd_per_chip_hour, None if cost is None else cost.cost_usd,
-                None if cost is None else cost.usd_per_million_tokens]
+        times = est.time_s_range  # run time, run cost and cost per token all scale with the step time
+
+        def by_time(value: float | None) -> Ranged | None:
+            return None if value is None else Ranged.scaled(value, times, est.time_s)
+
+        return [chip_id, est.num_chips, f"{split.tensor}x{split.pipeline}x{split.data}", by_time(est.time_s),
+                Ranged.scaled(est.mfu_fraction, est.mfu_fraction_range, est.mfu_fraction),
+                Ranged.scaled(est.tokens_per_s, est.tokens_per_s_range, est.tokens_per_s), by_time(days),
+                None if price is None else price.usd_per_chip_hour, by_time(None if cost is None else cost.cost_usd),
+                by_time(None if cost is None else cost.usd_per_million_tokens)]
 
     rows, notes = _compare("train", _chips(args.chips), row, setup_notes)
     return print_comparison(["chip", "chips", "TPxPPxDP", "step s", "MFU", "tokens/s", "days", "$/chip-h", "run $",
@@ -127,9 +133,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         price = _price(chip_id, args.price_kind, notes)
         cost = None if price is None else serving_cost(tokens_per_s_per_chip=est.output_tokens_per_s_per_chip,
                                                        price=price, utilization_fraction=args.utilization)
-        return [chip_id, est.tensor_parallel, est.batch, est.prefill_s, est.decode_step_s * 1e3,
-                est.output_tokens_per_s_per_chip, None if price is None else price.usd_per_chip_hour,
-                None if cost is None else cost.usd_per_million_tokens]
+        times = est.time_s_range  # every time and cost scales with the batch's time over the error band
+
+        def by_time(value: float | None) -> Ranged | None:
+            return None if value is None else Ranged.scaled(value, times, est.time_s)
+
+        return [chip_id, est.tensor_parallel, est.batch, by_time(est.prefill_s), by_time(est.decode_step_s * 1e3),
+                Ranged.scaled(est.output_tokens_per_s_per_chip, est.output_tokens_per_s_per_chip_range,
+                              est.output_tokens_per_s_per_chip),
+                None if price is None else price.usd_per_chip_hour,
+                by_time(None if cost is None else cost.usd_per_million_tokens)]
 
     rows, notes = _compare("serve", _chips(args.chips), row, setup_notes)
     return print_comparison(["chip", "TP", "batch", "prefill s", "ms/token", "tokens/s/chip", "$/chip-h",
