@@ -153,7 +153,7 @@ class ProblemSet:
     assignment: str
     title: str
     make_params: Callable[[Picker], Any]
-    formats: Sequence[Any]
+    formats: Callable[[Any], Sequence[Any]]  # params -> the AnswerFormat of every autograded name
 
 
 @dataclass(frozen=True)
