@@ -21,20 +21,12 @@ from conftest_book import ROOT, isolated_jupyter_env
 
 from chiplab.grading import variant_of
 from chiplab.grading.course import autograde, open_course, release, require_ok, run_nbgrader
-from chiplab.grading.sandbox import SCRATCH_PARENT, _kept_paths, _mount_script, unavailable_reason
+from chiplab.grading.sandbox import SCRATCH_PARENT, _kept_paths, _mount_script
 
 sys.path.insert(0, str(ROOT / "exercises" / "grader"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tljh.py, shared with the JupyterHub test
 from chiplab_answers import answers
-
-ASSIGNMENT = "01_systolic_arrays"
-
-
-def _user(name: str) -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
-        return pwd.getpwnam(name)
+from tljh import ASSIGNMENT, NOTEBOOK, answered, exchange_course, hold_tljh_users, skip_unless_possible
 
 
 def _as(user: pwd.struct_passwd, hub_name: str, *command: str) -> subprocess.CompletedProcess:
@@ -52,20 +44,14 @@ def _as(user: pwd.struct_passwd, hub_name: str, *command: str) -> subprocess.Com
 
 
 @pytest.mark.slow
-def test_tljh_users_round_trip_through_nbgraders_exchange(tmp_path_factory, monkeypatch):
-    reason = unavailable_reason()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true, so the exchange round trip must run: {reason}", pytrace=False)
-        pytest.skip(reason)
+def test_tljh_users_round_trip_through_nbgraders_exchange(tmp_path_factory, monkeypatch, request):
+    skip_unless_possible("")
+    students = hold_tljh_users(request)
     SCRATCH_PARENT.mkdir(mode=0o711, parents=True, exist_ok=True)
     exchange = Path(tempfile.mkdtemp(prefix="exchange-", dir=SCRATCH_PARENT))
     os.chmod(exchange, 0o777)
     root = tmp_path_factory.mktemp("hubcourse")
-    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    shutil.copytree(ROOT / "exercises" / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-    config = (ROOT / "exercises" / "nbgrader_config.py").read_text(encoding="utf-8")
-    (root / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n", encoding="utf-8")
+    exchange_course(root, exchange)
     for name, value in isolated_jupyter_env(root / "jupyter-home").items():
         monkeypatch.setenv(name, value)
     for name in ("CHIPLAB_STUDENT_ID", "JUPYTERHUB_USER", "NBGRADER_EXECUTION"):
@@ -74,7 +60,6 @@ def test_tljh_users_round_trip_through_nbgraders_exchange(tmp_path_factory, monk
     release(course, [ASSIGNMENT])
     require_ok(run_nbgrader(course, "release_assignment", ASSIGNMENT, "--course=chiplab"), "release_assignment")
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    students = {"alice": _user("jupyter-alice"), "bob": _user("jupyter-bob")}
     for hub_name, user in students.items():
         home = Path(user.pw_dir)
         shutil.rmtree(home / ASSIGNMENT, ignore_errors=True)
@@ -89,14 +74,9 @@ def test_tljh_users_round_trip_through_nbgraders_exchange(tmp_path_factory, monk
         whose = students["alice"].pw_name
         values = {a.name: sorted(a.expected)[0] if isinstance(a.expected, set) else a.expected
                   for a in answers(ASSIGNMENT, variant_of(ASSIGNMENT, whose).params)}
-        notebook = home / ASSIGNMENT / "systolic_arrays.ipynb"
-        data = json.loads(notebook.read_text(encoding="utf-8"))
-        for cell in data["cells"]:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-            if grade_id.endswith("_answer") and cell["cell_type"] == "code":
-                names = [n for n in values if n.startswith(grade_id.split("_")[0] + "_")]
-                cell["source"] = "\n".join(f"{n} = {values[n]!r}" for n in names)
-        notebook.write_text(json.dumps(data), encoding="utf-8")
+        notebook = home / ASSIGNMENT / NOTEBOOK
+        notebook.write_text(json.dumps(answered(json.loads(notebook.read_text(encoding="utf-8")), values)),
+                            encoding="utf-8")
         submitted = _as(user, hub_name, *nbgrader, "submit", ASSIGNMENT, "--course=chiplab",
                         f"--Exchange.root={exchange}")
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr

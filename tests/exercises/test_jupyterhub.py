@@ -3,16 +3,18 @@ their own single-user servers on a running hub; the instructor collects, autogra
 fetch their feedback through their servers.
 
 What runs, all on localhost: JupyterHub (PyPI) with configurable-http-proxy (npm, installed by ``make install`` into
-``node_modules/`` from the committed ``package-lock.json``), the ``dummy`` authenticator (a test authenticator, no
-PAM: the students are driven through API tokens the hub issues, so no password is ever checked), and
-JupyterHub's ``LocalProcessSpawner`` starting each server as the OS user ``jupyter-<name>``, as The Littlest
-JupyterHub does (``tests/exercises/tljh.py``). The students act only over HTTP with their own tokens, as their
-browser would: the Jupyter server's contents API to read and save the notebook, nbgrader's assignment-list server
-extension (``/assignments/fetch|submit|fetch_feedback``, what the Assignments tab calls) for the exchange, and a
-kernel (over its websocket) to check whose numbers the notebook shows. The instructor uses chiplab's commands.
+``node_modules/`` from the committed ``package-lock.json``), JupyterHub's ``dummy`` authenticator (one shared
+password, made up per run: no PAM, no system passwords), and JupyterHub's ``LocalProcessSpawner`` starting each
+server as the OS user ``jupyter-<name>``, as The Littlest JupyterHub does (``tests/exercises/tljh.py``). The students
+act only over HTTP: alice as a browser (login form, *Start My Server*, the OAuth handshake, then cookies and the XSRF
+header), bob as a script (an API token the hub issues him). Both use the Jupyter server's contents API to read and
+save the notebook, nbgrader's assignment-list server extension (``/assignments/fetch|submit|fetch_feedback``, what
+the Assignments tab calls) for the exchange, and a kernel (over its websocket) to check whose numbers the notebook
+shows. The instructor uses chiplab's commands.
 
 Needs root (users, the hub spawning as them, the grading sandbox) and ``node_modules/.bin/configurable-http-proxy``;
-skips without them, and fails instead under ``CI=true``. Its time is measured by ``benchmarks/bench_jupyterhub.py``.
+skips without them, and fails instead under ``CI=true``. The hub, its proxy and the servers stop when the test ends,
+fails, or its process is killed (``setpriv --pdeathsig``). Its time is measured by ``benchmarks/bench_jupyterhub.py``.
 """
 
 from __future__ import annotations
@@ -39,20 +41,26 @@ from conftest_book import ROOT, isolated_jupyter_env
 
 from chiplab.grading import variant_of
 from chiplab.grading.course import autograde, open_course, release, require_ok, run_nbgrader
-from chiplab.grading.sandbox import SCRATCH_PARENT, unavailable_reason
+from chiplab.grading.sandbox import SCRATCH_PARENT
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # tljh.py: imported here and by the hub's config
 sys.path.insert(0, str(ROOT / "exercises" / "grader"))
 from chiplab_answers import answers  # noqa: E402  (grader-only, found through the path above)
-from tljh import system_name, tljh_user  # noqa: E402
+from tljh import (  # noqa: E402
+    ASSIGNMENT,
+    NOTEBOOK,
+    STUDENTS,
+    answered,
+    exchange_course,
+    hold_tljh_users,
+    skip_unless_possible,
+    system_name,
+)
 
-ASSIGNMENT = "01_systolic_arrays"
-NOTEBOOK = "systolic_arrays.ipynb"
 COURSE_ID = "chiplab"
 PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 VENV_BIN = Path(sys.executable).parent
-STUDENTS = ("alice", "bob")
 SLIP = "q1_cycles"  # bob's known slip is on this question, worth 2 of the 8 autograded points (the notebook's cell)
 WAIT_S = 120.0  # longest wait for the hub or a server to come up (a loaded 2-core machine takes ~10 s)
 
@@ -63,11 +71,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _missing() -> str:
-    """Why the round trip cannot run here ("" when it can)."""
-    reason = unavailable_reason()
-    if reason:
-        return reason
+def _missing_tools() -> str:
+    """Why the hub cannot start here ("" when it can)."""
     if not PROXY.exists():
         return f"{PROXY.relative_to(ROOT)} is missing: run `make install` (npm ci installs configurable-http-proxy)"
     if shutil.which("node") is None:
@@ -75,7 +80,7 @@ def _missing() -> str:
     return ""
 
 
-def _hub_config(runtime: Path, student_config: Path, admin_token: str, ports: list[int]) -> str:
+def _hub_config(runtime: Path, student_config: Path, admin_token: str, password: str, ports: list[int]) -> str:
     """jupyterhub_config.py: localhost only, the dummy authenticator, TLJH-style users, an admin service token."""
     hub, api, proxy_api = ports
     return f"""
@@ -93,7 +98,7 @@ c.JupyterHub.db_url = "sqlite:///{runtime / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = {str(runtime / "cookie_secret")!r}
 c.JupyterHub.pid_file = {str(runtime / "hub.pid")!r}
 c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = {uuid.uuid4().hex!r}
+c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allowed_users = {set(STUDENTS)!r}
 c.JupyterHub.spawner_class = TljhStyleSpawner
 c.TljhStyleSpawner.hold_parent = {str(runtime)!r}
@@ -108,10 +113,11 @@ c.JupyterHub.load_roles = [{{"name": "admin", "services": ["course-test"]}}]
 
 @dataclass
 class Hub:
-    """A running hub: its public URL, the admin service's session, its log."""
+    """A running hub: its public URL, the admin service's session, the students' password, its log."""
 
     url: str
     admin: requests.Session
+    password: str
     log: Path
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -122,13 +128,32 @@ class Hub:
     def log_tail(self) -> str:
         return "hub log (last lines):\n" + "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
 
-    def start_server(self, name: str) -> Student:
-        """Start ``name``'s server, wait until the hub says it is ready, and give the user a token for it."""
-        self.api("POST", f"/users/{name}/server")
+    def wait_until_ready(self, name: str) -> None:
         deadline = time.monotonic() + WAIT_S
         while not self.api("GET", f"/users/{name}").json()["servers"].get("", {}).get("ready"):
             assert time.monotonic() < deadline, f"{name}'s server did not start in {WAIT_S:g} s\n{self.log_tail()}"
             time.sleep(0.5)
+
+    def log_in(self, name: str) -> Student:
+        """As a browser: the login form (the dummy authenticator's password), *Start My Server*, then the lab page,
+        whose OAuth handshake with the hub gives the server's cookie; each call then sends the server's XSRF token
+        as JupyterLab does."""
+        session = requests.Session()
+        session.get(f"{self.url}/hub/login", timeout=30)
+        form = {"username": name, "password": self.password, "_xsrf": session.cookies.get("_xsrf", path="/hub/")}
+        logged_in = session.post(f"{self.url}/hub/login", data=form, timeout=WAIT_S, allow_redirects=False)
+        assert logged_in.status_code == 302, f"{name} could not log in: {logged_in.status_code}\n{self.log_tail()}"
+        session.get(f"{self.url}/hub/spawn/{name}", timeout=WAIT_S)
+        self.wait_until_ready(name)
+        lab = session.get(f"{self.url}/user/{name}/lab", timeout=WAIT_S)
+        assert lab.ok and lab.url.startswith(f"{self.url}/user/{name}/lab"), f"{name}: {lab.status_code} {lab.url}"
+        session.headers["X-XSRFToken"] = session.cookies.get("_xsrf", path=f"/user/{name}/")
+        return Student(name, f"{self.url}/user/{name}", session, self)
+
+    def start_server(self, name: str) -> Student:
+        """As a script: the admin starts ``name``'s server and gives the user an API token for it."""
+        self.api("POST", f"/users/{name}/server")
+        self.wait_until_ready(name)
         token = self.api("POST", f"/users/{name}/tokens", json={"note": "round trip", "expires_in": 3600})
         session = requests.Session()
         session.headers["Authorization"] = f"token {token.json()['token']}"
@@ -137,7 +162,7 @@ class Hub:
 
 @dataclass
 class Student:
-    """One student's single-user server, reached through the hub's proxy with the student's own token."""
+    """One student's single-user server, reached through the hub's proxy with the student's own credentials."""
 
     name: str
     url: str
@@ -163,19 +188,22 @@ class Student:
 @contextmanager
 def running_hub(runtime: Path, student_config: Path) -> Iterator[Hub]:
     """Start the hub; on exit (a failure too) stop every user's server, then the hub and its proxy."""
-    admin_token = uuid.uuid4().hex
+    admin_token, password = uuid.uuid4().hex, uuid.uuid4().hex
     ports = [_free_port() for _ in range(3)]
     config = runtime / "jupyterhub_config.py"
-    config.write_text(_hub_config(runtime, student_config, admin_token, ports), encoding="utf-8")
+    config.write_text(_hub_config(runtime, student_config, admin_token, password, ports), encoding="utf-8")
     log = runtime / "hub.log"
     env = {"PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(runtime),
            "PYTHONNOUSERSITE": "1"}
     with log.open("wb") as out:
-        process = subprocess.Popen([str(VENV_BIN / "jupyterhub"), "-f", str(config)], cwd=runtime, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # setpriv --pdeathsig: the hub stops (and stops its proxy and servers) if this test's process is killed
+        # before its cleanup below can run, e.g. by a timeout around pytest
+        command = ["setpriv", "--pdeathsig", "TERM", "--", str(VENV_BIN / "jupyterhub"), "-f", str(config)]
+        process = subprocess.Popen(command, cwd=runtime, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     admin = requests.Session()
     admin.headers["Authorization"] = f"token {admin_token}"
-    hub = Hub(f"http://127.0.0.1:{ports[0]}", admin, log)
+    hub = Hub(f"http://127.0.0.1:{ports[0]}", admin, password, log)
     server_pids: set[int] = set()
     try:
         deadline = time.monotonic() + WAIT_S
@@ -209,24 +237,6 @@ def running_hub(runtime: Path, student_config: Path) -> Iterator[Hub]:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _course(root: Path, exchange: Path) -> None:
-    """The instructor's course: one assignment, the grader-only answers, nbgrader's config with the exchange."""
-    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    shutil.copytree(ROOT / "exercises" / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-    config = (ROOT / "exercises" / "nbgrader_config.py").read_text(encoding="utf-8")
-    (root / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n", encoding="utf-8")
-
-
-def _answered(notebook: dict, values: dict) -> dict:
-    """The notebook with each autograded answer cell replaced by ``name = value`` lines, as a student types them."""
-    for cell in notebook["cells"]:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        if grade_id.endswith("_answer") and cell["cell_type"] == "code":
-            names = [n for n in values if n.startswith(grade_id.split("_")[0] + "_")]
-            cell["source"] = "\n".join(f"{n} = {values[n]!r}" for n in names)
-    return notebook
-
-
 def _right_answers(student_id: str) -> tuple[dict, dict]:
     """Every autograded answer right for ``student_id``'s numbers, and the chiplab answers themselves."""
     found = {a.name: a for a in answers(ASSIGNMENT, variant_of(ASSIGNMENT, student_id).params)}
@@ -241,8 +251,11 @@ def _run_in_kernel(student: Student, code: str) -> str:
 
     kernel = student.call("POST", "/api/kernels", json={"name": "python3"}).json()["id"]
     url = student.url.replace("http://", "ws://") + f"/api/kernels/{kernel}/channels"
-    connection = websocket.create_connection(url, header=[f"Authorization: {student.session.headers['Authorization']}"],
-                                             timeout=WAIT_S)
+    credentials = [f"{name}: {value}" for name, value in student.session.headers.items()
+                   if name in ("Authorization", "X-XSRFToken")]
+    cookies = "; ".join(f"{c.name}={c.value}" for c in student.session.cookies
+                        if c.path.startswith(f"/user/{student.name}/"))
+    connection = websocket.create_connection(url, header=credentials, cookie=cookies or None, timeout=WAIT_S)
     msg_id = uuid.uuid4().hex
     header = {"msg_id": msg_id, "username": student.name, "session": uuid.uuid4().hex, "msg_type": "execute_request",
               "version": "5.3", "date": ""}
@@ -271,12 +284,9 @@ def _run_in_kernel(student: Student, code: str) -> str:
 
 
 @pytest.mark.slow
-def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(tmp_path_factory, monkeypatch):
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true, so the JupyterHub round trip must run: {reason}", pytrace=False)
-        pytest.skip(reason)
+def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(tmp_path_factory, monkeypatch, request):
+    skip_unless_possible(_missing_tools())
+    hold_tljh_users(request)
     SCRATCH_PARENT.mkdir(mode=0o711, parents=True, exist_ok=True)
     shared = Path(tempfile.mkdtemp(prefix="hub-", dir=SCRATCH_PARENT))  # what the students' servers may read
     try:
@@ -289,7 +299,7 @@ def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(t
         (student_config / "nbgrader_config.py").write_text(
             f"c = get_config()  # noqa: F821\nc.Exchange.root = {str(exchange)!r}\n", encoding="utf-8")
         root = tmp_path_factory.mktemp("hubcourse")
-        _course(root, exchange)
+        exchange_course(root, exchange)
         for name, value in isolated_jupyter_env(root / "jupyter-home").items():
             monkeypatch.setenv(name, value)
         for name in ("CHIPLAB_STUDENT_ID", "JUPYTERHUB_USER", "NBGRADER_EXECUTION"):
@@ -297,12 +307,9 @@ def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(t
         course = open_course(root)
         release(course, [ASSIGNMENT])
         require_ok(run_nbgrader(course, "release_assignment", ASSIGNMENT, f"--course={COURSE_ID}"), "release")
-        users = {name: tljh_user(name) for name in STUDENTS}
-        for user in users.values():  # a fresh start for users kept from an earlier run: no fetched copy, no cache
-            for kept in (ASSIGNMENT, ".local/share/jupyter/nbgrader_cache"):
-                shutil.rmtree(Path(user.pw_dir) / kept, ignore_errors=True)
         with running_hub(tmp_path_factory.mktemp("hub"), student_config) as hub:
-            students = {name: hub.start_server(name) for name in STUDENTS}
+            # alice through the login page and cookies, as in a browser; bob with an API token, as a script would
+            students = {"alice": hub.log_in("alice"), "bob": hub.start_server("bob")}
             expected_slip = None
             for name, student in students.items():
                 listed = student.nbgrader("fetch")
@@ -317,7 +324,7 @@ def test_jupyterhub_round_trip_release_fetch_submit_collect_autograde_feedback(t
                 if name == "bob":  # one known slip: the answer a slip produces, for his own numbers
                     expected_slip = found[SLIP].mistakes[0]
                     values[SLIP] = expected_slip.value
-                notebook = _answered(student.contents(f"{ASSIGNMENT}/{NOTEBOOK}")["content"], values)
+                notebook = answered(student.contents(f"{ASSIGNMENT}/{NOTEBOOK}")["content"], values)
                 student.call("PUT", f"/api/contents/{ASSIGNMENT}/{NOTEBOOK}",
                              json={"type": "notebook", "format": "json", "content": notebook})
                 listed = student.nbgrader("submit")

@@ -1,5 +1,5 @@
 """Every exercise notebook has a MyST Markdown twin that says the same (issue 14): ``source/<a>/<name>.ipynb`` is what
-nbgrader reads, ``<name>.md`` the same cells as readable text (jupytext, paired by ``source/jupytext.toml``), so a
+nbgrader reads, ``<name>.md`` the same cells as readable text (jupytext, paired by ``source/.jupytext.toml``), so a
 prose change is a readable diff. These tests fail when the two drift apart, when nbgrader's cell metadata would not
 survive the text, or when nbgrader could copy a twin (solutions and hidden tests as text) into a student's release.
 The fix for a drift is ``make -C exercises sync``.
@@ -30,7 +30,7 @@ def _without_version(text: str) -> str:
 
 
 def test_pairing_is_configured_for_the_whole_source_folder():
-    config = tomllib.loads((SOURCE / "jupytext.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((SOURCE / ".jupytext.toml").read_text(encoding="utf-8"))
     assert config["formats"] == "ipynb,md:myst"
 
 
