@@ -52,11 +52,10 @@ class AnswerFormat:
         if self.kind == "choice":
             return "one of the words the question names (case and - or _ do not matter)"
         if self.kind == "kernel_values":
-            return (f"your kernel's run.program, replayed by the grader on its own random inputs: every output "
-                    f"within {self.rel_tol:.0%} of the largest value of chiplab's reference result")
+            return (f"run.program, replayed on the grader's own inputs: outputs within {self.rel_tol:.0%} of the "
+                    "reference's largest")
         if self.kind == "kernel_time":
-            return (f"your kernel's run.program, replayed by the grader: right values and a simulated time at most "
-                    f"{1 + self.rel_tol:g}× chiplab's reference kernel's")
+            return f"run.program, replayed: right values, simulated time at most {1 + self.rel_tol:g}× the reference's"
         return f"within {self.rel_tol:.0%} (relative): 3 significant figures are enough"
 
 
