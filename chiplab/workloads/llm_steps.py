@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
+from chiplab.workloads.eight_bit_training import eight_bit_training_ops
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import Gemm
 from chiplab.workloads.ops import (
@@ -251,6 +252,7 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
     ops = forward + _recompute_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
+    ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, AQT's dW)
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 

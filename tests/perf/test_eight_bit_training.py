@@ -1,0 +1,58 @@
+"""8-bit training recipes: which GEMMs of a training step run in 8 bits (chiplab.workloads.eight_bit_training).
+
+Sources (read for facts): NVIDIA Transformer Engine casts only its Linear layers to FP8 unless FP8 dot-product
+attention is asked for (``DelayedScaling(fp8_dpa=False)`` by default); MaxText's int8 training uses AQT
+``config_v3(fwd_bits=8, dlhs_bits=8, drhs_bits=None)`` (MaxText ``layers/quantizations.py``): forward and
+activation-gradient GEMMs in int8, the weight gradient (drhs) in bf16.
+"""
+
+import dataclasses
+
+from chiplab.hardware.catalog import load_chip
+from chiplab.perf import Calibration, estimate_step
+from chiplab.workloads.presets import load_model
+
+
+def _dtypes(step):
+    return {(op.name, op.stage): op.gemm.dtype for op in step.gemm_ops}
+
+
+def test_fp8_training_keeps_core_attention_in_bf16_and_every_linear_gemm_in_fp8():
+    model = dataclasses.replace(load_model("llama3-8b"), dtype="fp8")
+    dtypes = _dtypes(model.training_step(batch=1, seq_len=2048, recompute="full"))
+    for name in ("scores", "attn_values"):
+        assert dtypes[(name, "forward")] == dtypes[(name, "recompute")] == "bf16"
+        assert dtypes[(f"{name}.grad_a", "backward")] == dtypes[(f"{name}.grad_b", "backward")] == "bf16"
+    for name in ("qkv_proj", "o_proj", "gate_up_proj", "down_proj"):  # TE: fprop, dgrad and wgrad all in FP8
+        assert dtypes[(name, "forward")] == "fp8"
+        assert dtypes[(f"{name}.grad_a", "backward")] == dtypes[(f"{name}.grad_b", "backward")] == "fp8"
+
+
+def test_int8_training_keeps_the_weight_gradient_in_bf16():
+    model = dataclasses.replace(load_model("llama3-8b"), dtype="int8")
+    dtypes = _dtypes(model.training_step(batch=1, seq_len=2048))
+    for name in ("qkv_proj", "o_proj", "gate_up_proj", "down_proj", "logits"):
+        assert dtypes[(name, "forward")] == dtypes[(f"{name}.grad_a", "backward")] == "int8"  # fwd, dlhs
+        assert dtypes[(f"{name}.grad_b", "backward")] == "bf16"  # drhs_bits=None
+    assert dtypes[("scores", "forward")] == "bf16"
+
+
+def test_bf16_training_and_serving_are_unchanged():
+    model = load_model("llama3-8b")
+    assert set(_dtypes(model.training_step(batch=1, seq_len=2048)).values()) == {"bf16"}
+    fp8 = dataclasses.replace(model, dtype="fp8")
+    assert set(_dtypes(fp8.decode_step(batch=8, context_len=1024)).values()) == {"fp8"}  # FP8 KV cache read
+
+
+def test_the_flops_are_the_same_only_their_rate_changes():
+    """On H100 SXM the FP8 dense peak is twice the BF16 one (1978.9 vs 989.4 TFLOPS, NVIDIA's datasheet), so with
+    the ideal calibration an FP8 step's MLP GEMMs take half the BF16 time while its attention GEMMs take the same."""
+    chip, ideal = load_chip("h100_sxm"), Calibration.ideal()
+    bf16 = load_model("llama3-8b")
+    fp8 = dataclasses.replace(bf16, dtype="fp8")
+    steps = [m.training_step(batch=1, seq_len=8192) for m in (bf16, fp8)]
+    assert steps[0].model_flops == steps[1].model_flops
+    times = [estimate_step(step, chip, ideal).time_by("name") for step in steps]
+    for name in ("scores", "attn_values", "scores.grad_a", "attn_values.grad_b"):
+        assert times[1][name] == times[0][name]
+    assert abs(times[1]["gate_up_proj"] / times[0]["gate_up_proj"] - 0.5) < 0.02
