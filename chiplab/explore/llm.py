@@ -9,6 +9,8 @@ update.
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from chiplab.errors import ChiplabInputError
@@ -117,7 +119,17 @@ class LLMExplorer:
                 f"({estimate.tokens_per_s_per_chip:,.0f} per chip) on {estimate.num_chips} chip"
                 f"{'s' if estimate.num_chips > 1 else ''} · MFU <b>{estimate.mfu_fraction:.1%}</b> · memory "
                 f"{format_bytes(estimate.memory.total_bytes)} of {format_bytes(estimate.memory_capacity_bytes)} "
-                f"{estimate.memory_label} per chip ({estimate.memory_fraction:.0%})")
+                f"{estimate.memory_label} per chip ({estimate.memory_fraction:.0%})" + LLMExplorer._band(estimate))
+
+    @staticmethod
+    def _band(estimate: LLMEstimate) -> str:
+        """The range of the true speed and step time over the estimate's error band, and where the band is from."""
+        if estimate.band is None:
+            return "<br>No error band: no published runs of this chip's family were validated."
+        (low_s, high_s), (low, high) = estimate.time_s_range, estimate.tokens_per_s_range
+        return (f"<br>If chiplab errs as it did on published runs: <b>{low:,.0f}–{high:,.0f}</b> tokens/s, "
+                f"{format_seconds(low_s)}–{format_seconds(high_s)} per step "
+                f"<small>({html.escape(estimate.band.source)})</small>")
 
     # --- events ------------------------------------------------------------------------------------------------
 

@@ -126,3 +126,26 @@ def test_each_quantity_has_its_own_axis_and_unit(explorer, mode):
     assert "step time" in labels[0] and "wall time" in labels[1] and "memory" in labels[2]
     assert all(label.startswith("%") for label in labels)
     assert all(bar.axes is panel for panel, bars in zip(panels, explorer.picture.bars, strict=True) for bar in bars)
+
+
+@pytest.mark.parametrize("mode", ["training", "decode"])
+def test_the_shown_error_range_equals_the_librarys(explorer, mode):
+    """The range under the summary is the step estimate's own tokens_per_s_range and time_s_range (chiplab.perf,
+    from the validation record's band), for the same inputs."""
+    from chiplab.explore._text import format_seconds
+    from chiplab.hardware import load_chip
+    from chiplab.perf.llm import estimate_llm
+    from chiplab.workloads import load_model
+    from chiplab.workloads.footprint import Parallelism
+
+    explorer.mode.value = mode
+    training = mode == "training"
+    expected = estimate_llm(load_model("llama3_8b"), load_chip("trainium2"), mode=mode, batch=32, seq_len=4096,
+                            output_len=256, recompute="selective",
+                            parallelism=Parallelism(tensor=4, data=8 if training else 1))
+    low, high = expected.tokens_per_s_range
+    low_s, high_s = expected.time_s_range
+    shown = explorer.message.widget.value
+    assert f"<b>{low:,.0f}–{high:,.0f}</b> tokens/s" in shown
+    assert f"{format_seconds(low_s)}–{format_seconds(high_s)} per step" in shown
+    assert ("training cases" if training else "serving cases") in shown  # the band's own source
