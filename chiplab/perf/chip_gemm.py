@@ -180,7 +180,10 @@ def _gemm_on_chip(gemm: Gemm, chip: Chip, dataflows: tuple[str, ...], num_batche
             parts.update({lvl.label: lvl.time_s for lvl in per_core.levels[1:] if lvl.time_s is not None
                           and lvl.role != "shared"})
             bottleneck, time_s = max(parts.items(), key=lambda item: item[1])
-            if best is None or time_s < best.time_s:
+            # Equally fast (both HBM-bound, say), the mapping with the least compute time wins: a GEMV kernel
+            # spreads over every SM/core rather than leaving its compute a hair under the memory time, where any
+            # derating of the arithmetic (calibration) would wrongly make it compute-bound.
+            if best is None or (time_s, per_core.compute_s) < (best.time_s, best.compute_s):
                 best = ChipGemm(gemm=gemm, chip_id=chip.id, core_grid=(cm, cn, ck), per_core=per_core,
                                 hbm_bytes=hbm_bytes, hbm_bandwidth_bytes_per_s=hbm_bandwidth,
                                 shared_level=shared[1] if shared else None, time_s=time_s, bottleneck=bottleneck,
