@@ -13,6 +13,7 @@ the exact reason. The summary, the cross-vendor orderings and the accuracy gate 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import statistics
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import EndToEndRun
+from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.measurements import end_to_end_runs
 from chiplab.perf.training import TrainingEstimate, estimate_training
@@ -179,10 +181,13 @@ def _predicted(setup: CaseSetup, estimate: TrainingEstimate | ServingEstimate) -
             "time_to_first_token_s": estimate.prefill_s}[q]
 
 
-def validate_run(run: EndToEndRun) -> ValidationCase | NotRunCase:
-    """Estimate one run; a run chiplab cannot estimate comes back as a :class:`NotRunCase` with the reason."""
+def validate_run(run: EndToEndRun, calibration: Calibration | None = None) -> ValidationCase | NotRunCase:
+    """Estimate one run; a run chiplab cannot estimate comes back as a :class:`NotRunCase` with the reason.
+    ``calibration`` replaces the chip's fitted one (e.g. ``Calibration.ideal()``, to see what calibrating changed)."""
     try:
         setup = case_setup(run)
+        if calibration is not None:
+            setup = dataclasses.replace(setup, arguments={**setup.arguments, "calibration": calibration})
         estimate, notes = (_estimate_training(setup) if run.workload == "training" else _estimate_serving(setup))
     except (NotMappable, ChiplabInputError) as exc:
         return NotRunCase(run=run, reason=str(exc))
@@ -213,6 +218,14 @@ class ValidationReport:
 def validate() -> ValidationReport:
     """Run every end-to-end run of the measurement record (a few seconds; cached)."""
     results = [validate_run(run) for run in end_to_end_runs()]
+    return ValidationReport(tuple(r for r in results if isinstance(r, ValidationCase)),
+                            tuple(r for r in results if isinstance(r, NotRunCase)))
+
+
+def validate_with(calibration: Calibration) -> ValidationReport:
+    """Every end-to-end run with ``calibration`` instead of each chip's fitted one (not cached, not recorded): the
+    book compares ``validate_with(Calibration.ideal())`` with :func:`validate` to show what calibration changed."""
+    results = [validate_run(run, calibration) for run in end_to_end_runs()]
     return ValidationReport(tuple(r for r in results if isinstance(r, ValidationCase)),
                             tuple(r for r in results if isinstance(r, NotRunCase)))
 
@@ -253,7 +266,7 @@ def _main(argv: list[str]) -> int:
 
 
 __all__ = ["FAMILY_LABELS", "NotRunCase", "ValidationCase", "ValidationReport", "ValidationTable", "update_record",
-           "validate", "validate_run", "validate_training"]
+           "validate", "validate_run", "validate_training", "validate_with"]
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))

@@ -13,7 +13,13 @@ from chiplab.viz.memory import (
     draw_roofline,
     draw_tile_landscape,
 )
-from chiplab.viz.perf import draw_scaling, draw_step_breakdown, draw_training_breakdown
+from chiplab.viz.perf import (
+    draw_error_distribution,
+    draw_predicted_vs_measured,
+    draw_scaling,
+    draw_step_breakdown,
+    draw_training_breakdown,
+)
 from chiplab.viz.roofline import LabelsApart, RooflinesPicture, draw_rooflines
 from chiplab.viz.scalesim import draw_stall_sweep
 from chiplab.viz.silicon import draw_chip_hour_breakdown
@@ -46,6 +52,7 @@ __all__ = [
     "draw_chip_hour_breakdown",
     "draw_core",
     "draw_energy_breakdown",
+    "draw_error_distribution",
     "draw_flops_breakdown",
     "draw_intensity_sweep",
     "draw_kernel_comparison",
@@ -55,6 +62,7 @@ __all__ = [
     "draw_offer_comparison",
     "draw_own_or_rent",
     "draw_pe",
+    "draw_predicted_vs_measured",
     "draw_roofline",
     "draw_rooflines",
     "draw_scaling",

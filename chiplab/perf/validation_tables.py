@@ -1,0 +1,103 @@
+"""The validation as the book reads it: Markdown tables and the few numbers chapter 9 quotes, computed from a
+:class:`~chiplab.perf.validation.ValidationReport` (the cases as run now) — never typed.
+
+* :func:`summary_table` — median |error| and share within ±10 % per vendor family and kind, with the same numbers
+  for a second report (the ideal calibration) beside them, so a reader sees what calibrating changed;
+* :func:`orderings_table` — every cross-vendor ordering on speed per chip, right or wrong;
+* :func:`misses_table` — the cases chiplab misses most, each with what its own estimate says dominates its time;
+* :func:`share_optimistic` and :func:`dominant_part` — the facts the chapter's "what the model still misses" draws
+  from the cases' errors.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from chiplab.perf.inference import ServingEstimate
+from chiplab.perf.validation import ValidationCase, ValidationReport
+from chiplab.perf.validation_record import FAMILY_LABELS, KINDS
+from chiplab.perf.validation_summary import WITHIN_FRACTION, Ordering, summarize
+from chiplab.tables import markdown_table
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def summary_table(report: ValidationReport, ideal: ValidationReport | None = None) -> str:
+    """Cases, median |error| and share within ±10 % per group (all, each family, each kind); with ``ideal``, the
+    same for that report in two more columns."""
+    headers = ["group", "cases run", "not run", "median |error|", f"within ±{WITHIN_FRACTION:.0%}"]
+    groups = summarize(report)
+    ideal_groups = {g.name: g for g in summarize(ideal)} if ideal is not None else {}
+    if ideal is not None:
+        headers += ["median |error|, ideal", f"within ±{WITHIN_FRACTION:.0%}, ideal"]
+    rows = []
+    for group in groups:
+        if not group.num_cases and not group.num_not_run:
+            continue
+        row = [group.name, group.num_cases, group.num_not_run, _share(group.median_abs_error_fraction),
+               _share(group.within_10_fraction)]
+        if ideal is not None:
+            other = ideal_groups[group.name]
+            row += [_share(other.median_abs_error_fraction), _share(other.within_10_fraction)]
+        rows.append(row)
+    return markdown_table(headers, rows)
+
+
+def _chip(case: ValidationCase) -> str:
+    return case.setup.arguments["chip"].display_name
+
+
+def orderings_table(found: tuple[Ordering, ...], wrong_only: bool = False) -> str:
+    """One row per ordering (or per wrong one): the model, the two chips, which is ahead as measured and as chiplab
+    says, and whether chiplab has it right."""
+    rows = [[o.first.setup.config.name, o.first.kind, _chip(o.first), _chip(o.second),
+             _chip(o.first if o.published_ratio > 1 else o.second),
+             _chip(o.first if o.predicted_ratio > 1 else o.second), "right" if o.right else "wrong"]
+            for o in found if not (wrong_only and o.right)]
+    return markdown_table(["model", "kind", "chip 1", "chip 2", "faster per chip, measured", "faster, chiplab",
+                           "ordering"], rows)
+
+
+def dominant_part(case: ValidationCase) -> str:
+    """What takes most of chiplab's time in the case: for training the largest part of the step's breakdown; for
+    serving, decode or prefill, and what limits the ops that take most of that phase."""
+    estimate = case.estimate
+    if isinstance(estimate, ServingEstimate):
+        decode_s = estimate.output_len * estimate.decode_step_s
+        phase, step = (("decode", estimate.mean_decode) if decode_s >= estimate.prefill_s
+                       else ("prefill", estimate.prefill))
+        by_bound = step.time_by("bottleneck")
+        return f"{phase}, {max(by_bound, key=by_bound.__getitem__)}-bound"
+    parts = estimate.breakdown_s()
+    return max(parts, key=parts.__getitem__)
+
+
+def misses_table(report: ValidationReport, num_cases: int = 10) -> str:
+    """The ``num_cases`` cases with the largest |error|: published, predicted, signed error, what dominates the
+    estimate, and how many setup fields the source left unstated (filled with documented defaults)."""
+    worst = sorted(report.cases, key=lambda c: abs(c.error_fraction), reverse=True)[:num_cases]
+    rows = [[c.setup.config.name, _chip(c), c.kind, c.quantity.replace("_", " "), f"{c.published:.3g}",
+             f"{c.predicted:.3g}", f"{c.error_fraction:+.0%}", dominant_part(c), len(c.setup.defaults)]
+            for c in worst]
+    return markdown_table(["model", "chip", "kind", "quantity", "published", "chiplab", "error",
+                           "largest part of chiplab's time", "unstated setup fields"], rows)
+
+
+def share_optimistic(report: ValidationReport, *, family: str | None = None, kind: str | None = None) -> float:
+    """Share of the selected cases where chiplab is faster than measured (error > 0)."""
+    cases = report.select(family=family, kind=kind).cases
+    return sum(c.error_fraction > 0 for c in cases) / len(cases) if cases else float("nan")
+
+
+def median_error(report: ValidationReport, *, family: str | None = None, kind: str | None = None) -> float:
+    """Median *signed* error of the selected cases (its sign says which way chiplab leans)."""
+    cases = report.select(family=family, kind=kind).cases
+    return statistics.median(c.error_fraction for c in cases) if cases else float("nan")
+
+
+def errors_by_group(report: ValidationReport) -> dict[str, list[float]]:
+    """Signed errors per "family kind" group, for the error-distribution figure."""
+    return {f"{FAMILY_LABELS[family]} {kind}": [c.error_fraction for c in report.select(family=family, kind=kind).cases]
+            for family in FAMILY_LABELS for kind in KINDS}
