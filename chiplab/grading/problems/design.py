@@ -66,8 +66,10 @@ class DesignReport:
 def full_rate_power_w(chip: Chip) -> float:
     """Every PE at one MAC per cycle (bf16) plus HBM at full bandwidth, at chiplab's energy table."""
     table = horowitz_2014()
-    return (chip.peak_flops_per_s(DTYPE) / 2 * table.mac_j(DTYPE)
-            + chip.hbm.bandwidth_bytes_per_s * table.byte_j("offchip"))
+    bandwidth = chip.hbm.bandwidth_bytes_per_s
+    if bandwidth is None:  # a designable base always has one (design_chip checks it)
+        raise ChiplabInputError(f"{chip.id} has no HBM bandwidth, so its memory power is unknown")
+    return chip.peak_flops_per_s(DTYPE) / 2 * table.mac_j(DTYPE) + bandwidth * table.byte_j("offchip")
 
 
 @lru_cache(maxsize=8192)
@@ -110,16 +112,19 @@ def _draw(pick: Picker) -> DesignParams | None:
 
 def _telling(p: DesignParams | None) -> bool:
     """A reference design exists, and no number of its report is within 3 % of a number shown."""
-    if p is None:
+    reference = None if p is None else reference_design(p.base, p.m, p.d)
+    if p is None or reference is None:
         return False
-    ref = reference_design(p.base, p.m, p.d)[1]
+    ref = reference[1]
     shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
     computed = [float(getattr(ref, f.name)) for f in dataclasses.fields(ref)]
     return all(abs(x - value) > 0.03 * x for x in computed for value in shown)
 
 
 def make_params(pick: Picker) -> DesignParams:
-    return pick.first_fitting(_draw, _telling)
+    params = pick.first_fitting(_draw, _telling)
+    assert params is not None  # _telling refuses None
+    return params
 
 
 def formats(p: DesignParams) -> tuple[AnswerFormat, ...]:
