@@ -30,6 +30,7 @@ from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
+from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
 from chiplab.workloads.transformer import TransformerConfig
 
@@ -157,7 +158,7 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     def layer_comm(tokens: int) -> float:
         if network is None:
             return 0.0
-        volume = tokens * config.d_model * config.bytes_per_element
+        volume = tokens * config.d_model * activation_bytes_per_element(config.dtype)  # bf16 hidden states
         return 2 * config.num_layers * calibration.collective_s("all_reduce", volume, t, network)
 
     def kv_combine(tokens: int) -> float:  # partial outputs (fp32) + max and sum per head, over the shards

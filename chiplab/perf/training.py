@@ -43,6 +43,7 @@ from chiplab.perf.estimate_bands import speed_range, time_range, training_band
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
+from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
 from chiplab.workloads.transformer import TransformerConfig
 
@@ -196,7 +197,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     per_micro = sum(by_stage.values())
     compute_s = per_micro * num_microbatches
     bubble_s = per_micro * (p - 1) / num_virtual_stages
-    activation_bytes = micro * seq_len * config.d_model * config.bytes_per_element
+    activation_bytes = micro * seq_len * config.d_model * activation_bytes_per_element(config.dtype)
     eff = calibration.network_efficiency_fraction
     tensor_comm = 4 * part.num_layers * num_microbatches * calibration.collective_s("all_reduce", activation_bytes,
                                                                                      t, network)

@@ -13,19 +13,31 @@ Published 8-bit training recipes quantize the weight GEMMs (the linear layers) a
   quantized. Transformer Engine's FP8 recipe runs all three (fprop, dgrad, wgrad) in FP8, so FP8 keeps them.
 
 The FLOPs do not change, only the rate at which the chip issues them (a bf16 GEMM runs at the bf16 peak).
+
+* **Activations between ops stay in bf16**, in training and in serving: 8-bit recipes quantize a GEMM's inputs on
+  the fly (fused into the op before it) and keep the residual stream, the norms, the activation functions and the
+  hidden states that tensor-parallel ranks all-reduce in bf16 (Transformer Engine: FP8 only inside its modules;
+  TensorRT-LLM's FP8 checkpoints keep the model's bf16/fp16 activation dtype; AQT quantizes each dot's operands
+  inside the dot). Only the KV cache takes the 8-bit format where a recipe says so (an "FP8 KV cache").
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from chiplab.workloads.gemm import Gemm
+from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
 from chiplab.workloads.ops import GemmOp, Op
 
 EIGHT_BIT_DTYPES = ("fp8", "int8")
 HIGH_PRECISION_DTYPE = "bf16"  # what 8-bit recipes keep for the GEMMs they do not quantize
 # Recipes that quantize only the forward GEMM and the activation gradient (AQT int8 in MaxText).
 WEIGHT_GRADIENT_UNQUANTIZED = ("int8",)
+
+
+def activation_bytes_per_element(dtype: str) -> int:
+    """Bytes of one activation element between ops when the matrix unit computes in ``dtype``: never narrower
+    than bf16 (see the module docstring)."""
+    return max(DTYPE_BYTES[dtype], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
 
 
 def _runs_in_high_precision(op: GemmOp, dtype: str) -> bool:

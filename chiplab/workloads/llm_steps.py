@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.workloads.eight_bit_training import eight_bit_training_ops
+from chiplab.workloads.eight_bit_training import activation_bytes_per_element, eight_bit_training_ops
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import Gemm
 from chiplab.workloads.ops import (
@@ -51,7 +51,7 @@ LOSS_BYTES_PER_TOKEN = 4  # the cross-entropy loss of each token, in fp32
 def _norm(config: TransformerConfig, name: str, phase: str, num_rows: int) -> VectorOp:
     per_element = RMSNORM_FLOPS_PER_ELEMENT if config.norm == "rmsnorm" else LAYERNORM_FLOPS_PER_ELEMENT
     elements = num_rows * config.d_model
-    p = config.bytes_per_element
+    p = activation_bytes_per_element(config.dtype)
     return VectorOp(name=name, kind="norm", phase=phase, num_elements=elements, num_flops=per_element * elements,
                     num_transcendentals=num_rows, read_bytes=(elements + config.num_norm_params) * p,
                     written_bytes=elements * p)
@@ -59,7 +59,7 @@ def _norm(config: TransformerConfig, name: str, phase: str, num_rows: int) -> Ve
 
 def _residual(config: TransformerConfig, name: str, phase: str, num_tokens: int) -> VectorOp:
     elements = num_tokens * config.d_model
-    p = config.bytes_per_element
+    p = activation_bytes_per_element(config.dtype)
     return VectorOp(name=name, kind="elementwise", phase=phase, num_elements=elements,
                     num_flops=RESIDUAL_FLOPS_PER_ELEMENT * elements, read_bytes=2 * elements * p,
                     written_bytes=elements * p)
@@ -91,7 +91,7 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
     kv_len = seq_len if kv_len is None else _check_len(config, "kv_len", kv_len)
     if kv_len < seq_len:
         raise ChiplabInputError(f"kv_len ({kv_len}) must be >= seq_len ({seq_len}): new tokens attend to themselves")
-    tokens, d, f, p = batch * seq_len, config.d_model, config.d_ff, config.bytes_per_element
+    tokens, d, f, p = batch * seq_len, config.d_model, config.d_ff, activation_bytes_per_element(config.dtype)
     heads = batch * config.num_heads
     ops: list[Op] = [
         _norm(config, "attn_norm", "attention", tokens),
@@ -140,7 +140,7 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
 def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int, flash_attention: bool,
                    num_logit_rows: int) -> list[Op]:
     """Embedding, all layers (one op per layer op, count × num_layers), final norm and the logits GEMM."""
-    tokens, p = batch * seq_len, config.bytes_per_element
+    tokens, p = batch * seq_len, activation_bytes_per_element(config.dtype)
     elements = tokens * config.d_model
     learned = config.position_embedding == "learned"
     ops: list[Op] = [VectorOp(
@@ -240,7 +240,7 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
                              num_logit_rows=tokens)
     forward.append(VectorOp(name="cross_entropy", kind="loss", phase="loss", num_elements=elements,
                             num_flops=CROSS_ENTROPY_FLOPS_PER_ELEMENT * elements, num_transcendentals=elements,
-                            read_bytes=elements * config.bytes_per_element,
+                            read_bytes=elements * activation_bytes_per_element(config.dtype),
                             written_bytes=tokens * LOSS_BYTES_PER_TOKEN))
     layer = layer_ops(config, batch=batch, seq_len=seq_len, flash_attention=flash_attention)
     backward = [grad for op in reversed(forward) for grad in backward_ops(op)]

@@ -9,7 +9,8 @@ activation-gradient GEMMs in int8, the weight gradient (drhs) in bf16.
 import dataclasses
 
 from chiplab.hardware.catalog import load_chip
-from chiplab.perf import Calibration, estimate_step
+from chiplab.perf import Calibration, estimate_serving, estimate_step, op_of
+from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.presets import load_model
 
 
@@ -56,3 +57,29 @@ def test_the_flops_are_the_same_only_their_rate_changes():
     for name in ("scores", "attn_values", "scores.grad_a", "attn_values.grad_b"):
         assert times[1][name] == times[0][name]
     assert abs(times[1]["gate_up_proj"] / times[0]["gate_up_proj"] - 0.5) < 0.02
+
+
+def test_activations_between_ops_stay_bf16_and_the_kv_cache_takes_the_8_bit_format():
+    """An FP8 model's residual stream, norms and activation functions move bf16 values (2 B each); its KV cache is
+    written and read at 1 B (an "FP8 KV cache"). Llama 3 8B decode, batch 8: attn_norm reads 8 × 4096 values plus
+    4096 norm weights and writes 8 × 4096 values, 2 B each = (32,768 + 4,096 + 32,768) × 2 = 139,264 B per layer."""
+    assert [activation_bytes_per_element(d) for d in ("fp8", "int8", "bf16", "fp32")] == [2, 2, 2, 4]
+    bf16 = load_model("llama3-8b")
+    fp8 = dataclasses.replace(bf16, dtype="fp8")
+    steps = [m.decode_step(batch=8, context_len=1024) for m in (bf16, fp8)]
+    norms = [op_of(step, "attn_norm") for step in steps]
+    assert norms[0].read_bytes + norms[0].written_bytes == norms[1].read_bytes + norms[1].written_bytes == 139_264
+    kv_writes = [op_of(step, "kv_cache_write") for step in steps]
+    assert kv_writes[1].written_bytes * 2 == kv_writes[0].written_bytes  # 1 B vs 2 B per cached value
+    assert op_of(steps[1], "scores").gemm.b_bytes * 2 == op_of(steps[0], "scores").gemm.b_bytes
+
+
+def test_tensor_parallel_all_reduces_move_bf16_hidden_states_whatever_the_gemm_format():
+    """Megatron-LM's 2 all-reduces per layer carry batch × d_model hidden states (Shoeybi et al. 2019, Sec. 3), in
+    the activation format: the same bytes, so the same time, for an FP8 and a BF16 Llama 3 70B on 8 H100s."""
+    chip = load_chip("h100_sxm")
+    bf16 = load_model("llama3-70b")
+    fp8 = dataclasses.replace(bf16, dtype="fp8")
+    runs = [estimate_serving(m, chip, batch=64, prompt_len=128, output_len=128, tensor_parallel=8) for m in (bf16, fp8)]
+    assert runs[0].decode_comm_s == runs[1].decode_comm_s > 0
+    assert runs[0].prefill_comm_s == runs[1].prefill_comm_s
