@@ -15,6 +15,7 @@ import statistics
 
 from chiplab.perf.inference import ServingEstimate
 from chiplab.perf.validation import ValidationCase, ValidationReport
+from chiplab.perf.validation_bands import error_band
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS
 from chiplab.perf.validation_summary import WITHIN_FRACTION, Ordering, summarize
 from chiplab.tables import markdown_table
@@ -77,7 +78,7 @@ def dominant_part(case: ValidationCase) -> str:
 def misses_table(report: ValidationReport, num_cases: int = 10) -> str:
     """The ``num_cases`` cases with the largest |error|: published, predicted, signed error, what dominates the
     estimate, and how many setup fields the source left unstated (filled with documented defaults)."""
-    worst = sorted(report.cases, key=lambda c: abs(c.error_fraction), reverse=True)[:num_cases]
+    worst = largest_misses(report, num_cases)
     rows = [[c.setup.config.name, _chip(c), c.kind, c.quantity.replace("_", " "), f"{c.published:.3g}",
              f"{c.predicted:.3g}", f"{c.error_fraction:+.0%}", dominant_part(c), len(c.setup.defaults)]
             for c in worst]
@@ -101,3 +102,54 @@ def errors_by_group(report: ValidationReport) -> dict[str, list[float]]:
     """Signed errors per "family kind" group, for the error-distribution figure."""
     return {f"{FAMILY_LABELS[family]} {kind}": [c.error_fraction for c in report.select(family=family, kind=kind).cases]
             for family in FAMILY_LABELS for kind in KINDS}
+
+
+def num_improved(report: ValidationReport, other: ValidationReport) -> int:
+    """Cases (by id, run in both) whose |error| is smaller in ``report`` than in ``other``."""
+    before = {c.id: abs(c.error_fraction) for c in other.cases}
+    return sum(abs(c.error_fraction) < before[c.id] for c in report.cases if c.id in before)
+
+
+def num_with_defaults(report: ValidationReport) -> int:
+    """Cases whose source left at least one setup field unstated (filled with a documented default)."""
+    return sum(bool(c.setup.defaults) for c in report.cases)
+
+
+# A catalog chip of each vendor family, to ask error_band for the family's band.
+FAMILY_EXAMPLE_CHIPS = {"tpu": "tpu_v5p", "trainium": "trainium2", "nvidia": "h100_sxm", "amd": "mi300x"}
+
+
+def _fallback(source: str) -> str:
+    """Which group a band came from, in words (error_band names its fallback in its source)."""
+    if "all cases" in source:
+        return "every case (too few of the family)"
+    if "both kinds" in source:
+        return "the family's cases of both kinds (too few of this kind)"
+    return "these cases"
+
+
+def bands_table() -> str:
+    """The error band every estimate of each family and kind carries (chiplab.perf.error_band, from the stored
+    record): the range of true ÷ predicted speed, and the cases it rests on."""
+    rows = []
+    for family, chip in FAMILY_EXAMPLE_CHIPS.items():
+        for kind in KINDS:
+            band = error_band(chip, kind)
+            rows.append([f"{FAMILY_LABELS[family]} {kind}", f"{1 / (1 + band.high_fraction):.2f}",
+                         f"{1 / (1 + band.low_fraction):.2f}", band.num_cases, _fallback(band.source)])
+    return markdown_table(["estimates of", "true ÷ predicted speed, low", "high", "cases", "band from"], rows)
+
+
+def largest_misses(report: ValidationReport, num_cases: int = 10) -> tuple[ValidationCase, ...]:
+    """The ``num_cases`` cases with the largest |error|, largest first."""
+    return tuple(sorted(report.cases, key=lambda c: abs(c.error_fraction), reverse=True)[:num_cases])
+
+
+def num_misses_dominated_by(report: ValidationReport, phrase: str, num_cases: int = 10) -> int:
+    """How many of the largest misses have ``phrase`` (e.g. "decode") in :func:`dominant_part`."""
+    return sum(phrase in dominant_part(c) for c in largest_misses(report, num_cases))
+
+
+def not_run_list(report: ValidationReport) -> str:
+    """The cases not run, each with its reason, as a Markdown list."""
+    return "\n".join(f"- `{case.id}`: {case.reason}" for case in report.not_run)
