@@ -224,6 +224,35 @@ def draw_roofline(roof: Roofline, points: Sequence[RooflinePoint] = (), ax: Axes
 _ENERGY_UNITS = {"J": 1.0, "mJ": 1e-3, "µJ": 1e-6}
 
 
+_ENERGY_COLORS = [COLORS["busy"], *_LEVEL_COLORS]
+_SHORT_BAR_FRACTION = 0.1  # a bar under a tenth of the tallest shows too little of its stack to read: zoom on it
+
+
+def _stacked_bars(ax: Axes, names: list[str], parts: list[np.ndarray], scale: float,
+                  legends: list[str] | None = None) -> np.ndarray:
+    """Stack ``parts`` (one array per role, one value per bar) in the energy colours; returns the bars' totals."""
+    bottom = np.zeros(len(names))
+    for index, (color, values) in enumerate(zip(_ENERGY_COLORS, parts, strict=False)):
+        ax.bar(names, values / scale, bottom=bottom / scale, color=color,
+               label=legends[index] if legends else None)
+        bottom = bottom + values
+    return bottom
+
+
+def _zoom_on_short_bars(ax: Axes, names: list[str], parts: list[np.ndarray], scale: float, unit: str) -> None:
+    """An inset with the bars too short to read next to the tallest, on their own scale, so the split of the
+    small total (a tiled run beside a run without reuse) is readable too."""
+    totals = np.sum(parts, axis=0)
+    short = [i for i, total in enumerate(totals) if 0 < total < _SHORT_BAR_FRACTION * totals.max()]
+    if not short:
+        return
+    inset = ax.inset_axes((0.06, 0.34, 0.36, 0.5))
+    _stacked_bars(inset, [names[i] for i in short], [values[short] for values in parts], scale)
+    inset.set_title("zoomed in: " + ", ".join(names[i] for i in short), fontsize=FONT_SIZE - 2)
+    inset.set_ylabel(unit, fontsize=FONT_SIZE - 2)
+    inset.tick_params(labelsize=FONT_SIZE - 2)
+
+
 def draw_energy_breakdown(breakdowns: Mapping[str, EnergyBreakdown], ax: Axes | None = None,
                           unit: str = "µJ") -> Axes:
     """Stacked bars of energy (in ``unit``: "J", "mJ" or "µJ"): compute, then each memory role, one bar per case.
@@ -241,12 +270,9 @@ def draw_energy_breakdown(breakdowns: Mapping[str, EnergyBreakdown], ax: Axes | 
             known = labels.setdefault(level.role, [])
             if level.label != level.role and level.label not in known:
                 known.append(level.label)
-    bottom = np.zeros(len(names))
-    colors = [COLORS["busy"], *_LEVEL_COLORS]
-    for color, (role, values) in zip(colors, parts.items(), strict=False):
-        legend = f"{role} ({', '.join(labels[role])})" if labels[role] else role
-        ax.bar(names, values / scale, bottom=bottom / scale, color=color, label=legend)
-        bottom += values
+    legends = [f"{role} ({', '.join(labels[role])})" if labels[role] else role for role in parts]
+    bottom = _stacked_bars(ax, names, list(parts.values()), scale, legends)
+    _zoom_on_short_bars(ax, names, list(parts.values()), scale, unit)
     # Every bar's total and its data-movement share, written above it: a bar far shorter than the tallest is too
     # small to read off the axis (the tiled run next to the no-reuse one).
     for index, breakdown in enumerate(breakdowns.values()):

@@ -79,3 +79,22 @@ def test_every_energy_bar_states_its_value_in_text():
         boxes.append(box)
     assert not boxes[0].overlaps(boxes[1])
     assert f"{cases['tiled, weight-stationary'].total_j:.3g} J" in alt_text(ax)
+
+
+def test_a_short_energy_bar_gets_a_zoomed_inset_that_covers_no_text():
+    """Issue 16: the tiled bar beside the no-reuse one is a sliver; an inset redraws it on its own scale, so its
+    compute and memory parts can be read. The inset's stack adds up to the tiled run's own total (from
+    energy_breakdown, not from the figure) and hides neither bar's written value."""
+    square = Gemm(m=4096, n=4096, k=4096)
+    tiled = energy_breakdown(best_tiling(square, core_view(load_chip("trainium2"))).best)
+    ax = draw_energy_breakdown({"tiled": tiled, "no reuse": no_reuse_energy(square)}, unit="J")
+    fig = ax.figure
+    fig.canvas.draw()
+    (inset,) = ax.child_axes
+    assert sum(patch.get_height() for patch in inset.patches) == pytest.approx(tiled.total_j)
+    assert "tiled" in inset.get_title() and "no reuse" not in inset.get_title()
+    renderer = fig.canvas.get_renderer()
+    zoom = inset.get_tightbbox(renderer)
+    assert not any(zoom.overlaps(text.get_window_extent(renderer)) for text in ax.texts if text.get_text())
+    # Bars of comparable height need no zoom.
+    assert not draw_energy_breakdown({"a": tiled, "b": tiled}).child_axes
