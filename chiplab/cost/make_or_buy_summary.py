@@ -11,19 +11,20 @@ from chiplab._checks import finite, instance_of, non_negative
 from chiplab.cost.make_or_buy import ChipHourCost, replace_input
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
-from chiplab.units import format_usd_short
+from chiplab.units import format_usd_estimate, format_usd_range
 
 
 def describe_band(values: tuple[float, float, float]) -> str:
-    """'central (low–high)' in US dollars for prose and tables, e.g. a :meth:`ChipHourCost.band`.
+    """'central (low–high)' in US dollars for prose and tables, e.g. a :meth:`ChipHourCost.band`, at two
+    significant figures (model-derived money: a third figure would claim a precision the inputs do not have).
 
     >>> describe_band((2.0, 3.5, 5.25))
-    '$3.50 ($2.00–$5.25)'
+    '$3.5 ($2–$5.2)'
     """
     if not isinstance(values, tuple) or len(values) != 3:
         raise ChiplabInputError(f"values must be a (low, central, high) tuple; got {values!r}")
     low, central, high = (non_negative("values", finite("values", v)) for v in values)
-    return f"{format_usd_short(central)} ({format_usd_short(low)}–{format_usd_short(high)})"
+    return f"{format_usd_estimate(central)} ({format_usd_range(low, high)})"
 
 
 def make_vs_buy_table(costs: Sequence[ChipHourCost]) -> str:

@@ -25,7 +25,7 @@ from chiplab.cost.sensitivity import ParameterSwing, SensitivityResult, one_at_a
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.tables import markdown_table
-from chiplab.units import SECONDS_PER_DAY, format_number, format_usd
+from chiplab.units import SECONDS_PER_DAY, format_number, format_usd_estimate
 
 # ---------------------------------------------------------------------------------------------------------------
 # A scenario and its result
@@ -150,6 +150,14 @@ class ScenarioResult:
         return self.comparison.break_even_range_usd_per_chip_hour_a(improvement_fraction)
 
     @property
+    def performance_ratio_range(self) -> tuple[float, float] | None:
+        """(low, high) of A's tokens/s per chip over B's across both error bands; None without both bands."""
+        band_a, band_b = self.a.throughput.tokens_per_s_per_chip_range, self.b.throughput.tokens_per_s_per_chip_range
+        if band_a is None or band_b is None:
+            return None
+        return band_a[0] / band_b[1], band_a[1] / band_b[0]
+
+    @property
     def price_performance_ratio_range(self) -> tuple[float, float] | None:
         """(low, high) of A's tokens per dollar over B's across both error bands; None without both bands."""
         band_a, band_b = self.a.throughput.tokens_per_s_per_chip_range, self.b.throughput.tokens_per_s_per_chip_range
@@ -166,8 +174,8 @@ class ScenarioResult:
             mfu = cost.throughput.mfu_fraction
             rows.append([load_chip(side.chip).display_name, side.price_label, f"{side.utilization_fraction:.0%}",
                          f"{cost.tokens_per_s_per_chip:,.0f}", "—" if mfu is None else f"{mfu:.0%}",
-                         f"{cost.tokens_per_usd:,.0f}", format_usd(cost.usd_per_million_tokens),
-                         format_usd(run.cost_usd),
+                         f"{cost.tokens_per_usd:,.0f}", format_usd_estimate(cost.usd_per_million_tokens),
+                         format_usd_estimate(run.cost_usd),
                          f"{format_number(cost.wall_time_days)} days on {_chips_text(run.num_chips)}"])
         return markdown_table(["chip", "price", "useful share of paid hours", "tokens/s per chip", "MFU",
                                "tokens per USD", "USD per million tokens", "cost of the run", "run time"], rows)

@@ -16,7 +16,7 @@ from chiplab.hardware.catalog import as_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.tables import markdown_table
-from chiplab.units import format_usd
+from chiplab.units import format_usd_estimate
 
 # ---------------------------------------------------------------------------------------------------------------
 # Many chips, each with a price or none
@@ -113,7 +113,8 @@ class OfferComparison:
             rows.append([row.display_name, row.price_text, f"{row.tokens_per_s_per_chip:,.0f}",
                          "—" if mfu is None else f"{mfu:.0%}", row.throughput.bottleneck,
                          "—" if row.tokens_per_usd is None else f"{row.tokens_per_usd:,.0f}",
-                         "—" if row.usd_per_million_tokens is None else format_usd(row.usd_per_million_tokens)])
+                         "—" if row.usd_per_million_tokens is None
+                         else format_usd_estimate(row.usd_per_million_tokens)])
         return markdown_table(["chip", "USD per chip-hour", "tokens/s per chip", "MFU", "bottleneck",
                                "tokens per USD", "USD per million tokens"], rows)
 
