@@ -9,7 +9,11 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   fwd/bwd time grows by (p − 1)/m for m microbatches — or (p − 1)/(v·m) with the interleaved schedule of v
   virtual stages per chip (same paper, Sec. 2.2), ``num_virtual_stages``.
 * **Tensor-parallel communication**: 2 all-reduces of the layer's activations (batch × seq × d_model) in the
-  forward pass and 2 in the backward pass, per layer (Shoeybi et al. 2019, Megatron-LM, Sec. 3), not overlapped.
+  forward pass and 2 in the backward pass, per layer (Shoeybi et al. 2019, Megatron-LM, Sec. 3), not overlapped —
+  unless ``tp_comm_overlap`` (Megatron-LM/Transformer Engine ``--tp-comm-overlap``: each collective is cut into
+  chunks that move while the GEMM that consumes or produces them computes the previous chunk; Wang et al.,
+  "Overlap Communication with Dependent Computation via Decomposition", ASPLOS 2023): then only what exceeds the
+  time of the linear layers' GEMMs is exposed.
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
 * **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass for
   ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020); or, where a
@@ -137,6 +141,15 @@ def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerCon
         num_layers=-(-config.num_layers // p), name=f"{config.name} shard (t={t}, p={p})")
 
 
+# GEMMs that are not a tensor-parallel linear layer: core attention runs between the collectives, not beside them.
+_NOT_LINEAR = ("scores", "attn_values", "logits")
+
+
+def _linear_gemm_s(step: StepEstimate) -> float:
+    """Time of one microbatch's linear-layer GEMMs (forward, recomputed and backward): what TP overlap hides behind."""
+    return sum(op.time_s for op in step.ops if op.is_gemm and op.name.split(".")[0] not in _NOT_LINEAR)
+
+
 def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -> None:
     capacity = chip.hbm.capacity_bytes
     if memory.total_bytes > capacity:
@@ -152,7 +165,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       seq_len: int, num_microbatches: int | None = None, recompute: str = "none",
                       dp_overlap_fraction: float = 1.0, num_virtual_stages: int = 1,
                       dp_hidden_fraction: float | None = None, fsdp_overlap_fraction: float = 1.0,
-                      recompute_num_layers: int | None = None,
+                      recompute_num_layers: int | None = None, tp_comm_overlap: bool = False,
                       calibration: Calibration | None = None,
                       network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
@@ -201,6 +214,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     eff = calibration.network_efficiency_fraction
     tensor_comm = 4 * part.num_layers * num_microbatches * calibration.collective_s("all_reduce", activation_bytes,
                                                                                      t, network)
+    if instance_of("tp_comm_overlap", tp_comm_overlap, bool, "True or False"):
+        tensor_comm = max(0.0, tensor_comm - _linear_gemm_s(step) * num_microbatches)
     pipeline_comm = (2 * num_microbatches * num_virtual_stages
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
     stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage

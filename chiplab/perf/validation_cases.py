@@ -24,6 +24,8 @@ Documented defaults (each applied only where the source does not say):
 * tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
   TP ways divided by the cores per chip.
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
+* tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
+  ``tp_comm_overlap``); otherwise the collectives are exposed.
 """
 
 from __future__ import annotations
@@ -150,6 +152,11 @@ def _virtual_stages(run: EndToEndRun, defaults: list[str]) -> int:
     return int(size.group(1))
 
 
+def _tp_comm_overlap(run: EndToEndRun) -> bool:
+    text = " ".join(str(_stated(run, f) or "") for f in ("software", "sharding")).lower()
+    return "tp communication overlap" in text or "tp_comm_overlap" in text
+
+
 def _chips_per_tensor_rank(run: EndToEndRun, ranks: int, tensor: int, defaults: list[str]) -> int:
     """Neuron counts tensor parallelism in NeuronCores, several per chip: how many ranks share one chip."""
     num_chips = _need(run, "num_chips")
@@ -195,7 +202,8 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
     global_batch, seq_len = _need(run, "global_batch"), _need(run, "seq_len")
     arguments: dict[str, Any] = {"chip": load_chip(run.chip), "parallelism": parallelism,
                                  "global_batch": global_batch, "seq_len": seq_len,
-                                 "num_virtual_stages": _virtual_stages(run, defaults), "recompute": _recompute(run)}
+                                 "num_virtual_stages": _virtual_stages(run, defaults), "recompute": _recompute(run),
+                                 "tp_comm_overlap": _tp_comm_overlap(run)}
     micro = _stated(run, "micro_batch")
     replica_batch = global_batch // parallelism.data
     if micro is not None and replica_batch % micro == 0:
