@@ -11,9 +11,8 @@ from chiplab.cli._fit import fit_serving, fit_serving_at_speed, fit_training
 from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
-from chiplab.perf.inference import KV_SHARDINGS
 from chiplab.units import SECONDS_PER_DAY
-from chiplab.workloads.footprint import RECOMPUTE_MODES
+from chiplab.workloads.footprint import KV_SHARDINGS, RECOMPUTE_MODES
 from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES
 from chiplab.workloads.presets import list_models, load_model
 

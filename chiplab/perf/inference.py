@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
@@ -31,10 +31,8 @@ from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
-from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory
+from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory, kv_sequence_shards
 from chiplab.workloads.transformer import TransformerConfig
-
-KV_SHARDINGS = ("replicate", "sequence")
 
 
 @dataclass(frozen=True)
@@ -137,10 +135,9 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     prompt_len = positive_int_at_most("prompt_len", prompt_len, MAX_TOKENS_PER_SEQUENCE)
     output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
     t = positive_int("tensor_parallel", tensor_parallel)
-    kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
     context = prompt_len + output_len
     parallelism = Parallelism(tensor=t)
-    shards = t // config.num_kv_heads if kv_sharding == "sequence" and t > config.num_kv_heads else 1
+    shards = kv_sequence_shards(config, t, kv_sharding)
     memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism,
                               kv_sequence_shards=shards)
     if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
-from chiplab.perf.inference import KV_SHARDINGS, ServingEstimate, estimate_serving
+from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
-from chiplab.workloads.footprint import Parallelism, inference_memory
+from chiplab.workloads.footprint import Parallelism, inference_memory, kv_sequence_shards
 from chiplab.workloads.transformer import TransformerConfig
 
 
@@ -37,14 +37,6 @@ class SpeedTargetResult:
         return self.estimate.batch
 
 
-def _kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_sharding: str) -> int:
-    """Parts the KV cache's positions are split into: with ``"sequence"`` sharding, the tensor-parallel ranks
-    beyond the number of KV heads each hold 1/shards of the context (as :func:`estimate_serving` times it)."""
-    kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
-    heads = config.num_kv_heads or config.num_heads  # __post_init__ fills it; the default is one per head
-    return tensor_parallel // heads if kv_sharding == "sequence" and tensor_parallel > heads else 1
-
-
 def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len: int, tensor_parallel: int = 1,
                           limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate") -> int:
     """Sequences of ``context_len`` tokens whose weights and KV cache fit in one chip's HBM (0 if none).
@@ -56,7 +48,7 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     context_len = positive_int_at_most("context_len", context_len, 10**9)
     limit = positive_int("limit", limit)
     parallelism = Parallelism(tensor=positive_int("tensor_parallel", tensor_parallel))
-    shards = _kv_sequence_shards(config, parallelism.tensor, kv_sharding)
+    shards = kv_sequence_shards(config, parallelism.tensor, kv_sharding)
     one, two = (inference_memory(config, batch=batch, context_len=context_len, parallelism=parallelism,
                                  kv_sequence_shards=shards).total_bytes for batch in (1, 2))
     per_sequence, fixed = two - one, 2 * one - two

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         six_n_d_flops,
     )
     from chiplab.workloads.footprint import (
+        KV_SHARDINGS,
         MIXED_PRECISION_ADAM,
         MemoryFootprint,
         Parallelism,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         activation_bytes_per_layer,
         inference_memory,
         korthikanti_activation_bytes_per_layer,
+        kv_sequence_shards,
         training_memory,
     )
     from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
@@ -68,6 +70,7 @@ _EXPORTS = {
     "MIXED_PRECISION_ADAM": "footprint", "MemoryFootprint": "footprint", "Parallelism": "footprint",
     "TrainingPrecision": "footprint", "activation_bytes_per_layer": "footprint", "inference_memory": "footprint",
     "korthikanti_activation_bytes_per_layer": "footprint", "training_memory": "footprint",
+    "KV_SHARDINGS": "footprint", "kv_sequence_shards": "footprint",
     "DTYPE_BYTES": "gemm", "Gemm": "gemm",
     "decode_step": "llm_steps", "forward_step": "llm_steps", "layer_ops": "llm_steps", "prefill_step": "llm_steps",
     "training_step": "llm_steps",
@@ -80,6 +83,7 @@ __all__ = [
     "ATTENTION_PROJECTIONS",
     "ATTENTION_SCORES",
     "DTYPE_BYTES",
+    "KV_SHARDINGS",
     "LOGITS",
     "MIXED_PRECISION_ADAM",
     "MLP",
@@ -107,6 +111,7 @@ __all__ = [
     "intensity_sweep",
     "kaplan_forward_flops_per_token",
     "korthikanti_activation_bytes_per_layer",
+    "kv_sequence_shards",
     "layer_ops",
     "list_models",
     "load_model",

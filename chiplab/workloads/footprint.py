@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
 
 RECOMPUTE_MODES = ("none", "selective", "full")
+# How a serving KV cache is laid out over tensor-parallel ranks beyond the KV heads (kv_sequence_shards says why).
+KV_SHARDINGS = ("replicate", "sequence")
 DROPOUT_MASK_BYTES_PER_ELEMENT = 1   # Korthikanti et al. store dropout masks as bytes
 LOGSUMEXP_BYTES_PER_ROW = 4          # FlashAttention saves one fp32 log-sum-exp per query row and head
 LOGITS_BYTES_PER_ELEMENT = 4         # the cross-entropy needs the logits (or their gradient) in fp32
@@ -226,6 +228,19 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
     )
 
 
+def kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_sharding: str) -> int:
+    """Parts each KV head's cached positions are split into over ``tensor_parallel`` ranks.
+
+    With more ranks than key/value heads (t > KV), the t/KV ranks sharing a head either each keep the whole of its
+    cache (``"replicate"``, head-parallel serving: 1 part) or each keep 1/(t/KV) of its positions (``"sequence"``,
+    FlashDecoding's split-KV across chips: t // KV parts).
+    """
+    kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
+    tensor_parallel = positive_int("tensor_parallel", tensor_parallel)
+    heads = config.num_kv_heads or config.num_heads  # __post_init__ fills it; the default is one per head
+    return tensor_parallel // heads if kv_sharding == "sequence" and tensor_parallel > heads else 1
+
+
 def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
                      weight_bytes_per_param: int | None = None, kv_bytes_per_element: int | None = None,
                      parallelism: Parallelism | None = None, kv_sequence_shards: int = 1) -> MemoryFootprint:
@@ -233,8 +248,8 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
 
     Byte widths default to the config's (``weight_dtype`` for the weights); pass 1 for an int8/fp8 cache. With
     tensor parallelism each chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated, or split
-    along the context into ``kv_sequence_shards`` parts. There is no backward pass, so the activations are one
-    layer's transient working set for one decode token per sequence.
+    along the context into ``kv_sequence_shards`` parts (:func:`kv_sequence_shards`). There is no backward pass, so
+    the activations are one layer's transient working set for one decode token per sequence.
     """
     _require_inputs(config, parallelism)
     batch, context_len = positive_int("batch", batch), positive_int("context_len", context_len)

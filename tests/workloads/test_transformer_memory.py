@@ -15,6 +15,7 @@ from chiplab.workloads import (
     activation_bytes_per_layer,
     inference_memory,
     korthikanti_activation_bytes_per_layer,
+    kv_sequence_shards,
     load_model,
     training_memory,
 )
@@ -147,3 +148,17 @@ def test_footprint_table_has_every_part_and_the_total():
                         kv_cache_bytes=0)
     table = m.table()
     assert "kv cache" in table and "total" in table and "2 GiB" in table
+
+
+@pytest.mark.parametrize(("tensor_parallel", "kv_sharding", "expected"), [
+    (4, "sequence", 1), (8, "sequence", 1), (32, "sequence", 4), (32, "replicate", 1), (1, "replicate", 1)])
+def test_kv_positions_split_only_over_the_ranks_beyond_the_kv_heads(tensor_parallel, kv_sharding, expected):
+    # Llama 3 8B has 8 key/value heads (Meta's config.json, num_key_value_heads = 8): 32 ranks share each head
+    # four ways, and "sequence" splits its positions into those 4 parts; up to 8 ranks each own whole heads.
+    assert load_model("llama3-8b").num_kv_heads == 8
+    assert kv_sequence_shards(load_model("llama3-8b"), tensor_parallel, kv_sharding) == expected
+
+
+def test_an_unknown_kv_sharding_is_refused_by_name():
+    with pytest.raises(ChiplabInputError, match="kv_sharding must be one of replicate, sequence"):
+        kv_sequence_shards(load_model("llama3-8b"), 16, "pages")
