@@ -187,3 +187,91 @@ def test_a_design_chiplab_refuses_or_a_missing_knob_is_named():
     assert not verdict and "chiplab refuses your design" in verdict.message and "num_cores" in verdict.message
     verdict = check_answer(v, "q1_num_pes", 4096, **_design(64, None, 1, 1e9, 4e11))
     assert not verdict and "set design_num_rows" in verdict.message
+
+
+# ------------------------------------------------------------------------------------- sandboxed, end to end
+
+NAIVE_TILES = """tile_m, tile_n, tile_k = 128, 128, 128
+q1_operand_bytes = 2 * (tile_m * tile_k + tile_k * tile_n) * 2
+q2_output_tile_bytes = tile_m * tile_n * 4"""
+NAIVE_TRAFFIC = """import math
+q3_offchip_bytes = (v.m * v.k * math.ceil(v.n / tile_n) + v.k * v.n * math.ceil(v.m / tile_m) + v.m * v.n) * 2"""
+GREEDY_DESIGN = """design_num_rows, design_num_cols, design_num_cores = 256, 256, 16
+design_clock_hz, design_hbm_bandwidth_bytes_per_s = 2e9, 4e12
+table = horowitz_2014()
+gemm = Gemm(m=v.m, n=v.d, k=v.d, dtype="bf16")
+chip = design_chip(v.base, num_rows=256, num_cols=256, num_cores=16, clock_hz=2e9, hbm_bandwidth_bytes_per_s=4e12)
+q1_num_pes = 256 * 256 * load_chip(v.base).core.matrix_unit.num_per_core * 16"""
+
+
+@pytest.mark.slow
+def test_choices_travel_through_the_sandbox(tmp_path):
+    """A naive tiling (07) and a design over the power budget (09), submitted as notebooks and autograded in the
+    sandbox: their arithmetic is credited, the question that checks the brief fails with its reason, and the
+    source notebooks score full marks."""
+    import csv
+    import json
+    import os
+    import shutil
+
+    from conftest_book import ROOT, isolated_jupyter_env
+
+    from chiplab.grading.course import autograde, open_course, release
+    from chiplab.grading.sandbox import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true, so the sandboxed autograding tests must run: {reason}", pytrace=False)
+        pytest.skip(f"sandboxed autograding needs root and mount namespaces here: {reason}")
+    exercises, root = ROOT / "exercises", tmp_path / "course"
+    assignments = ["07_mapping_tiling", "09_design_project"]
+    for assignment in assignments:
+        shutil.copytree(exercises / "source" / assignment, root / "source" / assignment)
+    shutil.copytree(exercises / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(exercises / "nbgrader_config.py", root)
+    inbox = tmp_path / "inbox"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in isolated_jupyter_env(tmp_path / "jupyter-home").items():
+            patch.setenv(name, value)
+        for name in ("CHIPLAB_STUDENT_ID", "JUPYTERHUB_USER", "NBGRADER_EXECUTION"):
+            patch.delenv(name, raising=False)
+        course = open_course(root)
+        release(course)
+
+        def put(student: str, assignment: str, answers: dict[str, str] | None = None) -> None:
+            folder = "source" if answers is None else "release"
+            (notebook,) = (root / folder / assignment).glob("*.ipynb")
+            data = json.loads(notebook.read_text(encoding="utf-8"))
+            for cell in data["cells"]:
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if answers and grade_id in answers:
+                    cell["source"] = answers[grade_id]
+            target = inbox / student / assignment / notebook.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(data), encoding="utf-8")
+
+        for assignment in assignments:
+            put("key", assignment)
+        put("naive", "07_mapping_tiling", {"q1_answer": NAIVE_TILES, "q3_answer": NAIVE_TRAFFIC})
+        source_q2 = next("".join(c["source"]) for c in json.loads(
+            next((root / "source" / "09_design_project").glob("*.ipynb")).read_text(encoding="utf-8"))["cells"]
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "q2_answer")
+        put("greedy", "09_design_project", {"q1_answer": GREEDY_DESIGN, "q2_answer": source_q2})
+        autograde(course, assignments, submissions=inbox, timeout_s=30)
+
+    def report(assignment: str) -> dict[tuple[str, str], dict]:
+        with (root / "reports" / f"{assignment}.csv").open(encoding="utf-8") as handle:
+            return {(row["student_id"], row["cell"]): row for row in csv.DictReader(handle)}
+
+    for assignment in assignments:
+        rows = [row for (student, _), row in report(assignment).items()
+                if student == "key" and row["kind"] == "autograded"]
+        assert len(rows) >= 5 and all(row["status"] == "passed" for row in rows), rows
+    tiling = report("07_mapping_tiling")
+    assert tiling[("naive", "q1_test")]["status"] == "passed" and tiling[("naive", "q2_test")]["status"] == "passed"
+    assert "more off-chip bytes than the best tiling" in tiling[("naive", "q3_test")]["message"]
+    design = report("09_design_project")
+    assert design[("greedy", "q1_test")]["status"] == "passed" and design[("greedy", "q2_test")]["status"] == "passed"
+    assert "over the budget" in design[("greedy", "q3_test")]["message"]
+    assert design[("greedy", "q5_test")]["status"] == "passed"
