@@ -15,9 +15,11 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   "Overlap Communication with Dependent Computation via Decomposition", ASPLOS 2023): then only what exceeds the
   time of the linear layers' GEMMs is exposed.
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
-* **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass for
-  ``dp_overlap_fraction`` of its time (PyTorch DDP buckets gradients for this: Li et al., VLDB 2020); or, where a
-  source states it, ``dp_hidden_fraction`` of the traffic hidden and the rest exposed.
+* **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass of the
+  last microbatch (the gradients are final only then) for ``dp_overlap_fraction`` of its time (PyTorch DDP buckets
+  gradients for this: Li et al., VLDB 2020); with ZeRO >= 1 a reduce-scatter behind that backward and a weight
+  all-gather behind the next step's first forward; or, where a source states it, ``dp_hidden_fraction`` of the
+  traffic hidden and the rest exposed.
 * **Fully sharded data parallelism** (ZeRO stage 3, PyTorch FSDP, PaLM's "fully sharded"): each chip keeps 1/d of
   its stage's weights, so every microbatch all-gathers them before the forward pass and again before the
   backward pass, and the gradients are reduce-scattered instead of all-reduced (Rajbhandari et al., SC'20, Sec.
@@ -150,6 +152,20 @@ def _linear_gemm_s(step: StepEstimate) -> float:
     return sum(op.time_s for op in step.ops if op.is_gemm and op.name.split(".")[0] not in _NOT_LINEAR)
 
 
+def _exposed_gradient_sync_s(data_comm_s: float, by_stage: dict[str, float], zero_stage: int,
+                             overlap_fraction: float) -> float:
+    """Exposed time of a data-parallel gradient sync under gradient accumulation: the gradients are final only in
+    the last microbatch's backward, so the reduction overlaps that one backward pass (PyTorch DDP's ``no_sync``
+    accumulation, Li et al. VLDB 2020; Megatron-LM ``--overlap-grad-reduce``: "overlap ... with the backward pass of
+    the last microbatch"). With a sharded optimizer (ZeRO >= 1) the sync is a reduce-scatter, then an all-gather of
+    the updated weights that overlaps the next step's first forward pass (``--overlap-param-gather``)."""
+    backward_s, forward_s = by_stage.get("backward", 0.0), by_stage.get("forward", 0.0)
+    if zero_stage == 0:
+        return max(0.0, data_comm_s - overlap_fraction * backward_s)
+    half = data_comm_s / 2  # reduce-scatter, then all-gather: each half an all-reduce's traffic
+    return max(0.0, half - overlap_fraction * backward_s) + max(0.0, half - overlap_fraction * forward_s)
+
+
 def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -> None:
     capacity = chip.hbm.capacity_bytes
     if memory.total_bytes > capacity:
@@ -222,11 +238,12 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     fully_sharded = parallelism.zero_stage >= 3 and d > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
     data_comm = calibration.collective_s(gradient_sync, stage_param_bytes, d, network) if d > 1 else 0.0
-    backward_s = by_stage.get("backward", 0.0) * num_microbatches
     if dp_hidden_fraction is not None:
         exposed = (1 - dp_hidden_fraction) * data_comm
+    elif fully_sharded:  # gradients reduce-scattered layer by layer during the backward passes
+        exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
     else:
-        exposed = max(0.0, data_comm - dp_overlap_fraction * backward_s)
+        exposed = _exposed_gradient_sync_s(data_comm, by_stage, parallelism.zero_stage, dp_overlap_fraction)
     gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d, network)
                  if fully_sharded else 0.0)
     fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
