@@ -138,11 +138,12 @@ def add_commands(sub) -> None:
         description="SCALE-Sim 3.0.0's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv, "
                     "byte for byte, in OUTDIR/<run_name>/. InterfaceBandwidth CALC and USER are both reproduced "
                     "(USER: the read buffers fetch at [layout] IfmapSRAMBankBandwidth / FilterSRAMBankBandwidth "
-                    "words per cycle, the OFMAP drains at the first Bandwidth value). Layer-wise N:M sparsity "
-                    "([sparsity] SparsitySupport = true, OptimizedMapping = false, the N:M column of the topology) "
-                    "is reproduced too, with SPARSE_REPORT.csv (SparseRep csr, csc or ellpack_block) and the "
-                    "bandwidth report's metadata column. Not supported: row-wise sparsity (OptimizedMapping = "
-                    "true), Ramulator traces, custom layouts, trace CSVs.")
+                    "words per cycle, the OFMAP drains at the first Bandwidth value). N:M sparsity ([sparsity] "
+                    "SparsitySupport = true) is reproduced too, with SPARSE_REPORT.csv (SparseRep csr, csc or "
+                    "ellpack_block) and the bandwidth report's metadata column: layer-wise (the topology's N:M "
+                    "column) in every dataflow, row-wise (OptimizedMapping = true, a seeded random N per filter "
+                    "column) in ws, the only dataflow SCALE-Sim runs it in. Not supported: Ramulator traces, custom "
+                    "layouts, trace CSVs.")
     scale.add_argument("-c", dest="config", required=True, help="SCALE-Sim .cfg file")
     scale.add_argument("-t", dest="topology", required=True, help="SCALE-Sim topology .csv file")
     scale.add_argument("-p", dest="outdir", required=True, help="directory for the report CSVs")

@@ -22,7 +22,7 @@ through ``int()`` exactly as in SCALE-Sim. Keys chiplab needs (SCALE-Sim needs t
 SCALE-Sim 3.0.0 also insists on ReadRequestBuffer, WriteRequestBuffer, UseRamulatorTrace and the ``[layout]``
 section (even its own example ``configs/scale.cfg`` lacks ``[layout]`` and ``[sparsity]``, so 3.0.0 cannot read
 it). chiplab reads them only to refuse the features it does not model: Ramulator traces (``UseRamulatorTrace =
-True``) and row-wise sparsity (``OptimizedMapping = true``) outside weight-stationary CALC mode.
+True``) and row-wise sparsity (``OptimizedMapping = true``) outside weight stationary.
 """
 
 from __future__ import annotations
@@ -189,13 +189,11 @@ def _sparsity(cfg: _Reader, num_rows: int, arch: str = "architecture_presets") -
         raise ChiplabInputError(f"{where}: BlockSize = {block_size}; allowed: a divisor of 2 x ArrayHeight = "
                                 f"{2 * num_rows} (SCALE-Sim 3.0.0 fails on a partial block)")
     dataflow = cfg.get(arch, "Dataflow", "ws, os or is")
-    mode = cfg.get("run_presets", "InterfaceBandwidth", "CALC or USER")
-    if dataflow != "ws" or mode != "CALC":
+    if dataflow != "ws":
         raise ChiplabInputError(
             f"{cfg.where('sparsity', 'OptimizedMapping')}: OptimizedMapping = true (row-wise sparsity) with "
-            f"Dataflow = {dataflow} and InterfaceBandwidth = {mode} is not reproduced by chiplab (SCALE-Sim 3.0.0's "
-            "os and is fail an assert on it; chiplab models row-wise sparsity in ws CALC mode only); allowed: "
-            "Dataflow = ws with InterfaceBandwidth = CALC, or OptimizedMapping = false")
+            f"Dataflow = {dataflow} is not reproduced by chiplab (SCALE-Sim 3.0.0's os and is fail an assert on it "
+            "unless the window equals BlockSize); allowed: Dataflow = ws, or OptimizedMapping = false")
     return SparsityConfig(representation=representation, row_wise=True, block_size=block_size, seed=seed)
 
 

@@ -26,6 +26,7 @@ sets; the common case for large SRAMs) nothing is ever missed and no stream is s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,11 +150,35 @@ def _addresses(layer: ScaleSimLayer, flow: Dataflow, operand: str, row: np.ndarr
     return addresses[addresses >= 0]
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrefetchSource:
+    """What a USER-mode read buffer needs to know of its operand (chiplab.scalesim.rowwise builds its own)."""
+
+    shape: tuple[int, int, int]  # (blocks, block height, width) of the padded prefetch matrix
+    num_valid: int  # valid words in it
+    order: Callable[[], np.ndarray]  # its valid words in prefetch order
+    streams: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (addresses, lines) per fold, holes dropped
+    num_requests: int  # valid or not: the scan's work
+    repeats: bool  # can a word sit in several sets (im2col)?
+
+
+def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> PrefetchSource:
+    """The operand as systolic_compute_{ws,os,is} lays it out (no row-wise sparsity)."""
+    return PrefetchSource(
+        shape=_prefetch_shape(layer, plan, operand),
+        num_valid=operands.num_valid_ifmap_cells(layer) if operand == "ifmap" else layer.k * layer.n,
+        order=lambda: prefetch_order(layer, plan, operand),
+        streams=lambda: request_streams(layer, plan, operand),
+        num_requests=int(fold_request_counts(layer, plan, operand).sum()),
+        repeats=operand == "ifmap" and operands.ifmap_has_repeats(layer))
+
+
 def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
-                     words_per_cycle: int) -> UserReadBuffer:
+                     words_per_cycle: int, source: PrefetchSource | None = None) -> UserReadBuffer:
     """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer."""
-    blocks, height, width = _prefetch_shape(layer, plan, operand)
-    num_valid = operands.num_valid_ifmap_cells(layer) if operand == "ifmap" else layer.k * layer.n
+    source = dense_source(layer, plan, operand) if source is None else source
+    blocks, height, width = source.shape
+    num_valid = source.num_valid
     set_words = math.ceil(sram_words / SETS_PER_BUFFER)
     active = math.ceil(sram_words * 0.5)  # read_buffer.set_params with active_buf_frac = 0.5
     prefetch = sram_words - active
@@ -173,18 +198,17 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
     check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (operand larger than half its "
                     "SRAM: every request is followed through SCALE-Sim's prefetch window)",
                     memory_bytes=BYTES_PER_PREFETCH_CELL * blocks * height * width,
-                    work=int(fold_request_counts(layer, plan, operand).sum()), work_unit="requests",
+                    work=source.num_requests, work_unit="requests",
                     work_per_s=REQUESTS_PER_S, shrink_hint="Use larger SRAMs or a smaller layer")
-    lines, counts = _scan_misses(layer, plan, operand, prefetch_order(layer, plan, operand), set_words, num_sets,
-                                 window, step)
+    lines, counts = _scan_misses(source, source.order(), set_words, num_sets, window, step)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
                           **common)
 
 
-def _scan_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, valid: np.ndarray, set_words: int,
-                 num_sets: int, window: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def _scan_misses(source: PrefetchSource, valid: np.ndarray, set_words: int, num_sets: int, window: int,
+                 step: int) -> tuple[np.ndarray, np.ndarray]:
     sets = np.arange(len(valid), dtype=np.int64) // set_words
-    if operand == "filter" or not operands.ifmap_has_repeats(layer):
+    if not source.repeats:
         # Every word is in exactly one set: a dense address -> set table.
         set_of = np.zeros(int(valid.max()) + 1, dtype=np.int32)
         set_of[valid] = sets
@@ -206,7 +230,7 @@ def _scan_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, valid: np.n
     start = 0
     event_lines: list[int] = []
     event_counts: list[int] = []
-    for addresses, lines in request_streams(layer, plan, operand):
+    for addresses, lines in source.streams():
         pos, chunk = 0, MIN_CHUNK
         while pos < len(addresses):
             # Look ahead a chunk at a time (doubling while nothing misses) so that a miss costs O(chunk), not

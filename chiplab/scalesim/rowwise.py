@@ -1,4 +1,4 @@
-"""SCALE-Sim 3.0.0's row-wise sparsity (``[sparsity] OptimizedMapping = true``), weight stationary, CALC mode.
+"""SCALE-Sim 3.0.0's row-wise sparsity (``[sparsity] OptimizedMapping = true``), weight stationary, CALC and USER.
 
 What SCALE-Sim does (``compute/operand_matrix.py: create_filter_matrix``, ``systolic_compute_ws.py``), with
 B = BlockSize, h = B // 2, k the window, n the filters, R x C the array:
@@ -17,8 +17,8 @@ B = BlockSize, h = B // 2, k the window, n the filters, R x C the array:
   i carries pixel i - j and the B window elements of block j // h. A fold's block is m + R - 1 lines x
   (2R / B) * h * B words wide; SRAM IFMAP Reads count that whole block (padding included) once per fold.
 
-OS and IS fail SCALE-Sim's ``assert ifmap_col == filter_row`` (except when k equals BlockSize) and USER mode is
-not modelled here: chiplab refuses both (config.py).
+OS and IS fail SCALE-Sim's ``assert ifmap_col == filter_row`` (except when k equals BlockSize): chiplab refuses
+them (config.py).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ import numpy as np
 
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
-from chiplab.scalesim.compute import FoldPlan, LayerCompute, _sequential_mean
+from chiplab.scalesim.compute import FoldPlan, LayerCompute, _sequential_mean, plan_layer
 from chiplab.scalesim.dram import tumbling_window_misses
+from chiplab.scalesim.read_buffer import PrefetchSource, prefetch_order
 from chiplab.scalesim.topology import ScaleSimLayer
 
 REQUESTS_PER_S = 5e6  # as the dense replay (run.py); row-wise streams are the same kind of numpy pass
@@ -177,3 +178,33 @@ def operand_misses(model: RowWiseFilter, plan: FoldPlan, operand: str, window: i
         return tumbling_window_misses(_ifmap_streams(model, plan), window, space, True)
     return tumbling_window_misses(_filter_streams(model, plan), window, space, False)
 
+
+
+def prefetch_source(model: RowWiseFilter, plan: FoldPlan, operand: str) -> PrefetchSource:
+    """USER mode: the row-wise operand as its read buffer sees it. The IFMAP prefetch matrix is the dense WS one
+    (ceil(k / R) row folds of m x R: ``create_ifmap_prefetch_mat`` still reads the dense ifmap), its requests the
+    repeated-block stream; the filter prefetch matrix is the condensed k2 x n filter per column fold, row by row."""
+    layer = model.layer
+    width = _slots(plan, layer.row_wise_block_size) * layer.row_wise_block_size
+    if operand == "ifmap":
+        dense = dataclasses.replace(layer, row_wise_block_size=0)
+        dense_plan = plan_layer(dense, plan.dataflow, plan.num_rows, plan.num_cols)
+        return PrefetchSource(
+            shape=(dense_plan.num_row_folds, layer.m, plan.num_rows),
+            num_valid=operands.num_valid_ifmap_cells(dense),
+            order=lambda: prefetch_order(dense, dense_plan, "ifmap"),
+            streams=lambda: _ifmap_streams(model, plan),
+            num_requests=plan.num_folds * (layer.m + plan.num_rows - 1) * width, repeats=True)
+
+    def order() -> np.ndarray:
+        rows = np.arange(layer.k, dtype=np.int64)[:, None]
+        pieces = []
+        for fc in range(plan.num_col_folds):
+            cols = fc * plan.num_cols + np.arange(plan.cols_used(fc), dtype=np.int64)[None, :]
+            addresses = model.address(rows, cols).ravel()
+            pieces.append(addresses[addresses >= 0])
+        return np.concatenate(pieces)
+
+    return PrefetchSource(shape=(plan.num_col_folds, layer.k, plan.num_cols), num_valid=model.num_kept, order=order,
+                          streams=lambda: _filter_streams(model, plan),
+                          num_requests=plan.num_folds * plan.num_rows * plan.num_cols, repeats=False)

@@ -16,6 +16,8 @@ from chiplab.scalesim import operands, rowwise
 from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import (
+    CACHE_BYTES,
+    CELLS_PER_PIECE,
     fold_request_counts,
     nth_request_line,
     ofmap_line_of_write,
@@ -112,8 +114,10 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
     check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
                     "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
                     work_per_s=REQUESTS_PER_S,
-                    # the window stamps, and one fold's requests with their sort order and temporaries
-                    memory_bytes=4 * address_space + BYTES_PER_FOLD_REQUEST * int(counts.max()))
+                    # the window stamps (2 bytes a word), one piece of a fold's requests with its temporaries,
+                    # the repeated blocks kept for reuse and the per-fold request counts
+                    memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
+                    + CACHE_BYTES + 16 * len(counts))
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
 
 
@@ -125,7 +129,7 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     rows, cols = config.num_rows, config.num_cols
     comp = compute_layer(layer, config.dataflow, rows, cols)  # refuses a layer with too many folds first
     row_wise = None
-    if layer.row_wise_block_size and config.sparsity is not None:  # OptimizedMapping = true (WS, CALC only)
+    if layer.row_wise_block_size and config.sparsity is not None:  # OptimizedMapping = true (WS only)
         row_wise = RowWiseFilter(layer, column_ratios(layer.n, layer.row_wise_block_size, config.sparsity.seed))
         comp = adjust_compute(comp, row_wise)
     plan = comp.plan
@@ -135,10 +139,12 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     if user:
         ifmap_bw, filter_bw = config.ifmap_dram_words_per_cycle, config.filter_dram_words_per_cycle
         assert ifmap_bw is not None and filter_bw is not None  # ScaleSimConfig requires both in USER mode
+        sources = {} if row_wise is None else {name: rowwise.prefetch_source(row_wise, plan, name)
+                                               for name in ("ifmap", "filter")}
         reads["ifmap"] = user_read_buffer(layer, plan, "ifmap", sram_words=config.ifmap_sram_bytes,
-                                          words_per_cycle=ifmap_bw)
+                                          words_per_cycle=ifmap_bw, source=sources.get("ifmap"))
         reads["filter"] = user_read_buffer(layer, plan, "filter", sram_words=config.filter_sram_bytes,
-                                           words_per_cycle=filter_bw)
+                                           words_per_cycle=filter_bw, source=sources.get("filter"))
     event_lines = sorted(set(reads["ifmap"].event_lines.tolist()) | set(reads["filter"].event_lines.tolist())
                          if user else set())
     where = {name: {int(line): i for i, line in enumerate(buffer.event_lines)} for name, buffer in reads.items()}

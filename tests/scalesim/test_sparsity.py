@@ -52,6 +52,7 @@ def test_row_wise_cases_cover_block_sizes_and_both_layer_kinds():
     assert {c["block_size"] for c in ROW_WISE_CASES} >= {2, 3, 4, 8}  # 3: odd, h = 1 of every 3
     assert {c["input_type"] for c in ROW_WISE_CASES} == {"gemm", "conv"}
     assert len({c["seed"] for c in ROW_WISE_CASES}) == len(ROW_WISE_CASES)
+    assert {c.get("mode", "CALC") for c in ROW_WISE_CASES} == {"CALC", "USER"}
 
 
 @pytest.mark.parametrize(("num_filters", "block_size", "seed"), [(12, 4, 40), (33, 8, 7), (5, 2, 123), (70, 16, 0)])
@@ -149,13 +150,6 @@ def test_malformed_sparsity_keys_are_refused(tmp_path, old, new, key, allowed):
         load_config(path)
     message = str(info.value)
     assert f"{path}:{_line(path, key)}" in message and key in message and allowed in message
-
-
-def test_row_wise_in_user_mode_is_refused(tmp_path):
-    path = _config(tmp_path, "OptimizedMapping : false", "OptimizedMapping : true")
-    path.write_text(path.read_text().replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
-    with pytest.raises(ChiplabInputError, match="InterfaceBandwidth = USER is not reproduced"):
-        load_config(path)
 
 
 @pytest.mark.parametrize("key", ["SparseRep", "OptimizedMapping", "RandomNumberGeneratorSeed"])
