@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from chiplab.errors import ChiplabInputError
 from chiplab.grading.checks import AnswerFormat
+from chiplab.grading.problems._shown import none_near
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.custom import design_chip
@@ -116,9 +117,7 @@ def _telling(p: DesignParams | None) -> bool:
     if p is None or reference is None:
         return False
     ref = reference[1]
-    shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
-    computed = [float(getattr(ref, f.name)) for f in dataclasses.fields(ref)]
-    return all(abs(x - value) > 0.03 * x for x in computed for value in shown)
+    return none_near([float(getattr(ref, f.name)) for f in dataclasses.fields(ref)], p)
 
 
 def make_params(pick: Picker) -> DesignParams:

@@ -13,10 +13,10 @@ so no answer can be read off the table.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from chiplab.grading.checks import AnswerFormat
+from chiplab.grading.problems._shown import none_near
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.memory.energy import horowitz_2014
 from chiplab.workloads.gemm import Gemm
@@ -104,9 +104,7 @@ def _telling(p: EnergyParams) -> bool:
         return False
     times = sorted((b.compute_s, b.memory_s, b.power_s))
     max_clock_hz = (p.tdp_w - b.memory_power_w) / (p.num_rows * p.num_cols * horowitz_2014().mac_j(p.dtype))
-    shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
-    computed = (b.compute_power_w, b.memory_power_w, max_clock_hz, b.time_s)
-    return times[2] > 1.03 * times[1] and all(abs(x - value) > 0.03 * x for x in computed for value in shown)
+    return times[2] > 1.03 * times[1] and none_near((b.compute_power_w, b.memory_power_w, max_clock_hz, b.time_s), p)
 
 
 def make_params(pick: Picker) -> EnergyParams:

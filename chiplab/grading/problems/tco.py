@@ -13,7 +13,6 @@ Work is training tokens per second (MFU × peak ÷ 6·N), with each chip's MFU g
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,6 +21,7 @@ from chiplab.cost.make_or_buy import ChipHourCost, make_vs_buy, replace_input
 from chiplab.cost.prices import price_for
 from chiplab.cost.silicon import die_yield_fraction, dies_per_wafer
 from chiplab.grading.checks import AnswerFormat
+from chiplab.grading.problems._shown import none_near
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
 from chiplab.workloads.presets import load_model
@@ -106,8 +106,7 @@ def _telling(p: TcoParams) -> bool:
     computed = (dies_per_wafer(p.die_area_mm2), die_yield_fraction("poisson", p.defect_density_per_cm2, p.die_area_mm2),
                 point.logic_dies_usd / num_compute_dies(p), point.chip_capex_usd, point.total_usd_per_chip_hour,
                 comparison(p).break_even_usd_per_chip_hour_a(), volume)
-    shown = [float(getattr(p, f.name)) for f in dataclasses.fields(p) if not isinstance(getattr(p, f.name), str)]
-    return all(abs(x - value) > 0.03 * x for x in computed for value in shown)
+    return none_near(computed, p)
 
 
 def num_compute_dies(p: TcoParams) -> int:
