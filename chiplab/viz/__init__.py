@@ -23,7 +23,7 @@ from chiplab.viz.perf import (
 from chiplab.viz.roofline import LabelsApart, RooflinesPicture, draw_rooflines
 from chiplab.viz.scalesim import draw_stall_sweep
 from chiplab.viz.silicon import draw_chip_hour_breakdown
-from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, set_alt_text
+from chiplab.viz.style import COLORS, OKABE_ITO, alt_text, readable, set_alt_text
 from chiplab.viz.systolic import (
     ArrayPicture,
     animate_array,
@@ -79,5 +79,6 @@ __all__ = [
     "draw_tornado",
     "draw_training_breakdown",
     "draw_utilization_sweep",
+    "readable",
     "set_alt_text",
 ]
