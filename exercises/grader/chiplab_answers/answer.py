@@ -13,6 +13,10 @@ from typing import Any
 
 from chiplab.grading.checks import AnswerFormat, Verdict, format_problem, matches
 
+# The expected value of a question whose answer cannot be graded for the choice a student submitted (tiles that do not
+# fit, a design chiplab refuses or that breaks the brief): negative, so no well-formed count or quantity matches it.
+NO_ANSWER = -1
+
 
 @dataclass(frozen=True)
 class Mistake:

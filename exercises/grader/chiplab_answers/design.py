@@ -15,10 +15,9 @@ from chiplab.grading.checks import as_count
 from chiplab.grading.problems.design import DESIGN_NAMES, DesignParams, DesignReport, reference_design, report
 from chiplab.hardware.catalog import load_chip
 from chiplab.memory.energy import horowitz_2014
-from chiplab_answers.answer import Answer, Mistake, telling
+from chiplab_answers.answer import NO_ANSWER, Answer, Mistake, telling
 
 SUBMITTED_NAMES = DESIGN_NAMES
-NO_ANSWER = -1  # what a question expects when the design cannot be graded: no well-formed value matches
 QUESTIONS = ("q1_num_pes", "q2_peak_flops_per_s", "q3_power_w", "q4_time_s", "q5_fraction_of_peak")
 BITS_PER_BYTE = 8
 

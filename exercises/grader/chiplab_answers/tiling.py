@@ -15,10 +15,9 @@ from chiplab.grading.problems.tiling import TILE_NAMES, WITHIN_FRACTION, TilingP
 from chiplab.memory.core_gemm import GemmOnCore, place_gemm
 from chiplab.memory.search import best_tiling
 from chiplab.memory.tiling import Tiling
-from chiplab_answers.answer import Answer, Mistake, telling
+from chiplab_answers.answer import NO_ANSWER, Answer, Mistake, telling
 
 SUBMITTED_NAMES = TILE_NAMES
-NO_ANSWER = -1  # what a question expects when the submitted tiles cannot be graded: no well-formed value matches
 
 
 def _placed(p: TilingParams, submitted: dict[str, Any] | None, best: GemmOnCore) -> tuple[GemmOnCore | None, str]:
