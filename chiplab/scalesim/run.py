@@ -122,6 +122,8 @@ def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int =
     instance_of("config", config, ScaleSimConfig, "a ScaleSimConfig, as chiplab.scalesim.load_config returns")
     instance_of("layer", layer, ScaleSimLayer, "a ScaleSimLayer, as chiplab.scalesim.load_topology returns")
     layer_id = non_negative_int("layer_id", layer_id)
+    if config.sparsity is not None and not (layer.window_pruned or layer.row_wise_block_size):
+        layer = _prune_layers(config, (layer,))[0]  # as run_scalesim prunes every layer of a sparse run
     rows, cols = config.num_rows, config.num_cols
     comp = compute_layer(layer, config.dataflow, rows, cols)  # refuses a layer with too many folds first
     row_wise = None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from chiplab._checks import one_of
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
 from chiplab.workloads.ops import GemmOp, Op
 
@@ -37,7 +38,7 @@ WEIGHT_GRADIENT_UNQUANTIZED = ("int8",)
 def activation_bytes_per_element(dtype: str) -> int:
     """Bytes of one activation element between ops when the matrix unit computes in ``dtype``: never narrower
     than bf16 (see the module docstring)."""
-    return max(DTYPE_BYTES[dtype], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
+    return max(DTYPE_BYTES[one_of("dtype", dtype, tuple(DTYPE_BYTES))], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
 
 
 def _runs_in_high_precision(op: GemmOp, dtype: str) -> bool:
