@@ -76,6 +76,7 @@ class Kernel:
         tensor = self._tensor(name, shape, dtype, line, where)
         if array is not None and self.values:
             tensor.value = rounded_to(values, dtype)
+            tensor.shared = True  # for fp32 this is the caller's array: copy before a store writes into it
         elif self.values:
             raise ChiplabInputError(f"{where}: a kernel with values=True needs the array, not just a shape")
         tensor.written = True

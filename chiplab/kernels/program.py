@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import zlib
 from collections.abc import Mapping
@@ -61,10 +62,17 @@ def _plain(part: object) -> object:
 
 
 def decode_program(text: object) -> dict:
-    """The program's data (chip, dataflow, name, entries), or ChiplabInputError saying what is wrong with it."""
+    """The program's data (chip, dataflow, name, entries), or ChiplabInputError saying what is wrong with it.
+    A fresh dict and entry list each call (the entries themselves are shared: build new ones to change one)."""
     if not isinstance(text, str) or not text.startswith(PROGRAM_PREFIX):
         raise ChiplabInputError(f"a kernel program is the text run.program gives (it starts with "
                                 f"{PROGRAM_PREFIX!r}); got {type(text).__name__}")
+    data = _decoded(text)
+    return {**data, "program": list(data["program"])}
+
+
+@functools.lru_cache(maxsize=64)  # a grader decodes one program several times (format, inputs, replay)
+def _decoded(text: str) -> dict:
     if len(text) > MAX_PROGRAM_CHARS:
         raise ChiplabInputError(f"a kernel program may be at most {MAX_PROGRAM_CHARS:,} characters; this one has "
                                 f"{len(text):,} (use larger tiles: fewer instructions)")
@@ -111,7 +119,7 @@ def replay(text: str, inputs: Mapping[str, np.ndarray] | None = None, *, chip: o
     kernel = Kernel(data["chip"] if chip is None else chip, values=values, dataflow=data["dataflow"],
                     name=str(data.get("name", "kernel"))[:80])
     inputs = dict(inputs or {})
-    buffers: list = []
+    buffers = _Buffers()
     for number, entry in enumerate(data["program"]):
         where = f"kernel program entry {number}"
         if not isinstance(entry, list) or not entry or not isinstance(entry[0], str):
@@ -124,6 +132,14 @@ def replay(text: str, inputs: Mapping[str, np.ndarray] | None = None, *, chip: o
         else:
             raise ChiplabInputError(f"{where}: unknown instruction {kind!r}; known: {', '.join(_INSTRUCTIONS)}")
     return kernel.finish()
+
+
+class _Buffers(list):
+    """The program's tensors and tiles in declaration order, and the views made of them so far."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: dict[tuple, View] = {}
 
 
 def _declare(kernel, kind: str, args: list, inputs: dict, values: bool, where: str):
@@ -156,8 +172,13 @@ def _tuple(value: object, where: str) -> tuple:
     return tuple(value)
 
 
+@functools.cache
+def _signature(signature: str) -> list[list[str]]:
+    return [part.split(":") for part in signature.split()]
+
+
 def _operands(signature: str, args: list, buffers: list, where: str) -> dict:
-    names_kinds = [part.split(":") for part in signature.split()]
+    names_kinds = _signature(signature)
     if len(args) != len(names_kinds):
         raise ChiplabInputError(f"{where}: expected {len(names_kinds)} operands; got {len(args)}")
     return {name: _operand(kind, arg, buffers, where) for (name, kind), arg in zip(names_kinds, args, strict=True)}
@@ -166,10 +187,16 @@ def _operands(signature: str, args: list, buffers: list, where: str) -> dict:
 def _operand(kind: str, arg: object, buffers: list, where: str) -> object:
     if kind == "v" or (kind == "vn" and isinstance(arg, list)):
         if not (isinstance(arg, list) and len(arg) == 2 and type(arg[0]) is int and 0 <= arg[0] < len(buffers)
-                and isinstance(arg[1], list) and all(isinstance(s, list) and len(s) == 2 for s in arg[1])):
+                and isinstance(arg[1], list)
+                and all(isinstance(s, list) and len(s) == 2 and type(s[0]) is type(s[1]) is int for s in arg[1])):
             raise ChiplabInputError(f"{where}: an operand is [buffer number, [[start, stop], ...]]; got "
                                     f"{str(arg)[:80]}")
-        return buffers[arg[0]][tuple(slice(start, stop) for start, stop in arg[1])]
+        # A program names the same slices again and again (a strip's parts in every block): make each view once.
+        key = (arg[0], *(tuple(s) for s in arg[1]))
+        view = buffers.views.get(key)
+        if view is None:
+            view = buffers.views[key] = buffers[arg[0]][tuple(slice(start, stop) for start, stop in arg[1])]
+        return view
     if kind == "q":
         return arg if arg is None or type(arg) is int else _bad(where, "queue", arg)
     if kind == "b":

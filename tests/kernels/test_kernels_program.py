@@ -103,6 +103,8 @@ def _program(entries, chip="trainium2"):
                ["load", [1, [[0, 4], [0, 9]]], [0, [[0, 4], [0, 4]]], None]]), "out of bounds"),
     (_program([["hbm", "a", [4, 4], "bf16"], ["tile", [4, 4], "bf16", "t", "scratchpad"],
                ["load", [1, [[0, 4], [0, 4]]], [0, [[0, 4], [0, 4]]], "q0"]]), "expected a queue"),
+    (_program([["hbm", "a", [4, 4], "bf16"], ["tile", [4, 4], "bf16", "t", "scratchpad"],
+               ["load", [1, [[0, [4]], [0, 4]]], [0, [[0, 4], [0, 4]]], None]]), "operand is"),
     (_program([["tile", [4, 4], "bf16", "t", "scratchpad"], ["matmul", [0, [[0, 4], [0, 4]]],
                [0, [[0, 4], [0, 4]]], [0, [[0, 4], [0, 4]]], True]]), "before anything was written"),
     (_program([["tile", [999, 4], "bf16", "t", "scratchpad"]]), "partitions is over the limit"),

@@ -121,12 +121,17 @@ _SEED = secrets.randbits(63)
 def _inputs(text: str) -> dict[str, np.ndarray]:
     from chiplab.kernels import program_inputs
 
-    arrays = {}
-    for name, (shape, _) in program_inputs(text).items():
-        digest = hashlib.sha256(f"{name}{shape}".encode()).digest()
-        rng = np.random.default_rng([_SEED, int.from_bytes(digest[:8], "little")])
-        arrays[name] = rng.standard_normal(shape).astype(np.float32)
-    return arrays
+    return {name: _random_array(name, shape) for name, (shape, _) in program_inputs(text).items()}
+
+
+@functools.lru_cache(maxsize=32)
+def _random_array(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal numbers for one input, the same for every kernel of this process (never written to)."""
+    digest = hashlib.sha256(f"{name}{shape}".encode()).digest()
+    rng = np.random.default_rng([_SEED, int.from_bytes(digest[:8], "little")])
+    array = rng.standard_normal(shape, dtype=np.float32)
+    array.flags.writeable = False
+    return array
 
 
 @functools.lru_cache(maxsize=8)

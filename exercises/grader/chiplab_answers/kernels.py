@@ -23,12 +23,12 @@ FIRST_K_ONLY = ("your result holds only the first K tile's product: loop over ev
                 "longer than one matmul's 128 partitions)")
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _matmul(chip: str, shape: tuple[int, int, int], variant: str) -> str:
     return run_matmul(chip, shape=shape, variant=variant, values=False).program
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=2048)
 def _dense(chip: str, shape: tuple[int, int, int], activation: str, variant: str) -> str:
     return run_dense(chip, shape=shape, activation=activation, variant=variant, values=False).program
 
