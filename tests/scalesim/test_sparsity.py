@@ -51,7 +51,7 @@ def test_sparse_cases_cover_every_dataflow_representation_and_mode():
 def test_row_wise_cases_cover_block_sizes_and_both_layer_kinds():
     assert {c["block_size"] for c in ROW_WISE_CASES} >= {2, 3, 4, 8}  # 3: odd, h = 1 of every 3
     assert {c["input_type"] for c in ROW_WISE_CASES} == {"gemm", "conv"}
-    assert len({c["seed"] for c in ROW_WISE_CASES}) == len(ROW_WISE_CASES)
+    assert len({c["seed"] for c in ROW_WISE_CASES}) >= 5  # several random sequences
     assert {c.get("mode", "CALC") for c in ROW_WISE_CASES} == {"CALC", "USER"}
 
 
