@@ -1,5 +1,5 @@
-"""Start-up time of the ``chiplab`` command and of ``import chiplab`` (issue target: < 120 ms to start
-``chiplab scalesim --help``). Each case is a fresh interpreter, run ``--repeats`` times; the median is printed,
+"""Start-up time of every ``chiplab`` command and of ``import chiplab`` (issue 11's target: < 120 ms to start each
+command's ``--help``). Each case is a fresh interpreter, run ``--repeats`` times; the median is printed,
 next to a bare interpreter's start for reference. ``--tree DIR`` measures another checkout (e.g. a ``git worktree``
 of an older commit) with the same interpreter, for before/after numbers.
 
@@ -17,13 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-CASES = {
-    "bare interpreter (python -c pass)": ["-c", "pass"],
-    "import chiplab": ["-c", "import chiplab"],
-    "chiplab scalesim --help": ["-m", "chiplab", "scalesim", "--help"],
-    "chiplab chips --help": ["-m", "chiplab", "chips", "--help"],
-    "chiplab --help (every command)": ["-m", "chiplab", "--help"],
-}
+
+def _cases(tree: Path) -> dict[str, list[str]]:
+    """The reference interpreter, ``import chiplab``, every registered command's ``--help`` and ``chiplab --help``
+    (the commands are read from the measured tree's ``COMMAND_MODULES``, so a new command is timed too)."""
+    listing = "from chiplab.cli import COMMAND_MODULES; print(' '.join(COMMAND_MODULES))"
+    commands = subprocess.run([sys.executable, "-c", listing], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+                              capture_output=True, text=True, check=True).stdout.split()
+    return {"bare interpreter (python -c pass)": ["-c", "pass"],
+            "import chiplab": ["-c", "import chiplab"],
+            **{f"chiplab {command} --help": ["-m", "chiplab", command, "--help"] for command in commands},
+            "chiplab --help (every command)": ["-m", "chiplab", "--help"]}
 
 
 def _median_ms(arguments: list[str], tree: Path, repeats: int) -> tuple[float, float]:
@@ -47,8 +51,9 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parents[1])
     options = parser.parse_args()
     print(f"{options.tree} (median of {options.repeats} runs, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})")
-    for label, arguments in CASES.items():
-        wall_ms, cpu_ms = _median_ms(arguments, options.tree.resolve(), options.repeats)
+    tree = options.tree.resolve()
+    for label, arguments in _cases(tree).items():
+        wall_ms, cpu_ms = _median_ms(arguments, tree, options.repeats)
         print(f"  {label:<36} {wall_ms:7.1f} ms wall, {cpu_ms:7.1f} ms CPU")
 
 

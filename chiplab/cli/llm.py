@@ -7,21 +7,23 @@ import dataclasses
 import warnings
 
 from chiplab.cli._common import Progress, Ranged, positive_number, print_comparison, share, whole_number
-from chiplab.cli._fit import fit_serving, fit_serving_at_speed, fit_training
-from chiplab.cost import price_for, serving_cost, training_run_cost
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.catalog import load_chip
 from chiplab.units import SECONDS_PER_DAY
 from chiplab.workloads.footprint import KV_SHARDINGS, RECOMPUTE_MODES
 from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES
-from chiplab.workloads.presets import list_models, load_model
 
 DEFAULT_SEQ_LEN = 4096
 DEFAULT_PROMPT_LEN = 2048
 DEFAULT_SERVING_BATCH = 32
 
 
+# The performance and cost models (and numpy) are imported inside the commands, so that ``--help`` starts in
+# milliseconds (benchmarks/bench_startup.py, tests/cli/test_startup.py).
+
+
 def _price(chip_id: str, kind: str, notes: list[str]):
+    from chiplab.cost import price_for
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -32,6 +34,8 @@ def _price(chip_id: str, kind: str, notes: list[str]):
 
 
 def _chips(text: str) -> list[str]:
+    from chiplab.hardware import load_chip
+
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise ChiplabInputError(f"--chips must name at least one chip (comma-separated ids or aliases); got {text!r}")
@@ -63,6 +67,11 @@ def _within_context(value: int | None, default: int, room: int, flag: str, notes
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from chiplab.cli._fit import fit_training
+    from chiplab.cost import training_run_cost
+    from chiplab.hardware import load_chip
+    from chiplab.workloads import load_model
+
     model = load_model(args.model)
     setup_notes: list[str] = []
     args.seq = _within_context(args.seq, DEFAULT_SEQ_LEN, model.max_seq_len, "--seq", setup_notes)
@@ -105,6 +114,11 @@ def _with_precision(model, dtype: str | None, weight_dtype: str | None):
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from chiplab.cli._fit import fit_serving, fit_serving_at_speed
+    from chiplab.cost import serving_cost
+    from chiplab.hardware import load_chip
+    from chiplab.workloads import load_model
+
     model = _with_precision(load_model(args.model), args.dtype, args.weight_dtype)
     at_speed = args.tokens_per_s_per_request is not None
     if at_speed and args.batch is not None:
@@ -149,7 +163,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub) -> None:
-    models = f"a model preset ({', '.join(list_models())}) or an alias"
+    # Listing the presets would parse every model file on each --help; an unknown name lists them instead.
+    models = "a model preset or an alias, e.g. llama3-70b (an unknown name lists every preset)"
     train = sub.add_parser("train", help="compare chips on one training step and a whole run (time, MFU, cost)")
     train.add_argument("model", help=models)
     train.add_argument("--chips", default="trainium2,h100_sxm,tpu_v5p", help="comma-separated chip ids or aliases")

@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from typing import TYPE_CHECKING
 
 from chiplab._lookup import lookup, normalize_name
 from chiplab.cli._common import print_record, print_table, strict_json
-from chiplab.cost import price_for
 from chiplab.errors import ChiplabInputError
-from chiplab.perf.validation import NotRunCase, ValidationCase, ValidationReport, update_record, validate
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS, UPDATE_COMMAND
-from chiplab.perf.validation_summary import WITHIN_FRACTION, Ordering, orderings, summarize
+
+# The models (and numpy) are imported inside the functions that run them, so that ``--help`` starts in milliseconds
+# (benchmarks/bench_startup.py, tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from chiplab.perf.validation import NotRunCase, ValidationCase, ValidationReport
+    from chiplab.perf.validation_summary import Ordering
 
 PRICE_KIND = "on-demand"  # the price orderings compare on cost with (only chips that have one)
 
 
 def _prices(report: ValidationReport) -> dict[str, float]:
+    from chiplab.cost import price_for
+
     prices = {}
     for chip_id in sorted({case.run.chip for case in report.cases}):
         try:
@@ -55,6 +61,8 @@ def _ordering_row(o: Ordering) -> dict:
 
 
 def _summary_rows(report: ValidationReport) -> list[dict]:
+    from chiplab.perf.validation_summary import summarize
+
     return [{"group": g.name, "cases": g.num_cases, "not_run": g.num_not_run,
              "median_abs_error": g.median_abs_error_fraction, "within_10_percent": g.within_10_fraction}
             for g in summarize(report)]
@@ -65,6 +73,8 @@ def _share(value: float | None) -> str:
 
 
 def _print_text(report: ValidationReport, found: tuple[Ordering, ...]) -> None:
+    from chiplab.perf.validation_summary import WITHIN_FRACTION
+
     print_table(["case", "chip", "kind", "quantity", "published", "predicted", "error", "calibration", "defaults"],
                 [[c.id, c.run.chip, c.kind, c.quantity, f"{c.published:.4g}", f"{c.predicted:.4g}",
                   f"{c.error_fraction:+.1%}", c.calibration, len(c.setup.defaults)] for c in report.cases], False)
@@ -88,6 +98,8 @@ def _print_text(report: ValidationReport, found: tuple[Ordering, ...]) -> None:
 
 
 def _show_case(report: ValidationReport, wanted: str, as_json: bool) -> None:
+    from chiplab.perf.validation import ValidationCase
+
     everything: dict[str, ValidationCase | NotRunCase] = {c.id: c for c in report.cases}
     everything.update({n.id: n for n in report.not_run})
     everything_by_key = {normalize_name(i): i for i in everything}
@@ -104,6 +116,9 @@ def _show_case(report: ValidationReport, wanted: str, as_json: bool) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from chiplab.perf.validation import update_record, validate
+    from chiplab.perf.validation_summary import orderings
+
     if args.update_record is not None:
         if args.case or args.family or args.kind:
             raise ChiplabInputError("--update-record re-runs and stores every case; give it alone (no --case, "
