@@ -9,6 +9,7 @@ from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
 from chiplab.systolic.frames import array_frames
+from chiplab.viz.fast_text import GlyphCachingCanvas
 from chiplab.viz.systolic import ArrayPicture
 from chiplab.workloads.gemm import Gemm
 
@@ -33,6 +34,8 @@ class SystolicExplorer:
         self.play = widgets.Play(value=0, min=0, max=1, interval=250, description="play")
         widgets.jslink((self.play, "value"), (self.cycle, "value"))
         self.figure = FigureImage(figsize=(7.0, 4.6))
+        # Lines of PE values recur as values move through the array: draw them from remembered glyphs.
+        self.figure.canvas = GlyphCachingCanvas(self.figure.figure)
         self.message = MessageLine(self.figure)
         self.frames = None
         self.picture = None
@@ -71,7 +74,10 @@ class SystolicExplorer:
             self.picture.update(snap)  # same array and dataflow: only the cells change
             self.figure.render_dynamic()
             return
-        self.picture = ArrayPicture(snap, self.figure.new_axes())
+        if self.picture is not None and self.picture.can_reshape_to(snap):
+            self.picture.reshape(snap)  # another array shape: same axes, labels and legend, new cells and ticks
+        else:
+            self.picture = ArrayPicture(snap, self.figure.new_axes())
         self.figure.set_dynamic(self.picture.dynamic_artists)
         self.figure.render()
 

@@ -4,6 +4,7 @@ from chiplab.viz.cost import draw_matchup, draw_stacked_breakdown, draw_tornado
 from chiplab.viz.cost_pictures import draw_offer_comparison, draw_own_or_rent, draw_scenario_costs
 from chiplab.viz.diagrams import draw_chip, draw_core, draw_pe, draw_skewed_array, draw_topology
 from chiplab.viz.display import AccessibleFigure, accessible
+from chiplab.viz.fast_text import GlyphCachingCanvas
 from chiplab.viz.kernels import TimelinePicture, draw_kernel_comparison, draw_kernel_roofline, draw_timeline
 from chiplab.viz.memory import (
     LevelTimesPicture,
@@ -38,6 +39,7 @@ __all__ = [
     "OKABE_ITO",
     "AccessibleFigure",
     "ArrayPicture",
+    "GlyphCachingCanvas",
     "LabelsApart",
     "LevelTimesPicture",
     "RooflinesPicture",

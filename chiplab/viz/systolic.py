@@ -45,15 +45,8 @@ class ArrayPicture:
         if show_values and not first.has_values:
             raise ChiplabInputError("show_values=True needs a snapshot with values: simulate(..., trace='full')")
         self.ax, self.show_values = ax, show_values
-        self.dataflow, self.shape, self.has_values = first.dataflow, (num_rows, num_cols), first.has_values
+        self.dataflow, self.has_values = first.dataflow, first.has_values
         mapping = MAPPINGS[first.dataflow]
-        # pcolormesh rather than imshow: its white cell edges are part of the same artist, so redrawing only
-        # this artist per cycle (blitting) keeps the grid visible.
-        edge = 2 if show_values else (0.5 if max(num_rows, num_cols) <= 32 else 0)
-        self.image = ax.pcolormesh(first.busy, cmap=_BUSY_CMAP, vmin=0, vmax=1, edgecolors="white",
-                                   linewidth=edge)
-        ax.set_xlim(0, num_cols)
-        ax.set_ylim(num_rows, 0)
         ax.set_aspect("equal")
         ax.set_xlabel(f"column  ({mapping.left_operand} moves right →)")
         ax.set_ylabel(f"row  ({mapping.top_operand} move down ↓)")
@@ -62,14 +55,42 @@ class ArrayPicture:
         ax.legend(handles=[Patch(color=COLORS["busy"], label="busy (useful MAC)"),
                            Patch(color=COLORS["idle"], label="idle")],
                   loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT_SIZE - 1, frameon=False)
+        self._draw_cells(first)  # after the caption: ax.texts lists the caption first, then the PEs row by row
+        self.update(first)
+
+    def _draw_cells(self, snap: ArraySnapshot) -> None:
+        """The grid of PEs for ``snap``'s array shape: cells, axis limits and ticks, and the per-PE value texts."""
+        ax, (num_rows, num_cols) = self.ax, snap.busy.shape
+        self.shape = (num_rows, num_cols)
+        # pcolormesh rather than imshow: its white cell edges are part of the same artist, so redrawing only
+        # this artist per cycle (blitting) keeps the grid visible.
+        edge = 2 if self.show_values else (0.5 if max(num_rows, num_cols) <= 32 else 0)
+        self.image = ax.pcolormesh(snap.busy, cmap=_BUSY_CMAP, vmin=0, vmax=1, edgecolors="white", linewidth=edge)
+        ax.set_xlim(0, num_cols)
+        ax.set_ylim(num_rows, 0)
         self.texts = []
-        if show_values:
+        if self.show_values:
             ax.set_xticks(np.arange(num_cols) + 0.5, range(num_cols))
             ax.set_yticks(np.arange(num_rows) + 0.5, range(num_rows))
             size = max(5, FONT_SIZE - max(num_rows, num_cols) // 2)
             self.texts = [[ax.text(c + 0.5, r + 0.5, "", ha="center", va="center", fontsize=size)
                            for c in range(num_cols)] for r in range(num_rows)]
-        self.update(first)
+
+    def can_reshape_to(self, snap: ArraySnapshot) -> bool:
+        """Can :meth:`reshape` show ``snap`` (same dataflow and kind, values shown or not alike)?"""
+        num_rows, num_cols = snap.busy.shape
+        show_values = snap.has_values and num_rows * num_cols <= MAX_PES_WITH_VALUES
+        return (snap.dataflow, snap.has_values, show_values) == (self.dataflow, self.has_values, self.show_values)
+
+    def reshape(self, snap: ArraySnapshot) -> None:
+        """Show ``snap`` of another array shape on the same axes: only the cells, limits and ticks are redone (the
+        labels, title and legend stay), which is several times faster than new axes for an explorer's slider."""
+        if not self.can_reshape_to(snap):
+            raise ChiplabInputError("reshape needs the same dataflow and kind of snapshot; draw a new ArrayPicture")
+        for artist in (self.image, *(text for row in self.texts for text in row)):
+            artist.remove()
+        self._draw_cells(snap)
+        self.update(snap)
 
     @property
     def dynamic_artists(self) -> list:

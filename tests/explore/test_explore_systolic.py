@@ -56,3 +56,16 @@ def test_bad_input_shows_a_message_instead_of_a_traceback():
 
     assert line.guard(fail) is False
     assert "Not possible" in line.widget.value and "got 0" in line.widget.value
+
+
+def test_a_new_array_shape_redraws_on_the_same_axes_with_one_value_per_pe(explorer):
+    """Rows/cols sliders reshape the picture in place (faster than new axes) and the picture still has one value
+    text per PE of the new array, with the caption counting the new array's PEs."""
+    axes = explorer.picture.ax
+    explorer.rows.value = 5
+    assert explorer.picture.ax is axes and explorer.picture.shape == (5, 4)
+    assert sum(len(row) for row in explorer.picture.texts) == 20
+    assert explorer.picture.ax.get_ylim() == (5, 0)
+    assert "of 20 PEs busy" in explorer.picture.caption.get_text()
+    pe_texts = [text for text in axes.texts if text is not explorer.picture.caption]
+    assert len(pe_texts) == 20  # the old array's texts are gone, not hidden under the new ones
