@@ -19,6 +19,7 @@ Folds run column fold outer, row fold inner; each fold is a fresh demand block t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,26 +101,41 @@ class LayerCompute:
     ofmap_last_line: int
 
 
-def _sequential_mean(values: np.ndarray) -> float:
+FOLDS_PER_CHUNK = 1 << 20  # the fold means are summed this many folds at a time (a few MiB of float64)
+
+
+def _sequential_mean(chunks: np.ndarray | Iterable[np.ndarray]) -> float:
     # get_avg_mapping_efficiency / get_avg_compute_utilization: sum(list) / len(list). Python 3.11's sum() adds
     # floats left to right; np.add.accumulate does the same additions in the same order (np.sum would not), so
-    # the last digit matches. (Python >= 3.12's sum() compensates, so SCALE-Sim itself can differ there.)
-    return float(np.add.accumulate(values)[-1]) / len(values)
+    # the last digit matches. (Python >= 3.12's sum() compensates, so SCALE-Sim itself can differ there.) Chunk by
+    # chunk, each continuing from the previous running sum: the same additions again.
+    total, count = None, 0
+    for values in [chunks] if isinstance(chunks, np.ndarray) else chunks:
+        start = values if total is None else np.concatenate([[total], values])
+        total, count = float(np.add.accumulate(start)[-1]), count + len(values)
+    assert total is not None
+    return total / count
 
 
 def _fold_means(plan: FoldPlan) -> tuple[float, float]:
     r, c, t = plan.num_rows, plan.num_cols, plan.temporal
     rows = np.full(plan.num_row_folds, r, dtype=np.int64)
     rows[-1] = plan.rows_used(plan.num_row_folds - 1)
-    cols = np.full(plan.num_col_folds, c, dtype=np.int64)
-    cols[-1] = plan.cols_used(plan.num_col_folds - 1)
-    macs_used = np.outer(cols, rows).ravel()  # column fold outer, row fold inner: SCALE-Sim's loop order
     # cycles_this_fold = demand.shape[0] + demand.shape[1] - 1 of the block the efficiency is computed on. In WS
     # (filter block) and IS (ifmap block) that block is not skewed, yet C - 1 is still added: 2R + 2C + T - 3.
     fold_cycles = plan.lines_per_fold + (c - 1 if MAPPINGS[plan.dataflow].preloads_stationary else 0)
-    mapping = macs_used / (r * c)
-    utilization = (macs_used * t) / (r * c * fold_cycles)
-    return _sequential_mean(mapping), _sequential_mean(utilization)
+    col_folds_per_chunk = max(1, FOLDS_PER_CHUNK // plan.num_row_folds)
+
+    def macs_used() -> Iterator[np.ndarray]:  # column fold outer, row fold inner: SCALE-Sim's loop order
+        for first in range(0, plan.num_col_folds, col_folds_per_chunk):
+            cols = np.full(min(col_folds_per_chunk, plan.num_col_folds - first), c, dtype=np.int64)
+            if first + len(cols) == plan.num_col_folds:
+                cols[-1] = plan.cols_used(plan.num_col_folds - 1)
+            yield np.outer(cols, rows).ravel()
+
+    mapping = _sequential_mean(used / (r * c) for used in macs_used())
+    utilization = _sequential_mean((used * t) / (r * c * fold_cycles) for used in macs_used())
+    return mapping, utilization
 
 
 def _sram_count(plan: FoldPlan, role: str) -> int:

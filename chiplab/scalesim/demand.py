@@ -122,9 +122,10 @@ def _smallest_diagonal_count(e: int, cols: int, height: int) -> int:
     return y
 
 
-def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
-                   fr: int) -> tuple[np.ndarray, np.ndarray]:
-    """(addresses, local lines) of one fold's requests for ``operand`` in request order, with holes."""
+def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, fr: int, first_diag: int = 0,
+                   end_diag: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(addresses, local lines) of one fold's requests for ``operand`` in request order, with holes; for a skewed
+    block only the lines (diagonals) first_diag .. end_diag - 1 of it."""
     r_arr, c_arr = plan.num_rows, plan.num_cols
     rows, cols = plan.rows_used(fr), plan.cols_used(fc)
     flow = plan.dataflow
@@ -134,38 +135,78 @@ def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
             return operands.filter_addresses(layer, fr * r_arr + r, fc * c_arr + c), lines
         return operands.ifmap_addresses(layer, fc * c_arr + c, fr * r_arr + r), lines
     if flow is Dataflow.WS:  # ifmap: port c streams pixels tau of window element fr*R + c
-        c, tau = operands.skewed_order(rows, layer.m)
+        c, tau = operands.skewed_order(rows, layer.m, first_diag, end_diag)
         return operands.ifmap_addresses(layer, tau, fr * r_arr + c), r_arr + c + tau
     if flow is Dataflow.IS:  # filter: port c streams filters tau of window element fr*R + c
-        c, tau = operands.skewed_order(rows, layer.n)
+        c, tau = operands.skewed_order(rows, layer.n, first_diag, end_diag)
         return operands.filter_addresses(layer, fr * r_arr + c, tau), r_arr + c + tau
     if operand == "ifmap":  # OS: port c streams window elements tau of pixel fr*R + c
-        c, tau = operands.skewed_order(rows, layer.k)
+        c, tau = operands.skewed_order(rows, layer.k, first_diag, end_diag)
         return operands.ifmap_addresses(layer, fr * r_arr + c, tau), c + tau
-    c, tau = operands.skewed_order(cols, layer.k)  # OS filter: port c streams window tau of filter fc*C + c
+    c, tau = operands.skewed_order(cols, layer.k, first_diag, end_diag)  # OS filter: window tau of filter fc*C + c
     return operands.filter_addresses(layer, tau, fc * c_arr + c), c + tau
 
 
 # Which fold index a block's content depends on when it repeats across the other fold index.
 _REPEATS_WITH = {(Dataflow.WS, "ifmap"): "fr", (Dataflow.OS, "ifmap"): "fr", (Dataflow.OS, "filter"): "fc",
                  (Dataflow.IS, "filter"): "fr"}
+CELLS_PER_PIECE = 1 << 19  # a fold's request stream is built this many cells at a time (~50 MiB of temporaries)
+CACHE_BYTES = 64 << 20  # repeated blocks are kept (not rebuilt) while they fit in this much memory
+BYTES_PER_CACHED_REQUEST = 16  # address and line, int64 each
+
+
+def _skew_width(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, fr: int) -> tuple[int, int] | None:
+    """(ports, height) of a skewed block, None for a flipped one (WS filter, IS ifmap: at most R x C cells)."""
+    flow = plan.dataflow
+    if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
+        return None
+    if (flow, operand) == (Dataflow.OS, "filter"):
+        return plan.cols_used(fc), layer.k
+    return plan.rows_used(fr), {Dataflow.WS: layer.m, Dataflow.IS: layer.n, Dataflow.OS: layer.k}[flow]
+
+
+def _fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
+                 fr: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One fold's (addresses, local lines) in request order, holes removed, in pieces of about CELLS_PER_PIECE."""
+    shape = _skew_width(layer, plan, operand, fc, fr)
+    if shape is None:
+        ranges = [(0, None)]
+    else:
+        ports, height = shape
+        step = max(1, CELLS_PER_PIECE // ports)
+        ranges = [(d, min(d + step, ports + height - 1)) for d in range(0, ports + height - 1, step)]
+    for first, end in ranges:
+        addresses, lines = _fold_requests(layer, plan, operand, fc, fr, first, end)
+        keep = addresses >= 0
+        yield addresses[keep], lines[keep]
 
 
 def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (addresses, global demand lines) fold by fold (column fold outer), -1 holes removed."""
+    """Yield (addresses, global demand lines) fold by fold (column fold outer), -1 holes removed, each fold in one
+    or more pieces of about CELLS_PER_PIECE requests (so memory stays bounded however large a fold is).
+
+    Blocks that come round again (the left-edge operand once per column fold, the OS filter once per row fold) are
+    kept while they fit in CACHE_BYTES and would be used again; otherwise they are rebuilt.
+    """
     key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    repeats = (plan.num_col_folds if key_kind == "fr" else plan.num_row_folds) > 1 if key_kind else False
+    cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    cached_bytes = 0
     for fc in range(plan.num_col_folds):
         for fr in range(plan.num_row_folds):
             key = fr if key_kind == "fr" else fc
-            block = cache.get(key) if key_kind else None
-            if block is None:
-                addresses, lines = _fold_requests(layer, plan, operand, fc, fr)
-                keep = addresses >= 0
-                block = (addresses[keep], lines[keep])
-                if key_kind:
-                    cache[key] = block
-            yield block[0], block[1] + plan.fold_start_line(fc, fr)
+            pieces = cache.get(key) if repeats else None
+            if pieces is None:
+                pieces = _fold_pieces(layer, plan, operand, fc, fr)
+                ports_height = _skew_width(layer, plan, operand, fc, fr)
+                size = BYTES_PER_CACHED_REQUEST * (ports_height[0] * ports_height[1] if ports_height
+                                                   else plan.num_rows * plan.num_cols)
+                if repeats and cached_bytes + size <= CACHE_BYTES:
+                    pieces = cache[key] = list(pieces)
+                    cached_bytes += size
+            start = plan.fold_start_line(fc, fr)
+            for addresses, lines in pieces:
+                yield addresses, lines + start
 
 
 def fold_request_counts(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.ndarray:

@@ -20,6 +20,7 @@ Two models from ``scalesim/memory``:
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 import math
@@ -133,7 +134,8 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         return next_read < len(read_event_lines) and read_event_lines[next_read] < line
 
     enter(0)
-    partial_fill: dict[int, int] = {}  # trace line -> words, for lines closed early by a forced append
+    partial_fill: collections.deque[tuple[int, int]] = collections.deque()  # (trace line, words) of lines closed
+    # early by a forced append and not drained yet, ascending
     run_start, run_first_line, drained_lines, num_trace_lines = 0, 0, 0, 0
     drains: list[tuple[int, int]] = []  # (start cycle, lines)
     accesses = 0
@@ -144,7 +146,7 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         words = upto - run_start
         new_lines = -(-words // width)
         if words % width:
-            partial_fill[run_first_line + new_lines - 1] = words % width
+            partial_fill.append((run_first_line + new_lines - 1, words % width))
         run_start, run_first_line = upto, run_first_line + new_lines
         return run_first_line
 
@@ -154,7 +156,11 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         nonlocal drained_lines, accesses, last_drain_lines
         n = last_drain_lines = min(drain_lines, num_trace_lines - drained_lines)
         last = drained_lines + n - 1
-        words = n * width - (width - partial_fill.pop(last) if last in partial_fill else 0)
+        while partial_fill and partial_fill[0][0] < last:  # short lines inside the chunk count as full
+            partial_fill.popleft()
+        words = n * width
+        if partial_fill and partial_fill[0][0] == last:
+            words -= width - partial_fill.popleft()[1]
         drained_lines += n
         accesses += words
         if cycle is not None:
@@ -171,7 +177,10 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
             # at least (lines drained - 1) full lines of writes separate it from the previous trigger `done`
             # (no line holds more than max_writes_per_line writes): then no stall and no line arithmetic is
             # needed, and the drain's cycle is only worked out for the last drain of the run.
+            # The loop's state is periodic once the buffer settles: when a state repeats, whole periods of drains
+            # are skipped at once (all but the last period that fits, which runs normally).
             skipped = 0
+            seen: dict[tuple, tuple[int, int, int, int]] = {}
             while True:
                 first = done + max(1, free - active + 1)
                 if first > total or first - done < (last_drain_lines - 1) * max_writes_per_line:
@@ -181,6 +190,24 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
                 num_trace_lines = close_run(done)
                 free += drain(None)
                 skipped += 1
+                state = (free, last_drain_lines, num_trace_lines - drained_lines,
+                         tuple((line - drained_lines, words) for line, words in partial_fill))
+                now = (skipped, done, accesses, drained_lines)
+                if state in seen:
+                    period_words, period_accesses, period_lines = (
+                        now[1] - seen[state][1], now[2] - seen[state][2], now[3] - seen[state][3])
+                    periods = (total - done) // period_words - 1
+                    if periods > 0:
+                        done += periods * period_words
+                        accesses += periods * period_accesses
+                        drained_lines += periods * period_lines
+                        num_trace_lines += periods * period_lines
+                        run_start, run_first_line = done, num_trace_lines
+                        partial_fill = collections.deque((line + periods * period_lines, words)
+                                                         for line, words in partial_fill)
+                    seen.clear()
+                elif len(seen) < 64:
+                    seen[state] = now
             if skipped:
                 line = line_of(done)
                 enter(line)
@@ -280,48 +307,41 @@ def read_buffer_traffic(*, sram_words: int, num_distinct_words: int, first_reque
                        stop_cycle=last_line + stalls.before(last_line) + 1, num_accesses=misses)
 
 
+MIN_LOOK_AHEAD = 1 << 12  # requests examined at once by the tumbling-window replay, at least
+
+
 def tumbling_window_misses(folds: Iterable[tuple[np.ndarray, np.ndarray]], window: int, address_space: int,
                            has_repeats: bool) -> tuple[int, list[int]]:
     """Follow a request stream through the tumbling window: total misses and the line of each window-filling one.
 
-    ``folds`` yields (addresses, global demand lines) per fold, in request order, holes (-1) removed. A miss is a
-    request whose word is not among the misses since the last window reset (check_hit and ``current_set``).
+    ``folds`` yields (addresses, global demand lines) in request order, holes (-1) removed, in pieces of any size.
+    A miss is a request whose word is not among the misses since the last window reset (check_hit and
+    ``current_set``). Words missed in the current window are stamped with its number (2 bytes per word of the
+    operand); the stream is examined a look-ahead at a time, so memory stays at a few bytes per word.
     """
-    stamp = np.full(address_space, -1, dtype=np.int32)  # window id in which each word was last fetched
-    epoch, in_window, misses, window_lines = 0, 0, 0, []
-    previous: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(block) -> (block, previous-occurrence index)
-
-    def previous_in_block(block: np.ndarray) -> np.ndarray:
-        # For each request, the position of the previous request of the same word in the block (-1 if none).
-        # Repeated blocks are the same array object (demand.request_streams caches them): sort each only once.
-        hit = previous.get(id(block))
-        if hit is None or hit[0] is not block:
-            if len(previous) > 1024:
-                previous.clear()
-            order = np.argsort(block, kind="stable")
-            same = np.concatenate([[False], block[order[1:]] == block[order[:-1]]])
-            prev = np.full(len(block), -1, dtype=np.int64)
-            prev[order[same]] = order[np.flatnonzero(same) - 1]
-            hit = previous[id(block)] = (block, prev)
-        return hit[1]
-
+    stamp = np.zeros(address_space, dtype=np.uint16)  # number of the window that last fetched each word (0: none)
+    epoch, in_window, misses, window_lines = 1, 0, 0, []
     for addresses, lines in folds:
         pos = 0
         while pos < len(addresses):
-            rest = addresses[pos:]
-            missing = stamp[rest] != epoch
-            if has_repeats:  # a miss is the first request of a word (since pos) that is not in the window
-                missing &= previous_in_block(addresses)[pos:] < pos
-            candidates = np.flatnonzero(missing)
             need = window - in_window
-            if len(candidates) < need:
-                stamp[rest[candidates]] = epoch
-                in_window += len(candidates)
-                misses += len(candidates)
-                break
-            fill = int(candidates[need - 1])  # this miss completes the window: prefetch, then forget all
+            rest = addresses[pos:pos + max(4 * need, MIN_LOOK_AHEAD)]
+            new = np.flatnonzero(stamp[rest] != epoch)
+            if has_repeats and len(new):  # only a word's first request here can miss
+                _, first = np.unique(rest[new], return_index=True)
+                new = np.sort(new[first])
+            if len(new) < need:
+                stamp[rest[new]] = epoch
+                in_window += len(new)
+                misses += len(new)
+                pos += len(rest)
+                continue
+            fill = int(new[need - 1])  # this miss completes the window: prefetch, then forget all
             misses += need
             window_lines.append(int(lines[pos + fill]))
             epoch, in_window = epoch + 1, 0
+            if epoch == np.iinfo(np.uint16).max:  # window numbers wrap: forget every stamp (rare; same result)
+                stamp[:] = 0
+                epoch = 1
             pos += fill + 1
     return misses, window_lines

@@ -16,6 +16,8 @@ from chiplab.scalesim import operands, rowwise
 from chiplab.scalesim.compute import FoldPlan, compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
 from chiplab.scalesim.demand import (
+    CACHE_BYTES,
+    CELLS_PER_PIECE,
     fold_request_counts,
     nth_request_line,
     ofmap_line_of_write,
@@ -112,8 +114,10 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
     check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
                     "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
                     work_per_s=REQUESTS_PER_S,
-                    # the window stamps, and one fold's requests with their sort order and temporaries
-                    memory_bytes=4 * address_space + BYTES_PER_FOLD_REQUEST * int(counts.max()))
+                    # the window stamps (2 bytes a word), one piece of a fold's requests with its temporaries,
+                    # the repeated blocks kept for reuse and the per-fold request counts
+                    memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
+                    + CACHE_BYTES + 16 * len(counts))
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
 
 
