@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from chiplab.cli._common import print_record, print_table
-from chiplab.hardware.catalog import list_chips, load_chip
+
+# The catalog is read inside the commands, so that ``--help`` parses no chip file (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from chiplab.hardware import Chip
 
 
-def _peak(chip, dtype: str) -> float | None:
+def _peak(chip: Chip, dtype: str) -> float | None:
     return chip.peak_flops_per_s(dtype) / 1e12 if dtype in chip.peak_dtypes else None
 
 
@@ -18,7 +22,9 @@ def _scaled(value: float | None, unit: float) -> float | None:
 
 
 def _cmd_chips(args: argparse.Namespace) -> None:
-    rows = []
+    from chiplab.hardware import list_chips, load_chip
+
+    rows: list[list[object]] = []
     for chip_id in list_chips(args.kind):
         chip = load_chip(chip_id)
         array = chip.core.matrix_unit.array
@@ -30,24 +36,26 @@ def _cmd_chips(args: argparse.Namespace) -> None:
 
 
 def _cmd_chip(args: argparse.Namespace) -> None:
+    from chiplab.hardware import load_chip
+
     chip = load_chip(args.name)
     if args.sources:
-        rows = []
+        rows: list[list[object]] = []
         for key, value in chip.numeric_fields().items():
             prov = chip.provenance.get(key)
             rows.append([key, value, prov.as_published if prov else None, prov.source.id if prov else None,
                          prov.source.url if prov else None])
         print_table(["field", "value (SI)", "as published", "source", "url"], rows, args.json)
         return
-    record = {"id": chip.id, "name": chip.display_name, "vendor": chip.vendor, "kind": chip.kind}
-    record.update({k: v for k, v in chip.numeric_fields().items()})
+    record: dict[str, object] = {"id": chip.id, "name": chip.display_name, "vendor": chip.vendor, "kind": chip.kind}
+    record.update(chip.numeric_fields())
     record.update({f"peak {d} FLOP/s": chip.peak_flops_per_s(d) for d in chip.peak_dtypes})
     print_record(record, args.json)
     if not args.json:
         print("\n(use --sources for the source of every number)")
 
 
-def add_commands(sub) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chips = sub.add_parser("chips", help="list the chip catalog")
     chips.add_argument("--kind", choices=["real", "baseline", "toy"],
                        help="only real chips, only baselines (the TPU v1 paper's CPU and GPU) or only toy chips")

@@ -22,11 +22,14 @@ from datetime import date
 from importlib import resources
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chiplab._checks import instance_of
 from chiplab.errors import ChiplabInputError
-from chiplab.hardware.chip import Chip
 from chiplab.hardware.toml_records import only_keys, parse_toml, table_of
+
+if TYPE_CHECKING:  # only annotations: chiplab validate --help reads this module's labels without the chip model
+    from chiplab.hardware.chip import Chip
 
 RECORD_FILE = "record.toml"
 UPDATE_COMMAND = 'chiplab validate --update-record "one-line reason"'
