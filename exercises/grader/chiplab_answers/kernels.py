@@ -60,10 +60,11 @@ def _tiers(name: str, expected: str, values_mistakes: tuple[Mistake, ...], slow:
     return [
         Answer(f"{name}", expected, f"compare run.outputs with numpy for your own inputs: {what}",
                mistakes=values_mistakes),
-        Answer(f"{name}_fast", expected, "first make the values right; then keep strips in SBUF and overlap loads "
-               "with matmuls (look at the timeline: which engine waits?)"),
-        Answer(f"{name}_target", expected, "first make the values right; then compare your timeline with the "
-               "reference kernel's (which engine is idle, and waiting for what?)", mistakes=(slow,)),
+        Answer(f"{name}_fast", expected, "its replayed time is over 2x the reference kernel's (or its values are "
+               "wrong: see the values test): keep strips in SBUF and reuse them, and overlap loads with matmuls"),
+        Answer(f"{name}_target", expected, "its replayed time is over 1.25x the reference kernel's (or its values "
+               "are wrong: see the values test): compare your timeline with the reference's — which engine is idle, "
+               "waiting for what?", mistakes=(slow,)),
     ]
 
 
