@@ -14,6 +14,8 @@ either.
 
 from __future__ import annotations
 
+import functools
+
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import list_chips
 from chiplab.hardware.chip import Chip
@@ -30,8 +32,14 @@ def band_for(chip: Chip, kind: str, dtype: str, calibration: Calibration) -> Err
         return None
     if calibration != fitted_calibration(chip, dtype):
         return None
+    return _catalog_band(chip.id, kind)
+
+
+@functools.lru_cache(maxsize=256)
+def _catalog_band(chip_id: str, kind: str) -> ErrorBand | None:
+    """The band of a catalog chip, once per process (the shipped record is read once per process too)."""
     try:
-        return error_band(chip, kind)
+        return error_band(chip_id, kind)
     except ChiplabInputError:  # a record with too few validated cases for any band
         return None
 
