@@ -41,6 +41,7 @@ from chiplab.workloads.ops import (
     backward_ops,
     with_count,
 )
+from chiplab.workloads.recompute import check_recompute_num_layers, recomputed_ops
 
 if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
@@ -205,22 +206,6 @@ def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_a
     return _step(config, "forward", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=batch * seq_len)
 
 
-def _recompute_ops(config: TransformerConfig, layer: tuple[Op, ...], recompute: str,
-                   flash_attention: bool, recompute_num_layers: int | None = None) -> list[Op]:
-    """Forward work done again in the backward pass. With ``recompute_num_layers`` (Megatron-LM's
-    ``--recompute-method block --recompute-num-layers N``) only N layers are fully recomputed; the others keep
-    their activations and redo only what FlashAttention's backward always redoes."""
-    flash = {"scores", "softmax"} if flash_attention else set()  # FlashAttention recomputes S = QKᵀ, P = softmax(S)
-    if recompute == "full":  # keep only each layer's input; rerun its forward (Chen et al. 2016)
-        full_layers = config.num_layers if recompute_num_layers is None else recompute_num_layers
-        ops = [with_count(op, full_layers, stage="recompute") for op in layer] if full_layers else []
-        rest = config.num_layers - full_layers
-        return ops + ([with_count(op, rest, stage="recompute") for op in layer if op.name in flash] if rest else [])
-    names = {"scores", "softmax", "attn_values"} if recompute == "selective" and not flash_attention else set()
-    names |= flash  # selective: Korthikanti et al. 2022, Sec. 5, core attention
-    return [with_count(op, config.num_layers, stage="recompute") for op in layer if op.name in names]
-
-
 @_checked_step
 @functools.lru_cache(maxsize=512)
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
@@ -250,24 +235,10 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         num_flops=ADAMW_FLOPS_PER_PARAM * n, num_transcendentals=n,  # one square root per parameter
         read_bytes=n * (precision.optimizer_bytes_per_param + precision.gradient_bytes_per_param),
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
-    ops = forward + _recompute_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
+    ops = forward + recomputed_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
     ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, AQT's dW)
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
-
-
-def check_recompute_num_layers(config: TransformerConfig, recompute: str, num_layers: int | None) -> int | None:
-    """``recompute_num_layers`` is None, or a count in [0, num_layers] that only ``recompute="full"`` takes."""
-    if num_layers is None:
-        return None
-    if recompute != "full":
-        raise ChiplabInputError(f"recompute_num_layers ({num_layers!r}) needs recompute='full' (the layers it "
-                                f"names are fully recomputed); got recompute={recompute!r}")
-    num_layers = non_negative_int("recompute_num_layers", num_layers)
-    if num_layers > config.num_layers:
-        raise ChiplabInputError(f"recompute_num_layers ({num_layers}) exceeds the {config.num_layers} layers of "
-                                f"{config.name!r} (per pipeline stage)")
-    return num_layers
 
 
 def _kv_cache_write(config: TransformerConfig, num_tokens: int) -> VectorOp:
