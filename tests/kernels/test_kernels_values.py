@@ -16,6 +16,7 @@ from chiplab.kernels import (
     MATMUL_VARIANTS,
     ROWWISE_VARIANTS,
     TILE_DTYPE_BYTES,
+    Kernel,
     pallas_matmul,
     round_to_dtype,
     run_attention,
@@ -113,3 +114,41 @@ def test_time_only_mode_gives_the_same_time():
     time_only = run_matmul("trn2", shape=(256, 1024, 128), variant="tiled", values=False)
     assert time_only.total_s == with_values.total_s
     assert time_only.outputs["c"] is None
+
+
+def test_reused_and_rewritten_operands_give_numpys_values():
+    """Output tiles share concatenated operands (cached per kernel) and loads borrow their source: reloading a
+    strip whole, rewriting part of it, or storing into an fp32 input must never let a later matmul, or the
+    caller's array, see stale or changed numbers. Expected: numpy products of the same (bf16-rounded) inputs."""
+    rng = _rng(7)
+    a1, a2 = rng.standard_normal((256, 128)), rng.standard_normal((256, 128))   # Aᵀ strips: K = 256, M = 128
+    b1, b2 = rng.standard_normal((256, 64)), rng.standard_normal((256, 64))
+    k = Kernel("trn2")
+    ins = {name: k.hbm(name, value) for name, value in (("a1", a1), ("a2", a2), ("b1", b1), ("b2", b2))}
+    c = k.hbm_output("c", (3 * 128, 64))
+    a_tiles = [k.tile((128, 128), name=f"a{i}") for i in range(2)]
+    b_tiles = [k.tile((128, 64), name=f"b{i}") for i in range(2)]
+    acc, out = k.psum((128, 64)), k.tile((128, 64), "fp32", name="out")
+
+    def product(a_name, b_name, step):
+        for kk in range(2):
+            k.load(a_tiles[kk], ins[a_name][kk * 128:(kk + 1) * 128, :])
+            k.load(b_tiles[kk], ins[b_name][kk * 128:(kk + 1) * 128, :])
+        for kk in range(2):
+            k.matmul(acc, a_tiles[kk], b_tiles[kk], accumulate=kk > 0)
+        k.copy(out, acc)
+        k.store(c[step * 128:(step + 1) * 128, :], out)
+
+    product("a1", "b1", 0)
+    product("a2", "b1", 1)                                           # b strips reloaded with the same numbers
+    k.load(b_tiles[0][0:64, :], ins["b2"][0:64, :])                  # part of a cached strip rewritten
+    for kk in range(2):
+        k.matmul(acc, a_tiles[kk], b_tiles[kk], accumulate=kk > 0)
+    k.copy(out, acc)
+    k.store(c[256:384, :], out)
+    run = k.finish()
+    bf = [round_to_dtype(np.asarray(x, dtype=np.float32), "bf16").astype(np.float64) for x in (a1, a2, b1, b2)]
+    mixed = bf[3][0:64].copy(), bf[2][64:]
+    expected = [bf[0].T @ bf[2], bf[1].T @ bf[2], bf[1].T @ np.vstack(mixed)]
+    for got, want in zip(np.split(run.outputs["c"], 3), expected, strict=True):
+        _close(got, want, 256)
