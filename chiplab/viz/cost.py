@@ -10,7 +10,18 @@ from matplotlib.axes import Axes
 
 from chiplab.cost.scenarios import ScenarioResult
 from chiplab.cost.sensitivity import SensitivityResult
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, model_label, readable, set_alt_text
+from chiplab.units import format_ratio_range, format_usd_estimate
+from chiplab.viz.style import (
+    COLORS,
+    FONT_SIZE,
+    OKABE_ITO,
+    chip_label,
+    draw_range,
+    get_axes,
+    model_label,
+    readable,
+    set_alt_text,
+)
 
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "green", "yellow", "orange", "vermillion", "purple")]
 
@@ -45,15 +56,23 @@ def draw_matchup(result: ScenarioResult, ax: Axes | None = None) -> Axes:
     chip_a, chip_b = chip_label(result.a.chip_id), chip_label(result.b.chip_id)
     model = model_label(result.scenario.workload.model)
     prices = (result.comparison.usd_per_chip_hour_a, result.comparison.usd_per_chip_hour_b)
-    ratio = result.price_performance_ratio
+    ratio, ratio_range = result.price_performance_ratio, result.price_performance_ratio_range
     values = [result.a.tokens_per_usd / 1e3, result.b.tokens_per_usd / 1e3]
     ax.bar([chip_a, chip_b], values, color=[COLORS["stationary"], COLORS["mapping"]])
-    for x, (value, price) in enumerate(zip(values, prices, strict=True)):
-        ax.annotate(f"${price:.2f}/chip-h", (x, value), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
-    ax.set_ylabel("thousand tokens per USD")
-    ax.set_title(f"{model}: {chip_a} gives {ratio:.2f}× the tokens per dollar", fontsize=FONT_SIZE - 1)
-    set_alt_text(ax, f"Bar chart: {result.scenario.workload.kind} {model}, {chip_a} at ${prices[0]:.2f} per "
-                     f"chip-hour gives {ratio:.2f} times the tokens per dollar of {chip_b} at ${prices[1]:.2f}.")
+    tops = list(values)
+    for x, cost in enumerate((result.a, result.b)):
+        band = cost.tokens_per_usd_range  # the true tokens per dollar if the model errs as on published runs
+        if band is not None:  # a range, not ± around the bar: it may lie wholly below an optimistic prediction
+            draw_range(ax, x, band[0] / 1e3, band[1] / 1e3)
+            tops[x] = max(values[x], band[1] / 1e3)
+    for x, (top, price) in enumerate(zip(tops, prices, strict=True)):
+        ax.annotate(f"{format_usd_estimate(price)}/chip-h", (x, top), ha="center", va="bottom", fontsize=FONT_SIZE - 2)
+    ax.set_ylabel("thousand tokens per USD" + ("" if ratio_range is None else " (bars: model error band)"))
+    shown = f"{ratio:.2f}×" if ratio_range is None else f"{ratio:.2f}× ({format_ratio_range(*ratio_range)})"
+    ax.set_title(f"{model}: {chip_a} gives {shown} the tokens per dollar", fontsize=FONT_SIZE - 1)
+    set_alt_text(ax, f"Bar chart: {result.scenario.workload.kind} {model}, {chip_a} at "
+                     f"{format_usd_estimate(prices[0])} per chip-hour gives {shown} the tokens per dollar of {chip_b} "
+                     f"at {format_usd_estimate(prices[1])}.")
     return ax
 
 

@@ -17,7 +17,7 @@ from chiplab.perf.validation import ValidationReport
 from chiplab.perf.validation_record import FAMILY_LABELS
 from chiplab.perf.validation_summary import WITHIN_FRACTION
 from chiplab.perf.validation_tables import errors_by_group
-from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, readable, set_alt_text
+from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, draw_range, get_axes, readable, set_alt_text
 
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "sky_blue", "orange", "purple")]
 _FAMILY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]  # TPU, Trainium, NVIDIA, AMD
@@ -62,10 +62,9 @@ def draw_training_breakdown(estimates: Mapping[str, TrainingEstimate], ax: Axes 
     for x, estimate in enumerate(estimates.values()):
         band = estimate.time_s_range  # the true step time if chiplab errs as on published runs (None: no band)
         top = bottom[x]
-        if band is not None:
+        if band is not None:  # a range, not ± around the bar: it may lie wholly above an optimistic prediction
             banded = True
-            ax.errorbar([x], [estimate.time_s], yerr=[[estimate.time_s - band[0]], [band[1] - estimate.time_s]],
-                        fmt="none", ecolor="black", elinewidth=1.2, capsize=5)
+            draw_range(ax, x, band[0], band[1])
             top = max(top, band[1])
         ax.annotate(f"MFU {estimate.mfu_fraction:.0%}", (x, top), ha="center", va="bottom",
                     fontsize=FONT_SIZE - 2)

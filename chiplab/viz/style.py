@@ -98,3 +98,11 @@ def set_alt_text(ax: Axes, text: str) -> None:
 def alt_text(ax: Axes) -> str:
     """The description set by the ``draw_*`` function that drew ``ax`` ('' if none)."""
     return _ALT_TEXT.get(ax, "")
+
+
+def draw_range(ax: Axes, x: float, low: float, high: float) -> None:
+    """A vertical range bar with caps from ``low`` to ``high`` at ``x``: the range of a true value from the model's
+    error band. Unlike ``errorbar``'s ± it need not contain the bar's own value (chiplab is often optimistic, so
+    the whole range can lie below a predicted speed or above a predicted time)."""
+    ax.vlines([x], [low], [high], colors="black", linewidth=1.2, zorder=3)
+    ax.plot([x, x], [low, high], linestyle="none", marker="_", markersize=10, color="black", zorder=3)

@@ -83,6 +83,15 @@ class ChipCost:
         return self.wall_time_s / SECONDS_PER_DAY
 
     @property
+    def tokens_per_usd_range(self) -> tuple[float, float] | None:
+        """(low, high) of the true tokens per dollar over the throughput's error band; None without a band."""
+        speed = self.throughput.tokens_per_s_per_chip_range
+        if speed is None:
+            return None
+        per_speed = self.tokens_per_usd / self.tokens_per_s_per_chip
+        return per_speed * speed[0], per_speed * speed[1]
+
+    @property
     def usd_per_million_tokens_range(self) -> tuple[float, float] | None:
         """(low, high) of the true USD per million tokens over the throughput's error band (the price is fixed, so
         the cost scales as 1 / tokens per second); None without a band."""
