@@ -13,6 +13,11 @@ A request batch of ``batch`` sequences with ``prompt_len`` prompt tokens and ``o
   split along the context among them (``"sequence"``): each rank then stores and reads 1/r of the head's
   positions (r = t/KV) and the partial attention outputs are combined with one all-reduce per layer of the
   rank's fp32 outputs and softmax statistics (FlashDecoding's split-KV reduction, across chips).
+* **Static KV cache** (``static_kv_cache_len``). Engines that give every batch slot a cache of fixed length and
+  decode without ragged attention read and attend over all of it every step, whatever the sequences' lengths:
+  jetstream-pytorch without its ``ragged_mha`` option calls dense or flash attention on the whole cache with a
+  mask (``jetstream_pt/layers.py``, ``AttentionKernel``). Paged engines (vLLM, TensorRT-LLM) read only the
+  positions a sequence has, hence the midpoint context above.
 """
 
 from __future__ import annotations
@@ -127,7 +132,14 @@ class ServingEstimate:
 
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
                      tensor_parallel: int = 1, calibration: Calibration | None = None,
-                     check_memory: bool = True, kv_sharding: str = "replicate") -> ServingEstimate:
+                     check_memory: bool = True, kv_sharding: str = "replicate",
+                     static_kv_cache_len: int | None = None) -> ServingEstimate:
+    """Time ``batch`` requests on ``tensor_parallel`` chips (see the module docstring for what is counted).
+
+    ``static_kv_cache_len``: the fixed cache length per sequence of a static-cache engine (at least
+    ``prompt_len + output_len``); every decode step then reads and attends over that many positions, and memory
+    holds that many. None (default): a paged cache that holds and reads only the positions each sequence has.
+    """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     calibration = calibration_or_fitted(chip, config.dtype, calibration)
@@ -136,9 +148,16 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
     t = positive_int("tensor_parallel", tensor_parallel)
     context = prompt_len + output_len
+    if static_kv_cache_len is not None:
+        static_kv_cache_len = positive_int_at_most("static_kv_cache_len", static_kv_cache_len,
+                                                   MAX_TOKENS_PER_SEQUENCE)
+        if static_kv_cache_len < context:
+            raise ChiplabInputError(f"static_kv_cache_len must be >= prompt_len + output_len ({context}); got "
+                                    f"{static_kv_cache_len}")
     parallelism = Parallelism(tensor=t)
     shards = kv_sequence_shards(config, t, kv_sharding)
-    memory = inference_memory(config, batch=batch, context_len=context, parallelism=parallelism,
+    memory = inference_memory(config, batch=batch, context_len=static_kv_cache_len or context,
+                              parallelism=parallelism,
                               kv_sequence_shards=shards)
     if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
         raise ChiplabInputError(
@@ -147,7 +166,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
             f"{format_bytes(chip.hbm.capacity_bytes)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)
     prefill = estimate_step(part.prefill_step(batch=batch, prompt_len=prompt_len), chip, calibration)
-    mid_context = prompt_len + max(1, output_len // 2)
+    # A paged cache grows linearly, so the mean step attends over the midpoint; a static one is read whole.
+    mid_context = static_kv_cache_len or prompt_len + max(1, output_len // 2)
     # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
     decode = estimate_step(part.decode_step(batch=batch, context_len=-(-mid_context // shards)), chip, calibration)
     network = network_for(chip) if t > 1 else None

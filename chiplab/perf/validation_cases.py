@@ -26,6 +26,9 @@ Documented defaults (each applied only where the source does not say):
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
+* KV cache → paged (each sequence holds and reads only its positions), except where the source states a static
+  "cache length N" (jetstream-pytorch's ``--max_cache_length``): every decode step then reads all N positions
+  (``estimate_serving(static_kv_cache_len=N)``).
 """
 
 from __future__ import annotations
@@ -157,6 +160,12 @@ def _tp_comm_overlap(run: EndToEndRun) -> bool:
     return "tp communication overlap" in text or "tp_comm_overlap" in text
 
 
+def _static_kv_cache_len(run: EndToEndRun) -> int | None:
+    """A static cache length the source states in the software setup ("cache length 2048"), else None."""
+    found = re.search(r"cache length (\d+)", str(_stated(run, "software") or "").lower())
+    return int(found.group(1)) if found else None
+
+
 def _chips_per_tensor_rank(run: EndToEndRun, ranks: int, tensor: int, defaults: list[str]) -> int:
     """Neuron counts tensor parallelism in NeuronCores, several per chip: how many ranks share one chip."""
     num_chips = _need(run, "num_chips")
@@ -248,7 +257,7 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         batch = min(queued, fitting)
         defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory)")
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
-                 "tensor_parallel": tensor}
+                 "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run)}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
                      defaults=tuple(defaults))
 

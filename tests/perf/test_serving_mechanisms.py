@@ -1,0 +1,52 @@
+"""Serving mechanisms the validation runs need: a static KV cache read whole every decode step (jetstream-pytorch
+without ``ragged_mha``: ``jetstream_pt/layers.py``, ``AttentionKernel`` attends over the whole cache with a mask),
+versus a paged cache that holds and reads only each sequence's positions."""
+
+import contextlib
+
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import load_chip
+from chiplab.perf import estimate_serving
+from chiplab.perf.measurements import end_to_end_runs, get_measurement
+from chiplab.perf.validation_cases import NotMappable, case_setup
+from chiplab.workloads.presets import load_model
+
+LLAMA_8B = load_model("llama3-8b")
+SETUP = {"batch": 16, "prompt_len": 512, "output_len": 512, "tensor_parallel": 8}
+
+
+def test_static_cache_holds_its_whole_length_per_sequence():
+    # Llama 3 8B config.json: 32 layers, 8 KV heads of 128; K and V in bf16 (2 B). 8-way TP: one KV head per chip.
+    chip = load_chip("tpu_v5e")
+    static = estimate_serving(LLAMA_8B, chip, static_kv_cache_len=2048, **SETUP)
+    assert static.memory.kv_cache_bytes == 16 * 2048 * 32 * 1 * 128 * 2 * 2
+
+
+def test_static_cache_decode_reads_more_than_paged_and_only_attention_changes():
+    chip = load_chip("tpu_v5e")
+    paged = estimate_serving(LLAMA_8B, chip, **SETUP)
+    static = estimate_serving(LLAMA_8B, chip, static_kv_cache_len=2048, **SETUP)
+    assert static.mean_decode.time_s > paged.mean_decode.time_s
+    assert static.prefill_s == paged.prefill_s and static.decode_comm_s == paged.decode_comm_s
+    # The static step is the paged step of a sequence whose midpoint context is the cache length:
+    # prompt 1024 + output 2048 / 2 = 2048.
+    paged_at_2048 = estimate_serving(LLAMA_8B, chip, batch=16, prompt_len=1024, output_len=2048, tensor_parallel=8)
+    assert static.mean_decode.time_s == pytest.approx(paged_at_2048.mean_decode.time_s)
+
+
+@pytest.mark.parametrize("length", [1000, 0, 2.5, "2048"])
+def test_static_cache_shorter_than_the_context_or_not_a_count_is_refused(length):
+    with pytest.raises(ChiplabInputError, match="static_kv_cache_len"):
+        estimate_serving(LLAMA_8B, load_chip("tpu_v5e"), static_kv_cache_len=length, **SETUP)
+
+
+def test_validation_maps_a_stated_cache_length_and_nothing_else():
+    static = case_setup(get_measurement("jetstream_pytorch_tpu_v5e8_llama3_8b_bf16_bs128"))
+    assert static.arguments["static_kv_cache_len"] == 2048  # "cache length 2048" in the run's software field
+    for run in end_to_end_runs("serving"):
+        if "cache length" in run.software:
+            continue
+        with contextlib.suppress(NotMappable):
+            assert case_setup(run).arguments["static_kv_cache_len"] is None
