@@ -3,8 +3,8 @@
 nbgrader does the work (``generate_assignment``, ``autograde``, ``generate_feedback``, ``export``); this module runs
 it with the right interpreter and ``PATH`` (nbgrader calls the ``alembic`` executable when it creates a gradebook,
 so the virtual environment's ``bin/`` must be on ``PATH``), checks every release for leaked solutions before a
-student can see it, and copies a folder of submissions into place. nbgrader is imported only when a command runs,
-so what the notebooks import from ``chiplab.grading`` stays light.
+student can see it (:mod:`chiplab.grading.leaks`), and copies a folder of submissions into place. nbgrader is
+imported only when a command runs, so what the notebooks import from ``chiplab.grading`` stays light.
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chiplab.errors import ChiplabInputError
-
-# Text that only the instructor's source may contain (nbgrader's markers and the rubric headings of this course).
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
-                "END MARK SCHEME", "Model answer (instructors only)", "check_answer(")
-_REGIONS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
-            ("BEGIN MARK SCHEME", "END MARK SCHEME"))
+from chiplab.grading.leaks import find_leaks
 
 
 class GradingError(RuntimeError):
@@ -67,7 +64,7 @@ class Course:
         return list(assignments)
 
 
-def open_course(root: str | os.PathLike | None = None) -> Course:
+def open_course(root: str | os.PathLike[str] | None = None) -> Course:
     """The course at ``root`` (default: the current directory), checked for nbgrader's layout."""
     path = Path(root if root is not None else Path.cwd()).resolve()
     if not (path / "nbgrader_config.py").is_file() or not (path / "source").is_dir():
@@ -85,21 +82,21 @@ def _env(course: Course | None = None) -> dict[str, str]:
     return env
 
 
-def run_nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess:
+def run_nbgrader(course: Course, *args: str) -> subprocess.CompletedProcess[str]:
     """``nbgrader ARGS`` in the course directory with this interpreter; the output is returned, not printed."""
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course.root}"]
     return subprocess.run(command, cwd=course.root, env=_env(course), text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, check=False)
 
 
-def require_ok(result: subprocess.CompletedProcess, what: str) -> None:
+def require_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
     if result.returncode != 0:
         tail = "\n".join(result.stdout.splitlines()[-25:])
         raise GradingError(f"{what} failed (exit {result.returncode}):\n{tail}")
 
 
 @contextmanager
-def gradebook(course: Course):
+def gradebook(course: Course) -> Iterator[Any]:  # nbgrader.api.Gradebook (nbgrader ships no types)
     """nbgrader's Gradebook for this course, with ``alembic`` reachable (nbgrader runs it to check the schema)."""
     from nbgrader.api import Gradebook
     from traitlets.config.loader import PyFileConfigLoader
@@ -113,46 +110,6 @@ def gradebook(course: Course):
             yield gb
     finally:
         os.environ["PATH"] = old_path
-
-
-def _regions(source: str) -> tuple[list[str], list[str]]:
-    """(lines inside solution/hidden-test/mark-scheme regions, lines outside them) of one cell's source."""
-    inside, outside, end = [], [], None
-    for line in source.splitlines():
-        starts = [stop for begin, stop in _REGIONS if begin in line]
-        if end is None and starts:
-            end = starts[0]
-        elif end is not None and end in line:
-            end = None
-        else:
-            (inside if end is not None else outside).append(line.strip())
-    return inside, outside
-
-
-def find_leaks(course: Course, assignment: str) -> list[str]:
-    """Instructor-only text found in the release of ``assignment``: markers, any line of a solution, hidden-test
-    or mark-scheme region that does not also appear outside those regions, and outputs. Empty when clean."""
-    problems = []
-    for source_path in sorted(course.path("source", assignment).glob("*.ipynb")):
-        release_path = course.path("release", assignment, source_path.name)
-        if not release_path.is_file():
-            problems.append(f"{release_path} is missing")
-            continue
-        inside, outside = set(), set()
-        for cell in json.loads(source_path.read_text(encoding="utf-8"))["cells"]:
-            cell_inside, cell_outside = _regions("".join(cell["source"]))
-            inside.update(cell_inside)
-            outside.update(cell_outside)
-        secrets = {line for line in inside - outside if len(line) >= 6 and line not in ("```", "---")}
-        for number, cell in enumerate(json.loads(release_path.read_text(encoding="utf-8"))["cells"], start=1):
-            text = "".join(cell["source"])
-            where = f"{release_path.relative_to(course.root)} cell {number}"
-            problems += [f"{where}: contains {marker!r}" for marker in LEAK_MARKERS if marker in text]
-            problems += [f"{where}: contains solution text {line!r}" for line in
-                         sorted({line.strip() for line in text.splitlines()} & secrets)]
-            if cell.get("outputs"):
-                problems.append(f"{where}: has outputs")
-    return problems
 
 
 def _batches(course: Course, selected: list[str]) -> list[str]:
@@ -192,7 +149,7 @@ def release(course: Course, assignments: list[str] | None = None) -> list[Path]:
     return folders
 
 
-def collect(course: Course, submissions: str | os.PathLike, assignments: list[str]) -> list[str]:
+def collect(course: Course, submissions: str | os.PathLike[str], assignments: list[str]) -> list[str]:
     """Copy ``SUBMISSIONS/<student_id>/<assignment>/`` into ``submitted/`` (replacing earlier copies).
 
     Returns notes on every folder that was not used (a misspelt assignment, a stray file), so nothing is dropped
@@ -250,7 +207,7 @@ def submitted_students(course: Course, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in course.path("submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
-def autograde(course: Course, assignments: list[str] | None = None, submissions: str | os.PathLike | None = None,
+def autograde(course: Course, assignments: list[str] | None = None, submissions: str | os.PathLike[str] | None = None,
               timeout_s: float | None = None, student: str | None = None) -> AutogradeRun:
     """Grade every submission (or only ``student``'s) of each assignment, then write feedback, grades and reports.
 
