@@ -95,8 +95,17 @@ def _decoded(text: str) -> dict:
 
 
 def encode_program(data: dict) -> str:
-    """The text of program data (e.g. after a grader changed one instruction to build a known slip)."""
-    packed = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), 9)
+    """The text of program data (e.g. after a grader changed one instruction to build a known slip); the data
+    as :func:`decode_program` gives it (replaying checks each entry)."""
+    if not (isinstance(data, dict) and isinstance(data.get("program"), list) and isinstance(data.get("chip"), str)
+            and isinstance(data.get("dataflow"), str)):
+        raise ChiplabInputError(f"data must be a dict with 'chip', 'dataflow' and a 'program' list, as "
+                                f"decode_program gives; got {type(data).__name__}")
+    try:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ChiplabInputError(f"data must hold only numbers, words and lists: {error}") from None
+    packed = zlib.compress(text.encode("utf-8"), 9)
     return PROGRAM_PREFIX + base64.b64encode(packed).decode("ascii")
 
 
