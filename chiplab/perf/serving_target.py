@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import fraction, instance_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
@@ -38,15 +38,21 @@ class SpeedTargetResult:
 
 
 def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len: int, tensor_parallel: int = 1,
-                          limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate") -> int:
+                          limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate",
+                          total_fraction: float = 1.0, free_fraction: float = 1.0) -> int:
     """Sequences of ``context_len`` tokens whose weights and KV cache fit in one chip's HBM (0 if none).
 
     Memory grows linearly with the batch (KV cache and working set per sequence), so two evaluations give it.
+    Serving engines keep a margin: ``total_fraction`` is the share of the HBM the engine uses at all (vLLM's
+    ``gpu_memory_utilization``), ``free_fraction`` the share of what is left after the weights that the KV cache
+    may take (TensorRT-LLM's ``kv_cache_free_gpu_mem_fraction``); both 1 by default (every byte).
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     context_len = positive_int_at_most("context_len", context_len, 10**9)
     limit = positive_int("limit", limit)
+    total_fraction = fraction("total_fraction", total_fraction, allow_zero=False)
+    free_fraction = fraction("free_fraction", free_fraction, allow_zero=False)
     parallelism = Parallelism(tensor=positive_int("tensor_parallel", tensor_parallel))
     shards = kv_sequence_shards(config, parallelism.tensor, kv_sharding)
     one, two = (inference_memory(config, batch=batch, context_len=context_len, parallelism=parallelism,
@@ -55,7 +61,7 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     capacity_bytes = chip.hbm.capacity_bytes
     if capacity_bytes is None:
         raise ChiplabInputError(f"chip {chip.id!r} publishes no HBM capacity, so no batch can be shown to fit")
-    free = capacity_bytes - fixed
+    free = (capacity_bytes * total_fraction - fixed) * free_fraction
     if free < per_sequence:
         return 0
     return min(limit, int(free // per_sequence))

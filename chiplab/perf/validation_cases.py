@@ -20,7 +20,8 @@ Documented defaults (each applied only where the source does not say):
 * context parallelism c → folded into data parallelism (c·d ways): each chip then holds the same tokens and the same
   attention FLOPs as with the sequence split (causal load balancing); ring attention's KV exchange is assumed hidden.
 * serving batch not stated → every queued request that fits: min(concurrency, the largest batch whose weights and KV
-  cache fit), served as one static batch (prefill, then decode).
+  cache fit in the memory the engine gives them by default, ``ENGINE_MEMORY``), served as one static batch
+  (prefill, then decode).
 * tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
   TP ways divided by the cores per chip.
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
@@ -55,6 +56,15 @@ SERVING_QUANTITIES = ("output_tokens_per_s", "tokens_per_s", "time_per_output_to
 # Quantities that are times: a longer time is a slower run, so their error is taken on the speed (1 / time).
 TIME_QUANTITIES = ("step_time_s", "time_to_train_s", "time_per_output_token_s", "latency_s", "time_to_first_token_s")
 RECOMPUTE_ORDER = ("none", "selective", "full")
+# The memory a serving engine lets weights + KV cache use unless told otherwise: (text of the run's software field,
+# share of the HBM used at all, share of what is free after the weights that the KV cache takes, source).
+ENGINE_MEMORY = (
+    ("tensorrt-llm", 1.0, 0.9, "trtllm-bench throughput --kv_cache_free_gpu_mem_fraction, default 0.90 of the memory "
+                               "left after model load (https://nvidia.github.io/TensorRT-LLM/commands/trtllm-bench.html"
+                               ", tensorrt_llm/bench/benchmark/throughput.py)"),
+    ("vllm", 0.9, 1.0, "vLLM --gpu-memory-utilization, default 0.9 of the GPU memory "
+                       "(https://docs.vllm.ai/en/latest/models/engine_args.html)"),
+)
 
 
 class NotMappable(Exception):
@@ -250,12 +260,15 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         queued = _stated(run, "concurrency")
         if queued is None:
             raise NotMappable("neither the batch nor the concurrency is stated")
-        fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len, tensor_parallel=tensor)
+        engine = next((e for e in ENGINE_MEMORY if e[0] in run.software.lower()), ("", 1.0, 1.0, "every byte"))
+        fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len, tensor_parallel=tensor,
+                                        total_fraction=engine[1], free_fraction=engine[2])
         if fitting == 0:
             raise NotMappable(f"not one sequence of {prompt_len + output_len} tokens fits on {tensor} {chip.id} "
                               "in chiplab's memory model")
         batch = min(queued, fitting)
-        defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory)")
+        defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory "
+                        f"({engine[3]}))")
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
                  "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run)}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,

@@ -8,7 +8,7 @@ import pytest
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
-from chiplab.perf import estimate_serving
+from chiplab.perf import estimate_serving, largest_fitting_batch
 from chiplab.perf.measurements import end_to_end_runs, get_measurement
 from chiplab.perf.validation_cases import NotMappable, case_setup
 from chiplab.workloads.presets import load_model
@@ -50,3 +50,28 @@ def test_validation_maps_a_stated_cache_length_and_nothing_else():
             continue
         with contextlib.suppress(NotMappable):
             assert case_setup(run).arguments["static_kv_cache_len"] is None
+
+
+# Engines keep a memory margin: vLLM uses 0.9 of the GPU memory (--gpu-memory-utilization), trtllm-bench gives the KV
+# cache 0.9 of what is free after the weights (--kv_cache_free_gpu_mem_fraction); both documented defaults.
+def test_engine_memory_margins_shrink_the_batch_that_fits():
+    model, chip = load_model("llama3-70b"), load_chip("h200")
+    every_byte = largest_fitting_batch(model, chip, context_len=2176, tensor_parallel=2)
+    free_90 = largest_fitting_batch(model, chip, context_len=2176, tensor_parallel=2, free_fraction=0.9)
+    total_90 = largest_fitting_batch(model, chip, context_len=2176, tensor_parallel=2, total_fraction=0.9)
+    assert int(0.9 * every_byte) - 1 <= free_90 <= int(0.9 * every_byte) + 1
+    assert total_90 < free_90 < every_byte  # 10 % of all memory is more than 10 % of what the weights leave
+
+
+@pytest.mark.parametrize("name", ["total_fraction", "free_fraction"])
+@pytest.mark.parametrize("value", [0.0, 1.5, -0.1, float("nan")])
+def test_engine_memory_fraction_outside_0_1_is_refused(name, value):
+    with pytest.raises(ChiplabInputError, match=name):
+        largest_fitting_batch(LLAMA_8B, load_chip("h100_sxm"), context_len=2048, **{name: value})
+
+
+def test_validation_names_the_engine_default_it_used_for_an_unstated_batch():
+    trtllm = case_setup(get_measurement("trtllm_h200_llama33_70b_fp8_tp1_in128_out2048"))
+    vllm = case_setup(get_measurement("vllm_mi300x_llama31_70b_fp8_in2048_out2048"))
+    assert any("kv_cache_free_gpu_mem_fraction" in d for d in trtllm.defaults)
+    assert any("gpu-memory-utilization" in d for d in vllm.defaults)
