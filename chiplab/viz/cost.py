@@ -55,7 +55,7 @@ def draw_matchup(result: ScenarioResult, ax: Axes | None = None) -> Axes:
     ax = get_axes(ax, figsize=(5.2, 3.4))
     chip_a, chip_b = chip_label(result.a.chip_id), chip_label(result.b.chip_id)
     model = model_label(result.scenario.workload.model)
-    prices = (result.comparison.usd_per_chip_hour_a, result.comparison.usd_per_chip_hour_b)
+    prices = (result.a.side.usd_per_chip_hour, result.b.side.usd_per_chip_hour)  # a scenario prices both chips
     ratio, ratio_range = result.price_performance_ratio, result.price_performance_ratio_range
     values = [result.a.tokens_per_usd / 1e3, result.b.tokens_per_usd / 1e3]
     ax.bar([chip_a, chip_b], values, color=[COLORS["stationary"], COLORS["mapping"]])
