@@ -11,8 +11,6 @@ on fixed relative axes, so every change redraws only bars and texts; the tornado
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 
 from chiplab.cost.prices import hardware_price_for, sourced_value
@@ -26,55 +24,27 @@ from chiplab.cost.scenarios import (
     evaluate_cost_scenario,
     own,
     own_or_rent,
-    price_label,
     price_options,
     rent,
     rent_price_to_compare,
-    scenario_chips,
     scenario_sensitivity,
     what_if_price,
 )
 from chiplab.cost.tco import OWNER_DEFAULT_KEYS, owner_assumptions_for
 from chiplab.errors import ChiplabInputError
+from chiplab.explore._cost_choices import TOKEN_CHOICES, WHAT_IF, check_choices, price_choices
+from chiplab.explore._cost_text import scenario_summary
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware.catalog import load_chip
-from chiplab.units import format_ratio_range, format_usd, format_usd_estimate, format_usd_range
 from chiplab.viz.cost import draw_tornado
 from chiplab.viz.cost_pictures import OwnOrRentPicture, ScenarioCostPicture
 
-WHAT_IF = "what-if"
 COSTS_RECT = (0.02, 0.58, 0.96, 0.34)
 OWNER_RECT = (0.02, 0.09, 0.96, 0.34)
 TORNADO_RECT = (0.3, 0.15, 0.55, 0.72)
-# Tokens to train or serve, as (label, tokens). 6.3T is AFM-server's core pre-training (Apple, arXiv:2407.21075).
-TOKEN_CHOICES = [("1B", 1e9), ("10B", 1e10), ("100B", 1e11), ("1T", 1e12), ("6.3T (AFM core pre-training)", 6.3e12),
-                 ("10T", 1e13)]
 _WIDE = {"style": {"description_width": "initial"}}
 _FRACTION = {"min": 0.05, "max": 1.0, "step": 0.05, "continuous_update": False,
              "layout": widgets.Layout(width="430px"), "style": {"description_width": "230px"}}
-
-
-def _price_choices(chip_id: str, allow_own: bool = False) -> list[tuple[str, object]]:
-    """Dropdown options: each sourced offer (by index), then the what-if price (and owning, for chip B)."""
-    choices: list[tuple[str, object]] = [(price_label(p), i) for i, p in enumerate(price_options(chip_id))]
-    choices.append(("what-if price (type it below; not a sourced price)", WHAT_IF))
-    if allow_own:
-        choices.append(("own it: the owner's TCO from the sliders below", "own"))
-    return choices
-
-
-def _check_choices(chip_a: str, chip_b: str, workload: str, num_tokens: float) -> list[str]:
-    """The explorer offers fixed choices: refuse anything else by name. Returns the chips it offers."""
-    chips = scenario_chips()
-    for name, chip in (("chip_a", chip_a), ("chip_b", chip_b)):
-        if load_chip(chip).id not in chips:
-            raise ChiplabInputError(f"{name} must be one of {', '.join(chips)}; got {chip!r}")
-    if workload not in WORKLOADS:
-        raise ChiplabInputError(f"workload must be one of {', '.join(WORKLOADS)}; got {workload!r}")
-    if num_tokens not in [value for _, value in TOKEN_CHOICES]:
-        raise ChiplabInputError(f"num_tokens must be one of {', '.join(f'{v:g}' for _, v in TOKEN_CHOICES)}; "
-                                f"got {num_tokens!r}")
-    return chips
 
 
 class CostExplorer:
@@ -82,7 +52,7 @@ class CostExplorer:
 
     def __init__(self, chip_a: str, chip_b: str, workload: str, num_tokens: float,
                  what_if_usd_per_chip_hour: float | None = None):
-        chips = _check_choices(chip_a, chip_b, workload, num_tokens)
+        chips = check_choices(chip_a, chip_b, workload, num_tokens)
         self._make_scenario_controls(chips, load_chip(chip_a).id, load_chip(chip_b).id, workload, num_tokens)
         self._make_owner_controls()
         self.tornado_button = widgets.Button(description="Which assumption flips the winner? (tornado)",
@@ -98,8 +68,8 @@ class CostExplorer:
         self.costs_picture: ScenarioCostPicture | None = None
         self.owner_picture: OwnOrRentPicture | None = None
         self._quiet = False
-        self._set_price_choices(self.price_a, self.chip_a.value, allow_own=False)
-        self._set_price_choices(self.price_b, self.chip_b.value, allow_own=True)
+        self._setprice_choices(self.price_a, self.chip_a.value, allow_own=False)
+        self._setprice_choices(self.price_b, self.chip_b.value, allow_own=True)
         self._set_capex_default()
         first_b = price_options(self.chip_b.value)
         self.what_if_b.value = first_b[0].usd_per_chip_hour if first_b else 1.0
@@ -176,8 +146,8 @@ class CostExplorer:
     # --- controls → model ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _set_price_choices(dropdown: widgets.Dropdown, chip_id: str, allow_own: bool) -> None:
-        choices = _price_choices(chip_id, allow_own)
+    def _setprice_choices(dropdown: widgets.Dropdown, chip_id: str, allow_own: bool) -> None:
+        choices = price_choices(chip_id, allow_own)
         dropdown.options = choices
         dropdown.value = choices[0][1]  # the first sourced offer, or the what-if price where none exists
 
@@ -239,59 +209,14 @@ class CostExplorer:
                      matmul_efficiency_fraction=self._efficiency(self.matmul_b, self.chip_b.value))
         self.scenario = CostScenario(a=a, b=b, workload=self.workload.value, num_tokens=self.tokens.value)
         self.result = evaluate_cost_scenario(self.scenario)
-        return self._summary(self.result)
-
-    def _summary(self, result: ScenarioResult) -> str:
-        name_a, name_b = (html.escape(load_chip(c).display_name) for c in (result.a.chip_id, result.b.chip_id))
-        lines = [f"<b>{html.escape(result.scenario.workload.label)}</b>"]
-        for name, cost in ((name_a, result.a), (name_b, result.b)):
-            mfu = cost.throughput.mfu_fraction
-            speed_range = cost.throughput.tokens_per_s_per_chip_range
-            lines.append(f"{name}: <b>{cost.tokens_per_s_per_chip:,.0f}</b> tokens/s per chip"
-                         + ("" if speed_range is None else f" (true {speed_range[0]:,.0f}–{speed_range[1]:,.0f} if "
-                            "the model errs as on published runs)")
-                         + ("" if mfu is None else f" (MFU {mfu:.0%})")
-                         + f", bottleneck {cost.throughput.bottleneck} · {html.escape(cost.side.price_label)}"
-                         + f" · the run: <b>{format_usd_estimate(cost.run.cost_usd)}</b>, "
-                         + f"{cost.wall_time_days:,.2g} days on {cost.run.num_chips:,} chips")
-        lines.append(self._verdict(result, name_a, name_b))
-        if self.owning is not None:
-            lines.append(f"Owning {name_b}: {format_usd_estimate(self.owning.owner_usd_per_useful_chip_hour)} per "
-                         f"useful chip-hour against {format_usd(self.owning.cloud_usd_per_useful_chip_hour)} rented; "
-                         "owning wins above "
-                         f"{self.owning.break_even_owner_utilization_fraction:.0%} utilisation")
-        else:
-            lines.append(f"Owning {name_b}: not available ({html.escape(self.owner_problem)})")
-        if result.caveats:
-            lines.append("<small>Caveats: " + html.escape("; ".join(result.caveats)) + "</small>")
-        return "<br>".join(lines)
-
-    @staticmethod
-    def _verdict(result: ScenarioResult, name_a: str, name_b: str) -> str:
-        """Who is cheaper per token, and A's break-even prices: ranges over both error bands where both exist, else
-        the central value (two significant figures: the model is not good to the cent)."""
-        ratio_range, even = result.price_performance_ratio_range, result.break_even_range_usd_per_chip_hour_a
-        verdict = "better" if result.price_performance_ratio >= 1 else "worse"
-        if ratio_range is None:
-            return (f"{name_a} gives <b>{result.price_performance_ratio:.2g}×</b> the tokens per dollar of {name_b} "
-                    f"({verdict}; no error band: an efficiency was set by hand); it is at least as cheap per token "
-                    f"below <b>{format_usd_estimate(result.break_even_usd_per_chip_hour_a())}</b> per chip-hour, and "
-                    "30% / 40% / 50% better below " + " / ".join(
-                        format_usd_estimate(result.break_even_usd_per_chip_hour_a(x)) for x in (0.3, 0.4, 0.5)))
-        flips = ratio_range[0] < 1 < ratio_range[1]
-        return (f"{name_a} gives <b>{result.price_performance_ratio:.2g}×</b> the tokens per dollar of {name_b} "
-                f"({verdict}; <b>{format_ratio_range(*ratio_range)}</b> over the model's error bands"
-                + (", so the winner is not settled" if flips else "") + "); it is at least as cheap per token below "
-                f"<b>{format_usd_range(*even())}</b> per chip-hour (central "
-                f"{format_usd_estimate(result.break_even_usd_per_chip_hour_a())}), and 30% / 40% / 50% better below "
-                + " / ".join(format_usd_range(*even(x)) for x in (0.3, 0.4, 0.5)))
+        return scenario_summary(self.result, self.owning, self.owner_problem)
 
     # --- events ------------------------------------------------------------------------------------------------
 
     def _on_chip_a(self, _change=None) -> None:
         self._quiet = True
         try:
-            self._set_price_choices(self.price_a, self.chip_a.value, allow_own=False)
+            self._setprice_choices(self.price_a, self.chip_a.value, allow_own=False)
             self.matmul_a.value = efficiencies_of(self.workload.value, self.chip_a.value)[0]
             self._enable_what_if()
         finally:
@@ -301,7 +226,7 @@ class CostExplorer:
     def _on_chip_b(self, _change=None) -> None:
         self._quiet = True
         try:
-            self._set_price_choices(self.price_b, self.chip_b.value, allow_own=True)
+            self._setprice_choices(self.price_b, self.chip_b.value, allow_own=True)
             self._set_capex_default()
             self.matmul_b.value = efficiencies_of(self.workload.value, self.chip_b.value)[0]
             self._enable_what_if()
