@@ -105,7 +105,8 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
                              f"run_matmul of shape {(m, n, k)}")
     kernel = Kernel(params, values=values, dataflow=dataflow, name=name)
     if values:
-        a_t = kernel.hbm("a_t", np.ascontiguousarray(a.T), dtype=dtype)
+        # A view, not a transposed copy: rounding to the dtype writes a fresh array anyway (in a's memory order).
+        a_t = kernel.hbm("a_t", a.T, dtype=dtype)
         b_in = kernel.hbm("b", b, dtype=dtype)
     else:
         a_t = kernel.hbm("a_t", shape=(k, m), dtype=dtype)
