@@ -22,6 +22,7 @@ from chiplab.systolic.frames import loading_snapshot
 from chiplab.systolic.occupancy import ArraySnapshot
 from chiplab.systolic.simulator import SystolicRun
 from chiplab.systolic.sweep import UtilizationSweep
+from chiplab.units import format_number
 from chiplab.viz.style import COLORS, FONT_SIZE, alt_text, get_axes, set_alt_text
 
 # Arrays up to this many PEs are drawn with their values; larger ones as an occupancy heatmap.
@@ -30,9 +31,9 @@ _BUSY_CMAP = ListedColormap([COLORS["idle"], COLORS["busy"]])
 
 
 def _fmt(value: float) -> str:
-    if isinstance(value, float | np.floating) and np.isnan(value):
-        return "·"  # a stationary register not loaded yet (chiplab.systolic.frames.loading_snapshot)
-    return f"{value:.3g}" if isinstance(value, float | np.floating) and not float(value).is_integer() else f"{value:g}"
+    """A PE's value as chiplab.units writes numbers; "·" for a stationary register not loaded yet (NaN in
+    chiplab.systolic.frames.loading_snapshot)."""
+    return "·" if np.isnan(value) else format_number(float(value))
 
 
 class ArrayPicture:

@@ -27,10 +27,6 @@ _MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 _PLAIN = FuncFormatter(lambda value, _: f"{value:,.0f}")  # 1,024 rather than 2^10 on log-2 axes
 
 
-def _seconds(seconds: float) -> str:
-    return "none" if seconds <= 0 else format_seconds(seconds)
-
-
 def draw_flops_breakdown(breakdowns: Mapping[str, FlopsBreakdown], ax: Axes | None = None) -> Axes:
     """One stacked horizontal bar per labelled breakdown: the share of its FLOPs in each category."""
     if not breakdowns:
@@ -255,14 +251,14 @@ class LLMStepPicture:
             bar.set_width(part.compute_bound_s / step_s)
             extra.set_x(part.compute_bound_s / step_s)
             extra.set_width(part.memory_bound_s / step_s)
-            _set_note(note, _seconds(part.time_s), part.time_s / step_s, part.time_s > 0)
+            _set_note(note, format_seconds(part.time_s), part.time_s / step_s, part.time_s > 0)
         parts = list(estimate.parts_s.items())
         for index, (bar, note) in enumerate(zip(self.bars[1], self.notes[1], strict=True)):
             name, seconds = parts[index] if index < len(parts) else ("", 0.0)
             bar.set_visible(bool(name))
             bar.set_width(seconds / estimate.time_s)
             bar.set_color(_part_color(name))
-            _set_note(note, _seconds(seconds), seconds / estimate.time_s, seconds > 0)
+            _set_note(note, format_seconds(seconds), seconds / estimate.time_s, seconds > 0)
         capacity = estimate.memory_capacity_bytes
         for bar, note, (_, field) in zip(self.bars[2], self.notes[2], _MEMORY_PARTS, strict=True):
             num_bytes = getattr(estimate.memory, field)
@@ -271,7 +267,7 @@ class LLMStepPicture:
             _set_note(note, format_bytes(num_bytes), min(num_bytes / capacity, 1.0), num_bytes > 0)
         self.caption.set_text(f"{estimate.model_name}, {estimate.mode} on {estimate.num_chips} × "
                               f"{chip_label(estimate.chip_id)}: "
-                              f"{_seconds(estimate.time_s)} per step, MFU {estimate.mfu_fraction:.0%}")
+                              f"{format_seconds(estimate.time_s)} per step, MFU {estimate.mfu_fraction:.0%}")
         biggest_part = max(estimate.time_by_category, key=lambda part: part.time_s)
         bound = "memory" if biggest_part.memory_bound_s > biggest_part.compute_bound_s else "compute"
         biggest = max(estimate.parts_s.items(), key=lambda item: item[1])
