@@ -2,7 +2,8 @@
 
 Three cases, all golden cases of tests/golden/scalesim: CALC mode (``bench_gemm_1024_128x128_ws``), USER mode
 at a starving bandwidth (``bench_user_gemm_1024_128x128_ws``: the OFMAP drains at 1 word/cycle, reads at 4) and
-layer-wise 2:4 sparsity (``bench_sparse_gemm_1024_128x128_ws``, ellpack_block, CALC; issue 17).
+layer-wise 2:4 sparsity (``bench_sparse_gemm_1024_128x128_ws``, ellpack_block, CALC; issue 17) and row-wise
+sparsity (``bench_rowwise_gemm_1024_128x128_ws``, BlockSize 8, csr, CALC).
 Issue targets: chiplab >= 100x faster than SCALE-Sim in all, measured in the same run. Run
 
     .venv/bin/python benchmarks/bench_scalesim.py [CASE ...]                      # chiplab only
@@ -25,7 +26,8 @@ from pathlib import Path
 from chiplab.scalesim import run_scalesim
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "tests" / "golden" / "scalesim" / "cases"
-CASES = ("bench_gemm_1024_128x128_ws", "bench_user_gemm_1024_128x128_ws", "bench_sparse_gemm_1024_128x128_ws")
+CASES = ("bench_gemm_1024_128x128_ws", "bench_user_gemm_1024_128x128_ws", "bench_sparse_gemm_1024_128x128_ws",
+         "bench_rowwise_gemm_1024_128x128_ws")
 REPORTS = ("COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv")
 SPARSE_REPORT = "SPARSE_REPORT.csv"  # sparse runs only
 
