@@ -137,18 +137,31 @@ class Provenance:
         return self.rechecked or self.source.accessed
 
 
-# Units a published figure may carry, as a factor to SI base units (bytes, bytes/s, Hz, W, FLOP/s, mm²).
-# Case matters: "GB/s" and "GBps" are bytes, "Gb/s" and "Gbps" are bits (Google writes both).
-_UNIT_FACTORS: dict[str, float] = {
-    "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "PB": 1e15,
-    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
-    "B/s": 1, "MB/s": 1e6, "GB/s": 1e9, "GBps": 1e9, "GB/sec": 1e9, "TB/s": 1e12, "TBps": 1e12,
-    "GiB/s": 2**30, "GiBps": 2**30, "GiB/sec": 2**30,
-    "Gb/s": 1e9 / 8, "Gbps": 1e9 / 8, "Tb/s": 1e12 / 8, "Tbps": 1e12 / 8,
-    "Hz": 1, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9,
-    "W": 1, "kW": 1e3,
-    "FLOPS": 1, "GFLOPS": 1e9, "TFLOPS": 1e12, "PFLOPS": 1e15, "TOPS": 1e12, "POPS": 1e15,
-    "mm^2": 1, "mm2": 1, "billion": 1e9,
+# Every unit a source may print a figure in, as (dimension, factor to SI): the chip catalog (bytes, bytes/s, Hz, W,
+# FLOP/s, mm²) and the measurement record (FLOP/s, bytes/s, tokens/s, sequences/s, requests/s, fractions, seconds)
+# read the same table. Case matters: "GB/s" and "GBps" are bytes, "Gb/s" and "Gbps" are bits (Google writes both).
+PUBLISHED_UNITS: dict[str, tuple[str, float]] = {
+    **{u: ("bytes", f) for u, f in (("B", 1), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15),
+                                   ("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**40))},
+    **{u: ("bytes_per_s", f) for u, f in (("B/s", 1), ("MB/s", 1e6), ("GB/s", 1e9), ("GBps", 1e9), ("GB/sec", 1e9),
+                                         ("TB/s", 1e12), ("TBps", 1e12), ("GiB/s", 2**30), ("GiBps", 2**30),
+                                         ("GiB/sec", 2**30), ("Gb/s", 1e9 / 8), ("Gbps", 1e9 / 8),
+                                         ("Tb/s", 1e12 / 8), ("Tbps", 1e12 / 8))},
+    **{u: ("hz", f) for u, f in (("Hz", 1), ("kHz", 1e3), ("MHz", 1e6), ("GHz", 1e9))},
+    **{u: ("w", f) for u, f in (("W", 1), ("kW", 1e3))},
+    **{u: ("flops_per_s", f) for u, f in (("FLOPS", 1), ("FLOP/s", 1), ("GFLOPS", 1e9), ("TFLOPS", 1e12),
+                                         ("PFLOPS", 1e15), ("TOPS", 1e12), ("POPS", 1e15), ("TF", 1e12),
+                                         ("TFLOP/s", 1e12), ("TFLOP/s/GPU", 1e12), ("TFLOP/s/device", 1e12),
+                                         ("TFLOP/sec/GPU", 1e12))},
+    **{u: ("mm2", 1) for u in ("mm^2", "mm2")},
+    "billion": ("count", 1e9),
+    **{u: ("tokens_per_s", 1) for u in ("tokens/s", "tok/s", "token/s", "tokens/sec", "TPS", "tokens/s/GPU",
+                                        "tokens/s/device", "Tokens/sec/GPU", "tokens/s/chip")},
+    **{u: ("sequences_per_s", 1) for u in ("seq/sec", "seq/s", "sequences/s")},
+    "req/s": ("requests_per_s", 1),
+    "%": ("fraction", 0.01),
+    **{u: ("s", f) for u, f in (("s", 1), ("sec", 1), ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("min", 60),
+                                ("minutes", 60))},
 }
 _LEADING_QUANTITY = re.compile(r"^[~≈]?\s*([0-9][0-9,_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z][\w/^]*)?")
 
@@ -165,4 +178,4 @@ def published_value_si(text: str) -> float | None:
     if match is None:
         return None
     number = float(match.group(1).replace(",", "").replace("_", ""))
-    return number * _UNIT_FACTORS.get(match.group(2) or "", 1)
+    return number * PUBLISHED_UNITS.get(match.group(2) or "", ("count", 1))[1]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from chiplab.errors import ChiplabInputError
+from chiplab.hardware.provenance import PUBLISHED_UNITS
 
 # Key endings → dimension; the first ending that matches wins, so the more specific ones come first.
 _DIMENSION_OF_ENDING = (
@@ -30,23 +31,8 @@ _DIMENSION_OF_ENDING = (
     ("_s", "s"),
 )
 
-# Published unit → (dimension, factor to SI). Case matters: "GB/s" is bytes, "Gbps" is bits.
-_UNITS: dict[str, tuple[str, float]] = {
-    **{u: ("flops_per_s", 1e12) for u in ("TFLOPS", "TFLOP/s", "TFLOP/s/GPU", "TFLOP/s/device", "TFLOP/sec/GPU",
-                                          "TF")},
-    "FLOP/s": ("flops_per_s", 1.0), "PFLOPS": ("flops_per_s", 1e15),
-    **{u: ("bytes_per_s", 1e9) for u in ("GB/s", "GBps", "GB/sec")},
-    **{u: ("bytes_per_s", 2**30) for u in ("GiB/s", "GiBps")},
-    **{u: ("bytes_per_s", 1e9 / 8) for u in ("Gb/s", "Gbps")},
-    "TB/s": ("bytes_per_s", 1e12), "MB/s": ("bytes_per_s", 1e6),
-    **{u: ("tokens_per_s", 1.0) for u in ("tokens/s", "tok/s", "token/s", "tokens/sec", "TPS", "tokens/s/GPU",
-                                          "tokens/s/device", "Tokens/sec/GPU", "tokens/s/chip")},
-    **{u: ("sequences_per_s", 1.0) for u in ("seq/sec", "seq/s", "sequences/s")},
-    "req/s": ("requests_per_s", 1.0),
-    "%": ("fraction", 0.01),
-    "s": ("s", 1.0), "sec": ("s", 1.0), "ms": ("s", 1e-3), "us": ("s", 1e-6), "µs": ("s", 1e-6),
-    "min": ("s", 60.0), "minutes": ("s", 60.0),
-}
+# Published unit → (dimension, factor to SI): the one table the chip catalog reads too.
+_UNITS = PUBLISHED_UNITS
 _QUANTITY = re.compile(r"^[~≈]?\s*([0-9][0-9,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(\S+)")
 RELATIVE_TOLERANCE = 0.01  # published figures are rounded; 1 % is far below the slips these checks are for
 
