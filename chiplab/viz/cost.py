@@ -70,9 +70,10 @@ def draw_matchup(result: ScenarioResult, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("thousand tokens per USD" + ("" if ratio_range is None else " (bars: model error band)"))
     shown = f"{ratio:.2f}×" if ratio_range is None else f"{ratio:.2f}× ({format_ratio_range(*ratio_range)})"
     ax.set_title(f"{model}: {chip_a} gives {shown} the tokens per dollar", fontsize=FONT_SIZE - 1)
+    band_words = "" if ratio_range is None else f" ({format_ratio_range(*ratio_range)} over the error bands)"
     set_alt_text(ax, f"Bar chart: {result.scenario.workload.kind} {model}, {chip_a} at "
-                     f"{format_usd_estimate(prices[0])} per chip-hour gives {shown} the tokens per dollar of {chip_b} "
-                     f"at {format_usd_estimate(prices[1])}.")
+                     f"{format_usd_estimate(prices[0])} per chip-hour gives {ratio:.2f} times the tokens per dollar "
+                     f"of {chip_b} at {format_usd_estimate(prices[1])}{band_words}.")
     return ax
 
 

@@ -44,8 +44,9 @@ def test_the_shown_ranges_equal_the_librarys():
     low, high = result.a.throughput.tokens_per_s_per_chip_range
     assert f"true {low:,.0f}–{high:,.0f}" in summary
     before_caveats = summary.split("Caveats")[0]
-    typed = {f"${explorer.what_if_a.value:.2f}", f"${result.b.side.usd_per_chip_hour:.2f}"}  # prices, not the model's
-    assert not set(re.findall(r"\$\d+\.\d\d\b", before_caveats)) - typed
+    typed = {f"{explorer.what_if_a.value:.2f}", f"{result.b.side.usd_per_chip_hour:.2f}"}  # prices, not the model's
+    amounts = set(re.findall(r"\$([0-9][0-9,]*\.[0-9]+)", before_caveats)) - typed
+    assert all(len(a.replace(",", "").replace(".", "").lstrip("0")) <= 2 for a in amounts), amounts  # ≤ 2 sig. figs
     explorer.matmul_a.value = 0.5  # an efficiency set by hand: the record says nothing, no range
     assert "no error band" in explorer.message.widget.value
 
