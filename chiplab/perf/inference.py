@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
@@ -37,6 +37,8 @@ from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory, kv_sequence_shards
+from chiplab.workloads.gemm import DTYPE_BITS
+from chiplab.workloads.llm_steps import KV_DTYPES, decode_step, prefill_step
 from chiplab.workloads.transformer import TransformerConfig
 
 
@@ -133,12 +135,14 @@ class ServingEstimate:
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
                      tensor_parallel: int = 1, calibration: Calibration | None = None,
                      check_memory: bool = True, kv_sharding: str = "replicate",
-                     static_kv_cache_len: int | None = None) -> ServingEstimate:
+                     static_kv_cache_len: int | None = None, kv_cache_dtype: str | None = None) -> ServingEstimate:
     """Time ``batch`` requests on ``tensor_parallel`` chips (see the module docstring for what is counted).
 
     ``static_kv_cache_len``: the fixed cache length per sequence of a static-cache engine (at least
     ``prompt_len + output_len``); every decode step then reads and attends over that many positions, and memory
     holds that many. None (default): a paged cache that holds and reads only the positions each sequence has.
+    ``kv_cache_dtype``: the cache's dtype where it differs from the model's (an FP8 checkpoint that quantizes only
+    the linear layers keeps a bf16 cache and bf16 core attention); None: the model's dtype.
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -156,8 +160,9 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                                     f"{static_kv_cache_len}")
     parallelism = Parallelism(tensor=t)
     shards = kv_sequence_shards(config, t, kv_sharding)
+    kv_bytes = None if kv_cache_dtype is None else DTYPE_BITS[one_of("kv_cache_dtype", kv_cache_dtype, KV_DTYPES)] // 8
     memory = inference_memory(config, batch=batch, context_len=static_kv_cache_len or context,
-                              parallelism=parallelism,
+                              parallelism=parallelism, kv_bytes_per_element=kv_bytes,
                               kv_sequence_shards=shards)
     if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
         raise ChiplabInputError(
@@ -165,11 +170,14 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
             f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
             f"{format_bytes(chip.hbm.capacity_bytes)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)
-    prefill = estimate_step(part.prefill_step(batch=batch, prompt_len=prompt_len), chip, calibration)
+    prefill = estimate_step(prefill_step(part, batch=batch, prompt_len=prompt_len, kv_dtype=kv_cache_dtype), chip,
+                            calibration)
     # A paged cache grows linearly, so the mean step attends over the midpoint; a static one is read whole.
     mid_context = static_kv_cache_len or prompt_len + max(1, output_len // 2)
     # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
-    decode = estimate_step(part.decode_step(batch=batch, context_len=-(-mid_context // shards)), chip, calibration)
+    per_rank_context = -(-mid_context // shards)
+    decode = estimate_step(decode_step(part, batch=batch, context_len=per_rank_context, kv_dtype=kv_cache_dtype), chip,
+                           calibration)
     network = network_for(chip) if t > 1 else None
 
     def layer_comm(tokens: int) -> float:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, instance_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import fraction, instance_of, one_of, positive, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
 from chiplab.workloads.footprint import Parallelism, inference_memory, kv_sequence_shards
+from chiplab.workloads.gemm import DTYPE_BITS
+from chiplab.workloads.llm_steps import KV_DTYPES
 from chiplab.workloads.transformer import TransformerConfig
 
 
@@ -39,13 +41,15 @@ class SpeedTargetResult:
 
 def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len: int, tensor_parallel: int = 1,
                           limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate",
-                          total_fraction: float = 1.0, free_fraction: float = 1.0) -> int:
+                          total_fraction: float = 1.0, free_fraction: float = 1.0,
+                          kv_cache_dtype: str | None = None) -> int:
     """Sequences of ``context_len`` tokens whose weights and KV cache fit in one chip's HBM (0 if none).
 
     Memory grows linearly with the batch (KV cache and working set per sequence), so two evaluations give it.
     Serving engines keep a margin: ``total_fraction`` is the share of the HBM the engine uses at all (vLLM's
     ``gpu_memory_utilization``), ``free_fraction`` the share of what is left after the weights that the KV cache
     may take (TensorRT-LLM's ``kv_cache_free_gpu_mem_fraction``); both 1 by default (every byte).
+    ``kv_cache_dtype`` as in :func:`estimate_serving`.
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -55,8 +59,10 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     free_fraction = fraction("free_fraction", free_fraction, allow_zero=False)
     parallelism = Parallelism(tensor=positive_int("tensor_parallel", tensor_parallel))
     shards = kv_sequence_shards(config, parallelism.tensor, kv_sharding)
+    kv_bytes = None if kv_cache_dtype is None else DTYPE_BITS[one_of("kv_cache_dtype", kv_cache_dtype, KV_DTYPES)] // 8
     one, two = (inference_memory(config, batch=batch, context_len=context_len, parallelism=parallelism,
-                                 kv_sequence_shards=shards).total_bytes for batch in (1, 2))
+                                 kv_sequence_shards=shards, kv_bytes_per_element=kv_bytes).total_bytes
+                for batch in (1, 2))
     per_sequence, fixed = two - one, 2 * one - two
     capacity_bytes = chip.hbm.capacity_bytes
     if capacity_bytes is None:

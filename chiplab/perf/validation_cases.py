@@ -27,6 +27,8 @@ Documented defaults (each applied only where the source does not say):
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
+* KV cache precision not stated → the model's (8-bit for an 8-bit recipe); a precision that says the KV cache is
+  not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``).
 * KV cache → paged (each sequence holds and reads only its positions), except where the source states a static
   "cache length N" (jetstream-pytorch's ``--max_cache_length``): every decode step then reads all N positions
   (``estimate_serving(static_kv_cache_len=N)``).
@@ -170,6 +172,11 @@ def _tp_comm_overlap(run: EndToEndRun) -> bool:
     return "tp communication overlap" in text or "tp_comm_overlap" in text
 
 
+def _kv_cache_dtype(run: EndToEndRun) -> str | None:
+    """bf16 where the run's precision says the KV cache is not quantized, else None (the model's dtype)."""
+    return "bf16" if "kv cache not quantized" in run.precision.lower() else None
+
+
 def _static_kv_cache_len(run: EndToEndRun) -> int | None:
     """A static cache length the source states in the software setup ("cache length 2048"), else None."""
     found = re.search(r"cache length (\d+)", str(_stated(run, "software") or "").lower())
@@ -262,7 +269,8 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
             raise NotMappable("neither the batch nor the concurrency is stated")
         engine = next((e for e in ENGINE_MEMORY if e[0] in run.software.lower()), ("", 1.0, 1.0, "every byte"))
         fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len, tensor_parallel=tensor,
-                                        total_fraction=engine[1], free_fraction=engine[2])
+                                        total_fraction=engine[1], free_fraction=engine[2],
+                                        kv_cache_dtype=_kv_cache_dtype(run))
         if fitting == 0:
             raise NotMappable(f"not one sequence of {prompt_len + output_len} tokens fits on {tensor} {chip.id} "
                               "in chiplab's memory model")
@@ -270,7 +278,8 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory "
                         f"({engine[3]}))")
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
-                 "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run)}
+                 "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run),
+                 "kv_cache_dtype": _kv_cache_dtype(run)}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
                      defaults=tuple(defaults))
 

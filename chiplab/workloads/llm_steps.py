@@ -23,7 +23,7 @@ from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element, eight_bit_training_ops
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
-from chiplab.workloads.gemm import Gemm
+from chiplab.workloads.gemm import DTYPE_BITS, Gemm
 from chiplab.workloads.ops import (
     ACTIVATION_FLOPS_PER_ELEMENT,
     ADAMW_FLOPS_PER_PARAM,
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
 
 LOSS_BYTES_PER_TOKEN = 4  # the cross-entropy loss of each token, in fp32
+# Dtypes a KV cache is stored (and core attention computed) in by the serving engines chiplab models.
+KV_DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8")
 
 
 def _norm(config: TransformerConfig, name: str, phase: str, num_rows: int) -> VectorOp:
@@ -81,7 +83,7 @@ def _check_len(config: TransformerConfig, name: str, value: int) -> int:
 
 
 def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int | None = None,
-              flash_attention: bool = True) -> tuple[Op, ...]:
+              flash_attention: bool = True, kv_dtype: str | None = None) -> tuple[Op, ...]:
     """Forward ops of ONE layer for ``batch`` sequences of ``seq_len`` new tokens attending to ``kv_len`` positions.
 
     ``kv_len`` defaults to ``seq_len`` (training, prefill). A decode step is ``seq_len=1, kv_len=context_len``.
@@ -109,13 +111,13 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
            "kind": "activation"}
     ops += [
         GemmOp(name="scores", gemm=Gemm(m=config.group_size * seq_len, n=kv_len, k=config.head_dim,
-                                        dtype=config.dtype), c_offchip=not flash_attention, **gqa),
+                                        dtype=kv_dtype or config.dtype), c_offchip=not flash_attention, **gqa),
         VectorOp(name="softmax", kind="softmax", phase="attention", num_elements=score_elements,
                  num_flops=SOFTMAX_FLOPS_PER_ELEMENT * score_elements, num_transcendentals=score_elements,
                  read_bytes=0 if flash_attention else score_elements * p,
                  written_bytes=0 if flash_attention else score_elements * p),
         GemmOp(name="attn_values", gemm=Gemm(m=config.group_size * seq_len, n=config.head_dim, k=kv_len,
-                                             dtype=config.dtype), a_offchip=not flash_attention, **gqa),
+                                             dtype=kv_dtype or config.dtype), a_offchip=not flash_attention, **gqa),
         _weight_gemm(config, "o_proj", "attention", tokens, d, config.q_dim),
         _residual(config, "attn_residual", "attention", tokens),
     ]
@@ -139,7 +141,7 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
 
 
 def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int, flash_attention: bool,
-                   num_logit_rows: int) -> list[Op]:
+                   num_logit_rows: int, kv_dtype: str | None = None) -> list[Op]:
     """Embedding, all layers (one op per layer op, count × num_layers), final norm and the logits GEMM."""
     tokens, p = batch * seq_len, activation_bytes_per_element(config.dtype)
     elements = tokens * config.d_model
@@ -148,7 +150,8 @@ def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_le
         name="embed_tokens", kind="gather", phase="embedding", num_elements=elements,
         num_flops=elements if learned else 0,  # adding a learned position embedding
         read_bytes=(2 if learned else 1) * elements * p, written_bytes=elements * p)]
-    layer = layer_ops(config, batch=batch, seq_len=seq_len, kv_len=kv_len, flash_attention=flash_attention)
+    layer = layer_ops(config, batch=batch, seq_len=seq_len, kv_len=kv_len, flash_attention=flash_attention,
+                      kv_dtype=kv_dtype)
     ops += [with_count(op, config.num_layers) for op in layer]
     ops += [_norm(config, "final_norm", "logits", num_logit_rows),
             _weight_gemm(config, "logits", "logits", num_logit_rows, config.vocab_size, config.d_model)]
@@ -174,6 +177,8 @@ def _checked_step(cached):
                 kwargs[name] = one_of("recompute", value, RECOMPUTE_MODES)
             elif name == "recompute_num_layers" and value is not None:
                 kwargs[name] = non_negative_int("recompute_num_layers", value)
+            elif name == "kv_dtype" and value is not None:
+                kwargs[name] = one_of("kv_dtype", value, KV_DTYPES)
             elif name == "precision" and not isinstance(value, TrainingPrecision):
                 raise ChiplabInputError(f"precision must be a TrainingPrecision; got {value!r}")
         return cached(config, **kwargs)
@@ -241,35 +246,42 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 
-def _kv_cache_write(config: TransformerConfig, num_tokens: int) -> VectorOp:
+def _kv_cache_write(config: TransformerConfig, num_tokens: int, kv_dtype: str | None) -> VectorOp:
     elements = 2 * num_tokens * config.kv_dim  # K and V of every new token, in every layer
-    p = config.bytes_per_element
+    p = DTYPE_BITS[kv_dtype] // 8 if kv_dtype else config.bytes_per_element
     return VectorOp(name="kv_cache_write", kind="copy", phase="attention", num_elements=elements, num_flops=0,
                     read_bytes=elements * p, written_bytes=elements * p, count=config.num_layers)
 
 
 @_checked_step
 @functools.lru_cache(maxsize=512)
-def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flash_attention: bool = True) -> ModelStep:
-    """Process ``batch`` prompts of ``prompt_len`` tokens, fill the KV cache, produce the first new token's logits."""
+def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flash_attention: bool = True,
+                 kv_dtype: str | None = None) -> ModelStep:
+    """Process ``batch`` prompts of ``prompt_len`` tokens, fill the KV cache, produce the first new token's logits.
+
+    ``kv_dtype``: the KV cache's dtype where it differs from the model's (an FP8 checkpoint that quantizes only the
+    linear layers keeps a bf16 cache, and its core attention runs in bf16); None: the model's dtype.
+    """
     batch, prompt_len = positive_int("batch", batch), _check_len(config, "prompt_len", prompt_len)
     ops = _model_forward(config, batch=batch, seq_len=prompt_len, kv_len=prompt_len, flash_attention=flash_attention,
-                         num_logit_rows=batch)
-    ops.append(_kv_cache_write(config, batch * prompt_len))
+                         num_logit_rows=batch, kv_dtype=kv_dtype)
+    ops.append(_kv_cache_write(config, batch * prompt_len, kv_dtype))
     return _step(config, "prefill", ops, batch=batch, seq_len=prompt_len, kv_len=prompt_len,
                  num_tokens=batch * prompt_len)
 
 
 @_checked_step
 @functools.lru_cache(maxsize=512)
-def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flash_attention: bool = True) -> ModelStep:
+def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flash_attention: bool = True,
+                kv_dtype: str | None = None) -> ModelStep:
     """One new token for each of ``batch`` sequences, attending to ``context_len`` positions (the new one included).
 
     Weight GEMMs have m = batch: every weight is read once per step for only ``batch`` rows, which is why decode is
-    memory-bound. The attention GEMMs read the whole KV cache (their B operands).
+    memory-bound. The attention GEMMs read the whole KV cache (their B operands). ``kv_dtype`` as in
+    :func:`prefill_step`.
     """
     batch, context_len = positive_int("batch", batch), _check_len(config, "context_len", context_len)
     ops = _model_forward(config, batch=batch, seq_len=1, kv_len=context_len, flash_attention=flash_attention,
-                         num_logit_rows=batch)
-    ops.append(_kv_cache_write(config, batch))
+                         num_logit_rows=batch, kv_dtype=kv_dtype)
+    ops.append(_kv_cache_write(config, batch, kv_dtype))
     return _step(config, "decode", ops, batch=batch, seq_len=1, kv_len=context_len, num_tokens=batch)

@@ -3,6 +3,7 @@ without ``ragged_mha``: ``jetstream_pt/layers.py``, ``AttentionKernel`` attends 
 versus a paged cache that holds and reads only each sequence's positions."""
 
 import contextlib
+import dataclasses
 
 import pytest
 
@@ -75,3 +76,30 @@ def test_validation_names_the_engine_default_it_used_for_an_unstated_batch():
     vllm = case_setup(get_measurement("vllm_mi300x_llama31_70b_fp8_in2048_out2048"))
     assert any("kv_cache_free_gpu_mem_fraction" in d for d in trtllm.defaults)
     assert any("gpu-memory-utilization" in d for d in vllm.defaults)
+
+
+# An FP8 checkpoint that quantizes only the linear layers (nvidia/Llama-3.1-405B-Instruct-FP8's model card: "Only the
+# weights and activations of the linear operators within transformers blocks are quantized") keeps a bf16 KV cache.
+def test_bf16_kv_cache_of_an_fp8_model_holds_two_bytes_per_value():
+    fp8 = dataclasses.replace(load_model("llama3-405b"), dtype="fp8")
+    chip = load_chip("h200")
+    setup = {"batch": 8, "prompt_len": 128, "output_len": 128, "tensor_parallel": 8}
+    eight_bit = estimate_serving(fp8, chip, **setup)
+    sixteen_bit = estimate_serving(fp8, chip, kv_cache_dtype="bf16", **setup)
+    # Llama 3.1 405B config.json: 126 layers, 8 KV heads of 128; 8-way TP leaves one KV head per GPU.
+    assert sixteen_bit.memory.kv_cache_bytes == 8 * 256 * 126 * 1 * 128 * 2 * 2
+    assert eight_bit.memory.kv_cache_bytes * 2 == sixteen_bit.memory.kv_cache_bytes
+    assert sixteen_bit.mean_decode.time_s > eight_bit.mean_decode.time_s
+    assert sixteen_bit.memory.weights_bytes == eight_bit.memory.weights_bytes  # the linear layers stay FP8
+
+
+def test_unknown_kv_cache_dtype_is_refused():
+    with pytest.raises(ChiplabInputError, match="kv_cache_dtype"):
+        estimate_serving(LLAMA_8B, load_chip("h100_sxm"), kv_cache_dtype="fp5", **SETUP)
+
+
+def test_validation_reads_an_unquantized_kv_cache_from_the_precision():
+    trtllm_405b = case_setup(get_measurement("trtllm_h200_llama31_405b_fp8_tp8_in128_out2048"))
+    vllm_fp8_kv = case_setup(get_measurement("vllm_mi300x_llama31_405b_fp8_in128_out2048"))
+    assert trtllm_405b.arguments["kv_cache_dtype"] == "bf16"
+    assert vllm_fp8_kv.arguments["kv_cache_dtype"] is None  # "FP8 weights and FP8 KV cache": the model's fp8
