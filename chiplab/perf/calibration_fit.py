@@ -133,7 +133,7 @@ class CalibrationFit:
         keys = [f"{dtype} {shape_class}", None] if quantity == "matmul" else [None]
         for key in keys:
             if key is None and quantity == "matmul":  # any dtype of the same shape class
-                own = {}
+                own: dict[str, tuple[float, tuple[str, ...]]] = {}
                 for point_key in {p.key for p in self.points if p.key.endswith(shape_class)}:
                     for chip_name, found in self._own(quantity, point_key).items():
                         own[chip_name] = max(own.get(chip_name, found), found)
@@ -189,7 +189,7 @@ def _identity(chip: str | Chip) -> tuple[str, str | None]:
 def _gemm_point(entry: MicroBenchmark, chip: Chip) -> FitPoint | str:
     if entry.dtype == NOT_STATED:
         return "dtype not stated: the model cannot place its arithmetic"
-    if not all(isinstance(d, int) for d in (entry.m, entry.n, entry.k)):
+    if not (isinstance(entry.m, int) and isinstance(entry.n, int) and isinstance(entry.k, int)):
         return "shape not stated (m, n, k)"
     if entry.dtype not in chip.peak_dtypes:  # a stated dtype the chip cannot run is an error
         raise ChiplabInputError(f"micro-benchmark {entry.id!r}: chip {chip.id!r} has no {entry.dtype} peak in the "
@@ -241,16 +241,19 @@ def _point(entry: MicroBenchmark) -> list[FitPoint] | str:
         return _collective_points(entry, chip)
     measured_s = 1.0 / entry.measured["bytes_per_s"]  # per byte
     if entry.kind == "memory_bandwidth":
+        if chip.hbm.bandwidth_bytes_per_s is None:
+            return f"{chip.id} has no published off-chip bandwidth to compare with"
         return [FitPoint(entry.id, entry.source.id, "memory", chip.id, entry.method, 1.0 /
                          chip.hbm.bandwidth_bytes_per_s, measured_s)]
     # host_device
-    if system_of(chip) is None or load_topology(chip).host_bytes_per_s is None:
+    host_bytes_per_s = load_topology(chip).host_bytes_per_s if system_of(chip) is not None else None
+    if host_bytes_per_s is None:
         return f"no host link is recorded for {chip.id} (chiplab/data/networks/topologies.toml)"
     size = entry.message_bytes
     if isinstance(size, int) and size < HOST_MIN_MESSAGE_BYTES:
         return f"message of {size:,} B is latency-bound, not a bandwidth measurement"
     return [FitPoint(entry.id, entry.source.id, "host", chip.id, str(entry.direction),
-                     1.0 / load_topology(chip).host_bytes_per_s, measured_s)]
+                     1.0 / host_bytes_per_s, measured_s)]
 
 
 def fit_calibration(benchmarks: tuple[MicroBenchmark, ...] | list[MicroBenchmark]) -> CalibrationFit:
