@@ -21,6 +21,12 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 JOULES_PER_KWH = 3.6e6
 
+# Every number format chiplab knows and its bits per value, widest first (the order a chip's peaks are listed in):
+# the one dtype table. tf32 is stored in 32 bits (19 of them significant); int32 is an accumulator format only;
+# fp4 and int4 are sub-byte formats that TPU v5e+ and B200 quote peaks for and that weights may be stored in.
+FORMAT_BITS = {"fp64": 64, "fp32": 32, "tf32": 32, "int32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8,
+               "fp4": 4, "int4": 4}
+
 _SI_PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
 _BINARY_PREFIXES = [(GiB * 1024, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]
 

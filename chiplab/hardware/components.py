@@ -14,10 +14,10 @@ from chiplab._checks import finite, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._frozen import FrozenMap, freeze
 from chiplab.hardware.systolic_array import SystolicArraySpec
+from chiplab.units import FORMAT_BITS
 
-# Number formats a chip may publish a peak for. A superset of the GEMM dtypes in chiplab.workloads.gemm
-# (plus the sub-byte fp4/int4 that TPU v5e+ and B200 quote); a test keeps the two lists in step.
-DTYPES = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
+# Number formats a chip may publish a peak for: every format of chiplab.units.FORMAT_BITS but the int32 accumulators.
+DTYPES = tuple(dtype for dtype in FORMAT_BITS if dtype != "int32")
 
 # Vendor-neutral roles, outermost first. Trainium's SBUF and TPU's VMEM are both "scratchpad": software-managed
 # SRAM next to the matrix unit. GPU shared memory/L1 plays the same part; L2, TPU CMEM and AMD's Infinity Cache

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from chiplab._checks import one_of, positive_int
 from chiplab.errors import ChiplabInputError
+from chiplab.units import FORMAT_BITS
 
-# Bytes per element of each number format the models know about.
-DTYPE_BYTES = {"int8": 1, "fp8": 1, "bf16": 2, "fp16": 2, "tf32": 4, "fp32": 4, "int32": 4, "fp64": 8}
+# Bytes per element of each format a GEMM may compute in (the whole-byte ones of chiplab.units.FORMAT_BITS).
+DTYPE_BYTES = {dtype: FORMAT_BITS[dtype] // 8 for dtype in ("int8", "fp8", "bf16", "fp16", "tf32", "fp32", "int32",
+                                                            "fp64")}
 # Bits of every format a tensor may be *stored* in, including int4 (two weights per byte: AWQ/GPTQ-style
 # weight-only quantisation; TPU v5p's int4 MXU mode). Arithmetic uses DTYPE_BYTES' formats.
-DTYPE_BITS = {**{dtype: 8 * size for dtype, size in DTYPE_BYTES.items()}, "int4": 4}
+DTYPE_BITS = {dtype: FORMAT_BITS[dtype] for dtype in (*DTYPE_BYTES, "int4")}
 INTEGER_DTYPES = ("int4", "int8", "int32")
 ACCUMULATOR_DTYPES = ("fp32", "int32", "fp16", "bf16")
 

@@ -11,7 +11,6 @@ import pytest
 import chiplab.hardware
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware import (
-    DTYPES,
     _frozen,
     catalog,
     chip,
@@ -24,7 +23,6 @@ from chiplab.hardware import (
     published_value_si,
 )
 from chiplab.hardware.plausibility import plausible_range
-from chiplab.workloads.gemm import DTYPE_BYTES
 
 REAL_CHIPS = [
     "tpu_v1", "tpu_v2", "tpu_v3", "tpu_v4", "tpu_v5e", "tpu_v5p", "tpu_v6e", "tpu7x",
@@ -244,10 +242,6 @@ def test_every_source_is_cited_and_every_cited_id_exists():
                     assert token in sources, f"{chip_id}: notes cite {token}, which is not in _sources.toml"
             cited.update(word for word in re.findall(r"[\w-]+", text) if word in sources)
     assert set(sources) <= cited, f"unused sources: {sorted(set(sources) - cited)}"
-
-
-def test_dtype_names_match_the_workloads():
-    assert set(DTYPE_BYTES) - {"int32"} <= set(DTYPES)
 
 
 GOOD_TOML = """

@@ -40,3 +40,17 @@ def test_estimate_accepts_a_conv_layer():
 @pytest.mark.parametrize("dtype", ["int8", "bf16", "fp32"])
 def test_flops_count_a_mac_as_two(dtype):
     assert Gemm(m=3, n=5, k=7, dtype=dtype).num_flops == 2 * 3 * 5 * 7
+
+
+@pytest.mark.parametrize(("dtype", "numpy_name"), [("fp64", "float64"), ("fp32", "float32"), ("fp16", "float16"),
+                                                   ("int8", "int8"), ("int32", "int32")])
+def test_the_one_dtype_table_agrees_with_numpy(dtype, numpy_name):
+    """chiplab.units.FORMAT_BITS is the one table: a GEMM's bytes per element, a stored weight's bits and the formats
+    a chip may quote a peak for all come from it; numpy's item sizes check the formats numpy has."""
+    from chiplab.hardware import DTYPES
+    from chiplab.units import FORMAT_BITS
+    from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES
+
+    bits = np.dtype(numpy_name).itemsize * 8
+    assert FORMAT_BITS[dtype] == DTYPE_BITS[dtype] == 8 * DTYPE_BYTES[dtype] == bits
+    assert (dtype in DTYPES) == (dtype != "int32")  # int32 is an accumulator, never a chip's quoted peak
