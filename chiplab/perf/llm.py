@@ -210,6 +210,15 @@ class ServingSweep:
         return np.array([e.output_tokens_per_s_per_chip for e in self.estimates])
 
     @property
+    def output_tokens_per_s_per_chip_range(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(low, high) arrays of the true output tokens/s per chip over the estimates' error band (one band: the
+        chip and kind are the same for every batch); None without a band."""
+        ranges = [e.output_tokens_per_s_per_chip_range for e in self.estimates]
+        if any(r is None for r in ranges):
+            return None
+        return np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges])  # type: ignore[index]
+
+    @property
     def tokens_per_s_per_user(self) -> np.ndarray:
         """What one request sees while decoding: 1 ÷ the decode step time."""
         return np.array([1 / e.time_per_output_token_s for e in self.estimates])

@@ -102,6 +102,10 @@ def draw_serving_sweep(sweep: ServingSweep, ax: Axes | None = None) -> Axes:
     fits = np.array(sweep.fits)
     per_chip, per_user = sweep.output_tokens_per_s_per_chip, sweep.tokens_per_s_per_user
     ax.loglog(batch, per_chip, color=COLORS["busy"], label="output tokens/s per chip")
+    band = sweep.output_tokens_per_s_per_chip_range  # the true value if the model errs as on published runs
+    if band is not None:
+        ax.fill_between(batch, band[0], band[1], color=COLORS["busy"], alpha=0.15, linewidth=0,
+                        label="per chip, model error band")
     ax.loglog(batch, per_user, color=OKABE_ITO["vermillion"], linestyle="--", label="tokens/s seen by one request")
     ax.scatter(batch[fits], per_chip[fits], color=COLORS["busy"], zorder=3, s=14)
     ax.scatter(batch[fits], per_user[fits], color=OKABE_ITO["vermillion"], zorder=3, s=14)
