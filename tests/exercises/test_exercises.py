@@ -149,6 +149,87 @@ def test_students_cannot_reach_the_answers():
     assert 'include = ["chiplab*"]' in pyproject  # the wheel holds chiplab only: exercises/grader is never packaged
 
 
+# What a student's kernel tries: call every function the installed problem sets define (public or not) with the
+# variant's parameters (or a picker, or the workload's pieces) and print every five numbers that come back, and
+# every dict holding the design knobs' names, as candidate designs for 09.
+DESIGN_PROBE = """
+import dataclasses, importlib, inspect, json, numbers
+import chiplab.grading.problems as problems
+from chiplab.grading import variant_of
+from chiplab.grading.variants import Picker
+v = variant_of('09_design_project', STUDENT)
+p = v.params
+arguments = [(), (p,), (Picker('09_design_project', 'probe'),), (p.base, p.m, p.d), (p.base, p.gemm), (p.gemm,)]
+callables = []
+for path in ['chiplab.grading.problems', *problems.MODULES.values()]:
+    module = importlib.import_module(path)
+    for name, item in vars(module).items():
+        if inspect.isfunction(item) and item.__module__.startswith('chiplab.grading.problems'):
+            callables.append(item)
+        if inspect.isclass(item) and item.__module__.startswith('chiplab.grading.problems'):
+            callables += [f for f in vars(item).values() if inspect.isfunction(f)]
+found = []
+def collect(value, depth=0):
+    if depth > 4:
+        return
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        if any(str(key).startswith('design_') for key in value):
+            found.append([value.get(n) for n in KNOBS])
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        flat = [x for x in value if isinstance(x, numbers.Real) and not isinstance(x, bool)]
+        if len(flat) == 5:
+            found.append([float(x) for x in flat])
+        for item in value:
+            collect(item, depth + 1)
+for function in callables:
+    for args in arguments:
+        try:
+            collect(function(*args))
+        except Exception:
+            pass
+try:
+    import chiplab_answers
+    found.append('chiplab_answers importable')
+except ImportError:
+    pass
+print(json.dumps({'calls': len(callables), 'found': found}))
+"""
+
+
+def test_nothing_a_student_imports_returns_a_design_that_meets_the_brief():
+    """Lab 09's integrity gap: its budget and target came from a reference design the installed problem module could
+    rebuild (``reference_design``), so reading chiplab's source gave a design that meets the brief. Now a student
+    kernel (no grader on its path) calls everything ``chiplab.grading.problems`` defines, and no five numbers that
+    come back are a design that meets the student's brief; the grader's own search does find one."""
+    import subprocess
+
+    from chiplab_answers.design_search import compliant_design, report
+
+    from chiplab.errors import ChiplabInputError as Refused
+    from chiplab.grading.problems.design import DESIGN_NAMES
+
+    for student in ("jdoe", "alice", "student07"):
+        code = f"STUDENT = {student!r}\nKNOBS = {list(DESIGN_NAMES)!r}\n" + DESIGN_PROBE
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}, timeout=300)
+        assert result.returncode == 0, result.stderr
+        probe = json.loads(result.stdout.strip().splitlines()[-1])
+        assert probe["calls"] > 10, probe  # the probe did reach the problem sets' functions
+        p = variant_of("09_design_project", student).params
+        assert compliant_design(p) is not None  # the brief can be met: the probe failing is not for lack of a design
+        for knobs in probe["found"]:
+            assert knobs != "chiplab_answers importable"
+            try:
+                rows, cols, cores, clock_hz, bandwidth = knobs
+                numbers = report(p.base, p.gemm, int(rows), int(cols), int(cores), float(clock_hz), float(bandwidth))
+            except (Refused, TypeError, ValueError, OverflowError):
+                continue
+            assert not (numbers.power_w <= p.power_budget_w and numbers.time_s <= p.target_time_s), (student, knobs)
+
+
 def test_bad_instructor_input_is_named():
     with pytest.raises(ChiplabInputError, match="unknown assignment '09_nope'; known: 01_systolic_arrays"):
         load_variant("09_nope", "jdoe")

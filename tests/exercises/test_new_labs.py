@@ -168,7 +168,7 @@ def test_a_design_is_graded_for_itself_and_against_the_brief(student):
     assert time_s > v.target_time_s
     verdict = check_answer(v, "q4_time_s", time_s, **design)
     assert not verdict and "misses the target" in verdict.message
-    # The reference design's numbers do not pass for another design.
+    # The numbers of the grader's own design (its search's) do not pass for another design.
     reference = _by_name("09_design_project", v.params)
     assert not check_answer(v, "q3_power_w", reference["q3_power_w"].expected, **design)
     # A big, fast design over the power budget.
@@ -179,6 +179,43 @@ def test_a_design_is_graded_for_itself_and_against_the_brief(student):
     assert big_power_w > v.power_budget_w
     verdict = check_answer(v, "q3_power_w", big_power_w, **big)
     assert not verdict and "over the budget" in verdict.message
+
+
+FEASIBILITY_IDS = [f"feasible-{i:03d}" for i in range(320)]
+
+
+@pytest.mark.slow
+def test_every_brief_can_be_met_and_none_is_met_by_the_base_chip():
+    """The brief comes from the parameters alone (no design in anything a student imports), so that it can be met
+    is shown here, grader-side: for 320 students the grader's search finds a design within the budget and the
+    target, which chiplab confirms; the base chip itself is always too slow (the target is 50-90 % of its time)."""
+    from chiplab_answers.design_search import compliant_design, report
+
+    from chiplab.hardware import load_chip
+    from chiplab.perf import gemm_on_chip
+
+    unmet = []
+    for student in FEASIBILITY_IDS:
+        p = variant_of("09_design_project", student).params
+        found = compliant_design(p)
+        if found is None:
+            unmet.append(p)
+            continue
+        numbers = report(p.base, p.gemm, *found[0])
+        assert numbers.power_w <= p.power_budget_w and numbers.time_s <= p.target_time_s, (p, found)
+        assert gemm_on_chip(p.gemm, load_chip(p.base)).time_s > p.target_time_s, p
+    assert not unmet, unmet
+
+
+def test_the_budget_is_a_slack_over_horowitzs_energy_floor():
+    """Horowitz, ISSCC 2014 (45 nm): a bf16 MAC as fp16 multiply 1.1 pJ + fp32 add 0.9 pJ; DRAM 1.3 nJ per 64-bit
+    access = 162.5 pJ per byte. The least energy of the GEMM moves A (m × d), B (d × d) and C (m × d) once, 2 bytes
+    each; the budget is 1.7-2.3 × that energy over the target time (integer watts)."""
+    for student in IDS[:10]:
+        p = variant_of("09_design_project", student).params
+        floor_j = p.m * p.d * p.d * 2.0e-12 + (2 * p.m * p.d + p.d * p.d) * 2 * 162.5e-12
+        slack = p.power_budget_w / (floor_j / p.target_time_s)
+        assert 1.7 - 0.01 <= slack <= 2.3 + 0.01, (p, slack)  # the budget is rounded to whole watts
 
 
 def test_a_design_chiplab_refuses_or_a_missing_knob_is_named():
