@@ -30,7 +30,7 @@ from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
-from chiplab.workloads.describe import ATTENTION_PROJECTIONS, ATTENTION_SCORE_GEMMS, ATTENTION_SCORES, LOGITS, MLP
+from chiplab.workloads.describe import ATTENTION_PROJECTIONS, ATTENTION_SCORES, LOGITS, MLP, NON_MATMUL, gemm_category
 from chiplab.workloads.footprint import RECOMPUTE_MODES, MemoryFootprint, Parallelism
 from chiplab.workloads.transformer import TransformerConfig
 
@@ -45,11 +45,8 @@ def op_category(op: OpEstimate) -> str:
     """The part of the model an estimated op belongs to (:data:`STEP_CATEGORIES`); the optimizer on its own."""
     if op.phase == "optimizer":
         return OPTIMIZER
-    if not op.is_gemm:
-        return OTHER_OPS
-    if op.phase == "attention":  # "scores.grad_a" is a score GEMM too
-        return ATTENTION_SCORES if op.name.split(".")[0] in ATTENTION_SCORE_GEMMS else ATTENTION_PROJECTIONS
-    return {"mlp": MLP, "logits": LOGITS}.get(op.phase, OTHER_OPS)
+    category = gemm_category(op.phase, op.name) if op.is_gemm else NON_MATMUL
+    return OTHER_OPS if category == NON_MATMUL else category
 
 
 @dataclass(frozen=True)

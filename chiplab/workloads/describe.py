@@ -47,18 +47,19 @@ CATEGORIES = (ATTENTION_PROJECTIONS, ATTENTION_SCORES, MLP, LOGITS, NON_MATMUL)
 ATTENTION_SCORE_GEMMS = ("scores", "attn_values")
 
 
-def flop_category(op) -> str:
-    """The category of an op: GEMMs by phase (attention GEMMs split into weight GEMMs, the projections, and
-    activation GEMMs, the scores and P·V), every vector op in :data:`NON_MATMUL`."""
-    if not isinstance(op, GemmOp):
-        return NON_MATMUL
-    if op.phase == "attention":
-        return ATTENTION_PROJECTIONS if op.kind == "weight" else ATTENTION_SCORES
-    if op.phase == "mlp":
-        return MLP
-    if op.phase == "logits":
-        return LOGITS
-    return NON_MATMUL  # no GEMM lives in another phase today; never drop FLOPs if one does
+def gemm_category(phase: str, name: str) -> str:
+    """The category of a GEMM, by its phase and name: attention GEMMs split into the weight GEMMs (projections) and
+    the activation GEMMs (the scores and P·V, :data:`ATTENTION_SCORE_GEMMS`; their backward ops too). The one
+    home of the categories: :func:`flop_category` (FLOPs) and ``chiplab.perf.llm.op_category`` (time) use it."""
+    if phase == "attention":
+        return ATTENTION_SCORES if name.split(".")[0] in ATTENTION_SCORE_GEMMS else ATTENTION_PROJECTIONS
+    # no GEMM lives in another phase today; never drop FLOPs if one does
+    return {"mlp": MLP, "logits": LOGITS}.get(phase, NON_MATMUL)
+
+
+def flop_category(op: object) -> str:
+    """The category of an op: GEMMs by :func:`gemm_category`, every vector op in :data:`NON_MATMUL`."""
+    return gemm_category(op.phase, op.name) if isinstance(op, GemmOp) else NON_MATMUL
 
 
 @dataclass(frozen=True)
