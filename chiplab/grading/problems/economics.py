@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from chiplab.cost.comparison import PricePerformance
 from chiplab.cost.prices import price_for
-from chiplab.cost.run_cost import SECONDS_PER_HOUR, serving_cost
+from chiplab.cost.run_cost import serving_cost
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
@@ -61,7 +62,9 @@ def _telling(p: EconomicsParams) -> bool:
              for chip, tensor_parallel in ((p.custom_chip, p.custom_tensor_parallel), (p.gpu, 1))]
     custom, gpu = (serving_cost(tokens_per_s_per_chip=rate, price=price).usd_per_million_tokens
                    for rate, price in zip(rates, (p.custom_usd_per_chip_hour, p.gpu_usd_per_chip_hour), strict=True))
-    break_even_usd_per_chip_hour = gpu / 1e6 * rates[0] * SECONDS_PER_HOUR
+    break_even_usd_per_chip_hour = PricePerformance(
+        tokens_per_s_per_chip_a=rates[0], tokens_per_s_per_chip_b=rates[1],
+        usd_per_chip_hour_b=p.gpu_usd_per_chip_hour).break_even_usd_per_chip_hour_a()
     return all(abs(answer - value) > 0.03 * value for answer in (custom, gpu, break_even_usd_per_chip_hour)
                for value in shown)
 
