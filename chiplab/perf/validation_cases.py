@@ -27,6 +27,11 @@ Documented defaults (each applied only where the source does not say):
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
+* per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
+  as a time per step (vLLM's v0.6 analysis, https://blog.vllm.ai/2024/09/05/perf-update.html, gives shares of one
+  v0.5.3 workload's time, not a cost per step; TensorRT-LLM, JetStream and Neuron publish none), so nothing is
+  added rather than a number fitted to the end-to-end runs. Neuron publishes no small-message all-reduce latency
+  either (nccom-test's guide shows one 32 MiB example), so Trainium keeps the network model's fallback latency.
 * KV cache precision not stated → the model's (8-bit for an 8-bit recipe); a precision that says the KV cache is
   not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``).
 * KV cache → paged (each sequence holds and reads only its positions), except where the source states a static
