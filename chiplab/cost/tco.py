@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from chiplab._checks import at_least, fraction, non_negative, positive
 from chiplab.cost.prices import hardware_price_for, sourced_value, sourced_values
@@ -153,7 +154,7 @@ def owner_usd_per_exaflop(assumptions: OwnerAssumptions) -> float:
     if assumptions.achieved_flops_per_s is None:
         raise ChiplabInputError("achieved_flops_per_s is None; set it (from the performance model, or peak × MFU) "
                                 "to get a cost per FLOP")
-    return owner_tco(assumptions).usd_per_exaflop
+    return cast(float, owner_tco(assumptions).usd_per_exaflop)  # not None: achieved_flops_per_s is set
 
 
 # The data keys owner_assumptions_for uses (data/prices/owner.toml); server power and load depend on the family.

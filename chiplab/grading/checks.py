@@ -19,7 +19,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from chiplab.errors import ChiplabInputError
 
@@ -76,7 +76,7 @@ def as_count(value: Any) -> int | None:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
+        return int(cast(float, value))  # any whole real (int() takes every numbers.Real)
     return None
 
 
@@ -113,10 +113,10 @@ def format_problem(answer: AnswerFormat, value: Any) -> str:
         return f"{name} must be a finite number; got {value!r}"
     if answer.kind == "count" and as_count(value) is None:
         return f"{name} counts {answer.unit}: it must be a whole number; got {value!r}"
-    if value < 0:
+    if float(value) < 0:
         return f"{name} cannot be negative; got {value!r}"
-    if answer.unit == "fraction" and value > 1:
-        hint = " (it looks like a percentage: divide by 100)" if value <= 100 else ""
+    if answer.unit == "fraction" and float(value) > 1:
+        hint = " (it looks like a percentage: divide by 100)" if float(value) <= 100 else ""
         return f"{name} is a fraction between 0 and 1{hint}; got {value!r}"
     return ""
 
@@ -127,11 +127,11 @@ def matches(answer: AnswerFormat, value: Any, target: Any) -> bool:
         accepted = {target} if isinstance(target, str) else set(target)
         return as_word(answer, value) in accepted
     if answer.kind == "count":
-        return as_count(value) == target
+        return bool(as_count(value) == target)
     if answer.kind.startswith("kernel"):
         from chiplab.grading.problems.kernels import kernel_matches
 
-        return kernel_matches(answer.kind, answer.rel_tol, value, target)
+        return bool(kernel_matches(answer.kind, answer.rel_tol, value, target))
     return math.isclose(float(value), float(target), rel_tol=answer.rel_tol, abs_tol=0.0)
 
 

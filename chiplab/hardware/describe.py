@@ -77,7 +77,13 @@ COLUMNS: dict[str, tuple[str, Callable[[Chip], str]]] = {
     "process": ("process", lambda c: c.process_node or UNPUBLISHED),
     "links": ("chip-to-chip links", _links),
 }
-COLUMNS.update({f"peak_{dtype}": (f"peak {dtype}", lambda c, d=dtype: peak_cell(c, d)) for dtype in DTYPES})
+
+
+def _peak_column(dtype: str) -> Callable[[Chip], str]:
+    return lambda chip: peak_cell(chip, dtype)
+
+
+COLUMNS.update({f"peak_{dtype}": (f"peak {dtype}", _peak_column(dtype)) for dtype in DTYPES})
 DEFAULT_COLUMNS = ("vendor", "cores", "matrix_units", "array", "matrix_clock", "peak_bf16", "hbm_capacity",
                    "hbm_bandwidth")
 
@@ -145,7 +151,8 @@ def capacity_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = ("shar
             elif None in totals:
                 cells.append(UNPUBLISHED)
             else:
-                cells.append(f"{format_bytes(sum(totals))} ({', '.join(level.vendor_label for level in levels)})")
+                total_bytes = sum(total for total in totals if total is not None)  # none is None here
+                cells.append(f"{format_bytes(total_bytes)} ({', '.join(level.vendor_label for level in levels)})")
         rows.append([chip.display_name, *cells, COLUMNS["hbm_capacity"][1](chip), COLUMNS["hbm_bandwidth"][1](chip)])
     return markdown_table(["chip", *(f"{role}, whole chip" for role in roles), "off-chip capacity",
                            "off-chip bandwidth"], rows)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from collections.abc import Set as AbstractSet
+from typing import Any, cast
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.provenance import Alternative, Provenance, Source
@@ -21,7 +22,8 @@ def table_of(where: str, value: object) -> dict[str, Any]:
     return dict(value)
 
 
-def only_keys(where: str, table: Mapping[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:
+def only_keys(where: str, table: Mapping[str, Any], allowed: AbstractSet[str],
+              required: AbstractSet[str] = frozenset()) -> None:
     """Reject typos (``bandwith_bytes_per_s``) and missing keys with the allowed spellings."""
     for key in table:
         if key not in allowed:
@@ -56,7 +58,7 @@ def source_of(where: str, source_id: object, sources: Mapping[str, Source]) -> S
     if source_id not in sources:
         raise ChiplabInputError(f"{where}: source {source_id!r} is not in the source list (_sources.toml); "
                                 f"add it there with title, url, kind and accessed date")
-    return sources[source_id]
+    return sources[cast(str, source_id)]  # a key of sources, so a str
 
 
 def provenance_of(where: str, raw: object, sources: Mapping[str, Source]) -> Provenance:

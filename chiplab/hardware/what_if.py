@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from typing import Any
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
@@ -27,7 +28,7 @@ from chiplab.hardware.components import MemoryLevel
 CHANGEABLE_FIELDS = ("capacity_bytes", "bandwidth_bytes_per_s", "per_core", "technology")
 
 
-def with_level(chip: Chip, label_or_role: str, **changes: object) -> Chip:
+def with_level(chip: Chip, label_or_role: str, **changes: Any) -> Chip:
     """``chip`` with the memory level ``label_or_role`` ("SBUF", "HBM", or a role such as "scratchpad")
     replaced by a copy carrying ``changes`` (any of :data:`CHANGEABLE_FIELDS`)."""
     if not isinstance(chip, Chip):

@@ -201,23 +201,23 @@ def boundedness_table(chips: Sequence[str | Chip], ms: Sequence[int], n: int, k:
     fraction of peak its roofline allows. A last row gives each chip's :func:`critical_m`. Chips without a
     ``dtype`` peak are left out."""
     ms = _whole_numbers("ms", ms)
-    chips = [chip for chip in as_chips(chips, "chips") if dtype in chip.peak_dtypes]
-    if not chips:
+    with_peak = [chip for chip in as_chips(chips, "chips") if dtype in chip.peak_dtypes]
+    if not with_peak:
         raise ChiplabInputError(f"none of the chips has a {dtype} peak; pick chips that run {dtype}")
     rows = []
     for m in ms:
         gemm = Gemm(m=m, n=n, k=k, dtype=dtype)
         row: list[object] = [f"m = {m:,}"]
-        for chip in chips:
+        for chip in with_peak:
             placed = place_on_roofline(gemm, chip)
             fraction = placed.fraction_of_peak
             row.append("compute-bound" if not placed.is_memory_bound
                        else f"{placed.point.bound}-bound, {fraction:.1%} of peak" if fraction < 0.1
                        else f"{placed.point.bound}-bound, {fraction:.0%} of peak")
         rows.append(row)
-    critical = [critical_m(chip, n, k, dtype) for chip in chips]
+    critical = [critical_m(chip, n, k, dtype) for chip in with_peak]
     rows.append(["compute-bound from", *("never" if m is None else f"m = {m:,}" for m in critical)])
-    return markdown_table([f"GEMM (n = {n:,}, k = {k:,}, {dtype})", *(chip.display_name for chip in chips)], rows)
+    return markdown_table([f"GEMM (n = {n:,}, k = {k:,}, {dtype})", *(chip.display_name for chip in with_peak)], rows)
 
 
 def hierarchical_points(result: GemmOnCore, roof: Roofline) -> tuple[RooflinePoint, ...]:

@@ -8,6 +8,7 @@ the winner is evaluated in full, so a typical search takes well under a millisec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -62,7 +63,8 @@ def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", acc
         smallest = int((operand_bytes + output_bytes).min())
         raise ChiplabInputError(
             f"no tiling of {gemm} fits: even the smallest tiles need {format_bytes(smallest)} on chip, more than "
-            f"{view.scratchpad.vendor_label} ({format_bytes(view.scratchpad.capacity_bytes)} per core) allows")
+            f"{view.scratchpad.vendor_label} ({format_bytes(cast(int, view.scratchpad.capacity_bytes))} per core) "
+            "allows")
     tm, tn, tk = tm[fits], tn[fits], tk[fits]
     m, n, k = float(gemm.m), float(gemm.n), float(gemm.k)
     loads = m * k * np.ceil(n / tn) + k * n * np.ceil(m / tm) + m * n

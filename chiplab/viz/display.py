@@ -13,6 +13,7 @@ import base64
 import html
 import io
 from dataclasses import dataclass
+from typing import cast
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -42,7 +43,7 @@ def accessible(target: Axes | Figure, alt: str | None = None, dpi: int = 150) ->
     """Render ``target``'s figure to SVG with the alt text its ``draw_*`` calls recorded (or ``alt``), then close
     the figure so the notebook does not show it a second time. ``dpi`` applies only to raster parts (heatmaps).
     A figure wider than the book's text column is narrowed to it (its text keeps its size)."""
-    figure = target if isinstance(target, Figure) else target.figure
+    figure = target if isinstance(target, Figure) else cast(Figure, target.figure)  # an Axes' top-level figure
     if alt is None:
         alt = " ".join(text for ax in figure.axes if (text := alt_text(ax)))
     width_in, height_in = figure.get_size_inches()
