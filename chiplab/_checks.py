@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from chiplab.errors import ChiplabInputError
 
@@ -31,8 +31,8 @@ def positive_int(name: str, value: object) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
-                and float(value).is_integer() and value >= 1):
-            return int(value)
+                and float(value).is_integer() and float(value) >= 1):
+            return int(cast(float, value))  # int() of the real itself: exact for a whole Decimal or Fraction
         raise ChiplabInputError(f"{name} must be a whole number >= 1; got {value!r} ({_type_name(value)})")
     if value < 1:
         raise ChiplabInputError(f"{name} must be a whole number >= 1; got {value}")
@@ -57,11 +57,11 @@ def positive_int_at_most(name: str, value: object, maximum: int) -> int:
 
 def non_negative_int(name: str, value: object) -> int:
     """Return ``value`` as an int if it is a whole number >= 0, else raise naming ``name``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 0:
         return int(value)
     if (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
-            and float(value).is_integer() and value >= 0):
-        return int(value)
+            and float(value).is_integer() and float(value) >= 0):
+        return int(cast(float, value))
     raise ChiplabInputError(f"{name} must be a whole number >= 0; got {value!r}")
 
 

@@ -39,12 +39,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from typing import Any, cast
 
 from chiplab._checks import positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip, list_chips, load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MemoryLevel, positive_number
+from chiplab.hardware.provenance import Provenance
 from chiplab.hardware.systolic_array import SystolicArraySpec
 
 # More cores than this on one chip is a typo (H100 has 132 SMs, MI300X 304 CUs): it catches 1280 for 128.
@@ -87,7 +89,7 @@ def _number_or_none(name: str, value: object) -> float | None:
     return positive_number(name, value)
 
 
-def _replace_level(levels: tuple[MemoryLevel, ...], role: str, **changes: object) -> tuple[MemoryLevel, ...]:
+def _replace_level(levels: tuple[MemoryLevel, ...], role: str, **changes: Any) -> tuple[MemoryLevel, ...]:
     """``levels`` with the outermost level of ``role`` changed (validated by MemoryLevel again)."""
     target = next((level for level in levels if level.role == role), None)
     if target is None:
@@ -133,7 +135,8 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
     new_unit = dataclasses.replace(unit, array=array, num_per_core=num_arrays_per_core or unit.num_per_core,
                                    clock_hz=clock_hz or unit.clock_hz)  # MatrixUnit checks the clock's range
     cores = num_cores or base_chip.num_cores
-    scale = (_matrix_scale(cores * new_unit.num_per_core, array.num_rows, array.num_cols, new_unit.clock_hz)
+    scale = (_matrix_scale(cores * new_unit.num_per_core, array.num_rows, array.num_cols,
+                           cast(float, new_unit.clock_hz))  # the base's clock or the one given: never None
              / _matrix_scale(base_chip.num_matrix_units, unit.array.num_rows, unit.array.num_cols, unit.clock_hz))
     published = {dtype: peak * scale for dtype, peak in base_chip.published_peak_flops_per_s.items()
                  if unit.can_derive_peak(dtype)}
@@ -171,7 +174,7 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
     return dataclasses.replace(design, provenance=_unchanged_provenance(base_chip, design))
 
 
-def _unchanged_provenance(base: Chip, design: Chip) -> dict:
+def _unchanged_provenance(base: Chip, design: Chip) -> dict[str, Provenance]:
     """The base's sources for the numbers the design did not change (changed numbers are design choices)."""
     before, after = base.numeric_fields(), design.numeric_fields()
     kept = {key for key, value in after.items() if key in before and before[key] == value}
