@@ -33,7 +33,8 @@ Documented defaults (each applied only where the source does not say):
   added rather than a number fitted to the end-to-end runs. Neuron publishes no small-message all-reduce latency
   either (nccom-test's guide shows one 32 MiB example), so Trainium keeps the network model's fallback latency.
 * KV cache precision not stated → the model's (8-bit for an 8-bit recipe); a precision that says the KV cache is
-  not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``).
+  not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``); int8 weights and KV
+  cache → an int8 cache widened for bf16 attention (``kv_cache_dtype="int8"``).
 * KV cache → paged (each sequence holds and reads only its positions), except where the source states a static
   "cache length N" (jetstream-pytorch's ``--max_cache_length``): every decode step then reads all N positions
   (``estimate_serving(static_kv_cache_len=N)``).
@@ -178,8 +179,15 @@ def _tp_comm_overlap(run: EndToEndRun) -> bool:
 
 
 def _kv_cache_dtype(run: EndToEndRun) -> str | None:
-    """bf16 where the run's precision says the KV cache is not quantized, else None (the model's dtype)."""
-    return "bf16" if "kv cache not quantized" in run.precision.lower() else None
+    """The KV cache's dtype where the run's precision sets it apart from the model's, else None (the model's):
+    bf16 where it says the cache is not quantized; int8 for int8 weights and KV cache (JetStream's
+    ``--quantize_kv_cache``)."""
+    text = run.precision.lower()
+    if "kv cache not quantized" in text:
+        return "bf16"
+    if "int8 weights and kv cache" in text or "quantize_kv_cache" in text:
+        return "int8"
+    return None
 
 
 def _static_kv_cache_len(run: EndToEndRun) -> int | None:

@@ -82,6 +82,15 @@ def _check_len(config: TransformerConfig, name: str, value: int) -> int:
     return value
 
 
+def _attention_dtypes(config: TransformerConfig, kv_dtype: str | None) -> dict[str, str | None]:
+    """Core attention's GEMM dtypes; the KV cache is their B operand. A cache wider than the model's arithmetic
+    (bf16 beside FP8 linear layers) computes in the cache's dtype; a narrower one (an int8 cache of a bf16 model) is
+    stored narrow and widened for the arithmetic, like narrow weights."""
+    if kv_dtype is None or DTYPE_BITS[kv_dtype] >= DTYPE_BITS[config.dtype]:
+        return {"dtype": kv_dtype or config.dtype, "weight_dtype": None}
+    return {"dtype": config.dtype, "weight_dtype": kv_dtype}
+
+
 def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int | None = None,
               flash_attention: bool = True, kv_dtype: str | None = None) -> tuple[Op, ...]:
     """Forward ops of ONE layer for ``batch`` sequences of ``seq_len`` new tokens attending to ``kv_len`` positions.
@@ -111,13 +120,14 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
            "kind": "activation"}
     ops += [
         GemmOp(name="scores", gemm=Gemm(m=config.group_size * seq_len, n=kv_len, k=config.head_dim,
-                                        dtype=kv_dtype or config.dtype), c_offchip=not flash_attention, **gqa),
+                                        **_attention_dtypes(config, kv_dtype)), c_offchip=not flash_attention, **gqa),
         VectorOp(name="softmax", kind="softmax", phase="attention", num_elements=score_elements,
                  num_flops=SOFTMAX_FLOPS_PER_ELEMENT * score_elements, num_transcendentals=score_elements,
                  read_bytes=0 if flash_attention else score_elements * p,
                  written_bytes=0 if flash_attention else score_elements * p),
         GemmOp(name="attn_values", gemm=Gemm(m=config.group_size * seq_len, n=config.head_dim, k=kv_len,
-                                             dtype=kv_dtype or config.dtype), a_offchip=not flash_attention, **gqa),
+                                             **_attention_dtypes(config, kv_dtype)), a_offchip=not flash_attention,
+               **gqa),
         _weight_gemm(config, "o_proj", "attention", tokens, d, config.q_dim),
         _residual(config, "attn_residual", "attention", tokens),
     ]

@@ -12,6 +12,7 @@ from chiplab.hardware.catalog import load_chip
 from chiplab.perf import estimate_serving, largest_fitting_batch
 from chiplab.perf.measurements import end_to_end_runs, get_measurement
 from chiplab.perf.validation_cases import NotMappable, case_setup
+from chiplab.workloads.llm_steps import decode_step
 from chiplab.workloads.presets import load_model
 
 LLAMA_8B = load_model("llama3-8b")
@@ -103,3 +104,14 @@ def test_validation_reads_an_unquantized_kv_cache_from_the_precision():
     vllm_fp8_kv = case_setup(get_measurement("vllm_mi300x_llama31_405b_fp8_in128_out2048"))
     assert trtllm_405b.arguments["kv_cache_dtype"] == "bf16"
     assert vllm_fp8_kv.arguments["kv_cache_dtype"] is None  # "FP8 weights and FP8 KV cache": the model's fp8
+
+
+def test_int8_kv_cache_of_a_bf16_model_is_stored_narrow_and_widened_for_attention():
+    # jetstream-pytorch --quantize_kv_cache: an int8 cache with per-position scales, attention computed in bf16.
+    bf16_cache = {op.name: op for op in decode_step(LLAMA_8B, batch=4, context_len=1024).ops}
+    int8_cache = {op.name: op for op in decode_step(LLAMA_8B, batch=4, context_len=1024, kv_dtype="int8").ops}
+    for name in ("scores", "attn_values"):
+        assert int8_cache[name].gemm.dtype == "bf16" and int8_cache[name].gemm.weight_dtype == "int8"
+        assert int8_cache[name].gemm.b_bytes * 2 == bf16_cache[name].gemm.b_bytes
+    assert case_setup(get_measurement("jetstream_pytorch_tpu_v5e8_llama3_8b_int8_bs256")).arguments[
+        "kv_cache_dtype"] == "int8"  # "int8 weights and KV cache (--quantize_weights, --quantize_kv_cache)"
