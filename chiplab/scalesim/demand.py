@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -253,3 +254,48 @@ def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts:
         else:
             lo = mid + 1
     return plan.fold_start_line(fc, fr) + base + lo
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepeatedStream:
+    """A request stream as units that each come round ``repeats`` times in a row, unchanged but for their lines.
+
+    The stream is: for each unit u, ``repeats`` times its requests ``unit(u)`` with the demand lines shifted by
+    ``lines_per_repeat`` each time. The left-edge operand (WS/OS ifmap, IS filter) is one unit, the sweep over the
+    row folds, that comes round once per column fold; the OS filter block of column fold u comes round once per row
+    fold; the stationary operand never repeats (one unit, the whole stream).
+    """
+
+    num_units: int
+    unit: Callable[[int], Iterator[tuple[np.ndarray, np.ndarray]]]  # (addresses, lines of its first time round)
+    repeats: int
+    lines_per_repeat: int
+    requests_per_unit: int  # the most requests any unit holds, holes included
+
+
+def repeated_request_stream(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> RepeatedStream:
+    """:func:`request_streams` described by its repetitions (see :class:`RepeatedStream`)."""
+    key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
+    counts = fold_request_counts(layer, plan, operand)
+    lines_per_fold, num_row_folds = plan.lines_per_fold, plan.num_row_folds
+
+    def shifted(pieces: Iterator[tuple[np.ndarray, np.ndarray]], start: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for addresses, lines in pieces:
+            yield addresses, lines + start
+
+    if key_kind == "fr":  # one sweep over the row folds, once per column fold
+        def sweep(_: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for fr in range(num_row_folds):
+                yield from shifted(_fold_pieces(layer, plan, operand, 0, fr), plan.fold_start_line(0, fr))
+
+        return RepeatedStream(num_units=1, unit=sweep, repeats=plan.num_col_folds,
+                              lines_per_repeat=num_row_folds * lines_per_fold,
+                              requests_per_unit=int(counts[:num_row_folds].sum()))
+    if key_kind == "fc":  # the block of column fold u, once per row fold
+        def block(fc: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            return shifted(_fold_pieces(layer, plan, operand, fc, 0), plan.fold_start_line(fc, 0))
+
+        return RepeatedStream(num_units=plan.num_col_folds, unit=block, repeats=num_row_folds,
+                              lines_per_repeat=lines_per_fold, requests_per_unit=int(counts.max()))
+    return RepeatedStream(num_units=1, unit=lambda _: request_streams(layer, plan, operand), repeats=1,
+                          lines_per_repeat=0, requests_per_unit=int(counts.sum()))

@@ -34,7 +34,7 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.demand import fold_request_counts, request_streams
+from chiplab.scalesim.demand import RepeatedStream, fold_request_counts, repeated_request_stream, request_streams
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
@@ -160,6 +160,7 @@ class PrefetchSource:
     streams: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (addresses, lines) per fold, holes dropped
     num_requests: int  # valid or not: the scan's work
     repeats: bool  # can a word sit in several sets (im2col)?
+    repeated: RepeatedStream | None = None  # the same stream by its repetitions (scanned once per window state)
 
 
 def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> PrefetchSource:
@@ -170,7 +171,8 @@ def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Prefetch
         order=lambda: prefetch_order(layer, plan, operand),
         streams=lambda: request_streams(layer, plan, operand),
         num_requests=int(fold_request_counts(layer, plan, operand).sum()),
-        repeats=operand == "ifmap" and operands.ifmap_has_repeats(layer))
+        repeats=operand == "ifmap" and operands.ifmap_has_repeats(layer),
+        repeated=repeated_request_stream(layer, plan, operand))
 
 
 def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
@@ -198,7 +200,7 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
     check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (operand larger than half its "
                     "SRAM: every request is followed through SCALE-Sim's prefetch window)",
                     memory_bytes=BYTES_PER_PREFETCH_CELL * blocks * height * width,
-                    work=source.num_requests, work_unit="requests",
+                    work=_scan_work(source, num_sets), work_unit="requests",
                     work_per_s=REQUESTS_PER_S, shrink_hint="Use larger SRAMs or a smaller layer")
     lines, counts = _scan_misses(source, source.order(), set_words, num_sets, window, step)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
@@ -227,10 +229,65 @@ def _scan_misses(source: PrefetchSource, valid: np.ndarray, set_words: int, num_
             first = keys[np.searchsorted(keys, addresses * num_sets)] % num_sets
             return np.where(same, keys[at_clip] % num_sets - start, first + num_sets - start)
 
+    if source.repeated is None:
+        _, lines, counts = _scan(source.streams(), 0, distance, window, step, num_sets)
+        return np.array(lines, dtype=np.int64), np.array(counts, dtype=np.int64)
+    return _scan_repeated(source.repeated, distance, window, step, num_sets)
+
+
+def _scan_work(source: PrefetchSource, num_sets: int) -> int:
+    """Requests the scan examines: a unit is scanned once per window position it starts from (a repeated start
+    means every later time round repeats an earlier one), so at most num_sets + 1 times."""
+    rep = source.repeated
+    if rep is None:
+        return source.num_requests
+    return rep.num_units * min(rep.repeats, num_sets + 1) * rep.requests_per_unit
+
+
+def _scan_repeated(rep: RepeatedStream, distance: Callable[[np.ndarray, int], np.ndarray], window: int, step: int,
+                   num_sets: int) -> tuple[np.ndarray, np.ndarray]:
+    """_scan over a RepeatedStream: whether a request misses depends only on the window start when its time round
+    begins, so once a start comes back the times round since then repeat, shifted in lines, until the unit ends."""
     start = 0
+    out_lines: list[np.ndarray] = []
+    out_counts: list[np.ndarray] = []
+    for unit in range(rep.num_units):
+        seen: dict[int, int] = {}  # window start at the beginning of a time round -> that round
+        rounds: list[tuple[np.ndarray, np.ndarray, int]] = []  # (lines relative to the round, counts, end start)
+        done = 0
+        while done < rep.repeats and start not in seen:
+            seen[start] = done
+            start, lines, counts = _scan(rep.unit(unit), start, distance, window, step, num_sets)
+            rounds.append((np.array(lines, dtype=np.int64), np.array(counts, dtype=np.int64), start))
+            out_lines.append(rounds[-1][0] + done * rep.lines_per_repeat)
+            out_counts.append(rounds[-1][1])
+            done += 1
+        left = rep.repeats - done
+        if left == 0:
+            continue
+        first = seen[start]
+        period = done - first
+        cycle = rounds[first:]
+        period_lines = np.concatenate([lines + i * rep.lines_per_repeat for i, (lines, _, _) in enumerate(cycle)])
+        period_counts = np.concatenate([counts for _, counts, _ in cycle])
+        whole, part = divmod(left, period)
+        offsets = (done + period * np.arange(whole, dtype=np.int64)) * rep.lines_per_repeat
+        out_lines.append((period_lines[None, :] + offsets[:, None]).ravel())
+        out_counts.append(np.tile(period_counts, whole))
+        for i, (lines, counts, _) in enumerate(cycle[:part]):
+            out_lines.append(lines + (done + whole * period + i) * rep.lines_per_repeat)
+            out_counts.append(counts)
+        start = cycle[(left - 1) % period][2]
+    return np.concatenate(out_lines), np.concatenate(out_counts)
+
+
+def _scan(stream: Iterable[tuple[np.ndarray, np.ndarray]], start: int,
+          distance: Callable[[np.ndarray, int], np.ndarray], window: int, step: int,
+          num_sets: int) -> tuple[int, list[int], list[int]]:
+    """Follow requests through the sliding window from window start ``start``: (end start, event lines, counts)."""
     event_lines: list[int] = []
     event_counts: list[int] = []
-    for addresses, lines in source.streams():
+    for addresses, lines in stream:
         pos, chunk = 0, MIN_CHUNK
         while pos < len(addresses):
             # Look ahead a chunk at a time (doubling while nothing misses) so that a miss costs O(chunk), not
@@ -252,4 +309,4 @@ def _scan_misses(source: PrefetchSource, valid: np.ndarray, set_words: int, num_
                 event_lines.append(line)
                 event_counts.append(slides)
             pos += 1
-    return np.array(event_lines, dtype=np.int64), np.array(event_counts, dtype=np.int64)
+    return start, event_lines, event_counts
