@@ -9,10 +9,18 @@ deployments use (Narayanan et al., SC'21, Sec. 5: t within a node, then p across
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf import estimate_serving, estimate_training, serve_at_speed
+from chiplab.perf import (
+    ServingEstimate,
+    SpeedTargetResult,
+    TrainingEstimate,
+    estimate_serving,
+    estimate_training,
+    serve_at_speed,
+)
 from chiplab.units import format_bytes
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.transformer import TransformerConfig
@@ -35,9 +43,14 @@ def _valid_tensor(config: TransformerConfig, tensor: int) -> bool:
     return True
 
 
-def _first_fit(candidates: list, estimate: Callable, capacity_bytes: float, flag: str):
+Estimate = TypeVar("Estimate", TrainingEstimate, ServingEstimate)
+
+
+def _first_fit(candidates: list[int], estimate: Callable[[int], Estimate], capacity_bytes: float,
+               flag: str) -> Estimate:
     """The estimate of the first candidate whose footprint fits, else raise with the smallest footprint seen."""
-    smallest, why_not_larger = None, ""
+    smallest: tuple[int, Estimate] | None = None
+    why_not_larger = ""
     for candidate in candidates:
         try:
             est = estimate(candidate)
@@ -50,20 +63,25 @@ def _first_fit(candidates: list, estimate: Callable, capacity_bytes: float, flag
             return est
         if smallest is None or est.memory.total_bytes < smallest[1].memory.total_bytes:
             smallest = (candidate, est)
-    candidate, est = smallest
+    candidate, est = cast(tuple[int, Estimate], smallest)  # the first candidate either fits, raises or is kept
     raise ChiplabInputError(
         f"does not fit: each chip needs at least {format_bytes(est.memory.total_bytes)} (with {flag} "
         f"{candidate}) but has {format_bytes(capacity_bytes)}{why_not_larger}")
 
 
+def _capacity_bytes(chip: Chip) -> float:
+    # typed as a number only: a chip without a published capacity behaves as before this annotation
+    return cast(float, chip.hbm.capacity_bytes)
+
+
 def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, pipeline: int | None, data: int,
-                 zero_stage: int, global_batch: int, seq_len: int, recompute: str):
+                 zero_stage: int, global_batch: int, seq_len: int, recompute: str) -> TrainingEstimate:
     """Train ``config`` on ``chip`` with the user's split, filling an unset tensor (8, or the largest valid power of
     two below) and an unset pipeline degree (the smallest power of two that fits)."""
     if tensor is None:
         tensor = next(t for t in reversed(_powers_of_two(DEFAULT_TENSOR)) if _valid_tensor(config, t))
 
-    def estimate(p: int):
+    def estimate(p: int) -> TrainingEstimate:
         parallelism = Parallelism(tensor=tensor, pipeline=p, data=data, zero_stage=zero_stage)
         return estimate_training(config, chip, parallelism=parallelism, global_batch=global_batch, seq_len=seq_len,
                                  recompute=recompute, check_memory=pipeline is not None)
@@ -71,7 +89,7 @@ def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, p
     if pipeline is not None:
         return estimate(pipeline)
     try:
-        return _first_fit(_powers_of_two(config.num_layers), estimate, chip.hbm.capacity_bytes, "--pp")
+        return _first_fit(_powers_of_two(config.num_layers), estimate, _capacity_bytes(chip), "--pp")
     except ChiplabInputError as exc:
         if "does not fit" not in str(exc):  # an invalid split (say --tp 3) has its own advice; don't add memory's
             raise
@@ -79,10 +97,10 @@ def fit_training(config: TransformerConfig, chip: Chip, *, tensor: int | None, p
 
 
 def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, batch: int, prompt_len: int,
-                output_len: int, kv_sharding: str = "replicate"):
+                output_len: int, kv_sharding: str = "replicate") -> ServingEstimate:
     """Serve ``config`` on ``chip`` with the user's tensor parallelism, or the smallest power of two that fits."""
 
-    def estimate(t: int):
+    def estimate(t: int) -> ServingEstimate:
         return estimate_serving(config, chip, batch=batch, prompt_len=prompt_len, output_len=output_len,
                                 tensor_parallel=t, check_memory=tensor is not None, kv_sharding=kv_sharding)
 
@@ -90,7 +108,7 @@ def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, ba
         return estimate(tensor)
     candidates = [t for t in _powers_of_two(MAX_SERVING_TENSOR) if _valid_tensor(config, t)]
     try:
-        return _first_fit(candidates, estimate, chip.hbm.capacity_bytes, "--tp")
+        return _first_fit(candidates, estimate, _capacity_bytes(chip), "--tp")
     except ChiplabInputError as exc:
         if "does not fit" not in str(exc):  # a format the chip lacks (--dtype int8 on Trainium2) has its own advice
             raise
@@ -98,7 +116,7 @@ def fit_serving(config: TransformerConfig, chip: Chip, *, tensor: int | None, ba
 
 
 def fit_serving_at_speed(config: TransformerConfig, chip: Chip, *, tensor: int | None, tokens_per_s_per_request: float,
-                         prompt_len: int, output_len: int, kv_sharding: str = "replicate"):
+                         prompt_len: int, output_len: int, kv_sharding: str = "replicate") -> SpeedTargetResult:
     """The largest batch meeting a per-request speed (:func:`chiplab.perf.serve_at_speed`) with the user's tensor
     parallelism, or the smallest power of two at which one exists."""
     if tensor is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, cast
 
 from chiplab._checks import fraction, non_negative, positive, positive_int
 from chiplab.cost.prices import sourced_value, sourced_values
@@ -61,11 +62,11 @@ def die_yield_fraction(model: str, defect_density_per_cm2: float, die_area_mm2: 
     if model == "poisson":
         return math.exp(-defects)
     if model == "murphy":
-        return 1.0 if defects == 0 else ((1 - math.exp(-defects)) / defects) ** 2
+        return 1.0 if defects == 0 else float(((1 - math.exp(-defects)) / defects) ** 2)
     if model == "negative_binomial":
         alpha = positive("clustering_alpha", clustering_alpha)
-        return (1 + defects / alpha) ** -alpha
-    return (1 + defects) ** -positive("process_complexity_factor", process_complexity_factor)
+        return float((1 + defects / alpha) ** -alpha)
+    return float((1 + defects) ** -positive("process_complexity_factor", process_complexity_factor))
 
 
 # Fewer good dies per wafer than this is no product: the cost would overflow or mean nothing.
@@ -185,9 +186,9 @@ def estimate_silicon_cost(assumptions: SiliconCostAssumptions) -> SiliconCost:
     if not math.isfinite(price):
         raise ChiplabInputError(f"the price of {a.die_area_mm2:g} mm² dies at wafer_cost_usd={a.wafer_cost_usd!r} "
                                 "overflows a float; use realistic costs (USD per wafer, per unit)")
-    areas = (None, None, None)
-    if a.matrix_area_fraction is not None:
-        matrix, sram = a.die_area_mm2 * a.matrix_area_fraction, a.die_area_mm2 * a.sram_area_fraction
+    areas: tuple[float | None, float | None, float | None] = (None, None, None)
+    if a.matrix_area_fraction is not None:  # then sram_area_fraction is set too (__post_init__ checks both)
+        matrix, sram = a.die_area_mm2 * a.matrix_area_fraction, a.die_area_mm2 * cast(float, a.sram_area_fraction)
         areas = (matrix, sram, a.die_area_mm2 - matrix - sram)
     per_tflops = None if a.peak_flops_per_s is None else price / (a.peak_flops_per_s / 1e12)
     return SiliconCost(assumptions=a, num_dies_per_wafer=num_dies, die_yield_fraction=die_yield,
@@ -210,7 +211,7 @@ def silicon_assumptions_for(chip: str, *, wafer_cost: str = "tsmc_5nm_2020", def
     defect density by key (``data/prices/silicon.toml``), and the chip's bill of materials and margin where a
     third-party estimate exists (H100, MI300X). Override any field; a missing die area needs an override."""
     record = load_chip(chip)
-    values: dict[str, object] = {
+    values: dict[str, Any] = {  # checked by SiliconCostAssumptions itself
         "wafer_cost_usd": sourced_value(f"wafer_cost_usd.{wafer_cost}").value,
         "defect_density_per_cm2": sourced_value(f"defect_density_per_cm2.{defect_density}").value,
         "peak_flops_per_s": record.published_peak_flops_per_s.get("bf16"),
