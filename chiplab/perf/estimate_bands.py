@@ -16,18 +16,24 @@ from __future__ import annotations
 
 import functools
 
+from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import list_chips
 from chiplab.hardware.chip import Chip
+from chiplab.hardware.components import DTYPES
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import fitted_calibration
 from chiplab.perf.validation_bands import ErrorBand, error_band
-from chiplab.perf.validation_record import FAMILY_OF_VENDOR
+from chiplab.perf.validation_record import FAMILY_OF_VENDOR, KINDS
 
 
 def band_for(chip: Chip, kind: str, dtype: str, calibration: Calibration) -> ErrorBand | None:
     """The error band of ``kind`` work on ``chip``, or None where the record says nothing about this estimate
     (see the module docstring)."""
+    instance_of("chip", chip, Chip, "a Chip (chiplab.hardware.load_chip)")
+    kind = one_of("kind", kind, KINDS)
+    dtype = one_of("dtype", dtype, DTYPES)
+    instance_of("calibration", calibration, Calibration, "a Calibration")
     if chip.kind != "real" or chip.vendor not in FAMILY_OF_VENDOR or chip.id not in list_chips():
         return None
     if calibration != fitted_calibration(chip, dtype):
