@@ -78,8 +78,8 @@ def run_stationary(
             weights[dr, dc] = weights_pad[row_fold * num_rows + dr, col_fold * num_cols + dc]
             weights_real[dr, dc] = real_pad[row_fold * num_rows + dr, col_fold * num_cols + dc]
         # 2. The streaming operand moves right; row r receives element (t, r) of fold f, skewed by r cycles.
-        fold, step, valid = _schedule(since_start - rows, period, temporal, num_folds)
-        src_rows = (fold % row_folds) * num_rows + rows
+        folds, step, valid = _schedule(since_start - rows, period, temporal, num_folds)
+        src_rows = (folds % row_folds) * num_rows + rows
         left[:, 1:] = left[:, :-1]
         left[:, 0] = np.where(valid, stream_pad[step, src_rows], 0)
         # 3. Partial sums move down one row; every PE adds its product.
@@ -92,8 +92,8 @@ def run_stationary(
             left_real[:, 0] = valid & (src_rows < s_r)
             record(cycle, left, psum, weights, left_real & weights_real)
         # 4. Sums leaving the bottom of column c belong to step t of the fold that entered R-1+c cycles ago.
-        fold, step, valid = _schedule(since_start - (num_rows - 1) - cols, period, temporal, num_folds)
-        dst_cols = (fold // row_folds) * num_cols + cols
+        folds, step, valid = _schedule(since_start - (num_rows - 1) - cols, period, temporal, num_folds)
+        dst_cols = (folds // row_folds) * num_cols + cols
         valid &= dst_cols < s_c
         product[step[valid], dst_cols[valid]] += psum[-1, valid]
         num_delivered += int(np.count_nonzero(valid))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic.closed_form import SystolicTiming, estimate
 from chiplab.systolic.dataflow import Dataflow
@@ -45,6 +47,8 @@ def loading_snapshot(run: SystolicRun, cycle: int) -> ArraySnapshot:
     from the cycle its row has been loaded (row r at cycle r, the weights shifting down from the top edge) and
     NaN (drawn as a dot) before; OS snapshots are unchanged (what stays there is the partial sum).
     """
+    if run.trace is None:
+        raise ChiplabInputError("loading_snapshot needs a run simulated with a trace (simulate(..., trace='full'))")
     snap = run.trace.snapshot(cycle)
     if snap.dataflow is Dataflow.OS or snap.stationary_values is None:
         return snap
@@ -54,7 +58,7 @@ def loading_snapshot(run: SystolicRun, cycle: int) -> ArraySnapshot:
     waiting = cycle < swap_cycle
     if not waiting.any():
         return snap
-    history = run.trace.stationary_values
+    history = cast(np.ndarray, run.trace.stationary_values)  # recorded: this snapshot has stationary values
     first_weight = history[np.minimum(swap_cycle, history.shape[0] - 1), rows, cols].astype(np.float64)
     shown = snap.stationary_values.astype(np.float64)
     shown[waiting] = np.where(cycle >= rows, first_weight, np.nan)[waiting]

@@ -52,11 +52,11 @@ class SystolicTrace:
 
     @property
     def num_cycles(self) -> int:
-        return self.busy.shape[0]
+        return int(self.busy.shape[0])
 
     @property
     def busy_pes_per_cycle(self) -> np.ndarray:
-        return self.busy.sum(axis=(1, 2))
+        return np.asarray(self.busy.sum(axis=(1, 2)))
 
     def snapshot(self, cycle: int) -> ArraySnapshot:
         """The array at one cycle, with values when the trace has them (for drawing)."""
@@ -130,9 +130,10 @@ class _TraceRecorder:
         self.top = np.zeros(shape, dtype) if full else None
         self.stationary = np.zeros(shape, dtype) if full else None
 
-    def __call__(self, cycle, left, top, stationary, busy) -> None:
+    def __call__(self, cycle: int, left: np.ndarray, top: np.ndarray, stationary: np.ndarray,
+                 busy: np.ndarray) -> None:
         self.busy[cycle] = busy
-        if self.left is not None:
+        if self.left is not None and self.top is not None and self.stationary is not None:  # all or none
             self.left[cycle], self.top[cycle], self.stationary[cycle] = left, top, stationary
 
     def result(self, dataflow: Dataflow, num_cycles: int) -> SystolicTrace:

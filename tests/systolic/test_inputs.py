@@ -80,3 +80,11 @@ def test_bad_trace_kind():
 def test_conv_filter_larger_than_input():
     with pytest.raises(ChiplabInputError, match=r"filter_h \(9\) must not exceed the padded input"):
         Conv2d(ifmap_h=4, ifmap_w=4, filter_h=9, filter_w=1, channels=1, num_filters=1)
+
+
+def test_a_loading_snapshot_of_an_untraced_run_says_what_it_needs():
+    from chiplab.systolic.frames import loading_snapshot
+
+    run = simulate(np.ones((3, 4)), np.ones((4, 5)), SystolicArraySpec(num_rows=4, num_cols=4), "ws")  # trace="none"
+    with pytest.raises(ChiplabInputError, match="trace='full'"):
+        loading_snapshot(run, 0)
