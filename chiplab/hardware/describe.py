@@ -158,11 +158,17 @@ def capacity_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = ("shar
                            "off-chip bandwidth"], rows)
 
 
+def _web_address(url: str) -> str:
+    """A source's address as a link a browser (and the book's -n build) follows: "doi:10.1109/X" is
+    https://doi.org/10.1109/X, the DOI system's resolver."""
+    return "https://doi.org/" + url.removeprefix("doi:") if url.startswith("doi:") else url
+
+
 def _source(chip: Chip, key: str) -> str:
     provenance = chip.provenance.get(key)
     if provenance is None:
         return "—"
-    return f"[{provenance.source.id}]({provenance.source.url}) ({provenance.kind})"
+    return f"[{provenance.source.id}]({_web_address(provenance.source.url)}) ({provenance.kind})"
 
 
 def ridge_point(chip: Chip, dtype: str = "bf16", convention: str = "flops_per_byte") -> float:
@@ -293,7 +299,7 @@ def sources_table(chip_id: str | Chip, prefixes: Sequence[str] = ()) -> str:
             continue
         source = provenance.source
         rows.append([quantity_label(key), provenance.as_published or "—", provenance.kind,
-                     f"[{source.id}]({source.url})", provenance.accessed.isoformat(), provenance.note])
+                     f"[{source.id}]({_web_address(source.url)})", provenance.accessed.isoformat(), provenance.note])
     if not rows:
         raise ChiplabInputError(f"chip {chip.id!r} has no provenance keys starting with {list(prefixes)}")
     return markdown_table(["quantity", "as published", "kind", "source", "read on", "where"], rows)
