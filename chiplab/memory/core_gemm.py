@@ -26,10 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
+from chiplab.hardware.components import MemoryLevel
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.memory.core_views import CoreView, core_view
 from chiplab.memory.tiling import (
@@ -115,7 +117,7 @@ class GemmOnCore:
                                 f"got {label_or_role!r}")
 
 
-def _level(memory, num_bytes: int, bandwidth: float | None, flops: int) -> LevelTraffic:
+def _level(memory: MemoryLevel, num_bytes: int, bandwidth: float | None, flops: int) -> LevelTraffic:
     time = None if bandwidth is None else num_bytes / bandwidth
     return LevelTraffic(memory.vendor_label, memory.role, num_bytes, bandwidth, time, flops)
 
@@ -143,7 +145,7 @@ def _unit_share(gemm: Gemm, num_units: int, split: str, num_batched: int) -> tup
 def _best_unit_split(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str, num_units: int,
                      num_batched: int) -> tuple[SystolicTiming, int, str]:
     """The unit split with the fewest cycles (cached: a chip's core grids repeat the same blocks)."""
-    best = None
+    best: tuple[SystolicTiming, int, str] | None = None
     for split in UNIT_SPLITS if num_units > 1 else ("n",):
         if split == "batch" and num_batched == 1:
             continue
@@ -152,7 +154,7 @@ def _best_unit_split(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | 
         cycles = _stream_cycles(timing, streamed)
         if best is None or cycles < best[1]:
             best = (timing, cycles, split)
-    return best
+    return cast(tuple[SystolicTiming, int, str], best)  # the "n" split always runs
 
 
 def _compute(view: CoreView, gemm: Gemm, dataflow: Dataflow | str,
@@ -175,7 +177,8 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
     tiling = require_tiling_dims(tiling).clipped_to(gemm)
     fp = footprint(tiling, gemm.bytes_per_element, accumulator_bytes)
     acc = view.accumulator
-    check_fits(fp, view.scratchpad.vendor_label, view.scratchpad.capacity_bytes,
+    # core_view() refuses a chip without a scratchpad capacity or an off-chip bandwidth, so neither is None here
+    check_fits(fp, view.scratchpad.vendor_label, cast(int, view.scratchpad.capacity_bytes),
                None if acc is None else acc.vendor_label, None if acc is None else acc.capacity_bytes)
     systolic, compute_s, unit_split = _compute(view, gemm, dataflow, num_batched)
     traffic = offchip_traffic(gemm, tiling)
@@ -184,7 +187,7 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
     levels = [_level(view.offchip, offchip_bytes, view.offchip_bandwidth_bytes_per_s, flops)]
     if view.shared is not None:  # a chip-wide cache/SRAM between HBM and the cores: every off-chip byte passes
         bandwidth = view.shared.bandwidth_bytes_per_s
-        share = view.offchip_bandwidth_bytes_per_s / view.offchip.bandwidth_bytes_per_s
+        share = view.offchip_bandwidth_bytes_per_s / cast(float, view.offchip.bandwidth_bytes_per_s)
         levels.append(_level(view.shared, offchip_bytes, None if bandwidth is None else bandwidth * share, flops))
     # Array side: operand reads (every unit's share) plus partial sums, into the accumulator if there is one.
     sram = systolic.sram
@@ -201,8 +204,9 @@ def place_gemm(gemm: Gemm, view: CoreView, tiling: Tiling, dataflow: Dataflow | 
     if tiling.double_buffered:
         bottleneck, time_s = max([(COMPUTE, compute_s), *timed.items()], key=lambda item: item[1])
     else:
-        time_s = compute_s + levels[0].time_s
-        bottleneck = COMPUTE if compute_s >= levels[0].time_s else levels[0].label
+        offchip_s = cast(float, levels[0].time_s)  # timed: the off-chip bandwidth is known
+        time_s = compute_s + offchip_s
+        bottleneck = COMPUTE if compute_s >= offchip_s else levels[0].label
     return GemmOnCore(gemm=gemm, chip_id=view.chip.id, tiling=tiling, footprint=fp, offchip=traffic,
                       systolic=systolic, levels=tuple(levels), compute_s=compute_s, time_s=time_s,
                       bottleneck=bottleneck, peak_flops_per_s=view.peak_flops_per_s, num_batched=num_batched,
