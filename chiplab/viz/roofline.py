@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import cycle
+from typing import cast
 
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
@@ -53,10 +56,10 @@ class LabelsApart(Artist):
         self.set_zorder(-100)
         ax.add_artist(self)
 
-    def draw(self, renderer) -> None:
-        legend = self.axes.get_legend()
+    def draw(self, renderer: RendererBase) -> None:
+        legend = self.axes.get_legend() if self.axes is not None else None  # __init__ added it to an Axes
         placed = [legend.get_window_extent(renderer)] if legend is not None else []
-        points_per_pixel = 1.0 / renderer.points_to_pixels(1.0)
+        points_per_pixel = 1.0 / cast(float, renderer.points_to_pixels(1.0))  # a scalar in, a scalar out
         gap = self.GAP_POINTS / points_per_pixel
         for label, home in zip(self.labels, self._home, strict=True):
             label.xyann = home
@@ -94,9 +97,9 @@ class RooflinesPicture:
             axis.set_major_formatter(FuncFormatter(_plain_number))
         self.guide = ax.axvline(np.nan, color="grey", linewidth=0.8, linestyle=":")
         self.caption = ax.text(0.01, 0.98, "", transform=ax.transAxes, va="top", fontsize=FONT_SIZE - 1)
-        self._roof_artists: list = []
+        self._roof_artists: list[Artist] = []
         self.roofs: list[Roofline] = []
-        self.markers: dict[str, object] = {}
+        self.markers: dict[str, Line2D] = {}
         self.set_roofs(roofs)
 
     def set_roofs(self, roofs: Sequence[Roofline]) -> None:
@@ -132,13 +135,13 @@ class RooflinesPicture:
         self.update({})
 
     @property
-    def dynamic_artists(self) -> list:
+    def dynamic_artists(self) -> list[Artist]:
         """The artists :meth:`update` changes (for blitting in explorers)."""
         return [self.guide, self.caption, *self.markers.values()]
 
     def update(self, points_by_chip: Mapping[str, Sequence[RooflinePoint]], caption: str = "") -> None:
         """Show these points (chip id → points on that chip's roof); chips not in the mapping show none."""
-        intensities = set()
+        intensities: set[float] = set()
         for chip_id, marker in self.markers.items():
             points = points_by_chip.get(chip_id, ())
             marker.set_data([p.intensity for p in points], [p.attainable_flops_per_s / 1e12 for p in points])

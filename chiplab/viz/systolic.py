@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from chiplab.errors import ChiplabInputError
@@ -71,8 +74,8 @@ class ArrayPicture:
         ax.set_ylim(num_rows, 0)
         self.texts = []
         if self.show_values:
-            ax.set_xticks(np.arange(num_cols) + 0.5, range(num_cols))
-            ax.set_yticks(np.arange(num_rows) + 0.5, range(num_rows))
+            ax.set_xticks(np.arange(num_cols) + 0.5, [str(c) for c in range(num_cols)])
+            ax.set_yticks(np.arange(num_rows) + 0.5, [str(r) for r in range(num_rows)])
             size = max(5, FONT_SIZE - max(num_rows, num_cols) // 2)
             self.texts = [[ax.text(c + 0.5, r + 0.5, "", ha="center", va="center", fontsize=size)
                            for c in range(num_cols)] for r in range(num_rows)]
@@ -94,7 +97,7 @@ class ArrayPicture:
         self.update(snap)
 
     @property
-    def dynamic_artists(self) -> list:
+    def dynamic_artists(self) -> list[Artist]:
         """The artists that change from cycle to cycle (for blitting in explorers)."""
         return [self.image, self.caption, *(text for row in self.texts for text in row)]
 
@@ -106,7 +109,9 @@ class ArrayPicture:
         self.image.set_array(snap.busy.ravel())
         mapping = MAPPINGS[snap.dataflow]
         if self.show_values:
-            held = (snap.stationary_values, snap.left_values, snap.top_values)
+            # values are shown only for snapshots that have them (fits() keeps has_values fixed)
+            held = cast(tuple[np.ndarray, np.ndarray, np.ndarray],
+                        (snap.stationary_values, snap.left_values, snap.top_values))
             for r, row in enumerate(self.texts):
                 for c, text in enumerate(row):
                     s, left, top = (grid[r, c] for grid in held)
@@ -150,8 +155,8 @@ def animate_array(run: SystolicRun, max_frames: int = 120, interval_ms: int = 30
     ax = get_axes(None, figsize=_array_figsize(num_rows, num_cols))
     # Stationary registers as they fill (weights appear row by row during the loading cycles, not as 0).
     picture = ArrayPicture(loading_snapshot(run, 0), ax, show_values)
-    animation = FuncAnimation(ax.figure, lambda i: picture.update(loading_snapshot(run, int(i))), frames=frames,
-                              interval=interval_ms, blit=False)
+    animation = FuncAnimation(cast(Figure, ax.figure), lambda i: picture.update(loading_snapshot(run, int(i))),
+                              frames=frames, interval=interval_ms, blit=False)
     loading = ("the stationary operand is first loaded row by row, then " if MAPPINGS[run.trace.dataflow]
                .preloads_stationary else "")
     set_alt_text(ax, f"Animation of a {run.array} computing a GEMM over {num_cycles} cycles: {loading}a diagonal "
@@ -175,9 +180,9 @@ def animation_html(run: SystolicRun, max_frames: int = 120, interval_ms: int = 3
     animation = animate_array(run, max_frames, interval_ms, show_values)
     try:
         player = animation.to_jshtml(default_mode="once")
-        alt = alt_text(animation._fig.axes[0])
+        alt = alt_text(animation._fig.axes[0])  # type: ignore[attr-defined]  # matplotlib keeps its figure here
     finally:
-        plt.close(animation._fig)
+        plt.close(animation._fig)  # type: ignore[attr-defined]
     player = _FONT_AWESOME_LINK.sub("", player)
     for icon, symbol in _PLAYER_ICONS.items():
         player = player.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{symbol}</span>')
