@@ -23,6 +23,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
@@ -186,8 +187,8 @@ def compare_six_n(configs: Iterable[TransformerConfig], seq_lens: Iterable[int])
     A sequence longer than a model's context window is counted anyway, as a what-if (the FLOPs are well defined
     even where the model was never trained): the config's ``max_seq_len`` is raised for the count.
     """
-    instance_of("configs", configs, Iterable, "an iterable of TransformerConfigs")
-    instance_of("seq_lens", seq_lens, Iterable, "an iterable of sequence lengths, e.g. [2048, 8192]")
+    instance_of("configs", configs, (Iterable,), "an iterable of TransformerConfigs")
+    instance_of("seq_lens", seq_lens, (Iterable,), "an iterable of sequence lengths, e.g. [2048, 8192]")
     lengths = [positive_int("seq_len", length) for length in seq_lens]
     rows = []
     for config in configs:
@@ -207,7 +208,8 @@ def compare_six_n(configs: Iterable[TransformerConfig], seq_lens: Iterable[int])
 def palm_check(config: TransformerConfig, seq_len: int) -> tuple[float, float]:
     """(chiplab's count, PaLM's 6N + 12·L·H·Q·T with N = matmul weights) per token: the two must agree."""
     palm = palm_training_flops_per_token(num_params=config.num_matmul_params, num_layers=config.num_layers,
-                                         num_heads=config.num_heads, head_dim=config.head_dim, seq_len=seq_len)
+                                         num_heads=config.num_heads, head_dim=cast(int, config.head_dim),
+                                         seq_len=seq_len)  # __post_init__ fills head_dim
     return flops_per_token_training(config, seq_len=seq_len), palm
 
 
@@ -280,8 +282,8 @@ def intensity_sweep(*, n: int, k: int, num_tokens: Sequence[int], chips: Iterabl
                     dtype: str = "bf16", label: str = "") -> IntensitySweep:
     """The intensity of Gemm(m, n, k) for each m in ``num_tokens``, and each chip's off-chip ridge point with the
     tokens needed to reach it (:func:`tokens_to_reach`)."""
-    instance_of("num_tokens", num_tokens, Iterable, "a sequence of token counts, e.g. [1, 8, 64]")
-    instance_of("chips", chips, Iterable, "an iterable of chips or chip ids")
+    instance_of("num_tokens", num_tokens, (Iterable,), "a sequence of token counts, e.g. [1, 8, 64]")
+    instance_of("chips", chips, (Iterable,), "an iterable of chips or chip ids")
     tokens = tuple(positive_int("num_tokens", m) for m in num_tokens)
     if not tokens:
         raise ChiplabInputError("num_tokens must list at least one token count, e.g. [1, 8, 64, 512, 4096]")
