@@ -9,9 +9,14 @@ come from :mod:`chiplab.cost.scenarios`.
 
 from __future__ import annotations
 
-from matplotlib.axes import Axes
+from typing import cast
 
-from chiplab.cost.scenarios import OfferComparison, OwnOrRent, ScenarioResult
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.text import Annotation, Text
+
+from chiplab.cost.scenarios import ChipSide, OfferComparison, OwnOrRent, ScenarioResult
 from chiplab.units import format_ratio_range, format_usd_range
 from chiplab.units import format_usd_estimate as _estimate
 from chiplab.units import format_usd_short as _money
@@ -22,12 +27,12 @@ _TCO_COLORS = [OKABE_ITO[c] for c in ("blue", "sky_blue", "yellow", "green", "pu
 _TCO_PARTS = ("depreciation", "capital", "energy", "hosting", "maintenance")
 
 
-def _how_paid(side) -> str:
+def _how_paid(side: ChipSide) -> str:
     if side.is_owned:
         return "owned, TCO"
     if side.price is None or side.price.provenance is None:
         return "what-if"
-    return side.price.kind
+    return str(side.price.kind)
 
 
 def _relative_axis(ax: Axes, num_rows: int, xlabel: str) -> None:
@@ -41,21 +46,21 @@ def _relative_axis(ax: Axes, num_rows: int, xlabel: str) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _caption(ax: Axes):
+def _caption(ax: Axes) -> Text:
     return ax.text(0.0, 1.02, "", transform=ax.transAxes, va="bottom", fontsize=FONT_SIZE - 1, parse_math=False)
 
 
-def _whiskers(ax: Axes, num_rows: int) -> list:
+def _whiskers(ax: Axes, num_rows: int) -> list[Line2D]:
     """One error-band whisker per row (empty until set): the range of the true value if the model errs as it did
     on published runs (chiplab.perf.estimate_bands)."""
     return [ax.plot([], [], color="black", linewidth=1.2, marker="|", markersize=9)[0] for _ in range(num_rows)]
 
 
-def _set_whisker(line, y: float, band: tuple[float, float] | None, scale: float) -> None:
+def _set_whisker(line: Line2D, y: float, band: tuple[float, float] | None, scale: float) -> None:
     line.set_data(([], []) if band is None else ([band[0] / scale, band[1] / scale], [y, y]))
 
 
-def _row_texts(ax: Axes, num_rows: int) -> tuple[list, list]:
+def _row_texts(ax: Axes, num_rows: int) -> tuple[list[Text], list[Annotation]]:
     # parse_math=False: the texts hold dollar signs, which matplotlib would otherwise read as TeX math.
     names = [ax.text(0.0, y - 0.3, "", va="bottom", fontsize=FONT_SIZE - 2, parse_math=False)
              for y in range(num_rows)]
@@ -76,7 +81,7 @@ class ScenarioCostPicture:
         self.caption = _caption(ax)
 
     @property
-    def dynamic_artists(self) -> list:
+    def dynamic_artists(self) -> list[Artist]:
         return [*self.bars, *self.whiskers, *self.names, *self.notes, self.caption]
 
     def update(self, result: ScenarioResult, names: tuple[str, str] | None = None) -> None:
@@ -121,7 +126,7 @@ class OwnOrRentPicture:
         self.caption = _caption(ax)
 
     @property
-    def dynamic_artists(self) -> list:
+    def dynamic_artists(self) -> list[Artist]:
         return [self.rent_bar, *self.own_bars, *self.names, *self.notes, self.caption]
 
     def clear(self, message: str) -> None:
@@ -176,7 +181,7 @@ class OfferPicture:
         self.caption = _caption(ax)
 
     @property
-    def dynamic_artists(self) -> list:
+    def dynamic_artists(self) -> list[Artist]:
         return [*self.bars, *self.whiskers, *self.names, *self.notes, self.caption]
 
     def fits(self, comparison: OfferComparison) -> bool:
@@ -184,7 +189,7 @@ class OfferPicture:
 
     def update(self, comparison: OfferComparison) -> None:
         best = comparison.best_tokens_per_usd
-        top = best.tokens_per_usd if best is not None else 1.0
+        top = cast(float, best.tokens_per_usd) if best is not None else 1.0  # the best row is a priced one
         for bar, whisker, name, note, row in zip(self.bars, self.whiskers, self.names, self.notes, comparison.rows,
                                                  strict=True):
             width = 0.0 if row.tokens_per_usd is None else row.tokens_per_usd / top
