@@ -18,10 +18,12 @@ from typing import ClassVar
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import RenderMode
+from matplotlib.ft2font import FT2Font, RenderMode
 
 _MAX_CACHED_LINES = 20_000  # a few MB of small glyph bitmaps; cleared when full
 _IDENTITY = (0x10000 * np.eye(2)).astype(int)  # FreeType's 16.16 fixed-point identity matrix
+# The private glyph calls Agg itself uses since matplotlib 3.10; with an older matplotlib, Agg draws every text.
+_GLYPH_API = all(hasattr(FT2Font, name) for name in ("_layout", "_set_transform", "_render_glyph"))
 
 
 class _GlyphCachingRenderer(RendererAgg):
@@ -29,7 +31,7 @@ class _GlyphCachingRenderer(RendererAgg):
     _lines: ClassVar[dict[tuple, list[tuple[np.ndarray, int, int]]]] = {}
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if ismath or angle or not gc.get_antialiased():
+        if ismath or angle or not gc.get_antialiased() or not _GLYPH_API:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
@@ -55,9 +57,13 @@ class _GlyphCachingRenderer(RendererAgg):
         font.set_size(size, self.dpi)
         glyphs = []
         for item in font._layout(s, flags=get_hinting_flag(), features=features, language=language):
-            item.ft_object.set_size(size, self.dpi)
-            item.ft_object._set_transform(_IDENTITY, [round(0x40 * item.x), round(0x40 * item.y)])
-            rendered = item.ft_object._render_glyph(item.glyph_index, get_hinting_flag(), RenderMode.NORMAL)
+            # The same private FT2Font calls as Agg's own _draw_text_glyphs_and_boxes (matplotlib 3.11); not in the
+            # type stubs.
+            glyph_font = item.ft_object
+            glyph_font.set_size(size, self.dpi)
+            glyph_font._set_transform(_IDENTITY, [round(0x40 * item.x), round(0x40 * item.y)])  # type: ignore[attr-defined]
+            rendered = glyph_font._render_glyph(  # type: ignore[attr-defined]
+                item.glyph_index, get_hinting_flag(), RenderMode.NORMAL)
             glyphs.append((np.array(rendered.buffer, copy=True), rendered.left, rendered.top))
         return glyphs
 
