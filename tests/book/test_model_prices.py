@@ -44,13 +44,21 @@ def significant_figures(amount: str) -> int:
 
 
 def glued_values(notebook: Path) -> dict[str, str]:
-    """Every glue value of an executed notebook, by name, as the page shows it."""
-    found = {}
+    """Every glue value of an executed notebook, by name, as the page shows it. A MyST-NB build moves the values out
+    of the notebook into ``<page>.glue.json`` beside it (keyed by name, plain ``text/plain`` data); a notebook
+    executed on its own keeps them as outputs with papermill's mime prefix. Both are read."""
+    records = []
+    glue_file = notebook.with_suffix(".glue.json")
+    if glue_file.is_file():
+        records += json.loads(glue_file.read_text(encoding="utf-8")).values()
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-        for output in cell.get("outputs", []):
-            record = output.get("metadata", {}).get("scrapbook")
-            if record:
-                found[record["name"]] = output["data"].get(record["mime_prefix"] + "text/plain", "")
+        records += cell.get("outputs", [])
+    found = {}
+    for output in records:
+        record = output.get("metadata", {}).get("scrapbook")
+        if record:
+            data = output.get("data", {})
+            found[record["name"]] = data.get(record["mime_prefix"] + "text/plain", data.get("text/plain", ""))
     return found
 
 
