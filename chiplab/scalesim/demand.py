@@ -182,6 +182,32 @@ def _fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
         yield addresses[keep], lines[keep]
 
 
+def _stationary_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The WS filter / IS ifmap stream: each fold is one flipped R x C block (operands.block_order); the full row
+    folds of a column fold are built together, about CELLS_PER_PIECE requests at a time (one fold at a time would
+    cost a Python round trip per 64 requests on an 8x8 array)."""
+    r_arr, c_arr, num_row_folds = plan.num_rows, plan.num_cols, plan.num_row_folds
+    for fc in range(plan.num_col_folds):
+        cols = plan.cols_used(fc)
+        full = num_row_folds - 1 if plan.rows_used(num_row_folds - 1) < r_arr else num_row_folds
+        r, c, lines = operands.block_order(r_arr, cols, r_arr)
+        per_piece = max(1, CELLS_PER_PIECE // (r_arr * cols))
+        for first in range(0, full, per_piece):
+            fr = np.arange(first, min(first + per_piece, full), dtype=np.int64)[:, None]
+            rows_index, cols_index = (fr * r_arr + r).ravel(), np.broadcast_to(fc * c_arr + c, (len(fr), len(c)))
+            if operand == "filter":
+                addresses = operands.filter_addresses(layer, rows_index, cols_index.ravel())
+            else:
+                addresses = operands.ifmap_addresses(layer, cols_index.ravel(), rows_index)
+            starts = (fc * num_row_folds + fr) * plan.lines_per_fold
+            all_lines = (starts + lines).ravel()
+            keep = addresses >= 0
+            yield addresses[keep], all_lines[keep]
+        if full < num_row_folds:  # the last, partial row fold
+            for addresses, local in _fold_pieces(layer, plan, operand, fc, num_row_folds - 1):
+                yield addresses, local + plan.fold_start_line(fc, num_row_folds - 1)
+
+
 def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (addresses, global demand lines) fold by fold (column fold outer), -1 holes removed, each fold in one
     or more pieces of about CELLS_PER_PIECE requests (so memory stays bounded however large a fold is).
@@ -190,7 +216,10 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
     kept while they fit in CACHE_BYTES and would be used again; otherwise they are rebuilt.
     """
     key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
-    repeats = (plan.num_col_folds if key_kind == "fr" else plan.num_row_folds) > 1 if key_kind else False
+    if key_kind is None:  # the stationary operand: blocks of at most R x C requests, many folds per piece
+        yield from _stationary_pieces(layer, plan, operand)
+        return
+    repeats = (plan.num_col_folds if key_kind == "fr" else plan.num_row_folds) > 1
     cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     cached_bytes = 0
     for fc in range(plan.num_col_folds):
