@@ -26,7 +26,7 @@ sets; the common case for large SRAMs) nothing is ever missed and no stream is s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,14 +114,18 @@ def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.nda
     is        per column fold: window x C, by row    per row fold: filters x R, diagonal
     ========  =====================================  ===========================================
     """
+    # Walk the matrix in pieces of about CELLS_PER_PIECE cells (rows, or anti-diagonals), keeping only the valid
+    # addresses: memory stays at a few bytes per cell however large the operand.
+    return np.concatenate(list(_prefetch_pieces(layer, plan, operand)))
+
+
+def _prefetch_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[np.ndarray]:
+    """:func:`prefetch_order` a piece of about CELLS_PER_PIECE cells at a time."""
     flow = plan.dataflow
     blocks, height, width = _prefetch_shape(layer, plan, operand)
     rows = blocks * height
     by_row = (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap"))
-    # Walk the matrix in pieces of about CELLS_PER_PIECE cells (rows, or anti-diagonals), keeping only the valid
-    # addresses: memory stays at a few bytes per cell however large the operand.
     step = max(1, CELLS_PER_PIECE // width)
-    pieces = []
     for first in range(0, rows if by_row else rows + width - 1, step):
         if by_row:
             last = min(first + step, rows)
@@ -129,8 +133,7 @@ def prefetch_order(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.nda
             col = np.tile(np.arange(width, dtype=np.int64), last - first)
         else:
             col, row = operands.skewed_order(width, rows, first, min(first + step, rows + width - 1))
-        pieces.append(_addresses(layer, flow, operand, row, col, height, width))
-    return np.concatenate(pieces)
+        yield _addresses(layer, flow, operand, row, col, height, width)
 
 
 def _addresses(layer: ScaleSimLayer, flow: Dataflow, operand: str, row: np.ndarray, col: np.ndarray, height: int,
@@ -162,6 +165,8 @@ class PrefetchSource:
     num_requests: int  # valid or not: the scan's work
     repeats: bool  # can a word sit in several sets (im2col)?
     repeated: RepeatedStream | None = None  # the same stream by its repetitions (scanned once per window state)
+    # Without repeats: the address -> set table built piece by piece (4 bytes a word, no whole prefetch order)
+    set_table: Callable[[int], np.ndarray] | None = None
 
 
 def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> PrefetchSource:
@@ -173,7 +178,24 @@ def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Prefetch
         streams=lambda: request_streams(layer, plan, operand),
         num_requests=int(fold_request_counts(layer, plan, operand).sum()),
         repeats=operand == "ifmap" and operands.ifmap_has_repeats(layer),
-        repeated=repeated_request_stream(layer, plan, operand))
+        repeated=repeated_request_stream(layer, plan, operand),
+        set_table=lambda set_words: _set_table(layer, plan, operand, set_words))
+
+
+def _address_space(layer: ScaleSimLayer, operand: str) -> int:
+    # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
+    return (layer.ifmap_height * layer.ifmap_width * layer.num_channels if operand == "ifmap"
+            else layer.window_size * layer.n)
+
+
+def _set_table(layer: ScaleSimLayer, plan: FoldPlan, operand: str, set_words: int) -> np.ndarray:
+    """address -> set of an operand whose every word is in one set, from the prefetch order piece by piece."""
+    table = np.zeros(_address_space(layer, operand), dtype=np.int32)
+    done = 0
+    for piece in _prefetch_pieces(layer, plan, operand):
+        table[piece] = (done + np.arange(len(piece), dtype=np.int64)) // set_words
+        done += len(piece)
+    return table
 
 
 def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
@@ -200,18 +222,28 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
     # checked against the window. Estimate both first.
     check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (operand larger than half its "
                     "SRAM: every request is followed through SCALE-Sim's prefetch window)",
-                    memory_bytes=BYTES_PER_PREFETCH_CELL * blocks * height * width,
+                    # without repeats: the address -> set table (int32 per word) and one piece of the order
+                    memory_bytes=(4 * _address_space(layer, operand) + BYTES_PER_PREFETCH_CELL * CELLS_PER_PIECE
+                                  if source.set_table and not source.repeats
+                                  else BYTES_PER_PREFETCH_CELL * blocks * height * width),
                     work=_scan_work(source, num_sets), work_unit="requests",
                     work_per_s=REQUESTS_PER_S, shrink_hint="Use larger SRAMs or a smaller layer")
-    lines, counts = _scan_misses(source, source.order(), set_words, num_sets, window, step)
+    lines, counts = _scan_misses(source, None if source.set_table and not source.repeats else source.order(),
+                                 set_words, num_sets, window, step)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
                           **common)
 
 
-def _scan_misses(source: PrefetchSource, valid: np.ndarray, set_words: int, num_sets: int, window: int,
+def _scan_misses(source: PrefetchSource, valid: np.ndarray | None, set_words: int, num_sets: int, window: int,
                  step: int) -> tuple[np.ndarray, np.ndarray]:
-    sets = np.arange(len(valid), dtype=np.int64) // set_words
-    if not source.repeats:
+    if valid is None:  # the table comes straight from the source
+        assert source.set_table is not None
+        set_of = source.set_table(set_words)
+
+        def distance(addresses: np.ndarray, start: int) -> np.ndarray:  # sets past the window start
+            return (set_of[addresses] - start) % num_sets
+    elif not source.repeats:
+        sets = np.arange(len(valid), dtype=np.int64) // set_words
         # Every word is in exactly one set: a dense address -> set table.
         set_of = np.zeros(int(valid.max()) + 1, dtype=np.int32)
         set_of[valid] = sets
@@ -220,7 +252,7 @@ def _scan_misses(source: PrefetchSource, valid: np.ndarray, set_words: int, num_
             return (set_of[addresses] - start) % num_sets
     else:
         # An im2col word can be in several sets. keys = address * num_sets + set, sorted: the sets of each word.
-        keys = np.sort(valid * num_sets + sets)
+        keys = np.sort(valid * num_sets + np.arange(len(valid), dtype=np.int64) // set_words)
 
         def distance(addresses: np.ndarray, start: int) -> np.ndarray:
             # For each address: how many sets past the window start its nearest set (circularly) lies.
