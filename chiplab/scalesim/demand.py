@@ -23,7 +23,7 @@ is        flipped block                skewed, base R, height n     skewed, base
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,6 +170,7 @@ def _fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
                  fr: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One fold's (addresses, local lines) in request order, holes removed, in pieces of about CELLS_PER_PIECE."""
     shape = _skew_width(layer, plan, operand, fc, fr)
+    ranges: list[tuple[int, int | None]]
     if shape is None:
         ranges = [(0, None)]
     else:
@@ -225,8 +226,11 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
     for fc in range(plan.num_col_folds):
         for fr in range(plan.num_row_folds):
             key = fr if key_kind == "fr" else fc
-            pieces = cache.get(key) if repeats else None
-            if pieces is None:
+            cached = cache.get(key) if repeats else None
+            pieces: Iterable[tuple[np.ndarray, np.ndarray]]
+            if cached is not None:
+                pieces = cached
+            else:
                 pieces = _fold_pieces(layer, plan, operand, fc, fr)
                 ports_height = _skew_width(layer, plan, operand, fc, fr)
                 size = BYTES_PER_CACHED_REQUEST * (ports_height[0] * ports_height[1] if ports_height

@@ -301,15 +301,16 @@ def _scan_repeated(rep: RepeatedStream, distance: Callable[[np.ndarray, int], np
         first = seen[start]
         period = done - first
         cycle = rounds[first:]
-        period_lines = np.concatenate([lines + i * rep.lines_per_repeat for i, (lines, _, _) in enumerate(cycle)])
-        period_counts = np.concatenate([counts for _, counts, _ in cycle])
+        period_lines = np.concatenate([round_lines + i * rep.lines_per_repeat
+                                       for i, (round_lines, _, _) in enumerate(cycle)])
+        period_counts = np.concatenate([round_counts for _, round_counts, _ in cycle])
         whole, part = divmod(left, period)
         offsets = (done + period * np.arange(whole, dtype=np.int64)) * rep.lines_per_repeat
         out_lines.append((period_lines[None, :] + offsets[:, None]).ravel())
         out_counts.append(np.tile(period_counts, whole))
-        for i, (lines, counts, _) in enumerate(cycle[:part]):
-            out_lines.append(lines + (done + whole * period + i) * rep.lines_per_repeat)
-            out_counts.append(counts)
+        for i, (round_lines, round_counts, _) in enumerate(cycle[:part]):
+            out_lines.append(round_lines + (done + whole * period + i) * rep.lines_per_repeat)
+            out_counts.append(round_counts)
         start = cycle[(left - 1) % period][2]
     return np.concatenate(out_lines), np.concatenate(out_counts)
 
