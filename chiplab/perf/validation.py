@@ -19,6 +19,7 @@ import statistics
 import sys
 from dataclasses import dataclass
 
+from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import EndToEndRun
@@ -27,7 +28,7 @@ from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.measurements import end_to_end_runs
 from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.perf.validation_cases import RECOMPUTE_ORDER, TIME_QUANTITIES, CaseSetup, NotMappable, case_setup
-from chiplab.perf.validation_record import FAMILY_LABELS, RecordedCase, family_of, write_record
+from chiplab.perf.validation_record import FAMILY_LABELS, KINDS, RecordedCase, family_of, write_record
 from chiplab.tables import markdown_table
 
 
@@ -209,6 +210,11 @@ class ValidationReport:
         return [everything[run.id] for run in end_to_end_runs() if run.id in everything]
 
     def select(self, *, family: str | None = None, kind: str | None = None) -> ValidationReport:
+        """The cases of one vendor family and/or kind (names as in ``FAMILY_LABELS`` and ``KINDS``)."""
+        if family is not None:
+            family = one_of("family", family, FAMILY_LABELS)
+        if kind is not None:
+            kind = one_of("kind", kind, KINDS)
         def keep(case: ValidationCase | NotRunCase) -> bool:
             return (family is None or case.family == family) and (kind is None or case.kind == kind)
         return ValidationReport(tuple(filter(keep, self.cases)), tuple(filter(keep, self.not_run)))
@@ -270,3 +276,8 @@ __all__ = ["FAMILY_LABELS", "NotRunCase", "ValidationCase", "ValidationReport", 
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
+
+
+def checked_report(name: str, report: object) -> ValidationReport:
+    """``report`` if it is a :class:`ValidationReport`, else a clear error naming ``name``."""
+    return instance_of(name, report, ValidationReport, "a ValidationReport (chiplab.perf.validate())")

@@ -16,7 +16,9 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chiplab.perf.validation import ValidationCase, ValidationReport
+from chiplab._checks import positive
+from chiplab.errors import ChiplabInputError
+from chiplab.perf.validation import ValidationCase, ValidationReport, checked_report
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS
 
 WITHIN_FRACTION = 0.10  # the issue's target band: a case is "within" when |error| <= 10 %
@@ -42,6 +44,7 @@ def _group(name: str, report: ValidationReport) -> GroupSummary:
 
 def summarize(report: ValidationReport) -> tuple[GroupSummary, ...]:
     """All cases, then each vendor family (TPU, Trainium/Inferentia, NVIDIA, AMD), then each kind."""
+    report = checked_report("report", report)
     return (_group("all", report),
             *(_group(label, report.select(family=family)) for family, label in FAMILY_LABELS.items()),
             *(_group(kind, report.select(kind=kind)) for kind in KINDS))
@@ -74,7 +77,12 @@ def orderings(report: ValidationReport,
               usd_per_chip_hour: Mapping[str, float] | None = None) -> tuple[Ordering, ...]:
     """Every cross-vendor pair of cases of the same model and kind, on speed per chip and, where both chips have a
     price in ``usd_per_chip_hour`` (chip id → price), on cost per token."""
-    prices = dict(usd_per_chip_hour or {})
+    report = checked_report("report", report)
+    if usd_per_chip_hour is not None and not isinstance(usd_per_chip_hour, Mapping):
+        raise ChiplabInputError(f"usd_per_chip_hour must be a mapping of chip id to USD per chip-hour; "
+                                f"got {usd_per_chip_hour!r:.80}")
+    prices = {chip: positive(f"usd_per_chip_hour[{chip!r}]", price)
+              for chip, price in (usd_per_chip_hour or {}).items()}
     found = []
     for first, second in itertools.combinations(report.cases, 2):
         if first.family == second.family or first.kind != second.kind or first.run.model != second.run.model:

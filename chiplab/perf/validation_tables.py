@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import statistics
 
+from chiplab._checks import instance_of, positive_int
+from chiplab.errors import ChiplabInputError
 from chiplab.perf.inference import ServingEstimate
-from chiplab.perf.validation import ValidationCase, ValidationReport
+from chiplab.perf.validation import ValidationCase, ValidationReport, checked_report
 from chiplab.perf.validation_bands import error_band
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS
 from chiplab.perf.validation_summary import WITHIN_FRACTION, Ordering, summarize
@@ -28,6 +30,9 @@ def _share(value: float | None) -> str:
 def summary_table(report: ValidationReport, ideal: ValidationReport | None = None) -> str:
     """Cases, median |error| and share within ±10 % per group (all, each family, each kind); with ``ideal``, the
     same for that report in two more columns."""
+    report = checked_report("report", report)
+    if ideal is not None:
+        ideal = checked_report("ideal", ideal)
     headers = ["group", "cases run", "not run", "median |error|", f"within ±{WITHIN_FRACTION:.0%}"]
     groups = summarize(report)
     ideal_groups = {g.name: g for g in summarize(ideal)} if ideal is not None else {}
@@ -53,6 +58,7 @@ def _chip(case: ValidationCase) -> str:
 def orderings_table(found: tuple[Ordering, ...], wrong_only: bool = False) -> str:
     """One row per ordering (or per wrong one): the model, the two chips, which is ahead as measured and as chiplab
     says, and whether chiplab has it right."""
+    found = _orderings(found)
     rows = [[o.first.setup.config.name, o.first.kind, _chip(o.first), _chip(o.second),
              _chip(o.first if o.published_ratio > 1 else o.second),
              _chip(o.first if o.predicted_ratio > 1 else o.second), "right" if o.right else "wrong"]
@@ -64,6 +70,7 @@ def orderings_table(found: tuple[Ordering, ...], wrong_only: bool = False) -> st
 def dominant_part(case: ValidationCase) -> str:
     """What takes most of chiplab's time in the case: for training the largest part of the step's breakdown; for
     serving, decode or prefill, and what limits the ops that take most of that phase."""
+    instance_of("case", case, ValidationCase, "a ValidationCase (one of validate().cases)")
     estimate = case.estimate
     if isinstance(estimate, ServingEstimate):
         decode_s = estimate.output_len * estimate.decode_step_s
@@ -78,6 +85,8 @@ def dominant_part(case: ValidationCase) -> str:
 def misses_table(report: ValidationReport, num_cases: int = 10) -> str:
     """The ``num_cases`` cases with the largest |error|: published, predicted, signed error, what dominates the
     estimate, and how many setup fields the source left unstated (filled with documented defaults)."""
+    report = checked_report("report", report)
+    num_cases = positive_int("num_cases", num_cases)
     worst = largest_misses(report, num_cases)
     rows = [[c.setup.config.name, _chip(c), c.kind, c.quantity.replace("_", " "), f"{c.published:.3g}",
              f"{c.predicted:.3g}", f"{c.error_fraction:+.0%}", dominant_part(c), len(c.setup.defaults)]
@@ -86,32 +95,55 @@ def misses_table(report: ValidationReport, num_cases: int = 10) -> str:
                            "largest part of chiplab's time", "unstated setup fields"], rows)
 
 
+def _orderings(found: object) -> tuple[Ordering, ...]:
+    if not isinstance(found, (tuple, list)) or not all(isinstance(o, Ordering) for o in found):
+        raise ChiplabInputError(f"found must be the orderings of chiplab.perf.orderings(report); got {found!r:.80}")
+    return tuple(found)
+
+
+def num_right(found: tuple[Ordering, ...]) -> int:
+    """How many of the orderings chiplab has right (which chip is ahead, as measured)."""
+    return sum(o.right for o in _orderings(found))
+
+
+def _cases_of(report: ValidationReport, family: str | None, kind: str | None) -> tuple[ValidationCase, ...]:
+    """The cases of a family and/or kind; refused when there are none (a median of nothing is no answer)."""
+    cases = report.select(family=family, kind=kind).cases
+    if not cases:
+        raise ChiplabInputError(f"no validated cases for family={family!r}, kind={kind!r}")
+    return cases
+
+
 def share_optimistic(report: ValidationReport, *, family: str | None = None, kind: str | None = None) -> float:
     """Share of the selected cases where chiplab is faster than measured (error > 0)."""
-    cases = report.select(family=family, kind=kind).cases
-    return sum(c.error_fraction > 0 for c in cases) / len(cases) if cases else float("nan")
+    report = checked_report("report", report)
+    cases = _cases_of(report, family, kind)
+    return sum(c.error_fraction > 0 for c in cases) / len(cases)
 
 
 def median_error(report: ValidationReport, *, family: str | None = None, kind: str | None = None) -> float:
     """Median *signed* error of the selected cases (its sign says which way chiplab leans)."""
-    cases = report.select(family=family, kind=kind).cases
-    return statistics.median(c.error_fraction for c in cases) if cases else float("nan")
+    report = checked_report("report", report)
+    return statistics.median(c.error_fraction for c in _cases_of(report, family, kind))
 
 
 def errors_by_group(report: ValidationReport) -> dict[str, list[float]]:
     """Signed errors per "family kind" group, for the error-distribution figure."""
+    report = checked_report("report", report)
     return {f"{FAMILY_LABELS[family]} {kind}": [c.error_fraction for c in report.select(family=family, kind=kind).cases]
             for family in FAMILY_LABELS for kind in KINDS}
 
 
 def num_improved(report: ValidationReport, other: ValidationReport) -> int:
     """Cases (by id, run in both) whose |error| is smaller in ``report`` than in ``other``."""
+    report, other = checked_report("report", report), checked_report("other", other)
     before = {c.id: abs(c.error_fraction) for c in other.cases}
     return sum(abs(c.error_fraction) < before[c.id] for c in report.cases if c.id in before)
 
 
 def num_with_defaults(report: ValidationReport) -> int:
     """Cases whose source left at least one setup field unstated (filled with a documented default)."""
+    report = checked_report("report", report)
     return sum(bool(c.setup.defaults) for c in report.cases)
 
 
@@ -142,14 +174,19 @@ def bands_table() -> str:
 
 def largest_misses(report: ValidationReport, num_cases: int = 10) -> tuple[ValidationCase, ...]:
     """The ``num_cases`` cases with the largest |error|, largest first."""
+    report = checked_report("report", report)
+    num_cases = positive_int("num_cases", num_cases)
     return tuple(sorted(report.cases, key=lambda c: abs(c.error_fraction), reverse=True)[:num_cases])
 
 
 def num_misses_dominated_by(report: ValidationReport, phrase: str, num_cases: int = 10) -> int:
     """How many of the largest misses have ``phrase`` (e.g. "decode") in :func:`dominant_part`."""
+    report = checked_report("report", report)
+    instance_of("phrase", phrase, str, "a phrase such as 'HBM'")
     return sum(phrase in dominant_part(c) for c in largest_misses(report, num_cases))
 
 
 def not_run_list(report: ValidationReport) -> str:
     """The cases not run, each with its reason, as a Markdown list."""
+    report = checked_report("report", report)
     return "\n".join(f"- `{case.id}`: {case.reason}" for case in report.not_run)

@@ -8,7 +8,7 @@ table, or model card) and where in it the value sits. ``_sources.toml`` holds th
 >>> load_model("PaLM") is load_model("palm_540b")    # names ignore case and punctuation; loaded once
 True
 >>> list_models()
-('gpt3_175b', 'llama32_3b', 'llama3_8b', 'llama3_70b', 'llama3_405b', 'palm_540b')
+('gpt3_175b', 'llama2_70b', 'llama32_3b', 'llama3_8b', 'llama3_70b', 'llama3_405b', 'palm_540b')
 """
 
 from __future__ import annotations

@@ -159,8 +159,9 @@ def _perf_repro(name):
     split = Parallelism(tensor=8, data=8)
     calls = {
         "parallelism=8": lambda: estimate_training(model, h100, parallelism=8, global_batch=64, seq_len=2048),
-        "calibration=None": lambda: estimate_training(model, h100, parallelism=split, global_batch=64, seq_len=2048,
-                                                      calibration=None),
+        # None is the chip's fitted calibration (the default); a name is not a Calibration
+        "calibration='ideal'": lambda: estimate_training(model, h100, parallelism=split, global_batch=64,
+                                                         seq_len=2048, calibration="ideal"),
         "network='x'": lambda: estimate_training(model, h100, parallelism=split, global_batch=64, seq_len=2048,
                                                  network="x"),
         "batch=1e308": lambda: estimate_serving(model, h100, batch=1e308, prompt_len=128, output_len=128),
@@ -173,7 +174,7 @@ def _perf_repro(name):
     return calls[name]
 
 
-@pytest.mark.parametrize("name", ["parallelism=8", "calibration=None", "network='x'", "batch=1e308", "efficiency 0",
+@pytest.mark.parametrize("name", ["parallelism=8", "calibration='ideal'", "network='x'", "batch=1e308", "efficiency 0",
                                   "efficiency -1", "kernel_overhead_s=nan", "kernel_overhead_s=True",
                                   "matmul_efficiency_fraction=inf"])
 def test_wrong_types_and_non_finite_numbers_are_named(name):
