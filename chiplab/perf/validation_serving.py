@@ -1,0 +1,111 @@
+"""How each published serving run becomes a :func:`estimate_serving` call (see :mod:`chiplab.perf.validation_cases`
+for the training runs and what both share).
+
+Documented defaults (each applied only where the source does not say):
+
+* serving batch not stated → every queued request that fits: min(concurrency, the largest batch whose weights and KV
+  cache fit in the memory the engine gives them by default, ``ENGINE_MEMORY``), served as one static batch
+  (prefill, then decode).
+* tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
+  TP ways divided by the cores per chip.
+* per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
+  as a time per step (vLLM's v0.6 analysis, https://blog.vllm.ai/2024/09/05/perf-update.html, gives shares of one
+  v0.5.3 workload's time, not a cost per step; TensorRT-LLM, JetStream and Neuron publish none), so nothing is
+  added rather than a number fitted to the end-to-end runs. Neuron publishes no small-message all-reduce latency
+  either (nccom-test's guide shows one 32 MiB example), so Trainium keeps the network model's fallback latency.
+* KV cache precision not stated → the model's (8-bit for an 8-bit recipe); a precision that says the KV cache is
+  not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``); int8 weights and KV
+  cache → an int8 cache widened for bf16 attention (``kv_cache_dtype="int8"``).
+* KV cache → paged (each sequence holds and reads only its positions), except where the source states a static
+  "cache length N" (jetstream-pytorch's ``--max_cache_length``): every decode step then reads all N positions
+  (``estimate_serving(static_kv_cache_len=N)``).
+
+A stack fact, not a default: a run on Transformers NeuronX is estimated with the model as TNx lays it out on its
+tensor-parallel ranks (NeuronCores): query heads, MLP width and vocabulary padded to multiples of the ranks, and
+key/value heads replicated to one per query head where the ranks do not split them evenly
+(:func:`chiplab.perf.head_padding.pad_for_tensor_parallel`, with its sources).
+"""
+
+from __future__ import annotations
+
+import re
+
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import load_chip
+from chiplab.perf._measurement_types import EndToEndRun
+from chiplab.perf.head_padding import pad_for_tensor_parallel
+from chiplab.perf.serving_target import largest_fitting_batch
+from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
+from chiplab.workloads.footprint import Parallelism
+
+# The memory a serving engine lets weights + KV cache use unless told otherwise: (text of the run's software field,
+# share of the HBM used at all, share of what is free after the weights that the KV cache takes, source).
+ENGINE_MEMORY = (
+    ("tensorrt-llm", 1.0, 0.9, "trtllm-bench throughput --kv_cache_free_gpu_mem_fraction, default 0.90 of the memory "
+                               "left after model load (https://nvidia.github.io/TensorRT-LLM/commands/trtllm-bench.html"
+                               ", tensorrt_llm/bench/benchmark/throughput.py)"),
+    ("vllm", 0.9, 1.0, "vLLM --gpu-memory-utilization, default 0.9 of the GPU memory "
+                       "(https://docs.vllm.ai/en/latest/models/engine_args.html)"),
+)
+
+
+def _kv_cache_dtype(run: EndToEndRun) -> str | None:
+    """The KV cache's dtype where the run's precision sets it apart from the model's, else None (the model's):
+    bf16 where it says the cache is not quantized; int8 for int8 weights and KV cache (JetStream's
+    ``--quantize_kv_cache``)."""
+    text = run.precision.lower()
+    if "kv cache not quantized" in text:
+        return "bf16"
+    if "int8 weights and kv cache" in text or "quantize_kv_cache" in text:
+        return "int8"
+    return None
+
+
+def _static_kv_cache_len(run: EndToEndRun) -> int | None:
+    """A static cache length the source states in the software setup ("cache length 2048"), else None."""
+    found = re.search(r"cache length (\d+)", str(stated(run, "software") or "").lower())
+    return int(found.group(1)) if found else None
+
+
+def serving_setup(run: EndToEndRun) -> CaseSetup:
+    """The arguments of :func:`estimate_serving` for a serving run (raises :class:`NotMappable`)."""
+    defaults: list[str] = []
+    quantity = primary_quantity(run)
+    config = run_model(run, defaults)
+    chip = load_chip(run.chip)
+    num_chips = need(run, "num_chips")
+    tensor = need(run, "tensor_parallel")
+    if "transformers neuronx" in run.software.lower():
+        config = pad_for_tensor_parallel(config, tensor)
+    if tensor > num_chips:
+        if tensor % num_chips:
+            raise NotMappable(f"tensor parallelism {tensor} does not split evenly over {num_chips} chips")
+        defaults.append(f"TP {tensor} counts NeuronCores: {num_chips}-way tensor parallelism across the chips")
+        tensor = num_chips
+    if num_chips % tensor:
+        raise NotMappable(f"{num_chips} chips do not hold whole {tensor}-way model instances")
+    try:
+        Parallelism(tensor=tensor).check(config)
+    except ChiplabInputError as exc:
+        raise NotMappable("; ".join((*defaults, str(exc)))) from None
+    prompt_len, output_len = need(run, "input_tokens"), need(run, "output_tokens")
+    batch = stated(run, "batch")
+    if batch is None:
+        queued = stated(run, "concurrency")
+        if queued is None:
+            raise NotMappable("neither the batch nor the concurrency is stated")
+        engine = next((e for e in ENGINE_MEMORY if e[0] in run.software.lower()), ("", 1.0, 1.0, "every byte"))
+        fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len, tensor_parallel=tensor,
+                                        total_fraction=engine[1], free_fraction=engine[2],
+                                        kv_cache_dtype=_kv_cache_dtype(run))
+        if fitting == 0:
+            raise NotMappable(f"not one sequence of {prompt_len + output_len} tokens fits on {tensor} {chip.id} "
+                              "in chiplab's memory model")
+        batch = min(queued, fitting)
+        defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory "
+                        f"({engine[3]}))")
+    arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
+                 "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run),
+                 "kv_cache_dtype": _kv_cache_dtype(run)}
+    return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
+                     defaults=tuple(defaults))

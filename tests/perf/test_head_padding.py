@@ -1,0 +1,82 @@
+"""Head padding and KV-head replication as Transformers NeuronX does them (chiplab.perf.head_padding).
+
+Expected layouts come from TNx's own rules, not from chiplab: ``DecoderLayer.to_neuron`` pads query heads and the
+MLP width to ``round_up_to_divisor(n, tp_degree)``; ``NeuronConfig``'s GQA fallback replicates K/V heads to match
+the query heads when the ranks do not split them evenly (aws-neuron/transformers-neuronx, src/transformers_neuronx/
+decoder.py and config.py). Llama 3 8B's shape is its config.json: 32 heads, 8 KV heads, d_ff 14336, vocab 128256.
+"""
+
+import pytest
+
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.catalog import load_chip
+from chiplab.perf import estimate_serving
+from chiplab.perf.head_padding import pad_for_tensor_parallel, round_up_to_multiple
+from chiplab.perf.measurements import end_to_end_runs
+from chiplab.perf.validation_cases import case_setup
+from chiplab.workloads.footprint import Parallelism
+from chiplab.workloads.llm_steps import prefill_step
+from chiplab.workloads.presets import load_model
+
+LLAMA_8B = load_model("llama3-8b")
+
+
+def _flops(config, names):
+    step = prefill_step(config, batch=1, prompt_len=256)
+    return sum(op.total_flops for op in step.ops if op.name in names)
+
+
+def test_round_up_to_multiple_by_hand():
+    assert [round_up_to_multiple(v, 24) for v in (1, 24, 25, 32, 14336)] == [24, 24, 48, 48, 14352]
+
+
+def test_32_heads_on_24_ranks_pad_to_48_and_replicate_kv_to_mha():
+    padded = pad_for_tensor_parallel(LLAMA_8B, 24)
+    assert (padded.num_heads, padded.num_kv_heads, padded.head_dim) == (48, 48, 128)
+    assert padded.d_ff == 14352 and padded.vocab_size == 128256  # 128256 = 5344 x 24 already
+    Parallelism(tensor=24).check(padded)
+    Parallelism(tensor=12).check(padded)  # 24 NeuronCores on 12 chips: 4 heads per chip
+
+
+def test_padding_costs_48_over_32_of_core_attention():
+    # Scores and attention x values scale with the query heads: 48 padded heads do 48/32 of the work.
+    padded = pad_for_tensor_parallel(LLAMA_8B, 24)
+    core = ("scores", "attn_values")
+    assert _flops(padded, core) == pytest.approx(_flops(LLAMA_8B, core) * 48 / 32)
+    # The O projection reads 48 heads of 128 instead of 32.
+    assert _flops(padded, ("o_proj",)) == pytest.approx(_flops(LLAMA_8B, ("o_proj",)) * 48 / 32)
+
+
+def test_even_split_is_unchanged():
+    assert pad_for_tensor_parallel(LLAMA_8B, 8) is LLAMA_8B  # 8 ranks divide 32 heads, 8 KV heads and 14336
+    assert pad_for_tensor_parallel(LLAMA_8B, 4) is LLAMA_8B
+
+
+def test_kv_heads_replicated_when_ranks_exceed_them_even_if_query_heads_divide():
+    # TNx's fallback triggers on n_kv_heads % tp_degree != 0: 8 KV heads on 32 NeuronCores become 32 (MHA).
+    padded = pad_for_tensor_parallel(LLAMA_8B, 32)
+    assert (padded.num_heads, padded.num_kv_heads, padded.d_ff) == (32, 32, 14336)
+
+
+def test_replicated_kv_heads_hold_more_cache():
+    chip = load_chip("trainium1")
+    setup = {"batch": 8, "prompt_len": 128, "output_len": 1024, "tensor_parallel": 16}
+    plain = estimate_serving(LLAMA_8B, chip, **setup)
+    replicated = estimate_serving(pad_for_tensor_parallel(LLAMA_8B, 32), chip, **setup)
+    # Plain GQA on 16 chips keeps ceil(8/16) = 1 KV head per chip; TNx on 32 cores keeps 1 per core = 2 per chip.
+    assert replicated.memory.kv_cache_bytes == pytest.approx(2 * plain.memory.kv_cache_bytes)
+
+
+@pytest.mark.parametrize("ranks", [0, -24, 2.5])
+def test_bad_ranks_name_the_parameter(ranks):
+    with pytest.raises(ChiplabInputError, match="ranks"):
+        pad_for_tensor_parallel(LLAMA_8B, ranks)
+
+
+def test_transformers_neuronx_runs_are_mapped_with_the_padded_model():
+    runs = [r for r in end_to_end_runs("serving") if "transformers neuronx" in r.software.lower()]
+    assert runs
+    for run in runs:
+        setup = case_setup(run)  # every TNx run maps now, 24-core Inferentia2 runs included
+        assert setup.config.num_heads % run.tensor_parallel == 0
+        assert setup.config.num_kv_heads % run.tensor_parallel == 0
