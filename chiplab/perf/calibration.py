@@ -56,10 +56,13 @@ class Calibration:
     def is_ideal(self) -> bool:
         return self == IDEAL
 
-    def collective_s(self, kind: str, num_bytes: float, num_chips: int, network: Network) -> float:
+    def collective_s(self, kind: str, num_bytes: float, num_chips: int, network: Network,
+                     chips_per_domain: int | None = None) -> float:
         """One collective call under this calibration: the network model at ``network_efficiency_fraction`` of
-        its bandwidth, plus ``collective_latency_s`` when there is anyone to talk to."""
-        time_s = collective_time_s(kind, num_bytes, num_chips, network, self.network_efficiency_fraction)
+        its bandwidth, plus ``collective_latency_s`` when there is anyone to talk to (``chips_per_domain``: see
+        :func:`chiplab.perf.collectives.collective_time_s`)."""
+        time_s = collective_time_s(kind, num_bytes, num_chips, network, self.network_efficiency_fraction,
+                                   chips_per_domain)
         return time_s + self.collective_latency_s if num_chips > 1 else time_s
 
 

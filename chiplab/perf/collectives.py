@@ -112,8 +112,11 @@ def _flat(kind: str, num_bytes: float, num_chips: int, bandwidth: float, latency
 
 
 def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Network,
-                      efficiency_fraction: float = 1.0) -> float:
-    """Time of an "all_reduce", "all_gather" or "reduce_scatter" of ``num_bytes`` over ``num_chips`` chips."""
+                      efficiency_fraction: float = 1.0, chips_per_domain: int | None = None) -> float:
+    """Time of an "all_reduce", "all_gather" or "reduce_scatter" of ``num_bytes`` over ``num_chips`` chips.
+
+    ``chips_per_domain``: how many of the group share one scale-up domain, when fewer than fit (a data-parallel
+    group beside tensor parallelism, :func:`chiplab.perf.topology.topology_collective_time_s`)."""
     if kind not in ("all_reduce", "all_gather", "reduce_scatter"):
         raise ChiplabInputError(f"kind must be one of all_reduce, all_gather, reduce_scatter; got {kind!r}")
     num_chips = positive_int("num_chips", num_chips)
@@ -121,13 +124,16 @@ def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Netw
     num_bytes = non_negative("num_bytes", num_bytes)
     efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
     if network.topology is not None:
-        return topology_collective_time_s(kind, num_bytes, num_chips, network.topology, efficiency_fraction)
+        return topology_collective_time_s(kind, num_bytes, num_chips, network.topology, efficiency_fraction,
+                                          chips_per_domain=chips_per_domain)
     fast = network.link_bandwidth_bytes_per_s * efficiency_fraction
     domain = min(num_chips, network.scale_up_size)
+    if chips_per_domain is not None:
+        domain = min(domain, positive_int("chips_per_domain", chips_per_domain))
     inside = _flat(kind, num_bytes, domain, fast, network.latency_s, network.torus_dims)
-    if num_chips <= network.scale_up_size:
+    if num_chips <= domain:
         return inside
-    num_domains = math.ceil(num_chips / network.scale_up_size)
+    num_domains = math.ceil(num_chips / domain)
     slow = network.scale_out_bandwidth_bytes_per_s * efficiency_fraction
     across = _flat(kind, num_bytes / domain, num_domains, slow, network.latency_s, 1)
     return inside + across

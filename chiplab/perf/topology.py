@@ -236,13 +236,21 @@ def in_domain_time_s(kind: str, num_bytes: float, topology: Topology, num_chips:
 
 
 def topology_collective_time_s(kind: str, num_bytes: float, num_chips: int, topology: Topology,
-                               efficiency_fraction: float = 1.0, overlap_phases: bool = True) -> float:
-    """A collective over ``num_chips`` chips, hierarchical beyond one domain (see the module docstring)."""
+                               efficiency_fraction: float = 1.0, overlap_phases: bool = True,
+                               chips_per_domain: int | None = None) -> float:
+    """A collective over ``num_chips`` chips, hierarchical beyond one domain (see the module docstring).
+
+    ``chips_per_domain``: how many of the group's chips share one scale-up domain (default: as many as fit). A
+    data-parallel group whose replicas each fill part of a node with their tensor-parallel ranks has fewer members
+    per node (Megatron-LM orders ranks tensor, context, data, pipeline, so a node of 8 GPUs at TP 4 holds 2 of them):
+    then each member carries 1/chips_per_domain of the data across the scale-out network, not 1/domain."""
     instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
     num_chips = positive_int("num_chips", num_chips)
-    if num_chips <= topology.num_chips:
+    domain = min(num_chips, topology.num_chips)
+    if chips_per_domain is not None:
+        domain = min(domain, positive_int("chips_per_domain", chips_per_domain))
+    if num_chips <= domain:
         return in_domain_time_s(kind, num_bytes, topology, num_chips, None, efficiency_fraction)
-    domain = topology.num_chips
     num_domains = math.ceil(num_chips / domain)
     inside = in_domain_time_s(kind, num_bytes, topology, domain, None, efficiency_fraction)
     passes = 2 if kind == "all_reduce" else 1

@@ -166,6 +166,19 @@ def _exposed_gradient_sync_s(data_comm_s: float, by_stage: dict[str, float], zer
     return max(0.0, half - overlap_fraction * backward_s) + max(0.0, half - overlap_fraction * forward_s)
 
 
+def data_peers_per_domain(parallelism: Parallelism, scale_up_size: int) -> int:
+    """How many members of one data-parallel group share a scale-up domain (a node, a pod slice).
+
+    Frameworks place the tensor-parallel ranks of a replica next to each other (Megatron-LM's rank order is tensor,
+    context, data, pipeline — ``megatron/core/parallel_state.py``; MaxText's mesh puts its tensor axis innermost), so
+    a domain of D chips holds D // t replicas' ranks of the same stage: the data-parallel collective is hierarchical
+    with that many members per domain, each carrying 1/(D // t) of the data over the scale-out network — not 1/D.
+    The count is a divisor of d (groups tile the domains evenly), at least 1 (t >= D: one member per domain)."""
+    instance_of("parallelism", parallelism, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8, data=64)")
+    fit = max(1, positive_int("scale_up_size", scale_up_size) // parallelism.tensor)
+    return max(n for n in range(1, min(fit, parallelism.data) + 1) if parallelism.data % n == 0)
+
+
 def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -> None:
     capacity = chip.hbm.capacity_bytes
     if memory.total_bytes > capacity:
@@ -237,19 +250,21 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage
     fully_sharded = parallelism.zero_stage >= 3 and d > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
-    data_comm = calibration.collective_s(gradient_sync, stage_param_bytes, d, network) if d > 1 else 0.0
+    peers = data_peers_per_domain(parallelism, network.scale_up_size)
+    data_comm = calibration.collective_s(gradient_sync, stage_param_bytes, d, network, peers) if d > 1 else 0.0
     if dp_hidden_fraction is not None:
         exposed = (1 - dp_hidden_fraction) * data_comm
     elif fully_sharded:  # gradients reduce-scattered layer by layer during the backward passes
         exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
     else:
         exposed = _exposed_gradient_sync_s(data_comm, by_stage, parallelism.zero_stage, dp_overlap_fraction)
-    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d, network)
+    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d, network, peers)
                  if fully_sharded else 0.0)
     fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
     assumptions = (*step.assumptions, f"network: {network.description}; scale-out "
                    f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
-                   f"calibration: {calibration.name} ({calibration.source})")
+                   f"calibration: {calibration.name} ({calibration.source})",
+                   f"data-parallel group: {peers} of its {d} members per scale-up domain of {network.scale_up_size}")
     flops_per_token = config.training_step(batch=1, seq_len=seq_len, recompute="none").model_flops / seq_len
     return TrainingEstimate(
         model_name=config.name, chip_id=chip.id, parallelism=parallelism, global_batch=global_batch,
