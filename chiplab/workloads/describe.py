@@ -23,7 +23,6 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from chiplab._checks import instance_of, positive_int
 from chiplab.errors import ChiplabInputError
@@ -208,8 +207,8 @@ def compare_six_n(configs: Iterable[TransformerConfig], seq_lens: Iterable[int])
 def palm_check(config: TransformerConfig, seq_len: int) -> tuple[float, float]:
     """(chiplab's count, PaLM's 6N + 12·L·H·Q·T with N = matmul weights) per token: the two must agree."""
     palm = palm_training_flops_per_token(num_params=config.num_matmul_params, num_layers=config.num_layers,
-                                         num_heads=config.num_heads, head_dim=cast(int, config.head_dim),
-                                         seq_len=seq_len)  # __post_init__ fills head_dim
+                                         num_heads=config.num_heads, head_dim=config.head_dim,
+                                         seq_len=seq_len)
     return flops_per_token_training(config, seq_len=seq_len), palm
 
 

@@ -115,7 +115,8 @@ class MemoryFootprint:
 
     @property
     def total_bytes(self) -> float:
-        return sum(getattr(self, f.name) for f in fields(self))
+        total: float = sum(getattr(self, f.name) for f in fields(self))
+        return total
 
     def table(self) -> str:
         """A Markdown table of the parts and the total, in binary units (GiB)."""
@@ -237,7 +238,7 @@ def kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_shard
     """
     kv_sharding = one_of("kv_sharding", kv_sharding, KV_SHARDINGS)
     tensor_parallel = positive_int("tensor_parallel", tensor_parallel)
-    heads = config.num_kv_heads or config.num_heads  # __post_init__ fills it; the default is one per head
+    heads = config.num_kv_heads
     return tensor_parallel // heads if kv_sharding == "sequence" and tensor_parallel > heads else 1
 
 

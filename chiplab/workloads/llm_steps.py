@@ -17,7 +17,8 @@ Counting conventions (the tests check each one):
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
@@ -82,13 +83,13 @@ def _check_len(config: TransformerConfig, name: str, value: int) -> int:
     return value
 
 
-def _attention_dtypes(config: TransformerConfig, kv_dtype: str | None) -> dict[str, str | None]:
-    """Core attention's GEMM dtypes; the KV cache is their B operand. A cache wider than the model's arithmetic
-    (bf16 beside FP8 linear layers) computes in the cache's dtype; a narrower one (an int8 cache of a bf16 model) is
-    stored narrow and widened for the arithmetic, like narrow weights."""
+def _attention_gemm(config: TransformerConfig, *, m: int, n: int, k: int, kv_dtype: str | None) -> Gemm:
+    """A core-attention GEMM; the KV cache is its B operand. A cache wider than the model's arithmetic (bf16 beside
+    FP8 linear layers) computes in the cache's dtype; a narrower one (an int8 cache of a bf16 model) is stored
+    narrow and widened for the arithmetic, like narrow weights."""
     if kv_dtype is None or DTYPE_BITS[kv_dtype] >= DTYPE_BITS[config.dtype]:
-        return {"dtype": kv_dtype or config.dtype, "weight_dtype": None}
-    return {"dtype": config.dtype, "weight_dtype": kv_dtype}
+        return Gemm(m=m, n=n, k=k, dtype=kv_dtype or config.dtype)
+    return Gemm(m=m, n=n, k=k, dtype=config.dtype, weight_dtype=kv_dtype)
 
 
 def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: int | None = None,
@@ -116,18 +117,20 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
                             written_bytes=elements * p))
     score_elements = heads * seq_len * kv_len
     # One batched kernel per layer covers every sequence and KV head (the GEMMs are independent and alike).
-    gqa = {"count": batch * config.num_kv_heads, "num_batched": batch * config.num_kv_heads, "phase": "attention",
-           "kind": "activation"}
+    num_gqa = batch * config.num_kv_heads
     ops += [
-        GemmOp(name="scores", gemm=Gemm(m=config.group_size * seq_len, n=kv_len, k=config.head_dim,
-                                        **_attention_dtypes(config, kv_dtype)), c_offchip=not flash_attention, **gqa),
+        GemmOp(name="scores", gemm=_attention_gemm(config, m=config.group_size * seq_len, n=kv_len,
+                                                   k=config.head_dim, kv_dtype=kv_dtype),
+               phase="attention", kind="activation", count=num_gqa, num_batched=num_gqa,
+               c_offchip=not flash_attention),
         VectorOp(name="softmax", kind="softmax", phase="attention", num_elements=score_elements,
                  num_flops=SOFTMAX_FLOPS_PER_ELEMENT * score_elements, num_transcendentals=score_elements,
                  read_bytes=0 if flash_attention else score_elements * p,
                  written_bytes=0 if flash_attention else score_elements * p),
-        GemmOp(name="attn_values", gemm=Gemm(m=config.group_size * seq_len, n=config.head_dim, k=kv_len,
-                                             **_attention_dtypes(config, kv_dtype)), a_offchip=not flash_attention,
-               **gqa),
+        GemmOp(name="attn_values", gemm=_attention_gemm(config, m=config.group_size * seq_len, n=config.head_dim,
+                                                        k=kv_len, kv_dtype=kv_dtype),
+               phase="attention", kind="activation", count=num_gqa, num_batched=num_gqa,
+               a_offchip=not flash_attention),
         _weight_gemm(config, "o_proj", "attention", tokens, d, config.q_dim),
         _residual(config, "attn_residual", "attention", tokens),
     ]
@@ -169,14 +172,20 @@ def _model_forward(config: TransformerConfig, *, batch: int, seq_len: int, kv_le
 
 
 _STEP_LENGTHS = ("batch", "seq_len", "prompt_len", "context_len")
+_StepArgs = ParamSpec("_StepArgs")
 
 
-def _checked_step(cached):
-    """Check a step builder's arguments before they reach its cache (an unhashable or mistyped argument would
-    otherwise fail inside ``lru_cache`` or deep in the builder with a TypeError)."""
+def _checked_step(build: Callable[Concatenate[TransformerConfig, _StepArgs], ModelStep]
+                  ) -> Callable[Concatenate[TransformerConfig, _StepArgs], ModelStep]:
+    """Cache a step builder (a step repeats for every layer count and sweep point) and check its arguments before
+    they reach the cache (an unhashable or mistyped argument would otherwise fail inside ``lru_cache`` or deep in
+    the builder with a TypeError)."""
+    # lru_cache takes Hashable arguments only, which a ParamSpec cannot state: the checks below (lengths to ints,
+    # names to strings, a TrainingPrecision, a config) are what guarantee it, so the cache is typed by its result.
+    cached: Callable[..., ModelStep] = functools.lru_cache(maxsize=512)(build)
 
-    @functools.wraps(cached)
-    def checked(config, **kwargs):
+    @functools.wraps(build)
+    def checked(config: TransformerConfig, /, *args: _StepArgs.args, **kwargs: _StepArgs.kwargs) -> ModelStep:
         require_config(config)
         for name, value in kwargs.items():
             if name in _STEP_LENGTHS:
@@ -191,7 +200,7 @@ def _checked_step(cached):
                 kwargs[name] = one_of("kv_dtype", value, KV_DTYPES)
             elif name == "precision" and not isinstance(value, TrainingPrecision):
                 raise ChiplabInputError(f"precision must be a TrainingPrecision; got {value!r}")
-        return cached(config, **kwargs)
+        return cached(config, *args, **kwargs)
 
     return checked
 
@@ -213,7 +222,6 @@ def _step(config: TransformerConfig, kind: str, ops: list[Op], *, batch: int, se
 
 
 @_checked_step
-@functools.lru_cache(maxsize=512)
 def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_attention: bool = True) -> ModelStep:
     """The forward pass over ``batch`` whole sequences, with logits for every position (no loss)."""
     ops = _model_forward(config, batch=batch, seq_len=seq_len, kv_len=seq_len, flash_attention=flash_attention,
@@ -222,7 +230,6 @@ def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_a
 
 
 @_checked_step
-@functools.lru_cache(maxsize=512)
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
                   flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM,
                   recompute_num_layers: int | None = None) -> ModelStep:
@@ -264,7 +271,6 @@ def _kv_cache_write(config: TransformerConfig, num_tokens: int, kv_dtype: str | 
 
 
 @_checked_step
-@functools.lru_cache(maxsize=512)
 def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flash_attention: bool = True,
                  kv_dtype: str | None = None) -> ModelStep:
     """Process ``batch`` prompts of ``prompt_len`` tokens, fill the KV cache, produce the first new token's logits.
@@ -281,7 +287,6 @@ def prefill_step(config: TransformerConfig, *, batch: int, prompt_len: int, flas
 
 
 @_checked_step
-@functools.lru_cache(maxsize=512)
 def decode_step(config: TransformerConfig, *, batch: int, context_len: int, flash_attention: bool = True,
                 kv_dtype: str | None = None) -> ModelStep:
     """One new token for each of ``batch`` sequences, attending to ``context_len`` positions (the new one included).

@@ -17,19 +17,41 @@ footprint by :mod:`chiplab.workloads.footprint`. The methods here are shortcuts 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import overload
 
 from chiplab._checks import one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads import footprint, llm_steps
 from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES, Gemm
 
-if TYPE_CHECKING:
-    from chiplab.workloads.ops import ModelStep, Op
-
 NORMS = ("rmsnorm", "layernorm")
 ACTIVATIONS = ("silu", "gelu", "relu")
 POSITION_EMBEDDINGS = ("rope", "learned", "none")
+
+
+class _DerivedIfNone:
+    """A config field the constructor may leave out (None): ``__post_init__`` then derives it from the others.
+
+    A data descriptor (the dataclasses docs: "Descriptor-typed fields") so that the constructor takes ``int | None``
+    while every reader, the type checker included, sees the resolved ``int``: no casts downstream. The repr,
+    equality and ``dataclasses.replace`` all read the resolved value, as they did when the field was a plain one.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, config: None, owner: type | None = None) -> None: ...
+    @overload
+    def __get__(self, config: object, owner: type | None = None) -> int: ...
+    def __get__(self, config: object | None, owner: type | None = None) -> int | None:
+        if config is None:  # the class attribute: the dataclass's default, "not given"
+            return None
+        value: int = vars(config)[self._name]
+        return value
+
+    def __set__(self, config: object, value: int | None) -> None:
+        vars(config)[self._name] = value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,8 +70,8 @@ class TransformerConfig:
     num_heads: int
     d_ff: int
     vocab_size: int
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
+    num_kv_heads: _DerivedIfNone = _DerivedIfNone()  # None: num_heads (multi-head attention)
+    head_dim: _DerivedIfNone = _DerivedIfNone()  # None: d_model / num_heads
     gated_mlp: bool = True
     activation: str = "silu"
     norm: str = "rmsnorm"
@@ -67,17 +89,18 @@ class TransformerConfig:
         where = f"model {self.name!r}"
         for field in ("num_layers", "d_model", "num_heads", "d_ff", "vocab_size", "max_seq_len"):
             object.__setattr__(self, field, positive_int(f"{field} ({where})", getattr(self, field)))
-        if self.head_dim is None:
+        head_dim: int | None = vars(self)["head_dim"]  # as passed to the constructor: None means derive it
+        if head_dim is None:
             if self.d_model % self.num_heads:
                 raise ChiplabInputError(
                     f"{where}: num_heads ({self.num_heads}) must divide d_model ({self.d_model}) when head_dim "
                     f"is not given; pass head_dim explicitly or choose num_heads among "
                     f"{_divisors_near(self.d_model, self.num_heads)}")
-            object.__setattr__(self, "head_dim", self.d_model // self.num_heads)
-        object.__setattr__(self, "head_dim", positive_int(f"head_dim ({where})", self.head_dim))
-        if self.num_kv_heads is None:
-            object.__setattr__(self, "num_kv_heads", self.num_heads)
-        object.__setattr__(self, "num_kv_heads", positive_int(f"num_kv_heads ({where})", self.num_kv_heads))
+            head_dim = self.d_model // self.num_heads
+        object.__setattr__(self, "head_dim", positive_int(f"head_dim ({where})", head_dim))
+        num_kv_heads: int | None = vars(self)["num_kv_heads"]
+        object.__setattr__(self, "num_kv_heads", positive_int(
+            f"num_kv_heads ({where})", self.num_heads if num_kv_heads is None else num_kv_heads))
         if self.num_heads % self.num_kv_heads:
             raise ChiplabInputError(
                 f"{where}: num_kv_heads ({self.num_kv_heads}) must divide num_heads ({self.num_heads}) so that "
@@ -184,39 +207,17 @@ class TransformerConfig:
         return 2 * self.num_layers * self.kv_dim * positive_int("context_len", context_len) * \
             positive_int("batch", batch) * positive_int("bytes_per_element", per_element)
 
-    # --- shortcuts to the op lists and the memory footprint ------------------------------------------------------
+    # --- shortcuts to the op lists and the memory footprint -----------------------------------------------------
+    # Each is the module function itself, so ``config.decode_step(batch=8, context_len=4096)`` is
+    # ``llm_steps.decode_step(config, batch=8, context_len=4096)``: one signature, one docstring, one home.
 
-    def layer_ops(self, *, batch: int, seq_len: int, kv_len: int | None = None,
-                  flash_attention: bool = True) -> tuple[Op, ...]:
-        """Forward ops of one layer; see :func:`chiplab.workloads.llm_steps.layer_ops`."""
-        return llm_steps.layer_ops(self, batch=batch, seq_len=seq_len, kv_len=kv_len,
-                                   flash_attention=flash_attention)
-
-    def forward_ops(self, *, batch: int, seq_len: int, flash_attention: bool = True) -> ModelStep:
-        """The forward pass over whole sequences; see :func:`chiplab.workloads.llm_steps.forward_step`."""
-        return llm_steps.forward_step(self, batch=batch, seq_len=seq_len, flash_attention=flash_attention)
-
-    def training_step(self, *, batch: int, seq_len: int, recompute: str = "none", flash_attention: bool = True,
-                      **kwargs) -> ModelStep:
-        """Forward + backward + optimizer; see :func:`chiplab.workloads.llm_steps.training_step`."""
-        return llm_steps.training_step(self, batch=batch, seq_len=seq_len, recompute=recompute,
-                                       flash_attention=flash_attention, **kwargs)
-
-    def prefill_step(self, *, batch: int, prompt_len: int, flash_attention: bool = True) -> ModelStep:
-        """Process a prompt and fill the KV cache; see :func:`chiplab.workloads.llm_steps.prefill_step`."""
-        return llm_steps.prefill_step(self, batch=batch, prompt_len=prompt_len, flash_attention=flash_attention)
-
-    def decode_step(self, *, batch: int, context_len: int, flash_attention: bool = True) -> ModelStep:
-        """One new token per sequence against the KV cache; see :func:`chiplab.workloads.llm_steps.decode_step`."""
-        return llm_steps.decode_step(self, batch=batch, context_len=context_len, flash_attention=flash_attention)
-
-    def training_memory(self, **kwargs) -> footprint.MemoryFootprint:
-        """Bytes per chip for training; see :func:`chiplab.workloads.footprint.training_memory`."""
-        return footprint.training_memory(self, **kwargs)
-
-    def inference_memory(self, **kwargs) -> footprint.MemoryFootprint:
-        """Bytes per chip for inference; see :func:`chiplab.workloads.footprint.inference_memory`."""
-        return footprint.inference_memory(self, **kwargs)
+    layer_ops = llm_steps.layer_ops  # forward ops of one layer
+    forward_ops = llm_steps.forward_step  # the forward pass over whole sequences
+    training_step = llm_steps.training_step  # forward + backward + optimizer
+    prefill_step = llm_steps.prefill_step  # process a prompt and fill the KV cache
+    decode_step = llm_steps.decode_step  # one new token per sequence against the KV cache
+    training_memory = footprint.training_memory  # bytes per chip for training
+    inference_memory = footprint.inference_memory  # bytes per chip for inference
 
 
 def _divisors_near(n: int, wanted: int, how_many: int = 4) -> str:
