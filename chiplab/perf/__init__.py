@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chiplab.perf.estimate_bands import band_for
     from chiplab.perf.inference import ServingEstimate, estimate_serving
     from chiplab.perf.llm import sweep_serving_batch, training_table
+    from chiplab.perf.lora import frozen_base_memory, frozen_base_step
     from chiplab.perf.measurements import (
         EndToEndRun,
         MeasurementRecord,
@@ -75,6 +76,7 @@ _EXPORTS = {
     "band_for": "estimate_bands",
     "ServingEstimate": "inference", "estimate_serving": "inference",
     "sweep_serving_batch": "llm", "training_table": "llm",
+    "frozen_base_memory": "lora", "frozen_base_step": "lora",
     "EndToEndRun": "measurements", "MeasurementRecord": "measurements", "MicroBenchmark": "measurements",
     "end_to_end_runs": "measurements", "get_measurement": "measurements", "load_measurements": "measurements",
     "micro_benchmarks": "measurements", "read_measurements": "measurements",
@@ -130,6 +132,8 @@ __all__ = [
     "estimate_training",
     "fit_calibration",
     "fitted_calibration",
+    "frozen_base_memory",
+    "frozen_base_step",
     "gemm_on_chip",
     "get_measurement",
     "host_transfer_time_s",

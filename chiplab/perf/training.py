@@ -39,13 +39,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, instance_of, positive_int, positive_int_at_most
+from chiplab._checks import fraction, instance_of, positive_int, positive_int_at_most, published
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
 from chiplab.perf.estimate_bands import speed_range, time_range, training_band
+from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_base_step
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
@@ -144,7 +145,7 @@ def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerCon
 
 
 # GEMMs that are not a tensor-parallel linear layer: core attention runs between the collectives, not beside them.
-_NOT_LINEAR = ("scores", "attn_values", "logits")
+_NOT_LINEAR = (*CORE_ATTENTION_GEMMS, "logits")
 
 
 def _linear_gemm_s(step: StepEstimate) -> float:
@@ -179,8 +180,7 @@ def data_peers_per_domain(parallelism: Parallelism, scale_up_size: int) -> int:
     return max(n for n in range(1, min(fit, parallelism.data) + 1) if parallelism.data % n == 0)
 
 
-def _check_fits(memory: MemoryFootprint, chip: Chip, parallelism: Parallelism) -> None:
-    capacity = chip.hbm.capacity_bytes
+def _check_fits(memory: MemoryFootprint, chip: Chip, capacity: int, parallelism: Parallelism) -> None:
     if memory.total_bytes > capacity:
         raise ChiplabInputError(
             f"does not fit: each {chip.display_name} needs {format_bytes(memory.total_bytes)} (weights "
@@ -196,11 +196,13 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       dp_hidden_fraction: float | None = None, fsdp_overlap_fraction: float = 1.0,
                       recompute_num_layers: int | None = None, tp_comm_overlap: bool = False,
                       calibration: Calibration | None = None,
-                      network: Network | None = None, check_memory: bool = True) -> TrainingEstimate:
+                      network: Network | None = None, check_memory: bool = True,
+                      frozen_base_weights: bool = False) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
 
-    ``calibration`` defaults to the one fitted for the chip (:func:`chiplab.perf.fitted_calibration`);
-    ``Calibration.ideal()`` gives the upper bound."""
+    ``frozen_base_weights``: LoRA fine-tuning (:mod:`chiplab.perf.lora`): no weight gradients, optimizer state,
+    update or gradient synchronisation for the base weights. ``calibration`` defaults to the one fitted for the
+    chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()`` gives the upper bound."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     instance_of("parallelism", parallelism, Parallelism,
@@ -228,12 +230,17 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     micro = replica_batch // num_microbatches
     memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism,
                              recompute_num_layers=recompute_num_layers)
+    frozen = instance_of("frozen_base_weights", frozen_base_weights, bool, "True (LoRA) or False")
+    if frozen:
+        memory = frozen_base_memory(memory)
+    capacity = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
     if check_memory:
-        _check_fits(memory, chip, parallelism)
+        _check_fits(memory, chip, capacity, parallelism)
     network = network or network_for(chip)
     part = shard(config, parallelism)
-    step = estimate_step(part.training_step(batch=micro, seq_len=seq_len, recompute=recompute,
-                                            recompute_num_layers=recompute_num_layers), chip, calibration)
+    workload = part.training_step(batch=micro, seq_len=seq_len, recompute=recompute,
+                                  recompute_num_layers=recompute_num_layers)
+    step = estimate_step(frozen_base_step(workload) if frozen else workload, chip, calibration)
     by_stage = step.time_by("stage")
     optimizer_s = by_stage.pop("optimizer", 0.0) / (d if parallelism.zero_stage >= 1 else 1)
     per_micro = sum(by_stage.values())
@@ -251,7 +258,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     fully_sharded = parallelism.zero_stage >= 3 and d > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
     peers = data_peers_per_domain(parallelism, network.scale_up_size)
-    data_comm = calibration.collective_s(gradient_sync, stage_param_bytes, d, network, peers) if d > 1 else 0.0
+    data_comm = (calibration.collective_s(gradient_sync, stage_param_bytes, d, network, peers)
+                 if d > 1 and not frozen else 0.0)  # LoRA: only the (negligible) adapters' gradients
     if dp_hidden_fraction is not None:
         exposed = (1 - dp_hidden_fraction) * data_comm
     elif fully_sharded:  # gradients reduce-scattered layer by layer during the backward passes
@@ -265,12 +273,13 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                    f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
                    f"calibration: {calibration.name} ({calibration.source})",
                    f"data-parallel group: {peers} of its {d} members per scale-up domain of {network.scale_up_size}")
-    flops_per_token = config.training_step(batch=1, seq_len=seq_len, recompute="none").model_flops / seq_len
+    counted = config.training_step(batch=1, seq_len=seq_len, recompute="none")
+    flops_per_token = (frozen_base_step(counted) if frozen else counted).model_flops / seq_len
     return TrainingEstimate(
         model_name=config.name, chip_id=chip.id, parallelism=parallelism, global_batch=global_batch,
         seq_len=seq_len, num_microbatches=num_microbatches, microbatch_step=step, compute_s=compute_s,
         bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
-        optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=chip.hbm.capacity_bytes,
+        optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=capacity,
         model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
         network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed,
         band=training_band(chip, config.dtype, calibration))
