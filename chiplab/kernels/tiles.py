@@ -39,7 +39,9 @@ def rounded_to(values: np.ndarray, dtype: str) -> np.ndarray:
         return values.astype(np.float16).astype(np.float32)
     bits = values.view(np.uint32)
     # Round to nearest even on the 16 dropped bits (finite inputs; an overflow rounds to inf, as bf16 does).
-    rounded = (bits >> 16) & np.uint32(1)
+    # In place on the one new array: a 4096 x 4096 input is 64 MiB, and every fresh array costs page faults.
+    rounded = bits >> 16
+    rounded &= np.uint32(1)
     rounded += bits
     rounded += np.uint32(0x7FFF)
     rounded &= np.uint32(0xFFFF0000)
@@ -213,16 +215,17 @@ class View:
             buffer.pending.flush()
         return buffer.value[self.index]
 
-    def write(self, values: np.ndarray, *, rounded: bool = False, borrow: bool = False) -> None:
+    def write(self, values: np.ndarray, *, rounded: bool = False, borrow: bool = False, owned: bool = False) -> None:
         """Write ``values`` here; ``borrow``: a whole-buffer write may keep ``values`` itself (a DMA's source,
-        which is then copied before anyone writes either in place) instead of copying it."""
+        which is then copied before anyone writes either in place) instead of copying it; ``owned``: ``values``
+        is a fresh array no one else holds (a matmul's product), kept as it is by a whole-buffer write."""
         buffer = self.buffer
         if buffer.pending is not None:
             buffer.pending.flush()
         values = values if rounded else rounded_to(values, buffer.dtype)
-        if borrow and self.is_whole:
+        if (borrow or owned) and self.is_whole:
             buffer.value = np.reshape(values, buffer.shape)
-            buffer.shared = True
+            buffer.shared = not owned
             return
         if self.is_whole:
             # A fresh array, never an in-place write: earlier reads handed out (to matmul chains) stay valid.
@@ -271,6 +274,9 @@ class MatmulChain:
     def _joined(self, arrays: list[np.ndarray], axis: int) -> np.ndarray:
         if len(arrays) == 1:
             return arrays[0]
+        adjacent = _adjacent_view(arrays, axis)
+        if adjacent is not None:
+            return adjacent
         # (address, shape, strides) names a view's numbers while the arrays it came from are alive (kept below).
         key = (axis, *((a.__array_interface__["data"][0], a.shape, a.strides) for a in arrays))
         hit = self.cache.get(key)
@@ -290,7 +296,30 @@ class MatmulChain:
             product = left @ right
         if self.base is not None:
             product += self.base
-        target.write(product, rounded=True)
+        target.write(product, rounded=True, owned=True)
+
+
+def _adjacent_view(arrays: list[np.ndarray], axis: int) -> np.ndarray | None:
+    """The concatenation of ``arrays`` along ``axis`` as a view, without copying, when they are consecutive parts
+    of one array (the K-tiles of a strip loaded from one HBM tensor, as the worked matmuls load them); else None.
+
+    Parts of one array with equal strides, equal sizes off ``axis``, each starting where the previous one ends
+    along ``axis``, together are exactly the part of that array spanning them, so the view holds the same numbers
+    a concatenation would (and stays valid as long as the parts do: it keeps their array alive).
+    """
+    first = arrays[0]
+    base, strides = first.base, first.strides
+    if base is None:
+        return None
+    shape = list(first.shape)
+    end = first.__array_interface__["data"][0] + first.shape[axis] * strides[axis]   # where the next part starts
+    for part in arrays[1:]:
+        if (part.base is not base or part.strides != strides or part.__array_interface__["data"][0] != end
+                or part.shape[:axis] != first.shape[:axis] or part.shape[axis + 1:] != first.shape[axis + 1:]):
+            return None
+        end += part.shape[axis] * strides[axis]
+        shape[axis] += part.shape[axis]
+    return np.lib.stride_tricks.as_strided(first, shape=tuple(shape), strides=strides, writeable=False)
 
 
 @functools.lru_cache(maxsize=1)
