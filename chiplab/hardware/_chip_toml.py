@@ -22,7 +22,7 @@ _CHIP_KEYS = {"id", "display_name", "vendor", "family", "kind", "aliases", "note
               "vector_peak_flops_per_s", "memory", "links", "peak_check_exceptions", "provenance"}
 _CORE_KEYS = {"label", "vector_clock_hz", "scalar_clock_hz", "matrix_unit"}
 _MATRIX_UNIT_KEYS = {"label", "num_per_core", "num_rows", "num_cols", "clock_hz", "macs_per_pe_per_cycle",
-                     "is_systolic_array"}
+                     "is_systolic_array", "stationary_load_rows_per_cycle"}
 _MEMORY_KEYS = {"role", "vendor_label", "capacity_bytes", "bandwidth_bytes_per_s", "per_core", "technology"}
 _LINK_KEYS = {"name", "bandwidth_bytes_per_s", "direction", "num_links", "per_link_one_way_bytes_per_s",
               "topology", "max_chips"}
@@ -32,10 +32,14 @@ def _matrix_unit(where: str, raw: object) -> MatrixUnit:
     table = _table(where, raw)
     _only(where, table, _MATRIX_UNIT_KEYS, {"label"})
     rows, cols = table.pop("num_rows", None), table.pop("num_cols", None)
+    load_rate = table.pop("stationary_load_rows_per_cycle", 1)
     if (rows is None) != (cols is None):
         raise ChiplabInputError(f"{where}: give both num_rows and num_cols, or neither if the array size "
                                 f"is unpublished")
-    array = None if rows is None else SystolicArraySpec(num_rows=rows, num_cols=cols)
+    if rows is None and load_rate != 1:
+        raise ChiplabInputError(f"{where}: stationary_load_rows_per_cycle needs num_rows and num_cols")
+    array = None if rows is None else SystolicArraySpec(num_rows=rows, num_cols=cols,
+                                                       stationary_load_rows_per_cycle=load_rate)
     return MatrixUnit(array=array, **table)
 
 

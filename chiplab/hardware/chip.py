@@ -266,6 +266,8 @@ class Chip:
         if unit.array is not None:
             values["core.matrix_unit.num_rows"] = unit.array.num_rows
             values["core.matrix_unit.num_cols"] = unit.array.num_cols
+            if unit.array.stationary_load_rows_per_cycle != 1:  # 1, one row a cycle, is the unsourced default
+                values["core.matrix_unit.stationary_load_rows_per_cycle"] = unit.array.stationary_load_rows_per_cycle
         for dtype, rate in unit.macs_per_pe_per_cycle.items():
             values[f"core.matrix_unit.macs_per_pe_per_cycle.{dtype}"] = rate
         for dtype, peak in self.published_peak_flops_per_s.items():

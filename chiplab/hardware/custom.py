@@ -47,7 +47,6 @@ from chiplab.hardware.catalog import as_chip, list_chips, load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MemoryLevel, positive_number
 from chiplab.hardware.provenance import Provenance
-from chiplab.hardware.systolic_array import SystolicArraySpec
 
 # More cores than this on one chip is a typo (H100 has 132 SMs, MI300X 304 CUs): it catches 1280 for 128.
 MAX_NUM_CORES = 4096
@@ -131,7 +130,9 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
     hbm_capacity_bytes = _int_or_none("hbm_capacity_bytes", hbm_capacity_bytes)
     tdp_w = _number_or_none("tdp_w", tdp_w)
 
-    array = SystolicArraySpec(num_rows=num_rows or unit.array.num_rows, num_cols=num_cols or unit.array.num_cols)
+    # The base's tile-load rate (rows a cycle) carries over to a resized array, like its per-PE MAC rates.
+    array = dataclasses.replace(unit.array, num_rows=num_rows or unit.array.num_rows,
+                                num_cols=num_cols or unit.array.num_cols)
     new_unit = dataclasses.replace(unit, array=array, num_per_core=num_arrays_per_core or unit.num_per_core,
                                    clock_hz=clock_hz or unit.clock_hz)  # MatrixUnit checks the clock's range
     cores = num_cores or base_chip.num_cores

@@ -71,6 +71,8 @@ RANGES = (
     PlausibleRange(r"^core\.matrix_unit\.num_per_core$", None, 1, 16, 64, "1 .. 8"),
     PlausibleRange(r"^core\.matrix_unit\.num_(rows|cols)$", None, 4, 512, 4096, "4 .. 256"),
     PlausibleRange(r"^core\.matrix_unit\.macs_per_pe_per_cycle\.", None, 0.1, 8, 64, "0.25 .. 4"),
+    PlausibleRange(r"^core\.matrix_unit\.stationary_load_rows_per_cycle$", None, 1, 8, 4096,
+                   "1 (one row a cycle) .. 2 (AWS Tensor Engine)"),
     PlausibleRange(r"^die_area_mm2$", None, 50, 1000, 100_000, "up to 826 mm² (reticle limit)"),
     PlausibleRange(r"^num_transistors$", None, 1e9, 1e12, 1e14, "up to 208 billion (B200)"),
 )

@@ -128,8 +128,7 @@ UNIT_SPLITS = ("n", "m", "k", "batch")
 def _stream_cycles(timing: SystolicTiming, num_batched: int) -> int:
     """Cycles of ``num_batched`` copies of ``timing``'s GEMM streamed back to back on one array (module docstring)."""
     plan = timing.plan
-    period = max(plan.temporal, plan.num_rows)
-    return timing.total_cycles + (num_batched - 1) * plan.num_folds * period
+    return timing.total_cycles + (num_batched - 1) * plan.num_folds * plan.period_cycles
 
 
 def _unit_share(gemm: Gemm, num_units: int, split: str, num_batched: int) -> tuple[Gemm, int]:

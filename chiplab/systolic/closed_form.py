@@ -7,8 +7,12 @@ Two timing conventions, chosen with ``convention=``:
     real arrays stream tiles. Every fold occupies the array edge for P = max(T, R) cycles: T cycles to stream
     its operand, or R cycles to swap a tile of stationary values through the edge (WS/IS: the next weight
     tile shifts into shadow registers under the current stream; OS: each column writes its R finished outputs
-    one per cycle), whichever is longer. With fold f starting at cycle L + f·P (L = R when a stationary tile
-    must be loaded before the first stream, WS and IS; L = 0 for OS):
+    one per cycle), whichever is longer. An array whose data states a faster stationary load
+    (:attr:`~chiplab.hardware.SystolicArraySpec.stationary_load_rows_per_cycle`, e.g. AWS's "Fast
+    LoadStationary") swaps a WS/IS tile in ceil(R / rows per cycle) cycles instead of R; the default is
+    one row a cycle, so every SCALE-Sim comparison is unchanged. With fold f starting at cycle L + f·P
+    (L = the tile-load cycles when a stationary tile must be loaded before the first stream, WS and IS;
+    L = 0 for OS):
 
     * WS/IS: the last partial sum of fold f leaves the bottom of its last used column c_f after passing all R
       rows, at cycle L + f·P + (T - 1) + (R - 1) + (c_f - 1);
@@ -27,8 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiplab._checks import instance_of, one_of
+from chiplab.errors import ChiplabInputError
 from chiplab.hardware.systolic_array import SystolicArraySpec
-from chiplab.systolic.dataflow import MAPPINGS, Dataflow, FoldPlan, plan_folds
+from chiplab.systolic.dataflow import Dataflow, FoldPlan, plan_folds
 from chiplab.workloads.conv import Conv2d
 from chiplab.workloads.gemm import Gemm
 
@@ -94,8 +99,7 @@ def pipelined_cycles(plan: FoldPlan) -> int:
     14
     """
     num_rows, temporal = plan.num_rows, plan.temporal
-    preload = num_rows if MAPPINGS[plan.dataflow].preloads_stationary else 0
-    period = max(temporal, num_rows)
+    preload, period = plan.preload_cycles, plan.period_cycles
     last_end = 0
     for is_last_row_fold in (False, True):
         for is_last_col_fold in (False, True):
@@ -156,6 +160,11 @@ def estimate(
     convention = one_of("convention", convention, CONVENTIONS)
     plan = plan_folds(gemm, array, dataflow)
     if convention == "scalesim":
+        if array.stationary_load_rows_per_cycle != 1:
+            raise ChiplabInputError(
+                f"convention='scalesim' loads a stationary tile one row a cycle, as SCALE-Sim does; this array "
+                f"loads {array.stationary_load_rows_per_cycle} rows a cycle. Use convention='pipelined', or an "
+                "array with stationary_load_rows_per_cycle=1")
         from chiplab.systolic import scalesim_convention
 
         cycles, sram = scalesim_convention.cycles_and_traffic(plan)

@@ -102,6 +102,8 @@ class FoldPlan:
     spatial_rows: int  # S_R: GEMM elements laid along the rows
     spatial_cols: int  # S_C: GEMM elements laid along the columns
     temporal: int  # T: steps streamed through time in each fold
+    # Cycles to swap in a stationary tile; None: R, one row a cycle (SCALE-Sim's and the TPU's convention).
+    stationary_load_cycles: int | None = None
 
     @property
     def num_row_folds(self) -> int:
@@ -123,6 +125,23 @@ class FoldPlan:
     @property
     def last_fold_cols(self) -> int:
         return self.spatial_cols - (self.num_col_folds - 1) * self.num_cols
+
+    @property
+    def preload_cycles(self) -> int:
+        """L: cycles before the first fold streams: one stationary-tile load (WS, IS), none for OS."""
+        if not MAPPINGS[self.dataflow].preloads_stationary:
+            return 0
+        return self.num_rows if self.stationary_load_cycles is None else self.stationary_load_cycles
+
+    @property
+    def period_cycles(self) -> int:
+        """P: cycles between the starts of consecutive folds, max(T, tile swap).
+
+        The next stationary tile loads under the current stream (WS, IS), and OS writes each column's R
+        finished outputs one per cycle, so a fold occupies the array edge for its T streamed steps or for the
+        swap, whichever is longer (see :mod:`chiplab.systolic.closed_form`)."""
+        swap = self.preload_cycles if MAPPINGS[self.dataflow].preloads_stationary else self.num_rows
+        return max(self.temporal, swap)
 
     @property
     def mapping_efficiency_fraction(self) -> float:
@@ -153,4 +172,5 @@ def plan_folds(gemm: Gemm, array: SystolicArraySpec, dataflow: Dataflow | str) -
         spatial_rows=dims[mapping.rows_dim],
         spatial_cols=dims[mapping.cols_dim],
         temporal=dims[mapping.time_dim],
+        stationary_load_cycles=None if array.stationary_load_rows_per_cycle == 1 else array.stationary_load_cycles,
     )

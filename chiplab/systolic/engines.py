@@ -1,8 +1,8 @@
 """The two cycle-stepped engines behind :func:`chiplab.systolic.simulate`: they move real values.
 
 Both follow the pipelined convention of :mod:`chiplab.systolic.closed_form` (fold f starts streaming at
-L + f·P, P = max(T, R)). They are written to be read next to a drawing of the array; every grid is R×C and
-indexed [row, column].
+L + f·P, L and P being the fold plan's ``preload_cycles`` and ``period_cycles``). They are written to be read
+next to a drawing of the array; every grid is R×C and indexed [row, column].
 
 * ``run_stationary`` (WS, and IS on the transposed product): a tile of the stationary operand sits in the PEs.
   Each cycle the streaming operand moves one PE to the right (entering skewed: row r is r cycles late) and the
@@ -17,10 +17,11 @@ indexed [row, column].
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 
 import numpy as np
+
+from chiplab.systolic.dataflow import FoldPlan
 
 # A recorder is called once per cycle with (cycle, left_values, top_values, stationary_values, busy_mask).
 Recorder = Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
@@ -36,6 +37,12 @@ def _anti_diagonals(num_rows: int, num_cols: int) -> list[tuple[np.ndarray, np.n
     return [(flat_r[lo:hi], flat_c[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
 
 
+def _layout(plan: FoldPlan) -> tuple[int, int, int, int, int, int]:
+    """(R, C, row folds, column folds, folds, P) of a fold plan, as the engines loop over them."""
+    return (plan.num_rows, plan.num_cols, plan.num_row_folds, plan.num_col_folds, plan.num_folds,
+            plan.period_cycles)
+
+
 def _schedule(offset: np.ndarray, period: int, span: int, num_folds: int) -> tuple[np.ndarray, ...]:
     """For cycle offsets since the first fold's start: (fold index, step within fold, valid mask)."""
     fold = offset // period
@@ -45,13 +52,12 @@ def _schedule(offset: np.ndarray, period: int, span: int, num_folds: int) -> tup
 
 
 def run_stationary(
-    stream: np.ndarray, stationary: np.ndarray, num_rows: int, num_cols: int, max_cycles: int, record: Recorder | None
+    stream: np.ndarray, stationary: np.ndarray, plan: FoldPlan, max_cycles: int, record: Recorder | None
 ) -> tuple[np.ndarray, int]:
     """Compute stream @ stationary (T×S_R @ S_R×S_C) weight-stationary; return (product, cycles)."""
-    temporal, s_r = stream.shape
-    s_c = stationary.shape[1]
-    row_folds, col_folds = math.ceil(s_r / num_rows), math.ceil(s_c / num_cols)
-    num_folds, period, preload = row_folds * col_folds, max(temporal, num_rows), num_rows
+    temporal, s_r, s_c = plan.temporal, plan.spatial_rows, plan.spatial_cols
+    num_rows, num_cols, row_folds, col_folds, num_folds, period = _layout(plan)
+    preload = plan.preload_cycles
     stream_pad = np.zeros((temporal, row_folds * num_rows), stream.dtype)
     stream_pad[:, :s_r] = stream
     weights_pad = np.zeros((row_folds * num_rows, col_folds * num_cols), stationary.dtype)
@@ -103,13 +109,11 @@ def run_stationary(
 
 
 def run_output_stationary(
-    a: np.ndarray, b: np.ndarray, num_rows: int, num_cols: int, max_cycles: int, record: Recorder | None
+    a: np.ndarray, b: np.ndarray, plan: FoldPlan, max_cycles: int, record: Recorder | None
 ) -> tuple[np.ndarray, int]:
     """Compute a @ b (S_R×T @ T×S_C) output-stationary; return (product, cycles)."""
-    s_r, temporal = a.shape
-    s_c = b.shape[1]
-    row_folds, col_folds = math.ceil(s_r / num_rows), math.ceil(s_c / num_cols)
-    num_folds, period = row_folds * col_folds, max(temporal, num_rows)
+    temporal, s_r, s_c = plan.temporal, plan.spatial_rows, plan.spatial_cols
+    num_rows, num_cols, row_folds, col_folds, num_folds, period = _layout(plan)
     a_pad = np.zeros((row_folds * num_rows, temporal), a.dtype)
     a_pad[:s_r] = a
     b_pad = np.zeros((temporal, col_folds * num_cols), b.dtype)

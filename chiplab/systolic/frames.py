@@ -42,10 +42,11 @@ def loading_snapshot(run: SystolicRun, cycle: int) -> ArraySnapshot:
 
     The simulator keeps the stationary operand of WS (B) and IS (A) in a shadow register while it is loaded, and
     swaps it in as the first streaming input reaches the PE (``engines.run_stationary``: the swap wave reaches
-    anti-diagonal r + c at cycle R + r + c, after the R loading cycles). Its trace records only the register in
-    use, so every PE would read 0 during the loading cycles and until its first MAC. Here a PE shows its weight
-    from the cycle its row has been loaded (row r at cycle r, the weights shifting down from the top edge) and
-    NaN (drawn as a dot) before; OS snapshots are unchanged (what stays there is the partial sum).
+    anti-diagonal r + c at cycle L + r + c, after the L loading cycles; L = R at one row a cycle). Its trace
+    records only the register in use, so every PE would read 0 during the loading cycles and until its first MAC.
+    Here a PE shows its weight from the cycle its row has been loaded (row r at cycle r // rows loaded per cycle,
+    the weights shifting down from the top edge) and NaN (drawn as a dot) before; OS snapshots are unchanged
+    (what stays there is the partial sum).
     """
     if run.trace is None:
         raise ChiplabInputError("loading_snapshot needs a run simulated with a trace (simulate(..., trace='full'))")
@@ -54,14 +55,15 @@ def loading_snapshot(run: SystolicRun, cycle: int) -> ArraySnapshot:
         return snap
     num_rows, num_cols = snap.busy.shape
     rows, cols = np.indices((num_rows, num_cols))
-    swap_cycle = num_rows + rows + cols
+    swap_cycle = run.plan.preload_cycles + rows + cols
+    loaded_cycle = rows // run.array.stationary_load_rows_per_cycle  # rows enter k at a time (default k = 1)
     waiting = cycle < swap_cycle
     if not waiting.any():
         return snap
     history = cast(np.ndarray, run.trace.stationary_values)  # recorded: this snapshot has stationary values
     first_weight = history[np.minimum(swap_cycle, history.shape[0] - 1), rows, cols].astype(np.float64)
     shown = snap.stationary_values.astype(np.float64)
-    shown[waiting] = np.where(cycle >= rows, first_weight, np.nan)[waiting]
+    shown[waiting] = np.where(cycle >= loaded_cycle, first_weight, np.nan)[waiting]
     return replace(snap, stationary_values=shown)
 
 

@@ -1,7 +1,7 @@
 """What the array looks like at one cycle, without simulating: closed-form occupancy, and snapshots.
 
 Under the pipelined convention the operand that PE (r, c) holds at cycle τ is step t of fold f, where
-s = τ - L - r - c = f·P + t (L = R for WS/IS, whose first tile is preloaded; 0 for OS; P = max(T, R)). The PE does
+s = τ - L - r - c = f·P + t (L = the first tile's load for WS/IS, 0 for OS; P = FoldPlan.period_cycles). The PE does
 useful work if 0 <= t < T, f is a real fold and (r, c) lies inside that fold's real (unpadded) rows and columns.
 For OS the two operands meet in PE (r, c) with the same (f, t), so one formula serves every dataflow. Scrubbing a
 128×128 array through thousands of cycles therefore costs microseconds per frame and no trace memory; a test
@@ -16,7 +16,7 @@ import numpy as np
 
 from chiplab.errors import ChiplabInputError
 from chiplab.systolic.closed_form import pipelined_cycles
-from chiplab.systolic.dataflow import MAPPINGS, Dataflow, FoldPlan
+from chiplab.systolic.dataflow import Dataflow, FoldPlan
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,7 @@ def busy_mask(plan: FoldPlan, cycle: int) -> np.ndarray:
     """R×C boolean mask of the PEs doing a useful multiply-accumulate at ``cycle`` (closed form)."""
     rows = np.arange(plan.num_rows)[:, None]
     cols = np.arange(plan.num_cols)[None, :]
-    preload = plan.num_rows if MAPPINGS[plan.dataflow].preloads_stationary else 0
-    period = max(plan.temporal, plan.num_rows)
+    preload, period = plan.preload_cycles, plan.period_cycles
     since = cycle - preload - rows - cols
     fold, step = np.divmod(since, period)
     col_fold, row_fold = np.divmod(fold, plan.num_row_folds)

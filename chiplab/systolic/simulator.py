@@ -212,13 +212,14 @@ def simulate(
     # Margin of one cycle so that an engine/closed-form disagreement surfaces as a test failure, not a hang.
     limit = expected_cycles + 1
     if flow is Dataflow.WS:
-        product, cycles = engines.run_stationary(a_mat, b_mat, array.num_rows, array.num_cols, limit, recorder)
+        product, cycles = engines.run_stationary(a_mat, b_mat, plan, limit, recorder)
     elif flow is Dataflow.IS:
-        # IS is WS on the transposed product: Cᵀ = Bᵀ Aᵀ with Aᵀ stationary and Bᵀ streaming.
-        product_t, cycles = engines.run_stationary(b_mat.T, a_mat.T, array.num_rows, array.num_cols, limit, recorder)
+        # IS is WS on the transposed product: Cᵀ = Bᵀ Aᵀ with Aᵀ stationary and Bᵀ streaming (the IS plan lays
+        # k on rows, m on columns and n through time, exactly the WS layout of the transposed product).
+        product_t, cycles = engines.run_stationary(b_mat.T, a_mat.T, plan, limit, recorder)
         product = product_t.T
     else:
-        product, cycles = engines.run_output_stationary(a_mat, b_mat, array.num_rows, array.num_cols, limit, recorder)
+        product, cycles = engines.run_output_stationary(a_mat, b_mat, plan, limit, recorder)
     return SystolicRun(
         product=np.ascontiguousarray(product),
         total_cycles=cycles,
