@@ -74,7 +74,9 @@ def run_model(run: EndToEndRun, defaults: list[str]) -> TransformerConfig:
     config = load_model(name)
     text = run.precision.lower()
     if "fp4" in text:
-        raise NotMappable(f"precision {run.precision!r}: FP4 is not among chiplab's dtypes")
+        raise NotMappable(f"precision {run.precision!r}: FP4 arithmetic needs a sub-byte GEMM dtype (chiplab's "
+                          "arithmetic formats are whole bytes, workloads/gemm.py DTYPE_BYTES) and an fp4 rate in the "
+                          "chip's matrix-unit geometry (the catalog keeps only the published dense fp4 peak)")
     if "fp8" in text:
         return dataclasses.replace(config, dtype="fp8")
     if "int8" in text and run.workload == "training":
