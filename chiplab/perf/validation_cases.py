@@ -28,6 +28,7 @@ Documented defaults for training runs, and for every run (each applied only wher
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -129,18 +130,25 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
     """The arguments of :func:`estimate_training` for a training run (raises :class:`NotMappable`)."""
     defaults: list[str] = []
     quantity = primary_quantity(run)
-    if "lora" in run.model_as_published.lower():
-        raise NotMappable("LoRA fine-tuning (frozen base weights, trained adapters) is outside estimate_training, "
-                          "which trains every weight")
     if quantity == "time_to_train_s" and stated(run, "train_tokens") is None:
         raise NotMappable("time to train without the number of tokens trained")
     config = run_model(run, defaults)
     parallelism = _parallelism(run, defaults)
     global_batch, seq_len = need(run, "global_batch"), need(run, "seq_len")
+    context = stated(run, "context_parallel") or 1
+    if context > 1 and global_batch % parallelism.data:
+        raise NotMappable(f"context parallelism {context} splits each sequence over {context} chips; chiplab folds it "
+                          f"into data parallelism, which needs whole sequences per chip (global batch {global_batch} "
+                          f"over {parallelism.data} DP x CP ways)")
+    if seq_len > config.max_seq_len:  # the run trained past the preset's context window (MLPerf's Llama 2 LoRA: 8192)
+        defaults.append(f"context window {config.max_seq_len} of the preset extended to the run's {seq_len}")
+        config = dataclasses.replace(config, max_seq_len=seq_len)
     arguments: dict[str, Any] = {"chip": load_chip(run.chip), "parallelism": parallelism,
                                  "global_batch": global_batch, "seq_len": seq_len,
                                  "num_virtual_stages": _virtual_stages(run, defaults), "recompute": _recompute(run),
-                                 "tp_comm_overlap": _tp_comm_overlap(run)}
+                                 "tp_comm_overlap": _tp_comm_overlap(run),
+                                 # LoRA: the base weights are frozen, only the adapters train (chiplab.perf.lora)
+                                 "frozen_base_weights": "lora" in run.model_as_published.lower()}
     micro = stated(run, "micro_batch")
     replica_batch = global_batch // parallelism.data
     if micro is not None and replica_batch % micro == 0:

@@ -60,3 +60,13 @@ def test_bad_flag_is_refused():
     with pytest.raises(ChiplabInputError, match="frozen_base_weights"):
         estimate_training(load_model("llama3_8b"), load_chip("h100_sxm"), parallelism=Parallelism(data=8),
                           global_batch=8, seq_len=SEQ, frozen_base_weights="yes")
+
+
+def test_the_mlperf_lora_run_is_estimated_with_frozen_weights():
+    from chiplab.perf.measurements import end_to_end_runs
+    from chiplab.perf.validation_cases import case_setup
+
+    run = next(r for r in end_to_end_runs() if r.id == "mlperf50_llama2_70b_lora_mi300x_8")
+    setup = case_setup(run)
+    assert setup.arguments["frozen_base_weights"] is True
+    assert setup.config.max_seq_len == 8192  # the run's MAX_SEQLEN, past Llama 2's 4096-token window
