@@ -171,3 +171,18 @@ def instance_of(name: str, value: object, expected: type | tuple[type, ...], wha
 
 def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
     return expected if isinstance(expected, tuple) else (expected,)
+
+
+def published(name: str, value: _T | None) -> _T:
+    """``value`` if it is known; None (a catalog field whose number is not published) raises naming ``name``.
+
+    >>> published("toy_4x4: HBM bandwidth", 1.0e9)
+    1000000000.0
+    >>> published("b200: matrix-unit array", None)
+    Traceback (most recent call last):
+    ...
+    chiplab.errors.ChiplabInputError: b200: matrix-unit array is not published (the catalog has no value for it)
+    """
+    if value is None:
+        raise ChiplabInputError(f"{name} is not published (the catalog has no value for it)")
+    return value

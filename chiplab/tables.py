@@ -8,7 +8,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+_Item = TypeVar("_Item")
+_Key = TypeVar("_Key", bound=Hashable)
+_Number = TypeVar("_Number", int, float)
 
 
 def _cell(value: object) -> str:
@@ -27,3 +32,17 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def totals_by(items: Iterable[_Item], key: Callable[[_Item], _Key],
+              value: Callable[[_Item], _Number]) -> dict[_Key, _Number]:
+    """The sum of ``value(item)`` for each ``key(item)``, keys in first-seen order: a table's "group by".
+
+    >>> totals_by(["ab", "c", "de", "fgh"], key=len, value=lambda word: 1)
+    {2: 2, 1: 1, 3: 1}
+    """
+    totals: dict[_Key, _Number] = {}
+    for item in items:
+        group, amount = key(item), value(item)
+        totals[group] = totals[group] + amount if group in totals else amount
+    return totals

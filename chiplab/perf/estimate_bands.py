@@ -9,12 +9,14 @@ either.
 
 :func:`training_band` and :func:`serving_band` are what :func:`~chiplab.perf.estimate_training`,
 :func:`~chiplab.perf.estimate_serving` and the cost layer's throughputs call; :func:`speed_range` and
-:func:`time_range` turn a band and a predicted value into the (low, high) of the true one.
+:func:`time_range` turn a band and a predicted value into the (low, high) of the true one, and
+:class:`BandRanges` gives every estimate the two ranges they all have.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
@@ -66,3 +68,28 @@ def speed_range(band: ErrorBand | None, predicted: float) -> tuple[float, float]
 def time_range(band: ErrorBand | None, predicted_s: float) -> tuple[float, float] | None:
     """(low, high) of the true time around a predicted one; None without a band."""
     return None if band is None else band.apply_to_time(predicted_s)
+
+
+class _Banded(Protocol):
+    """An estimate with an error band (None: the record says nothing about it), a time and a token rate."""
+
+    @property
+    def band(self) -> ErrorBand | None: ...
+    @property
+    def time_s(self) -> float: ...
+    @property
+    def tokens_per_s(self) -> float: ...
+
+
+class BandRanges:
+    """The ranges every banded estimate has (training, serving, the LLM view); each adds its own quantities'."""
+
+    @property
+    def time_s_range(self: _Banded) -> tuple[float, float] | None:
+        """(low, high) of the true ``time_s`` over :attr:`band`; None without a band."""
+        return time_range(self.band, self.time_s)
+
+    @property
+    def tokens_per_s_range(self: _Banded) -> tuple[float, float] | None:
+        """(low, high) of the true ``tokens_per_s`` over :attr:`band`; None without a band."""
+        return speed_range(self.band, self.tokens_per_s)

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most, published
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import network_for
-from chiplab.perf.estimate_bands import serving_band, speed_range, time_range
+from chiplab.perf.estimate_bands import BandRanges, serving_band, speed_range
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
 from chiplab.perf.validation_bands import ErrorBand
@@ -43,8 +43,9 @@ from chiplab.workloads.transformer import TransformerConfig
 
 
 @dataclass(frozen=True)
-class ServingEstimate:
-    """One batch of requests served on ``tensor_parallel`` chips."""
+class ServingEstimate(BandRanges):
+    """One batch of requests served on ``tensor_parallel`` chips (``time_s_range``, the batch's wall time, and
+    ``tokens_per_s_range`` over its error band: :class:`~chiplab.perf.estimate_bands.BandRanges`)."""
 
     model_name: str
     chip_id: str
@@ -105,11 +106,6 @@ class ServingEstimate:
         return self.batch * (self.prompt_len + self.output_len) / self.time_s
 
     @property
-    def time_s_range(self) -> tuple[float, float] | None:
-        """(low, high) of the true wall time of the batch over :attr:`band`; None without a band."""
-        return time_range(self.band, self.time_s)
-
-    @property
     def output_tokens_per_s_range(self) -> tuple[float, float] | None:
         """(low, high) of the true output tokens/s of the group over :attr:`band`; None without a band."""
         return speed_range(self.band, self.output_tokens_per_s)
@@ -164,11 +160,13 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     memory = inference_memory(config, batch=batch, context_len=static_kv_cache_len or context,
                               parallelism=parallelism, kv_bytes_per_element=kv_bytes,
                               kv_sequence_shards=shards)
-    if check_memory and memory.total_bytes > chip.hbm.capacity_bytes:
-        raise ChiplabInputError(
-            f"does not fit: each {chip.display_name} needs {format_bytes(memory.total_bytes)} (weights "
-            f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
-            f"{format_bytes(chip.hbm.capacity_bytes)}; raise tensor_parallel ({t}), or lower batch or context")
+    if check_memory:
+        capacity = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
+        if memory.total_bytes > capacity:
+            raise ChiplabInputError(
+                f"does not fit: each {chip.display_name} needs {format_bytes(memory.total_bytes)} (weights "
+                f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
+                f"{format_bytes(capacity)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)
     prefill = estimate_step(prefill_step(part, batch=batch, prompt_len=prompt_len, kv_dtype=kv_cache_dtype), chip,
                             calibration)

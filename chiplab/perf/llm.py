@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chiplab._checks import instance_of, one_of, positive_int
+from chiplab._checks import instance_of, one_of, positive_int, published
 from chiplab._guard import MODEL_ESTIMATES_PER_S, check_sweep
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
-from chiplab.perf.estimate_bands import speed_range, time_range
+from chiplab.perf.estimate_bands import BandRanges, speed_range
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.step import OpEstimate, StepEstimate
 from chiplab.perf.training import TrainingEstimate, estimate_training
@@ -71,14 +71,15 @@ def time_by_category(step: StepEstimate) -> tuple[CategoryTime, ...]:
 
 
 @dataclass(frozen=True)
-class LLMEstimate:
+class LLMEstimate(BandRanges):
     """A training, prefill or decode step on ``num_chips`` chips, as the explorer shows it.
 
     ``step`` is what one chip computes (for training: one microbatch of its shard, the optimizer excluded).
     ``parts_s`` splits the step's wall time ``time_s`` into named parts that add up to it: the training breakdown
     (compute, pipeline bubble, communication, optimizer), or, when serving, the ops grouped by what limits them
     plus the tensor-parallel communication. ``num_tokens`` are the tokens the whole group processes (training,
-    prefill) or generates (decode) in ``time_s``.
+    prefill) or generates (decode) in ``time_s``. ``time_s_range`` and ``tokens_per_s_range`` (of the group) come
+    from :class:`~chiplab.perf.estimate_bands.BandRanges`.
     """
 
     mode: str
@@ -95,16 +96,6 @@ class LLMEstimate:
     memory_label: str
     assumptions: tuple[str, ...]
     band: ErrorBand | None = None  # the training or serving estimate's error band (chiplab.perf.estimate_bands)
-
-    @property
-    def time_s_range(self) -> tuple[float, float] | None:
-        """(low, high) of the true step time over :attr:`band`; None without a band."""
-        return time_range(self.band, self.time_s)
-
-    @property
-    def tokens_per_s_range(self) -> tuple[float, float] | None:
-        """(low, high) of the true tokens/s of the group over :attr:`band`; None without a band."""
-        return speed_range(self.band, self.tokens_per_s)
 
     @property
     def tokens_per_s_per_chip_range(self) -> tuple[float, float] | None:
@@ -175,10 +166,11 @@ def estimate_llm(config: TransformerConfig, chip: Chip, *, mode: str, batch: int
         step, time_s, comm_s, num_tokens = served.prefill, served.prefill_s, served.prefill_comm_s, batch * seq_len
     else:
         step, time_s, comm_s, num_tokens = served.mean_decode, served.decode_step_s, served.decode_comm_s, batch
+    capacity = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
     return LLMEstimate(mode=mode, model_name=config.name, chip_id=chip.id, num_chips=parallelism.tensor, step=step,
                        parts_s=_serving_parts(step, comm_s, label), time_s=time_s, num_tokens=num_tokens,
                        mfu_fraction=step.model_flops / (time_s * step.peak_flops_per_s), memory=served.memory,
-                       memory_capacity_bytes=chip.hbm.capacity_bytes, memory_label=label,
+                       memory_capacity_bytes=capacity, memory_label=label,
                        assumptions=(*step.assumptions, f"calibration: {served.calibration.name} "
                                                     f"({served.calibration.source})"), band=served.band)
 
@@ -260,7 +252,7 @@ def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Itera
     estimates = tuple(estimate_serving(config, chip, batch=batch, prompt_len=prompt_len, output_len=output_len,
                                        tensor_parallel=tensor_parallel, calibration=calibration,
                                        check_memory=False) for batch in values)
-    capacity = chip.hbm.capacity_bytes
+    capacity = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
     return ServingSweep(model_name=config.name, chip_id=chip.id, tensor_parallel=tensor_parallel,
                         prompt_len=prompt_len, output_len=output_len, estimates=estimates,
                         fits=tuple(e.memory.total_bytes <= capacity for e in estimates),
@@ -272,7 +264,8 @@ def sweep_serving_batch(config: TransformerConfig, chip: Chip, *, batches: Itera
 def training_table(estimates: Mapping[str, TrainingEstimate]) -> str:
     """Training estimates side by side (e.g. one job on several chips): chips, step time, throughput per chip, MFU,
     and the shares of the step lost to the pipeline bubble and to communication, and memory per chip."""
-    instance_of("estimates", estimates, Mapping, "a mapping of labels to TrainingEstimates")
+    # isinstance accepts the abstract Mapping; mypy refuses an abstract class where instance_of wants a type[T].
+    instance_of("estimates", estimates, Mapping, "a mapping of labels to TrainingEstimates")  # type: ignore[type-abstract]
     if not estimates or not all(isinstance(e, TrainingEstimate) for e in estimates.values()):
         raise ChiplabInputError("estimates must map at least one label to a TrainingEstimate")
     rows = []

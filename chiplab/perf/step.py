@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import instance_of
+from chiplab._checks import instance_of, published
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.chip_gemm import gemm_on_chip
-from chiplab.tables import markdown_table
+from chiplab.tables import markdown_table, totals_by
 from chiplab.workloads.ops import GemmOp, ModelStep, Op, VectorOp
 
 
@@ -77,11 +77,7 @@ class StepEstimate:
 
     def time_by(self, attribute: str) -> dict[str, float]:
         """Step time grouped by "phase", "stage", "name" or "bottleneck", in first-seen order."""
-        totals: dict[str, float] = {}
-        for op in self.ops:
-            key = getattr(op, attribute)
-            totals[key] = totals.get(key, 0.0) + op.time_s
-        return totals
+        return totals_by(self.ops, key=lambda op: getattr(op, attribute), value=lambda op: op.time_s)
 
     def table(self) -> str:
         rows = [[op.name, op.stage, op.count, f"{op.time_s * 1e3:.3g}", f"{op.time_s / self.time_s:.1%}",
@@ -108,7 +104,8 @@ def _gemm_estimate(op: GemmOp, chip: Chip, calibration: Calibration) -> OpEstima
 
 
 def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibration) -> OpEstimate:
-    bandwidth = chip.hbm.bandwidth_bytes_per_s * calibration.memory_efficiency_fraction
+    bandwidth = published(f"{chip.id}: HBM bandwidth", chip.hbm.bandwidth_bytes_per_s) * \
+        calibration.memory_efficiency_fraction
     memory = (op.read_bytes + op.written_bytes) / bandwidth
     vector_peak = chip.vector_peak_flops_per_s.get(dtype) or chip.vector_peak_flops_per_s.get("fp32")
     compute = op.num_flops / vector_peak if vector_peak else 0.0

@@ -45,7 +45,7 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
-from chiplab.perf.estimate_bands import speed_range, time_range, training_band
+from chiplab.perf.estimate_bands import BandRanges, speed_range, training_band
 from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_base_step
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
@@ -60,8 +60,9 @@ MAX_TOKENS_PER_SEQUENCE = 10**9
 
 
 @dataclass(frozen=True)
-class TrainingEstimate:
-    """One training step on the whole machine, with where its time goes."""
+class TrainingEstimate(BandRanges):
+    """One training step on the whole machine, with where its time goes (``time_s_range`` and
+    ``tokens_per_s_range`` over its error band: :class:`~chiplab.perf.estimate_bands.BandRanges`)."""
 
     model_name: str
     chip_id: str
@@ -91,16 +92,6 @@ class TrainingEstimate:
     def time_s(self) -> float:
         return (self.compute_s + self.bubble_s + self.tensor_comm_s + self.pipeline_comm_s
                 + self.data_comm_exposed_s + self.fsdp_gather_exposed_s + self.optimizer_s)
-
-    @property
-    def time_s_range(self) -> tuple[float, float] | None:
-        """(low, high) of the true step time over :attr:`band`; None without a band."""
-        return time_range(self.band, self.time_s)
-
-    @property
-    def tokens_per_s_range(self) -> tuple[float, float] | None:
-        """(low, high) of the true tokens/s over :attr:`band`; None without a band."""
-        return speed_range(self.band, self.tokens_per_s)
 
     @property
     def mfu_fraction_range(self) -> tuple[float, float] | None:

@@ -31,10 +31,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.tables import markdown_table
+from chiplab.tables import markdown_table, totals_by
 from chiplab.workloads.gemm import Gemm
 
 PHASES = ("embedding", "attention", "mlp", "logits", "loss", "optimizer")
@@ -63,8 +64,33 @@ ADAMW_FLOPS_PER_PARAM = 16
 BACKWARD_VECTOR_FLOPS_FACTOR = 2
 
 
+class _Instance(Protocol):
+    """What one instance of an op costs, and how many run."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def num_flops(self) -> int: ...
+    @property
+    def read_bytes(self) -> int: ...
+    @property
+    def written_bytes(self) -> int: ...
+
+
+class _CountedOp:
+    """The totals of ``count`` identical instances, for GEMMs and vector ops alike."""
+
+    @property
+    def total_flops(self: _Instance) -> int:
+        return self.count * self.num_flops
+
+    @property
+    def total_bytes(self: _Instance) -> int:
+        return self.count * (self.read_bytes + self.written_bytes)
+
+
 @dataclass(frozen=True, kw_only=True)
-class GemmOp:
+class GemmOp(_CountedOp):
     """``count`` identical GEMMs C[m, n] = A[m, k] @ B[k, n] (the shape in ``gemm``).
 
     ``a_offchip``/``b_offchip``/``c_offchip`` say whether the operand travels to/from off-chip memory (HBM).
@@ -115,20 +141,12 @@ class GemmOp:
         """Compulsory bytes written by one instance: C once (if it goes off chip)."""
         return self.gemm.bytes_per_element * self.gemm.m * self.gemm.n * self.c_offchip
 
-    @property
-    def total_flops(self) -> int:
-        return self.count * self.num_flops
-
-    @property
-    def total_bytes(self) -> int:
-        return self.count * (self.read_bytes + self.written_bytes)
-
     def shape(self) -> str:
         return f"{self.gemm.m}×{self.gemm.n}×{self.gemm.k}"
 
 
 @dataclass(frozen=True, kw_only=True)
-class VectorOp:
+class VectorOp(_CountedOp):
     """``count`` identical non-GEMM ops over ``num_elements`` elements each.
 
     ``num_flops``, ``read_bytes`` and ``written_bytes`` are per instance. ``num_transcendentals`` counts the
@@ -154,14 +172,6 @@ class VectorOp:
         object.__setattr__(self, "kind", one_of("kind", self.kind, VECTOR_KINDS))
         object.__setattr__(self, "phase", one_of("phase", self.phase, PHASES))
         object.__setattr__(self, "stage", one_of("stage", self.stage, STAGES))
-
-    @property
-    def total_flops(self) -> int:
-        return self.count * self.num_flops
-
-    @property
-    def total_bytes(self) -> int:
-        return self.count * (self.read_bytes + self.written_bytes)
 
     def shape(self) -> str:
         return f"{self.num_elements:,} elements"
@@ -260,11 +270,7 @@ class ModelStep:
     def flops_by(self, attribute: str) -> dict[str, int]:
         """Total FLOPs grouped by ``"phase"``, ``"stage"`` or ``"name"``, in first-seen order."""
         attribute = one_of("attribute", attribute, ("phase", "stage", "name"))
-        totals: dict[str, int] = {}
-        for op in self.ops:
-            key = getattr(op, attribute)
-            totals[key] = totals.get(key, 0) + op.total_flops
-        return totals
+        return totals_by(self.ops, key=lambda op: getattr(op, attribute), value=lambda op: op.total_flops)
 
     def table(self, ops: Iterable[Op] | None = None) -> str:
         """A Markdown table of the ops: name, stage, phase, shape, count, FLOPs and bytes (all instances)."""
