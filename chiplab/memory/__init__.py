@@ -7,7 +7,7 @@ from chiplab.memory.compare import (
     place_on_roofline,
     sweep_m_on_rooflines,
 )
-from chiplab.memory.core_gemm import GemmOnCore, LevelTraffic, gemm_on_core, place_gemm
+from chiplab.memory.core_gemm import BatchThroughput, GemmOnCore, LevelTraffic, gemm_on_core, place_gemm
 from chiplab.memory.core_views import CoreView, core_view
 from chiplab.memory.describe import energy_table
 from chiplab.memory.energy import EnergyBreakdown, EnergyTable, energy_breakdown, horowitz_2014, no_reuse_energy
@@ -16,6 +16,7 @@ from chiplab.memory.search import TileSearch, best_tiling
 from chiplab.memory.tiling import Tiling, unique_footprint_bytes
 
 __all__ = [
+    "BatchThroughput",
     "Ceiling",
     "CoreView",
     "EnergyBreakdown",

@@ -67,8 +67,27 @@ class LevelTraffic:
         return self.flops / self.num_bytes if self.num_bytes else math.inf
 
 
+class BatchThroughput:
+    """What a placed stream of ``num_batched`` same-shape GEMMs achieves, for every result that times one: a
+    core's (:class:`GemmOnCore`) and a chip's (``chiplab.perf.ChipGemm``). Its subclasses are dataclasses holding
+    these four fields."""
+
+    gemm: Gemm
+    num_batched: int
+    time_s: float  # of the whole stream
+    peak_flops_per_s: float  # of the unit the stream ran on (a core, a chip)
+
+    @property
+    def achieved_flops_per_s(self) -> float:
+        return self.num_batched * self.gemm.num_flops / self.time_s
+
+    @property
+    def fraction_of_peak(self) -> float:
+        return self.achieved_flops_per_s / self.peak_flops_per_s
+
+
 @dataclass(frozen=True)
-class GemmOnCore:
+class GemmOnCore(BatchThroughput):
     """Everything the memory model says about one GEMM on one core."""
 
     gemm: Gemm
@@ -89,14 +108,6 @@ class GemmOnCore:
     def stall_s(self) -> float:
         """Time the array waits for data: total time beyond the compute time."""
         return self.time_s - self.compute_s
-
-    @property
-    def achieved_flops_per_s(self) -> float:
-        return self.num_batched * self.gemm.num_flops / self.time_s
-
-    @property
-    def fraction_of_peak(self) -> float:
-        return self.achieved_flops_per_s / self.peak_flops_per_s
 
     @property
     def a_reuse(self) -> float:
