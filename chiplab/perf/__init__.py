@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         network_for,
     )
     from chiplab.perf.estimate_bands import band_for
+    from chiplab.perf.evaluation import evaluation_s, forward_s_per_token
     from chiplab.perf.inference import ServingEstimate, estimate_serving
     from chiplab.perf.llm import sweep_serving_batch, training_table
     from chiplab.perf.lora import frozen_base_memory, frozen_base_step
@@ -74,6 +75,7 @@ _EXPORTS = {
     "DEFAULT_SCALE_OUT_BYTES_PER_S": "collectives", "Network": "collectives", "collective_time_s": "collectives",
     "neighbour_transfer_time_s": "collectives", "network_for": "collectives",
     "band_for": "estimate_bands",
+    "evaluation_s": "evaluation", "forward_s_per_token": "evaluation",
     "ServingEstimate": "inference", "estimate_serving": "inference",
     "sweep_serving_batch": "llm", "training_table": "llm",
     "frozen_base_memory": "lora", "frozen_base_step": "lora",
@@ -130,8 +132,10 @@ __all__ = [
     "estimate_serving",
     "estimate_step",
     "estimate_training",
+    "evaluation_s",
     "fit_calibration",
     "fitted_calibration",
+    "forward_s_per_token",
     "frozen_base_memory",
     "frozen_base_step",
     "gemm_on_chip",

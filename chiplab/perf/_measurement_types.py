@@ -97,6 +97,8 @@ class EndToEndRun(_Entry):
     seq_len: int | str | None = None
     recompute: str | None = None
     train_tokens: int | str | None = None   # tokens a time-to-train run processed (MLPerf's train_samples)
+    eval_tokens: int | str | None = None    # tokens of one evaluation pass inside a timed run (MLPerf's eval set)
+    num_evals: int | str | None = None      # evaluation passes inside the timed run (from its log)
     batch: int | str | None = None
     concurrency: int | str | None = None
     input_tokens: int | str | None = None

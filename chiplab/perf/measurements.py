@@ -82,10 +82,11 @@ _TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel"
                    "recompute"}
 _SERVING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "batch", "input_tokens",
                   "output_tokens"}
-_RUN_OPTIONAL = {"context_parallel", "expert_parallel", "concurrency", "needs_model", "train_tokens"}
+_RUN_OPTIONAL = {"context_parallel", "expert_parallel", "concurrency", "needs_model", "train_tokens", "eval_tokens",
+                 "num_evals"}
 _COUNT_FIELDS = {"num_chips", "m", "n", "k", "message_bytes", "tensor_parallel", "pipeline_parallel",
                  "data_parallel", "micro_batch", "global_batch", "seq_len", "batch", "input_tokens", "output_tokens",
-                 "context_parallel", "expert_parallel", "concurrency", "train_tokens"}
+                 "context_parallel", "expert_parallel", "concurrency", "train_tokens", "eval_tokens", "num_evals"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 

@@ -18,22 +18,42 @@ import functools
 import statistics
 import sys
 from dataclasses import dataclass
+from typing import Protocol
 
 from chiplab._checks import instance_of, one_of
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import EndToEndRun
 from chiplab.perf.calibration import Calibration
+from chiplab.perf.evaluation import evaluation_s
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.measurements import end_to_end_runs
 from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.perf.validation_cases import RECOMPUTE_ORDER, TIME_QUANTITIES, CaseSetup, NotMappable, case_setup
+from chiplab.perf.validation_setup import stated
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS, RecordedCase, family_of, write_record
 from chiplab.tables import markdown_table
 
 
+class _OfRun(Protocol):
+    @property
+    def run(self) -> EndToEndRun: ...
+
+
+class _RunCase:
+    """What every case, run or not, shows of its published run: the run's id and kind ("training", "serving")."""
+
+    @property
+    def id(self: _OfRun) -> str:
+        return self.run.id
+
+    @property
+    def kind(self: _OfRun) -> str:
+        return self.run.workload
+
+
 @dataclass(frozen=True)
-class ValidationCase:
+class ValidationCase(_RunCase):
     """One run as chiplab predicts it, beside what was measured."""
 
     setup: CaseSetup
@@ -44,14 +64,6 @@ class ValidationCase:
     @property
     def run(self) -> EndToEndRun:
         return self.setup.run
-
-    @property
-    def id(self) -> str:
-        return self.run.id
-
-    @property
-    def kind(self) -> str:
-        return self.run.workload
 
     @property
     def family(self) -> str:
@@ -114,19 +126,11 @@ class ValidationCase:
 
 
 @dataclass(frozen=True)
-class NotRunCase:
+class NotRunCase(_RunCase):
     """A run chiplab cannot estimate, and exactly why."""
 
     run: EndToEndRun
     reason: str
-
-    @property
-    def id(self) -> str:
-        return self.run.id
-
-    @property
-    def kind(self) -> str:
-        return self.run.workload
 
     @property
     def family(self) -> str:
@@ -173,8 +177,10 @@ def _predicted(setup: CaseSetup, estimate: TrainingEstimate | ServingEstimate) -
                     "tokens_per_s_per_chip": estimate.tokens_per_s / estimate.num_chips,
                     "sequences_per_s": estimate.global_batch / estimate.time_s, "step_time_s": estimate.time_s,
                     "model_flops_per_s_per_chip": estimate.model_flops / estimate.time_s / estimate.num_chips}
-        if q == "time_to_train_s":
-            return setup.run.train_tokens / estimate.tokens_per_s  # type: ignore[operator]  # checked when mapped
+        if q == "time_to_train_s":  # the timed run also holds its evaluation passes, where the record counts them
+            evals = stated(setup.run, "eval_tokens"), stated(setup.run, "num_evals")
+            eval_s = evaluation_s(estimate, eval_tokens=evals[0], num_evals=evals[1]) if None not in evals else 0.0
+            return setup.run.train_tokens / estimate.tokens_per_s + eval_s  # type: ignore[operator]  # checked when mapped
         return per_chip[q]
     return {"output_tokens_per_s": estimate.output_tokens_per_s * setup.replicas,
             "tokens_per_s": estimate.tokens_per_s * setup.replicas,
