@@ -44,8 +44,7 @@ from chiplab.workloads.transformer import TransformerConfig
 
 @dataclass(frozen=True)
 class ServingEstimate(BandRanges):
-    """One batch of requests served on ``tensor_parallel`` chips (``time_s_range``, the batch's wall time, and
-    ``tokens_per_s_range`` over its error band: :class:`~chiplab.perf.estimate_bands.BandRanges`)."""
+    """One batch of requests served on ``tensor_parallel`` chips."""
 
     model_name: str
     chip_id: str

@@ -61,8 +61,7 @@ MAX_TOKENS_PER_SEQUENCE = 10**9
 
 @dataclass(frozen=True)
 class TrainingEstimate(BandRanges):
-    """One training step on the whole machine, with where its time goes (``time_s_range`` and
-    ``tokens_per_s_range`` over its error band: :class:`~chiplab.perf.estimate_bands.BandRanges`)."""
+    """One training step on the whole machine, with where its time goes."""
 
     model_name: str
     chip_id: str
