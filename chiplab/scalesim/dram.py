@@ -13,8 +13,8 @@ Two models from ``scalesim/memory``:
   sets (half the SRAM) everything collected is forgotten, so later requests for those words miss again. The
   number of DRAM reads is the number of misses; the DRAM start/stop cycles come from when the 50-set windows
   fill. If the operand's distinct words fit in one window nothing is ever forgotten and the answer is closed
-  form; otherwise chiplab follows the address stream fold by fold with numpy (one pass per fold, no per-cycle
-  loop), which is exact but the only part whose cost grows with the layer.
+  form; otherwise chiplab.scalesim.tumbling counts the misses (closed form when no word comes back within a
+  window, else following the address stream with numpy).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import collections
 import functools
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
+# The tumbling-window replay lives in chiplab.scalesim.tumbling; rowwise.py imports it from here.
+from chiplab.scalesim.tumbling import tumbling_window_misses as tumbling_window_misses
 
 # single_layer_sim.run, CALC mode: "The number 10 elems per cycle is arbitrary".
 READ_FILL_WORDS_PER_CYCLE = 10
@@ -124,21 +125,26 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
                 wait_lines[line_now] = wait
             line_now, base, wait, read = line, base + added, 0, 0
         if next_read < len(read_event_lines) and read_event_lines[next_read] == line:
+            assert read_stall is not None, "read events come with their stall function"
             read = read_stall(next_read, line + base)
             next_read += 1
 
     def cycle_of(line: int) -> int:  # exact for lines up to the next read event
         return line + base + (wait if line == line_now else max(wait, read))
 
-    def read_before(line: int) -> bool:
-        return next_read < len(read_event_lines) and read_event_lines[next_read] < line
+    def read_first(line: int) -> bool:
+        # A read event comes before `line`: settle it first (the caller then starts its search again).
+        if next_read < len(read_event_lines) and read_event_lines[next_read] < line:
+            enter(read_event_lines[next_read])
+            return True
+        return False
 
     enter(0)
     partial_fill: collections.deque[tuple[int, int]] = collections.deque()  # (trace line, words) of lines closed
     # early by a forced append and not drained yet, ascending
     run_start, run_first_line, drained_lines, num_trace_lines = 0, 0, 0, 0
     drains: list[tuple[int, int]] = []  # (start cycle, lines)
-    accesses = 0
+    accesses, last_drain_lines = 0, 0
 
     def close_run(upto: int) -> int:
         # append_to_trace_mat(force=True): the half-filled line becomes a trace line of its own.
@@ -167,8 +173,6 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
             drains.append((cycle, n))
         return words
 
-    last_drain_lines = 0
-
     while True:
         if (max_writes_per_line is not None and drains and next_read == len(read_event_lines) and wait == 0
                 and read == 0):
@@ -180,7 +184,7 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
             # The loop's state is periodic once the buffer settles: when a state repeats, whole periods of drains
             # are skipped at once (all but the last period that fits, which runs normally).
             skipped = 0
-            seen: dict[tuple, tuple[int, int, int, int]] = {}
+            seen: dict[tuple[object, ...], tuple[int, int, int, int]] = {}
             while True:
                 first = done + max(1, free - active + 1)
                 if first > total or first - done < (last_drain_lines - 1) * max_writes_per_line:
@@ -222,8 +226,7 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         if first > total:
             break
         line = line_of(first)
-        if read_before(line):
-            enter(read_event_lines[next_read])
+        if read_first(line):
             continue
         if cycle_of(line) < drain_end:  # a drain is still in flight
             # The first line whose cycle reaches drain_end (exact only up to the next read event).
@@ -231,8 +234,7 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
             full = done + max(1, free)  # the write that leaves no free space
             full_line = line_of(full) if full <= total else num_lines
             if full <= total and full_line < target:
-                if read_before(full_line):
-                    enter(read_event_lines[next_read])
+                if read_first(full_line):
                     continue
                 if cycle_of(full_line) < drain_end:
                     # service_writes: buffer full while a drain runs -> wait for it (the whole array stalls).
@@ -241,15 +243,13 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
                     free -= full - done
                     done = full
                     continue
-            if read_before(target):
-                enter(read_event_lines[next_read])
+            if read_first(target):
                 continue
             first = writes_before_line(min(target, num_lines)) + 1  # no stall: drain at the first write there
             if first > total:
                 break
             line = line_of(first)
-            if read_before(line):
-                enter(read_event_lines[next_read])
+            if read_first(line):
                 continue
         enter(line)
         free -= first - done
@@ -287,8 +287,9 @@ def read_buffer_traffic(*, sram_words: int, num_distinct_words: int, first_reque
     """
     words_per_set = sram_words // 100  # set_params: num_items_per_set = floor(total_size_elems / 100)
     window = SETS_PER_WINDOW * words_per_set
+    window_lines: list[int] = []
     if num_distinct_words < window:
-        misses, window_lines = num_distinct_words, []
+        misses = num_distinct_words
     else:
         assert stream_misses is not None
         misses, window_lines = stream_misses(window)
@@ -305,43 +306,3 @@ def read_buffer_traffic(*, sram_words: int, num_distinct_words: int, first_reque
     last_line = window_lines[-1]
     return DramTraffic(start_cycle=first_request_cycle - fill_cycles,
                        stop_cycle=last_line + stalls.before(last_line) + 1, num_accesses=misses)
-
-
-MIN_LOOK_AHEAD = 1 << 12  # requests examined at once by the tumbling-window replay, at least
-
-
-def tumbling_window_misses(folds: Iterable[tuple[np.ndarray, np.ndarray]], window: int, address_space: int,
-                           has_repeats: bool) -> tuple[int, list[int]]:
-    """Follow a request stream through the tumbling window: total misses and the line of each window-filling one.
-
-    ``folds`` yields (addresses, global demand lines) in request order, holes (-1) removed, in pieces of any size.
-    A miss is a request whose word is not among the misses since the last window reset (check_hit and
-    ``current_set``). Words missed in the current window are stamped with its number (2 bytes per word of the
-    operand); the stream is examined a look-ahead at a time, so memory stays at a few bytes per word.
-    """
-    stamp = np.zeros(address_space, dtype=np.uint16)  # number of the window that last fetched each word (0: none)
-    epoch, in_window, misses, window_lines = 1, 0, 0, []
-    for addresses, lines in folds:
-        pos = 0
-        while pos < len(addresses):
-            need = window - in_window
-            rest = addresses[pos:pos + max(4 * need, MIN_LOOK_AHEAD)]
-            new = np.flatnonzero(stamp[rest] != epoch)
-            if has_repeats and len(new):  # only a word's first request here can miss
-                _, first = np.unique(rest[new], return_index=True)
-                new = np.sort(new[first])
-            if len(new) < need:
-                stamp[rest[new]] = epoch
-                in_window += len(new)
-                misses += len(new)
-                pos += len(rest)
-                continue
-            fill = int(new[need - 1])  # this miss completes the window: prefetch, then forget all
-            misses += need
-            window_lines.append(int(lines[pos + fill]))
-            epoch, in_window = epoch + 1, 0
-            if epoch == np.iinfo(np.uint16).max:  # window numbers wrap: forget every stamp (rare; same result)
-                stamp[:] = 0
-                epoch = 1
-            pos += fill + 1
-    return misses, window_lines

@@ -30,7 +30,8 @@ def _dense_element(layer: ScaleSimLayer, j: np.ndarray) -> np.ndarray:
     return sparsity.kept_element(j, *layer.sparsity_ratio) if layer.window_pruned else j
 
 
-def _window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window element j -> (filter row, filter column, channel) (dense element when the window is pruned)."""
     j = _dense_element(layer, j)
     per_row = layer.filter_width * layer.num_channels
     cr, rest = np.divmod(j, per_row)
@@ -41,7 +42,7 @@ def _window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.n
 def ifmap_addresses(layer: ScaleSimLayer, p: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Ifmap address (offset 0) of im2col cell (pixel p, window element j); -1 where the window is off the input."""
     oy, ox = np.divmod(p, layer.ofmap_width)
-    cr, cc, ch = _window_parts(layer, j)
+    cr, cc, ch = window_parts(layer, j)
     y, x = oy * layer.stride + cr, ox * layer.stride + cc
     valid = (y < layer.ifmap_height) & (x < layer.ifmap_width)
     return np.where(valid, (y * layer.ifmap_width + x) * layer.num_channels + ch, -1)
@@ -54,7 +55,7 @@ def filter_addresses(layer: ScaleSimLayer, j: np.ndarray, n: np.ndarray) -> np.n
 
 def last_valid_pixel(layer: ScaleSimLayer, j: np.ndarray) -> np.ndarray:
     """For window element j: the largest pixel index p whose request is valid (pixel 0 always is)."""
-    cr, cc, _ = _window_parts(layer, j)
+    cr, cc, _ = window_parts(layer, j)
     oy = np.minimum((layer.ifmap_height - 1 - cr) // layer.stride, layer.ofmap_height - 1)
     ox = np.minimum((layer.ifmap_width - 1 - cc) // layer.stride, layer.ofmap_width - 1)
     return oy * layer.ofmap_width + ox
@@ -133,7 +134,7 @@ def num_valid_ifmap_cells(layer: ScaleSimLayer) -> int:
         return int(rows.sum()) * int(cols.sum()) * layer.num_channels
     if not ifmap_has_holes(layer):
         return layer.m * layer.k
-    cr, cc, _ = _window_parts(layer, np.arange(layer.k, dtype=np.int64))  # pruned conv windows: one per element
+    cr, cc, _ = window_parts(layer, np.arange(layer.k, dtype=np.int64))  # pruned conv windows: one per element
     return int((rows[cr] * cols[cc]).sum())
 
 
@@ -145,7 +146,7 @@ def _num_distinct_pruned(layer: ScaleSimLayer) -> int:
     check_resources(f"counting the distinct IFMAP words of the pruned layer {layer.name!r}",
                     memory_bytes=layer.ifmap_height * layer.ifmap_width * layer.num_channels + 32 * layer.k,
                     work=layer.filter_height * layer.filter_width, work_unit="window offsets")
-    cr, cc, ch = _window_parts(layer, np.arange(layer.k, dtype=np.int64))
+    cr, cc, ch = window_parts(layer, np.arange(layer.k, dtype=np.int64))
     touched = np.zeros((layer.ifmap_height, layer.ifmap_width, layer.num_channels), dtype=bool)
     s, e_h, e_w = layer.stride, layer.ofmap_height, layer.ofmap_width
     for row, col in set(zip(cr.tolist(), cc.tolist(), strict=True)):

@@ -10,32 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chiplab._checks import instance_of, non_negative_int
-from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import operands, rowwise
-from chiplab.scalesim.compute import FoldPlan, compute_layer
+from chiplab.scalesim.compute import compute_layer
 from chiplab.scalesim.config import ScaleSimConfig, load_config
-from chiplab.scalesim.demand import (
-    CACHE_BYTES,
-    CELLS_PER_PIECE,
-    fold_request_counts,
-    nth_request_line,
-    ofmap_line_of_write,
-    ofmap_writes_before_line,
-    request_streams,
-)
-from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer, tumbling_window_misses
+from chiplab.scalesim.demand import ofmap_line_of_write, ofmap_writes_before_line
+from chiplab.scalesim.dram import DramTraffic, read_buffer_traffic, simulate_ofmap_buffer
 from chiplab.scalesim.read_buffer import UserReadBuffer, user_read_buffer
 from chiplab.scalesim.reports import write_reports
 from chiplab.scalesim.rowwise import RowWiseFilter, adjust_compute, column_ratios
 from chiplab.scalesim.sparsity import FilterStorage, filter_storage
 from chiplab.scalesim.topology import ScaleSimLayer, load_topology
-from chiplab.systolic.dataflow import Dataflow
+from chiplab.scalesim.tumbling import operand_misses
 
-# The tumbling-window replay follows about this many requests a second: 1e7 to 3.4e7 per CPU second measured on
-# 3x3 convolutions of 300x300 to 1080x1920 pixels, WS/OS/IS at 32x32 (2026-12-07, loaded 2-core machine).
-REQUESTS_PER_S = 1e7
-BYTES_PER_FOLD_REQUEST = 96  # a fold's request stream in the replay: addresses, lines, sort order, temporaries
 PROGRESS_EVERY_S = 2.0  # a run longer than this reports its progress on stderr
 
 
@@ -89,37 +76,6 @@ class ScaleSimLayerResult:
         """Avg FILTER Metadata SRAM BW: metadata words / total_cycles (single_layer_sim.calc_report_data)."""
         assert self.filter_storage is not None, "only sparse runs have filter metadata"
         return self.filter_storage.metadata_words / self.total_cycles
-
-
-def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: int, *,
-                   replay: bool = False) -> tuple[int, list[int]]:
-    """CALC mode's tumbling-window DRAM reads of one operand: (misses, demand lines of window-completing misses).
-
-    In the common case only the *last* window-completing line is returned (read_buffer_traffic uses no other):
-    when every word comes once per unit of repetition (a sweep over the row folds, or the OS filter block
-    repeated per row fold), the stream has no holes and every unit holds at least a window of words, the window
-    always resets before a word comes round again, so every request misses. Otherwise (or with ``replay``) the
-    request stream is followed through the window fold by fold.
-    """
-    counts = fold_request_counts(layer, plan, operand)
-    ifmap = operand == "ifmap"
-    repeats = ifmap and operands.ifmap_has_repeats(layer)
-    smallest_unit = int(counts.min()) if (plan.dataflow, operand) == (Dataflow.OS, "filter") else window
-    if not replay and not repeats and not (ifmap and operands.ifmap_has_holes(layer)) and smallest_unit >= window:
-        total = int(counts.sum())
-        full = total // window * window
-        return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
-    # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
-    address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
-                     else layer.window_size * layer.n)
-    check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
-                    "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
-                    work_per_s=REQUESTS_PER_S,
-                    # the window stamps (2 bytes a word), one piece of a fold's requests with its temporaries,
-                    # the repeated blocks kept for reuse and the per-fold request counts
-                    memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
-                    + CACHE_BYTES + 16 * len(counts))
-    return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
 
 
 def simulate_layer(config: ScaleSimConfig, layer: ScaleSimLayer, layer_id: int = 0) -> ScaleSimLayerResult:

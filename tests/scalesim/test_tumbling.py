@@ -1,0 +1,83 @@
+"""Issue 17: the closed forms of CALC mode's tumbling-window DRAM reads (chiplab.scalesim.tumbling).
+
+The reference is the explicit walk (``operand_misses(..., replay=True)``: every request followed through the
+window), itself checked against a transcription of SCALE-Sim 3.0.0's read_buffer_estimate_bw in
+test_scalesim_parity.py and against SCALE-Sim's own reports in the goldens. The reuse-distance bound is checked
+against the distances measured on the materialised request stream (numpy sort), on seeded random layers.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from chiplab.scalesim import ScaleSimLayer, operands
+from chiplab.scalesim.compute import plan_layer
+from chiplab.scalesim.demand import request_streams
+from chiplab.scalesim.tumbling import operand_misses, ws_ifmap_reuse_bound
+
+NUM_CASES = 400
+
+
+def _layer_without_holes(rng: random.Random) -> ScaleSimLayer:
+    """A random convolution whose windows tile the input exactly (no -1 requests), often overlapping."""
+    filter_height, filter_width, stride = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 3)
+    ofmap_height, ofmap_width = rng.randint(1, 9), rng.randint(1, 9)
+    return ScaleSimLayer(name="x", ifmap_height=filter_height + stride * (ofmap_height - 1),
+                         ifmap_width=filter_width + stride * (ofmap_width - 1), filter_height=filter_height,
+                         filter_width=filter_width, num_channels=rng.choice([1, 2, 3, 4, 8, 16]),
+                         num_filters=rng.randint(1, 20), stride=stride)
+
+
+def _cases() -> list[tuple[ScaleSimLayer, int, int]]:
+    rng = random.Random(17)
+    cases = []
+    while len(cases) < NUM_CASES:
+        layer = _layer_without_holes(rng)
+        if not operands.ifmap_has_holes(layer):
+            cases.append((layer, rng.choice([1, 2, 4, 8]), rng.randint(1, 8)))
+    return cases
+
+
+def _measured_reuse_distance(layer: ScaleSimLayer, rows: int, cols: int) -> int | None:
+    """The smallest distance, in requests, between two requests of one word in the WS ifmap stream (None: none)."""
+    plan = plan_layer(layer, "ws", rows, cols)
+    addresses = np.concatenate([a for a, _ in request_streams(layer, plan, "ifmap")])
+    order = np.argsort(addresses, kind="stable")  # positions of each word in request order, words one after another
+    same_word = addresses[order][1:] == addresses[order][:-1]
+    gaps = np.diff(order)[same_word]
+    return int(gaps.min()) if len(gaps) else None
+
+
+@pytest.mark.slow
+def test_reuse_bound_never_exceeds_the_measured_reuse_distance():
+    """A lower bound must hold on every layer; it must also be useful (positive) on a good share of them, or the
+    closed form would never be taken."""
+    positive = 0
+    for layer, rows, cols in _cases():
+        bound = ws_ifmap_reuse_bound(layer, plan_layer(layer, "ws", rows, cols))
+        measured = _measured_reuse_distance(layer, rows, cols)
+        if measured is not None:
+            assert 0 <= bound <= measured, (layer, rows, cols, bound, measured)
+            positive += bound > 0
+    assert positive >= NUM_CASES // 10, positive
+
+
+@pytest.mark.slow
+def test_every_request_misses_closed_form_matches_the_walk():
+    """Where the bound says no word comes back within a window, the closed form (misses = requests, last window
+    line from the request count) must equal the explicit walk; windows at, just below and just above the bound."""
+    taken = 0
+    for layer, rows, cols in _cases():
+        plan = plan_layer(layer, "ws", rows, cols)
+        bound = ws_ifmap_reuse_bound(layer, plan)
+        for window in {max(bound - 1, 1), max(bound, 1), bound + 1}:
+            if operands.num_distinct_ifmap_words(layer) < window:
+                continue  # read_buffer_traffic never asks: the words fit in one window
+            fast = operand_misses(layer, plan, "ifmap", window)
+            slow = operand_misses(layer, plan, "ifmap", window, replay=True)
+            assert fast[0] == slow[0] and fast[1][-1:] == slow[1][-1:], (layer, rows, cols, window)
+            taken += operands.ifmap_has_repeats(layer) and window <= bound  # the closed form was taken
+    assert taken >= 50, taken
