@@ -17,7 +17,8 @@ Documented defaults for training runs, and for every run (each applied only wher
   ``minimal`` and ``save_dot_except_mlpwi`` save (most) matmul outputs → ``selective``.
 * sharding not stated → ZeRO-1 (optimizer state sharded over the data-parallel replicas, Megatron's distributed
   optimizer); "FSDP"/"fully sharded" → ZeRO-3; "DDP (FSDP = 0)" → none.
-* an interleaved schedule without a stated size → plain 1F1B (one virtual stage).
+* an interleaved schedule without a stated size → 2 virtual stages per chip, the fewest an interleaved schedule has
+  (Narayanan et al. SC'21, Sec. 2.2: 1 virtual stage is the plain 1F1B schedule the word "interleaved" rules out).
 * parallelism not stated on a MaxText run → MaxText's default, FSDP over every chip.
 * context parallelism c → folded into data parallelism (c·d ways): each chip then holds the same tokens and the same
   attention FLOPs as with the sequence split (causal load balancing); ring attention's KV exchange is assumed hidden.
@@ -79,14 +80,18 @@ def _zero_stage(run: EndToEndRun, defaults: list[str]) -> int:
     return 1
 
 
+LEAST_INTERLEAVING = 2  # virtual stages per chip of the least interleaved 1F1B schedule
+
+
 def _virtual_stages(run: EndToEndRun, defaults: list[str]) -> int:
     text = (stated(run, "pipeline_schedule") or "").lower()
     if "interleaved" not in text:
         return 1
     size = re.search(r"(?:virtual pipeline size|interleaved_pipeline=)\s*(\d+)", text)
-    if size is None:
-        defaults.append("interleaved schedule of unstated size: plain 1F1B (1 virtual stage)")
-        return 1
+    if size is None:  # "interleaved" rules out 1 virtual stage; 2 is the least interleaving the word allows
+        defaults.append(f"interleaved schedule of unstated size: {LEAST_INTERLEAVING} virtual stages, the fewest an "
+                        "interleaved schedule has")
+        return LEAST_INTERLEAVING
     return int(size.group(1))
 
 
