@@ -34,7 +34,7 @@ from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
 
-def _ramp_sum(y: int, num_cols: int) -> int:
+def ramp_sum(y: int, num_cols: int) -> int:
     """sum over c in [0, num_cols) of max(y - c, 0)."""
     k = min(num_cols, max(y, 0))
     return k * y - k * (k - 1) // 2
@@ -65,7 +65,7 @@ def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
         base = t - 1 + r - rows if os_flow else 2 * r - 1
         earlier = fc * num_cols * per_col_total + cols * (fr * r if os_flow else fr * t)
         # Column c writes `height` words on lines base + c .. base + c + height - 1 (clamp = ramp - ramp).
-        return earlier + _ramp_sum(line - base, cols) - _ramp_sum(line - base - height, cols)
+        return earlier + ramp_sum(line - base, cols) - ramp_sum(line - base - height, cols)
 
     return before
 
@@ -105,22 +105,18 @@ def ofmap_line_of_write(plan: FoldPlan) -> Callable[[int], int]:
 
 
 def _smallest_diagonal_count(e: int, cols: int, height: int) -> int:
-    """Smallest y >= 1 with F(y) >= e, F(y) = sum over c < cols of clamp(y - c, 0, height) (1 <= e <= F(inf))."""
-    def served(y: int) -> int:
-        return _ramp_sum(y, cols) - _ramp_sum(y - height, cols)
-
+    """Smallest y >= 1 with F(y) >= e, F(y) = sum over c < cols of clamp(y - c, 0, height) (1 <= e <= F(inf)):
+    F is the triangle T(y) = y (y + 1) / 2 up to y = short, then grows by `short` per line up to y = long, then
+    is cols * height - T(cols + height - 1 - y)."""
     short, long = min(cols, height), max(cols, height)
-    if e <= _triangle(short):  # ramp up: F(y) = y (y + 1) / 2
+    ramp_up = _triangle(short)
+    if e <= ramp_up:
         y = (math.isqrt(8 * e + 1) - 1) // 2
-    elif e <= served(long):  # straight part: F grows by `short` per line
-        y = long - (served(long) - e) // short
-    else:  # ramp down: F(y) = total - triangle(cols + height - 1 - y)
-        z = (math.isqrt(8 * (cols * height - e) + 1) - 1) // 2
-        y = cols + height - 1 - z
-    y = max(y - 2, 1)
-    while served(y) < e:  # the guesses are within a line or two; step to the exact answer
-        y += 1
-    return y
+        return y if _triangle(y) >= e else y + 1
+    if e <= ramp_up + (long - short) * short:
+        return short + -(-(e - ramp_up) // short)
+    z = (math.isqrt(8 * (cols * height - e) + 1) - 1) // 2  # the largest z with T(z) <= total - e
+    return cols + height - 1 - z
 
 
 def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, fr: int, first_diag: int = 0,
@@ -277,7 +273,7 @@ def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts:
     height = plan.temporal
 
     def served_by(d: int) -> int:  # cells with c + tau <= d
-        return _ramp_sum(d + 1, width) - _ramp_sum(d + 1 - height, width)
+        return ramp_sum(d + 1, width) - ramp_sum(d + 1 - height, width)
 
     lo, hi = 0, width + height - 1
     while lo < hi:  # first diagonal d with served_by(d) > local

@@ -36,12 +36,12 @@ from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.demand import RepeatedStream, fold_request_counts, repeated_request_stream, request_streams
 from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.window_scan import Window, fast_misses, scan, scan_repeated
 from chiplab.systolic.dataflow import Dataflow
 
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
 BYTES_PER_PREFETCH_CELL = 24  # valid address (int64), its set (int64) and the address -> set table (int32)
 CELLS_PER_PIECE = 1 << 20  # the prefetch order is built this many cells at a time
-MIN_CHUNK, MAX_CHUNK = 1 << 10, 1 << 20  # look-ahead of the miss scan
 # Requests checked against the window per second: 2e7 measured on a 5124 x 2048 ifmap at 8x8 WS (2026-12-07).
 REQUESTS_PER_S = 1e7
 
@@ -200,7 +200,12 @@ def _set_table(layer: ScaleSimLayer, plan: FoldPlan, operand: str, set_words: in
 
 def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram_words: int,
                      words_per_cycle: int, source: PrefetchSource | None = None) -> UserReadBuffer:
-    """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer."""
+    """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer.
+
+    A dense operand (``source`` None) is scanned by the jumping scans of chiplab.scalesim.window_scan where they
+    apply; a ``source`` given (row-wise sparsity, or the dense one passed explicitly) is followed request by request.
+    """
+    fast = source is None
     source = dense_source(layer, plan, operand) if source is None else source
     blocks, height, width = source.shape
     num_valid = source.num_valid
@@ -218,6 +223,11 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
                   words_per_line=words_per_cycle)
     if window >= num_sets:  # every set is always in the window: nothing is ever missed
         return UserReadBuffer(event_lines=empty, event_counts=empty, prefetches_before=empty, **common)
+    sliding = Window(set_words=set_words, num_sets=num_sets, size=window, step=step)
+    found = fast_misses(layer, plan, operand, sliding) if fast else None
+    if found is not None:
+        return UserReadBuffer(event_lines=found[0], event_counts=found[1],
+                              prefetches_before=np.cumsum(found[1]) - found[1], **common)
     # The operand does not fit: its prefetch order (a few int64 arrays per cell) is built and every request is
     # checked against the window. Estimate both first.
     check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (operand larger than half its "
@@ -229,13 +239,14 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
                     work=_scan_work(source, num_sets), work_unit="requests",
                     work_per_s=REQUESTS_PER_S, shrink_hint="Use larger SRAMs or a smaller layer")
     lines, counts = _scan_misses(source, None if source.set_table and not source.repeats else source.order(),
-                                 set_words, num_sets, window, step)
+                                 sliding)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
                           **common)
 
 
-def _scan_misses(source: PrefetchSource, valid: np.ndarray | None, set_words: int, num_sets: int, window: int,
-                 step: int) -> tuple[np.ndarray, np.ndarray]:
+def _scan_misses(source: PrefetchSource, valid: np.ndarray | None,
+                 window: Window) -> tuple[np.ndarray, np.ndarray]:
+    set_words, num_sets = window.set_words, window.num_sets
     if valid is None:  # the table comes straight from the source
         assert source.set_table is not None
         set_of = source.set_table(set_words)
@@ -262,10 +273,12 @@ def _scan_misses(source: PrefetchSource, valid: np.ndarray | None, set_words: in
             first = keys[np.searchsorted(keys, addresses * num_sets)] % num_sets
             return np.where(same, keys[at_clip] % num_sets - start, first + num_sets - start)
 
-    if source.repeated is None:
-        _, lines, counts = _scan(source.streams(), 0, distance, window, step, num_sets)
+    rep = source.repeated
+    if rep is None:
+        _, lines, counts = scan(source.streams(), 0, distance, window)
         return np.array(lines, dtype=np.int64), np.array(counts, dtype=np.int64)
-    return _scan_repeated(source.repeated, distance, window, step, num_sets)
+    return scan_repeated(rep.num_units, rep.repeats, rep.lines_per_repeat,
+                         lambda unit, start: scan(rep.unit(unit), start, distance, window))
 
 
 def _scan_work(source: PrefetchSource, num_sets: int) -> int:
@@ -275,72 +288,3 @@ def _scan_work(source: PrefetchSource, num_sets: int) -> int:
     if rep is None:
         return source.num_requests
     return rep.num_units * min(rep.repeats, num_sets + 1) * rep.requests_per_unit
-
-
-def _scan_repeated(rep: RepeatedStream, distance: Callable[[np.ndarray, int], np.ndarray], window: int, step: int,
-                   num_sets: int) -> tuple[np.ndarray, np.ndarray]:
-    """_scan over a RepeatedStream: whether a request misses depends only on the window start when its time round
-    begins, so once a start comes back the times round since then repeat, shifted in lines, until the unit ends."""
-    start = 0
-    out_lines: list[np.ndarray] = []
-    out_counts: list[np.ndarray] = []
-    for unit in range(rep.num_units):
-        seen: dict[int, int] = {}  # window start at the beginning of a time round -> that round
-        rounds: list[tuple[np.ndarray, np.ndarray, int]] = []  # (lines relative to the round, counts, end start)
-        done = 0
-        while done < rep.repeats and start not in seen:
-            seen[start] = done
-            start, lines, counts = _scan(rep.unit(unit), start, distance, window, step, num_sets)
-            rounds.append((np.array(lines, dtype=np.int64), np.array(counts, dtype=np.int64), start))
-            out_lines.append(rounds[-1][0] + done * rep.lines_per_repeat)
-            out_counts.append(rounds[-1][1])
-            done += 1
-        left = rep.repeats - done
-        if left == 0:
-            continue
-        first = seen[start]
-        period = done - first
-        cycle = rounds[first:]
-        period_lines = np.concatenate([round_lines + i * rep.lines_per_repeat
-                                       for i, (round_lines, _, _) in enumerate(cycle)])
-        period_counts = np.concatenate([round_counts for _, round_counts, _ in cycle])
-        whole, part = divmod(left, period)
-        offsets = (done + period * np.arange(whole, dtype=np.int64)) * rep.lines_per_repeat
-        out_lines.append((period_lines[None, :] + offsets[:, None]).ravel())
-        out_counts.append(np.tile(period_counts, whole))
-        for i, (round_lines, round_counts, _) in enumerate(cycle[:part]):
-            out_lines.append(round_lines + (done + whole * period + i) * rep.lines_per_repeat)
-            out_counts.append(round_counts)
-        start = cycle[(left - 1) % period][2]
-    return np.concatenate(out_lines), np.concatenate(out_counts)
-
-
-def _scan(stream: Iterable[tuple[np.ndarray, np.ndarray]], start: int,
-          distance: Callable[[np.ndarray, int], np.ndarray], window: int, step: int,
-          num_sets: int) -> tuple[int, list[int], list[int]]:
-    """Follow requests through the sliding window from window start ``start``: (end start, event lines, counts)."""
-    event_lines: list[int] = []
-    event_counts: list[int] = []
-    for addresses, lines in stream:
-        pos, chunk = 0, MIN_CHUNK
-        while pos < len(addresses):
-            # Look ahead a chunk at a time (doubling while nothing misses) so that a miss costs O(chunk), not
-            # O(rest of the fold).
-            missing = np.flatnonzero(distance(addresses[pos:pos + chunk], start) >= window)
-            if len(missing) == 0:
-                pos, chunk = pos + chunk, min(2 * chunk, MAX_CHUNK)
-                continue
-            chunk = MIN_CHUNK
-            pos += int(missing[0])
-            slides = 0
-            while distance(addresses[pos:pos + 1], start)[0] >= window:  # new_prefetch until it hits
-                start = (start + step) % num_sets
-                slides += 1
-            line = int(lines[pos])
-            if event_lines and event_lines[-1] == line:
-                event_counts[-1] += slides
-            else:
-                event_lines.append(line)
-                event_counts.append(slides)
-            pos += 1
-    return start, event_lines, event_counts
