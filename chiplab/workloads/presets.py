@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from chiplab._checks import positive_int
 from chiplab._lookup import lookup, normalize_name
@@ -62,7 +63,7 @@ class ModelPreset:
         return tuple({p.source.id: p.source for p in self.provenance.values()}.values())
 
 
-def _data_dir():
+def _data_dir() -> Traversable:
     return resources.files("chiplab").joinpath("data", "models")
 
 
@@ -137,7 +138,7 @@ def _presets() -> _Presets:
     return _Presets(models=models, names=names)
 
 
-def _sort_key(preset: ModelPreset) -> tuple:
+def _sort_key(preset: ModelPreset) -> tuple[str, int]:
     return (preset.family, preset.config.num_params)
 
 
