@@ -11,9 +11,11 @@ from chiplab.units import FORMAT_BITS
 # Bytes per element of each format a GEMM may compute in (the whole-byte ones of chiplab.units.FORMAT_BITS).
 DTYPE_BYTES = {dtype: FORMAT_BITS[dtype] // 8 for dtype in ("int8", "fp8", "bf16", "fp16", "tf32", "fp32", "int32",
                                                             "fp64")}
-# Bits of every format a tensor may be *stored* in, including int4 (two weights per byte: AWQ/GPTQ-style
-# weight-only quantisation; TPU v5p's int4 MXU mode). Arithmetic uses DTYPE_BYTES' formats.
-DTYPE_BITS = {dtype: FORMAT_BITS[dtype] for dtype in (*DTYPE_BYTES, "int4")}
+# Bits of every format a tensor may be *stored* in, including the 4-bit ones (two weights per byte): int4
+# (AWQ/GPTQ-style weight-only quantisation; TPU v5p's int4 MXU mode) and fp4 (E2M1, the element format of NVIDIA's
+# NVFP4 checkpoints, OCP MX spec v1.0; its block scales, one fp8 per 16 weights, are not counted). Arithmetic uses
+# DTYPE_BYTES' formats.
+DTYPE_BITS = {dtype: FORMAT_BITS[dtype] for dtype in (*DTYPE_BYTES, "int4", "fp4")}
 INTEGER_DTYPES = ("int4", "int8", "int32")
 ACCUMULATOR_DTYPES = ("fp32", "int32", "fp16", "bf16")
 

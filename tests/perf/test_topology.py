@@ -93,8 +93,8 @@ def test_hierarchical_phases_overlap_or_add():
 def test_bad_axes_and_unknown_systems_are_refused():
     with pytest.raises(ChiplabInputError, match="axis 'z' is not an axis of tpu_v5e's torus; allowed: x, y"):
         in_domain_time_s("all_gather", S, V5E, 256, "z")
-    with pytest.raises(ChiplabInputError, match="no topology is recorded for chip 'inferentia2'"):
-        load_topology(load_chip("inferentia2"))
+    with pytest.raises(ChiplabInputError, match="no topology is recorded for chip 'inferentia1'"):
+        load_topology(load_chip("inferentia1"))
     with pytest.raises(ChiplabInputError, match="source must be a tuple of 3 coordinates"):
         point_to_point_hops(V5P, (0, 0), (1, 1, 1))
     with pytest.raises(ChiplabInputError, match="exceeds tpu_v5e's scale-up domain of 256"):
@@ -149,3 +149,19 @@ def test_mi300x_scales_out_beyond_its_node():
     assert topology_collective_time_s("all_reduce", S, 16, MI300X) == pytest.approx(max(inside, across))
     with pytest.raises(ChiplabInputError, match="axis 'x' is not an axis of mi300x's full_mesh; allowed: full_mesh"):
         in_domain_time_s("all_gather", S, MI300X, 8, "x")
+
+
+INF2 = load_topology(load_chip("inferentia2"))
+NEURONLINK_V2_LINK = 192 * 2**30 / 2 / 2  # AWS-INF2: 192 GiB/s per chip, bidirectional, over its 2 links
+
+
+def test_inferentia2_ring_has_its_neuronlink_siblings_hop_latency():
+    """Twelve Inferentia2 in one ring (AWS-INF2 figure), one NeuronLink-v2 to each neighbour. A small all-reduce is
+    latency-bound: 2 passes × 11 steps × α, with α the same per-hop assumption as Trainium1 (same NeuronLink-v2), not
+    the generic 5 µs of an unwired network (which charged 110 µs per decode all-reduce). A large one moves
+    2 · 11/12 · S through both directions of the ring: 2 × 48 GiB/s."""
+    trn1 = load_topology(load_chip("trainium1"))
+    assert INF2.num_chips == 12 and INF2.hop_latency_s == trn1.hop_latency_s
+    assert in_domain_time_s("all_reduce", 0, INF2) == pytest.approx(2 * 11 * INF2.hop_latency_s)
+    assert in_domain_time_s("all_reduce", S, INF2) == pytest.approx(
+        2 * (11 / 12 * S / (2 * NEURONLINK_V2_LINK) + 11 * INF2.hop_latency_s))
