@@ -15,6 +15,7 @@ import html
 
 import ipywidgets as widgets
 
+from chiplab._checks import published
 from chiplab.cost.scenarios import WORKLOADS, OfferComparison, compare_design, reference_offers, scenario_chips
 from chiplab.errors import ChiplabInputError
 from chiplab.explore._figure import FigureImage, MessageLine
@@ -37,12 +38,14 @@ HBM_CAPACITIES_BYTES = (16 * GiB, 32 * GiB, 64 * GiB, 96 * GiB, 128 * GiB, 192 *
 
 
 def design_bases() -> list[str]:
-    """Real chips a design can start from that can also run the workloads (they have a scale-up link)."""
+    """Real chips a design can start from that can also run the workloads (they have a scale-up link) and whose
+    HBM capacity is published (the capacity knob starts from it)."""
     runnable = set(scenario_chips())
-    return [chip_id for chip_id in designable_bases() if chip_id in runnable]
+    return [chip_id for chip_id in designable_bases()
+            if chip_id in runnable and load_chip(chip_id).hbm.capacity_bytes is not None]
 
 
-def _with(values: tuple, base_value) -> list:
+def _with(values: tuple[float, ...], base_value: float) -> list[float]:
     return sorted({*values, base_value})
 
 
@@ -106,17 +109,23 @@ class DesignExplorer:
         """Set every knob to the base chip's value (each knob's choices include it)."""
         chip = load_chip(self.base.value)
         unit = chip.core.matrix_unit
-        scratchpad = chip.memory_level("scratchpad")
+        # design_bases() offers only chips with all of these published (hardware.custom.can_be_designed_from and
+        # the capacity filter above); a knob cannot start from an unknown value.
+        array = published(f"{chip.id}: matrix-unit array", unit.array)
+        clock_hz = published(f"{chip.id}: matrix-unit clock", unit.clock_hz)
+        scratchpad_bytes = published(f"{chip.id}: scratchpad capacity", chip.memory_level("scratchpad").capacity_bytes)
+        hbm_bytes_per_s = published(f"{chip.id}: HBM bandwidth", chip.hbm.bandwidth_bytes_per_s)
+        hbm_bytes = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
         self._quiet = True
         try:
             for control, values, value, label in (
-                    (self.rows, ARRAY_SIDES, unit.array.num_rows, str),
-                    (self.cols, ARRAY_SIDES, unit.array.num_cols, str),
-                    (self.clock, CLOCKS_HZ, unit.clock_hz, lambda hz: format_rate(hz, "Hz")),
-                    (self.sram, SCRATCHPADS_BYTES, scratchpad.capacity_bytes, format_bytes),
-                    (self.hbm, HBM_BANDWIDTHS_BYTES_PER_S, chip.hbm.bandwidth_bytes_per_s,
+                    (self.rows, ARRAY_SIDES, array.num_rows, str),
+                    (self.cols, ARRAY_SIDES, array.num_cols, str),
+                    (self.clock, CLOCKS_HZ, clock_hz, lambda hz: format_rate(hz, "Hz")),
+                    (self.sram, SCRATCHPADS_BYTES, scratchpad_bytes, format_bytes),
+                    (self.hbm, HBM_BANDWIDTHS_BYTES_PER_S, hbm_bytes_per_s,
                      lambda rate: format_rate(rate, "B/s")),
-                    (self.hbm_capacity, HBM_CAPACITIES_BYTES, chip.hbm.capacity_bytes, format_bytes)):
+                    (self.hbm_capacity, HBM_CAPACITIES_BYTES, hbm_bytes, format_bytes)):
                 control.options = [(label(v), v) for v in _with(values, value)]
                 control.value = value
             self.arrays.max = max(self.arrays.max, unit.num_per_core)
@@ -126,16 +135,15 @@ class DesignExplorer:
             self._quiet = False
 
     def _model(self) -> str:
-        self.design = design_chip(self.base.value, num_rows=self.rows.value, num_cols=self.cols.value,
+        design = self.design = design_chip(self.base.value, num_rows=self.rows.value, num_cols=self.cols.value,
                                   num_arrays_per_core=self.arrays.value, num_cores=self.cores.value,
                                   clock_hz=self.clock.value, scratchpad_bytes=self.sram.value,
                                   hbm_bandwidth_bytes_per_s=self.hbm.value, hbm_capacity_bytes=self.hbm_capacity.value,
                                   chip_id=DESIGN_ID, display_name="Your design")
-        self.comparison = compare_design(self.design, self.price.value, self.workload.value)
-        return self._summary()
+        comparison = self.comparison = compare_design(design, self.price.value, self.workload.value)
+        return self._summary(comparison, design)
 
-    def _summary(self) -> str:
-        comparison, design = self.comparison, self.design
+    def _summary(self, comparison: OfferComparison, design: Chip) -> str:
         mine = comparison.row(DESIGN_ID)
         mfu = mine.throughput.mfu_fraction
         lines = [f"<b>{html.escape(comparison.workload.label)}</b>",
@@ -144,12 +152,13 @@ class DesignExplorer:
                  f"<b>{mine.tokens_per_s_per_chip:,.0f}</b> tokens/s per chip"
                  + ("" if mfu is None else f", MFU {mfu:.0%}") + f", bottleneck <b>{mine.throughput.bottleneck}</b>"
                  + f" · <b>{mine.tokens_per_usd:,.0f}</b> tokens per USD at ${self.price.value:.2f}/chip-hour"]
-        rivals = [row for row in comparison.rows if row.chip_id != DESIGN_ID and row.price is not None]
+        rivals = [(row, per_usd) for row in comparison.rows
+                  if row.chip_id != DESIGN_ID and (per_usd := row.tokens_per_usd) is not None]
         if rivals:
-            best = max(rivals, key=lambda row: row.tokens_per_usd)
+            best, best_per_usd = max(rivals, key=lambda rival: rival[1])
             limit = comparison.break_even_usd_per_chip_hour(DESIGN_ID, best.chip_id)
             lines.append(f"To beat the best priced chip here ({html.escape(best.display_name)}, "
-                         f"{best.tokens_per_usd:,.0f} tokens per USD) your chip-hour must cost less than "
+                         f"{best_per_usd:,.0f} tokens per USD) your chip-hour must cost less than "
                          f"<b>${limit:.2f}</b>")
         if comparison.skipped:
             lines.append("<small>Not shown: " + html.escape("; ".join(f"{c}: {why}" for c, why in comparison.skipped))
@@ -158,23 +167,24 @@ class DesignExplorer:
 
     # --- events ------------------------------------------------------------------------------------------------
 
-    def _on_base(self, _change=None) -> None:
+    def _on_base(self, _change: object = None) -> None:
         self._load_base()
         self._refresh()
 
-    def _on_change(self, _change=None) -> None:
+    def _on_change(self, _change: object = None) -> None:
         if not self._quiet:
             self._refresh()
 
     def _refresh(self) -> None:
-        if not self.message.guard(self._model):
+        if not self.message.guard(self._model) or self.comparison is None:
             return
-        if self.picture is not None and self.picture.fits(self.comparison):
-            self.picture.update(self.comparison)
+        comparison = self.comparison
+        if self.picture is not None and self.picture.fits(comparison):
+            self.picture.update(comparison)
             self.figure.render_dynamic()
             return
-        self.picture = OfferPicture(self.figure.new_axes(FIGURE_RECT), len(self.comparison.rows))
-        self.picture.update(self.comparison)
+        self.picture = OfferPicture(self.figure.new_axes(FIGURE_RECT), len(comparison.rows))
+        self.picture.update(comparison)
         self.figure.set_dynamic(self.picture.dynamic_artists)
         self.figure.render()
 

@@ -124,9 +124,10 @@ class LLMExplorer:
     @staticmethod
     def _band(estimate: LLMEstimate) -> str:
         """The range of the true speed and step time over the estimate's error band, and where the band is from."""
-        if estimate.band is None:
+        time_s_range, tokens_per_s_range = estimate.time_s_range, estimate.tokens_per_s_range
+        if estimate.band is None or time_s_range is None or tokens_per_s_range is None:
             return "<br>No error band: no published runs of this chip's family were validated."
-        (low_s, high_s), (low, high) = estimate.time_s_range, estimate.tokens_per_s_range
+        (low_s, high_s), (low, high) = time_s_range, tokens_per_s_range
         return (f"<br>If chiplab errs as it did on published runs: <b>{low:,.0f}–{high:,.0f}</b> tokens/s, "
                 f"{format_seconds(low_s)}–{format_seconds(high_s)} per step "
                 f"<small>({html.escape(estimate.band.source)})</small>")
@@ -141,24 +142,25 @@ class LLMExplorer:
         self.batch.description = "global batch" if training else "requests"
         self.seq_len.description = "sequence" if training else "prompt"
 
-    def _on_mode_change(self, _change=None) -> None:
+    def _on_mode_change(self, _change: object = None) -> None:
         self._show_mode_controls()
         self._refresh()
 
-    def _on_change(self, _change=None) -> None:
+    def _on_change(self, _change: object = None) -> None:
         self._refresh()
 
     def _refresh(self) -> None:
-        if not self.message.guard(self._model):
+        if not self.message.guard(self._model) or self.estimate is None:
             return
-        key, figure = _figure_key(self.estimate.mode), self.figure
+        estimate = self.estimate
+        key, figure = _figure_key(estimate.mode), self.figure
         picture = self.pictures.get(key)
-        if picture is None or not picture.fits(self.estimate):  # the first step of this kind
-            self.pictures[key] = LLMStepPicture(self.estimate, figure.new_axes(STEP_RECT))
+        if picture is None or not picture.fits(estimate):  # the first step of this kind
+            self.pictures[key] = LLMStepPicture(estimate, figure.new_axes(STEP_RECT))
             figure.set_dynamic(self.pictures[key].dynamic_artists)
             figure.render()
         else:
-            picture.update(self.estimate)  # same bars and labels on a fixed axis: only bars and values are redrawn
+            picture.update(estimate)  # same bars and labels on a fixed axis: only bars and values are redrawn
             figure.render_dynamic()
         if self.figure_box.children[0] is not figure.image:
             self.figure_box.children = (figure.image,)

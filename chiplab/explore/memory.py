@@ -8,16 +8,20 @@ as it was (tile sizes by hand, off-chip bandwidth) redraws only the small bar ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ipywidgets as widgets
 
+from chiplab._checks import published
 from chiplab.errors import ChiplabInputError
 from chiplab.explore._args import MAX_GEMM_DIM, catalog_chip_id, text_option, whole_between
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.explore._text import FACTORS, format_seconds
 from chiplab.hardware.catalog import list_chips, load_chip
+from chiplab.hardware.chip import Chip
 from chiplab.hardware.what_if import scale_level
 from chiplab.memory.core_gemm import GemmOnCore, place_gemm
-from chiplab.memory.core_views import core_view
+from chiplab.memory.core_views import CoreView, core_view
 from chiplab.memory.search import TileSearch, best_tiling
 from chiplab.memory.tiling import Tiling
 from chiplab.units import format_bytes, format_rate
@@ -78,7 +82,7 @@ class MemoryExplorer:
         self.result: GemmOnCore | None = None
         self.levels_picture: LevelTimesPicture | None = None
         self.landscape_picture: TileLandscapePicture | None = None
-        self._landscape_key: tuple | None = None  # what the tile landscape shows now
+        self._landscape_key: tuple[object, ...] | None = None  # what the tile landscape shows now
         self._quiet = False  # set while the explorer itself changes controls
         self.chip.observe(self._on_chip_change, names="value")
         self.auto.observe(self._on_auto_change, names="value")
@@ -98,7 +102,7 @@ class MemoryExplorer:
 
     # --- controls → model ----------------------------------------------------------------------------------
 
-    def _what_if_chip(self):
+    def _what_if_chip(self) -> Chip:
         chip = scale_level(load_chip(self.chip.value), "scratchpad", capacity_factor=self.scratchpad.value)
         return scale_level(chip, "offchip", bandwidth_factor=self.hbm.value)
 
@@ -108,23 +112,28 @@ class MemoryExplorer:
         view = core_view(chip, gemm.dtype)
         self.search = best_tiling(gemm, view, "ws", double_buffered=self.double_buffered.value)
         if self.auto.value:
-            self.result = self.search.best
+            result = self.search.best
         else:
             tiling = Tiling(tile_m=self.tile_m.value, tile_n=self.tile_n.value, tile_k=self.tile_k.value,
                             double_buffered=self.double_buffered.value)
-            self.result = place_gemm(gemm, view, tiling, "ws")
-        return self._summary(view)
+            result = place_gemm(gemm, view, tiling, "ws")
+        self.result = result
+        return self._summary(result, view)
 
-    def _summary(self, view) -> str:
-        result, tiling = self.result, self.result.tiling
+    def _summary(self, result: GemmOnCore, view: CoreView) -> str:
+        tiling = result.tiling
         untimed = [level.label for level in result.levels if level.time_s is None]
+        # core_view refuses a chip whose scratchpad capacity or off-chip bandwidth is unknown: both are published.
+        capacity_bytes = published(f"{view.scratchpad.vendor_label} capacity", view.scratchpad.capacity_bytes)
+        chip_bandwidth_bytes_per_s = published(f"{view.offchip.vendor_label} bandwidth",
+                                               view.offchip.bandwidth_bytes_per_s)
         return (
             f"<b>{format_seconds(result.time_s)}</b> on one core · {result.fraction_of_peak:.0%} of its peak · "
             f"bottleneck <b>{result.bottleneck}</b> · tile {tiling.tile_m}×{tiling.tile_n}×{tiling.tile_k} "
             f"({'best' if self.auto.value else 'by hand'}) · each element of A loaded from "
             f"{view.offchip.vendor_label} is used {result.a_reuse:,.0f} times, of B {result.b_reuse:,.0f} times"
-            f"<br>{view.scratchpad.vendor_label} {format_bytes(view.scratchpad.capacity_bytes)} per core · "
-            f"{view.offchip.vendor_label} {format_rate(view.offchip.bandwidth_bytes_per_s, 'B/s')} per chip, "
+            f"<br>{view.scratchpad.vendor_label} {format_bytes(capacity_bytes)} per core · "
+            f"{view.offchip.vendor_label} {format_rate(chip_bandwidth_bytes_per_s, 'B/s')} per chip, "
             f"{format_rate(view.offchip_bandwidth_bytes_per_s, 'B/s')} for this core"
             + (f" · not timed (bandwidth unpublished): {', '.join(untimed)}" if untimed else "")
         )
@@ -136,7 +145,7 @@ class MemoryExplorer:
         self.scratchpad.description = f"{chip.memory_level('scratchpad').vendor_label} size (per core)"
         self.hbm.description = f"{chip.hbm.vendor_label} bandwidth"
 
-    def _on_chip_change(self, _change=None) -> None:
+    def _on_chip_change(self, _change: object = None) -> None:
         self._quiet = True
         try:
             options = _dtypes(self.chip.value)
@@ -148,12 +157,12 @@ class MemoryExplorer:
             self._quiet = False
         self._refresh()
 
-    def _on_auto_change(self, _change=None) -> None:
+    def _on_auto_change(self, _change: object = None) -> None:
         for box in (self.tile_m, self.tile_n, self.tile_k):
             box.disabled = self.auto.value
         self._refresh()
 
-    def _on_change(self, _change=None) -> None:
+    def _on_change(self, _change: Mapping[str, object] | None = None) -> None:
         if self._quiet:
             return
         if _change is not None and _change["owner"] in (self.tile_m, self.tile_n, self.tile_k) and self.auto.value:
@@ -161,41 +170,41 @@ class MemoryExplorer:
         self._refresh()
 
     def _refresh(self) -> None:
-        if not self.message.guard(self._model):
+        if not self.message.guard(self._model) or self.result is None or self.search is None:
             return
         if self.auto.value:  # show the winning tiles in the (disabled) boxes, as a starting point for "by hand"
+            tiling = self.result.tiling
             self._quiet = True
             try:
-                self.tile_m.value, self.tile_n.value, self.tile_k.value = (
-                    self.result.tiling.tile_m, self.result.tiling.tile_n, self.result.tiling.tile_k)
+                self.tile_m.value, self.tile_n.value, self.tile_k.value = tiling.tile_m, tiling.tile_n, tiling.tile_k
             finally:
                 self._quiet = False
-        self._draw()
+        self._draw(self.result, self.search)
 
     # --- model → figures -----------------------------------------------------------------------------------
 
-    def _draw(self) -> None:
+    def _draw(self, result: GemmOnCore, search: TileSearch) -> None:
         if self.levels_picture is None:
-            self.levels_picture = LevelTimesPicture(self.result, self.levels_figure.new_axes(LEVELS_RECT),
+            self.levels_picture = LevelTimesPicture(result, self.levels_figure.new_axes(LEVELS_RECT),
                                                     relative=True)
             self.levels_figure.set_dynamic(self.levels_picture.dynamic_artists)
             self.levels_figure.render()
         else:  # a fixed axis with a bar for every possible level: redraw only bars, texts and level names
-            self.levels_picture.update(self.result)
+            self.levels_picture.update(result)
             self.levels_figure.render_dynamic()
-        choice = None if self.auto.value else self.result.tiling
+        choice = None if self.auto.value else result.tiling
         key = (self.chip.value, self.dtype.value, self.m.value, self.n.value, self.k.value, self.scratchpad.value,
                self.double_buffered.value, choice)
         if key == self._landscape_key:  # e.g. only the off-chip bandwidth moved: the map is unchanged
             return
         self._landscape_key = key
         if self.landscape_picture is None or self.landscape_picture.ax.figure is not self.landscape_figure.figure:
-            self.landscape_picture = TileLandscapePicture(self.search, self.landscape_figure.new_axes(LANDSCAPE_RECT))
+            self.landscape_picture = TileLandscapePicture(search, self.landscape_figure.new_axes(LANDSCAPE_RECT))
             self.landscape_picture.show_choice(choice)
             self.landscape_figure.set_dynamic(self.landscape_picture.dynamic_artists)
             self.landscape_figure.render()
             return
-        self.landscape_picture.update(self.search)  # in place: map, markers and tick labels over a cached frame
+        self.landscape_picture.update(search)  # in place: map, markers and tick labels over a cached frame
         self.landscape_picture.show_choice(choice)
         self.landscape_figure.render_dynamic()
 

@@ -50,7 +50,7 @@ class RooflineExplorer:
         self.message = MessageLine(self.figure)
         self.comparison: RooflineComparison | None = None
         self.picture: RooflinesPicture | None = None
-        self._roofs_key: tuple | None = None
+        self._roofs_key: tuple[tuple[str, ...], str, str] | None = None
         for control in (self.chips, self.dtype, self.convention, self.m, self.n, self.k):
             control.observe(self._on_change, names="value")
         self._on_change()
@@ -65,14 +65,14 @@ class RooflineExplorer:
         if not self.chips.value:
             raise ChiplabInputError("chips: select at least one chip (ctrl- or shift-click to select several)")
         gemm = Gemm(m=self.m.value, n=self.n.value, k=self.k.value, dtype=self.dtype.value)
-        self.comparison = compare_on_rooflines(gemm, self.chips.value, self.convention.value)
-        if not self.comparison.placements:
+        comparison = self.comparison = compare_on_rooflines(gemm, self.chips.value, self.convention.value)
+        if not comparison.placements:
             raise ChiplabInputError(f"none of the selected chips has a {gemm.dtype} peak; pick another format "
                                     "or other chips")
-        return self._summary()
+        return self._summary(comparison)
 
-    def _summary(self) -> str:
-        comparison = self.comparison
+    @staticmethod
+    def _summary(comparison: RooflineComparison) -> str:
         first = comparison.placements[0]
         parts = [f"{comparison.gemm}: intensity <b>{format_number(first.point.intensity)}</b> {comparison.unit}"]
         for placed in comparison.placements:
@@ -84,28 +84,27 @@ class RooflineExplorer:
             parts.append(f"not shown (no {comparison.gemm.dtype} peak): {', '.join(skipped)}")
         return "<br>".join(parts)
 
-    def _on_change(self, _change=None) -> None:
-        if not self.message.guard(self._model):
+    def _on_change(self, _change: object = None) -> None:
+        if not self.message.guard(self._model) or self.comparison is None:
             return
-        placements = self.comparison.placements
+        comparison = self.comparison
+        placements = comparison.placements
+        points = {p.chip_id: [p.point] for p in placements}
+        gemm = comparison.gemm
+        caption = f"m = {gemm.m:,}, n = {gemm.n:,}, k = {gemm.k:,} ({gemm.dtype})"
         key = (tuple(p.chip_id for p in placements), self.dtype.value, self.convention.value)
-        if key != self._roofs_key:  # other roofs: redraw the whole figure (same axes, new roofs)
-            self._roofs_key = key
-            if self.picture is None:
-                self.picture = RooflinesPicture(self.comparison.roofs, self.figure.new_axes(ROOF_RECT))
-            else:
-                self.picture.set_roofs(self.comparison.roofs)
-            self.picture.update({p.chip_id: [p.point] for p in placements}, caption=self._caption())
-            self.figure.set_dynamic(self.picture.dynamic_artists)
-            self.figure.render()
+        if key == self._roofs_key and self.picture is not None:  # same roofs: only the points move
+            self.picture.update(points, caption=caption)
+            self.figure.render_dynamic()
             return
-        self.picture.update({p.chip_id: [p.point] for p in placements}, caption=self._caption())
-        self.figure.render_dynamic()
-
-    def _caption(self) -> str:
-        gemm = self.comparison.gemm
-        return f"m = {gemm.m:,}, n = {gemm.n:,}, k = {gemm.k:,} ({gemm.dtype})"
-
+        self._roofs_key = key  # other roofs: redraw the whole figure (same axes, new roofs)
+        if self.picture is None:
+            self.picture = RooflinesPicture(comparison.roofs, self.figure.new_axes(ROOF_RECT))
+        else:
+            self.picture.set_roofs(comparison.roofs)
+        self.picture.update(points, caption=caption)
+        self.figure.set_dynamic(self.picture.dynamic_artists)
+        self.figure.render()
 
 def roofline_explorer(chips: tuple[str, ...] = ("tpu_v5e", "trainium2", "h100_sxm"), dtype: str = "bf16",
                       m: int = 8, n: int = 8192, k: int = 8192, convention: str = "flops_per_byte") -> widgets.VBox:

@@ -8,7 +8,7 @@ from chiplab.explore._args import MAX_GEMM_DIM, whole_between
 from chiplab.explore._figure import FigureImage, MessageLine
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.systolic.dataflow import MAPPINGS, parse_dataflow
-from chiplab.systolic.frames import array_frames
+from chiplab.systolic.frames import ArrayFrames, array_frames
 from chiplab.viz.fast_text import GlyphCachingCanvas
 from chiplab.viz.systolic import ArrayPicture
 from chiplab.workloads.gemm import Gemm
@@ -37,8 +37,8 @@ class SystolicExplorer:
         # Lines of PE values recur as values move through the array: draw them from remembered glyphs.
         self.figure.canvas = GlyphCachingCanvas(self.figure.figure)
         self.message = MessageLine(self.figure)
-        self.frames = None
-        self.picture = None
+        self.frames: ArrayFrames | None = None
+        self.picture: ArrayPicture | None = None
         for control in (self.rows, self.cols, self.dataflow, self.m, self.n, self.k):
             control.observe(self._on_problem_change, names="value")
         self.cycle.observe(self._on_cycle_change, names="value")
@@ -54,16 +54,17 @@ class SystolicExplorer:
 
     def _summary(self) -> str:
         array = SystolicArraySpec(num_rows=self.rows.value, num_cols=self.cols.value)
-        self.frames = array_frames(Gemm(m=self.m.value, n=self.n.value, k=self.k.value), array, self.dataflow.value)
-        timing = self.frames.timing
+        frames = self.frames = array_frames(Gemm(m=self.m.value, n=self.n.value, k=self.k.value), array,
+                                            self.dataflow.value)
+        timing = frames.timing
         plan = timing.plan
         return (f"{timing.total_cycles:,} cycles · {plan.num_row_folds}×{plan.num_col_folds} folds · "
                 f"utilisation {timing.compute_utilization_fraction:.1%} · "
                 f"mapping efficiency {timing.mapping_efficiency_fraction:.1%}"
-                + ("" if self.frames.run else " · (occupancy only: too large to show values)"))
+                + ("" if frames.run else " · (occupancy only: too large to show values)"))
 
-    def _on_problem_change(self, _change=None) -> None:
-        if not self.message.guard(self._summary):
+    def _on_problem_change(self, _change: object = None) -> None:
+        if not self.message.guard(self._summary) or self.frames is None:
             return
         last = self.frames.num_cycles - 1
         with self.cycle.hold_trait_notifications():
@@ -81,8 +82,8 @@ class SystolicExplorer:
         self.figure.set_dynamic(self.picture.dynamic_artists)
         self.figure.render()
 
-    def _on_cycle_change(self, _change=None) -> None:
-        if self.frames is None or self.cycle.value >= self.frames.num_cycles:
+    def _on_cycle_change(self, _change: object = None) -> None:
+        if self.frames is None or self.picture is None or self.cycle.value >= self.frames.num_cycles:
             return
         self.picture.update(self.frames.snapshot(self.cycle.value))
         self.figure.render_dynamic()

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Literal, overload
 
 from chiplab._checks import instance_of, non_negative_int, one_of, positive_int_at_most
 from chiplab.errors import ChiplabInputError
@@ -127,6 +128,10 @@ class _Reader:
         line = _line_of(self.text, section, key)
         return f"{self.path}:{line}" if line else str(self.path)
 
+    @overload
+    def get(self, section: str, key: str, allowed: str, required: Literal[True] = True) -> str: ...
+    @overload
+    def get(self, section: str, key: str, allowed: str, required: bool) -> str | None: ...
     def get(self, section: str, key: str, allowed: str, required: bool = True) -> str | None:
         if not self.parser.has_section(section):
             if not required:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from chiplab._checks import published
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
@@ -47,12 +48,14 @@ def _draw(pick: Picker) -> LlmParams:
     prompt_len = pick.choice("prompt_len", (512, 768, 1024, 1536, 2048))
     output_len = pick.choice("output_len", (128, 192, 256, 384, 512))
     batch = pick.choice("serve_batch", (2, 4, 8, 16, 32, 64))
+    capacity_bytes = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
     while batch > 2 and inference_memory(model, batch=batch, context_len=prompt_len + output_len
-                                         ).total_bytes > chip.hbm.capacity_bytes:
+                                         ).total_bytes > capacity_bytes:
         batch //= 2  # the KV cache must fit next to the weights
     return LlmParams(model=model_id, num_params=model.num_params, chip=chip.id,
                      peak_flops_per_s=chip.peak_flops_per_s("bf16"),
-                     hbm_bandwidth_bytes_per_s=chip.hbm.bandwidth_bytes_per_s, serve_batch=batch,
+                     hbm_bandwidth_bytes_per_s=published(f"{chip.id}: HBM bandwidth", chip.hbm.bandwidth_bytes_per_s),
+                     serve_batch=batch,
                      prompt_len=prompt_len, output_len=output_len,
                      train_batch=pick.integer("train_batch", 1, 8), seq_len=pick.choice("seq_len", (2048, 4096)))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from chiplab._checks import published
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
@@ -57,7 +58,8 @@ def _draw(pick: Picker) -> MemoryParams:
         a_m=pick.choice("a_m", (16, 24, 32, 48, 64)), a_n=2 * pick.integer("a_n_half", 8, 23) + 1,
         a_k=pick.choice("a_k", (32, 48, 64, 96, 128)), tile_m=tile_m, tile_n=tile_n,
         tile_k=pick.choice("tile_k", (16, 32, 64)),
-        dram_bandwidth_bytes_per_s=load_chip(TOY_CHIP).hbm.bandwidth_bytes_per_s,
+        dram_bandwidth_bytes_per_s=published(f"{TOY_CHIP}: HBM bandwidth",
+                                             load_chip(TOY_CHIP).hbm.bandwidth_bytes_per_s),
         chip=pick.choice("chip", REAL_CHIPS), b_m=pick.choice("b_m", PART_B_M),
         b_d=pick.choice("b_d", (2048, 4096, 8192)),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chiplab._checks import published
 from chiplab.grading.checks import AnswerFormat
 from chiplab.grading.variants import Picker, ProblemSet
 from chiplab.hardware.catalog import load_chip
@@ -50,7 +51,7 @@ def _telling(p: RooflineParams) -> bool:
     nearly right) and not at twice the ridge (where counting MACs would just reach the peak): every hint can tell its
     slip apart, and the ridge is no number of the table."""
     chip = load_chip(p.chip)
-    ridge = chip.peak_flops_per_s(DTYPE) / chip.hbm.bandwidth_bytes_per_s
+    ridge = chip.peak_flops_per_s(DTYPE) / published(f"{chip.id}: HBM bandwidth", chip.hbm.bandwidth_bytes_per_s)
     intensity = p.m * p.d / (2 * p.m + p.d)  # 2·m·d·d FLOPs over 2·(2·m·d + d·d) bytes
     near = [p.m, ridge, 2 * ridge]  # the weights-only slip; on the ridge; MACs for FLOPs reaching the peak
     return (all(abs(intensity - value) > 0.03 * value for value in near) and p.d > 4 * ridge
