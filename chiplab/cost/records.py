@@ -64,6 +64,25 @@ def parse_as_of(text: object, owner: str = "as_of") -> tuple[date, date]:
     return start, end
 
 
+class _ObservedWindow:
+    """What a dated record does with its ``as_of``: keep it as the window ``observed_from`` .. ``observed_to``."""
+
+    as_of: str
+    observed_from: date
+    observed_to: date
+
+    def _observe(self, owner: str) -> None:
+        """Set the window from ``as_of`` (in ``__post_init__`` of a frozen record)."""
+        start, end = parse_as_of(self.as_of, owner)
+        object.__setattr__(self, "observed_from", start)
+        object.__setattr__(self, "observed_to", end)
+
+    @property
+    def date(self) -> date:
+        """The last day the value is known to have held (the end of ``as_of``)."""
+        return self.observed_to
+
+
 def _text(owner: str, name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ChiplabInputError(f"{owner}: {name} must be text; got {value!r}")
@@ -71,7 +90,7 @@ def _text(owner: str, name: str, value: object) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Price:
+class Price(_ObservedWindow):
     """What one chip-hour costs in one offer (an instance type at a provider, of one kind, at one time).
 
     ``usd_per_chip_hour`` is the instance price divided by ``num_chips_per_instance``. Prices from chiplab's data
@@ -108,18 +127,11 @@ class Price:
             object.__setattr__(self, name, _text(owner, name, getattr(self, name)))
         regions = (self.regions,) if isinstance(self.regions, str) else self.regions   # "us-east-1" alone
         object.__setattr__(self, "regions", tuple(_text(owner, "regions", r) for r in regions))
-        start, end = parse_as_of(self.as_of, owner)
-        object.__setattr__(self, "observed_from", start)
-        object.__setattr__(self, "observed_to", end)
+        self._observe(owner)
 
     @property
     def usd_per_instance_hour(self) -> float:
         return self.usd_per_chip_hour * self.num_chips_per_instance
-
-    @property
-    def date(self) -> date:
-        """The last day the price is known to have held (the end of ``as_of``)."""
-        return self.observed_to
 
     @property
     def region(self) -> str:
@@ -139,7 +151,7 @@ class Price:
 
 
 @dataclass(frozen=True, kw_only=True)
-class HardwarePrice:
+class HardwarePrice(_ObservedWindow):
     """What an owner pays for one accelerator: alone (``includes="accelerator"``) or as its share of a server of
     ``num_chips_per_system`` accelerators (then ``usd_per_chip`` = server price / accelerators)."""
 
@@ -162,13 +174,7 @@ class HardwarePrice:
         if self.includes not in HARDWARE_INCLUDES:
             raise ChiplabInputError(f"{owner}: includes must be one of {', '.join(HARDWARE_INCLUDES)}; "
                                     f"got {self.includes!r}")
-        start, end = parse_as_of(self.as_of, owner)
-        object.__setattr__(self, "observed_from", start)
-        object.__setattr__(self, "observed_to", end)
-
-    @property
-    def date(self) -> date:
-        return self.observed_to
+        self._observe(owner)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,11 +35,11 @@ if TYPE_CHECKING:
         ridge_point,
         ridge_table,
         roles_table,
-        sources_table,
         unknowns_table,
     )
     from chiplab.hardware.plausibility import PlausibleRange, plausible_range
     from chiplab.hardware.provenance import SOURCE_KINDS, Alternative, Provenance, Source, published_value_si
+    from chiplab.hardware.source_tables import sources_table
     from chiplab.hardware.systolic_array import SystolicArraySpec
     from chiplab.hardware.what_if import with_level
 
@@ -54,7 +54,7 @@ _EXPORTS = {
     "design_chip": "custom",
     "capacity_table": "describe", "chip_table": "describe", "links_table": "describe", "memory_table": "describe",
     "peak_check_table": "describe", "ridge_point": "describe", "ridge_table": "describe", "roles_table": "describe",
-    "sources_table": "describe", "unknowns_table": "describe",
+    "unknowns_table": "describe", "sources_table": "source_tables",
     "PlausibleRange": "plausibility", "plausible_range": "plausibility",
     "SOURCE_KINDS": "provenance", "Alternative": "provenance", "Provenance": "provenance", "Source": "provenance",
     "published_value_si": "provenance",

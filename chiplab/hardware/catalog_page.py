@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chiplab._checks import one_of
 from chiplab.hardware.catalog import list_chips, load_chip
-from chiplab.hardware.describe import sources_table
+from chiplab.hardware.source_tables import sources_table
 
 
 def chip_section(chip_id: str, level: int = 3) -> str:

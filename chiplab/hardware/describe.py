@@ -19,15 +19,12 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import as_chip, as_chips
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES, MEMORY_ROLES, MemoryLevel
+from chiplab.hardware.source_tables import source_cell
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes, format_rate
 
 UNPUBLISHED = "unpublished"
 CONVENTIONS = ("flops_per_byte", "macs_per_byte")
-
-
-def _chips(chip_ids: Iterable[str | Chip]) -> list[Chip]:
-    return as_chips(chip_ids)
 
 
 def _array(chip: Chip) -> str:
@@ -92,7 +89,7 @@ def chip_table(chip_ids: Iterable[str | Chip], fields: Sequence[str] = DEFAULT_C
     """One row per chip, one column per field (names from :data:`COLUMNS`, e.g. ``"array"``, ``"peak_fp8"``)."""
     fields = some_of("field", fields, COLUMNS)
     headers = ["chip", *(COLUMNS[name][0] for name in fields)]
-    rows = [[chip.display_name, *(COLUMNS[name][1](chip) for name in fields)] for chip in _chips(chip_ids)]
+    rows = [[chip.display_name, *(COLUMNS[name][1](chip) for name in fields)] for chip in as_chips(chip_ids)]
     return markdown_table(headers, rows)
 
 
@@ -117,7 +114,7 @@ def memory_table(chip_ids: Iterable[str | Chip]) -> str:
     """Every memory level of every chip, outermost first: role, vendor label, capacity, bandwidth, technology."""
     rows = [[chip.display_name, level.role, level.vendor_label, _capacity(chip, level), _bandwidth(chip, level),
              level.technology or "—"]
-            for chip in _chips(chip_ids) for level in chip.memory_levels]
+            for chip in as_chips(chip_ids) for level in chip.memory_levels]
     return markdown_table(["chip", "role", "vendor's name", "capacity", "bandwidth", "technology"], rows)
 
 
@@ -125,14 +122,17 @@ def roles_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = MEMORY_RO
     """One row per chip, one column per vendor-neutral role: the vendor's name for it and its capacity.
     Shows at a glance that SBUF, VMEM and shared memory play the same part."""
     roles = some_of("role", roles, MEMORY_ROLES)
-    rows = []
-    for chip in _chips(chip_ids):
-        cells = []
-        for role in roles:
-            levels = [level for level in chip.memory_levels if level.role == role]
-            cells.append("; ".join(f"{level.vendor_label} ({_capacity(chip, level)})" for level in levels) or "—")
-        rows.append([chip.display_name, *cells])
+    rows = [[chip.display_name, *(_role_cell(chip, role) for role in roles)] for chip in as_chips(chip_ids)]
     return markdown_table(["chip", *roles], rows)
+
+
+def _role_cell(chip: Chip, role: str) -> str:
+    """The levels of ``role`` on ``chip``: each one's vendor name and capacity ("—" for none)."""
+    return "; ".join(f"{level.vendor_label} ({_capacity(chip, level)})" for level in _levels(chip, role)) or "—"
+
+
+def _levels(chip: Chip, role: str) -> list[MemoryLevel]:
+    return [level for level in chip.memory_levels if level.role == role]
 
 
 def capacity_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = ("shared", "scratchpad", "accumulator",
@@ -140,35 +140,23 @@ def capacity_table(chip_ids: Iterable[str | Chip], roles: Sequence[str] = ("shar
     """On-chip memory per chip, summed over its cores, one column per role (several levels of one role add up),
     next to the off-chip capacity and bandwidth."""
     roles = some_of("role", roles, MEMORY_ROLES)
-    rows = []
-    for chip in _chips(chip_ids):
-        cells = []
-        for role in roles:
-            levels = [level for level in chip.memory_levels if level.role == role]
-            totals = [chip.total_capacity_bytes(level.vendor_label) for level in levels]
-            if not levels:
-                cells.append("—")
-            elif None in totals:
-                cells.append(UNPUBLISHED)
-            else:
-                total_bytes = sum(total for total in totals if total is not None)  # none is None here
-                cells.append(f"{format_bytes(total_bytes)} ({', '.join(level.vendor_label for level in levels)})")
-        rows.append([chip.display_name, *cells, COLUMNS["hbm_capacity"][1](chip), COLUMNS["hbm_bandwidth"][1](chip)])
+    rows = [[chip.display_name, *(_whole_chip_cell(chip, role) for role in roles), COLUMNS["hbm_capacity"][1](chip),
+             COLUMNS["hbm_bandwidth"][1](chip)] for chip in as_chips(chip_ids)]
     return markdown_table(["chip", *(f"{role}, whole chip" for role in roles), "off-chip capacity",
                            "off-chip bandwidth"], rows)
 
 
-def _web_address(url: str) -> str:
-    """A source's address as a link a browser (and the book's -n build) follows: "doi:10.1109/X" is
-    https://doi.org/10.1109/X, the DOI system's resolver."""
-    return "https://doi.org/" + url.removeprefix("doi:") if url.startswith("doi:") else url
-
-
-def _source(chip: Chip, key: str) -> str:
-    provenance = chip.provenance.get(key)
-    if provenance is None:
+def _whole_chip_cell(chip: Chip, role: str) -> str:
+    """The capacity of every ``role`` level summed over the chip's cores and named ("—" for none, unpublished if
+    one of them is)."""
+    levels = _levels(chip, role)
+    totals = [chip.total_capacity_bytes(level.vendor_label) for level in levels]
+    if not levels:
         return "—"
-    return f"[{provenance.source.id}]({_web_address(provenance.source.url)}) ({provenance.kind})"
+    if None in totals:
+        return UNPUBLISHED
+    total_bytes = sum(total for total in totals if total is not None)  # none is None here
+    return f"{format_bytes(total_bytes)} ({', '.join(level.vendor_label for level in levels)})"
 
 
 def ridge_point(chip: Chip, dtype: str = "bf16", convention: str = "flops_per_byte") -> float:
@@ -185,15 +173,15 @@ def ridge_table(chip_ids: Iterable[str | Chip], dtype: str = "bf16", convention:
     dtype = one_of("dtype", dtype, DTYPES)
     unit = "FLOP/byte" if one_of("convention", convention, CONVENTIONS) == "flops_per_byte" else "MAC/byte"
     rows = []
-    for chip in _chips(chip_ids):
+    for chip in as_chips(chip_ids):
         if dtype not in chip.peak_dtypes or chip.hbm.bandwidth_bytes_per_s is None:
             continue
         peak_key = f"peak_flops_per_s.{dtype}"
         if peak_key not in chip.provenance:  # a peak derived from the geometry: cite the array and clock
             peak_key = "core.matrix_unit.clock_hz"
         rows.append([chip.display_name, peak_cell(chip, dtype), format_rate(chip.hbm.bandwidth_bytes_per_s, "B/s"),
-                     f"{ridge_point(chip, dtype, convention):.0f}", _source(chip, peak_key),
-                     _source(chip, f"memory.{chip.hbm.vendor_label}.bandwidth_bytes_per_s")])
+                     f"{ridge_point(chip, dtype, convention):.0f}", source_cell(chip, peak_key),
+                     source_cell(chip, f"memory.{chip.hbm.vendor_label}.bandwidth_bytes_per_s")])
     if not rows:
         raise ChiplabInputError(f"none of the chips has a {dtype} peak and a known off-chip bandwidth")
     return markdown_table(["chip", f"peak {dtype}", "off-chip bandwidth", f"ridge point ({unit})",
@@ -204,7 +192,7 @@ def peak_check_table(chip_ids: Iterable[str | Chip], dtype: str = "bf16") -> str
     """Published peak vs cores × units × rows × cols × 2 × clock × MACs per PE per cycle, and the documented
     reason wherever they disagree or the geometry is incomplete."""
     rows = []
-    for chip in _chips(chip_ids):
+    for chip in as_chips(chip_ids):
         check = chip.peak_check(dtype)
         if check.published_flops_per_s is None and check.derived_flops_per_s is None:
             continue
@@ -243,63 +231,17 @@ def unpublished_fields(chip: Chip) -> tuple[str, ...]:
 
 def unknowns_table(chip_ids: Iterable[str | Chip]) -> str:
     """What the catalog leaves out for each chip, because no source read publishes it."""
-    rows = [[chip.display_name, ", ".join(unpublished_fields(chip)) or "—"] for chip in _chips(chip_ids)]
+    rows = [[chip.display_name, ", ".join(unpublished_fields(chip)) or "—"] for chip in as_chips(chip_ids)]
     return markdown_table(["chip", "not published in any source read"], rows)
 
 
 def links_table(chip_ids: Iterable[str | Chip]) -> str:
     """Chip-to-chip links: aggregate bandwidth (and which directions it adds), count, topology, group size."""
     rows = []
-    for chip in _chips(chip_ids):
+    for chip in as_chips(chip_ids):
         for link in chip.links:
             rows.append([chip.display_name, link.name, _rate_or_unknown(link.bandwidth_bytes_per_s, "B/s"),
                          link.direction, link.num_links or UNPUBLISHED, link.topology or UNPUBLISHED,
                          link.max_chips or UNPUBLISHED])
     return markdown_table(["chip", "link", "bandwidth per chip", "counted", "links", "topology",
                            "largest directly linked group"], rows)
-
-
-# Words for the catalog's provenance keys (the appendix and the sources tables show these, not the keys).
-_QUANTITY_WORDS = {
-    "num_cores": "cores per chip", "die_area_mm2": "die area", "num_transistors": "transistors",
-    "process_node": "process node", "tdp_w": "power (TDP)", "core.matrix_unit.clock_hz": "matrix-unit clock",
-    "core.matrix_unit.num_per_core": "matrix units per core", "core.matrix_unit.num_rows": "matrix-unit rows",
-    "core.matrix_unit.num_cols": "matrix-unit columns", "core.scalar_clock_hz": "scalar-unit clock",
-    "core.vector_clock_hz": "vector-unit clock", "capacity_bytes": "capacity", "bandwidth_bytes_per_s": "bandwidth",
-    "max_chips": "chips per domain", "num_links": "links per chip",
-    "per_link_one_way_bytes_per_s": "bandwidth per link, one way", "topology": "topology",
-}  # fmt: skip
-_PER_FORMAT = {"peak_flops_per_s": "peak", "vector_peak_flops_per_s": "vector-unit peak",
-               "core.matrix_unit.macs_per_pe_per_cycle": "MACs per PE per cycle"}  # fmt: skip
-
-
-def quantity_label(key: str) -> str:
-    """A catalog provenance key in words: "memory.SBUF.capacity_bytes" -> "SBUF capacity",
-    "core.matrix_unit.macs_per_pe_per_cycle.bf16" -> "MACs per PE per cycle (bf16)".
-
-    >>> quantity_label("links.NVLink 4.per_link_one_way_bytes_per_s")
-    'NVLink 4 bandwidth per link, one way'
-    """
-    if key.startswith(("memory.", "links.")):
-        _, name, field_name = key.split(".", 2)
-        return f"{name} {_QUANTITY_WORDS.get(field_name, field_name.replace('_', ' '))}"
-    prefix, _, number_format = key.rpartition(".")
-    if prefix in _PER_FORMAT:
-        return f"{_PER_FORMAT[prefix]} ({number_format})"
-    return _QUANTITY_WORDS.get(key, key.replace("_", " "))
-
-
-def sources_table(chip_id: str | Chip, prefixes: Sequence[str] = ()) -> str:
-    """Where each of a chip's numbers comes from: the figure as published, its kind, the source (linked), the
-    date it was read and where in the source. ``prefixes`` keeps only some keys (e.g. ``["peak", "memory"]``)."""
-    chip = _chips([chip_id])[0]
-    rows = []
-    for key, provenance in chip.provenance.items():
-        if prefixes and not key.startswith(tuple(prefixes)):
-            continue
-        source = provenance.source
-        rows.append([quantity_label(key), provenance.as_published or "—", provenance.kind,
-                     f"[{source.id}]({_web_address(source.url)})", provenance.accessed.isoformat(), provenance.note])
-    if not rows:
-        raise ChiplabInputError(f"chip {chip.id!r} has no provenance keys starting with {list(prefixes)}")
-    return markdown_table(["quantity", "as published", "kind", "source", "read on", "where"], rows)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from chiplab.hardware.catalog_page import catalog_markdown
-from chiplab.hardware.describe import _web_address
+from chiplab.hardware.source_tables import _web_address
 
 _LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 

@@ -15,10 +15,10 @@ from chiplab.hardware.describe import (
     ridge_point,
     ridge_table,
     roles_table,
-    sources_table,
     unknowns_table,
     unpublished_fields,
 )
+from chiplab.hardware.source_tables import sources_table
 from chiplab.units import format_rate
 
 REAL = list_chips("real")
