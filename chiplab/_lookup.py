@@ -43,3 +43,14 @@ def lookup(name: object, names: Mapping[str, str], *, what: str, known: Callable
     suggestions = list(dict.fromkeys(names[c] for c in close if c in names))
     hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
     raise ChiplabInputError(f"unknown {what} {name!r}; {hint}known {what}s: {', '.join(known())}")
+
+
+def add_names(names: dict[str, str], record_id: str, record_names: Iterable[str], *, origin: str) -> None:
+    """Index ``record_id`` in ``names`` under each of ``record_names`` (its id, display name, aliases), normalized;
+    a name that already stands for another record is an error naming ``origin`` (the file that repeats it)."""
+    keys = {normalize_name(name): name for name in record_names}
+    for key, name in keys.items():
+        if names.get(key, record_id) != record_id:
+            raise ChiplabInputError(f"{origin}: name {name!r} is already used by {names[key]!r}; aliases must be "
+                                    "unique")
+    names.update(dict.fromkeys(keys, record_id))

@@ -21,7 +21,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from chiplab._checks import positive_int
-from chiplab._lookup import lookup, normalize_name
+from chiplab._lookup import add_names, lookup
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._frozen import FrozenMap
 from chiplab.hardware.provenance import Provenance, Source
@@ -130,11 +130,7 @@ def _presets() -> _Presets:
         if preset.id != entry.name.removesuffix(".toml"):
             raise ChiplabInputError(f"{origin}: id must match the file name; got {preset.id!r}")
         models[preset.id] = preset
-        for name in (preset.id, preset.display_name, *preset.aliases):
-            key = normalize_name(name)
-            if names.get(key, preset.id) != preset.id:
-                raise ChiplabInputError(f"{origin}: name {name!r} is already used by {names[key]!r}")
-            names[key] = preset.id
+        add_names(names, preset.id, (preset.id, preset.display_name, *preset.aliases), origin=origin)
     return _Presets(models=models, names=names)
 
 

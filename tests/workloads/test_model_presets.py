@@ -3,6 +3,7 @@ answers to its aliases, and unknown names get suggestions."""
 
 import pytest
 
+from chiplab._lookup import add_names
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads import TransformerConfig, list_models, load_model, model_preset
 from chiplab.workloads.presets import load_model_sources, preset_from_toml
@@ -145,3 +146,13 @@ def test_preset_file_checks():
     kv = '[provenance."config.num_kv_heads"]\nsource = "GPT3"\nnote = "n/a"\n'
     with pytest.raises(ChiplabInputError, match=r"toy.toml: .*num_kv_heads \(3\) must divide num_heads \(4\)"):
         preset_from_toml(_toml(vocab + kv, "num_kv_heads = 3"), "toy.toml", sources)
+
+
+def test_a_name_two_presets_claim_is_refused_naming_the_file():
+    """Names are compared normalized ('LLaMA-3 8b' is 'Llama 3 8B'), so a second file cannot take one over."""
+    names: dict[str, str] = {}
+    add_names(names, "llama3_8b", ("llama3_8b", "Llama 3 8B"), origin="models/llama3_8b.toml")
+    add_names(names, "llama3_8b", ("llama3-8b",), origin="models/llama3_8b.toml")  # its own names again: fine
+    with pytest.raises(ChiplabInputError, match=r"models/copy\.toml: name 'LLaMA-3 8b' is already used by 'llama3_8b'"):
+        add_names(names, "copy", ("copy", "LLaMA-3 8b"), origin="models/copy.toml")
+    assert names["llama38b"] == "llama3_8b" and "copy" not in names.values()
