@@ -203,9 +203,10 @@ class ServingSweep:
         """(low, high) arrays of the true output tokens/s per chip over the estimates' error band (one band: the
         chip and kind are the same for every batch); None without a band."""
         ranges = [e.output_tokens_per_s_per_chip_range for e in self.estimates]
-        if any(r is None for r in ranges):
+        known = [r for r in ranges if r is not None]
+        if len(known) < len(ranges):
             return None
-        return np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges])  # type: ignore[index]
+        return np.array([low for low, _ in known]), np.array([high for _, high in known])
 
     @property
     def tokens_per_s_per_user(self) -> np.ndarray:
