@@ -155,6 +155,10 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
                                  # LoRA: the base weights are frozen, only the adapters train (chiplab.perf.lora)
                                  "frozen_base_weights": "lora" in run.model_as_published.lower()}
     micro = stated(run, "micro_batch")
+    if micro is not None and "maxtext" in run.software.lower():
+        # MaxText's per_device_batch_size counts every chip, the tensor-parallel ones too (global batch = it x all
+        # chips, no gradient accumulation): one pass of a tensor-parallel group holds per_device_batch_size x t
+        micro *= parallelism.tensor
     replica_batch = global_batch // parallelism.data
     if micro is not None and replica_batch % micro == 0:
         arguments["num_microbatches"] = replica_batch // micro

@@ -13,3 +13,16 @@ def test_interleaved_of_unstated_size_is_the_least_interleaving():
 
 def test_a_stated_interleaving_is_used_as_stated():
     assert case_setup(get_measurement("mlperf41_gpt3_h100_11616")).arguments["num_virtual_stages"] == 8
+
+
+def test_maxtext_per_device_batch_counts_the_tensor_parallel_chips():
+    # v5p-4096 MLPerf GPT-3: per_device_batch_size 2, ici_tensor_parallelism 8, 256 data-parallel ways, global
+    # batch 4096: each replica's 16 sequences are one pass of its 8 tensor-parallel chips (2 x 8), not 8 microbatches
+    setup = case_setup(get_measurement("mlperf41_gpt3_tpu_v5p_2048"))
+    assert setup.arguments["num_microbatches"] == 1
+
+
+def test_the_v5p_gpt3_recipe_runs_on_the_chips_its_log_implies():
+    setup = case_setup(get_measurement("maxtext_gpt3_175b_v5p"))
+    parallelism = setup.arguments["parallelism"]
+    assert (parallelism.tensor, parallelism.data, parallelism.num_chips) == (8, 64, 512)
