@@ -25,6 +25,7 @@ from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.demand import CACHE_BYTES, CELLS_PER_PIECE, fold_request_counts, nth_request_line, request_streams
 from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.ws_ifmap import ws_ifmap_misses, ws_ifmap_reuse_bound
 from chiplab.systolic.dataflow import Dataflow
 
 # The tumbling-window replay follows about this many requests a second: 1e7 to 3.4e7 per CPU second measured on
@@ -54,6 +55,10 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         total = int(counts.sum())
         full = total // window * window
         return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
+    if not replay and ifmap and plan.dataflow is Dataflow.WS:
+        by_folds = ws_ifmap_misses(layer, plan, window)
+        if by_folds is not None:
+            return by_folds
     # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
     address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
                      else layer.window_size * layer.n)
@@ -65,60 +70,6 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
                     memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
                     + CACHE_BYTES + 16 * len(counts))
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
-
-
-def _sharing_pairs(layer: ScaleSimLayer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every ordered pair (a, b) of window elements, a == b included, that can request one ifmap word, and the
-    pixel offset d with pixel(b) = pixel(a) + d: same channel, window offsets a whole number of strides apart, and
-    pixels that both exist (|offset| less than the ofmap's side). ~ k * filter_height * filter_width pairs."""
-    cr, cc, ch = operands.window_parts(layer, np.arange(layer.k, dtype=np.int64))
-    s, e_h, e_w = layer.stride, layer.ofmap_height, layer.ofmap_width
-    order = np.argsort(ch, kind="stable")
-    bounds = np.flatnonzero(np.diff(ch[order])) + 1
-    firsts, seconds = [], []
-    for group in np.split(order, bounds):  # one group per channel: at most filter_height * filter_width elements
-        a, b = np.meshgrid(group, group, indexing="ij")
-        firsts.append(a.ravel())
-        seconds.append(b.ravel())
-    a, b = np.concatenate(firsts), np.concatenate(seconds)
-    dy, dx = cr[a] - cr[b], cc[a] - cc[b]  # (oy_b - oy_a) * s = cr_a - cr_b, likewise for x
-    keep = (dy % s == 0) & (dx % s == 0) & (np.abs(dy // s) < e_h) & (np.abs(dx // s) < e_w)
-    a, b, dy, dx = a[keep], b[keep], dy[keep], dx[keep]
-    return a, b, dy // s * e_w + dx // s
-
-
-def ws_ifmap_reuse_bound(layer: ScaleSimLayer, plan: FoldPlan) -> int:
-    """A lower bound on every reuse distance of the WS ifmap request stream (no holes): 0 if it cannot bound it.
-
-    Row fold f requests, for its ports c (window element j = f * R + c, R = array rows), pixels p along diagonals
-    d = c + p, each diagonal's ports in order: request position start(f) + F_f(d) + rank, where F_f(d) counts the
-    fold's cells on diagonals before d (1 to rows_f cells per diagonal). Window elements a (fold f_a, port c_a) and
-    b (fold f_b, port c_b) share a word when pixel(b) = pixel(a) + delta (:func:`_sharing_pairs`); with
-    x = c_a + p + 1 and y = c_b + p + delta, position(b) - position(a) >= start(f_b) - start(f_a) + F_b(y) - F_a(x)
-    + 1, and F_b(y) - F_a(x) >= min(y - x, rows_b (y - x)) - max(0, rows_a - rows_b) * m for every p. The sweep
-    over the row folds comes round once per column fold (``unit`` requests later). Two elements of one fold
-    (reused a few diagonals later) are not bounded: 0.
-    """
-    assert plan.dataflow is Dataflow.WS and not operands.ifmap_has_holes(layer)
-    r_arr, m = plan.num_rows, layer.m
-    unit = layer.k * m  # requests of one sweep over the row folds
-    a, b, delta = _sharing_pairs(layer)
-    fold_a, fold_b = a // r_arr, b // r_arr
-    last = plan.num_row_folds - 1
-    rows_a = np.where(fold_a == last, plan.rows_used(last), r_arr)
-    rows_b = np.where(fold_b == last, plan.rows_used(last), r_arr)
-    gap = b % r_arr + delta - a % r_arr - 1  # y - x
-    diagonals = np.where(gap >= 0, gap, rows_b * gap) - np.maximum(0, rows_a - rows_b) * m
-    apart = (fold_b - fold_a) * r_arr * m + diagonals + 1  # position(b) - position(a), same sweep, at least
-    if np.any((fold_a == fold_b) & (a != b)):
-        return 0
-    later = fold_b > fold_a
-    bounds = [apart[later]]
-    if plan.num_col_folds > 1:  # b in the next sweep
-        bounds.append(unit + apart)
-    # no pair at all: no word is requested twice, so the stream's length bounds nothing it does not already
-    smallest = min((int(x.min()) for x in bounds if len(x)), default=unit * plan.num_col_folds)
-    return max(smallest, 0)
 
 
 MIN_LOOK_AHEAD = 1 << 12  # requests examined at once by the tumbling-window replay, at least
