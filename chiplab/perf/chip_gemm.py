@@ -10,7 +10,8 @@ How the pieces combine (each a stated assumption):
 * **Stationary operand and dataflow, chosen per GEMM** (as XLA and the Neuron compiler do). A systolic array
   (TPU MXU, Trainium Tensor Engine) holds one operand in its PEs while the other streams past. Which one is the
   compiler's choice: C = A·B holds B (weight-stationary, "ws"), and the same array computing Cᵀ = Bᵀ·Aᵀ holds A
-  (input-stationary, "is"). Every fold of a stationary tile costs R cycles to load it (see
+  (input-stationary, "is"). Every fold of a stationary tile costs a tile load, R cycles at one row a cycle (TPU)
+  or fewer where the chip's data says so (Trainium's 64-cycle "Fast LoadStationary"; see
   :mod:`chiplab.systolic.closed_form`), so the operand that gives the fewest folds × cycles wins; for a
   GEMV-like op (a handful of rows against a long matrix) no choice keeps the array busy, the matrix must be read
   from HBM anyway, and the op comes out bandwidth-bound, as measured. A GPU tensor core accumulates C in
