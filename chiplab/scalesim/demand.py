@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -145,7 +144,7 @@ def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, 
 
 
 # Which fold index a block's content depends on when it repeats across the other fold index.
-_REPEATS_WITH = {(Dataflow.WS, "ifmap"): "fr", (Dataflow.OS, "ifmap"): "fr", (Dataflow.OS, "filter"): "fc",
+REPEATS_WITH = {(Dataflow.WS, "ifmap"): "fr", (Dataflow.OS, "ifmap"): "fr", (Dataflow.OS, "filter"): "fc",
                  (Dataflow.IS, "filter"): "fr"}
 CELLS_PER_PIECE = 1 << 19  # a fold's request stream is built this many cells at a time (~50 MiB of temporaries)
 CACHE_BYTES = 64 << 20  # repeated blocks are kept (not rebuilt) while they fit in this much memory
@@ -162,7 +161,7 @@ def _skew_width(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, fr:
     return plan.rows_used(fr), {Dataflow.WS: layer.m, Dataflow.IS: layer.n, Dataflow.OS: layer.k}[flow]
 
 
-def _fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
+def fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
                  fr: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One fold's (addresses, local lines) in request order, holes removed, in pieces of about CELLS_PER_PIECE."""
     shape = _skew_width(layer, plan, operand, fc, fr)
@@ -201,7 +200,7 @@ def _stationary_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> It
             keep = addresses >= 0
             yield addresses[keep], all_lines[keep]
         if full < num_row_folds:  # the last, partial row fold
-            for addresses, local in _fold_pieces(layer, plan, operand, fc, num_row_folds - 1):
+            for addresses, local in fold_pieces(layer, plan, operand, fc, num_row_folds - 1):
                 yield addresses, local + plan.fold_start_line(fc, num_row_folds - 1)
 
 
@@ -212,7 +211,7 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
     Blocks that come round again (the left-edge operand once per column fold, the OS filter once per row fold) are
     kept while they fit in CACHE_BYTES and would be used again; otherwise they are rebuilt.
     """
-    key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
+    key_kind = REPEATS_WITH.get((plan.dataflow, operand))
     if key_kind is None:  # the stationary operand: blocks of at most R x C requests, many folds per piece
         yield from _stationary_pieces(layer, plan, operand)
         return
@@ -227,7 +226,7 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
             if cached is not None:
                 pieces = cached
             else:
-                pieces = _fold_pieces(layer, plan, operand, fc, fr)
+                pieces = fold_pieces(layer, plan, operand, fc, fr)
                 ports_height = _skew_width(layer, plan, operand, fc, fr)
                 size = BYTES_PER_CACHED_REQUEST * (ports_height[0] * ports_height[1] if ports_height
                                                    else plan.num_rows * plan.num_cols)
@@ -283,48 +282,3 @@ def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts:
         else:
             lo = mid + 1
     return plan.fold_start_line(fc, fr) + base + lo
-
-
-@dataclass(frozen=True, kw_only=True)
-class RepeatedStream:
-    """A request stream as units that each come round ``repeats`` times in a row, unchanged but for their lines.
-
-    The stream is: for each unit u, ``repeats`` times its requests ``unit(u)`` with the demand lines shifted by
-    ``lines_per_repeat`` each time. The left-edge operand (WS/OS ifmap, IS filter) is one unit, the sweep over the
-    row folds, that comes round once per column fold; the OS filter block of column fold u comes round once per row
-    fold; the stationary operand never repeats (one unit, the whole stream).
-    """
-
-    num_units: int
-    unit: Callable[[int], Iterator[tuple[np.ndarray, np.ndarray]]]  # (addresses, lines of its first time round)
-    repeats: int
-    lines_per_repeat: int
-    requests_per_unit: int  # the most requests any unit holds, holes included
-
-
-def repeated_request_stream(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> RepeatedStream:
-    """:func:`request_streams` described by its repetitions (see :class:`RepeatedStream`)."""
-    key_kind = _REPEATS_WITH.get((plan.dataflow, operand))
-    counts = fold_request_counts(layer, plan, operand)
-    lines_per_fold, num_row_folds = plan.lines_per_fold, plan.num_row_folds
-
-    def shifted(pieces: Iterator[tuple[np.ndarray, np.ndarray]], start: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for addresses, lines in pieces:
-            yield addresses, lines + start
-
-    if key_kind == "fr":  # one sweep over the row folds, once per column fold
-        def sweep(_: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            for fr in range(num_row_folds):
-                yield from shifted(_fold_pieces(layer, plan, operand, 0, fr), plan.fold_start_line(0, fr))
-
-        return RepeatedStream(num_units=1, unit=sweep, repeats=plan.num_col_folds,
-                              lines_per_repeat=num_row_folds * lines_per_fold,
-                              requests_per_unit=int(counts[:num_row_folds].sum()))
-    if key_kind == "fc":  # the block of column fold u, once per row fold
-        def block(fc: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            return shifted(_fold_pieces(layer, plan, operand, fc, 0), plan.fold_start_line(fc, 0))
-
-        return RepeatedStream(num_units=plan.num_col_folds, unit=block, repeats=num_row_folds,
-                              lines_per_repeat=lines_per_fold, requests_per_unit=int(counts.max()))
-    return RepeatedStream(num_units=1, unit=lambda _: request_streams(layer, plan, operand), repeats=1,
-                          lines_per_repeat=0, requests_per_unit=int(counts.sum()))

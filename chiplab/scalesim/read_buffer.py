@@ -34,9 +34,10 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.demand import RepeatedStream, fold_request_counts, repeated_request_stream, request_streams
+from chiplab.scalesim.demand import fold_request_counts, request_streams
+from chiplab.scalesim.jump_scan import fast_misses
 from chiplab.scalesim.topology import ScaleSimLayer
-from chiplab.scalesim.window_scan import Window, fast_misses, scan, scan_repeated
+from chiplab.scalesim.window_scan import RepeatedStream, Window, repeated_request_stream, scan, scan_repeated
 from chiplab.systolic.dataflow import Dataflow
 
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
@@ -202,7 +203,7 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
                      words_per_cycle: int, source: PrefetchSource | None = None) -> UserReadBuffer:
     """Prefetch events and DRAM traffic of one operand's USER-mode read buffer in one layer.
 
-    A dense operand (``source`` None) is scanned by the jumping scans of chiplab.scalesim.window_scan where they
+    A dense operand (``source`` None) is scanned by the jumping scans of chiplab.scalesim.jump_scan where they
     apply; a ``source`` given (row-wise sparsity, or the dense one passed explicitly) is followed request by request.
     """
     fast = source is None

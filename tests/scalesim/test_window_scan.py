@@ -1,4 +1,4 @@
-"""Issue 17, USER mode: the jumping window scans (chiplab.scalesim.window_scan) against the exact scan.
+"""Issue 17, USER mode: the jumping window scans (chiplab.scalesim.jump_scan) against the exact scan.
 
 Expected numbers: the prefetch events of the same read buffer found by following every request through the window
 (``read_buffer.user_read_buffer`` given the dense source explicitly), the path the USER-mode golden cases made by
@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from chiplab.scalesim import ScaleSimLayer, read_buffer, window_scan
+from chiplab.scalesim import ScaleSimLayer, jump_scan, read_buffer
 from chiplab.scalesim.compute import plan_layer
 
 
@@ -32,7 +32,7 @@ def _random_case(rng: random.Random) -> ScaleSimLayer:
 def test_jumping_scans_find_the_events_of_the_request_by_request_scan(monkeypatch):
     rng = random.Random(1717)
     taken = with_events = 0
-    real_fast_misses = window_scan.fast_misses
+    real_fast_misses = jump_scan.fast_misses
 
     def counting(*args):
         nonlocal taken, with_events
@@ -70,7 +70,7 @@ def test_own_positions_are_the_prefetch_order():
         order = read_buffer.prefetch_order(layer, plan, "ifmap")  # WS ifmap: row folds of m pixels x R
         where = np.empty(order.max() + 1, dtype=np.int64)
         where[order] = np.arange(len(order))
-        stack = window_scan.SkewedStack(blocks=plan.num_row_folds, height=m, width=plan.num_rows,
+        stack = jump_scan.SkewedStack(blocks=plan.num_row_folds, height=m, width=plan.num_rows,
                                         last_width=plan.rows_used(plan.num_row_folds - 1), base=plan.num_rows)
         for b in range(plan.num_row_folds):
             t, c = stack.cells(b, 0, m * stack.block_width(b))
