@@ -9,7 +9,7 @@ import numpy as np
 
 from chiplab._checks import finite
 from chiplab.errors import ChiplabInputError
-from chiplab.kernels.tiles import TILE_DTYPE_BYTES, MatmulChain, Tensor, Tile, View
+from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View
 
 if TYPE_CHECKING:
     from chiplab.kernels.language import Kernel
@@ -174,7 +174,7 @@ def matmul(kernel: Kernel, dst: View, a: View, b: View, accumulate: bool, style:
         _check_written(dst, what, line)
     dtype = a.buffer.dtype
     if kernel.values:
-        _matmul_values(dst, a, b, style == "matmul", accumulate, kernel.operand_cache)
+        _matmul_values(kernel, dst, a, b, style == "matmul", accumulate)
     schedule = kernel.schedule
     target = dst.buffer
     ready = max(a.buffer.ready_s, b.buffer.ready_s, target.reads_done_s)
@@ -191,8 +191,8 @@ def matmul(kernel: Kernel, dst: View, a: View, b: View, accumulate: bool, style:
     _count(kernel, acc, dst.num_bytes if accumulate else 0, dst.num_bytes)
 
 
-def _matmul_values(dst: View, left: View, right: View, transposed_left: bool, accumulate: bool,
-                   cache: dict) -> None:
+def _matmul_values(kernel: Kernel, dst: View, left: View, right: View, transposed_left: bool,
+                   accumulate: bool) -> None:
     """Extend the pending chain of ``dst``, or start one (computing any other pending chain first)."""
     chain = dst.buffer.pending
     if chain is not None and accumulate and chain.target.index == dst.index:
@@ -201,9 +201,7 @@ def _matmul_values(dst: View, left: View, right: View, transposed_left: bool, ac
     base = dst.read().copy() if accumulate else None   # read() computes any other pending chain first
     if chain is not None and not accumulate:
         chain.flush()
-    chain = MatmulChain(dst, transposed_left, base, cache)
-    chain.add(left, right)
-    dst.buffer.pending = chain
+    kernel.products.start(dst, transposed_left, base).add(left, right)
 
 
 def _expected_shape(op: str, dst: View, sources: list[View]) -> tuple[int, ...]:

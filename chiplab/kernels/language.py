@@ -27,6 +27,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware import Chip
 from chiplab.kernels import _ops
 from chiplab.kernels._ops import MAX_INSTRUCTIONS
+from chiplab.kernels.chains import PendingProducts
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.schedule import Scheduler
 from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, float_array, rounded_to
@@ -57,7 +58,7 @@ class Kernel:
         # Every declaration and instruction in program order, operands as views: run.program turns it into the
         # text a grader replays on its own inputs (chiplab.kernels.program).
         self.recorded: list[tuple] = []
-        self.operand_cache: dict = {}   # concatenated matmul operands shared by output tiles (tiles.MatmulChain)
+        self.products = PendingProducts()   # matmul values not computed yet (chiplab.kernels.chains)
         self.num_buffers = 0
 
     # --- memory ----------------------------------------------------------------------------------------------

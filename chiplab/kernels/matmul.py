@@ -150,14 +150,18 @@ def _matmul_body(kernel: Kernel, a_t, b, c, t: MatmulTiling, dtype: str) -> None
             for kk in range(num_k):
                 kernel.load(b_strip[kk], b[kk * t.tile_k:(kk + 1) * t.tile_k, n0:n0 + t.block_n],
                             queue=_load_queue(kernel))
+            # Every output tile's matmuls first, then the copies out of PSUM: each engine runs the same stream in
+            # the same order either way (so the time is the same), and the block's products are all issued before
+            # any is read, so the values are computed as one product (chiplab.kernels.chains).
             for i in range(m_tiles):
                 for j in range(n_tiles):
-                    acc = accs[i][j]
                     for kk in range(num_k):
-                        kernel.matmul(acc, a_part[kk][i], b_part[kk][j], accumulate=kk > 0)
+                        kernel.matmul(accs[i][j], a_part[kk][i], b_part[kk][j], accumulate=kk > 0)
+            for i in range(m_tiles):
+                for j in range(n_tiles):
                     out = outs[step % 2]
                     step += 1
-                    kernel.copy(out, acc)
+                    kernel.copy(out, accs[i][j])
                     rows, cols = m0 + i * t.tile_m, n0 + j * t.tile_n
                     kernel.store(c[rows:rows + t.tile_m, cols:cols + t.tile_n], out, queue=store_queue)
 

@@ -7,13 +7,15 @@ numbers a bf16 register could; matmuls multiply them exactly and accumulate in f
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from chiplab.errors import ChiplabInputError
+
+if TYPE_CHECKING:
+    from chiplab.kernels.chains import MatmulChain
 
 # Element sizes of the dtypes a kernel may use (a subset of chiplab.workloads.gemm.DTYPE_BYTES: the formats numpy
 # can hold exactly in float32).
@@ -129,7 +131,7 @@ class _Buffer:
         self.writer_engine = -1       # engine of the latest write (accumulating matmuls chain on one engine)
         self.number = -1              # its place among the kernel's tensors and tiles (a kernel program's name)
         self._whole: View | None = None
-        self.pending: MatmulChain | None = None   # matmul values not yet computed (see MatmulChain)
+        self.pending: MatmulChain | None = None   # matmul values not yet computed (see chiplab.kernels.chains)
         self.shared = False   # True while ``value`` may be seen elsewhere (a matmul chain, a DMA'd tile): copy on write
 
     @property
@@ -242,97 +244,3 @@ class View:
     def describe(self) -> str:
         parts = ", ".join(f"{s.start}:{s.stop}" for s in self.index)
         return f"{self.buffer.name}[{parts}]"
-
-
-class MatmulChain:
-    """Values of consecutive matmuls accumulating into the same accumulator view, computed lazily as ONE product.
-
-    A 4096-deep contraction on a 128-partition core is 32 matmul instructions into one PSUM tile; multiplying the
-    concatenated operands once is the same sum (in a different fp32 rounding order) and far cheaper in numpy than
-    32 small products. The chain is computed when anything reads or overwrites the tile.
-
-    Output tiles of one block share their operands (every tile of a block row reads the same Aᵀ strip, every tile
-    of a block column the same B strip), so a concatenated operand is kept in ``cache`` (one dict per kernel) and
-    reused: at 4096³ that saves copying about 2 GB. A cached operand holds the arrays it was made from, so their
-    memory cannot be reused for other values while the entry lives, and tiles are never written in place while a
-    chain holds them (copy on write, see :meth:`View.write`): the same key always means the same numbers.
-    """
-
-    MAX_CACHED = 16
-
-    def __init__(self, target: View, transposed_left: bool, base: np.ndarray | None, cache: dict | None = None):
-        self.target, self.transposed_left, self.base = target, transposed_left, base
-        self.cache = {} if cache is None else cache
-        self.lefts: list[np.ndarray] = []
-        self.rights: list[np.ndarray] = []
-
-    def add(self, left: View, right: View) -> None:
-        left.buffer.shared = right.buffer.shared = True
-        self.lefts.append(left.read())
-        self.rights.append(right.read())
-
-    def _joined(self, arrays: list[np.ndarray], axis: int) -> np.ndarray:
-        if len(arrays) == 1:
-            return arrays[0]
-        adjacent = _adjacent_view(arrays, axis)
-        if adjacent is not None:
-            return adjacent
-        # (address, shape, strides) names a view's numbers while the arrays it came from are alive (kept below).
-        key = (axis, *((a.__array_interface__["data"][0], a.shape, a.strides) for a in arrays))
-        hit = self.cache.get(key)
-        if hit is None:
-            if len(self.cache) >= self.MAX_CACHED:
-                del self.cache[next(iter(self.cache))]
-            hit = self.cache[key] = (np.concatenate(arrays, axis=axis), arrays)
-        return hit[0]
-
-    def flush(self) -> None:
-        target = self.target
-        target.buffer.pending = None
-        # NKI matmul: left operands are (k, m), contracted over axis 0; Pallas dot: (m, k)
-        left = self._joined(self.lefts, 0).T if self.transposed_left else self._joined(self.lefts, 1)
-        right = self._joined(self.rights, 0)
-        with _one_blas_thread():
-            product = left @ right
-        if self.base is not None:
-            product += self.base
-        target.write(product, rounded=True, owned=True)
-
-
-def _adjacent_view(arrays: list[np.ndarray], axis: int) -> np.ndarray | None:
-    """The concatenation of ``arrays`` along ``axis`` as a view, without copying, when they are consecutive parts
-    of one array (the K-tiles of a strip loaded from one HBM tensor, as the worked matmuls load them); else None.
-
-    Parts of one array with equal strides, equal sizes off ``axis``, each starting where the previous one ends
-    along ``axis``, together are exactly the part of that array spanning them, so the view holds the same numbers
-    a concatenation would (and stays valid as long as the parts do: it keeps their array alive).
-    """
-    first = arrays[0]
-    base, strides = first.base, first.strides
-    if base is None:
-        return None
-    shape = list(first.shape)
-    end = first.__array_interface__["data"][0] + first.shape[axis] * strides[axis]   # where the next part starts
-    for part in arrays[1:]:
-        if (part.base is not base or part.strides != strides or part.__array_interface__["data"][0] != end
-                or part.shape[:axis] != first.shape[:axis] or part.shape[axis + 1:] != first.shape[axis + 1:]):
-            return None
-        end += part.shape[axis] * strides[axis]
-        shape[axis] += part.shape[axis]
-    return np.lib.stride_tricks.as_strided(first, shape=tuple(shape), strides=strides, writeable=False)
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # optional at run time: only slower without it
-        return None
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Tile products are small: on a shared machine, multi-threaded BLAS spends 10-40x longer synchronising than
-    computing (measured with OpenBLAS 0.3 on 2 busy cores), so run them on one thread."""
-    controller = _blas_controller()
-    return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
