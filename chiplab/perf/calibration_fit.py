@@ -21,8 +21,12 @@ kernels of the same work: the factor is the best of them (*achievable*), not the
 model pessimistic) is reported as fitted and applied as 1, so the ideal calibration stays an upper bound.
 
 **Fallback.** A chip without its own measurement takes the median of its vendor family's chips (GPU: NVIDIA and
-AMD; TPU; Trainium/Inferentia), then of all chips; a dtype without one, the same chain for any dtype. The
-calibration says which factors fell back (``Calibration.fallbacks``, repeated in every estimate's assumptions).
+AMD; TPU; Trainium/Inferentia), then of all chips. For matmul the chain is walked per dtype first: a chip with no
+entry in that dtype takes its family's median *in that dtype* before its own other dtypes (so a chip's FP8 falls
+back to its peers' FP8, never to its own BF16); only a dtype no chip measured takes the same chain over any dtype.
+Peers can be far apart: MI300X's FP8 (35 % of its peak, hipBLASLt) is half of what the NVIDIA FP8 median gave it
+before it had an entry of its own. The calibration says which factors fell back (``Calibration.fallbacks``,
+repeated in every estimate's assumptions).
 Toy chips (``kind = "toy"``) are invented hardware with no software to measure: they keep the ideal calibration.
 
 **Kernel overhead** is 0: an ASSUMPTION. The record has no published per-kernel launch cost inside a compiled
