@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from chiplab.kernels.params import CoreParams
 from chiplab.systolic import estimate, plan_folds
-from chiplab.systolic.dataflow import MAPPINGS
 from chiplab.workloads.gemm import Gemm
 
 
@@ -117,8 +116,7 @@ class Scheduler:
         gemm = Gemm(m=math.ceil(m / params.num_matrix_units), n=n, k=k)
         plan = plan_folds(gemm, params.array, self.dataflow)
         cycles = estimate(gemm, params.array, self.dataflow).total_cycles
-        preload = params.array.num_rows if MAPPINGS[plan.dataflow].preloads_stationary else 0
-        period = max(plan.temporal, params.array.num_rows)
+        preload, period = plan.preload_cycles, plan.period_cycles  # the same offset and period as ``cycles``
         # A dtype at r MACs per PE per cycle takes 1/r as long (fp32 at 0.25 on Trainium: 4 passes).
         seconds_per_cycle = 1.0 / (params.matrix_clock_hz * params.macs_per_pe_per_cycle(dtype))
         timing = MatmulTiming(total_s=cycles * seconds_per_cycle, preload_s=preload * seconds_per_cycle,
