@@ -30,8 +30,8 @@ from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.measurements import end_to_end_runs
 from chiplab.perf.training import TrainingEstimate, estimate_training
 from chiplab.perf.validation_cases import RECOMPUTE_ORDER, TIME_QUANTITIES, CaseSetup, NotMappable, case_setup
-from chiplab.perf.validation_setup import stated
 from chiplab.perf.validation_record import FAMILY_LABELS, KINDS, RecordedCase, family_of, write_record
+from chiplab.perf.validation_setup import stated
 from chiplab.tables import markdown_table
 
 
