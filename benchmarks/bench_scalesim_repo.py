@@ -10,7 +10,8 @@ export its ``topologies/`` folder first, e.g. from a clone::
 Each (file, array, mode) runs in a fresh subprocess (so peak RSS is that run's own), with a 60 s limit. The
 config is SCALE-Sim's ``configs/google.cfg`` (6 MiB/6 MiB/2 MiB SRAMs, WS) at the given square array size. Files
 whose header names M, N, K are read as GEMM (``-i gemm``), the rest as convolutions. Prints one line per run
-and a summary; numbers go in the closing note, not in assertions.
+and a summary; numbers go in the closing note, not in assertions. Each line shows wall time and the child's CPU
+time: on a shared, loaded machine the CPU time is what the run itself costs.
 """
 
 from __future__ import annotations
@@ -65,14 +66,14 @@ warnings.simplefilter("ignore")
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim import run_scalesim
 cfg, topo, out, kind = sys.argv[1:5]
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 try:
     layers = len(run_scalesim(cfg, topo, out, input_type=kind))
     status = "ok"
 except ChiplabInputError as exc:
     layers, status = 0, "refused: " + str(exc)[:300]
 seconds = time.perf_counter() - start
-print(json.dumps({"status": status, "layers": layers, "s": seconds,
+print(json.dumps({"status": status, "layers": layers, "s": seconds, "cpu_s": time.process_time() - cpu_start,
                   "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
@@ -91,10 +92,10 @@ def run_one(topology: Path, rows: int, mode: str, dataflow: str, bandwidth: int,
         done = subprocess.run([sys.executable, "-c", _CHILD, str(cfg), str(topology), str(workdir / "out"),
                                input_type(topology)], capture_output=True, text=True, timeout=limit_s)
     except subprocess.TimeoutExpired:
-        return {"status": f"timeout > {limit_s:g} s", "layers": 0, "s": limit_s, "peak_bytes": 0}
+        return {"status": f"timeout > {limit_s:g} s", "layers": 0, "s": limit_s, "cpu_s": limit_s, "peak_bytes": 0}
     if done.returncode != 0:
         return {"status": "crash: " + done.stderr.strip().splitlines()[-1][:300], "layers": 0, "s": 0,
-                "peak_bytes": 0}
+                "cpu_s": 0, "peak_bytes": 0}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -121,7 +122,8 @@ def main() -> None:
                     result = run_one(topology, rows, mode, args.dataflow, args.bandwidth, Path(tmp), args.limit_s)
                     name = topology.relative_to(args.topologies)
                     status = "" if result["status"] == "ok" else result["status"]
-                    print(f"{mode} {rows:>3}x{rows:<3} {result['s']:7.2f} s {result['peak_bytes'] / 2**20:7.0f} MiB "
+                    print(f"{mode} {rows:>3}x{rows:<3} {result['s']:7.2f} s ({result['cpu_s']:6.2f} s CPU) "
+                          f"{result['peak_bytes'] / 2**20:7.0f} MiB "
                           f"{result['layers']:>5} layers  {name}  {status}", flush=True)
                     worst_s, worst_bytes = max(worst_s, result["s"]), max(worst_bytes, result["peak_bytes"])
                     records.append({"mode": mode, "array": rows, "file": str(name), **result})

@@ -101,7 +101,7 @@ def _position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray:
     return _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
 
 
-CELLS_PER_CHUNK = 1 << 18  # positions whose partners are worked out at once (a few int64 arrays per partner)
+CELLS_PER_CHUNK = 1 << 19  # ports x diagonals worked out at once (a few int64 arrays of this size)
 
 
 class _Fold:
@@ -120,8 +120,13 @@ class _Fold:
         order = np.argsort(a[inside], kind="stable")
         self.port_a, self.port_b = a[inside][order] - fold * r_arr, b[inside][order] - fold * r_arr
         self.dy, self.dx = dy[inside][order], dx[inside][order]
-        self.num_partners = np.bincount(self.port_a, minlength=self.rows)
-        self.first_partner = np.cumsum(self.num_partners) - self.num_partners
+        # Pairs by (port shift, dy, dx): every port of a class finds its partner the same number of diagonals on.
+        keys = np.stack([self.port_b - self.port_a, self.dy, self.dx], axis=1)
+        shapes, which = np.unique(keys, axis=0, return_inverse=True)
+        self.classes = [(int(shift), int(dy_), int(dx_), _as_slice(self.port_a[which.ravel() == i]))
+                        for i, (shift, dy_, dx_) in enumerate(shapes.tolist())]
+        self.filter_row, self.filter_col, _ = operands.window_parts(
+            layer, self.first_element + np.arange(self.rows, dtype=np.int64))
         self.num_diagonals = self.rows + self.m - 1
         self.length = int(_cells_before(self.num_diagonals, self.rows, self.m))
         # The periodic interior: diagonals whose cells and partners all lie on full diagonals, in ofmap rows where
@@ -145,33 +150,38 @@ class _Fold:
         self.max_distance = max(int(distance.max(initial=0)) for _, _, distance in self.parts)
 
     def _flags(self, first_diag: int, end_diag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the positions on diagonals [first_diag, end_diag): first request of its word in the fold?, pairs
-        opened minus closed there, and the distance back to the previous request of its word (0: none)."""
-        c, p = operands.skewed_order(self.rows, self.m, first_diag, end_diag)
-        start = int(_cells_before(first_diag, self.rows, self.m))
+        """For the positions on diagonals [first_diag, end_diag), in request order: first request of its word in
+        the fold?, word pairs opened minus closed there, distance back to the previous request of its word (0:
+        none). Worked out on a ports x diagonals grid, one class of pairs at a time."""
+        layer, rows, m, e_w, e_h = self.layer, self.rows, self.m, self.e_w, self.e_h
+        ports = np.arange(rows, dtype=np.int64)[:, None]
         firsts, balances = [np.zeros(0, dtype=bool)], [np.zeros(0, dtype=np.int8)]
         distances = [np.zeros(0, dtype=np.int64)]
-        for at in range(0, len(c), CELLS_PER_CHUNK):
-            ports, pixels = c[at:at + CELLS_PER_CHUNK], p[at:at + CELLS_PER_CHUNK]
-            own = start + at + np.arange(len(ports), dtype=np.int64)
-            valid = operands.ifmap_addresses(self.layer, pixels, self.first_element + ports) >= 0
-            counts = np.where(valid, self.num_partners[ports], 0)
-            cell = np.repeat(np.arange(len(ports)), counts)
-            offsets = np.cumsum(counts) - counts
-            pair = self.first_partner[ports[cell]] + np.arange(len(cell)) - offsets[cell]
-            oy, ox = np.divmod(pixels[cell], self.e_w)
-            oy, ox = oy + self.dy[pair], ox + self.dx[pair]
-            exists = (oy >= 0) & (oy < self.e_h) & (ox >= 0) & (ox < self.e_w)
-            where = np.where(exists, _position(self.port_b[pair], oy * self.e_w + ox, self.rows, self.m), -1)
-            prev = np.full(len(ports), -1, dtype=np.int64)
-            later = np.zeros(len(ports), dtype=np.int64)
-            if len(cell):
-                has = counts > 0
-                prev[has] = np.maximum.reduceat(np.where(where < own[cell], where, -1), offsets[has])
-                later[has] = np.add.reduceat((where > own[cell]).astype(np.int64), offsets[has])
-            firsts.append(valid & (prev < 0))
-            balances.append(((later > 0).astype(np.int8) - (prev >= 0)).astype(np.int8))
-            distances.append(np.where(prev >= 0, own - prev, 0))
+        step = max(1, CELLS_PER_CHUNK // rows)
+        for d0 in range(first_diag, end_diag, step):
+            d = np.arange(d0, min(end_diag, d0 + step), dtype=np.int64)
+            pixel = d[None, :] - ports
+            inside = (pixel >= 0) & (pixel < m)
+            oy, ox = np.divmod(np.clip(pixel, 0, m - 1), e_w)
+            valid = inside & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
+                ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
+            own = _cells_before(d, rows, m)[None, :] + ports - np.maximum(0, d - m + 1)[None, :]
+            prev = np.full(own.shape, -1, dtype=np.int64)
+            later = np.zeros(own.shape, dtype=bool)
+            for shift, dy, dx, group in self.classes:
+                oy_b, ox_b = oy[group] + dy, ox[group] + dx
+                exists = valid[group] & (oy_b >= 0) & (oy_b < e_h) & (ox_b >= 0) & (ox_b < e_w)
+                d_b = np.clip(d + shift + dy * e_w + dx, 0, rows + m - 1)  # the partner's diagonal
+                where = (_cells_before(d_b, rows, m)[None, :] + ports[group] + shift
+                         - np.maximum(0, d_b - m + 1)[None, :])
+                own_group = own[group]
+                prev[group] = np.maximum(prev[group], np.where(exists & (where < own_group), where, -1))
+                later[group] |= exists & (where > own_group)
+            keep = inside.T.ravel()  # request order: diagonal by diagonal, ports in order
+            prev_t, own_t = prev.T.ravel()[keep], own.T.ravel()[keep]
+            firsts.append((valid & (prev < 0)).T.ravel()[keep])
+            balances.append((later.T.ravel()[keep].astype(np.int8) - (prev_t >= 0)).astype(np.int8))
+            distances.append(np.where(prev_t >= 0, own_t - prev_t, 0))
         return np.concatenate(firsts), np.concatenate(balances), np.concatenate(distances)
 
     def _part(self, x: int) -> tuple[int, int, int]:
@@ -238,6 +248,13 @@ class _Fold:
             else:
                 hi = mid - 1
         return lo
+
+
+def _as_slice(ports: np.ndarray) -> slice | np.ndarray:
+    """Ascending ports as a slice when they are consecutive (a view, not a copy, of the grid rows)."""
+    if len(ports) and int(ports[-1]) - int(ports[0]) == len(ports) - 1:
+        return slice(int(ports[0]), int(ports[-1]) + 1)
+    return ports
 
 
 def _prefix(values: np.ndarray) -> np.ndarray:
