@@ -54,7 +54,8 @@ class SkewedStack:
         """Own positions of cells (b, t, c) in the prefetch order: cells on earlier diagonals of the stack, padding
         removed, plus the real cells before it on its diagonal (all in closed form)."""
         d = np.asarray(b * self.height + t + c, dtype=np.int64)
-        return self._position(d, np.asarray(c, dtype=np.int64), np.maximum, np.minimum)
+        d, cols = np.broadcast_arrays(d, np.asarray(c, dtype=np.int64))
+        return self._position(d, cols, np.maximum, np.minimum)
 
     def position_of(self, b: int, t: int, c: int) -> int:
         """:meth:`position` of one cell in plain integers (the scans call it a few times per jump)."""
@@ -69,6 +70,18 @@ class SkewedStack:
             k = minimum(maximum(y, 0), n)
             return k * y - k * (k - 1) // 2
 
+        edge = total_h if wl == w else min(total_h, last_top + wl)  # below it: no cell past the stack or padding
+        if isinstance(d, int):
+            if d < edge:
+                return ramp(d, w) + c
+        else:
+            plain = d < edge
+            if plain.all():
+                return ramp(d, w) + c
+            if plain.any():  # the few cells near the stack's end take the general form
+                out = ramp(d, w) + c
+                out[~plain] = self._position(d[~plain], c[~plain], maximum, minimum)
+                return out
         earlier = ramp(d, w) - ramp(d - total_h, w)
         padding = ramp(d - last_top - wl, w - wl) - ramp(d - last_top - wl - h, w - wl)
         low = maximum(0, d - total_h + 1)  # smallest column of diagonal d inside the stack
