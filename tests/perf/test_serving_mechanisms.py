@@ -115,3 +115,15 @@ def test_int8_kv_cache_of_a_bf16_model_is_stored_narrow_and_widened_for_attentio
         assert int8_cache[name].gemm.b_bytes * 2 == bf16_cache[name].gemm.b_bytes
     assert case_setup(get_measurement("jetstream_pytorch_tpu_v5e8_llama3_8b_int8_bs256")).arguments[
         "kv_cache_dtype"] == "int8"  # "int8 weights and KV cache (--quantize_weights, --quantize_kv_cache)"
+
+
+def test_an_unstated_kv_cache_precision_of_an_8_bit_model_is_listed_as_a_default():
+    """NVIDIA's 8B/70B FP8 checkpoints (TRT-LLM perf overview) say nothing of the KV cache: the case takes the model's
+    fp8 and says so; a run that states its KV cache (vLLM MI300X: "FP8 weights and FP8 KV cache") and a bf16 model
+    (the KV cache is bf16 either way) list nothing."""
+    unstated = case_setup(get_measurement("trtllm_h200_llama33_70b_fp8_tp1_in128_out2048"))
+    stated = case_setup(get_measurement("vllm_mi300x_llama31_405b_fp8_in128_out2048"))
+    bf16 = case_setup(get_measurement("nxdi_trn2_llama31_405b_bf16_bs1"))
+    assert unstated.arguments["kv_cache_dtype"] is None
+    assert any(d.startswith("KV cache precision not stated: fp8") for d in unstated.defaults)
+    assert not any(d.startswith("KV cache precision") for d in (*stated.defaults, *bf16.defaults))
