@@ -53,25 +53,26 @@ def bench_matmul_4096(repeats: int = 3) -> None:
     rng = np.random.default_rng(0)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)
-    # The values mode multiplies one (tile_m x K) @ (K x tile_n) product per output tile (a PSUM accumulation
-    # chain); the same products straight in numpy are the floor the simulator cannot beat with this tiling.
+    # The values mode multiplies the matmuls of one block (block_m x block_n outputs, issued before any result is
+    # read) as one (block_m x K) @ (K x block_n) product (chiplab.kernels.chains); the same products straight in
+    # numpy are the floor the simulator cannot beat with this tiling.
     tiling = default_tiling(core_params("trn2"), "double_buffered", shape)
-    left, right = a[:tiling.tile_m], b[:, :tiling.tile_n]
-    num_tiles = (m // tiling.tile_m) * (n // tiling.tile_n)
+    left, right = a[:tiling.block_m], b[:, :tiling.block_n]
+    num_blocks = (m // tiling.block_m) * (n // tiling.block_n)
     values_s, floor_s = [], []
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(repeats):   # interleaved, so a busy spell on a shared machine hits both alike
             values_s.append(_wall_and_cpu_s(lambda: run_matmul("trn2", a, b)))
-            floor_s.append(_wall_and_cpu_s(lambda: [left @ right for _ in range(num_tiles)]))
+            floor_s.append(_wall_and_cpu_s(lambda: [left @ right for _ in range(num_blocks)]))
         whole_s = _wall_and_cpu_s(lambda: a @ b)
     values_wall, values_cpu = min(w for w, _ in values_s), min(c for _, c in values_s)
     floor_wall, floor_cpu = min(w for w, _ in floor_s), min(c for _, c in floor_s)
     print(f"4096^3 bf16 double-buffered on trn2, values+time {values_wall:8.2f} s wall, {values_cpu:5.2f} s CPU "
           f"(target < 2 s)")
-    print(f"numpy, the same {num_tiles} tile products (1 thread)  {floor_wall:8.2f} s wall, {floor_cpu:5.2f} s CPU "
+    print(f"numpy, the same {num_blocks} block products (1 thread) {floor_wall:8.2f} s wall, {floor_cpu:5.2f} s CPU "
           f"(the floor of this tiling)")
     print(f"numpy a @ b (fp32, one BLAS thread), for scale   {whole_s[0]:8.2f} s wall, {whole_s[1]:5.2f} s CPU")
-    print(f"simulator overhead over the tile products        {values_cpu - floor_cpu:8.2f} s CPU "
+    print(f"simulator overhead over the block products       {values_cpu - floor_cpu:8.2f} s CPU "
           f"({values_cpu / floor_cpu:.2f} x the floor)")
 
 

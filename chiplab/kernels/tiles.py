@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chiplab.errors import ChiplabInputError
+from chiplab.units import FORMAT_BITS
 
 if TYPE_CHECKING:
     from chiplab.kernels.chains import MatmulChain
 
-# Element sizes of the dtypes a kernel may use (a subset of chiplab.workloads.gemm.DTYPE_BYTES: the formats numpy
-# can hold exactly in float32).
-TILE_DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
+# The dtypes a tile may hold — a kernels-level choice: the formats whose every value float32 holds exactly, so
+# tiles stay float32 arrays rounded to their format — and their element sizes, from the one dtype table.
+TILE_DTYPES = ("fp32", "bf16", "fp16")
+TILE_DTYPE_BYTES = {dtype: FORMAT_BITS[dtype] // 8 for dtype in TILE_DTYPES}
 
 
 def round_to_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -59,7 +61,9 @@ def float_array(name: str, value: object, ndim: int | None = None) -> np.ndarray
         raise ChiplabInputError(f"{name} must be an array of numbers; got {type(value).__name__}") from None
     if ndim is not None and array.ndim != ndim:
         raise ChiplabInputError(f"{name} must have {ndim} axes; got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
+    # The extremes are finite exactly when every element is (a NaN makes min and max NaN): two passes over the
+    # numbers, without a boolean array as large as the input.
+    if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
         raise ChiplabInputError(f"{name} must be finite (no NaN or inf, and within float32's range)")
     return array
 

@@ -101,6 +101,16 @@ def test_pallas_matmul_equals_numpy(chip):
     _close(run.outputs["out"], round_to_dtype(x, "bf16") @ round_to_dtype(y, "bf16"), 256)
 
 
+def test_tile_dtype_sizes_come_from_the_one_dtype_table():
+    from chiplab.units import FORMAT_BITS
+
+    from_table = {dtype: FORMAT_BITS[dtype] // 8 for dtype in TILE_DTYPE_BYTES}
+    # numpy's own element sizes; bf16 is the top 16 bits of an IEEE fp32 (Google's bfloat16 definition)
+    from_numpy = {"fp32": np.dtype(np.float32).itemsize, "fp16": np.dtype(np.float16).itemsize,
+                  "bf16": np.dtype(np.float32).itemsize // 2}
+    assert from_table == from_numpy == TILE_DTYPE_BYTES
+
+
 def test_bf16_rounding_is_round_to_nearest_even():
     # bf16 keeps 8 significand bits: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 and rounds to the even one (1);
     # 1 + 3·2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6 and rounds to the even one (1 + 2^-6).
