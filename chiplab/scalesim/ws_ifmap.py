@@ -22,8 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.fold_sharing import (
+    BYTES_PER_CELL,
+    BYTES_PER_GRID_CELL,
+    CELLS_PER_CHUNK,
+    CELLS_PER_S,
+    KEEP_BYTES,
+    Fold,
+    cell_position,
+)
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
@@ -81,186 +91,6 @@ def ws_ifmap_reuse_bound(layer: ScaleSimLayer, plan: FoldPlan, *, across_folds_o
     return max(smallest, 0)
 
 
-def _cells_before(d: np.ndarray | int, rows: int, m: int) -> np.ndarray:
-    """Positions (c, p), 0 <= c < rows, 0 <= p < m, on diagonals c + p < d (0 <= d <= rows + m - 1): a triangle
-    while diagonals grow, then min(rows, m) a diagonal, then the whole block less a triangle."""
-    d = np.asarray(d, dtype=np.int64)
-    short, long = min(rows, m), max(rows, m)
-    before = short * (short + 1) // 2 + (d - short) * short  # the straight part, fixed up at both ends
-    rising, falling = d < short, d > long
-    if rising.any():
-        before = np.where(rising, d * (d + 1) // 2, before)
-    if falling.any():
-        left = rows + m - 1 - d
-        before = np.where(falling, rows * m - left * (left + 1) // 2, before)
-    return before
-
-
-def _position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray:
-    d = c + p
-    return _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
-
-
-CELLS_PER_CHUNK = 1 << 19  # ports x diagonals worked out at once (a few int64 arrays of this size)
-
-
-class _Fold:
-    """One row fold's positions as head + period (repeated) + tail, with each position's in-fold sharing: prefix
-    counts of first requests (no earlier request of the word in the fold) and of word pairs opened minus closed
-    (so X(a), the pairs open across position a, is one prefix count), and each position's distance back to the
-    previous request of its word (0: none in the fold)."""
-
-    def __init__(self, layer: ScaleSimLayer, plan: FoldPlan, fold: int,
-                 pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
-        r_arr = plan.num_rows
-        self.rows, self.m, self.e_w, self.e_h = plan.rows_used(fold), layer.m, layer.ofmap_width, layer.ofmap_height
-        self.layer, self.first_element = layer, fold * r_arr
-        a, b, dy, dx = pairs
-        inside = (a // r_arr == fold) & (b // r_arr == fold) & (a != b)
-        order = np.argsort(a[inside], kind="stable")
-        self.port_a, self.port_b = a[inside][order] - fold * r_arr, b[inside][order] - fold * r_arr
-        self.dy, self.dx = dy[inside][order], dx[inside][order]
-        # Pairs by (port shift, dy, dx): every port of a class finds its partner the same number of diagonals on.
-        keys = np.stack([self.port_b - self.port_a, self.dy, self.dx], axis=1)
-        shapes, which = np.unique(keys, axis=0, return_inverse=True)
-        self.classes = [(int(shift), int(dy_), int(dx_), _as_slice(self.port_a[which.ravel() == i]))
-                        for i, (shift, dy_, dx_) in enumerate(shapes.tolist())]
-        self.filter_row, self.filter_col, _ = operands.window_parts(
-            layer, self.first_element + np.arange(self.rows, dtype=np.int64))
-        self.num_diagonals = self.rows + self.m - 1
-        self.length = int(_cells_before(self.num_diagonals, self.rows, self.m))
-        # The periodic interior: diagonals whose cells and partners all lie on full diagonals, in ofmap rows where
-        # every partner exists and no window hangs off the input (so only the column decides; see the module doc).
-        step = self.port_b - self.port_a + self.dy * self.e_w + self.dx  # diagonal of b minus diagonal of a
-        y_min = max(0, int(-self.dy.min(initial=0)))
-        y_max = min(self.e_h - 2, self.e_h - 1 - max(0, int(self.dy.max(initial=0))))
-        lo = max(self.rows - 1 + max(0, int(-step.min(initial=0))), y_min * self.e_w + self.rows - 1)
-        hi = min(self.m - 1 - max(0, int(step.max(initial=0))), (y_max + 1) * self.e_w - 1) + 1
-        self.periods = max(0, (hi - lo) // self.e_w) if y_max >= y_min else 0
-        if self.periods < 2:
-            self.periods, lo = 0, self.num_diagonals
-        self.head_end = int(_cells_before(lo, self.rows, self.m))
-        self.period = self.rows * self.e_w if self.periods else 0
-        self.tail_start = self.head_end + self.periods * self.period
-        tail_diag = lo + self.periods * self.e_w
-        self.parts = [self._flags(0, lo), self._flags(lo, lo + self.e_w if self.periods else lo),
-                      self._flags(tail_diag, self.num_diagonals)]  # each: (first, distance back)
-        self.firsts = [_prefix(first) for first, _, _ in self.parts]
-        self.balance = [_prefix(balance) for _, balance, _ in self.parts]
-        self.max_distance = max(int(distance.max(initial=0)) for _, _, distance in self.parts)
-
-    def _flags(self, first_diag: int, end_diag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the positions on diagonals [first_diag, end_diag), in request order: first request of its word in
-        the fold?, word pairs opened minus closed there, distance back to the previous request of its word (0:
-        none). Worked out on a ports x diagonals grid, one class of pairs at a time."""
-        layer, rows, m, e_w, e_h = self.layer, self.rows, self.m, self.e_w, self.e_h
-        ports = np.arange(rows, dtype=np.int64)[:, None]
-        firsts, balances = [np.zeros(0, dtype=bool)], [np.zeros(0, dtype=np.int8)]
-        distances = [np.zeros(0, dtype=np.int64)]
-        step = max(1, CELLS_PER_CHUNK // rows)
-        for d0 in range(first_diag, end_diag, step):
-            d = np.arange(d0, min(end_diag, d0 + step), dtype=np.int64)
-            pixel = d[None, :] - ports
-            inside = (pixel >= 0) & (pixel < m)
-            oy, ox = np.divmod(np.clip(pixel, 0, m - 1), e_w)
-            valid = inside & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
-                ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
-            own = _cells_before(d, rows, m)[None, :] + ports - np.maximum(0, d - m + 1)[None, :]
-            prev = np.full(own.shape, -1, dtype=np.int64)
-            later = np.zeros(own.shape, dtype=bool)
-            for shift, dy, dx, group in self.classes:
-                oy_b, ox_b = oy[group] + dy, ox[group] + dx
-                exists = valid[group] & (oy_b >= 0) & (oy_b < e_h) & (ox_b >= 0) & (ox_b < e_w)
-                d_b = np.clip(d + shift + dy * e_w + dx, 0, rows + m - 1)  # the partner's diagonal
-                where = (_cells_before(d_b, rows, m)[None, :] + ports[group] + shift
-                         - np.maximum(0, d_b - m + 1)[None, :])
-                own_group = own[group]
-                prev[group] = np.maximum(prev[group], np.where(exists & (where < own_group), where, -1))
-                later[group] |= exists & (where > own_group)
-            keep = inside.T.ravel()  # request order: diagonal by diagonal, ports in order
-            prev_t, own_t = prev.T.ravel()[keep], own.T.ravel()[keep]
-            firsts.append((valid & (prev < 0)).T.ravel()[keep])
-            balances.append((later.T.ravel()[keep].astype(np.int8) - (prev_t >= 0)).astype(np.int8))
-            distances.append(np.where(prev_t >= 0, own_t - prev_t, 0))
-        return np.concatenate(firsts), np.concatenate(balances), np.concatenate(distances)
-
-    def _part(self, x: int) -> tuple[int, int, int]:
-        """Position x -> (part, whole periods before it, offset in the part)."""
-        if x < self.head_end or (not self.periods and x < self.tail_start):
-            return 0, 0, x
-        if x < self.tail_start:
-            q, r = divmod(x - self.head_end, self.period)
-            return 1, q, r
-        return 2, 0, x - self.tail_start
-
-    def _count(self, sums: list[np.ndarray], x: int) -> int:
-        """Prefix count over positions [0, x) of head, periods, tail."""
-        if x <= self.head_end:
-            return int(sums[0][x])
-        total = int(sums[0][-1])
-        if x <= self.tail_start:
-            q, r = divmod(x - self.head_end, self.period)
-            return total + q * int(sums[1][-1]) + int(sums[1][r])
-        return total + self.periods * int(sums[1][-1]) + int(sums[2][x - self.tail_start])
-
-    def firsts_before(self, x: int) -> int:
-        return self._count(self.firsts, x)
-
-    def open_pairs(self, x: int) -> int:
-        """Word pairs (a request and the next request of its word) with the first before x and the second not."""
-        return self._count(self.balance, x)
-
-    def nth_first(self, n: int) -> int | None:
-        """Position of the n-th (1-based) first request of the fold, None if it has fewer."""
-        head, period, tail = (int(s[-1]) for s in self.firsts)
-        if n <= head:
-            return int(np.searchsorted(self.firsts[0], n)) - 1
-        n -= head
-        if self.periods and period and n <= self.periods * period:
-            q = (n - 1) // period
-            return self.head_end + q * self.period + int(np.searchsorted(self.firsts[1], n - q * period)) - 1
-        n -= self.periods * period
-        if n <= tail:
-            return self.tail_start + int(np.searchsorted(self.firsts[2], n)) - 1
-        return None
-
-    def misses_from(self, a: int, end: int) -> np.ndarray:
-        """For positions [a, end), after a window reset at a: does the request miss (no request of its word in the
-        fold since a)? Read from the parts (end - a is at most the longest in-fold distance)."""
-        first, distance = [], []
-        x = a
-        while x < end:
-            part, _, offset = self._part(x)
-            size = min(end - x, len(self.parts[part][0]) - offset)
-            first.append(self.parts[part][0][offset:offset + size])
-            distance.append(self.parts[part][2][offset:offset + size])
-            x += size
-        since = np.arange(end - a, dtype=np.int64)
-        return np.concatenate(first) | (np.concatenate(distance) > since)
-
-    def line(self, x: int) -> int:
-        """Local demand line (diagonal + R, added by the caller) of position x: the diagonal holding it."""
-        lo, hi = 0, self.num_diagonals - 1
-        while lo < hi:  # last diagonal d with cells_before(d) <= x
-            mid = (lo + hi + 1) // 2
-            if int(_cells_before(mid, self.rows, self.m)) <= x:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
-
-def _as_slice(ports: np.ndarray) -> slice | np.ndarray:
-    """Ascending ports as a slice when they are consecutive (a view, not a copy, of the grid rows)."""
-    if len(ports) and int(ports[-1]) - int(ports[0]) == len(ports) - 1:
-        return slice(int(ports[0]), int(ports[-1]) + 1)
-    return ports
-
-
-def _prefix(values: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(values, dtype=np.int64)])
-
-
 def ws_ifmap_misses(layer: ScaleSimLayer, plan: FoldPlan, window: int) -> tuple[int, list[int]] | None:
     """The tumbling window over the WS ifmap stream fold by fold: (misses, [line of the last window-completing
     miss] or []), or None when some window's span reaches words shared between folds (then only the explicit walk
@@ -276,10 +106,17 @@ def ws_ifmap_misses(layer: ScaleSimLayer, plan: FoldPlan, window: int) -> tuple[
     far = ws_ifmap_reuse_bound(layer, plan, across_folds_only=True)
     r_arr, m, num_folds = plan.num_rows, layer.m, plan.num_row_folds
     units = plan.num_col_folds
-    cache: dict[int, _Fold] = {}  # the sweep comes round once per column fold: keep its folds if it does
+    folds = [Fold(layer, plan, fold_index, pairs) for fold_index in range(num_folds)]
+    kept_bytes = sum(BYTES_PER_CELL * fold.num_cells for fold in folds)
+    keep = units > 1 and kept_bytes <= KEEP_BYTES  # the sweep comes round once per column fold: keep its folds
+    check_resources(f"the IFMAP tumbling window of layer {layer.name!r} fold by fold (SCALE-Sim CALC mode)",
+                    work=sum((1 + fold.num_classes) * fold.num_cells for fold in folds) * (1 if keep else units),
+                    work_unit="cells", work_per_s=CELLS_PER_S,
+                    memory_bytes=(kept_bytes if keep else max(BYTES_PER_CELL * fold.num_cells for fold in folds))
+                    + BYTES_PER_GRID_CELL * CELLS_PER_CHUNK)
     in_window, misses = 0, 0  # misses since the last reset, misses before it
     start = (0, 0)  # (fold in stream order, position in it) where the current window began
-    last: tuple[_Fold, int, int] | None = None  # (fold, fold in stream order, position) of the last reset
+    last: tuple[Fold, int, int] | None = None  # (fold, fold in stream order, position) of the last reset
 
     def base(t: int) -> int:  # the first position of the t-th fold of the stream
         return (t // num_folds * layer.k + t % num_folds * r_arr) * m
@@ -289,10 +126,9 @@ def ws_ifmap_misses(layer: ScaleSimLayer, plan: FoldPlan, window: int) -> tuple[
                 or not _shared_across(layer, plan, pairs, start, (t, y)))
 
     for t in range(units * num_folds):
-        fold_index = t % num_folds
-        fold = cache.get(fold_index) or _Fold(layer, plan, fold_index, pairs)
-        if units > 1:
-            cache[fold_index] = fold
+        if t and not keep and num_folds > 1:
+            folds[(t - 1) % num_folds].release()  # one fold built at a time
+        fold = folds[t % num_folds].build()
         # The window began before this fold: the fold's pairs cannot hit yet, only its first requests miss.
         reset = fold.nth_first(window - in_window)
         if reset is None:
@@ -348,16 +184,16 @@ def _shared_across(layer: ScaleSimLayer, plan: FoldPlan, pairs: tuple[np.ndarray
 
 
 def _first_pixel_at(ports: np.ndarray, position: int, rows: int, m: int) -> np.ndarray:
-    """For each port c: the smallest pixel p with position(c, p) >= position (m if none)."""
+    """For each port c: the smallest pixel p with cell_position(c, p) >= position (m if none)."""
     lo, hi = np.zeros(len(ports), dtype=np.int64), np.full(len(ports), m, dtype=np.int64)
     while np.any(lo < hi):
         mid = (lo + hi) // 2
-        at_or_after = _position(ports, np.minimum(mid, m - 1), rows, m) >= position
+        at_or_after = cell_position(ports, np.minimum(mid, m - 1), rows, m) >= position
         hi, lo = np.where(at_or_after & (lo < hi), mid, hi), np.where(~at_or_after & (lo < hi), mid + 1, lo)
     return lo
 
 
-def _next_reset(fold: _Fold, a: int, window: int) -> tuple[int | None, int]:
+def _next_reset(fold: Fold, a: int, window: int) -> tuple[int | None, int]:
     """After a reset at a - 1 inside ``fold``: (position of the next window-completing miss in the fold, 0), or
     (None, misses from a to the fold's end)."""
     firsts, open_now = fold.firsts_before(a), fold.open_pairs(a)

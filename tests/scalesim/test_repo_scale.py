@@ -18,7 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from chiplab.scalesim import ScaleSimLayer, compute, demand, dram, operands, read_buffer, run_scalesim
+from chiplab.scalesim import (
+    ScaleSimLayer,
+    compute,
+    demand,
+    dram,
+    fold_sharing,
+    operands,
+    read_buffer,
+    run_scalesim,
+    tumbling,
+)
 from chiplab.scalesim.compute import plan_layer
 from chiplab.scalesim.reports import REPORT_NAMES
 from chiplab.scalesim.run import operand_misses
@@ -42,7 +52,8 @@ def test_tiny_pieces_still_match_scalesim_byte_for_byte(case, cache_bytes, tmp_p
     monkeypatch.setattr(demand, "CELLS_PER_PIECE", 7)
     monkeypatch.setattr(demand, "CACHE_BYTES", cache_bytes)
     monkeypatch.setattr(compute, "FOLDS_PER_CHUNK", 3)
-    monkeypatch.setattr(dram, "MIN_LOOK_AHEAD", 5)
+    monkeypatch.setattr(tumbling, "MIN_LOOK_AHEAD", 5)
+    monkeypatch.setattr(fold_sharing, "CELLS_PER_CHUNK", 7)
     case_dir = GOLDEN / "cases" / case["name"]
     run_scalesim(case_dir / "scalesim.cfg", case_dir / "topology.csv", tmp_path, case["input_type"])
     for name in REPORT_NAMES:
