@@ -20,7 +20,7 @@ from os import PathLike
 from pathlib import Path
 
 from chiplab._checks import one_of
-from chiplab._lookup import lookup, normalize_name
+from chiplab._lookup import add_names, lookup
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware._chip_toml import chip_from_toml
 from chiplab.hardware.chip import CHIP_KINDS, Chip
@@ -70,12 +70,7 @@ def _catalog() -> _Catalog:
         chip_id = entry.name.removesuffix(".toml")
         chip = chip_from_toml(entry.read_text(encoding="utf-8"), f"chips/{entry.name}", sources, chip_id)
         chips[chip_id] = chip
-        for name in (chip.id, chip.display_name, *chip.aliases):
-            key = normalize_name(name)
-            if names.get(key, chip_id) != chip_id:
-                raise ChiplabInputError(f"chips/{entry.name}: name {name!r} is already used by "
-                                        f"{names[key]!r}; aliases must be unique")
-            names[key] = chip_id
+        add_names(names, chip_id, (chip.id, chip.display_name, *chip.aliases), origin=f"chips/{entry.name}")
     return _Catalog(chips=chips, names=names)
 
 
