@@ -1,20 +1,15 @@
 """SCALE-Sim 3.0.0's memory side in CALC (``InterfaceBandwidth: CALC``) mode: stalls and DRAM traffic.
 
-Two models from ``scalesim/memory``:
-
-* **OFMAP write buffer** (write_buffer.py). Each output word is stored as it is produced; once more than half the
-  SRAM is occupied and no drain is in flight, up to ``ceil(half / C)`` buffered lines of C words go to DRAM, one
-  line per cycle (CALC mode drains at C = ArrayWidth words per cycle). Free space is credited at the *start*
-  of a drain. The array stalls only if the buffer is full while a drain is still running. chiplab replays this
-  event by event (drains and stalls), locating the word that triggers each one from closed-form per-line write
-  counts, so the cost is O(number of drains), not O(cycles).
+* **OFMAP write buffer** (scalesim/memory/write_buffer.py). Each output word is stored as it is produced; once more
+  than half the SRAM is occupied and no drain is in flight, up to ``ceil(half / C)`` buffered lines of C words go
+  to DRAM, one line per cycle (CALC mode drains at C = ArrayWidth words per cycle). Free space is credited at the
+  *start* of a drain. The array stalls only if the buffer is full while a drain is still running. chiplab replays
+  this event by event (drains and stalls), locating the word that triggers each one from closed-form per-line
+  write counts, so the cost is O(number of drains), not O(cycles).
 * **IFMAP/filter read buffers** (read_buffer_estimate_bw.py) never stall in CALC mode. They count DRAM reads with
-  a *tumbling window*: requests that miss are collected into sets of ``floor(SRAM words / 100)`` words; after 50
-  sets (half the SRAM) everything collected is forgotten, so later requests for those words miss again. The
-  number of DRAM reads is the number of misses; the DRAM start/stop cycles come from when the 50-set windows
-  fill. If the operand's distinct words fit in one window nothing is ever forgotten and the answer is closed
-  form; otherwise chiplab.scalesim.tumbling counts the misses (closed form when no word comes back within a
-  window, else following the address stream with numpy).
+  a *tumbling window* of 50 sets of ``floor(SRAM words / 100)`` missed words, forgotten when full; the DRAM
+  start/stop cycles come from when the windows fill. Closed form if the operand's distinct words fit in one
+  window; otherwise chiplab.scalesim.tumbling counts the misses.
 """
 
 from __future__ import annotations
@@ -27,8 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-# The tumbling-window replay lives in chiplab.scalesim.tumbling; rowwise.py imports it from here.
-from chiplab.scalesim.tumbling import tumbling_window_misses as tumbling_window_misses
+from chiplab.scalesim.tumbling import tumbling_window_misses as tumbling_window_misses  # rowwise.py imports it here
 
 # single_layer_sim.run, CALC mode: "The number 10 elems per cycle is arbitrary".
 READ_FILL_WORDS_PER_CYCLE = 10
@@ -70,14 +64,8 @@ class DramTraffic:
 
 
 def _find_first(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
-    """Smallest x in [lo, hi) with ok(x) (ok is monotone), or hi."""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    """Smallest x in [lo, hi) with ok(x) (ok is monotone: False ... False True ... True), or hi."""
+    return lo + bisect.bisect_left(range(lo, hi), True, key=ok)
 
 
 def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines: int, sram_words: int,
