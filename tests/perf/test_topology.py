@@ -165,3 +165,31 @@ def test_inferentia2_ring_has_its_neuronlink_siblings_hop_latency():
     assert in_domain_time_s("all_reduce", 0, INF2) == pytest.approx(2 * 11 * INF2.hop_latency_s)
     assert in_domain_time_s("all_reduce", S, INF2) == pytest.approx(
         2 * (11 / 12 * S / (2 * NEURONLINK_V2_LINK) + 11 * INF2.hop_latency_s))
+
+
+def test_tpu_v6e_and_v5p_ici_follow_one_convention():
+    """Issue 13 audit. The Cloud TPU pages state each chip's *bidirectional* ICI total: v6e 800 GB/s over 4 ports
+    (2D torus), v5p 1200 GB/s over 6 (3D torus) — both 100 GB/s per link and direction. The scaling book's per-link
+    one-way 9e10 B/s (both chips), which the topology uses, is 10 % below it for both. The v6e pod figures check the
+    reading: 'All-reduce bandwidth per Pod 102.4 TB/s' = 256 chips x 4 links x 100 GB/s one way; 'Bisection 3.2 TB/s'
+    = a cut through a 16 x 16 torus with wraparound crosses 2 x 16 links, x 100 GB/s one way."""
+    per_link_from_cloud = {}
+    for chip_id, num_links in (("tpu_v6e", 4), ("tpu_v5p", 6)):
+        link = load_chip(chip_id).links[0]
+        assert link.direction == "bidirectional"
+        per_link_from_cloud[chip_id] = link.bandwidth_bytes_per_s / 2 / num_links
+        assert link.per_link_one_way_bytes_per_s == pytest.approx(0.9 * per_link_from_cloud[chip_id])
+    assert per_link_from_cloud["tpu_v6e"] == per_link_from_cloud["tpu_v5p"] == 100e9
+    assert 256 * 4 * per_link_from_cloud["tpu_v6e"] == pytest.approx(102.4e12)
+    assert 2 * 16 * per_link_from_cloud["tpu_v6e"] == pytest.approx(3.2e12)
+
+
+def test_tpu_v6e_fsdp_gather_over_both_axes_of_the_pod():
+    """MaxText's ici_fsdp_parallelism = 256 spans both axes of a v6e-256 (16 x 16, every axis wraps: the scaling
+    book, 'smaller topologies ... without wraps on dims < 16'). Scaling book (sharding chapter): AllGather over
+    n_axes axes takes V / (W_bidir · n_axes), W_bidir = 2 x 9e10 B/s per axis -> V / 360 GB/s, plus 15 + 15 hops."""
+    v6e = load_topology(load_chip("tpu_v6e"))
+    assert v6e.slice_shape(256) == (16, 16) and v6e.wraps(0, 16) and v6e.wraps(1, 16)
+    assert not v6e.wraps(0, 8)  # an 8 x 16 slice's short axis is a line
+    gather = in_domain_time_s("all_gather", S, v6e, 256)
+    assert gather == pytest.approx(255 / 256 * S / (2 * 2 * 9e10) + 30 * ALPHA)
