@@ -35,7 +35,7 @@ def test_the_ratchet_only_lists_real_modules():
               if module.startswith("chiplab")]
     stale = [m for m in listed if not (m in names or (m.endswith(".*") and any(n.startswith(m[:-1]) for n in names)))]
     assert not stale, f"remove from [tool.mypy] overrides in pyproject.toml: {stale}"
-    skipped = next(o["module"] for o in _overrides() if o.get("ignore_errors"))
+    skipped = next((o["module"] for o in _overrides() if o.get("ignore_errors")), [])   # empty since kernels/
     strict = next(o["module"] for o in _overrides() if o.get("disallow_untyped_defs"))
     assert not set(skipped) & set(strict)
     print(f"mypy ratchet: {len(skipped)} entries still to tighten, {len(strict)} strict")

@@ -3,7 +3,8 @@ methods are the public spelling; every error names the instruction and the kerne
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -12,11 +13,12 @@ from chiplab.errors import ChiplabInputError
 from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View
 
 if TYPE_CHECKING:
+    from chiplab.hardware import MemoryLevel
     from chiplab.kernels.language import Kernel
 
-BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "maximum": np.maximum,
+BINARY: dict[str, np.ufunc] = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "maximum": np.maximum,
           "divide": np.divide}
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda x: x,
     "relu": lambda x: np.maximum(x, 0.0),
     "exp": np.exp,
@@ -28,7 +30,7 @@ ACTIVATIONS = {
     "reciprocal": lambda x: 1.0 / x,
     "rsqrt": lambda x: 1.0 / np.sqrt(x),
 }
-REDUCTIONS = {"sum": np.sum, "max": np.max}
+REDUCTIONS: dict[str, Callable[..., np.ndarray]] = {"sum": np.sum, "max": np.max}
 
 
 # A guard against runaway loops: a kernel with more instructions than this is refused, not simulated for hours.
@@ -42,7 +44,7 @@ def check_instruction_budget(num_instructions: int, what: str) -> None:
                                 f"most {MAX_INSTRUCTIONS:,}: use a smaller problem or larger blocks")
 
 
-def _fail(what: tuple[str, View], line: int, message: str) -> None:
+def _fail(what: tuple[str, View], line: int, message: str) -> NoReturn:
     """Raise naming the instruction (``what`` = its label and destination, formatted only now) and its line."""
     label, dst = what
     raise ChiplabInputError(f"{label} into {dst.describe()} at line {line}: {message}")
@@ -70,10 +72,14 @@ def _check_written(view: View, what: tuple[str, View], line: int) -> None:
                           f"before anything was written to it; load or compute it first")
 
 
-def allocate(kernel: Kernel, tile: Tile, level, where: str) -> None:
+def allocate(kernel: Kernel, tile: Tile, level: MemoryLevel, where: str) -> None:
     """Static allocation: per-partition accounting where the memory has partitions, whole bytes otherwise."""
     params = kernel.params
     label = level.vendor_label
+    total_bytes = level.capacity_bytes
+    if total_bytes is None:   # core_params refuses such a chip; a CoreParams made by hand might not
+        raise ChiplabInputError(f"{where}: {label} has no capacity in the chip's catalog entry, so nothing can be "
+                                f"allocated in it")
     partitions = params.num_partitions
     element = TILE_DTYPE_BYTES[tile.dtype]
     if partitions:
@@ -81,7 +87,7 @@ def allocate(kernel: Kernel, tile: Tile, level, where: str) -> None:
             raise ChiplabInputError(f"{where}: {tile.shape[0]} partitions is over the limit; axis 0 of a "
                                     f"{label} tile is the partition axis and must be <= {partitions}")
         need = int(np.prod(tile.shape[1:])) * element
-        capacity = level.capacity_bytes // partitions
+        capacity = total_bytes // partitions
         unit = "bytes per partition"
         bank = params.accumulator_bank_bytes_per_partition
         if level is params.accumulator and bank and not params.accumulates_in_scratchpad:
@@ -90,7 +96,7 @@ def allocate(kernel: Kernel, tile: Tile, level, where: str) -> None:
                                         f"must fit one bank of {bank:,} {unit} ({bank // 4} fp32 elements)")
             need = bank  # accumulators are handed out in whole banks
     else:
-        need, capacity, unit = tile.num_bytes, level.capacity_bytes, "bytes"
+        need, capacity, unit = tile.num_bytes, total_bytes, "bytes"
     used = kernel.used_bytes[label]
     if used + need > capacity:
         held = [t for t in kernel.tiles if t.memory == label]
@@ -186,7 +192,7 @@ def matmul(kernel: Kernel, dst: View, a: View, b: View, accumulate: bool, style:
     for view in (a, b):
         view.buffer.reads_done_s = max(view.buffer.reads_done_s, end)
     target.ready_s, target.written, target.writer_engine = end, True, schedule.matrix
-    kernel.flops["matrix"][dtype] = kernel.flops["matrix"].get(dtype, 0) + 2 * m * n * k
+    kernel.matrix_flops[dtype] = kernel.matrix_flops.get(dtype, 0) + 2 * m * n * k
     _count(kernel, scratch, a.num_bytes + b.num_bytes, 0)
     _count(kernel, acc, dst.num_bytes if accumulate else 0, dst.num_bytes)
 
@@ -213,11 +219,10 @@ def _expected_shape(op: str, dst: View, sources: list[View]) -> tuple[int, ...]:
     return src
 
 
-def elementwise(kernel: Kernel, engine: str, dst: View, sources: list, op: str, label: str, line: int,
+def elementwise(kernel: Kernel, engine: str, dst: View, views: list[View], op: str, label: str, line: int,
                 scale: float = 1.0, offset: float = 0.0) -> None:
     what = (label, dst)
     _guard(kernel, what, line)
-    views = [s for s in sources if isinstance(s, View)]
     for view in [dst, *views]:
         if not isinstance(view.buffer, Tile):
             _fail(what, line, f"{view.describe()} is in HBM; engines compute on tiles only, so load it first")
@@ -248,24 +253,27 @@ def elementwise(kernel: Kernel, engine: str, dst: View, sources: list, op: str, 
         view.buffer.reads_done_s = max(view.buffer.reads_done_s, end)
         _count(kernel, view.buffer.memory, view.num_bytes, 0)
     target.ready_s, target.written, target.writer_engine = end, True, engine_index
-    kernel.flops["vector"] += views[0].num_elements
+    kernel.vector_elements += views[0].num_elements
     _count(kernel, target.memory, 0, dst.num_bytes)
 
 
 def _compute(op: str, arrays: list[np.ndarray], scale: float, offset: float) -> np.ndarray:
+    result: np.ndarray
     with np.errstate(all="ignore"):
         if op in BINARY:
-            return BINARY[op](arrays[0], arrays[1])
-        if op in REDUCTIONS:
-            return REDUCTIONS[op](arrays[0], axis=tuple(range(1, arrays[0].ndim)), keepdims=True).reshape(-1, 1)
-        if op == "copy":
-            return arrays[0]
-        if op == "transpose":
-            return arrays[0].T
-        x = arrays[0] * np.float32(scale) + np.float32(offset)
-        if len(arrays) > 1:
-            x = x + arrays[1]
-        return ACTIVATIONS[op](x)
+            result = BINARY[op](arrays[0], arrays[1])
+        elif op in REDUCTIONS:
+            result = REDUCTIONS[op](arrays[0], axis=tuple(range(1, arrays[0].ndim)), keepdims=True).reshape(-1, 1)
+        elif op == "copy":
+            result = arrays[0]
+        elif op == "transpose":
+            result = arrays[0].T
+        else:
+            x = arrays[0] * np.float32(scale) + np.float32(offset)
+            if len(arrays) > 1:
+                x = x + arrays[1]
+            result = ACTIVATIONS[op](x)
+    return result
 
 
 def fill(kernel: Kernel, dst: View, value: float, line: int) -> None:

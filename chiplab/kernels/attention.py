@@ -25,6 +25,7 @@ from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import Tensor, Tile
 
 ATTENTION_VARIANTS = ("unfused", "flash")
 # A running maximum starts here instead of -inf (fill refuses non-finite values); any real score is larger.
@@ -38,18 +39,18 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     variant = one_of("variant", variant, ATTENTION_VARIANTS)
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=f"attention ({variant})")
-    arrays, shape = checked_inputs("run_attention", {"q": q, "k": k, "v": v}, values=values, shape=shape,
-                                   shape_text="(seq, d)")
+    arrays, given_shape = checked_inputs("run_attention", {"q": q, "k": k, "v": v}, values=values, shape=shape,
+                                         shape_text="(seq, d)")
     if values:
-        q, k, v = arrays["q"], arrays["k"], arrays["v"]
-        if q.shape != k.shape or q.shape != v.shape:
-            raise ChiplabInputError(f"run_attention: q, k, v must share one (seq, d) shape; got {q.shape}, "
-                                    f"{k.shape}, {v.shape}")
-        q_t = kernel.hbm("q_t", np.ascontiguousarray(q.T), dtype=dtype)
-        k_t = kernel.hbm("k_t", np.ascontiguousarray(k.T), dtype=dtype)
-        v_in = kernel.hbm("v", v, dtype=dtype)
+        q_values, k_values, v_values = arrays["q"], arrays["k"], arrays["v"]
+        if q_values.shape != k_values.shape or q_values.shape != v_values.shape:
+            raise ChiplabInputError(f"run_attention: q, k, v must share one (seq, d) shape; got {q_values.shape}, "
+                                    f"{k_values.shape}, {v_values.shape}")
+        q_t = kernel.hbm("q_t", np.ascontiguousarray(q_values.T), dtype=dtype)
+        k_t = kernel.hbm("k_t", np.ascontiguousarray(k_values.T), dtype=dtype)
+        v_in = kernel.hbm("v", v_values, dtype=dtype)
     else:
-        seq, d = shape
+        seq, d = given_shape
         q_t = kernel.hbm("q_t", shape=(d, seq), dtype=dtype)
         k_t = kernel.hbm("k_t", shape=(d, seq), dtype=dtype)
         v_in = kernel.hbm("v", shape=(seq, d), dtype=dtype)
@@ -69,7 +70,8 @@ def run_attention(chip: str | Chip, q: np.ndarray | None = None, k: np.ndarray |
     return kernel.finish()
 
 
-def _pv(kernel, pv_acc, p_tile, p_t, v_tiles, key_block, key_chunk, k0=0):
+def _pv(kernel: Kernel, pv_acc: Tile, p_tile: Tile, p_t: list[Tile], v_tiles: list[Tile], key_block: int,
+        key_chunk: int, k0: int = 0) -> None:
     """pv_acc = p @ v over one key block: transpose p chunk by chunk, then accumulate matmuls."""
     for c in range(key_block // key_chunk):
         kernel.transpose(p_t[c % 2], p_tile[:, c * key_chunk:(c + 1) * key_chunk])
@@ -77,7 +79,8 @@ def _pv(kernel, pv_acc, p_tile, p_t, v_tiles, key_block, key_chunk, k0=0):
                       accumulate=c > 0)
 
 
-def _flash(kernel, q_t, k_t, v_in, o, dtype, q_block, key_block, key_chunk, scale):
+def _flash(kernel: Kernel, q_t: Tensor, k_t: Tensor, v_in: Tensor, o: Tensor, dtype: str, q_block: int,
+           key_block: int, key_chunk: int, scale: float) -> None:
     d, seq = q_t.shape
     num_chunks = key_block // key_chunk
     q_tile = kernel.tile((d, q_block), dtype, name="q_t")
@@ -123,7 +126,8 @@ def _flash(kernel, q_t, k_t, v_in, o, dtype, q_block, key_block, key_chunk, scal
         kernel.store(o[q0:q0 + q_block, :], o_acc)
 
 
-def _unfused(kernel, q_t, k_t, v_in, o, dtype, q_block, key_block, key_chunk, scale):
+def _unfused(kernel: Kernel, q_t: Tensor, k_t: Tensor, v_in: Tensor, o: Tensor, dtype: str, q_block: int,
+             key_block: int, key_chunk: int, scale: float) -> None:
     d, seq = q_t.shape
     scores_hbm = kernel.hbm_output("scores", (seq, seq), "fp32")
     probs_hbm = kernel.hbm_output("probs", (seq, seq), dtype)

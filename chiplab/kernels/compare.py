@@ -3,6 +3,8 @@ call this instead of looping)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chiplab._checks import one_of
 from chiplab.hardware import Chip
 from chiplab.kernels.attention import ATTENTION_VARIANTS, run_attention
@@ -11,7 +13,7 @@ from chiplab.kernels.matmul import VARIANTS, run_matmul
 from chiplab.kernels.result import KernelRun
 from chiplab.kernels.rowwise import ROWWISE_VARIANTS, run_layer_norm, run_softmax
 
-WORKED_KERNELS = {
+WORKED_KERNELS: dict[str, tuple[Callable[..., KernelRun], tuple[str, ...]]] = {
     "matmul": (run_matmul, VARIANTS),
     "dense": (run_dense, FUSED_VARIANTS),
     "softmax": (run_softmax, ROWWISE_VARIANTS),
@@ -20,7 +22,7 @@ WORKED_KERNELS = {
 }
 
 
-def compare_variants(kernel: str, chip: str | Chip, shape: tuple[int, ...], **options) -> tuple[KernelRun, ...]:
+def compare_variants(kernel: str, chip: str | Chip, shape: tuple[int, ...], **options: object) -> tuple[KernelRun, ...]:
     """Time-only runs of every variant of ``kernel`` ("matmul", "dense", "softmax", "layer_norm", "attention"),
     slowest idea first, e.g. ``compare_variants("matmul", "trn2", (2048, 2048, 2048))``."""
     run, variants = WORKED_KERNELS[one_of("kernel", kernel, WORKED_KERNELS)]

@@ -33,18 +33,18 @@ def run_dense(chip: str | Chip, x: np.ndarray | None = None, w: np.ndarray | Non
     activation = one_of("activation", activation, ACTIVATIONS)
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=f"dense + {activation} ({variant})")
-    arrays, shape = checked_inputs("run_dense", {"x": x, "w": w, "bias": bias}, values=values, shape=shape,
-                                   shape_text="(m, n, k)", ndims={"bias": 1})
+    arrays, given_shape = checked_inputs("run_dense", {"x": x, "w": w, "bias": bias}, values=values, shape=shape,
+                                         shape_text="(m, n, k)", ndims={"bias": 1})
     if values:
-        x, w, bias = arrays["x"], arrays["w"], arrays["bias"].reshape(-1, 1)
-        if x.shape[1] != w.shape[0] or bias.shape[0] != w.shape[1]:
-            raise ChiplabInputError(f"run_dense: need x (m, k), w (k, n), bias (n,); got {x.shape}, {w.shape}, "
-                                    f"{bias.shape}")
-        x_t = kernel.hbm("x_t", np.ascontiguousarray(x.T), dtype=dtype)
-        w_in = kernel.hbm("w", w, dtype=dtype)
-        b_in = kernel.hbm("bias", bias, dtype="fp32")
+        x_values, w_values, bias_column = arrays["x"], arrays["w"], arrays["bias"].reshape(-1, 1)
+        if x_values.shape[1] != w_values.shape[0] or bias_column.shape[0] != w_values.shape[1]:
+            raise ChiplabInputError(f"run_dense: need x (m, k), w (k, n), bias (n,); got {x_values.shape}, "
+                                    f"{w_values.shape}, {arrays['bias'].shape}")
+        x_t = kernel.hbm("x_t", np.ascontiguousarray(x_values.T), dtype=dtype)
+        w_in = kernel.hbm("w", w_values, dtype=dtype)
+        b_in = kernel.hbm("bias", bias_column, dtype="fp32")
     else:
-        m, n, k = shape
+        m, n, k = given_shape
         x_t = kernel.hbm("x_t", shape=(k, m), dtype=dtype)
         w_in = kernel.hbm("w", shape=(k, n), dtype=dtype)
         b_in = kernel.hbm("bias", shape=(n, 1), dtype="fp32")
@@ -76,7 +76,7 @@ def run_dense(chip: str | Chip, x: np.ndarray | None = None, w: np.ndarray | Non
             for kk in range(num_k):
                 kernel.matmul(acc[buf], w_tiles[kk], x_tiles[buf][kk], accumulate=kk > 0)
             region = (slice(n0, n0 + tile_n_out), slice(m0, m0 + tile_m))
-            if variant == "fused":
+            if scratch is None:   # the fused variant
                 kernel.activation(out[buf], acc[buf], activation, bias=bias_tile)   # evacuate + bias + act
             else:
                 kernel.copy(out[buf], acc[buf])

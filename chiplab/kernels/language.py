@@ -19,6 +19,7 @@ its line in the kernel and what is allowed.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,10 @@ from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.schedule import Scheduler
 from chiplab.kernels.tiles import TILE_DTYPE_BYTES, Tensor, Tile, View, check_dtype, float_array, rounded_to
 from chiplab.systolic import parse_dataflow
+
+if TYPE_CHECKING:
+    from chiplab.kernels.program import Entry
+    from chiplab.kernels.result import KernelRun
 
 
 def _line(depth: int = 2) -> int:
@@ -52,12 +57,13 @@ class Kernel:
         self.tiles: list[Tile] = []
         self.used_bytes = {self.params.scratchpad.vendor_label: 0, self.params.accumulator.vendor_label: 0}
         self.traffic: dict[str, list[int]] = {}   # level label → [bytes read, bytes written]
-        self.flops = {"matrix": {}, "vector": 0}
+        self.matrix_flops: dict[str, int] = {}   # dtype → FLOPs on the matrix unit
+        self.vector_elements = 0                  # elements the vector engine's elementwise ops produced
         self._next_queue = 0
         self.dataflow = parse_dataflow(dataflow).value
         # Every declaration and instruction in program order, operands as views: run.program turns it into the
         # text a grader replays on its own inputs (chiplab.kernels.program).
-        self.recorded: list[tuple] = []
+        self.recorded: list[Entry] = []
         self.products = PendingProducts()   # matmul values not computed yet (chiplab.kernels.chains)
         self.num_buffers = 0
 
@@ -221,7 +227,7 @@ class Kernel:
         self._next_queue = (queue + 1) % self.params.num_dma_queues
         return queue
 
-    def finish(self):
+    def finish(self) -> KernelRun:
         """Simulate to the end and return the :class:`chiplab.kernels.KernelRun`."""
         from chiplab.kernels.result import build_run
 

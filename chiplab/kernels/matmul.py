@@ -26,7 +26,7 @@ from chiplab.kernels.inputs import checked_inputs
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import shape_of
+from chiplab.kernels.tiles import Tensor, shape_of
 
 VARIANTS = ("naive", "tiled", "double_buffered")
 
@@ -70,10 +70,10 @@ def default_tiling(params: CoreParams, variant: str, shape: tuple[int, int, int]
 
 def _accumulator_tiles(params: CoreParams, tile_m: int, tile_n: int) -> int:
     """How many (tile_m × tile_n) fp32 accumulator tiles fit (PSUM banks on Trainium)."""
+    capacity_bytes = params.accumulator.capacity_bytes or 0   # core_params refuses an accumulator without one
     if params.num_partitions and params.accumulator_bank_bytes_per_partition:
-        return params.accumulator.capacity_bytes // params.num_partitions // \
-            params.accumulator_bank_bytes_per_partition
-    return max(1, params.accumulator.capacity_bytes // (4 * tile_m * tile_n) // 2)
+        return capacity_bytes // params.num_partitions // params.accumulator_bank_bytes_per_partition
+    return max(1, capacity_bytes // (4 * tile_m * tile_n) // 2)
 
 
 def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | None = None, *,
@@ -84,14 +84,15 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
     ``values=False`` just ``shape=(m, n, k)``. The result is ``run.outputs["c"]`` (fp32)."""
     variant = one_of("variant", variant, VARIANTS)
     params = core_params(chip)
-    arrays, shape = checked_inputs("run_matmul", {"a": a, "b": b}, values=values, shape=shape,
-                                   shape_text="(m, n, k)")
+    arrays, given_shape = checked_inputs("run_matmul", {"a": a, "b": b}, values=values, shape=shape,
+                                         shape_text="(m, n, k)")
     if values:
-        a, b = arrays["a"], arrays["b"]
-        if a.shape[1] != b.shape[0]:
-            raise ChiplabInputError(f"run_matmul: a must be (m, k) and b (k, n); got {a.shape} and {b.shape}")
-        shape = (a.shape[0], b.shape[1], a.shape[1])
-    m, n, k = shape
+        a_in, b_in = arrays["a"], arrays["b"]
+        if a_in.shape[1] != b_in.shape[0]:
+            raise ChiplabInputError(f"run_matmul: a must be (m, k) and b (k, n); got {a_in.shape} and {b_in.shape}")
+        m, n, k = a_in.shape[0], b_in.shape[1], a_in.shape[1]
+    else:
+        m, n, k = given_shape
     if tiling is None:
         tiling, name = default_tiling(params, variant, (m, n, k)), f"matmul ({variant.replace('_', '-')})"
     else:
@@ -106,17 +107,17 @@ def run_matmul(chip: str | Chip, a: np.ndarray | None = None, b: np.ndarray | No
     kernel = Kernel(params, values=values, dataflow=dataflow, name=name)
     if values:
         # A view, not a transposed copy: rounding to the dtype writes a fresh array anyway (in a's memory order).
-        a_t = kernel.hbm("a_t", a.T, dtype=dtype)
-        b_in = kernel.hbm("b", b, dtype=dtype)
+        a_t = kernel.hbm("a_t", arrays["a"].T, dtype=dtype)
+        b_t = kernel.hbm("b", arrays["b"], dtype=dtype)
     else:
         a_t = kernel.hbm("a_t", shape=(k, m), dtype=dtype)
-        b_in = kernel.hbm("b", shape=(k, n), dtype=dtype)
+        b_t = kernel.hbm("b", shape=(k, n), dtype=dtype)
     c = kernel.hbm_output("c", (m, n), "fp32")
-    _matmul_body(kernel, a_t, b_in, c, tiling, dtype)
+    _matmul_body(kernel, a_t, b_t, c, tiling, dtype)
     return kernel.finish()
 
 
-def _matmul_body(kernel: Kernel, a_t, b, c, t: MatmulTiling, dtype: str) -> None:
+def _matmul_body(kernel: Kernel, a_t: Tensor, b: Tensor, c: Tensor, t: MatmulTiling, dtype: str) -> None:
     """The loop nest every variant shares; only the block sizes and the number of buffers differ."""
     k_dim, m_dim = a_t.shape
     n_dim = b.shape[1]

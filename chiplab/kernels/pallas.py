@@ -30,6 +30,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from chiplab.kernels._ops import check_instruction_budget
 from chiplab.kernels.language import Kernel
 from chiplab.kernels.params import CoreParams, core_params
 from chiplab.kernels.result import KernelRun
-from chiplab.kernels.tiles import check_dtype, float_array, shape_of
+from chiplab.kernels.tiles import Tile, check_dtype, float_array, shape_of
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ class ProgramContext:
         instance_of("kernel", kernel, Kernel, "a Kernel, e.g. Kernel('tpu_v5e')")
         grid = _grid(grid)
         self.kernel, self.grid, self.position = kernel, grid, (0,) * len(grid)
-        for name in ("dot", "tensor_tensor", "activation", "reduce", "copy", "transpose", "fill"):
-            setattr(self, name, getattr(kernel, name))
+        # The kernel's own methods, so that an error names the body's line.
+        self.dot, self.tensor_tensor, self.activation = kernel.dot, kernel.tensor_tensor, kernel.activation
+        self.reduce, self.copy, self.transpose, self.fill = kernel.reduce, kernel.copy, kernel.transpose, kernel.fill
 
     def program_id(self, axis: int) -> int:
         return self.position[self._axis(axis)]
@@ -109,7 +111,8 @@ def _scratch(scratch_shapes: object) -> list[tuple[tuple[int, ...], str]]:
     return checked
 
 
-def _block_slices(spec: BlockSpec, index: tuple[int, ...], full_shape: tuple[int, ...], what: str) -> tuple:
+def _block_slices(spec: BlockSpec, index: tuple[int, ...], full_shape: tuple[int, ...],
+                  what: str) -> tuple[slice, ...]:
     if len(index) != len(spec.block_shape):
         raise ChiplabInputError(f"{what}: index_map returned {index!r}; it must give one block index per axis "
                                 f"of the block shape {spec.block_shape}")
@@ -122,8 +125,9 @@ def _block_slices(spec: BlockSpec, index: tuple[int, ...], full_shape: tuple[int
     return tuple(slices)
 
 
-def pallas_call(body: Callable, *, chip: str | Chip, grid: Sequence[int], in_specs: Sequence[BlockSpec],
-                out_spec: BlockSpec, out_shape: tuple[int, ...], scratch_shapes: Sequence[tuple] = (),
+def pallas_call(body: Callable[..., None], *, chip: str | Chip, grid: Sequence[int], in_specs: Sequence[BlockSpec],
+                out_spec: BlockSpec, out_shape: tuple[int, ...],
+                scratch_shapes: Sequence[tuple[tuple[int, ...], str]] = (),
                 dtype: str = "bf16", out_dtype: str = "fp32", values: bool = True,
                 name: str = "pallas kernel") -> Callable[..., KernelRun]:
     """Return a function of the input arrays (or of their shapes when ``values=False``) that runs ``body``."""
@@ -141,7 +145,7 @@ def pallas_call(body: Callable, *, chip: str | Chip, grid: Sequence[int], in_spe
     instance_of("values", values, bool, "True or False")
     instance_of("name", name, str, "a name for the kernel")
 
-    def run(*inputs) -> KernelRun:
+    def run(*inputs: Any) -> KernelRun:
         if len(inputs) != len(in_specs):
             raise ChiplabInputError(f"{name}: {len(in_specs)} in_specs but {len(inputs)} inputs")
         kernel = Kernel(params, values=values, name=name)
@@ -155,7 +159,7 @@ def pallas_call(body: Callable, *, chip: str | Chip, grid: Sequence[int], in_spe
                    for i, (shape, sdtype) in enumerate(scratch_shapes)]
         pl = ProgramContext(kernel, grid)
         points = list(itertools.product(*(range(g) for g in grid)))
-        current = [None] * len(in_specs)
+        current: list[tuple[int, ...] | None] = [None] * len(in_specs)
         loads = [0] * len(in_specs)
         out_step = 0
         for n, point in enumerate(points):
@@ -196,7 +200,7 @@ def pallas_matmul(chip: str | Chip, x: np.ndarray | None = None, y: np.ndarray |
     if m % bm or n % bn or k % bk:
         raise ChiplabInputError(f"pallas_matmul: (m, n, k) = {(m, n, k)} must be multiples of the block {block}")
 
-    def body(x_ref, y_ref, o_ref, acc_ref, pl):
+    def body(x_ref: Tile, y_ref: Tile, o_ref: Tile, acc_ref: Tile, pl: ProgramContext) -> None:
         if pl.program_id(2) == 0:
             pl.fill(acc_ref, 0.0)
         pl.dot(acc_ref, x_ref, y_ref, accumulate=True)

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from chiplab._checks import non_negative, non_negative_int, positive, positive_int
 from chiplab.errors import ChiplabInputError
@@ -118,13 +119,13 @@ class CoreParams:
                               [[a.name, f"{a.value:g}", a.kind, a.note] for a in self.sources])
 
 
-def _data() -> dict:
+def _data() -> dict[str, Any]:
     text = resources.files("chiplab").joinpath("data", "kernels", "engines.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
 @functools.lru_cache(maxsize=1)
-def _families() -> dict[str, dict]:
+def _families() -> dict[str, dict[str, Any]]:
     data = _data()
     by_chip = {}
     for family, table in data["families"].items():
@@ -165,10 +166,11 @@ def _core_params_cached(chip: Chip) -> CoreParams:
     offchip, scratchpad = _level(chip, "offchip"), _level(chip, "scratchpad")
     accumulator = _level(chip, "accumulator") or scratchpad
     unit = chip.core.matrix_unit
-    if scratchpad is None or scratchpad.capacity_bytes is None or offchip.bandwidth_bytes_per_s is None \
+    if scratchpad is None or scratchpad.capacity_bytes is None or offchip is None \
+            or offchip.bandwidth_bytes_per_s is None or accumulator is None or accumulator.capacity_bytes is None \
             or unit.array is None:
-        raise ChiplabInputError(f"chip {chip.id!r} lacks a scratchpad capacity, an off-chip bandwidth or an "
-                                f"array size; the kernel simulator needs all three")
+        raise ChiplabInputError(f"chip {chip.id!r} lacks a scratchpad or accumulator capacity, an off-chip memory "
+                                f"with a bandwidth or an array size; the kernel simulator needs them all")
     matrix_clock = _matrix_clock_hz(chip)
     sources = _families()["sources"]
     facts = tuple(Assumption(name=key, value=values[key], kind=table["provenance"][key]["kind"],

@@ -28,11 +28,23 @@ import functools
 import json
 import zlib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from chiplab.errors import ChiplabInputError
-from chiplab.kernels.tiles import View
+from chiplab.kernels.tiles import Tensor, Tile, View
+
+if TYPE_CHECKING:
+    from chiplab.hardware import Chip
+    from chiplab.kernels.language import Kernel
+    from chiplab.kernels.params import CoreParams
+    from chiplab.kernels.result import KernelRun
+
+# One recorded declaration or instruction: its name, then its operands (views, shapes, numbers, words).
+Entry = tuple[object, ...]
+# What a run keeps to write its program: (chip id, dataflow, kernel name, every entry in program order).
+Recording = tuple[str, str, str, list[Entry]]
 
 PROGRAM_PREFIX = "chiplab-kernel/1:"
 MAX_PROGRAM_CHARS = 400_000        # the text a grader accepts (about 30,000 instructions compressed)
@@ -47,7 +59,7 @@ _INSTRUCTIONS = {
 }
 
 
-def program_text(chip_id: str, dataflow: str, name: str, recorded: list[tuple]) -> str:
+def program_text(chip_id: str, dataflow: str, name: str, recorded: list[Entry]) -> str:
     """A recorded kernel as one line: ``chiplab-kernel/1:`` then compressed JSON (``run.program`` calls this)."""
     entries = [[_plain(part) for part in entry] for entry in recorded]
     return encode_program({"chip": chip_id, "dataflow": dataflow, "name": name, "program": entries})
@@ -61,7 +73,7 @@ def _plain(part: object) -> object:
     return part
 
 
-def decode_program(text: object) -> dict:
+def decode_program(text: object) -> dict[str, Any]:
     """The program's data (chip, dataflow, name, entries), or ChiplabInputError saying what is wrong with it.
     A fresh dict and entry list each call (the entries themselves are shared: build new ones to change one)."""
     if not isinstance(text, str) or not text.startswith(PROGRAM_PREFIX):
@@ -72,7 +84,7 @@ def decode_program(text: object) -> dict:
 
 
 @functools.lru_cache(maxsize=64)  # a grader decodes one program several times (format, inputs, replay)
-def _decoded(text: str) -> dict:
+def _decoded(text: str) -> dict[str, Any]:
     if len(text) > MAX_PROGRAM_CHARS:
         raise ChiplabInputError(f"a kernel program may be at most {MAX_PROGRAM_CHARS:,} characters; this one has "
                                 f"{len(text):,} (use larger tiles: fewer instructions)")
@@ -94,7 +106,7 @@ def _decoded(text: str) -> dict:
     return data
 
 
-def encode_program(data: dict) -> str:
+def encode_program(data: dict[str, Any]) -> str:
     """The text of program data (e.g. after a grader changed one instruction to build a known slip); the data
     as :func:`decode_program` gives it (replaying checks each entry)."""
     if not (isinstance(data, dict) and isinstance(data.get("program"), list) and isinstance(data.get("chip"), str)
@@ -116,8 +128,8 @@ def program_inputs(text: str) -> dict[str, tuple[tuple[int, ...], str]]:
             and isinstance(e[1], str) and isinstance(e[2], list) and isinstance(e[3], str)}
 
 
-def replay(text: str, inputs: Mapping[str, np.ndarray] | None = None, *, chip: object = None,
-           values: bool = True):
+def replay(text: str, inputs: Mapping[str, np.ndarray] | None = None, *,
+           chip: str | Chip | CoreParams | None = None, values: bool = True) -> KernelRun:
     """Rebuild the kernel from ``text`` and run it on ``inputs`` ({HBM input name: array}) on ``chip`` (the
     program's own chip when None); ``values=False`` times it without inputs. Returns a
     :class:`chiplab.kernels.KernelRun`. Anything malformed, or an instruction the tile language refuses, raises
@@ -143,15 +155,16 @@ def replay(text: str, inputs: Mapping[str, np.ndarray] | None = None, *, chip: o
     return kernel.finish()
 
 
-class _Buffers(list):
+class _Buffers(list[Tensor | Tile]):
     """The program's tensors and tiles in declaration order, and the views made of them so far."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.views: dict[tuple, View] = {}
+        self.views: dict[tuple[object, ...], View] = {}
 
 
-def _declare(kernel, kind: str, args: list, inputs: dict, values: bool, where: str):
+def _declare(kernel: Kernel, kind: str, args: list[Any], inputs: dict[str, np.ndarray], values: bool,
+             where: str) -> Tensor | Tile:
     if kind == "tile":
         if len(args) != 4:
             raise ChiplabInputError(f"{where}: a tile is [shape, dtype, name, memory]")
@@ -175,7 +188,7 @@ def _declare(kernel, kind: str, args: list, inputs: dict, values: bool, where: s
     return kernel.hbm(name, array, dtype=dtype)
 
 
-def _tuple(value: object, where: str) -> tuple:
+def _tuple(value: object, where: str) -> tuple[Any, ...]:
     if not isinstance(value, list):
         raise ChiplabInputError(f"{where}: a shape is a list of whole numbers; got {str(value)[:80]}")
     return tuple(value)
@@ -186,14 +199,14 @@ def _signature(signature: str) -> list[list[str]]:
     return [part.split(":") for part in signature.split()]
 
 
-def _operands(signature: str, args: list, buffers: list, where: str) -> dict:
+def _operands(signature: str, args: list[Any], buffers: _Buffers, where: str) -> dict[str, object]:
     names_kinds = _signature(signature)
     if len(args) != len(names_kinds):
         raise ChiplabInputError(f"{where}: expected {len(names_kinds)} operands; got {len(args)}")
     return {name: _operand(kind, arg, buffers, where) for (name, kind), arg in zip(names_kinds, args, strict=True)}
 
 
-def _operand(kind: str, arg: object, buffers: list, where: str) -> object:
+def _operand(kind: str, arg: object, buffers: _Buffers, where: str) -> object:
     if kind == "v" or (kind == "vn" and isinstance(arg, list)):
         if not (isinstance(arg, list) and len(arg) == 2 and type(arg[0]) is int and 0 <= arg[0] < len(buffers)
                 and isinstance(arg[1], list)
@@ -215,7 +228,7 @@ def _operand(kind: str, arg: object, buffers: list, where: str) -> object:
     return arg if isinstance(arg, int | float) and not isinstance(arg, bool) else _bad(where, "number", arg)
 
 
-def _bad(where: str, what: str, arg: object):
+def _bad(where: str, what: str, arg: object) -> NoReturn:
     raise ChiplabInputError(f"{where}: expected a {what}; got {str(arg)[:80]}")
 
 

@@ -6,12 +6,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chiplab.errors import ChiplabInputError
 from chiplab.kernels.params import CoreParams
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes, format_rate, format_seconds
+
+if TYPE_CHECKING:
+    from chiplab.kernels.language import Kernel
+    from chiplab.kernels.program import Recording
+    from chiplab.kernels.schedule import Op
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class Timeline:
     engine: np.ndarray
     start_s: np.ndarray
     end_s: np.ndarray
-    ops: tuple[tuple, ...]   # (label, destination view, source views...)
+    ops: tuple[Op, ...]
     lines: np.ndarray
 
     @property
@@ -78,7 +85,7 @@ class Timeline:
 
     def label(self, i: int) -> str:
         """The instruction's kind: "load", "store", "matmul", "dot", "copy", "activation:exp", ..."""
-        return self.ops[i][0]
+        return str(self.ops[i][0])
 
     def op_text(self, i: int) -> str:
         """The instruction as a student would write it: ``matmul acc 0.0[0:128, 0:512] ← a_t strip ...``."""
@@ -107,7 +114,7 @@ class KernelRun:
     roofline: RooflinePosition
     timeline: Timeline = field(repr=False)
     # (chip id, dataflow, kernel name, every declaration and instruction): what ``program`` writes out
-    recorded: tuple = field(default=(), repr=False, compare=False)
+    recorded: Recording | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def program(self) -> str:
@@ -115,6 +122,8 @@ class KernelRun:
         the kernel assignment hands in)."""
         from chiplab.kernels.program import program_text
 
+        if self.recorded is None:
+            raise ChiplabInputError("this run has no recorded program: only a run from Kernel.finish() has one")
         return program_text(*self.recorded)
 
     @property
@@ -144,7 +153,7 @@ class KernelRun:
 
     def summary_table(self) -> str:
         """Markdown: the headline numbers, then one row per engine and per memory level."""
-        rows = [["total time", format_seconds(self.total_s)],
+        rows: list[list[object]] = [["total time", format_seconds(self.total_s)],
                 ["instructions", self.timeline.num_instructions],
                 ["fraction of matrix peak", f"{self.peak_fraction:.1%}"],
                 ["roofline", f"{self.roofline.intensity_flops_per_byte:.3g} FLOP/byte, {self.roofline.bound}-bound "
@@ -167,16 +176,16 @@ def _union_length(starts: np.ndarray, ends: np.ndarray) -> float:
     return float(ends[-1] - starts[0] - gaps.sum())
 
 
-def build_run(kernel) -> KernelRun:
+def build_run(kernel: Kernel) -> KernelRun:
     schedule, params = kernel.schedule, kernel.params
     total = schedule.total_s
     counts = np.bincount(np.asarray(schedule.engines, dtype=np.int64), minlength=len(schedule.engine_names))
     engines = tuple(EngineUsage(name, busy, int(n), total)
                     for name, busy, n in zip(schedule.engine_names, schedule.busy_s, counts, strict=True))
     traffic = tuple(LevelTraffic(level, r, w) for level, (r, w) in kernel.traffic.items())
-    flops = dict(kernel.flops["matrix"])
+    flops = dict(kernel.matrix_flops)
     offchip = sum(t.total_bytes for t in traffic if t.level == params.offchip.vendor_label)
-    dtype = max(flops, key=flops.get) if flops else "bf16"
+    dtype = max(flops, key=lambda d: flops[d]) if flops else "bf16"
     peak = params.peak_flops_per_s(dtype if flops else next(iter(params.chip.core.matrix_unit.macs_per_pe_per_cycle),
                                                                  "bf16"))
     bandwidth = params.offchip_bandwidth_bytes_per_s
@@ -192,6 +201,6 @@ def build_run(kernel) -> KernelRun:
                         ops=tuple(schedule.ops), lines=np.asarray(schedule.lines, dtype=np.int64))
     outputs = {t.name: t.value for t in kernel.outputs}
     return KernelRun(name=kernel.name, params=params, total_s=total, outputs=outputs, engines=engines,
-                     traffic=traffic, matrix_flops_by_dtype=flops, vector_elements=kernel.flops["vector"],
+                     traffic=traffic, matrix_flops_by_dtype=flops, vector_elements=kernel.vector_elements,
                      roofline=roofline, timeline=timeline,
                      recorded=(params.chip.id, kernel.dataflow, kernel.name, kernel.recorded))

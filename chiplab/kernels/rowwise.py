@@ -21,16 +21,17 @@ from chiplab.kernels.language import Kernel
 from chiplab.kernels.matmul import instruction_tile
 from chiplab.kernels.params import core_params
 from chiplab.kernels.result import KernelRun
+from chiplab.kernels.tiles import Tensor
 
 ROWWISE_VARIANTS = ("unfused", "fused")
 
 
 def _setup(chip: str | Chip, x: np.ndarray | None, shape: tuple[int, int] | None, dtype: str, values: bool,
-           name: str) -> tuple[Kernel, object, object, int, int, int]:
+           name: str) -> tuple[Kernel, Tensor, Tensor, int, int, int]:
     params = core_params(chip)
     kernel = Kernel(params, values=values, name=name)
-    arrays, shape = checked_inputs(name, {"x": x}, values=values, shape=shape, shape_text="(rows, cols)")
-    x_in = kernel.hbm("x", arrays["x"], dtype=dtype) if values else kernel.hbm("x", shape=shape, dtype=dtype)
+    arrays, given_shape = checked_inputs(name, {"x": x}, values=values, shape=shape, shape_text="(rows, cols)")
+    x_in = kernel.hbm("x", arrays["x"], dtype=dtype) if values else kernel.hbm("x", shape=given_shape, dtype=dtype)
     rows, cols = x_in.shape
     block = params.num_partitions or instruction_tile(params)[0]
     block = min(block, rows)

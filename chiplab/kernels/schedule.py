@@ -22,10 +22,14 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Any
 
 from chiplab.kernels.params import CoreParams
 from chiplab.systolic import estimate, plan_folds
 from chiplab.workloads.gemm import Gemm
+
+# One instruction as the timeline keeps it: (label, destination view, source views...), e.g. ("load", tile, hbm).
+Op = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -81,15 +85,15 @@ class Scheduler:
         self.busy_s = [0.0] * len(self.engine_names)
         self.pipe = Calendar()
         self.last_matmul_end_s = -1.0
-        self._matmul_cache: dict[tuple, MatmulTiming] = {}
+        self._matmul_cache: dict[tuple[int, int, int, str], MatmulTiming] = {}
         # The timeline: parallel lists, one entry per instruction (turned into arrays at the end).
         self.engines: list[int] = []
         self.starts: list[float] = []
         self.ends: list[float] = []
-        self.ops: list[tuple] = []   # (label, destination view, source views...), formatted on demand
+        self.ops: list[Op] = []   # formatted on demand
         self.lines: list[int] = []
 
-    def _record(self, engine: int, start: float, end: float, busy: float, op: tuple, line: int) -> None:
+    def _record(self, engine: int, start: float, end: float, busy: float, op: Op, line: int) -> None:
         self.free_s[engine] = start + busy if engine == self.matrix else end
         self.busy_s[engine] += busy
         self.engines.append(engine)
@@ -98,7 +102,7 @@ class Scheduler:
         self.ops.append(op)
         self.lines.append(line)
 
-    def dma(self, queue: int, ready_s: float, num_bytes: int, op: tuple, line: int) -> float:
+    def dma(self, queue: int, ready_s: float, num_bytes: int, op: Op, line: int) -> float:
         start = max(self.free_s[queue], ready_s)
         transfer_s = num_bytes / self.params.offchip_bandwidth_bytes_per_s
         end = self.pipe.reserve(start + self.params.dma_latency_s, transfer_s) + transfer_s
@@ -124,7 +128,7 @@ class Scheduler:
         self._matmul_cache[key] = timing
         return timing
 
-    def matmul(self, ready_s: float, timing: MatmulTiming, op: tuple, line: int) -> float:
+    def matmul(self, ready_s: float, timing: MatmulTiming, op: Op, line: int) -> float:
         free = self.free_s[self.matrix]
         start = max(free, ready_s)
         back_to_back = start == free and self.last_matmul_end_s >= 0 and start > 0
@@ -134,7 +138,7 @@ class Scheduler:
         self.last_matmul_end_s = end
         return end
 
-    def elementwise(self, engine: int, ready_s: float, rows: int, cols: int, op: tuple, line: int) -> float:
+    def elementwise(self, engine: int, ready_s: float, rows: int, cols: int, op: Op, line: int) -> float:
         """Vector or scalar engine: fixed overhead + one pass per (rows_per_cycle x cols_per_cycle) block."""
         p = self.params
         if engine == self.vector:

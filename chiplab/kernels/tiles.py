@@ -126,8 +126,9 @@ class _Buffer:
 
     kind = "buffer"
 
-    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int):
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int, memory: str):
         self.name, self.shape, self.dtype, self.line = name, shape, dtype, line
+        self.memory = memory  # vendor label of the level holding it (HBM, DRAM; SBUF, PSUM, VMEM, ...)
         self.value: np.ndarray | None = None
         self.written = False
         self.ready_s = 0.0            # when the latest write has landed
@@ -160,20 +161,12 @@ class Tensor(_Buffer):
 
     kind = "HBM tensor"
 
-    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int, memory: str):
-        super().__init__(name, shape, dtype, line)
-        self.memory = memory  # vendor label of the off-chip level (HBM, DRAM, LPDDR)
-
 
 class Tile(_Buffer):
     """An allocation in on-chip memory (SBUF/PSUM, VMEM, SRAM/ACC). Axis 0 is the partition axis where the memory
     has partitions; the rest is the free axis."""
 
     kind = "tile"
-
-    def __init__(self, name: str, shape: tuple[int, ...], dtype: str, line: int, memory: str):
-        super().__init__(name, shape, dtype, line)
-        self.memory = memory  # vendor label of the level holding it
 
 
 class View:
@@ -219,6 +212,8 @@ class View:
         buffer = self.buffer
         if buffer.pending is not None:
             buffer.pending.flush()
+        if buffer.value is None:   # the instructions check that what they read was written; values=False keeps none
+            raise ChiplabInputError(f"{self.describe()} holds no values (a time-only kernel keeps none)")
         return buffer.value[self.index]
 
     def write(self, values: np.ndarray, *, rounded: bool = False, borrow: bool = False, owned: bool = False) -> None:
