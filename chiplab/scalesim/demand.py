@@ -97,13 +97,13 @@ def ofmap_line_of_write(plan: FoldPlan) -> Callable[[int], int]:
         rows = last_rows if fr == num_row_folds - 1 else r
         height = rows if os_flow else t
         base = t - 1 + r - rows if os_flow else 2 * r - 1
-        y = _smallest_diagonal_count(e, cols, height)
+        y = smallest_diagonal_count(e, cols, height)
         return (fc * num_row_folds + fr) * lines_per_fold + base + y - 1
 
     return line_of
 
 
-def _smallest_diagonal_count(e: int, cols: int, height: int) -> int:
+def smallest_diagonal_count(e: int, cols: int, height: int) -> int:
     """Smallest y >= 1 with F(y) >= e, F(y) = sum over c < cols of clamp(y - c, 0, height) (1 <= e <= F(inf)):
     F is the triangle T(y) = y (y + 1) / 2 up to y = short, then grows by `short` per line up to y = long, then
     is cols * height - T(cols + height - 1 - y)."""

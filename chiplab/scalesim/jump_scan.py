@@ -26,7 +26,7 @@ import numpy as np
 
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.demand import ramp_sum
+from chiplab.scalesim.demand import ramp_sum, smallest_diagonal_count
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_repeated
 from chiplab.systolic.dataflow import Dataflow
@@ -101,14 +101,9 @@ class SkewedStack:
         return t[skip:skip + end - first], c[skip:skip + end - first]
 
     def diagonal_of(self, b: int, index: int) -> int:
-        lo, hi = 0, self.height + self.block_width(b) - 2
-        while lo < hi:  # the last diagonal d with cells_before_diagonal(d) <= index
-            mid = (lo + hi + 1) // 2
-            if self.cells_before_diagonal(b, mid) <= index:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        """Local diagonal of block b's cell ``index`` (request order): one less than the smallest y whose diagonals
+        0 .. y - 1 hold more than ``index`` cells."""
+        return smallest_diagonal_count(index + 1, self.block_width(b), self.height) - 1
 
     def first_index_at(self, b: int, position: int) -> int:
         """Index (request order) of block b's first cell whose own position is >= ``position``; cells of one local
