@@ -41,6 +41,7 @@ def cell_position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray
 CELLS_PER_CHUNK = 1 << 19  # ports x diagonals worked out at once (a few int64 arrays of this size)
 BYTES_PER_GRID_CELL = 80  # the grid's int64 arrays and temporaries, per cell of a chunk
 BYTES_PER_CELL = 26  # a built fold keeps, per position: first flag, balance, distance, two prefix counts
+NO_DISTANCE = np.iinfo(np.int64).max  # no earlier request of the word in the fold
 KEEP_BYTES = 256 << 20  # built folds are kept for the next column fold while they fit in this much memory
 # Grid cells x (1 + pair classes) worked out a second: 8.4e7 per CPU second measured on the layers of UNet_2d,
 # Resnet50_4k_no_pool and yolo at 256x256 (2026-12-07, 2-core machine); taken lower for a loaded machine.
@@ -122,23 +123,28 @@ class Fold:
             oy, ox = np.divmod(np.clip(pixel, 0, m - 1), e_w)
             valid = inside & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
                 ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
-            own = _cells_before(d, rows, m)[None, :] + ports - np.maximum(0, d - m + 1)[None, :]
-            prev = np.full(own.shape, -1, dtype=np.int64)
-            later = np.zeros(own.shape, dtype=bool)
+            start = _cells_before(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
+            back = np.full(pixel.shape, NO_DISTANCE, dtype=np.int64)  # distance back to the word's previous request
+            later = np.zeros(pixel.shape, dtype=bool)
             for shift, dy, dx, group in self.classes:
-                oy_b, ox_b = oy[group] + dy, ox[group] + dx
-                exists = valid[group] & (oy_b >= 0) & (oy_b < e_h) & (ox_b >= 0) & (ox_b < e_w)
                 d_b = np.clip(d + shift + dy * e_w + dx, 0, rows + m - 1)  # the partner's diagonal
-                where = (_cells_before(d_b, rows, m)[None, :] + ports[group] + shift
-                         - np.maximum(0, d_b - m + 1)[None, :])
-                own_group = own[group]
-                prev[group] = np.maximum(prev[group], np.where(exists & (where < own_group), where, -1))
-                later[group] |= exists & (where > own_group)
+                # position(partner) - position(own) does not depend on the port: one number per diagonal
+                apart = _cells_before(d_b, rows, m) - np.maximum(0, d_b - m + 1) + shift - start
+                exists = valid[group]
+                if dy:
+                    exists = exists & (oy[group] >= -dy) & (oy[group] < e_h - dy)
+                if dx:
+                    exists = exists & (ox[group] >= -dx) & (ox[group] < e_w - dx)
+                if (apart < 0).any():
+                    back[group] = np.where(exists & (apart < 0), np.minimum(back[group], -apart), back[group])
+                if (apart > 0).any():
+                    later[group] |= exists & (apart > 0)
             keep = inside.T.ravel()  # request order: diagonal by diagonal, ports in order
-            prev_t, own_t = prev.T.ravel()[keep], own.T.ravel()[keep]
-            firsts.append((valid & (prev < 0)).T.ravel()[keep])
-            balances.append((later.T.ravel()[keep].astype(np.int8) - (prev_t >= 0)).astype(np.int8))
-            distances.append(np.where(prev_t >= 0, own_t - prev_t, 0))
+            back_t = back.T.ravel()[keep]
+            has_prev = back_t < NO_DISTANCE
+            firsts.append(valid.T.ravel()[keep] & ~has_prev)
+            balances.append((later.T.ravel()[keep].astype(np.int8) - has_prev).astype(np.int8))
+            distances.append(np.where(has_prev, back_t, 0))
         return np.concatenate(firsts), np.concatenate(balances), np.concatenate(distances)
 
     def _part(self, x: int) -> tuple[int, int, int]:
