@@ -144,10 +144,6 @@ def scan_skewed(stack: SkewedStack, blocks: range, line_start: Callable[[int], i
     event_counts: list[int] = []
     b, i, chunk = blocks.start, 0, MIN_CELLS
 
-    def own_distance(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
-        return (stack.position(b, t, c) // sw - start) % n
-
-    dist = own_distance if distance is None else distance
     while b < blocks.stop:
         num_cells = stack.height * stack.block_width(b)
         if i >= num_cells:
@@ -167,14 +163,23 @@ def scan_skewed(stack: SkewedStack, blocks: range, line_start: Callable[[int], i
                 nxt = max(nxt, int(np.searchsorted(last_pos, leave * sw)) if leave < n else blocks.stop)
             b, i, chunk = min(nxt, blocks.stop), 0, MIN_CELLS
             continue
+        if distance is None:  # a word without repeats is in its own set only: this request misses
+            slides = 0
+            while offset >= size:  # new_prefetch until it hits
+                start = (start + window.step) % n
+                offset = (own - start) % n
+                slides += 1
+            add_event(event_lines, event_counts, line_start(b) + stack.base + d, slides)
+            i += 1
+            continue
         t, c = stack.cells(b, i, min(i + chunk, num_cells))
-        missing = np.flatnonzero(dist(b, t, c, start) >= size)
+        missing = np.flatnonzero(distance(b, t, c, start) >= size)
         if len(missing) == 0:
             i, chunk = i + len(t), min(2 * chunk, MAX_CELLS)
             continue
         at = int(missing[0])
         slides = 0
-        while dist(b, t[at:at + 1], c[at:at + 1], start)[0] >= size:  # new_prefetch until it hits
+        while distance(b, t[at:at + 1], c[at:at + 1], start)[0] >= size:  # new_prefetch until it hits
             start = (start + window.step) % n
             slides += 1
         add_event(event_lines, event_counts, line_start(b) + stack.base + int(t[at] + c[at]), slides)
