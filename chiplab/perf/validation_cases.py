@@ -16,7 +16,9 @@ Documented defaults for training runs, and for every run (each applied only wher
   recipe would choose. MaxText's ``custom`` policies recompute all but the few tensors they offload → ``full``;
   ``minimal`` and ``save_dot_except_mlpwi`` save (most) matmul outputs → ``selective``.
 * sharding not stated → ZeRO-1 (optimizer state sharded over the data-parallel replicas, Megatron's distributed
-  optimizer); "FSDP"/"fully sharded" → ZeRO-3; "DDP (FSDP = 0)" → none.
+  optimizer); a stated distributed optimizer → ZeRO-1 (also beside "DDP (FSDP = 0)"); "FSDP"/"fully sharded" →
+  ZeRO-3; "DDP (FSDP = 0)" alone → none. A recompute stated as full with ``recompute_num_layers=N`` recomputes N
+  layers per pipeline stage (Megatron-LM's block method), the others keep their activations.
 * an interleaved schedule without a stated size → 2 virtual stages per chip, the fewest an interleaved schedule has
   (Narayanan et al. SC'21, Sec. 2.2: 1 virtual stage is the plain 1F1B schedule the word "interleaved" rules out).
 * parallelism not stated on a MaxText run → MaxText's default, FSDP over every chip.
@@ -70,12 +72,12 @@ def _recompute(run: EndToEndRun) -> str | None:
 
 def _zero_stage(run: EndToEndRun, defaults: list[str]) -> int:
     text = (stated(run, "sharding") or "").lower()
+    if "zero-1" in text or "distributed optimizer (" in text:  # DDP with Megatron's distributed optimizer is ZeRO-1
+        return 1
     if "fsdp = 0" in text or text.startswith("ddp"):
         return 0
     if "fsdp" in text or "fully sharded" in text or "zero-3" in text:
         return 3
-    if "zero-1" in text or "distributed optimizer (" in text:
-        return 1
     defaults.append(f"sharding {run.sharding or NOT_STATED!r}: ZeRO-1 (optimizer state sharded)")
     return 1
 
@@ -166,6 +168,9 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
         defaults.append("micro batch not stated: chiplab's default microbatching")
     if arguments["recompute"] is None:
         defaults.append("recompute not stated: the least that fits in memory")
+    layers = re.search(r"recompute_num_layers\s*=\s*(\d+)", stated(run, "recompute") or "")
+    if layers and arguments["recompute"] == "full":  # Megatron's block method: that many layers per stage recompute
+        arguments["recompute_num_layers"] = int(layers.group(1))
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=1,
                      defaults=tuple(defaults))
 

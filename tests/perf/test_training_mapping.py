@@ -26,3 +26,18 @@ def test_the_v5p_gpt3_recipe_runs_on_the_chips_its_log_implies():
     setup = case_setup(get_measurement("maxtext_gpt3_175b_v5p"))
     parallelism = setup.arguments["parallelism"]
     assert (parallelism.tensor, parallelism.data, parallelism.num_chips) == (8, 64, 512)
+
+
+def test_nemo_recipe_settings_are_read_as_stated():
+    # Megatron-Bridge v0.2.0 (NeMo 25.11): Llama 3 70B on H100, FP8-CS: DDP (no FSDP) with the distributed optimizer
+    # (ZeRO-1), no recompute, tensor-parallel communication overlap on (llama3_70b_pretrain_config)
+    setup = case_setup(get_measurement("nemo_llama3_70b_h100_64gpu_fp8"))
+    assert setup.arguments["parallelism"].zero_stage == 1
+    assert setup.arguments["recompute"] == "none" and setup.arguments["tp_comm_overlap"] is True
+    assert setup.defaults == ()
+
+
+def test_block_recompute_of_some_layers_is_passed_on():
+    # LLAMA3_8B_H100_FP8_CS_BASE_CONFIG: recompute_num_layers=5 -> full granularity, block method, 5 layers
+    setup = case_setup(get_measurement("nemo_llama3_8b_h100_8gpu_fp8"))
+    assert setup.arguments["recompute"] == "full" and setup.arguments["recompute_num_layers"] == 5
