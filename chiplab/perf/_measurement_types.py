@@ -74,6 +74,7 @@ class MicroBenchmark(_Entry):
     message_bytes: int | str | None = None
     algorithm: str | None = None
     direction: str | None = None
+    kernel_class: str | None = None  # memory_bandwidth: "stream" (None: the same) or "kv_cache_attention"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, instance_of, non_negative
+from chiplab._checks import fraction, instance_of, non_negative, one_of
 from chiplab.perf.collectives import Network, collective_time_s
 
+MEMORY_KERNEL_CLASSES = ("stream", "weight_stream", "kv_attention")
 IDEAL_SOURCE = "no calibration: the ideal hardware of chiplab's models (an upper bound on performance)"
 
 
@@ -34,6 +35,9 @@ class Calibration:
     collective_latency_s: float = 0.0  # fixed software time per collective call (beyond the links' hop latency)
     host_efficiency_fraction: float = 1.0  # achievable ÷ recorded host-link (PCIe) bandwidth
     fallbacks: tuple[str, ...] = ()  # factors taken from the chip's family or from all chips, in words
+    # Memory-bound kernels reach less of the bandwidth than STREAM does, so their classes are calibrated apart:
+    weight_stream_efficiency_fraction: float = 1.0  # HBM-bound GEMMs over weights (decode GEMV / skinny GEMM)
+    kv_attention_efficiency_fraction: float = 1.0  # decode attention over a KV cache
 
     def __post_init__(self) -> None:
         instance_of("name", self.name, str, "a short name such as 'measured'")
@@ -41,7 +45,8 @@ class Calibration:
         # An efficiency of 0 would make every time infinite, so the fractions exclude it; NaN, infinities and
         # booleans are refused by the shared checks (a True overhead is not 1 second).
         for field in ("matmul_efficiency_fraction", "memory_efficiency_fraction", "network_efficiency_fraction",
-                      "host_efficiency_fraction"):
+                      "host_efficiency_fraction", "weight_stream_efficiency_fraction",
+                      "kv_attention_efficiency_fraction"):
             object.__setattr__(self, field, fraction(field, getattr(self, field), allow_zero=False))
         for field in ("kernel_overhead_s", "collective_latency_s"):
             object.__setattr__(self, field, non_negative(field, getattr(self, field)))
@@ -51,6 +56,15 @@ class Calibration:
     def ideal(cls) -> Calibration:
         """The ideal hardware: every efficiency 1, no overhead — an upper bound on performance."""
         return IDEAL
+
+    def memory_efficiency_of(self, kernel_class: str) -> float:
+        """The achievable fraction of off-chip bandwidth for a memory-bound kernel of ``kernel_class``:
+        ``"weight_stream"`` (a GEMM over weights), ``"kv_attention"`` (attention over a KV cache) or ``"stream"``
+        (every other op: STREAM-like element-wise traffic)."""
+        kernel_class = one_of("kernel_class", kernel_class, MEMORY_KERNEL_CLASSES)
+        return {"weight_stream": self.weight_stream_efficiency_fraction,
+                "kv_attention": self.kv_attention_efficiency_fraction}.get(kernel_class,
+                                                                             self.memory_efficiency_fraction)
 
     @property
     def is_ideal(self) -> bool:

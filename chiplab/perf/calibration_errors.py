@@ -27,6 +27,7 @@ from chiplab.perf.calibration_fit import (
     default_fit,
     fit_calibration,
 )
+from chiplab.perf.calibration_points import WEIGHT_STREAM
 from chiplab.perf.measurements import load_measurements
 from chiplab.tables import markdown_table
 
@@ -101,8 +102,8 @@ def _predict(point: FitPoint, fit: CalibrationFit) -> Prediction:
         predicted = point.modelled_s / factor.applied + latency.value
         if point.quantity == "latency":
             factor = latency
-    else:
-        factor = fit.factor(point.quantity, point.chip_id)
+    else:  # weight_stream is kept per dtype (its key); memory, kv_attention and host per chip
+        factor = fit.factor(point.quantity, point.chip_id, point.key if point.quantity == WEIGHT_STREAM else "bf16")
         predicted = point.modelled_s / factor.applied
     return Prediction(point.entry_id, point.quantity, point.chip_id, factor.level, predicted, point.measured_s)
 
@@ -119,7 +120,7 @@ def _achievable(points: tuple[FitPoint, ...]) -> list[FitPoint]:
         if point.quantity == "latency":
             kept.append(point)
             continue
-        group = (point.chip_id, point.quantity, point.key if point.quantity == "matmul" else "")
+        group = (point.chip_id, point.quantity, point.key if point.quantity in ("matmul", WEIGHT_STREAM) else "")
         if group not in best or point.efficiency_fraction > best[group].efficiency_fraction:
             best[group] = point
     return kept + list(best.values())
@@ -157,5 +158,8 @@ def calibration_report(chips: tuple[str, ...] | None = None) -> CalibrationRepor
                 if shape_class == APPLIED_SHAPE_CLASS or found.level == "own":
                     applied = "" if shape_class == APPLIED_SHAPE_CLASS else " (reported, not applied)"
                     factors.append((chip_id, f"matmul {dtype} {shape_class}{applied}", found))
-        factors += [(chip_id, quantity, fit.factor(quantity, chip_id)) for quantity in QUANTITIES[1:]]
+        factors += [(chip_id, f"{WEIGHT_STREAM} {dtype}", fit.factor(WEIGHT_STREAM, chip_id, dtype))
+                    for dtype in dtypes or ["bf16"]]
+        factors += [(chip_id, quantity, fit.factor(quantity, chip_id)) for quantity in QUANTITIES[1:]
+                    if quantity != WEIGHT_STREAM]
     return CalibrationReport(factors=tuple(factors), sources=leave_one_source_out(), skipped=fit.skipped)

@@ -11,6 +11,13 @@ loses some of the peak to mapping, fill and drain, HBM traffic):
   single calls timed with their host dispatch, which a compiled training or serving step does not pay per GEMM;
   they are fitted and reported (``chiplab calibration``) so the gap stays visible.
 * **memory** — per chip: measured bandwidth ÷ the catalog's off-chip bandwidth (the model's HBM time).
+* **weight_stream** — per chip and dtype: a GEMM micro-benchmark the ideal model finds HBM-bound (a decode step's
+  GEMV or skinny GEMM over its weights, batch 1–64) is a bandwidth measurement of that kernel class, not of the
+  matrix units: modelled (HBM) time ÷ measured time. Real GEMV kernels reach less of the bandwidth than STREAM does.
+* **kv_attention** — per chip: ``memory_bandwidth`` entries with ``kernel_class = "kv_cache_attention"`` (decode
+  attention over a paged KV cache, bandwidth as the benchmark counts K/V bytes) ÷ the catalog's bandwidth. Applied
+  to the attention GEMMs of a step, as ``weight_stream`` is to its weight GEMMs and ``memory`` to every other op
+  (:meth:`Calibration.memory_efficiency_of`); each matters only where the op is memory-bound.
 * **network** — per chip (its system, as :func:`network_for` wires it): for messages of at least 256 MiB, modelled
   ÷ measured collective time (:func:`collective_time_s`); then a fixed per-call latency from messages of at most
   1 MiB inside one scale-up domain: measured − modelled at that efficiency (median, never below 0).
@@ -25,8 +32,11 @@ AMD; TPU; Trainium/Inferentia), then of all chips. For matmul the chain is walke
 entry in that dtype takes its family's median *in that dtype* before its own other dtypes (so a chip's FP8 falls
 back to its peers' FP8, never to its own BF16); only a dtype no chip measured takes the same chain over any dtype.
 Peers can be far apart: MI300X's FP8 (35 % of its peak, hipBLASLt) is half of what the NVIDIA FP8 median gave it
-before it had an entry of its own. The calibration says which factors fell back (``Calibration.fallbacks``,
-repeated in every estimate's assumptions).
+before it had an entry of its own. The two memory-bound kernel classes follow the same chain; where no chip at
+all measured a class, it takes the chip's STREAM ``memory`` factor, and a class is applied at most at that factor
+(a peer's GEMV must not make a chip stream faster than its own STREAM does: MI300X's 0.79). Their record is
+GPU-only so far (December 2026), so TPUs and Trainium take the all-chips median of GPU kernels. The calibration says
+which factors fell back (``Calibration.fallbacks``, repeated in every estimate's assumptions).
 Toy chips (``kind = "toy"``) are invented hardware with no software to measure: they keep the ideal calibration.
 
 **Kernel overhead** is 0: an ASSUMPTION. The record has no published per-kernel launch cost inside a compiled
@@ -47,12 +57,13 @@ from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES
 from chiplab.perf._measurement_types import FAMILY_OF_VENDOR, MicroBenchmark
 from chiplab.perf.calibration import IDEAL_SOURCE, Calibration
+from chiplab.perf.calibration_points import KV_ATTENTION, WEIGHT_STREAM, fit_points
 from chiplab.perf.calibration_points import FitPoint as FitPoint  # re-exported: the fit's points live there
-from chiplab.perf.calibration_points import fit_points
 from chiplab.perf.calibration_points import shape_class_of as shape_class_of  # re-exported (chiplab.perf)
 from chiplab.perf.measurements import load_measurements
 
-QUANTITIES = ("matmul", "memory", "network", "latency", "host")
+QUANTITIES = ("matmul", "memory", WEIGHT_STREAM, KV_ATTENTION, "network", "latency", "host")
+_MEMORY_CLASSES = (WEIGHT_STREAM, KV_ATTENTION)  # with no measurement on any chip they take the STREAM factor
 SHAPE_CLASSES = ("large", "small")
 APPLIED_SHAPE_CLASS = "large"
 
@@ -95,7 +106,8 @@ class CalibrationFit:
                shape_class: str = APPLIED_SHAPE_CLASS) -> Factor:
         """The factor of ``quantity`` for ``chip``: its own, else its family's median, else all chips' median."""
         chip_id, family = _identity(chip)
-        keys = [f"{dtype} {shape_class}", None] if quantity == "matmul" else [None]
+        # matmul and weight_stream are kept per dtype (an fp8 GEMV reaches less of the bandwidth than a bf16 one).
+        keys = {"matmul": [f"{dtype} {shape_class}", None], WEIGHT_STREAM: [dtype, None]}.get(quantity, [None])
         for key in keys:
             if key is None and quantity == "matmul":  # any dtype of the same shape class
                 own: dict[str, tuple[float, tuple[str, ...]]] = {}
@@ -104,7 +116,7 @@ class CalibrationFit:
                         own[chip_name] = max(own.get(chip_name, found), found)
             else:
                 own = self._own(quantity, key)
-            suffix = "" if key is not None or quantity != "matmul" else ", any dtype"
+            suffix = ", any dtype" if key is None and len(keys) > 1 else ""
             if chip_id in own:
                 return Factor(own[chip_id][0], "own" + suffix, own[chip_id][1])
             peers = {c: v for c, v in own.items() if family is not None and _family(c) == family}
@@ -112,6 +124,9 @@ class CalibrationFit:
                 if group:
                     return Factor(statistics.median(v for v, _ in group.values()), level + suffix,
                                   tuple(i for _, ids in group.values() for i in ids))
+        if quantity in _MEMORY_CLASSES:  # no chip measured this kernel class: time it as STREAM does
+            stream = self.factor("memory", chip)
+            return Factor(stream.value, f"stream memory, {stream.level}", stream.entry_ids)
         return Factor(0.0 if quantity == "latency" else 1.0, "none", ())
 
     def calibration_for(self, chip: str | Chip, dtype: str = "bf16") -> Calibration:
@@ -120,7 +135,7 @@ class CalibrationFit:
         factors = {q: self.factor(q, chip, dtype) for q in QUANTITIES}
         parts, fallbacks = [], []
         for quantity, found in factors.items():
-            what = f"{quantity} {dtype}" if quantity == "matmul" else quantity
+            what = f"{quantity} {dtype}" if quantity in ("matmul", WEIGHT_STREAM) else quantity
             value = f"{found.value * 1e6:.3g} µs" if quantity == "latency" else f"{found.value:.3g}"
             parts.append(f"{what} {value} ({found.level}: {', '.join(found.entry_ids) or 'no measurement'})")
             if not found.level.startswith("own") or found.level.endswith("any dtype"):
@@ -135,6 +150,10 @@ class CalibrationFit:
                            network_efficiency_fraction=factors["network"].applied,
                            collective_latency_s=factors["latency"].value,
                            host_efficiency_fraction=factors["host"].applied,
+                           weight_stream_efficiency_fraction=min(factors[WEIGHT_STREAM].applied,
+                                                                 factors["memory"].applied),
+                           kv_attention_efficiency_fraction=min(factors[KV_ATTENTION].applied,
+                                                                factors["memory"].applied),
                            source=source, fallbacks=tuple(fallbacks))
 
 

@@ -22,6 +22,10 @@ from chiplab.perf.collectives import collective_time_s, network_for
 from chiplab.perf.topology import COLLECTIVES, load_topology, system_of
 from chiplab.workloads.gemm import Gemm
 
+# Memory-bound kernel classes calibrated apart from STREAM (see chiplab.perf.calibration_fit): a GEMM the ideal
+# model finds HBM-bound (a decode step's weight GEMMs) and decode attention over a KV cache.
+WEIGHT_STREAM = "weight_stream"
+KV_ATTENTION = "kv_attention"
 LARGE_GEMM_MIN_DIM = 2048  # geometric mean of m, n, k; every best-shape run of the record lies above it
 BANDWIDTH_MIN_MESSAGE_BYTES = 256 * 2**20  # collectives this large are bandwidth-bound on every system recorded
 LATENCY_MAX_MESSAGE_BYTES = 2**20  # ... and this small, latency-bound
@@ -46,9 +50,9 @@ class FitPoint:
 
     entry_id: str
     source_id: str
-    quantity: str  # matmul | memory | network | latency | host
+    quantity: str  # matmul | memory | weight_stream | kv_attention | network | latency | host
     chip_id: str
-    key: str  # matmul: "<dtype> <shape class>"; others: the collective or direction
+    key: str  # matmul: "<dtype> <shape class>"; weight_stream: the dtype; others: the method, collective or direction
     modelled_s: float  # the ideal model's time for the same work (memory/host: per byte, i.e. 1 / bandwidth)
     measured_s: float
     num_chips: int = 1
@@ -70,11 +74,18 @@ def _gemm_point(entry: MicroBenchmark, chip: Chip) -> FitPoint | str:
                                 f"catalog, so the model cannot place this GEMM; fix its 'dtype' or 'chip'")
     gemm = Gemm(m=entry.m, n=entry.n, k=entry.k, dtype=entry.dtype)
     one_core = chip.num_cores > 1 and bool(_ONE_CORE.search(entry.system))
-    # One of the chip's identical cores takes num_cores times the whole chip's time on a compute-bound GEMM.
-    modelled = gemm_on_chip(gemm, chip).time_s * (chip.num_cores if one_core else 1)
+    placed = gemm_on_chip(gemm, chip)
     measured = entry.measured.get("time_s") or gemm.num_flops / entry.measured["flops_per_s"]
+    detail = f"{entry.m}×{entry.n}×{entry.k}" + (" on one core" if one_core else "")
+    if placed.bottleneck == chip.hbm.vendor_label and not one_core:
+        # A skinny GEMM / GEMV (decode's weight GEMMs): the ideal model reads its matrix from HBM for longer than it
+        # computes, so what it measures is the bandwidth such a kernel reaches, not the matrix units.
+        return FitPoint(entry.id, entry.source.id, WEIGHT_STREAM, chip.id, entry.dtype, placed.time_s, measured,
+                        detail=f"{detail}, HBM-bound in the model")
+    # One of the chip's identical cores takes num_cores times the whole chip's time on a compute-bound GEMM.
+    modelled = placed.time_s * (chip.num_cores if one_core else 1)
     return FitPoint(entry.id, entry.source.id, "matmul", chip.id, f"{entry.dtype} {shape_class_of(gemm)}",
-                    modelled, measured, detail=f"{entry.m}×{entry.n}×{entry.k}" + (" on one core" if one_core else ""))
+                    modelled, measured, detail=detail)
 
 
 def _collective_points(entry: MicroBenchmark, chip: Chip) -> list[FitPoint] | str:
@@ -117,7 +128,8 @@ def fit_points(entry: MicroBenchmark) -> list[FitPoint] | str:
     if entry.kind == "memory_bandwidth":
         if chip.hbm.bandwidth_bytes_per_s is None:
             return f"{chip.id} has no published off-chip bandwidth to compare with"
-        return [FitPoint(entry.id, entry.source.id, "memory", chip.id, entry.method, 1.0 /
+        quantity = KV_ATTENTION if entry.kernel_class == "kv_cache_attention" else "memory"
+        return [FitPoint(entry.id, entry.source.id, quantity, chip.id, entry.method, 1.0 /
                          chip.hbm.bandwidth_bytes_per_s, measured_s)]
     # host_device
     host_bytes_per_s = load_topology(chip).host_bytes_per_s if system_of(chip) is not None else None

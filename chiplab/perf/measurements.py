@@ -76,7 +76,11 @@ _COMMON = {"id", "source", "where", "accessed", "chip", "num_chips", "system", "
 _OPTIONAL = {"note", "alternatives", "choice"}
 _BENCHMARK_SETUP = {"kind", "dtype", "method"}
 _KIND_SETUP = {"gemm": {"m", "n", "k", "shape_class"}, "collective": {"collective", "message_bytes", "algorithm"},
-               "memory_bandwidth": set(), "host_device": {"direction", "message_bytes"}}
+               "memory_bandwidth": {"kernel_class"}, "host_device": {"direction", "message_bytes"}}
+_OPTIONAL_SETUP = {"m", "n", "k", "shape_class", "kernel_class"}  # a GEMM says m, n, k or its shape class
+# What a memory-bandwidth entry's kernel streams (calibrated apart, chiplab.perf.calibration_fit): STREAM-like
+# arrays (the default when the field is absent) or a decode attention kernel over a KV cache.
+MEMORY_KERNEL_CLASSES = ("stream", "kv_cache_attention")
 _TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "pipeline_parallel",
                    "data_parallel", "sharding", "pipeline_schedule", "micro_batch", "global_batch", "seq_len",
                    "recompute"}
@@ -174,8 +178,10 @@ def _benchmark(where: str, raw: dict[str, Any], sources: Mapping[str, Source], o
     if kind not in BENCHMARK_KINDS:
         raise ChiplabInputError(f"{where}: field 'kind' must be one of {', '.join(BENCHMARK_KINDS)}; got {kind!r}")
     specific = _KIND_SETUP[kind]
-    required = _COMMON | _BENCHMARK_SETUP | (specific - {"m", "n", "k", "shape_class"})
+    required = _COMMON | _BENCHMARK_SETUP | (specific - _OPTIONAL_SETUP)
     _check_keys(where, raw, required, _OPTIONAL | specific)
+    if "kernel_class" in raw:
+        one_of(f"{where}: field 'kernel_class'", raw["kernel_class"], MEMORY_KERNEL_CLASSES)
     if kind == "gemm" and not ({"m", "n", "k"} <= set(raw) or "shape_class" in raw):
         raise ChiplabInputError(f"{where}: missing setup field 'm', 'n', 'k' (or 'shape_class'): a GEMM "
                                 f"benchmark must say its shape")

@@ -94,13 +94,22 @@ def _gemm_estimate(op: GemmOp, chip: Chip, calibration: Calibration) -> OpEstima
     # Operands that stay on chip (fused FlashAttention) cost no HBM traffic; scale the placed bytes accordingly.
     offchip_fraction = (op.read_bytes + op.written_bytes) / op.gemm.unique_bytes
     hbm_bytes = placed.hbm_bytes * offchip_fraction
-    memory = hbm_bytes / (placed.hbm_bandwidth_bytes_per_s * calibration.memory_efficiency_fraction)
+    memory = hbm_bytes / (placed.hbm_bandwidth_bytes_per_s * calibration.memory_efficiency_of(_kernel_class(op)))
     per_kernel = max(compute, memory) + calibration.kernel_overhead_s
     bottleneck = "compute" if compute >= memory else chip.hbm.vendor_label
     utilization = op.num_batched * op.gemm.num_flops / (per_kernel * placed.peak_flops_per_s)
     return OpEstimate(op.name, op.stage, op.phase, True, op.count, op.total_flops, int(hbm_bytes * num_kernels),
                       compute * num_kernels, memory * num_kernels, per_kernel * num_kernels, bottleneck, utilization,
                       placed.mapping)
+
+
+def _kernel_class(op: GemmOp) -> str:
+    """The memory-bound kernel class whose achievable bandwidth times ``op``'s HBM traffic (see
+    :mod:`chiplab.perf.calibration_fit`): a GEMM over weights streams them like a GEMV in decode; an attention GEMM
+    streams the KV cache (decode) or its activations; anything else is timed like STREAM."""
+    if op.kind == "weight":
+        return "weight_stream"
+    return "kv_attention" if op.phase == "attention" else "stream"
 
 
 def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibration) -> OpEstimate:
