@@ -98,6 +98,23 @@ class FigureImage:
         self.image.value = buffer.getvalue()
 
 
+class Quiet:
+    """Raised while an explorer sets its own controls (``with self._quiet: ...``), so that their observers, which
+    test ``if self._quiet``, skip the recompute each change would start; the explorer refreshes once afterwards."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    def __bool__(self) -> bool:
+        return self._depth > 0
+
+    def __enter__(self) -> None:
+        self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._depth -= 1
+
+
 class MessageLine:
     """An HTML line: a summary when all is well, the error's message (in red) when the input is invalid. The
     ``figures`` it speaks for are marked stale whenever it shows an error."""

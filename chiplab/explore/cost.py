@@ -34,7 +34,7 @@ from chiplab.cost.tco import OWNER_DEFAULT_KEYS, owner_assumptions_for
 from chiplab.errors import ChiplabInputError
 from chiplab.explore._cost_choices import TOKEN_CHOICES, WHAT_IF, check_choices, price_choices
 from chiplab.explore._cost_text import scenario_summary
-from chiplab.explore._figure import FigureImage, MessageLine
+from chiplab.explore._figure import FigureImage, MessageLine, Quiet
 from chiplab.hardware.catalog import load_chip
 from chiplab.viz.cost import draw_tornado
 from chiplab.viz.cost_pictures import OwnOrRentPicture, ScenarioCostPicture
@@ -67,7 +67,7 @@ class CostExplorer:
         self.owner_problem = ""
         self.costs_picture: ScenarioCostPicture | None = None
         self.owner_picture: OwnOrRentPicture | None = None
-        self._quiet = False
+        self._quiet = Quiet()  # raised while the explorer itself changes controls
         self._setprice_choices(self.price_a, self.chip_a.value, allow_own=False)
         self._setprice_choices(self.price_b, self.chip_b.value, allow_own=True)
         self._set_capex_default()
@@ -214,24 +214,18 @@ class CostExplorer:
     # --- events ------------------------------------------------------------------------------------------------
 
     def _on_chip_a(self, _change=None) -> None:
-        self._quiet = True
-        try:
+        with self._quiet:
             self._setprice_choices(self.price_a, self.chip_a.value, allow_own=False)
             self.matmul_a.value = efficiencies_of(self.workload.value, self.chip_a.value)[0]
             self._enable_what_if()
-        finally:
-            self._quiet = False
         self._refresh()
 
     def _on_chip_b(self, _change=None) -> None:
-        self._quiet = True
-        try:
+        with self._quiet:
             self._setprice_choices(self.price_b, self.chip_b.value, allow_own=True)
             self._set_capex_default()
             self.matmul_b.value = efficiencies_of(self.workload.value, self.chip_b.value)[0]
             self._enable_what_if()
-        finally:
-            self._quiet = False
         self._refresh()
 
     def _on_change(self, change=None) -> None:

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 from chiplab._checks import published
 from chiplab.cost.scenarios import WORKLOADS, OfferComparison, compare_design, reference_offers, scenario_chips
 from chiplab.errors import ChiplabInputError
-from chiplab.explore._figure import FigureImage, MessageLine
+from chiplab.explore._figure import FigureImage, MessageLine, Quiet
 from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.custom import design_chip, designable_bases
@@ -82,7 +82,7 @@ class DesignExplorer:
         self.design: Chip | None = None
         self.comparison: OfferComparison | None = None
         self.picture: OfferPicture | None = None
-        self._quiet = False
+        self._quiet = Quiet()  # raised while the explorer itself changes controls
         self._load_base()
         # The what-if price starts at the first sourced reference price: "what if it cost what that chip costs?"
         self.price.value = usd_per_chip_hour or next(p for _, p in reference_offers() if p is not None
@@ -116,8 +116,7 @@ class DesignExplorer:
         scratchpad_bytes = published(f"{chip.id}: scratchpad capacity", chip.memory_level("scratchpad").capacity_bytes)
         hbm_bytes_per_s = published(f"{chip.id}: HBM bandwidth", chip.hbm.bandwidth_bytes_per_s)
         hbm_bytes = published(f"{chip.id}: HBM capacity", chip.hbm.capacity_bytes)
-        self._quiet = True
-        try:
+        with self._quiet:
             for control, values, value, label in (
                     (self.rows, ARRAY_SIDES, array.num_rows, str),
                     (self.cols, ARRAY_SIDES, array.num_cols, str),
@@ -131,8 +130,6 @@ class DesignExplorer:
             self.arrays.max = max(self.arrays.max, unit.num_per_core)
             self.arrays.value = unit.num_per_core
             self.cores.value = chip.num_cores
-        finally:
-            self._quiet = False
 
     def _model(self) -> str:
         design = self.design = design_chip(self.base.value, num_rows=self.rows.value, num_cols=self.cols.value,

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from chiplab._checks import published
 from chiplab.errors import ChiplabInputError
 from chiplab.explore._args import MAX_GEMM_DIM, catalog_chip_id, text_option, whole_between
-from chiplab.explore._figure import FigureImage, MessageLine
+from chiplab.explore._figure import FigureImage, MessageLine, Quiet
 from chiplab.explore._text import FACTORS, format_seconds
 from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.hardware.chip import Chip
@@ -83,7 +83,7 @@ class MemoryExplorer:
         self.levels_picture: LevelTimesPicture | None = None
         self.landscape_picture: TileLandscapePicture | None = None
         self._landscape_key: tuple[object, ...] | None = None  # what the tile landscape shows now
-        self._quiet = False  # set while the explorer itself changes controls
+        self._quiet = Quiet()  # raised while the explorer itself changes controls
         self.chip.observe(self._on_chip_change, names="value")
         self.auto.observe(self._on_auto_change, names="value")
         for control in (self.dtype, self.m, self.n, self.k, self.tile_m, self.tile_n, self.tile_k,
@@ -146,15 +146,12 @@ class MemoryExplorer:
         self.hbm.description = f"{chip.hbm.vendor_label} bandwidth"
 
     def _on_chip_change(self, _change: object = None) -> None:
-        self._quiet = True
-        try:
+        with self._quiet:
             options = _dtypes(self.chip.value)
             keep = self.dtype.value if self.dtype.value in options else ("bf16" if "bf16" in options else options[0])
             self.dtype.options = options
             self.dtype.value = keep
             self._label_sliders()
-        finally:
-            self._quiet = False
         self._refresh()
 
     def _on_auto_change(self, _change: object = None) -> None:
@@ -174,11 +171,8 @@ class MemoryExplorer:
             return
         if self.auto.value:  # show the winning tiles in the (disabled) boxes, as a starting point for "by hand"
             tiling = self.result.tiling
-            self._quiet = True
-            try:
+            with self._quiet:
                 self.tile_m.value, self.tile_n.value, self.tile_k.value = tiling.tile_m, tiling.tile_n, tiling.tile_k
-            finally:
-                self._quiet = False
         self._draw(self.result, self.search)
 
     # --- model → figures -----------------------------------------------------------------------------------
