@@ -60,6 +60,9 @@ class ServingEstimate(BandRanges):
     # chiplab's error band on published serving runs of this chip's family (chiplab.perf.estimate_bands); None
     # where the record says nothing about this estimate (ideal or hand-typed calibration, toy chip)
     band: ErrorBand | None = None
+    # prefill steps run one after another: 1 when the whole batch is prefilled at once; ``batch`` when the engine
+    # prefills one request at a time (``prefill`` and ``prefill_comm_s`` are then one sequence's)
+    num_prefill_steps: int = 1
 
     @property
     def calibration(self) -> Calibration:
@@ -68,7 +71,8 @@ class ServingEstimate(BandRanges):
 
     @property
     def prefill_s(self) -> float:
-        return self.prefill.time_s + self.prefill_comm_s
+        """Prefill time of the whole batch (every prefill step)."""
+        return self.num_prefill_steps * (self.prefill.time_s + self.prefill_comm_s)
 
     @property
     def decode_step_s(self) -> float:
@@ -130,7 +134,8 @@ class ServingEstimate(BandRanges):
 def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, prompt_len: int, output_len: int,
                      tensor_parallel: int = 1, calibration: Calibration | None = None,
                      check_memory: bool = True, kv_sharding: str = "replicate",
-                     static_kv_cache_len: int | None = None, kv_cache_dtype: str | None = None) -> ServingEstimate:
+                     static_kv_cache_len: int | None = None, kv_cache_dtype: str | None = None,
+                     sequential_prefill: bool = False) -> ServingEstimate:
     """Time ``batch`` requests on ``tensor_parallel`` chips (see the module docstring for what is counted).
 
     ``static_kv_cache_len``: the fixed cache length per sequence of a static-cache engine (at least
@@ -138,6 +143,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     holds that many. None (default): a paged cache that holds and reads only the positions each sequence has.
     ``kv_cache_dtype``: the cache's dtype where it differs from the model's (an FP8 checkpoint that quantizes only
     the linear layers keeps a bf16 cache and bf16 core attention); None: the model's dtype.
+    ``sequential_prefill``: the engine prefills one request at a time (vllm-neuron's scheduler admits one prompt
+    per prefill step), so the batch's prefill is ``batch`` one-sequence prefills back to back; False: one step.
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -146,6 +153,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     prompt_len = positive_int_at_most("prompt_len", prompt_len, MAX_TOKENS_PER_SEQUENCE)
     output_len = positive_int_at_most("output_len", output_len, MAX_TOKENS_PER_SEQUENCE)
     t = positive_int("tensor_parallel", tensor_parallel)
+    instance_of("sequential_prefill", sequential_prefill, bool, "True or False")
+    prefill_batch = 1 if sequential_prefill else batch
     context = prompt_len + output_len
     if static_kv_cache_len is not None:
         static_kv_cache_len = positive_int_at_most("static_kv_cache_len", static_kv_cache_len,
@@ -167,8 +176,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                 f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
                 f"{format_bytes(capacity)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)
-    prefill = estimate_step(prefill_step(part, batch=batch, prompt_len=prompt_len, kv_dtype=kv_cache_dtype), chip,
-                            calibration)
+    prefill = estimate_step(prefill_step(part, batch=prefill_batch, prompt_len=prompt_len, kv_dtype=kv_cache_dtype),
+                            chip, calibration)
     # A paged cache grows linearly, so the mean step attends over the midpoint; a static one is read whole.
     mid_context = static_kv_cache_len or prompt_len + max(1, output_len // 2)
     # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
@@ -191,6 +200,7 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
 
     return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
-                           prefill_comm_s=layer_comm(batch * prompt_len),
+                           prefill_comm_s=layer_comm(prefill_batch * prompt_len),
                            decode_comm_s=layer_comm(batch) + kv_combine(batch),
-                           memory=memory, band=serving_band(chip, config.dtype, calibration))
+                           memory=memory, band=serving_band(chip, config.dtype, calibration),
+                           num_prefill_steps=batch // prefill_batch)

@@ -26,6 +26,15 @@ A stack fact, not a default: a run on Transformers NeuronX is estimated with the
 tensor-parallel ranks (NeuronCores): query heads, MLP width and vocabulary padded to multiples of the ranks, and
 key/value heads replicated to one per query head where the ranks do not split them evenly
 (:func:`chiplab.perf.head_padding.pad_for_tensor_parallel`, with its sources).
+
+A stack fact, not a default: a run on vllm-neuron prefills one request at a time, between decode steps
+(``estimate_serving(sequential_prefill=True)``). Its scheduler admits one prompt per prefill step and holds the
+running decodes back meanwhile: ``max_prompt_batch_size = 1`` in ``ContinuousBatchingNeuronScheduler.can_schedule``
+(vllm-project/vllm-neuron ``vllm_neuron/core/scheduler.py`` at a5ef7c8, release 0.2.x, whose README says chunked
+prefill is off by default on Neuron), and ``max_prefills_per_batch = 1`` ("Prefill batch size limit (currently 1)")
+with "prefill/decode separation (Neuron hardware requirement)" in the later ``NeuronScheduler`` that the Neuron
+documentation's "Scheduler Design" page (vllm-neuron/docs/design/vllm/neuron-scheduler, updated 2026-06-23)
+describes.
 """
 
 from __future__ import annotations
@@ -112,6 +121,7 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         defaults.append(f"KV cache precision not stated: {config.dtype} (the model's arithmetic format)")
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
                  "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run),
-                 "kv_cache_dtype": _kv_cache_dtype(run)}
+                 "kv_cache_dtype": _kv_cache_dtype(run),
+                 "sequential_prefill": "vllm-neuron" in run.software.lower()}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
                      defaults=tuple(defaults))
