@@ -113,3 +113,17 @@ def test_leave_one_source_out_reports_the_new_classes():
         # Left out, the H100 GEMVs fall back to STREAM (no other GEMV source) and come out too fast; the B200
         # attention entry takes H100's (a lower fraction of a higher bandwidth).
         assert all(abs(p.error_fraction) < 1 for p in predictions)
+
+
+def test_a_memory_efficiency_given_by_hand_holds_for_every_memory_kernel_class():
+    """A cost scenario's one memory assumption (achievable ÷ datasheet HBM bandwidth) moves the whole decode step:
+    STREAM-like ops, weight GEMVs and KV-cache attention alike; a matmul-only change keeps the fitted classes."""
+    from chiplab.cost.scenarios import estimate_throughput
+
+    changed = estimate_throughput("serve Llama 3 8B (chat)", "h100_sxm",
+                                  memory_efficiency_fraction=0.6).estimate.calibration
+    assert (changed.memory_efficiency_fraction, changed.weight_stream_efficiency_fraction,
+            changed.kv_attention_efficiency_fraction) == (0.6, 0.6, 0.6)
+    kept = estimate_throughput("serve Llama 3 8B (chat)", "h100_sxm",
+                               matmul_efficiency_fraction=0.5).estimate.calibration
+    assert kept.kv_attention_efficiency_fraction == fitted_calibration("h100_sxm").kv_attention_efficiency_fraction

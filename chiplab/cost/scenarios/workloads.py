@@ -178,8 +178,14 @@ def estimate_throughput(work: str | Workload, chip: str | Chip, *, matmul_effici
     memory = fitted.memory_efficiency_fraction if memory_efficiency_fraction is None else memory_efficiency_fraction
     calibration = fitted
     if (matmul, memory) != (fitted.matmul_efficiency_fraction, fitted.memory_efficiency_fraction):
+        # A memory efficiency given by hand holds for every memory-bound kernel class (STREAM-like ops, weight GEMVs,
+        # KV-cache attention), so the one assumption moves the whole decode step.
+        weight_stream, kv_attention = (
+            (fitted.weight_stream_efficiency_fraction, fitted.kv_attention_efficiency_fraction)
+            if memory_efficiency_fraction is None else (memory, memory))
         calibration = dataclasses.replace(
             fitted, name=f"{fitted.name}, efficiencies of the cost scenario", matmul_efficiency_fraction=matmul,
-            memory_efficiency_fraction=memory, source=f"{fitted.source}; matmul and memory efficiencies assumed "
-                                                      "by the cost scenario")
+            memory_efficiency_fraction=memory, weight_stream_efficiency_fraction=weight_stream,
+            kv_attention_efficiency_fraction=kv_attention,
+            source=f"{fitted.source}; matmul and memory efficiencies assumed by the cost scenario")
     return _throughput(work, chip, calibration)
