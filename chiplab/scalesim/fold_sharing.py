@@ -34,6 +34,8 @@ def _cells_before(d: np.ndarray | int, rows: int, m: int) -> np.ndarray:
 
 
 def cell_position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray:
+    """Position in its fold of port c's request for pixel p: the cells on earlier diagonals, then the ports of
+    its diagonal before c (those from max(0, d - m + 1) on)."""
     d = c + p
     return _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
 
