@@ -19,119 +19,17 @@ its other cells, found in closed form (:func:`im2col_distance`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.demand import ramp_sum, smallest_diagonal_count
+from chiplab.scalesim.prefetch_positions import HoleyWsIfmap, SkewedStack
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_repeated
 from chiplab.systolic.dataflow import Dataflow
 
-MIN_CELLS, MAX_CELLS = 1 << 6, 1 << 16  # look-ahead past the window's edge
-
-
-@dataclass(frozen=True, kw_only=True)
-class SkewedStack:
-    """A prefetch matrix of ``blocks`` blocks of ``height`` x ``width`` cells stacked vertically, read along the
-    anti-diagonals of the whole stack (row + column ascending, column ascending); every cell holds a word except
-    columns >= ``last_width`` of the last block (padding). Cell (block b, row t, column c) is requested on local line
-    ``base + t + c`` of its fold."""
-
-    blocks: int
-    height: int
-    width: int
-    last_width: int
-    base: int
-
-    def block_width(self, b: int) -> int:
-        return self.last_width if b == self.blocks - 1 else self.width
-
-    def position(self, b: np.ndarray | int, t: np.ndarray | int, c: np.ndarray | int) -> np.ndarray:
-        """Own positions of cells (b, t, c) in the prefetch order: cells on earlier diagonals of the stack, padding
-        removed, plus the real cells before it on its diagonal (all in closed form)."""
-        d = np.asarray(b * self.height + t + c, dtype=np.int64)
-        d, cols = np.broadcast_arrays(d, np.asarray(c, dtype=np.int64))
-        return self._position(d, cols, np.maximum, np.minimum)
-
-    def position_of(self, b: int, t: int, c: int) -> int:
-        """:meth:`position` of one cell in plain integers (the scans call it a few times per jump)."""
-        return int(self._position(b * self.height + t + c, c, max, min))
-
-    def _position(self, d: Any, c: Any, maximum: Any, minimum: Any) -> Any:
-        h, w, wl = self.height, self.width, self.last_width
-        total_h = self.blocks * h
-        last_top = total_h - h
-
-        def ramp(y: Any, n: int) -> Any:  # sum over c in [0, n) of max(y - c, 0)
-            k = minimum(maximum(y, 0), n)
-            return k * y - k * (k - 1) // 2
-
-        edge = total_h if wl == w else min(total_h, last_top + wl)  # below it: no cell past the stack or padding
-        if isinstance(d, int):
-            if d < edge:
-                return ramp(d, w) + c
-        else:
-            plain = d < edge
-            if plain.all():
-                return ramp(d, w) + c
-            if plain.any():  # the few cells near the stack's end take the general form
-                out = ramp(d, w) + c
-                out[~plain] = self._position(d[~plain], c[~plain], maximum, minimum)
-                return out
-        earlier = ramp(d, w) - ramp(d - total_h, w)
-        padding = ramp(d - last_top - wl, w - wl) - ramp(d - last_top - wl - h, w - wl)
-        low = maximum(0, d - total_h + 1)  # smallest column of diagonal d inside the stack
-        same = c - low - maximum(0, minimum(c - 1, d - last_top) - maximum(wl, low) + 1)
-        return earlier - padding + same
-
-    def cells_before_diagonal(self, b: int, d: int) -> int:
-        """Cells of block b on its local diagonals < d (its request order)."""
-        wb = self.block_width(b)
-        return ramp_sum(d, wb) - ramp_sum(d - self.height, wb)
-
-    def cells(self, b: int, first: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, columns) of block b's cells first .. end - 1 in request order."""
-        d0, d1 = self.diagonal_of(b, first), self.diagonal_of(b, end - 1) + 1
-        c, t = operands.skewed_order(self.block_width(b), self.height, d0, d1)
-        skip = first - self.cells_before_diagonal(b, d0)
-        return t[skip:skip + end - first], c[skip:skip + end - first]
-
-    def diagonal_of(self, b: int, index: int) -> int:
-        """Local diagonal of block b's cell ``index`` (request order): one less than the smallest y whose diagonals
-        0 .. y - 1 hold more than ``index`` cells."""
-        return smallest_diagonal_count(index + 1, self.block_width(b), self.height) - 1
-
-    def first_index_at(self, b: int, position: int) -> int:
-        """Index (request order) of block b's first cell whose own position is >= ``position``; cells of one local
-        diagonal sit at consecutive positions."""
-        h, wb = self.height, self.block_width(b)
-
-        def first_cell(d: int) -> tuple[int, int]:
-            c = max(0, d - h + 1)
-            return self.position_of(b, d - c, c), min(wb - 1, d) - c + 1
-
-        lo, hi = 0, h + wb - 1
-        while lo < hi:  # the first diagonal whose last cell reaches the position
-            mid = (lo + hi) // 2
-            at, count = first_cell(mid)
-            if at + count - 1 >= position:
-                hi = mid
-            else:
-                lo = mid + 1
-        if lo == h + wb - 1:
-            return h * wb
-        at, _ = first_cell(lo)
-        return self.cells_before_diagonal(b, lo) + max(0, position - at)
-
-    def block_ends(self) -> tuple[np.ndarray, np.ndarray]:
-        """Own positions of every block's first and last cell (both ascend with the block)."""
-        b = np.arange(self.blocks, dtype=np.int64)
-        wb = np.where(b == self.blocks - 1, self.last_width, self.width)
-        return self.position(b, 0, 0), self.position(b, self.height - 1, wb - 1)
+MIN_CELLS = 1 << 6  # first look-ahead past the window's edge (up to the stack's cells_per_look)
 
 
 def scan_skewed(stack: SkewedStack, blocks: range, line_start: Callable[[int], int], start: int, window: Window,
@@ -175,7 +73,7 @@ def scan_skewed(stack: SkewedStack, blocks: range, line_start: Callable[[int], i
         t, c = stack.cells(b, i, min(i + chunk, num_cells))
         missing = np.flatnonzero(distance(b, t, c, start) >= size)
         if len(missing) == 0:
-            i, chunk = i + len(t), min(2 * chunk, MAX_CELLS)
+            i, chunk = i + len(t), min(2 * chunk, stack.cells_per_look)
             continue
         at = int(missing[0])
         slides = 0
@@ -264,7 +162,8 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
     every request)."""
     flow, ifmap = plan.dataflow, operand == "ifmap"
     repeats = ifmap and operands.ifmap_has_repeats(layer)
-    if layer.row_wise_block_size or (ifmap and operands.ifmap_has_holes(layer)) or (repeats and layer.window_pruned):
+    holes = ifmap and operands.ifmap_has_holes(layer)
+    if layer.row_wise_block_size or (repeats and layer.window_pruned) or (holes and flow is not Dataflow.WS):
         return None
     nrf, ncf = plan.num_row_folds, plan.num_col_folds
     if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
@@ -279,8 +178,17 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
             stack, range(u, u + 1), lambda b: plan.fold_start_line(b, 0), start, window))
     # the left-edge operand: one sweep over the row folds, once per column fold
     height = {Dataflow.WS: layer.m, Dataflow.OS: layer.k, Dataflow.IS: layer.n}[flow]
-    stack = SkewedStack(blocks=nrf, height=height, width=plan.num_rows, last_width=plan.rows_used(nrf - 1),
-                        base=0 if flow is Dataflow.OS else plan.num_rows)
+    shape = dict(blocks=nrf, height=height, width=plan.num_rows, last_width=plan.rows_used(nrf - 1),
+                 base=0 if flow is Dataflow.OS else plan.num_rows)
+    stack = HoleyWsIfmap(**shape, layer=layer) if holes else SkewedStack(**shape)
     distance = im2col_distance(layer, stack, window, flow is Dataflow.WS) if repeats else None
+    if holes:  # an off-input cell is no request: it never misses
+        holey, sets = stack, window.set_words
+
+        def own(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
+            return (holey.position(b, t, c) // sets - start) % window.num_sets
+
+        near = own if distance is None else distance
+        distance = lambda b, t, c, start: np.where(holey.valid(b, t, c), near(b, t, c, start), 0)  # noqa: E731
     return scan_repeated(1, ncf, nrf * plan.lines_per_fold, lambda _, start: scan_skewed(
         stack, range(nrf), lambda b: plan.fold_start_line(0, b), start, window, distance))
