@@ -103,8 +103,8 @@ class PendingProducts:
         table: dict[tuple[Key, Key], MatmulChain] = {}
         arrays: dict[Key, np.ndarray] = {}
         for other in self.chains.values():
-            other_left, other_right = other.operands()
-            if other_left.shape[1] == left.shape[1]:   # the same contraction depth
+            if other.depth == chain.depth:   # (a chain still being extended is usually shallower: left alone)
+                other_left, other_right = other.operands()
                 table.setdefault((_key(other_left), _key(other_right)), other)
                 arrays[_key(other_left)], arrays[_key(other_right)] = other_left, other_right
         table[_key(left), _key(right)] = chain
@@ -135,6 +135,11 @@ class MatmulChain:
         self.lefts.append(left.read())
         self.rights.append(right.read())
         self._operands = None
+
+    @property
+    def depth(self) -> int:
+        """The contraction length so far (K): the rows of every right operand."""
+        return sum(right.shape[0] for right in self.rights)
 
     def operands(self) -> tuple[np.ndarray, np.ndarray]:
         """The chain's (m, k) and (k, n) operands, K-tiles joined."""
