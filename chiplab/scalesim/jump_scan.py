@@ -180,15 +180,18 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
     height = {Dataflow.WS: layer.m, Dataflow.OS: layer.k, Dataflow.IS: layer.n}[flow]
     shape = dict(blocks=nrf, height=height, width=plan.num_rows, last_width=plan.rows_used(nrf - 1),
                  base=0 if flow is Dataflow.OS else plan.num_rows)
-    stack = HoleyWsIfmap(**shape, layer=layer) if holes else SkewedStack(**shape)
+    holey = HoleyWsIfmap(**shape, layer=layer) if holes else None
+    stack = holey or SkewedStack(**shape)
     distance = im2col_distance(layer, stack, window, flow is Dataflow.WS) if repeats else None
-    if holes:  # an off-input cell is no request: it never misses
-        holey, sets = stack, window.set_words
+    if holey is not None:  # an off-input cell is no request: it never misses
+        sets = window.set_words
 
         def own(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
+            assert holey is not None
             return (holey.position(b, t, c) // sets - start) % window.num_sets
 
         near = own if distance is None else distance
-        distance = lambda b, t, c, start: np.where(holey.valid(b, t, c), near(b, t, c, start), 0)  # noqa: E731
+        valid = holey.valid
+        distance = lambda b, t, c, start: np.where(valid(b, t, c), near(b, t, c, start), 0)  # noqa: E731
     return scan_repeated(1, ncf, nrf * plan.lines_per_fold, lambda _, start: scan_skewed(
         stack, range(nrf), lambda b: plan.fold_start_line(0, b), start, window, distance))
