@@ -23,13 +23,17 @@ NUM_CASES = 400
 
 
 def _layer_without_holes(rng: random.Random) -> ScaleSimLayer:
-    """A random convolution whose windows tile the input exactly (no -1 requests), often overlapping."""
+    """A random convolution whose windows tile the input exactly (no -1 requests), often overlapping, sometimes
+    pruned N:M (layer-wise sparsity keeps N of every M window elements)."""
     filter_height, filter_width, stride = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 3)
     ofmap_height, ofmap_width = rng.randint(1, 9), rng.randint(1, 9)
+    ratio_m = rng.choice([1, 1, 2, 4])
+    ratio_n = rng.randint(1, ratio_m)
     return ScaleSimLayer(name="x", ifmap_height=filter_height + stride * (ofmap_height - 1),
                          ifmap_width=filter_width + stride * (ofmap_width - 1), filter_height=filter_height,
                          filter_width=filter_width, num_channels=rng.choice([1, 2, 3, 4, 8, 16]),
-                         num_filters=rng.randint(1, 20), stride=stride)
+                         num_filters=rng.randint(1, 20), stride=stride, sparsity_ratio=(ratio_n, ratio_m),
+                         window_pruned=ratio_m > 1)
 
 
 def _cases() -> list[tuple[ScaleSimLayer, int, int]]:
