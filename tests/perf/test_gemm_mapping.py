@@ -9,7 +9,8 @@ from chiplab import ChiplabInputError, Gemm
 from chiplab.hardware import load_chip
 from chiplab.hardware.systolic_array import SystolicArraySpec
 from chiplab.memory import Tiling, core_view, place_gemm
-from chiplab.perf import estimate_step, gemm_on_chip
+from chiplab.perf import Calibration, estimate_step, gemm_on_chip
+from chiplab.perf.chip_gemm import EQUALLY_FAST_FRACTION
 from chiplab.systolic import estimate
 from chiplab.workloads.ops import GemmOp
 from chiplab.workloads.presets import load_model
@@ -102,7 +103,9 @@ def test_the_chosen_stationary_operand_is_the_fastest(m, n, k, chip_id):
     gemm = Gemm(m=m, n=n, k=k)
     chosen = gemm_on_chip(gemm, chip)
     forced = [gemm_on_chip(gemm, chip, flow) for flow in ("ws", "is")]
-    assert chosen.time_s == min(f.time_s for f in forced)
+    # Mappings within EQUALLY_FAST_FRACTION of the fastest tie; among them the one with least compute wins.
+    fastest_s = min(f.time_s for f in forced)
+    assert fastest_s <= chosen.time_s <= fastest_s * (1 + EQUALLY_FAST_FRACTION)
     assert 0 < chosen.fraction_of_peak <= 1
 
 
@@ -140,7 +143,8 @@ def test_tpu_v2_decode_is_bound_by_loading_weights_into_its_mxus():
     shift_bytes_per_s = chip.num_matrix_units * unit.array.num_cols * 2 * unit.clock_hz
     assert shift_bytes_per_s == pytest.approx(358.4e9)
     assert shift_bytes_per_s < chip.hbm.bandwidth_bytes_per_s / 1.9
-    step = estimate_step(load_model("llama3-8b").decode_step(batch=1, context_len=1024), chip)
+    # The mechanism, not the fitted efficiencies: under the ideal calibration the MXU edge is the only limit.
+    step = estimate_step(load_model("llama3-8b").decode_step(batch=1, context_len=1024), chip, Calibration.ideal())
     mlp = next(op for op in step.ops if op.name == "gate_up_proj")
     assert mlp.bottleneck == "compute"
     # Each weight byte crosses the array edge once; fill and drain add a few percent.
