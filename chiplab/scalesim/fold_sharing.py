@@ -71,6 +71,7 @@ class Fold:
         shapes, which = np.unique(keys, axis=0, return_inverse=True)
         self.classes = [(int(shift), int(dy_), int(dx_), _as_slice(self.port_a[which.ravel() == i]))
                         for i, (shift, dy_, dx_) in enumerate(shapes.tolist())]
+        self.holes = operands.ifmap_has_holes(layer)
         self.filter_row, self.filter_col, _ = operands.window_parts(
             layer, self.first_element + np.arange(self.rows, dtype=np.int64))
         self.num_diagonals = self.rows + self.m - 1
@@ -120,11 +121,13 @@ class Fold:
         step = max(1, CELLS_PER_CHUNK // rows)
         for d0 in range(first_diag, end_diag, step):
             d = np.arange(d0, min(end_diag, d0 + step), dtype=np.int64)
-            pixel = d[None, :] - ports
+            pixel = (d[None, :] - ports).astype(np.int32)  # m < 2**31: int32 halves the grid's memory traffic
             inside = (pixel >= 0) & (pixel < m)
-            oy, ox = np.divmod(np.clip(pixel, 0, m - 1), e_w)
-            valid = inside & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
-                ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
+            oy, ox = np.divmod(np.clip(pixel, 0, m - 1), np.int32(e_w))
+            valid = inside
+            if self.holes:
+                valid = valid & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
+                    ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
             start = _cells_before(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
             back = np.full(pixel.shape, NO_DISTANCE, dtype=np.int64)  # distance back to the word's previous request
             later = np.zeros(pixel.shape, dtype=bool)

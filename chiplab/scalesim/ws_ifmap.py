@@ -20,6 +20,8 @@ From this geometry alone this module answers, without building the stream:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from chiplab._guard import check_resources
@@ -38,6 +40,7 @@ from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
 
+@functools.lru_cache(maxsize=4)  # asked for by the reuse bound and the fold walk of one layer in turn
 def _sharing_pairs(layer: ScaleSimLayer) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every ordered pair (a, b) of window elements, a == b included, that can request one ifmap word, with the
     ofmap offset (dy, dx) such that pixel (oy + dy, ox + dx) of b reads what pixel (oy, ox) of a reads: same
@@ -46,13 +49,18 @@ def _sharing_pairs(layer: ScaleSimLayer) -> tuple[np.ndarray, np.ndarray, np.nda
     cr, cc, ch = operands.window_parts(layer, np.arange(layer.k, dtype=np.int64))
     s, e_h, e_w = layer.stride, layer.ofmap_height, layer.ofmap_width
     order = np.argsort(ch, kind="stable")
-    bounds = np.flatnonzero(np.diff(ch[order])) + 1
-    firsts, seconds = [], []
-    for group in np.split(order, bounds):  # one group per channel: at most filter_height * filter_width elements
-        a, b = np.meshgrid(group, group, indexing="ij")
-        firsts.append(a.ravel())
-        seconds.append(b.ravel())
-    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    sizes = np.bincount(ch)
+    sizes = sizes[sizes > 0]
+    if len(set(sizes.tolist())) == 1:  # every channel has as many elements (a dense window): all groups at once
+        groups = order.reshape(len(sizes), -1)
+        size = groups.shape[1]
+        a, b = np.repeat(groups, size, axis=1).ravel(), np.tile(groups, (1, size)).ravel()
+    else:  # one group per channel: at most filter_height * filter_width elements
+        firsts, seconds = [], []
+        for group in np.split(order, np.cumsum(sizes)[:-1]):
+            firsts.append(np.repeat(group, len(group)))
+            seconds.append(np.tile(group, len(group)))
+        a, b = np.concatenate(firsts), np.concatenate(seconds)
     dy, dx = cr[a] - cr[b], cc[a] - cc[b]  # (oy_b - oy_a) * s = cr_a - cr_b, likewise for x
     keep = (dy % s == 0) & (dx % s == 0) & (np.abs(dy // s) < e_h) & (np.abs(dx // s) < e_w)
     return a[keep], b[keep], dy[keep] // s, dx[keep] // s
