@@ -37,7 +37,8 @@ def cell_position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray
     """Position in its fold of port c's request for pixel p: the cells on earlier diagonals, then the ports of
     its diagonal before c (those from max(0, d - m + 1) on)."""
     d = c + p
-    return _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
+    found: np.ndarray = _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
+    return found
 
 
 CELLS_PER_CHUNK = 1 << 19  # ports x diagonals worked out at once (a few int64 arrays of this size)
