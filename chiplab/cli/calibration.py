@@ -9,7 +9,7 @@ from chiplab.cli._common import print_table
 
 def _cmd_calibration(args: argparse.Namespace) -> None:
     from chiplab.hardware.catalog import load_chip
-    from chiplab.perf.calibration_errors import calibration_report
+    from chiplab.perf.calibration_errors import FACTOR_COLUMNS, calibration_report
 
     chips = None if args.chips is None else tuple(load_chip(c.strip()).id for c in args.chips.split(",") if c.strip())
     report = calibration_report(chips)
@@ -20,9 +20,7 @@ def _cmd_calibration(args: argparse.Namespace) -> None:
         print_table(["left-out source", "entries predicted", "median |error|", "max |error|", "quantities"], rows,
                     args.json)
         return
-    rows = [[chip, label, factor.value, factor.level, ", ".join(factor.entry_ids) if factor.level.startswith("own")
-             else ""] for chip, label, factor in report.factors]
-    print_table(["chip", "factor", "fitted", "from", "entries"], rows, args.json)
+    print_table(FACTOR_COLUMNS, [row.values for row in report.factors], args.json)
 
 
 def add_commands(sub) -> None:

@@ -8,7 +8,7 @@ from chiplab._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from chiplab.perf.calibration import IDEAL, Calibration
-    from chiplab.perf.calibration_errors import CalibrationReport, calibration_report
+    from chiplab.perf.calibration_errors import CalibrationReport, FactorRow, calibration_report
     from chiplab.perf.calibration_fit import CalibrationFit, fit_calibration, fitted_calibration, shape_class_of
     from chiplab.perf.chip_gemm import ChipGemm, candidate_dataflows, default_dataflow, gemm_on_chip
     from chiplab.perf.collectives import (
@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 # Each public name and the module that defines it, imported on first use (chiplab/_lazy.py says why).
 _EXPORTS = {
     "IDEAL": "calibration", "Calibration": "calibration",
-    "CalibrationReport": "calibration_errors", "calibration_report": "calibration_errors",
+    "CalibrationReport": "calibration_errors", "FactorRow": "calibration_errors",
+    "calibration_report": "calibration_errors",
     "CalibrationFit": "calibration_fit", "fit_calibration": "calibration_fit",
     "fitted_calibration": "calibration_fit", "shape_class_of": "calibration_fit",
     "ChipGemm": "chip_gemm", "candidate_dataflows": "chip_gemm", "default_dataflow": "chip_gemm",
@@ -110,6 +111,7 @@ __all__ = [
     "ChipGemm",
     "EndToEndRun",
     "ErrorBand",
+    "FactorRow",
     "MeasurementRecord",
     "MicroBenchmark",
     "Network",

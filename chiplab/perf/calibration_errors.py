@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import instance_of
 from chiplab.hardware.catalog import list_chips, load_chip
+from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import (
     APPLIED_SHAPE_CLASS,
     QUANTITIES,
@@ -27,7 +28,7 @@ from chiplab.perf.calibration_fit import (
     default_fit,
     fit_calibration,
 )
-from chiplab.perf.calibration_points import WEIGHT_STREAM
+from chiplab.perf.calibration_points import KV_ATTENTION, WEIGHT_STREAM
 from chiplab.perf.measurements import load_measurements
 from chiplab.tables import markdown_table
 
@@ -65,17 +66,44 @@ class SourceError:
 
 
 @dataclass(frozen=True)
+class FactorRow:
+    """One factor of one chip: what the fit found and what the chip's estimates apply (``applied``: the value in
+    :meth:`CalibrationFit.calibration_for`, None for a factor reported only). A fitted value above 1 is applied
+    as 1, and a memory-bound kernel class at most at the chip's STREAM factor; ``cap`` says which, in words."""
+
+    chip_id: str
+    label: str  # the quantity, with its dtype and shape class where the fit keeps them apart
+    factor: Factor
+    applied: float | None
+    cap: str  # "" when the fitted value is applied as it is
+
+    @property
+    def values(self) -> list[object]:
+        """The row's columns (:data:`FACTOR_COLUMNS`): chip, factor, fitted, applied, cap, from, entries (an own
+        factor's entries only); numbers unformatted (the command line's JSON keeps them numbers)."""
+        return [self.chip_id, self.label, self.factor.value, self.applied, self.cap, self.factor.level,
+                ", ".join(self.factor.entry_ids) if self.factor.level.startswith("own") else ""]
+
+    @property
+    def cells(self) -> list[object]:
+        """:attr:`values` with the factors written out (a latency in µs)."""
+        applied = "" if self.applied is None else _value(self.label, self.applied)
+        return [*self.values[:2], _value(self.label, self.factor.value), applied, *self.values[4:]]
+
+
+FACTOR_COLUMNS = ["chip", "factor", "fitted", "applied", "cap", "from", "entries"]
+
+
+@dataclass(frozen=True)
 class CalibrationReport:
     """The fitted factors per chip and the leave-one-source-out errors (one row per micro-benchmark source)."""
 
-    factors: tuple[tuple[str, str, Factor], ...]  # (chip id, quantity label, factor)
+    factors: tuple[FactorRow, ...]
     sources: tuple[SourceError, ...]
     skipped: tuple[tuple[str, str], ...]
 
     def factors_table(self) -> str:
-        rows = [[chip, label, _value(label, f), f.level, ", ".join(f.entry_ids) if f.level.startswith("own") else ""]
-                for chip, label, f in self.factors]
-        return markdown_table(["chip", "factor", "fitted", "from", "entries"], rows)
+        return markdown_table(FACTOR_COLUMNS, [row.cells for row in self.factors])
 
     def errors_table(self) -> str:
         rows = [[s.source_id, len(s.predictions),
@@ -87,8 +115,29 @@ class CalibrationReport:
                               rows)
 
 
-def _value(label: str, factor: Factor) -> str:
-    return f"{factor.value * 1e6:.3g} µs" if label == "latency" else f"{factor.value:.3f}"
+def _value(label: str, value: float) -> str:
+    return f"{value * 1e6:.3g} µs" if label == "latency" else f"{value:.3f}"
+
+
+def _applied(quantity: str, calibration: Calibration) -> float:
+    """The value ``calibration`` applies for ``quantity`` (a quantity of :data:`QUANTITIES`)."""
+    if quantity in (WEIGHT_STREAM, KV_ATTENTION, "memory"):
+        return calibration.memory_efficiency_of("stream" if quantity == "memory" else quantity)
+    return {"matmul": calibration.matmul_efficiency_fraction, "network": calibration.network_efficiency_fraction,
+            "latency": calibration.collective_latency_s, "host": calibration.host_efficiency_fraction}[quantity]
+
+
+def _row(chip_id: str, label: str, quantity: str, factor: Factor, calibration: Calibration | None) -> FactorRow:
+    """A factor and what ``calibration`` (None: the factor is reported, not applied) makes of it."""
+    if calibration is None:
+        return FactorRow(chip_id, label, factor, None, "")
+    applied = _applied(quantity, calibration)
+    cap = ""
+    if applied < factor.value:
+        stream = calibration.memory_efficiency_fraction
+        cap = (f"at most the chip's STREAM memory factor ({stream:.3f})"
+               if quantity in (WEIGHT_STREAM, KV_ATTENTION) and applied == stream else "at most 1")
+    return FactorRow(chip_id, label, factor, applied, cap)
 
 
 def _predict(point: FitPoint, fit: CalibrationFit) -> Prediction:
@@ -152,14 +201,18 @@ def calibration_report(chips: tuple[str, ...] | None = None) -> CalibrationRepor
     for chip in chip_ids:
         chip_id = load_chip(chip).id
         dtypes = sorted({p.key.split()[0] for p in fit.points if p.quantity == "matmul" and p.chip_id == chip_id})
-        for dtype in dtypes or ["bf16"]:
+        applied_by_dtype = {dtype: fit.calibration_for(chip_id, dtype) for dtype in dtypes or ["bf16"]}
+        for dtype, calibration in applied_by_dtype.items():
             for shape_class in ("large", "small"):
                 found = fit.factor("matmul", chip_id, dtype, shape_class)
-                if shape_class == APPLIED_SHAPE_CLASS or found.level == "own":
-                    applied = "" if shape_class == APPLIED_SHAPE_CLASS else " (reported, not applied)"
-                    factors.append((chip_id, f"matmul {dtype} {shape_class}{applied}", found))
-        factors += [(chip_id, f"{WEIGHT_STREAM} {dtype}", fit.factor(WEIGHT_STREAM, chip_id, dtype))
-                    for dtype in dtypes or ["bf16"]]
-        factors += [(chip_id, quantity, fit.factor(quantity, chip_id)) for quantity in QUANTITIES[1:]
-                    if quantity != WEIGHT_STREAM]
+                if shape_class == APPLIED_SHAPE_CLASS:
+                    factors.append(_row(chip_id, f"matmul {dtype} {shape_class}", "matmul", found, calibration))
+                elif found.level == "own":
+                    factors.append(_row(chip_id, f"matmul {dtype} {shape_class} (reported, not applied)", "matmul",
+                                        found, None))
+        factors += [_row(chip_id, f"{WEIGHT_STREAM} {dtype}", WEIGHT_STREAM, fit.factor(WEIGHT_STREAM, chip_id, dtype),
+                         calibration) for dtype, calibration in applied_by_dtype.items()]
+        bf16 = next(iter(applied_by_dtype.values()))  # the per-chip factors do not depend on the GEMM dtype
+        factors += [_row(chip_id, quantity, quantity, fit.factor(quantity, chip_id), bf16)
+                    for quantity in QUANTITIES[1:] if quantity != WEIGHT_STREAM]
     return CalibrationReport(factors=tuple(factors), sources=leave_one_source_out(), skipped=fit.skipped)
