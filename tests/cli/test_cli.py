@@ -55,9 +55,10 @@ def test_chips_lists_the_catalog_as_json(capsys):
     assert main(["chips", "--kind", "real", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"trainium2", "tpu_v5p", "h100_sxm"} <= {row["id"] for row in rows}
-    assert main(["chips", "--json"]) == 0  # baselines too, whose DRAM size is not published
+    assert main(["chips", "--json"]) == 0  # baselines too
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
-    assert rows["k80_die"]["kind"] == "baseline" and rows["k80_die"]["HBM GiB"] is None
+    # TPU v1 paper (Jouppi et al. 2017) Table 2: a K80 die has 12 GiB of GDDR5 (recorded in 310ac6a).
+    assert rows["k80_die"]["kind"] == "baseline" and rows["k80_die"]["HBM GiB"] == 12
     assert rows["k80_die"]["HBM GB/s"] == 160
 
 
