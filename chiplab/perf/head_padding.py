@@ -56,3 +56,6 @@ def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> Transforme
         return config
     return dataclasses.replace(config, num_heads=heads, num_kv_heads=kv_heads, d_ff=d_ff, vocab_size=vocab,
                                name=f"{config.name} (padded for {ranks} ranks)")
+
+
+__all__ = ["pad_for_tensor_parallel", "round_up_to_multiple"]
