@@ -29,7 +29,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from chiplab.errors import ChiplabInputError
 
@@ -142,18 +142,25 @@ class Picker:
 
 
 @dataclass(frozen=True)
-class ProblemSet:
+class ProblemSet(Generic[T]):
     """The public half of one assignment: how to pick its parameters, and the format of every autograded answer.
 
-    ``make_params(pick)`` returns a frozen dataclass whose fields carry ``metadata={"doc": ...}`` (shown to the
-    student); ``formats`` are the :class:`chiplab.grading.checks.AnswerFormat` of every autograded name. The
-    expected answers are grader-only (``exercises/grader/``).
+    ``draw(pick)`` returns one draw of the parameters, a frozen dataclass whose fields carry
+    ``metadata={"doc": ...}`` (shown to the student); ``fits(params)``, where given, keeps only draws whose answers
+    no slip named by the hints can reach (:meth:`Picker.first_fitting`); ``formats`` are the
+    :class:`chiplab.grading.checks.AnswerFormat` of every autograded name. The expected answers are grader-only
+    (``exercises/grader/``).
     """
 
     assignment: str
     title: str
-    make_params: Callable[[Picker], Any]
-    formats: Callable[[Any], Sequence[Any]]  # params -> the AnswerFormat of every autograded name
+    draw: Callable[[Picker], T]
+    formats: Callable[[T], Sequence[Any]]  # params -> the AnswerFormat of every autograded name
+    fits: Callable[[T], bool] | None = None
+
+    def make_params(self, pick: Picker) -> T:
+        """The student's parameters: the first draw that fits (the same for grader and student)."""
+        return self.draw(pick) if self.fits is None else pick.first_fitting(self.draw, self.fits)
 
 
 @dataclass(frozen=True)

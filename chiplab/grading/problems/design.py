@@ -62,7 +62,7 @@ def energy_floor_j(gemm: Gemm) -> float:
     return gemm.num_macs * table.mac_j(DTYPE) + gemm.unique_bytes * table.byte_j("offchip")
 
 
-def make_params(pick: Picker) -> DesignParams:
+def _draw(pick: Picker) -> DesignParams:
     base = pick.choice("base", BASES)
     m = round(MIN_M * (MAX_M / MIN_M) ** (pick.integer("m_log", 0, 999) / 999))
     d = pick.choice("d", WIDTHS)
@@ -88,4 +88,4 @@ def formats(p: DesignParams) -> tuple[AnswerFormat, ...]:
 
 
 PARAMETERS = ProblemSet(ASSIGNMENT, "Design project: a chip for a workload, a power budget and a time target",
-                        make_params, formats)
+                        _draw, formats)

@@ -69,9 +69,6 @@ def _telling(p: EconomicsParams) -> bool:
                for value in shown)
 
 
-def make_params(pick: Picker) -> EconomicsParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: EconomicsParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_custom_usd_per_million_tokens", "quantity", "USD per million tokens", rel_tol=0.02),
@@ -82,5 +79,5 @@ def formats(p: EconomicsParams) -> tuple[AnswerFormat, ...]:
             AnswerFormat("q5_training_usd", "quantity", "USD", rel_tol=0.02))
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "Economics: the cost argument for or against a custom chip", make_params,
-                        formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "Economics: the cost argument for or against a custom chip",
+                        _draw, formats, fits=_telling)

@@ -107,9 +107,6 @@ def _telling(p: EnergyParams) -> bool:
     return times[2] > 1.03 * times[1] and none_near((b.compute_power_w, b.memory_power_w, max_clock_hz, b.time_s), p)
 
 
-def make_params(pick: Picker) -> EnergyParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: EnergyParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_compute_energy_j", "quantity", "J", rel_tol=0.01),
@@ -123,4 +120,4 @@ def formats(p: EnergyParams) -> tuple[AnswerFormat, ...]:
 
 
 PARAMETERS = ProblemSet(ASSIGNMENT, "Energy and power: joules per operation and access, and the power budget",
-                        make_params, formats)
+                        _draw, formats, fits=_telling)

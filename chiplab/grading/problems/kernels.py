@@ -81,9 +81,6 @@ def _telling(p: KernelParams) -> bool:
             > MIN_BUFFERING_GAIN * reference_time_s(p.chip, "matmul", "double_buffered", shape))
 
 
-def make_params(pick: Picker) -> KernelParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: KernelParams) -> tuple[AnswerFormat, ...]:
     result = []
@@ -94,8 +91,8 @@ def formats(p: KernelParams) -> tuple[AnswerFormat, ...]:
     return tuple(result)
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "Programming the chip: kernels graded on values and time", make_params,
-                        formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "Programming the chip: kernels graded on values and time",
+                        _draw, formats, fits=_telling)
 
 
 # --- how a kernel answer is checked (chiplab.grading.checks calls these for the kernel kinds) -----------------

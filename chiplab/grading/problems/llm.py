@@ -80,9 +80,6 @@ def _telling(p: LlmParams) -> bool:
             and all(_apart(rate, value) for value in shown))
 
 
-def make_params(pick: Picker) -> LlmParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: LlmParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_weight_bytes", "count", "bytes"),
@@ -93,4 +90,5 @@ def formats(p: LlmParams) -> tuple[AnswerFormat, ...]:
             AnswerFormat("q6_mfu_fraction", "quantity", "fraction", rel_tol=0.02))
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "An LLM step: decode floor, serving speed, training MFU", make_params, formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "An LLM step: decode floor, serving speed, training MFU",
+                        _draw, formats, fits=_telling)

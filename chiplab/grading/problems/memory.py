@@ -82,9 +82,6 @@ def _telling(p: MemoryParams) -> bool:
             and _far(tn, toy.a_reuse) and _far(toy.compute_s, toy.stall_s) and _far(1 - fraction, fraction))
 
 
-def make_params(pick: Picker) -> MemoryParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def bottleneck_words(chip_id: str) -> tuple[tuple[str, ...], dict[str, str]]:
     """The words that name a bottleneck on this chip (compute or a memory level's vendor label) and synonyms."""
@@ -106,5 +103,5 @@ def formats(p: MemoryParams) -> tuple[AnswerFormat, ...]:
             AnswerFormat("q6_fraction_of_peak", "quantity", "fraction", rel_tol=0.02))
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "Memory hierarchy and tiling: bytes, reuse and the bottleneck", make_params,
-                        formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "Memory hierarchy and tiling: bytes, reuse and the bottleneck",
+                        _draw, formats, fits=_telling)

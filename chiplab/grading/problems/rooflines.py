@@ -58,9 +58,6 @@ def _telling(p: RooflineParams) -> bool:
             and all(abs(ridge - shown) > 0.03 * ridge for shown in (p.m, p.d)))
 
 
-def make_params(pick: Picker) -> RooflineParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: RooflineParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_ridge_flops_per_byte", "quantity", "FLOP/byte", rel_tol=0.01),
@@ -71,4 +68,4 @@ def formats(p: RooflineParams) -> tuple[AnswerFormat, ...]:
             AnswerFormat("q6_min_m", "count", "tokens"))
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "Rooflines: ridge points, memory- and compute-bound", make_params, formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "Rooflines: ridge points, memory- and compute-bound", _draw, formats, fits=_telling)

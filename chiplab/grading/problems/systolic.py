@@ -78,9 +78,6 @@ def _telling(p: SystolicParams) -> bool:
             and not others & {ws - 1, ws, ws + 1} and not counts & shown)
 
 
-def make_params(pick: Picker) -> SystolicParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: SystolicParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_cycles", "count", "cycles"),
@@ -91,4 +88,4 @@ def formats(p: SystolicParams) -> tuple[AnswerFormat, ...]:
             AnswerFormat("q5_best_dataflow", "choice", "", options=("ws", "os", "is"), synonyms=DATAFLOW_NAMES))
 
 
-PARAMETERS = ProblemSet(ASSIGNMENT, "Systolic arrays: cycles, folds and utilisation", make_params, formats)
+PARAMETERS = ProblemSet(ASSIGNMENT, "Systolic arrays: cycles, folds and utilisation", _draw, formats, fits=_telling)

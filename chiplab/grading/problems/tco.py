@@ -114,9 +114,6 @@ def num_compute_dies(p: TcoParams) -> int:
     return round(make_vs_buy(p.custom_chip).inputs["num_compute_dies"].value)
 
 
-def make_params(pick: Picker) -> TcoParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: TcoParams) -> tuple[AnswerFormat, ...]:
     return (AnswerFormat("q1_dies_per_wafer", "quantity", "dies", rel_tol=0.01),
@@ -132,4 +129,4 @@ def formats(p: TcoParams) -> tuple[AnswerFormat, ...]:
 
 
 PARAMETERS = ProblemSet(ASSIGNMENT, "TCO and break-even: what a custom chip costs, and when it beats renting a GPU",
-                        make_params, formats)
+                        _draw, formats, fits=_telling)

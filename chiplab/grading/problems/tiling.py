@@ -63,9 +63,6 @@ def _telling(p: TilingParams) -> bool:
     return abs(offchip_s - best.compute_s) > 0.05 * max(offchip_s, best.compute_s)
 
 
-def make_params(pick: Picker) -> TilingParams:
-    return pick.first_fitting(_draw, _telling)
-
 
 def formats(p: TilingParams) -> tuple[AnswerFormat, ...]:
     return (*(AnswerFormat(name, "count", "elements") for name in TILE_NAMES),
@@ -78,4 +75,4 @@ def formats(p: TilingParams) -> tuple[AnswerFormat, ...]:
 
 
 PARAMETERS = ProblemSet(ASSIGNMENT, "Mapping and tiling: tiles that fit, traffic per level, the bottleneck",
-                        make_params, formats)
+                        _draw, formats, fits=_telling)
