@@ -80,7 +80,8 @@ _KIND_SETUP = {"gemm": {"m", "n", "k", "shape_class"}, "collective": {"collectiv
 _OPTIONAL_SETUP = {"m", "n", "k", "shape_class", "kernel_class"}  # a GEMM says m, n, k or its shape class
 # What a memory-bandwidth entry's kernel streams (calibrated apart, chiplab.perf.calibration_fit): STREAM-like
 # arrays (the default when the field is absent) or a decode attention kernel over a KV cache.
-MEMORY_KERNEL_CLASSES = ("stream", "kv_cache_attention")
+# (Not calibration.MEMORY_KERNEL_CLASSES: that is the calibration's vocabulary, which adds the fitted weight_stream.)
+RECORDED_KERNEL_CLASSES = ("stream", "kv_cache_attention")
 _TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "pipeline_parallel",
                    "data_parallel", "sharding", "pipeline_schedule", "micro_batch", "global_batch", "seq_len",
                    "recompute"}
@@ -181,7 +182,7 @@ def _benchmark(where: str, raw: dict[str, Any], sources: Mapping[str, Source], o
     required = _COMMON | _BENCHMARK_SETUP | (specific - _OPTIONAL_SETUP)
     _check_keys(where, raw, required, _OPTIONAL | specific)
     if "kernel_class" in raw:
-        one_of(f"{where}: field 'kernel_class'", raw["kernel_class"], MEMORY_KERNEL_CLASSES)
+        one_of(f"{where}: field 'kernel_class'", raw["kernel_class"], RECORDED_KERNEL_CLASSES)
     if kind == "gemm" and not ({"m", "n", "k"} <= set(raw) or "shape_class" in raw):
         raise ChiplabInputError(f"{where}: missing setup field 'm', 'n', 'k' (or 'shape_class'): a GEMM "
                                 f"benchmark must say its shape")
