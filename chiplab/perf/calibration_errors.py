@@ -31,6 +31,7 @@ from chiplab.perf.calibration_fit import (
 from chiplab.perf.calibration_points import KV_ATTENTION, WEIGHT_STREAM
 from chiplab.perf.measurements import load_measurements
 from chiplab.tables import markdown_table
+from chiplab.units import format_seconds
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class CalibrationReport:
 
 
 def _value(label: str, value: float) -> str:
-    return f"{value * 1e6:.3g} µs" if label == "latency" else f"{value:.3f}"
+    return format_seconds(value) if label == "latency" else f"{value:.3f}"
 
 
 def _applied(quantity: str, calibration: Calibration) -> float:
