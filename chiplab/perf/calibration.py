@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from chiplab._checks import fraction, instance_of, non_negative, one_of
 from chiplab.perf.collectives import Network, collective_time_s
 
-MEMORY_KERNEL_CLASSES = ("stream", "weight_stream", "kv_attention")
+# Memory-bound kernel classes calibrated apart (see chiplab.perf.calibration_fit): STREAM-like element-wise traffic,
+# a GEMM the ideal model finds HBM-bound (a decode step's weight GEMMs) and decode attention over a KV cache.
+STREAM = "stream"
+WEIGHT_STREAM = "weight_stream"
+KV_ATTENTION = "kv_attention"
+MEMORY_KERNEL_CLASSES = (STREAM, WEIGHT_STREAM, KV_ATTENTION)
 IDEAL_SOURCE = "no calibration: the ideal hardware of chiplab's models (an upper bound on performance)"
 
 
@@ -62,8 +67,8 @@ class Calibration:
         ``"weight_stream"`` (a GEMM over weights), ``"kv_attention"`` (attention over a KV cache) or ``"stream"``
         (every other op: STREAM-like element-wise traffic)."""
         kernel_class = one_of("kernel_class", kernel_class, MEMORY_KERNEL_CLASSES)
-        return {"weight_stream": self.weight_stream_efficiency_fraction,
-                "kv_attention": self.kv_attention_efficiency_fraction}.get(kernel_class,
+        return {WEIGHT_STREAM: self.weight_stream_efficiency_fraction,
+                KV_ATTENTION: self.kv_attention_efficiency_fraction}.get(kernel_class,
                                                                              self.memory_efficiency_fraction)
 
     @property

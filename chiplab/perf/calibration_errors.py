@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import instance_of
 from chiplab.hardware.catalog import list_chips, load_chip
-from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration import KV_ATTENTION, WEIGHT_STREAM, Calibration
 from chiplab.perf.calibration_fit import (
     APPLIED_SHAPE_CLASS,
     QUANTITIES,
@@ -28,7 +28,6 @@ from chiplab.perf.calibration_fit import (
     default_fit,
     fit_calibration,
 )
-from chiplab.perf.calibration_points import KV_ATTENTION, WEIGHT_STREAM
 from chiplab.perf.measurements import load_measurements
 from chiplab.tables import markdown_table
 from chiplab.units import format_seconds

@@ -57,9 +57,9 @@ from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.components import DTYPES
 from chiplab.perf._measurement_types import FAMILY_OF_VENDOR, MicroBenchmark
-from chiplab.perf.calibration import IDEAL_SOURCE, Calibration
-from chiplab.perf.calibration_points import KV_ATTENTION, WEIGHT_STREAM, fit_points
+from chiplab.perf.calibration import IDEAL_SOURCE, KV_ATTENTION, WEIGHT_STREAM, Calibration
 from chiplab.perf.calibration_points import FitPoint as FitPoint  # re-exported: the fit's points live there
+from chiplab.perf.calibration_points import fit_points
 from chiplab.perf.calibration_points import shape_class_of as shape_class_of  # re-exported (chiplab.perf)
 from chiplab.perf.measurements import load_measurements
 

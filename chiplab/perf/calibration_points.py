@@ -17,15 +17,12 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf._measurement_types import NOT_STATED, MicroBenchmark
+from chiplab.perf.calibration import KV_ATTENTION, WEIGHT_STREAM
 from chiplab.perf.chip_gemm import gemm_on_chip
 from chiplab.perf.collectives import collective_time_s, network_for
 from chiplab.perf.topology import COLLECTIVES, load_topology, system_of
 from chiplab.workloads.gemm import Gemm
 
-# Memory-bound kernel classes calibrated apart from STREAM (see chiplab.perf.calibration_fit): a GEMM the ideal
-# model finds HBM-bound (a decode step's weight GEMMs) and decode attention over a KV cache.
-WEIGHT_STREAM = "weight_stream"
-KV_ATTENTION = "kv_attention"
 LARGE_GEMM_MIN_DIM = 2048  # geometric mean of m, n, k; every best-shape run of the record lies above it
 BANDWIDTH_MIN_MESSAGE_BYTES = 256 * 2**20  # collectives this large are bandwidth-bound on every system recorded
 LATENCY_MAX_MESSAGE_BYTES = 2**20  # ... and this small, latency-bound

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from chiplab._checks import instance_of, published
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.calibration import Calibration
+from chiplab.perf.calibration import KV_ATTENTION, STREAM, WEIGHT_STREAM, Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.chip_gemm import gemm_on_chip
 from chiplab.tables import markdown_table, totals_by
@@ -108,8 +108,8 @@ def _kernel_class(op: GemmOp) -> str:
     :mod:`chiplab.perf.calibration_fit`): a GEMM over weights streams them like a GEMV in decode; an attention GEMM
     streams the KV cache (decode) or its activations; anything else is timed like STREAM."""
     if op.kind == "weight":
-        return "weight_stream"
-    return "kv_attention" if op.phase == "attention" else "stream"
+        return WEIGHT_STREAM
+    return KV_ATTENTION if op.phase == "attention" else STREAM
 
 
 def _vector_estimate(op: VectorOp, chip: Chip, dtype: str, calibration: Calibration) -> OpEstimate:
