@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import instance_of
 from chiplab.hardware.catalog import list_chips, load_chip
-from chiplab.perf.calibration import KV_ATTENTION, WEIGHT_STREAM, Calibration
+from chiplab.perf.calibration import KV_ATTENTION, STREAM, WEIGHT_STREAM, Calibration
 from chiplab.perf.calibration_fit import (
     APPLIED_SHAPE_CLASS,
     QUANTITIES,
@@ -122,7 +122,7 @@ def _value(label: str, value: float) -> str:
 def _applied(quantity: str, calibration: Calibration) -> float:
     """The value ``calibration`` applies for ``quantity`` (a quantity of :data:`QUANTITIES`)."""
     if quantity in (WEIGHT_STREAM, KV_ATTENTION, "memory"):
-        return calibration.memory_efficiency_of("stream" if quantity == "memory" else quantity)
+        return calibration.memory_efficiency_of(STREAM if quantity == "memory" else quantity)
     return {"matmul": calibration.matmul_efficiency_fraction, "network": calibration.network_efficiency_fraction,
             "latency": calibration.collective_latency_s, "host": calibration.host_efficiency_fraction}[quantity]
 
