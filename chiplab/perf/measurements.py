@@ -78,9 +78,8 @@ _BENCHMARK_SETUP = {"kind", "dtype", "method"}
 _KIND_SETUP = {"gemm": {"m", "n", "k", "shape_class"}, "collective": {"collective", "message_bytes", "algorithm"},
                "memory_bandwidth": {"kernel_class"}, "host_device": {"direction", "message_bytes"}}
 _OPTIONAL_SETUP = {"m", "n", "k", "shape_class", "kernel_class"}  # a GEMM says m, n, k or its shape class
-# What a memory-bandwidth entry's kernel streams (calibrated apart, chiplab.perf.calibration_fit): STREAM-like
-# arrays (the default when the field is absent) or a decode attention kernel over a KV cache.
-# (Not calibration.MEMORY_KERNEL_CLASSES: that is the calibration's vocabulary, which adds the fitted weight_stream.)
+# What a memory-bandwidth entry's kernel streams: STREAM-like arrays (the default) or decode attention over a KV cache
+# (the record's words; calibration.MEMORY_KERNEL_CLASSES names the classes the fit applies).
 RECORDED_KERNEL_CLASSES = ("stream", "kv_cache_attention")
 _TRAINING_SETUP = {"model", "model_as_published", "precision", "tensor_parallel", "pipeline_parallel",
                    "data_parallel", "sharding", "pipeline_schedule", "micro_batch", "global_batch", "seq_len",
