@@ -62,6 +62,7 @@ from chiplab.perf.calibration_points import FitPoint as FitPoint  # re-exported:
 from chiplab.perf.calibration_points import fit_points
 from chiplab.perf.calibration_points import shape_class_of as shape_class_of  # re-exported (chiplab.perf)
 from chiplab.perf.measurements import load_measurements
+from chiplab.units import format_seconds
 
 QUANTITIES = ("matmul", "memory", WEIGHT_STREAM, KV_ATTENTION, "network", "latency", "host")
 _MEMORY_CLASSES = (WEIGHT_STREAM, KV_ATTENTION)  # with no measurement on any chip they take the STREAM factor
@@ -134,27 +135,31 @@ class CalibrationFit:
         """The fitted :class:`Calibration` of ``chip`` for GEMMs in ``dtype``."""
         chip_id, _ = _identity(chip)
         factors = {q: self.factor(q, chip, dtype) for q in QUANTITIES}
+        applied = {q: found.value if q == "latency" else found.applied for q, found in factors.items()}
+        for quantity in _MEMORY_CLASSES:  # never faster than the chip's own STREAM (see the module docstring)
+            applied[quantity] = min(applied[quantity], applied["memory"])
         parts, fallbacks = [], []
         for quantity, found in factors.items():
             what = f"{quantity} {dtype}" if quantity in ("matmul", WEIGHT_STREAM) else quantity
-            value = f"{found.value * 1e6:.3g} µs" if quantity == "latency" else f"{found.value:.3g}"
+            value = format_seconds(found.value) if quantity == "latency" else f"{found.value:.3g}"
+            if applied[quantity] < found.value:  # say what the estimates use, not only what was fitted
+                value += (f", applied as {applied[quantity]:.3g}: "
+                          + ("at most the STREAM memory factor" if quantity in _MEMORY_CLASSES else "at most 1"))
             parts.append(f"{what} {value} ({found.level}: {', '.join(found.entry_ids) or 'no measurement'})")
             if not found.level.startswith("own") or found.level.endswith("any dtype"):
                 fallbacks.append(f"calibration of {chip_id}: {what} from {found.level} "
-                                 f"({'ideal value' if found.level == 'none' else f'{found.value:.3g}'})")
+                                 f"({'ideal value' if found.level == 'none' else value})")
         source = ("fitted to chiplab's micro-benchmark record (chiplab/data/measurements/micro_*.toml, "
                   "chiplab.perf.calibration_fit): " + "; ".join(parts) + "; kernel overhead 0 (assumed: compiled "
                   "steps launch kernels back to back)")
         return Calibration(name=f"fitted ({chip_id}, {dtype})",
-                           matmul_efficiency_fraction=factors["matmul"].applied,
-                           memory_efficiency_fraction=factors["memory"].applied,
-                           network_efficiency_fraction=factors["network"].applied,
-                           collective_latency_s=factors["latency"].value,
-                           host_efficiency_fraction=factors["host"].applied,
-                           weight_stream_efficiency_fraction=min(factors[WEIGHT_STREAM].applied,
-                                                                 factors["memory"].applied),
-                           kv_attention_efficiency_fraction=min(factors[KV_ATTENTION].applied,
-                                                                factors["memory"].applied),
+                           matmul_efficiency_fraction=applied["matmul"],
+                           memory_efficiency_fraction=applied["memory"],
+                           network_efficiency_fraction=applied["network"],
+                           collective_latency_s=applied["latency"],
+                           host_efficiency_fraction=applied["host"],
+                           weight_stream_efficiency_fraction=applied[WEIGHT_STREAM],
+                           kv_attention_efficiency_fraction=applied[KV_ATTENTION],
                            source=source, fallbacks=tuple(fallbacks))
 
 

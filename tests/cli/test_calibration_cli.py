@@ -52,3 +52,10 @@ def test_cli_prints_fitted_applied_and_cap(capsys):
     main(["calibration", "--chips", "mi300x"])
     header = capsys.readouterr().out.splitlines()[0].split()
     assert header == ["chip", "factor", "fitted", "applied", "cap", "from", "entries"]
+
+
+def test_every_estimate_states_the_applied_value_of_a_capped_class():
+    """The fallback sentence each MI300X estimate repeats names what is applied (its STREAM fraction), not only the
+    peers' fitted GEMV value."""
+    fallback = next(f for f in fitted_calibration("mi300x").fallbacks if "weight_stream" in f)
+    assert f"applied as {_mi300x_stream_fraction():.3g}" in fallback and "STREAM" in fallback
