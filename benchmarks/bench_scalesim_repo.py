@@ -85,9 +85,10 @@ def input_type(path: Path) -> str:
 
 
 def run_one(topology: Path, rows: int, mode: str, dataflow: str, bandwidth: int, workdir: Path,
-            limit_s: float) -> dict:
-    cfg = workdir / f"{rows}_{mode}_{dataflow}.cfg"
-    cfg.write_text(CONFIG.format(rows=rows, cols=rows, mode=mode, dataflow=dataflow, bandwidth=bandwidth))
+            limit_s: float, cols: int | None = None) -> dict:
+    cols = rows if cols is None else cols
+    cfg = workdir / f"{rows}x{cols}_{mode}_{dataflow}.cfg"
+    cfg.write_text(CONFIG.format(rows=rows, cols=cols, mode=mode, dataflow=dataflow, bandwidth=bandwidth))
     try:
         done = subprocess.run([sys.executable, "-c", _CHILD, str(cfg), str(topology), str(workdir / "out"),
                                input_type(topology)], capture_output=True, text=True, timeout=limit_s)
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--arrays", type=int, nargs="+", default=[8, 32, 128, 256])
     parser.add_argument("--modes", nargs="+", default=["CALC", "USER"])
     parser.add_argument("--dataflow", default="ws")
+    parser.add_argument("--cols", type=int, help="array width for every run (default: square arrays)")
     parser.add_argument("--bandwidth", type=int, default=10)
     parser.add_argument("--limit-s", type=float, default=60)
     parser.add_argument("--only", nargs="*", help="substrings of the file paths to run")
@@ -119,10 +121,11 @@ def main() -> None:
         for mode in args.modes:
             for rows in args.arrays:
                 for topology in files:
-                    result = run_one(topology, rows, mode, args.dataflow, args.bandwidth, Path(tmp), args.limit_s)
-                    name = topology.relative_to(args.topologies)
+                    result = run_one(topology, rows, mode, args.dataflow, args.bandwidth, Path(tmp), args.limit_s,
+                                     args.cols)
+                    name, shape = topology.relative_to(args.topologies), f"{rows}x{args.cols or rows}"
                     status = "" if result["status"] == "ok" else result["status"]
-                    print(f"{mode} {rows:>3}x{rows:<3} {result['s']:7.2f} s ({result['cpu_s']:6.2f} s CPU) "
+                    print(f"{mode} {shape:>7} {result['s']:7.2f} s ({result['cpu_s']:6.2f} s CPU) "
                           f"{result['peak_bytes'] / 2**20:7.0f} MiB "
                           f"{result['layers']:>5} layers  {name}  {status}", flush=True)
                     worst_s, worst_bytes = max(worst_s, result["s"]), max(worst_bytes, result["peak_bytes"])
@@ -133,7 +136,7 @@ def main() -> None:
                     if result["peak_bytes"] > cell[2]:
                         cell[2:4] = result["peak_bytes"], str(name)
                     if result["status"] != "ok" or result["s"] >= 5 or result["peak_bytes"] >= 1e9:
-                        failures.append(f"{mode} {rows}x{rows} {name}: {result['status']}, {result['s']:.1f} s, "
+                        failures.append(f"{mode} {shape} {name}: {result['status']}, {result['s']:.1f} s, "
                                         f"{result['peak_bytes'] / 2**20:.0f} MiB")
     print(f"\n{len(files)} files x {len(args.arrays)} arrays x {len(args.modes)} modes: slowest {worst_s:.2f} s, "
           f"largest peak {worst_bytes / 2**20:.0f} MiB; {len(failures)} runs over 5 s / 1 GB or not finished:")

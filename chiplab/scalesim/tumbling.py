@@ -25,6 +25,7 @@ from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.demand import CACHE_BYTES, CELLS_PER_PIECE, fold_request_counts, nth_request_line, request_streams
 from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.ws_cross_folds import ws_ifmap_misses_across
 from chiplab.scalesim.ws_ifmap import ws_ifmap_misses, ws_ifmap_reuse_bound
 from chiplab.systolic.dataflow import Dataflow
 
@@ -59,6 +60,7 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         by_folds = ws_ifmap_misses(layer, plan, window)
         if by_folds is not None:
             return by_folds
+        return ws_ifmap_misses_across(layer, plan, window)  # a window spans words shared between folds
     # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
     address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
                      else layer.window_size * layer.n)
