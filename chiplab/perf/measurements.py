@@ -38,6 +38,7 @@ from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.provenance import Source
 from chiplab.hardware.toml_records import only_keys, parse_toml, source_of, sources_from_toml, table_of
 from chiplab.perf._measured_units import check_published, dimension_of
+from chiplab.perf._measurement_fields import check_keys, chip_id_field, count_field, text_field
 from chiplab.perf._measurement_types import (
     FAMILIES,
     NOT_IN_CATALOG,
@@ -94,32 +95,6 @@ _COUNT_FIELDS = {"num_chips", "m", "n", "k", "message_bytes", "tensor_parallel",
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
-def _count(where: str, name: str, value: object) -> int | str:
-    if value == NOT_STATED:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ChiplabInputError(f"{where}: field {name!r} must be a whole number >= 1 or {NOT_STATED!r}; "
-                                f"got {value!r}")
-    return value
-
-
-def _text(where: str, name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ChiplabInputError(f"{where}: field {name!r} must be non-empty text (write {NOT_STATED!r} if the "
-                                f"source does not say); got {value!r}")
-    return value.strip()
-
-
-def _chip_id(where: str, name: object) -> str:
-    try:
-        chip = load_chip(name)  # type: ignore[arg-type]  # load_chip names a non-string itself
-    except ChiplabInputError as exc:
-        raise ChiplabInputError(f"{where}: field 'chip': {exc}") from None
-    if chip.id != name:
-        raise ChiplabInputError(f"{where}: field 'chip' must be the catalog id {chip.id!r}, not {name!r}")
-    return chip.id
-
-
 def _measured(where: str, raw: dict[str, Any], sources: Mapping[str, Source]) -> dict[str, Any]:
     measured = table_of(f"{where}: field 'measured'", raw["measured"])
     published = table_of(f"{where}: field 'as_published'", raw["as_published"])
@@ -160,16 +135,17 @@ def _measured(where: str, raw: dict[str, Any], sources: Mapping[str, Source]) ->
 def _common(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin: str) -> dict[str, Any]:
     if not isinstance(raw["accessed"], date):
         raise ChiplabInputError(f"{where}: field 'accessed' must be a date (YYYY-MM-DD); got {raw['accessed']!r}")
-    return {"id": raw["id"], "chip": _chip_id(where, raw["chip"]),
-            "num_chips": _count(where, "num_chips", raw["num_chips"]),
-            "system": _text(where, "system", raw["system"]), "software": _text(where, "software", raw["software"]),
-            "source": source_of(where, raw["source"], sources), "where": _text(where, "where", raw["where"]),
+    return {"id": raw["id"], "chip": chip_id_field(where, raw["chip"]),
+            "num_chips": count_field(where, "num_chips", raw["num_chips"]),
+            "system": text_field(where, "system", raw["system"]),
+            "software": text_field(where, "software", raw["software"]),
+            "source": source_of(where, raw["source"], sources), "where": text_field(where, "where", raw["where"]),
             "accessed": raw["accessed"], "note": raw.get("note", ""), "choice": raw.get("choice", ""),
             "file": origin, **_measured(where, raw, sources)}
 
 
 def _setup(where: str, raw: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    return {f: (_count(where, f, raw[f]) if f in _COUNT_FIELDS else _text(where, f, raw[f]))
+    return {f: (count_field(where, f, raw[f]) if f in _COUNT_FIELDS else text_field(where, f, raw[f]))
             for f in fields if f in raw}
 
 
@@ -179,7 +155,7 @@ def _benchmark(where: str, raw: dict[str, Any], sources: Mapping[str, Source], o
         raise ChiplabInputError(f"{where}: field 'kind' must be one of {', '.join(BENCHMARK_KINDS)}; got {kind!r}")
     specific = _KIND_SETUP[kind]
     required = _COMMON | _BENCHMARK_SETUP | (specific - _OPTIONAL_SETUP)
-    _check_keys(where, raw, required, _OPTIONAL | specific)
+    check_keys(where, raw, required, _OPTIONAL | specific)
     if "kernel_class" in raw:
         one_of(f"{where}: field 'kernel_class'", raw["kernel_class"], RECORDED_KERNEL_CLASSES)
     if kind == "gemm" and not ({"m", "n", "k"} <= set(raw) or "shape_class" in raw):
@@ -193,7 +169,7 @@ def _run(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin:
     if workload not in WORKLOADS:
         raise ChiplabInputError(f"{where}: field 'workload' must be one of {', '.join(WORKLOADS)}; got {workload!r}")
     setup = _TRAINING_SETUP if workload == "training" else _SERVING_SETUP
-    _check_keys(where, raw, _COMMON | setup | {"workload"}, _OPTIONAL | _RUN_OPTIONAL)
+    check_keys(where, raw, _COMMON | setup | {"workload"}, _OPTIONAL | _RUN_OPTIONAL)
     model = raw["model"]
     if model == NOT_IN_CATALOG:
         if not str(raw.get("needs_model", "")).strip():
@@ -208,13 +184,6 @@ def _run(where: str, raw: dict[str, Any], sources: Mapping[str, Source], origin:
         raise ChiplabInputError(f"{where}: field 'model' must be the catalog id {found!r}, not {model!r}")
     fields = _setup(where, raw, setup | _RUN_OPTIONAL)
     return EndToEndRun(**_common(where, raw, sources, origin), workload=workload, **fields)
-
-
-def _check_keys(where: str, raw: dict[str, Any], required: set[str], optional: set[str]) -> None:
-    for key in sorted(required - set(raw)):
-        raise ChiplabInputError(f"{where}: missing setup field {key!r} (write {NOT_STATED!r} if the source does "
-                                f"not say)")
-    only_keys(where, raw, required | optional | {"kind", "workload"})
 
 
 def _entries(path_text: str, origin: str, sources: Mapping[str, Source]) -> list[MicroBenchmark | EndToEndRun]:
