@@ -209,14 +209,19 @@ class Fold:
 
     def line(self, x: int) -> int:
         """Local demand line (diagonal + R, added by the caller) of position x: the diagonal holding it."""
-        lo, hi = 0, self.num_diagonals - 1
-        while lo < hi:  # last diagonal d with cells_before(d) <= x
-            mid = (lo + hi + 1) // 2
-            if int(_cells_before(mid, self.rows, self.m)) <= x:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return diagonal_of(x, self.rows, self.m)
+
+
+def diagonal_of(x: int, rows: int, m: int) -> int:
+    """The diagonal holding position x of a fold with ``rows`` ports and ``m`` pixels a port."""
+    lo, hi = 0, rows + m - 2
+    while lo < hi:  # last diagonal d with cells_before(d) <= x
+        mid = (lo + hi + 1) // 2
+        if int(_cells_before(mid, rows, m)) <= x:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _as_slice(ports: np.ndarray) -> slice | np.ndarray:

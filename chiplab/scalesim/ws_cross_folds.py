@@ -23,7 +23,7 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.fold_sharing import CELLS_PER_CHUNK, CELLS_PER_S, _cells_before
+from chiplab.scalesim.fold_sharing import CELLS_PER_CHUNK, CELLS_PER_S, _cells_before, diagonal_of
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.ws_ifmap import _sharing_pairs
 from chiplab.systolic.dataflow import Dataflow
@@ -252,13 +252,5 @@ def ws_ifmap_misses_across(layer: ScaleSimLayer, plan: FoldPlan, window: int, *,
         return misses + in_window, []
     fold, t, position = last
     return misses + in_window, [plan.fold_start_line(t // num_folds, t % num_folds) + r_arr
-                                + _diagonal_of(position, fold.rows, m)]
+                                + diagonal_of(position, fold.rows, m)]
 
-
-def _diagonal_of(x: int, rows: int, m: int) -> int:
-    """The diagonal holding position x of a fold with ``rows`` ports (its local demand line less R)."""
-    lo, hi = 0, rows + m - 2
-    while lo < hi:  # last diagonal d with cells_before(d) <= x
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if int(_cells_before(mid, rows, m)) <= x else (lo, mid - 1)
-    return lo
