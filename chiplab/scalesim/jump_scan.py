@@ -29,6 +29,10 @@ from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_repeated
 from chiplab.systolic.dataflow import Dataflow
 
+OCCURRENCES_PER_PASS = 1 << 20  # bounds the temporaries of the im2col distance (about 100 bytes each)
+# Window offsets x position cost above which an im2col request's other cells are not checked one by one (a 41 x 11
+# DeepSpeech window at 8 x 8 took 105 s CPU that way vs 7.4 s following every request, 2026-12-07).
+MAX_OCCURRENCE_COST = 256
 MIN_CELLS = 1 << 6  # first look-ahead past the window's edge (up to the stack's cells_per_look)
 
 
@@ -134,7 +138,13 @@ def im2col_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window,
                                      layer.filter_width)
     s, e_h, e_w, channels = layer.stride, layer.ofmap_height, layer.ofmap_width, layer.num_channels
 
+    # cells per pass: a pass holds (cells x offsets) occurrences, each costing a row of the stack when it has holes
+    per_pass = max(1, OCCURRENCES_PER_PASS // (len(offsets_r) * stack.cells_per_position))
+
     def distance(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
+        if len(t) > per_pass:
+            return np.concatenate([distance(b, t[i:i + per_pass], c[i:i + per_pass], start)
+                                   for i in range(0, len(t), per_pass)])
         pixel, element = (t, b * r_arr + c) if pixel_major else (b * r_arr + c, t)
         oy, ox = np.divmod(pixel, e_w)
         per_row = layer.filter_width * channels
@@ -182,6 +192,8 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
                  base=0 if flow is Dataflow.OS else plan.num_rows)
     holey = HoleyWsIfmap(**shape, layer=layer) if holes else None
     stack = holey or SkewedStack(**shape)
+    if repeats and layer.filter_height * layer.filter_width * stack.cells_per_position > MAX_OCCURRENCE_COST:
+        return None  # large windows: checking each request's other cells costs more than following every request
     distance = im2col_distance(layer, stack, window, flow is Dataflow.WS) if repeats else None
     if holey is not None:  # an off-input cell is no request: it never misses
         sets = window.set_words

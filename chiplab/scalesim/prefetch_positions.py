@@ -40,6 +40,11 @@ class SkewedStack:
         """Most cells checked at once past the window's edge."""
         return MAX_CELLS
 
+    @property
+    def cells_per_position(self) -> int:
+        """Array cells one position costs (1: closed form in the cell alone)."""
+        return 1
+
     def block_width(self, b: int) -> int:
         return self.last_width if b == self.blocks - 1 else self.width
 
@@ -153,6 +158,10 @@ class HoleyWsIfmap(SkewedStack):
     @property
     def cells_per_look(self) -> int:  # a position costs a whole row of the stack here
         return max(64, (1 << 19) // self.width)
+
+    @property
+    def cells_per_position(self) -> int:
+        return self.width
 
     def valid(self, b: np.ndarray | int, t: np.ndarray, c: np.ndarray) -> np.ndarray:
         j = b * self.width + c
