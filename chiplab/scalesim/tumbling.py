@@ -16,7 +16,7 @@ also needs the demand line of the last window-completing miss. Three ways to get
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -56,6 +56,12 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         total = int(counts.sum())
         full = total // window * window
         return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
+    if not replay and (plan.dataflow, operand) == (Dataflow.OS, "filter"):
+        # each column fold's filter block (distinct words, no holes) comes rf times in a row
+        rf = plan.num_row_folds
+        misses, last = repeated_block_misses([(int(counts[fc * rf]), rf) for fc in range(plan.num_col_folds)],
+                                             window)
+        return misses, ([nth_request_line(layer, plan, operand, counts, last)] if last else [])
     if not replay and ifmap and plan.dataflow is Dataflow.WS:
         by_folds = ws_ifmap_misses(layer, plan, window)
         if by_folds is not None:
@@ -72,6 +78,26 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
                     memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
                     + CACHE_BYTES + 16 * len(counts))
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
+
+
+def repeated_block_misses(blocks: Sequence[tuple[int, int]], window: int) -> tuple[int, int]:
+    """The tumbling window over blocks of distinct words, block i (``size`` requests) requested ``reps`` times in a
+    row in the same order, no word in two blocks: (misses, 1-based index of the last window-completing request,
+    0 if none). After a reset before position A, request x of the run misses iff its previous request (x - size)
+    lies before A, or it is in the run's first repetition: the misses after a reset are the next ``size``
+    requests (up to the run's end), then every request hits. So the walk goes from reset to reset."""
+    misses, in_window, last, start = 0, 0, 0, 0
+    for size, reps in blocks:
+        end = start + size * reps
+        stretch_from, stretch_to = start, start + size  # the requests that miss next, consecutive
+        while stretch_to - stretch_from >= window - in_window:
+            reset = stretch_from + window - in_window  # the window-completing miss is request number `reset`
+            misses, in_window, last = misses + window - in_window, 0, reset
+            stretch_from, stretch_to = reset, min(reset + size, end)
+        misses += stretch_to - stretch_from
+        in_window += stretch_to - stretch_from
+        start = end
+    return misses, last
 
 
 MIN_LOOK_AHEAD = 1 << 12  # requests examined at once by the tumbling-window replay, at least

@@ -140,3 +140,19 @@ def test_fold_by_fold_across_folds_matches_the_explicit_walk():
         assert got == (misses, lines[-1:]), (layer, plan.num_rows, plan.num_cols, window, far)
         declined_before += ws_ifmap_misses(layer, plan, window) is None
     assert declined_before >= NUM_CASES // 10, declined_before  # the cases this module exists for are covered
+
+
+@pytest.mark.slow
+def test_os_filter_repeated_blocks_match_the_explicit_walk():
+    """OS filter stream (each column fold's block of distinct filter words requested once per row fold, in a row):
+    repeated_block_misses against the explicit walk on 300 seeded random layers, arrays and windows, from windows
+    smaller than one block (resets inside every run) to larger than the stream."""
+    rng = random.Random(1515)
+    for _ in range(300):
+        layer = _random_layer(rng)
+        plan = plan_layer(layer, "os", rng.choice([1, 2, 3, 4, 8, 16]), rng.randint(1, 8))
+        counts_total = layer.window_size * layer.n
+        window = rng.choice([1, 2, rng.randint(1, counts_total), rng.randint(1, 3 * counts_total)])
+        fast = operand_misses(layer, plan, "filter", window)
+        slow = operand_misses(layer, plan, "filter", window, replay=True)
+        assert fast[0] == slow[0] and fast[1][-1:] == slow[1][-1:], (layer, plan.num_rows, plan.num_cols, window)
