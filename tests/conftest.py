@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -104,7 +105,24 @@ SLOW_PATHS = (
     "tests/systolic/test_systolic_properties.py",
     "tests/viz/test_viz_systolic.py::test_animation_is_self_contained_html",
     "tests/cli/test_cli.py::test_help_everywhere",
+    # importing nbformat costs ~2.5 s (jsonschema's rfc3987_syntax grammar), more than the test itself
+    "tests/book/test_colab_launch.py::test_converted_chapters_are_valid_notebooks_that_install_chiplab",
 )
+_SLOW_DESELECTED = re.compile(r"\bnot\s+slow\b")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With slow tests deselected (``make check``), a file or folder that SLOW_PATHS lists whole is not even
+    imported: collecting tests/exercises/ alone imports nbgrader, JupyterHub helpers and the answer keys, seconds
+    of the fast tier's budget spent on tests it would then deselect."""
+    if not _SLOW_DESELECTED.search(config.option.markexpr or ""):
+        return None
+    root = Path(__file__).resolve().parents[1]
+    where = collection_path.resolve()
+    if not where.is_relative_to(root):
+        return None
+    name = where.relative_to(root).as_posix() + ("/" if where.is_dir() else "")
+    return any(name.startswith(prefix) for prefix in SLOW_PATHS if "::" not in prefix) or None
 
 
 def pytest_collection_modifyitems(config, items):

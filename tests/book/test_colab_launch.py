@@ -9,7 +9,6 @@ import html
 import re
 import sys
 
-import nbformat
 import pytest
 import yaml
 from conftest_book import BOOK, ROOT, toc_entries
@@ -34,6 +33,8 @@ def test_every_chapter_installs_chiplab_first():
 
 
 def test_converted_chapters_are_valid_notebooks_that_install_chiplab(tmp_path):
+    import nbformat  # here, not at the top: importing it costs seconds that the other tests here need not pay
+
     written = {path.relative_to(tmp_path).as_posix(): path for path in convert(BOOK, tmp_path)}
     for entry in CHAPTERS:
         name = f"book/{entry.docname}.ipynb"
