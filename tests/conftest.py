@@ -105,6 +105,7 @@ SLOW_PATHS = (
     "tests/systolic/test_systolic_properties.py",
     "tests/viz/test_viz_systolic.py::test_animation_is_self_contained_html",
     "tests/cli/test_cli.py::test_help_everywhere",
+    "tests/cli/test_cli.py::test_serve_and_validate",  # `chiplab validate` runs every published run (grows)
     # importing nbformat costs ~2.5 s (jsonschema's rfc3987_syntax grammar), more than the test itself
     "tests/book/test_colab_launch.py::test_converted_chapters_are_valid_notebooks_that_install_chiplab",
 )
