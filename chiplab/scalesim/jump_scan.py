@@ -30,9 +30,10 @@ from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_r
 from chiplab.systolic.dataflow import Dataflow
 
 OCCURRENCES_PER_PASS = 1 << 20  # bounds the temporaries of the im2col distance (about 100 bytes each)
-# Window offsets x position cost above which an im2col request's other cells are not checked one by one (a 41 x 11
-# DeepSpeech window at 8 x 8 took 105 s CPU that way vs 7.4 s following every request, 2026-12-07).
-MAX_OCCURRENCE_COST = 256
+# Window offsets x position cost above which an im2col request's other cells are not checked one by one (measured
+# 2026-12-07, CPU time: a 41 x 11 DeepSpeech window at 8 x 8 (cost 3,608) took 105 s that way vs 7.4 s following
+# every request; a 7 x 7 strided window at 8 x 8 (392) over 10 s; 3 x 3 strided windows at 32 x 32 (288) seconds).
+MAX_OCCURRENCE_COST = 320
 MIN_CELLS = 1 << 6  # first look-ahead past the window's edge (up to the stack's cells_per_look)
 
 
