@@ -8,8 +8,9 @@ export its ``topologies/`` folder first, e.g. from a clone::
     .venv/bin/python benchmarks/bench_scalesim_repo.py /tmp/ss-topos/topologies [--arrays 8 32] [--modes CALC]
 
 Each (file, array, mode) runs in a fresh subprocess (so peak RSS is that run's own), with a 60 s limit. The
-config is SCALE-Sim's ``configs/google.cfg`` (6 MiB/6 MiB/2 MiB SRAMs, WS) at the given square array size. Files
-whose header names M, N, K are read as GEMM (``-i gemm``), the rest as convolutions. Prints one line per run
+config is SCALE-Sim's ``configs/google.cfg`` (6 MiB/6 MiB/2 MiB SRAMs, WS) at the given square array size
+(``--cols`` for R x C arrays, ``--dataflow os``/``is`` for the other dataflows). Files whose header names
+M, N, K are read as GEMM (``-i gemm``), the rest as convolutions. Prints one line per run
 and a summary; numbers go in the closing note, not in assertions. Each line shows wall time and the child's CPU
 time: on a shared, loaded machine the CPU time is what the run itself costs.
 """
