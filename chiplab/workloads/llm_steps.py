@@ -105,7 +105,6 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
     if kv_len < seq_len:
         raise ChiplabInputError(f"kv_len ({kv_len}) must be >= seq_len ({seq_len}): new tokens attend to themselves")
     tokens, d, f, p = batch * seq_len, config.d_model, config.d_ff, activation_bytes_per_element(config.dtype)
-    heads = batch * config.num_heads
     ops: list[Op] = [
         _norm(config, "attn_norm", "attention", tokens),
         _weight_gemm(config, "qkv_proj", "attention", tokens, config.q_dim + 2 * config.kv_dim, d),
@@ -115,7 +114,7 @@ def layer_ops(config: TransformerConfig, *, batch: int, seq_len: int, kv_len: in
         ops.append(VectorOp(name="rotary", kind="rotary", phase="attention", num_elements=elements,
                             num_flops=ROTARY_FLOPS_PER_ELEMENT * elements, read_bytes=elements * p,
                             written_bytes=elements * p))
-    score_elements = heads * seq_len * kv_len
+    score_elements = batch * config.num_heads * seq_len * kv_len
     # One batched kernel per layer covers every sequence and KV head (the GEMMs are independent and alike).
     num_gqa = batch * config.num_kv_heads
     ops += [
@@ -239,7 +238,6 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
     layer's forward again, or only ``recompute_num_layers`` of them as a source may state it: checkpoints per
     layer). The optimizer reads and writes ``precision``'s bytes per parameter.
     """
-    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
     recompute_num_layers = check_recompute_num_layers(config, recompute, recompute_num_layers)
     tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
     elements = tokens * config.vocab_size
