@@ -204,5 +204,3 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     controller = _blas_controller()
     return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
 
-
-__all__ = ["MatmulChain", "PendingProducts"]

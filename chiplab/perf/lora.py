@@ -52,4 +52,4 @@ def frozen_base_memory(memory: MemoryFootprint) -> MemoryFootprint:
     return dataclasses.replace(memory, gradients_bytes=0.0, optimizer_state_bytes=0.0)
 
 
-__all__ = ["CORE_ATTENTION_GEMMS", "frozen_base_memory", "frozen_base_step"]
+__all__ = ["frozen_base_memory", "frozen_base_step"]
