@@ -22,21 +22,15 @@ is        flipped block                skewed, base R, height n     skewed, base
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.diagonals import cells_before_diagonal, diagonal_of, smallest_diagonal_count
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
-
-
-def ramp_sum(y: int, num_cols: int) -> int:
-    """sum over c in [0, num_cols) of max(y - c, 0)."""
-    k = min(num_cols, max(y, 0))
-    return k * y - k * (k - 1) // 2
 
 
 def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
@@ -64,13 +58,9 @@ def ofmap_writes_before_line(plan: FoldPlan) -> Callable[[int], int]:
         base = t - 1 + r - rows if os_flow else 2 * r - 1
         earlier = fc * num_cols * per_col_total + cols * (fr * r if os_flow else fr * t)
         # Column c writes `height` words on lines base + c .. base + c + height - 1 (clamp = ramp - ramp).
-        return earlier + ramp_sum(line - base, cols) - ramp_sum(line - base - height, cols)
+        return earlier + cells_before_diagonal(line - base, height, cols)
 
     return before
-
-
-def _triangle(z: int) -> int:
-    return z * (z + 1) // 2
 
 
 def ofmap_line_of_write(plan: FoldPlan) -> Callable[[int], int]:
@@ -101,21 +91,6 @@ def ofmap_line_of_write(plan: FoldPlan) -> Callable[[int], int]:
         return (fc * num_row_folds + fr) * lines_per_fold + base + y - 1
 
     return line_of
-
-
-def smallest_diagonal_count(e: int, cols: int, height: int) -> int:
-    """Smallest y >= 1 with F(y) >= e, F(y) = sum over c < cols of clamp(y - c, 0, height) (1 <= e <= F(inf)):
-    F is the triangle T(y) = y (y + 1) / 2 up to y = short, then grows by `short` per line up to y = long, then
-    is cols * height - T(cols + height - 1 - y)."""
-    short, long = min(cols, height), max(cols, height)
-    ramp_up = _triangle(short)
-    if e <= ramp_up:
-        y = (math.isqrt(8 * e + 1) - 1) // 2
-        return y if _triangle(y) >= e else y + 1
-    if e <= ramp_up + (long - short) * short:
-        return short + -(-(e - ramp_up) // short)
-    z = (math.isqrt(8 * (cols * height - e) + 1) - 1) // 2  # the largest z with T(z) <= total - e
-    return cols + height - 1 - z
 
 
 def _fold_requests(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int, fr: int, first_diag: int = 0,
@@ -270,15 +245,4 @@ def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts:
     base = 0 if flow is Dataflow.OS else r_arr
     width = cols if (flow, operand) == (Dataflow.OS, "filter") else rows
     height = plan.temporal
-
-    def served_by(d: int) -> int:  # cells with c + tau <= d
-        return ramp_sum(d + 1, width) - ramp_sum(d + 1 - height, width)
-
-    lo, hi = 0, width + height - 1
-    while lo < hi:  # first diagonal d with served_by(d) > local
-        mid = (lo + hi) // 2
-        if served_by(mid) > local:
-            hi = mid
-        else:
-            lo = mid + 1
-    return plan.fold_start_line(fc, fr) + base + lo
+    return plan.fold_start_line(fc, fr) + base + diagonal_of(local, height, width)  # the diagonal c + tau

@@ -15,31 +15,8 @@ import numpy as np
 
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.diagonals import cells_before_diagonals, diagonal_of
 from chiplab.scalesim.topology import ScaleSimLayer
-
-
-def _cells_before(d: np.ndarray | int, rows: int, m: int) -> np.ndarray:
-    """Positions (c, p), 0 <= c < rows, 0 <= p < m, on diagonals c + p < d (0 <= d <= rows + m - 1): a triangle
-    while diagonals grow, then min(rows, m) a diagonal, then the whole block less a triangle."""
-    d = np.asarray(d, dtype=np.int64)
-    short, long = min(rows, m), max(rows, m)
-    before = short * (short + 1) // 2 + (d - short) * short  # the straight part, fixed up at both ends
-    rising, falling = d < short, d > long
-    if rising.any():
-        before = np.where(rising, d * (d + 1) // 2, before)
-    if falling.any():
-        left = rows + m - 1 - d
-        before = np.where(falling, rows * m - left * (left + 1) // 2, before)
-    return before
-
-
-def cell_position(c: np.ndarray, p: np.ndarray, rows: int, m: int) -> np.ndarray:
-    """Position in its fold of port c's request for pixel p: the cells on earlier diagonals, then the ports of
-    its diagonal before c (those from max(0, d - m + 1) on)."""
-    d = c + p
-    found: np.ndarray = _cells_before(d, rows, m) + c - np.maximum(0, d - m + 1)
-    return found
-
 
 CELLS_PER_CHUNK = 1 << 19  # ports x diagonals worked out at once (a few int64 arrays of this size)
 BYTES_PER_GRID_CELL = 80  # the grid's int64 arrays and temporaries, per cell of a chunk
@@ -76,7 +53,7 @@ class Fold:
         self.filter_row, self.filter_col, _ = operands.window_parts(
             layer, self.first_element + np.arange(self.rows, dtype=np.int64))
         self.num_diagonals = self.rows + self.m - 1
-        self.length = int(_cells_before(self.num_diagonals, self.rows, self.m))
+        self.length = int(cells_before_diagonals(self.num_diagonals, self.rows, self.m))
         # The periodic interior: diagonals whose cells and partners all lie on full diagonals, in ofmap rows where
         # every partner exists and no window hangs off the input (so only the column decides; see the module doc).
         step = self.port_b - self.port_a + self.dy * self.e_w + self.dx  # diagonal of b minus diagonal of a
@@ -87,7 +64,7 @@ class Fold:
         self.periods = max(0, (hi - lo) // self.e_w) if y_max >= y_min else 0
         if self.periods < 2:
             self.periods, lo = 0, self.num_diagonals
-        self.head_end = int(_cells_before(lo, self.rows, self.m))
+        self.head_end = int(cells_before_diagonals(lo, self.rows, self.m))
         self.period = self.rows * self.e_w if self.periods else 0
         self.tail_start = self.head_end + self.periods * self.period
         self.diagonals = ((0, lo), (lo, lo + self.e_w if self.periods else lo),
@@ -129,13 +106,13 @@ class Fold:
             if self.holes:
                 valid = valid & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
                     ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
-            start = _cells_before(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
+            start = cells_before_diagonals(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
             back = np.full(pixel.shape, NO_DISTANCE, dtype=np.int64)  # distance back to the word's previous request
             later = np.zeros(pixel.shape, dtype=bool)
             for shift, dy, dx, group in self.classes:
                 d_b = np.clip(d + shift + dy * e_w + dx, 0, rows + m - 1)  # the partner's diagonal
                 # position(partner) - position(own) does not depend on the port: one number per diagonal
-                apart = _cells_before(d_b, rows, m) - np.maximum(0, d_b - m + 1) + shift - start
+                apart = cells_before_diagonals(d_b, rows, m) - np.maximum(0, d_b - m + 1) + shift - start
                 exists = valid[group]
                 if dy:
                     exists = exists & (oy[group] >= -dy) & (oy[group] < e_h - dy)
@@ -210,18 +187,6 @@ class Fold:
     def line(self, x: int) -> int:
         """Local demand line (diagonal + R, added by the caller) of position x: the diagonal holding it."""
         return diagonal_of(x, self.rows, self.m)
-
-
-def diagonal_of(x: int, rows: int, m: int) -> int:
-    """The diagonal holding position x of a fold with ``rows`` ports and ``m`` pixels a port."""
-    lo, hi = 0, rows + m - 2
-    while lo < hi:  # last diagonal d with cells_before(d) <= x
-        mid = (lo + hi + 1) // 2
-        if int(_cells_before(mid, rows, m)) <= x:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def _as_slice(ports: np.ndarray) -> slice | np.ndarray:

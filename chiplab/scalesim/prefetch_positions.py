@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chiplab.scalesim import operands
-from chiplab.scalesim.demand import ramp_sum, smallest_diagonal_count
+from chiplab.scalesim.diagonals import cells_before_diagonal, diagonal_of
 from chiplab.scalesim.topology import ScaleSimLayer
 
 CANDIDATES = 64  # cells tried at once while bisecting for a position
@@ -88,8 +88,7 @@ class SkewedStack:
 
     def cells_before_diagonal(self, b: int, d: int) -> int:
         """Cells of block b on its local diagonals < d (its request order)."""
-        wb = self.block_width(b)
-        return ramp_sum(d, wb) - ramp_sum(d - self.height, wb)
+        return cells_before_diagonal(d, self.height, self.block_width(b))
 
     def cells(self, b: int, first: int, end: int) -> tuple[np.ndarray, np.ndarray]:
         """(rows, columns) of block b's cells first .. end - 1 in request order."""
@@ -101,7 +100,7 @@ class SkewedStack:
     def diagonal_of(self, b: int, index: int) -> int:
         """Local diagonal of block b's cell ``index`` (request order): one less than the smallest y whose diagonals
         0 .. y - 1 hold more than ``index`` cells."""
-        return smallest_diagonal_count(index + 1, self.block_width(b), self.height) - 1
+        return diagonal_of(index, self.height, self.block_width(b))
 
     def first_index_at(self, b: int, position: int) -> int:
         """Index (request order) of block b's first cell whose own position is >= ``position``; cells of one local

@@ -23,7 +23,8 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
-from chiplab.scalesim.fold_sharing import CELLS_PER_CHUNK, CELLS_PER_S, _cells_before, diagonal_of
+from chiplab.scalesim.diagonals import cells_before_diagonals, diagonal_of
+from chiplab.scalesim.fold_sharing import CELLS_PER_CHUNK, CELLS_PER_S
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.ws_ifmap import _sharing_pairs
 from chiplab.systolic.dataflow import Dataflow
@@ -99,7 +100,7 @@ class CrossFold:
         keys = keys[np.lexsort(keys.T[::-1])]
         self.classes: list[tuple[int, int, int, int, int, np.ndarray]] = []
         self.num_diagonals = self.rows + m - 1
-        self.length = int(_cells_before(self.num_diagonals, self.rows, m))
+        self.length = int(cells_before_diagonals(self.num_diagonals, self.rows, m))
         # Classes whose partners all lie ``far`` or more positions back are left out (as if their words were new):
         # exact while no window spans that far, which the walk checks (``ignored_from``) and widens ``far`` if not.
         self.far, self.ignored_from = far, int(NEVER)
@@ -109,7 +110,7 @@ class CrossFold:
                 u, back, shift, dy_, dx_ = (int(v) for v in group[0, :5])
                 offset = (u - fold) * r_arr * m - back * layer.k * m  # partner fold's base minus this fold's
                 rows_u = plan.rows_used(u)
-                nearest = -offset - int(_cells_before(rows_u + m - 1, rows_u, m)) + 1  # partner fold's end
+                nearest = -offset - int(cells_before_diagonals(rows_u + m - 1, rows_u, m)) + 1  # partner fold's end
                 if nearest < far and rows_u != self.rows:  # worth the exact nearest distance (one per diagonal)
                     nearest = self._nearest(rows_u, offset, shift, shift + dy_ * e_w + dx_)
                 if nearest >= far:
@@ -131,8 +132,8 @@ class CrossFold:
         if periods < 2 or any(rows_u != self.rows for rows_u, *_ in self.classes):
             periods, lo = 0, self.num_diagonals
         self.periods, self.lo, self.e_w = periods, lo, e_w
-        self.num_cells = int(_cells_before(lo, self.rows, m)) + (self.rows * e_w if periods else 0) + (
-            self.length - int(_cells_before(lo + periods * e_w, self.rows, m)))
+        self.num_cells = int(cells_before_diagonals(lo, self.rows, m)) + (self.rows * e_w if periods else 0) + (
+            self.length - int(cells_before_diagonals(lo + periods * e_w, self.rows, m)))
         self.work = self.num_cells * (1 + sum(len(c[5]) for c in self.classes) / max(1, self.rows))
         self.parts: list[_Part] = []
 
@@ -141,8 +142,8 @@ class CrossFold:
         tried, whether or not the partner exists there."""
         d = np.arange(self.num_diagonals, dtype=np.int64)
         d_b = np.clip(d + step, 0, rows_u + self.m - 1)
-        apart = (offset + _cells_before(d_b, rows_u, self.m) - np.maximum(0, d_b - self.m + 1) + shift
-                 - _cells_before(d, self.rows, self.m) + np.maximum(0, d - self.m + 1))
+        apart = (offset + cells_before_diagonals(d_b, rows_u, self.m) - np.maximum(0, d_b - self.m + 1) + shift
+                 - cells_before_diagonals(d, self.rows, self.m) + np.maximum(0, d - self.m + 1))
         earlier = apart[apart < 0]
         return int(-earlier.max()) if len(earlier) else int(NEVER)
 
@@ -153,7 +154,7 @@ class CrossFold:
             spans = [(0, lo, 1), (lo, lo + e_w, periods), (lo + periods * e_w, self.num_diagonals, 1)]
             for first, end, reps in spans:
                 if end > first and reps:
-                    start = int(_cells_before(first, self.rows, self.m))
+                    start = int(cells_before_diagonals(first, self.rows, self.m))
                     self.parts.append(_Part(start, self._back(first, end), reps))
         return self
 
@@ -186,11 +187,11 @@ class CrossFold:
             if self.holes:
                 valid = valid & (oy * layer.stride + self.filter_row[:, None] < layer.ifmap_height) & (
                     ox * layer.stride + self.filter_col[:, None] < layer.ifmap_width)
-            start = _cells_before(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
+            start = cells_before_diagonals(d, rows, m) - np.maximum(0, d - m + 1)  # position of (port c, d) less c
             back = np.full(pixel.shape, NEVER, dtype=np.int64)
             for rows_u, offset, shift, dy, dx, group in self.classes:
                 d_b = np.clip(d + shift + dy * e_w + dx, 0, rows_u + m - 1)  # the partner's diagonal in its fold
-                apart = offset + _cells_before(d_b, rows_u, m) - np.maximum(0, d_b - m + 1) + shift - start
+                apart = offset + cells_before_diagonals(d_b, rows_u, m) - np.maximum(0, d_b - m + 1) + shift - start
                 exists = valid[group] & (apart < 0)
                 if dy:
                     exists &= (oy[group] >= -dy) & (oy[group] < e_h - dy)

@@ -27,6 +27,7 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
+from chiplab.scalesim.diagonals import cell_position
 from chiplab.scalesim.fold_sharing import (
     BYTES_PER_CELL,
     BYTES_PER_GRID_CELL,
@@ -34,7 +35,6 @@ from chiplab.scalesim.fold_sharing import (
     CELLS_PER_S,
     KEEP_BYTES,
     Fold,
-    cell_position,
 )
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
