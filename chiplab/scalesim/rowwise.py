@@ -31,9 +31,9 @@ import numpy as np
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan, LayerCompute, _sequential_mean, plan_layer
-from chiplab.scalesim.dram import tumbling_window_misses
 from chiplab.scalesim.read_buffer import PrefetchSource, prefetch_order
 from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.tumbling import tumbling_window_misses
 
 REQUESTS_PER_S = 5e6  # as the dense replay (run.py); row-wise streams are the same kind of numpy pass
 BYTES_PER_REQUEST = 48  # a request's address, line, keep mask and sort order while its fold is replayed
