@@ -70,5 +70,15 @@ def smallest_diagonal_count(e: int, cols: int, height: int) -> int:
 
 def diagonal_of(index: int, rows: int, cols: int) -> int:
     """The anti-diagonal holding cell ``index`` (0 <= index < rows * cols, in diagonal order) of a ``rows`` x
-    ``cols`` block: the last d with F(d) <= index."""
+    ``cols`` block: the last d with F(d) <= index.
+
+    A 2 x 3 block, counted by hand: its diagonals hold 1, 2, 2 and 1 cells.
+
+    >>> [cells_before_diagonal(d, 2, 3) for d in range(5)]
+    [0, 1, 3, 5, 6]
+    >>> [diagonal_of(i, 2, 3) for i in range(6)]
+    [0, 1, 1, 2, 2, 3]
+    >>> cell_position(np.array([0, 1]), np.array([1, 0]), 2, 3).tolist()  # diagonal 1, c ascending
+    [1, 2]
+    """
     return smallest_diagonal_count(index + 1, cols, rows) - 1
