@@ -22,8 +22,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from chiplab.scalesim.tumbling import tumbling_window_misses as tumbling_window_misses  # tests import it here
-
 # single_layer_sim.run, CALC mode: "The number 10 elems per cycle is arbitrary".
 READ_FILL_WORDS_PER_CYCLE = 10
 SETS_PER_WINDOW = 50  # int(active_buf_frac * 100) with active_buf_frac = 0.5

@@ -20,14 +20,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chiplab.scalesim import ScaleSimLayer, compute_layer, operands, run_scalesim
-from chiplab.scalesim.dram import (
-    StallTimeline,
-    read_buffer_traffic,
-    simulate_ofmap_buffer,
-    tumbling_window_misses,
-)
+from chiplab.scalesim.dram import StallTimeline, read_buffer_traffic, simulate_ofmap_buffer
 from chiplab.scalesim.reports import REPORT_NAMES
 from chiplab.scalesim.run import operand_misses
+from chiplab.scalesim.tumbling import tumbling_window_misses
 from chiplab.systolic.dataflow import Dataflow
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "scalesim"
