@@ -37,7 +37,7 @@ from chiplab.systolic.dataflow import FoldPlan as SystolicFoldPlan
 # "stationary" (read once), "rows" (the left-edge operand: re-read for every column fold) or "cols" (re-read, or
 # for outputs rewritten, for every row fold). SCALE-Sim's ifmap, filter and ofmap are A, B and C of the GEMM.
 _OPERANDS = {"ifmap": "A", "filter": "B", "ofmap": "C"}
-BYTES_PER_FOLD = 64  # fold-mean and request-count arrays (int64/float64) held at once
+BYTES_PER_FOLD = 32  # one chunk of fold means: macs used (int64), its fraction, the running-sum copy, its sums
 FOLDS_PER_S = 2e7
 
 
@@ -104,7 +104,7 @@ class LayerCompute:
 FOLDS_PER_CHUNK = 1 << 20  # the fold means are summed this many folds at a time (a few MiB of float64)
 
 
-def _sequential_mean(chunks: np.ndarray | Iterable[np.ndarray]) -> float:
+def _sequential_sum(chunks: np.ndarray | Iterable[np.ndarray]) -> tuple[float, int]:
     # get_avg_mapping_efficiency / get_avg_compute_utilization: sum(list) / len(list). Python 3.11's sum() adds
     # floats left to right; np.add.accumulate does the same additions in the same order (np.sum would not), so
     # the last digit matches. (Python >= 3.12's sum() compensates, so SCALE-Sim itself can differ there.) Chunk by
@@ -114,7 +114,23 @@ def _sequential_mean(chunks: np.ndarray | Iterable[np.ndarray]) -> float:
         start = values if total is None else np.concatenate([[total], values])
         total, count = float(np.add.accumulate(start)[-1]), count + len(values)
     assert total is not None
+    return total, count
+
+
+def _sequential_mean(chunks: np.ndarray | Iterable[np.ndarray]) -> float:
+    total, count = _sequential_sum(chunks)
     return total / count
+
+
+def _col_fold_chunks(plan: FoldPlan, per_fold: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(cols used of each column fold in the chunk, ``per_fold`` (one value per row fold) tiled over them), about
+    FOLDS_PER_CHUNK folds at a time, whole column folds, column fold outer: SCALE-Sim's loop order."""
+    col_folds_per_chunk = max(1, FOLDS_PER_CHUNK // plan.num_row_folds)
+    for first in range(0, plan.num_col_folds, col_folds_per_chunk):
+        cols = np.full(min(col_folds_per_chunk, plan.num_col_folds - first), plan.num_cols, dtype=np.int64)
+        if first + len(cols) == plan.num_col_folds:
+            cols[-1] = plan.cols_used(plan.num_col_folds - 1)
+        yield cols, per_fold
 
 
 def _fold_means(plan: FoldPlan) -> tuple[float, float]:
@@ -124,14 +140,9 @@ def _fold_means(plan: FoldPlan) -> tuple[float, float]:
     # cycles_this_fold = demand.shape[0] + demand.shape[1] - 1 of the block the efficiency is computed on. In WS
     # (filter block) and IS (ifmap block) that block is not skewed, yet C - 1 is still added: 2R + 2C + T - 3.
     fold_cycles = plan.lines_per_fold + (c - 1 if MAPPINGS[plan.dataflow].preloads_stationary else 0)
-    col_folds_per_chunk = max(1, FOLDS_PER_CHUNK // plan.num_row_folds)
 
-    def macs_used() -> Iterator[np.ndarray]:  # column fold outer, row fold inner: SCALE-Sim's loop order
-        for first in range(0, plan.num_col_folds, col_folds_per_chunk):
-            cols = np.full(min(col_folds_per_chunk, plan.num_col_folds - first), c, dtype=np.int64)
-            if first + len(cols) == plan.num_col_folds:
-                cols[-1] = plan.cols_used(plan.num_col_folds - 1)
-            yield np.outer(cols, rows).ravel()
+    def macs_used() -> Iterator[np.ndarray]:
+        return (np.outer(cols, per_row).ravel() for cols, per_row in _col_fold_chunks(plan, rows))
 
     mapping = _sequential_mean(used / (r * c) for used in macs_used())
     utilization = _sequential_mean((used * t) / (r * c * fold_cycles) for used in macs_used())
@@ -152,8 +163,8 @@ def _pruned_ws_ifmap_reads(plan: FoldPlan, ratio: tuple[int, int]) -> float:
     n, m = ratio
     rows = np.full(plan.num_row_folds, plan.num_rows, dtype=np.int64)
     rows[-1] = plan.rows_used(plan.num_row_folds - 1)
-    per_fold = np.tile(plan.temporal * rows * (m / n), plan.num_col_folds)
-    return float(np.add.accumulate(per_fold)[-1])
+    per_row_fold = plan.temporal * rows * (m / n)
+    return _sequential_sum(np.tile(per_row_fold, len(cols)) for cols, _ in _col_fold_chunks(plan, per_row_fold))[0]
 
 
 def _ifmap_last_line(layer: ScaleSimLayer, plan: FoldPlan) -> int:
@@ -181,9 +192,10 @@ def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int,
     """Closed-form compute-side numbers of one layer on an R x C array, SCALE-Sim 3.0.0 conventions."""
     plan = plan_layer(layer, dataflow, num_rows, num_cols)
     dataflow, r, c, t = plan.dataflow, plan.num_rows, plan.num_cols, plan.temporal
-    # The per-fold means hold a few 8-byte numbers per fold: refuse what cannot be held.
+    # The fold means hold a few 8-byte numbers per fold of one chunk (whole column folds, _col_fold_chunks).
+    chunk_folds = min(plan.num_folds, max(FOLDS_PER_CHUNK, plan.num_row_folds))
     check_resources(f"layer {layer.name!r} ({plan.num_folds} folds on a {r}x{c} array)",
-                    memory_bytes=BYTES_PER_FOLD * plan.num_folds, work=plan.num_folds, work_unit="folds",
+                    memory_bytes=BYTES_PER_FOLD * chunk_folds, work=plan.num_folds, work_unit="folds",
                     work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
     ofmap_writes = _sram_count(plan, _role(dataflow, "ofmap"))
     if dataflow is Dataflow.OS:

@@ -23,12 +23,14 @@ is        flipped block                skewed, base R, height n     skewed, base
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.diagonals import cells_before_diagonal, diagonal_of, smallest_diagonal_count
+from chiplab.scalesim.stationary_stream import stationary_pieces
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic.dataflow import Dataflow
 
@@ -153,32 +155,6 @@ def fold_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str, fc: int,
         yield addresses[keep], lines[keep]
 
 
-def _stationary_pieces(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The WS filter / IS ifmap stream: each fold is one flipped R x C block (operands.block_order); the full row
-    folds of a column fold are built together, about CELLS_PER_PIECE requests at a time (one fold at a time would
-    cost a Python round trip per 64 requests on an 8x8 array)."""
-    r_arr, c_arr, num_row_folds = plan.num_rows, plan.num_cols, plan.num_row_folds
-    for fc in range(plan.num_col_folds):
-        cols = plan.cols_used(fc)
-        full = num_row_folds - 1 if plan.rows_used(num_row_folds - 1) < r_arr else num_row_folds
-        r, c, lines = operands.block_order(r_arr, cols, r_arr)
-        per_piece = max(1, CELLS_PER_PIECE // (r_arr * cols))
-        for first in range(0, full, per_piece):
-            fr = np.arange(first, min(first + per_piece, full), dtype=np.int64)[:, None]
-            rows_index, cols_index = (fr * r_arr + r).ravel(), np.broadcast_to(fc * c_arr + c, (len(fr), len(c)))
-            if operand == "filter":
-                addresses = operands.filter_addresses(layer, rows_index, cols_index.ravel())
-            else:
-                addresses = operands.ifmap_addresses(layer, cols_index.ravel(), rows_index)
-            starts = (fc * num_row_folds + fr) * plan.lines_per_fold
-            all_lines = (starts + lines).ravel()
-            keep = addresses >= 0
-            yield addresses[keep], all_lines[keep]
-        if full < num_row_folds:  # the last, partial row fold
-            for addresses, local in fold_pieces(layer, plan, operand, fc, num_row_folds - 1):
-                yield addresses, local + plan.fold_start_line(fc, num_row_folds - 1)
-
-
 def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (addresses, global demand lines) fold by fold (column fold outer), -1 holes removed, each fold in one
     or more pieces of about CELLS_PER_PIECE requests (so memory stays bounded however large a fold is).
@@ -188,7 +164,7 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
     """
     key_kind = REPEATS_WITH.get((plan.dataflow, operand))
     if key_kind is None:  # the stationary operand: blocks of at most R x C requests, many folds per piece
-        yield from _stationary_pieces(layer, plan, operand)
+        yield from stationary_pieces(layer, plan, operand)
         return
     repeats = (plan.num_col_folds if key_kind == "fr" else plan.num_row_folds) > 1
     cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -213,31 +189,68 @@ def request_streams(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Itera
                 yield addresses, lines + start
 
 
-def fold_request_counts(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> np.ndarray:
-    """Requests of ``operand`` per fold (column fold outer), holes included: rows_used x cols_used for a stationary
-    block, rows_used x T for a skewed block along the rows, cols_used x T for the OS filter."""
-    rows = np.full(plan.num_row_folds, plan.num_rows, dtype=np.int64)
-    rows[-1] = plan.rows_used(plan.num_row_folds - 1)
-    cols = np.full(plan.num_col_folds, plan.num_cols, dtype=np.int64)
-    cols[-1] = plan.cols_used(plan.num_col_folds - 1)
+@dataclass(frozen=True)
+class FoldCounts:
+    """Requests of one operand per fold (column fold outer), holes included, without a per-fold array: fold
+    (fc, fr) holds ``per_col(fc) * per_row(fr)`` requests, and each factor takes one value for every fold but the
+    last (a layer may have tens of millions of folds)."""
+
+    num_col_folds: int
+    num_row_folds: int
+    per_col: tuple[int, int]  # (every column fold but the last, the last)
+    per_row: tuple[int, int]
+
+    def of_fold(self, fc: int, fr: int) -> int:
+        return (self.per_col[fc == self.num_col_folds - 1]) * (self.per_row[fr == self.num_row_folds - 1])
+
+    def col_fold_total(self, fc: int) -> int:
+        """Requests of column fold fc, all its row folds."""
+        return self.per_col[fc == self.num_col_folds - 1] * self.per_row_total
+
+    @property
+    def per_row_total(self) -> int:
+        return self.per_row[0] * (self.num_row_folds - 1) + self.per_row[1]
+
+    def total(self) -> int:
+        return (self.per_col[0] * (self.num_col_folds - 1) + self.per_col[1]) * self.per_row_total
+
+    def largest(self) -> int:
+        return max(self.per_col) * max(self.per_row)
+
+    def smallest(self) -> int:
+        return min(self.per_col) * min(self.per_row)
+
+    def locate(self, q: int) -> tuple[int, int, int]:
+        """The q-th request (1-based) -> (column fold, row fold, 0-based index inside that fold)."""
+        fc = min((q - 1) // (self.per_col[0] * self.per_row_total), self.num_col_folds - 1)
+        q -= fc * self.per_col[0] * self.per_row_total
+        per_fold = self.per_col[fc == self.num_col_folds - 1] * self.per_row[0]
+        fr = min((q - 1) // per_fold, self.num_row_folds - 1)
+        return fc, fr, q - fr * per_fold - 1
+
+
+def fold_request_counts(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> FoldCounts:
+    """Requests of ``operand`` per fold: rows_used x cols_used for a stationary block, rows_used x T for a skewed
+    block along the rows, cols_used x T for the OS filter."""
+    rows = (plan.num_rows, plan.rows_used(plan.num_row_folds - 1))
+    cols = (plan.num_cols, plan.cols_used(plan.num_col_folds - 1))
     flow, t = plan.dataflow, plan.temporal
     if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):
-        return np.outer(cols, rows).ravel()
-    if (flow, operand) == (Dataflow.OS, "filter"):
-        return np.repeat(cols * t, plan.num_row_folds)
-    return np.tile(rows * t, plan.num_col_folds)
+        per_col, per_row = cols, rows
+    elif (flow, operand) == (Dataflow.OS, "filter"):
+        per_col, per_row = (cols[0] * t, cols[1] * t), (1, 1)
+    else:
+        per_col, per_row = (1, 1), (rows[0] * t, rows[1] * t)
+    return FoldCounts(plan.num_col_folds, plan.num_row_folds, per_col, per_row)
 
 
-def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts: np.ndarray, q: int) -> int:
+def nth_request_line(layer: ScaleSimLayer, plan: FoldPlan, operand: str, counts: FoldCounts, q: int) -> int:
     """Demand line of the q-th (1-based) request of a stream without holes; ``counts`` from fold_request_counts.
 
     Closed form inside the fold: a flipped block serves ``cols`` requests per line from line R - rows; a skewed
     block of ``width`` ports x ``height`` serves, up to local line base + d, the cells with c + tau <= d.
     """
-    ends = np.cumsum(counts)
-    fold = int(np.searchsorted(ends, q))
-    local = q - int(ends[fold] - counts[fold]) - 1  # 0-based inside the fold
-    fc, fr = divmod(fold, plan.num_row_folds)
+    fc, fr, local = counts.locate(q)
     r_arr, rows, cols = plan.num_rows, plan.rows_used(fr), plan.cols_used(fc)
     flow = plan.dataflow
     if (flow, operand) in ((Dataflow.WS, "filter"), (Dataflow.IS, "ifmap")):

@@ -41,11 +41,24 @@ def window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def ifmap_addresses(layer: ScaleSimLayer, p: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Ifmap address (offset 0) of im2col cell (pixel p, window element j); -1 where the window is off the input."""
+    base, rows_left, cols_left = pixel_corner(layer, p)
+    offset, cr, cc = window_offset(layer, j)
+    return np.where((cr < rows_left) & (cc < cols_left), base + offset, -1)
+
+
+# The address ((oy*s + cr) * W + ox*s + cc) * C + ch splits into a pixel part and a window part, so a block of
+# pixels x window elements is an outer sum of two short vectors (demand's stationary stream builds it that way).
+def pixel_corner(layer: ScaleSimLayer, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel p -> (address of its window's corner, input rows and columns left from that corner)."""
     oy, ox = np.divmod(p, layer.ofmap_width)
+    y, x = oy * layer.stride, ox * layer.stride
+    return (y * layer.ifmap_width + x) * layer.num_channels, layer.ifmap_height - y, layer.ifmap_width - x
+
+
+def window_offset(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window element j -> (its address relative to the window's corner, its filter row, its filter column)."""
     cr, cc, ch = window_parts(layer, j)
-    y, x = oy * layer.stride + cr, ox * layer.stride + cc
-    valid = (y < layer.ifmap_height) & (x < layer.ifmap_width)
-    return np.where(valid, (y * layer.ifmap_width + x) * layer.num_channels + ch, -1)
+    return (cr * layer.ifmap_width + cc) * layer.num_channels + ch, cr, cc
 
 
 def filter_addresses(layer: ScaleSimLayer, j: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -177,7 +177,7 @@ def dense_source(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> Prefetch
         num_valid=operands.num_valid_ifmap_cells(layer) if operand == "ifmap" else layer.k * layer.n,
         order=lambda: prefetch_order(layer, plan, operand),
         streams=lambda: request_streams(layer, plan, operand),
-        num_requests=int(fold_request_counts(layer, plan, operand).sum()),
+        num_requests=fold_request_counts(layer, plan, operand).total(),
         repeats=operand == "ifmap" and operands.ifmap_has_repeats(layer),
         repeated=repeated_request_stream(layer, plan, operand),
         set_table=lambda set_words: _set_table(layer, plan, operand, set_words))

@@ -49,17 +49,17 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
     ifmap = operand == "ifmap"
     repeats = ifmap and operands.ifmap_has_repeats(layer)
     holes = ifmap and operands.ifmap_has_holes(layer)
-    smallest_unit = int(counts.min()) if (plan.dataflow, operand) == (Dataflow.OS, "filter") else window
+    smallest_unit = counts.smallest() if (plan.dataflow, operand) == (Dataflow.OS, "filter") else window
     every_request_misses = not holes and smallest_unit >= window and (
         not repeats or (plan.dataflow is Dataflow.WS and ws_ifmap_reuse_bound(layer, plan) >= window))
     if not replay and every_request_misses:
-        total = int(counts.sum())
+        total = counts.total()
         full = total // window * window
         return total, ([nth_request_line(layer, plan, operand, counts, full)] if full else [])
     if not replay and (plan.dataflow, operand) == (Dataflow.OS, "filter"):
         # each column fold's filter block (distinct words, no holes) comes rf times in a row
         rf = plan.num_row_folds
-        misses, last = repeated_block_misses([(int(counts[fc * rf]), rf) for fc in range(plan.num_col_folds)],
+        misses, last = repeated_block_misses([(counts.of_fold(fc, 0), rf) for fc in range(plan.num_col_folds)],
                                              window)
         return misses, ([nth_request_line(layer, plan, operand, counts, last)] if last else [])
     if not replay and ifmap and plan.dataflow is Dataflow.WS:
@@ -71,12 +71,12 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
     address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
                      else layer.window_size * layer.n)
     check_resources(f"following the {operand} request stream of layer {layer.name!r} through SCALE-Sim's "
-                    "tumbling-window DRAM model", work=int(counts.sum()), work_unit="requests",
+                    "tumbling-window DRAM model", work=counts.total(), work_unit="requests",
                     work_per_s=REQUESTS_PER_S,
                     # the window stamps (2 bytes a word), one piece of a fold's requests with its temporaries,
-                    # the repeated blocks kept for reuse and the per-fold request counts
-                    memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(int(counts.max()), CELLS_PER_PIECE)
-                    + CACHE_BYTES + 16 * len(counts))
+                    # and the repeated blocks kept for reuse
+                    memory_bytes=2 * address_space + BYTES_PER_FOLD_REQUEST * min(counts.largest(), CELLS_PER_PIECE)
+                    + CACHE_BYTES)
     return tumbling_window_misses(request_streams(layer, plan, operand), window, address_space, repeats)
 
 

@@ -141,12 +141,12 @@ def repeated_request_stream(layer: ScaleSimLayer, plan: FoldPlan, operand: str) 
 
         return RepeatedStream(num_units=1, unit=sweep, repeats=plan.num_col_folds,
                               lines_per_repeat=num_row_folds * lines_per_fold,
-                              requests_per_unit=int(counts[:num_row_folds].sum()))
+                              requests_per_unit=counts.col_fold_total(0))
     if key_kind == "fc":  # the block of column fold u, once per row fold
         def block(fc: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             return shifted(fold_pieces(layer, plan, operand, fc, 0), plan.fold_start_line(fc, 0))
 
         return RepeatedStream(num_units=plan.num_col_folds, unit=block, repeats=num_row_folds,
-                              lines_per_repeat=lines_per_fold, requests_per_unit=int(counts.max()))
+                              lines_per_repeat=lines_per_fold, requests_per_unit=counts.largest())
     return RepeatedStream(num_units=1, unit=lambda _: request_streams(layer, plan, operand), repeats=1,
-                          lines_per_repeat=0, requests_per_unit=int(counts.sum()))
+                          lines_per_repeat=0, requests_per_unit=counts.total())
