@@ -214,11 +214,16 @@ class FoldCounts:
     def total(self) -> int:
         return (self.per_col[0] * (self.num_col_folds - 1) + self.per_col[1]) * self.per_row_total
 
+    def _present(self) -> tuple[list[int], list[int]]:  # the factors some fold has (one fold: only "the last")
+        return (list(self.per_col[self.num_col_folds == 1:]), list(self.per_row[self.num_row_folds == 1:]))
+
     def largest(self) -> int:
-        return max(self.per_col) * max(self.per_row)
+        cols, rows = self._present()
+        return max(cols) * max(rows)
 
     def smallest(self) -> int:
-        return min(self.per_col) * min(self.per_row)
+        cols, rows = self._present()
+        return min(cols) * min(rows)
 
     def locate(self, q: int) -> tuple[int, int, int]:
         """The q-th request (1-based) -> (column fold, row fold, 0-based index inside that fold)."""
