@@ -122,7 +122,9 @@ def tumbling_window_misses(folds: Iterable[tuple[np.ndarray, np.ndarray]], windo
             new = np.flatnonzero(stamp[rest] != epoch)
             if has_repeats and len(new):  # only a word's first request here can miss
                 _, first = np.unique(rest[new], return_index=True)
-                new = np.sort(new[first])
+                is_first = np.zeros(len(new), dtype=bool)
+                is_first[first] = True
+                new = new[is_first]  # `new` is increasing: a mask keeps that order without a second sort
             if len(new) < need:
                 stamp[rest[new]] = epoch
                 in_window += len(new)
