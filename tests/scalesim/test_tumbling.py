@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from chiplab.scalesim import ScaleSimLayer, operands
-from chiplab.scalesim.compute import plan_layer
+from chiplab.scalesim.compute import FoldPlan, plan_layer
 from chiplab.scalesim.demand import request_streams
 from chiplab.scalesim.tumbling import operand_misses
 from chiplab.scalesim.ws_cross_folds import ws_ifmap_misses_across
@@ -102,6 +102,13 @@ def _random_layer(rng: random.Random) -> ScaleSimLayer:
                          window_pruned=ratio_m > 1)
 
 
+def _random_ws_case(rng: random.Random) -> tuple[ScaleSimLayer, FoldPlan, int]:
+    """A random layer on a random small WS array, with a random window of at most its distinct ifmap words."""
+    layer = _random_layer(rng)
+    plan = plan_layer(layer, "ws", rng.choice([1, 2, 3, 4, 8, 16]), rng.randint(1, 8))
+    return layer, plan, rng.randint(1, max(1, operands.num_distinct_ifmap_words(layer)))
+
+
 @pytest.mark.slow
 def test_fold_by_fold_walk_matches_the_explicit_walk():
     """ws_ifmap_misses (head + periods + tail per fold, arithmetic from window to window) against the explicit
@@ -110,9 +117,7 @@ def test_fold_by_fold_walk_matches_the_explicit_walk():
     rng = random.Random(1717)
     answered = 0
     for _ in range(NUM_CASES):
-        layer = _random_layer(rng)
-        plan = plan_layer(layer, "ws", rng.choice([1, 2, 3, 4, 8, 16]), rng.randint(1, 8))
-        window = rng.randint(1, max(1, operands.num_distinct_ifmap_words(layer)))
+        layer, plan, window = _random_ws_case(rng)
         got = ws_ifmap_misses(layer, plan, window)
         if got is None:
             continue
@@ -131,9 +136,7 @@ def test_fold_by_fold_across_folds_matches_the_explicit_walk():
     rng = random.Random(1414)
     declined_before = 0
     for _ in range(NUM_CASES):
-        layer = _random_layer(rng)
-        plan = plan_layer(layer, "ws", rng.choice([1, 2, 3, 4, 8, 16]), rng.randint(1, 8))
-        window = rng.randint(1, max(1, operands.num_distinct_ifmap_words(layer)))
+        layer, plan, window = _random_ws_case(rng)
         far = rng.choice([None, 1, window])
         got = ws_ifmap_misses_across(layer, plan, window, far=far)
         misses, lines = operand_misses(layer, plan, "ifmap", window, replay=True)
