@@ -130,9 +130,11 @@ def design_chip(base: str | Chip = "trainium2", *, num_rows: int | None = None, 
     hbm_capacity_bytes = _int_or_none("hbm_capacity_bytes", hbm_capacity_bytes)
     tdp_w = _number_or_none("tdp_w", tdp_w)
 
-    # The base's tile-load rate (rows a cycle) carries over to a resized array, like its per-PE MAC rates.
-    array = dataclasses.replace(unit.array, num_rows=num_rows or unit.array.num_rows,
-                                num_cols=num_cols or unit.array.num_cols)
+    # The base's tile-load rate (rows a cycle) carries over to a resized array, like its per-PE MAC rates; an
+    # array with fewer rows than that rate loads its whole tile in one cycle (the rate is capped at its rows).
+    rows = num_rows or unit.array.num_rows
+    array = dataclasses.replace(unit.array, num_rows=rows, num_cols=num_cols or unit.array.num_cols,
+                                stationary_load_rows_per_cycle=min(unit.array.stationary_load_rows_per_cycle, rows))
     new_unit = dataclasses.replace(unit, array=array, num_per_core=num_arrays_per_core or unit.num_per_core,
                                    clock_hz=clock_hz or unit.clock_hz)  # MatrixUnit checks the clock's range
     cores = num_cores or base_chip.num_cores

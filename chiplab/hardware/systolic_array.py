@@ -43,6 +43,12 @@ class SystolicArraySpec:
 
                 raise ChiplabInputError(f"{name} must be between 1 and {MAX_ARRAY_DIM}; got {value}")
             object.__setattr__(self, name, value)
+        if self.stationary_load_rows_per_cycle > self.num_rows:  # a load path wider than the tile has no meaning
+            from chiplab.errors import ChiplabInputError
+
+            raise ChiplabInputError(
+                f"stationary_load_rows_per_cycle must be between 1 and num_rows = {self.num_rows} (a stationary tile "
+                f"has {self.num_rows} rows to load); got {self.stationary_load_rows_per_cycle}")
 
     @property
     def num_pes(self) -> int:

@@ -130,3 +130,11 @@ def test_bases_without_geometry_or_a_level_are_refused():
         design_chip("tpu_v5p", accumulator_bytes=MiB)
     with pytest.raises(ChiplabInputError, match=r"unknown chip|did you mean"):
         design_chip("trainium9")
+
+
+def test_resized_array_caps_the_base_tile_load_rate_at_its_rows():
+    # Trainium2's Tensor Engine loads 2 rows a cycle (AWS NKI nc_matmul cost, data file); a 1-row design cannot
+    # load more rows than it has, so its one-row tile loads in one cycle.
+    assert design_chip("trainium2").core.matrix_unit.array.stationary_load_rows_per_cycle == 2
+    array = design_chip("trainium2", num_rows=1).core.matrix_unit.array
+    assert (array.stationary_load_rows_per_cycle, array.stationary_load_cycles) == (1, 1)

@@ -63,6 +63,13 @@ def test_bad_load_rate_is_named(rate):
         SystolicArraySpec(num_rows=4, num_cols=4, stationary_load_rows_per_cycle=rate)
 
 
+def test_load_rate_above_rows_is_refused():
+    with pytest.raises(ChiplabInputError,
+                       match=r"stationary_load_rows_per_cycle must be between 1 and num_rows = 4.*got 5"):
+        SystolicArraySpec(num_rows=4, num_cols=8, stationary_load_rows_per_cycle=5)
+    assert SystolicArraySpec(num_rows=4, num_cols=8, stationary_load_rows_per_cycle=4).stationary_load_cycles == 1
+
+
 @settings(max_examples=120, deadline=None)
 @given(m=st.integers(1, 11), n=st.integers(1, 11), k=st.integers(1, 11), rows=st.integers(1, 6),
        cols=st.integers(1, 6), rate=st.integers(1, 7), flow=st.sampled_from(["ws", "os", "is"]),
@@ -70,6 +77,7 @@ def test_bad_load_rate_is_named(rate):
 def test_simulator_matches_numpy_closed_form_and_occupancy(m, n, k, rows, cols, rate, flow, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.integers(-50, 50, (m, k)), rng.integers(-50, 50, (k, n))
+    rate = 1 + (rate - 1) % rows  # 1 … rows: a wider load path is refused (test_load_rate_above_rows_is_refused)
     array = SystolicArraySpec(num_rows=rows, num_cols=cols, stationary_load_rows_per_cycle=rate)
     run = simulate(a, b, array, flow, trace="busy")
     np.testing.assert_array_equal(run.product, a @ b)  # exact for integers
