@@ -6,9 +6,11 @@ import pytest
 
 from chiplab import ChiplabInputError
 from chiplab.hardware import load_chip
+from chiplab.perf import estimate_step
 from chiplab.perf.evaluation import evaluation_s, forward_s_per_token
 from chiplab.perf.training import estimate_training
 from chiplab.workloads.footprint import Parallelism
+from chiplab.workloads.llm_steps import forward_step
 from chiplab.workloads.presets import load_model
 
 SEQ = 2048
@@ -28,9 +30,15 @@ def test_forward_per_token_by_hand(step):
     assert forward_s_per_token(step) * 32 * SEQ == pytest.approx(step.compute_s / 3, rel=0.15)
 
 
-def test_evaluations_add_up(step):
-    assert evaluation_s(step, eval_tokens=1000, num_evals=3) == pytest.approx(3000 * forward_s_per_token(step))
-    assert evaluation_s(step, eval_tokens=1000, num_evals=0) == 0.0
+def test_an_evaluation_costs_what_the_forward_passes_cost_on_their_own(step):
+    # Checked through a second, independent path: the plain forward-pass workload (workloads.forward_step) estimated
+    # on one chip. Evaluating one global batch (32 sequences) on 8 replicas = 4 forward passes of one sequence each.
+    one_forward_s = estimate_step(forward_step(load_model("llama3_8b"), batch=1, seq_len=SEQ),
+                                  load_chip("h100_sxm")).time_s
+    once = evaluation_s(step, eval_tokens=32 * SEQ, num_evals=1)
+    assert once == pytest.approx(4 * one_forward_s, rel=0.02)
+    assert evaluation_s(step, eval_tokens=32 * SEQ, num_evals=3) == pytest.approx(3 * once)
+    assert evaluation_s(step, eval_tokens=32 * SEQ, num_evals=0) == 0.0
 
 
 def test_pipeline_fill_and_drain_stretch_the_pass():
