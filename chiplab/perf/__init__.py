@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from chiplab._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from chiplab.perf.bucketing import Bucketing
     from chiplab.perf.calibration import IDEAL, Calibration
     from chiplab.perf.calibration_errors import CalibrationReport, FactorRow, calibration_report
     from chiplab.perf.calibration_fit import CalibrationFit, fit_calibration, fitted_calibration, shape_class_of
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 
 # Each public name and the module that defines it, imported on first use (chiplab/_lazy.py says why).
 _EXPORTS = {
+    "Bucketing": "bucketing",
     "IDEAL": "calibration", "Calibration": "calibration",
     "CalibrationReport": "calibration_errors", "FactorRow": "calibration_errors",
     "calibration_report": "calibration_errors",
@@ -107,6 +109,7 @@ _EXPORTS = {
 __all__ = [
     "DEFAULT_SCALE_OUT_BYTES_PER_S",
     "IDEAL",
+    "Bucketing",
     "Calibration",
     "CalibrationFit",
     "CalibrationReport",

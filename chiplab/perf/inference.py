@@ -18,6 +18,9 @@ A request batch of ``batch`` sequences with ``prompt_len`` prompt tokens and ``o
   jetstream-pytorch without its ``ragged_mha`` option calls dense or flash attention on the whole cache with a
   mask (``jetstream_pt/layers.py``, ``AttentionKernel``). Paged engines (vLLM, TensorRT-LLM) read only the
   positions a sequence has, hence the midpoint context above.
+* **Shape buckets** (``bucketing``, :mod:`chiplab.perf.bucketing`). Engines that compile fixed-shape graphs (the
+  Neuron stacks) pad each prompt to a prefill bucket and run each decode step on the smallest decode bucket that
+  holds the sequence: the mean step attends over the mean bucket, and the cache holds the largest one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most, published
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
+from chiplab.perf.bucketing import Bucketing
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import network_for
@@ -135,7 +139,7 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                      tensor_parallel: int = 1, calibration: Calibration | None = None,
                      check_memory: bool = True, kv_sharding: str = "replicate",
                      static_kv_cache_len: int | None = None, kv_cache_dtype: str | None = None,
-                     sequential_prefill: bool = False) -> ServingEstimate:
+                     sequential_prefill: bool = False, bucketing: Bucketing | None = None) -> ServingEstimate:
     """Time ``batch`` requests on ``tensor_parallel`` chips (see the module docstring for what is counted).
 
     ``static_kv_cache_len``: the fixed cache length per sequence of a static-cache engine (at least
@@ -145,6 +149,9 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     the linear layers keeps a bf16 cache and bf16 core attention); None: the model's dtype.
     ``sequential_prefill``: the engine prefills one request at a time (vllm-neuron's scheduler admits one prompt
     per prefill step), so the batch's prefill is ``batch`` one-sequence prefills back to back; False: one step.
+    ``bucketing``: the engine's shape buckets (:class:`chiplab.perf.bucketing.Bucketing`): prefill runs the prompt
+    padded to its bucket, each decode step reads and attends over its bucket's positions, memory holds the largest
+    bucket per sequence; None (default): no buckets. Not together with ``static_kv_cache_len`` (a single bucket).
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -162,6 +169,13 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
         if static_kv_cache_len < context:
             raise ChiplabInputError(f"static_kv_cache_len must be >= prompt_len + output_len ({context}); got "
                                     f"{static_kv_cache_len}")
+    if bucketing is not None:
+        instance_of("bucketing", bucketing, Bucketing, "a Bucketing (Bucketing.tnx_default(4096)) or None")
+        if static_kv_cache_len is not None:
+            raise ChiplabInputError("static_kv_cache_len and bucketing are exclusive (a static cache is one decode "
+                                    f"bucket); got {static_kv_cache_len} and {bucketing}")
+        bucketing.mean_decode_len(prompt_len, output_len)  # refuses a context longer than the largest bucket
+        static_kv_cache_len = bucketing.cache_len
     parallelism = Parallelism(tensor=t)
     shards = kv_sequence_shards(config, t, kv_sharding)
     kv_bytes = None if kv_cache_dtype is None else DTYPE_BITS[one_of("kv_cache_dtype", kv_cache_dtype, KV_DTYPES)] // 8
@@ -176,10 +190,15 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                 f"{format_bytes(memory.weights_bytes)}, KV cache {format_bytes(memory.kv_cache_bytes)}) but has "
                 f"{format_bytes(capacity)}; raise tensor_parallel ({t}), or lower batch or context")
     part = shard(config, parallelism)
-    prefill = estimate_step(prefill_step(part, batch=prefill_batch, prompt_len=prompt_len, kv_dtype=kv_cache_dtype),
+    prefill_len = prompt_len if bucketing is None else bucketing.prefill_len(prompt_len)
+    prefill = estimate_step(prefill_step(part, batch=prefill_batch, prompt_len=prefill_len, kv_dtype=kv_cache_dtype),
                             chip, calibration)
-    # A paged cache grows linearly, so the mean step attends over the midpoint; a static one is read whole.
-    mid_context = static_kv_cache_len or prompt_len + max(1, output_len // 2)
+    # A paged cache grows linearly, so the mean step attends over the midpoint; a static one is read whole; with
+    # buckets each step reads its bucket (step time is affine in the context, so the mean bucket gives the mean step).
+    if bucketing is not None:
+        mid_context = round(bucketing.mean_decode_len(prompt_len, output_len))
+    else:
+        mid_context = static_kv_cache_len or prompt_len + max(1, output_len // 2)
     # Each rank attends over its 1/shards of the positions (only the attention ops depend on the context).
     per_rank_context = -(-mid_context // shards)
     decode = estimate_step(decode_step(part, batch=batch, context_len=per_rank_context, kv_dtype=kv_cache_dtype), chip,
@@ -200,7 +219,7 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
 
     return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
-                           prefill_comm_s=layer_comm(prefill_batch * prompt_len),
+                           prefill_comm_s=layer_comm(prefill_batch * prefill_len),
                            decode_comm_s=layer_comm(batch) + kv_combine(batch),
                            memory=memory, band=serving_band(chip, config.dtype, calibration),
                            num_prefill_steps=batch // prefill_batch)

@@ -35,6 +35,15 @@ prefill is off by default on Neuron), and ``max_prefills_per_batch = 1`` ("Prefi
 with "prefill/decode separation (Neuron hardware requirement)" in the later ``NeuronScheduler`` that the Neuron
 documentation's "Scheduler Design" page (vllm-neuron/docs/design/vllm/neuron-scheduler, updated 2026-06-23)
 describes.
+
+A stack fact, not a default: the Neuron stacks compile fixed-shape buckets
+(``estimate_serving(bucketing=...)``, :mod:`chiplab.perf.bucketing` with its sources): buckets the setup states
+("context-encoding buckets ...", "token-generation buckets ..." in the software field) are used as stated; where it
+states only the largest length, the stack's default ladder is used and the case lists it as a default: TNx's
+power-of-two ladder up to ``n_positions`` with context buckets half as long; vllm-neuron's default neuron config
+(``enable_bucketing: True``, ``max_context_length`` and ``seq_len`` = ``--max-model-len`` without chunked prefill:
+``_get_default_neuron_config`` in ``vllm_neuron/worker/neuronx_distributed_model_loader.py`` at a5ef7c8) with
+NxDI's automatic ladder for both.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import re
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import EndToEndRun
+from chiplab.perf.bucketing import Bucketing, nxdi_buckets
 from chiplab.perf.head_padding import pad_for_tensor_parallel
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
@@ -76,6 +86,33 @@ def _static_kv_cache_len(run: EndToEndRun) -> int | None:
     """A static cache length the source states in the software setup ("cache length 2048"), else None."""
     found = re.search(r"cache length (\d+)", str(stated(run, "software") or "").lower())
     return int(found.group(1)) if found else None
+
+
+def _stated_buckets(software: str, kind: str) -> tuple[int, ...] | None:
+    found = re.search(kind + r" buckets ((?:\d+ ?)+)", software)
+    return tuple(int(size) for size in found.group(1).split()) if found else None
+
+
+def _bucketing(run: EndToEndRun, defaults: list[str]) -> Bucketing | None:
+    """The shape buckets of a run on a Neuron stack (see the module docstring), else None."""
+    software = run.software.lower()
+    decode = _stated_buckets(software, "token-generation")
+    if decode is not None:
+        return Bucketing(decode_buckets=decode, prefill_buckets=_stated_buckets(software, "context-encoding"))
+    positions = re.search(r"n_positions (\d+)", software)
+    if "transformers neuronx" in software and positions:
+        bucketing = Bucketing.tnx_default(int(positions.group(1)))
+        defaults.append(f"buckets not stated: TNx defaults for n_positions {bucketing.cache_len}: decode "
+                        f"{bucketing.decode_buckets}, prefill {bucketing.prefill_buckets} "
+                        "(transformers_neuronx/bucket.py)")
+        return bucketing
+    model_len = re.search(r"--max-model-len (\d+)", software)
+    if "vllm-neuron" in software and model_len:
+        ladder = nxdi_buckets(int(model_len.group(1)))
+        defaults.append(f"buckets not stated: vllm-neuron enables NxDI bucketing by default, automatic ladder {ladder} "
+                        "for prefill and decode up to --max-model-len")
+        return Bucketing(decode_buckets=ladder, prefill_buckets=ladder)
+    return None
 
 
 def serving_setup(run: EndToEndRun) -> CaseSetup:
@@ -122,6 +159,6 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
                  "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run),
                  "kv_cache_dtype": _kv_cache_dtype(run),
-                 "sequential_prefill": "vllm-neuron" in run.software.lower()}
+                 "sequential_prefill": "vllm-neuron" in run.software.lower(), "bucketing": _bucketing(run, defaults)}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
                      defaults=tuple(defaults))
