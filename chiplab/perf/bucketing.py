@@ -10,6 +10,12 @@ compile one graph per *bucket* and run every request on the smallest bucket that
   sequence and attends over them (masked), whatever the sequence's true length.
 * The KV cache is allocated for the largest token bucket (``n_positions`` / ``seq_len``) per sequence.
 
+The TNx developer guide says the same in words ("Bucketing": token generation buckets "determine the attention
+lengths", by default "powers of 2 starting from 128 tokens ... up to sequence length", the last bucket
+``n_positions`` "even if it is not a power of 2"; "By default, the context encoding buckets set to half of
+output-token buckets"; "the smallest bucket which fits the input context will be used"): aws-neuron/aws-neuron-sdk
+``archive/transformers-neuronx/transformers-neuronx-developer-guide.rst``, accessed 2026-12-08.
+
 Default bucket ladders, when a setup names only the largest length:
 
 * TNx (``bucket.token_sizes``, ``utils.power_of_two_bucket_sizes``): 128, 256, 512, ... doubling while below
