@@ -20,6 +20,9 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   gradients for this: Li et al., VLDB 2020); with ZeRO >= 1 a reduce-scatter behind that backward and a weight
   all-gather behind the next step's first forward; or, where a source states it, ``dp_hidden_fraction`` of the
   traffic hidden and the rest exposed.
+* **Context parallelism** c (Megatron-Core/Transformer Engine, :mod:`chiplab.perf.context_parallel`): each
+  sequence is split over c chips; a chip computes its T/c tokens and 1/c of core attention, K and V go around a ring
+  of the c chips beside the attention blocks, and gradients are reduced over the d·c chips (``context_parallel``).
 * **Fully sharded data parallelism** (ZeRO stage 3, PyTorch FSDP, PaLM's "fully sharded"): each chip keeps 1/d of
   its stage's weights, so every microbatch all-gathers them before the forward pass and again before the
   backward pass, and the gradients are reduce-scattered instead of all-reduced (Rajbhandari et al., SC'20, Sec.
@@ -45,6 +48,7 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
+from chiplab.perf.context_parallel import context_parallel_step, ring_exposed_s, ring_passes_per_layer, ring_step_s
 from chiplab.perf.estimate_bands import BandRanges, speed_range, training_band
 from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_base_step
 from chiplab.perf.step import StepEstimate, estimate_step
@@ -83,6 +87,8 @@ class TrainingEstimate(BandRanges):
     network: Network
     assumptions: tuple[str, ...]
     fsdp_gather_exposed_s: float = 0.0  # ZeRO-3 parameter all-gathers the compute could not hide
+    context_parallel: int = 1  # c: chips each sequence is split over (parallelism counts t·p·d of the t·p·d·c)
+    context_comm_exposed_s: float = 0.0  # ring exchange of K and V the attention blocks could not hide
     # chiplab's error band on published training runs of this chip's family (chiplab.perf.estimate_bands); None
     # where the record says nothing about this estimate (ideal or hand-typed calibration, toy chip)
     band: ErrorBand | None = None
@@ -90,7 +96,8 @@ class TrainingEstimate(BandRanges):
     @property
     def time_s(self) -> float:
         return (self.compute_s + self.bubble_s + self.tensor_comm_s + self.pipeline_comm_s
-                + self.data_comm_exposed_s + self.fsdp_gather_exposed_s + self.optimizer_s)
+                + self.data_comm_exposed_s + self.fsdp_gather_exposed_s + self.optimizer_s
+                + self.context_comm_exposed_s)
 
     @property
     def mfu_fraction_range(self) -> tuple[float, float] | None:
@@ -99,7 +106,7 @@ class TrainingEstimate(BandRanges):
 
     @property
     def num_chips(self) -> int:
-        return self.parallelism.num_chips
+        return self.parallelism.num_chips * self.context_parallel
 
     @property
     def calibration(self) -> Calibration:
@@ -118,7 +125,8 @@ class TrainingEstimate(BandRanges):
         """Where the step's time goes; data-parallel communication includes ZeRO-3's exposed parameter gathers
         (``fsdp_gather_exposed_s`` on its own)."""
         return {"compute": self.compute_s, "pipeline bubble": self.bubble_s, "tensor-parallel comm":
-                self.tensor_comm_s, "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
+                self.tensor_comm_s, "context-parallel comm (exposed)": self.context_comm_exposed_s,
+                "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
                 self.data_comm_exposed_s + self.fsdp_gather_exposed_s, "optimizer": self.optimizer_s}
 
 
@@ -187,12 +195,13 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       recompute_num_layers: int | None = None, tp_comm_overlap: bool = False,
                       calibration: Calibration | None = None,
                       network: Network | None = None, check_memory: bool = True,
-                      frozen_base_weights: bool = False) -> TrainingEstimate:
+                      frozen_base_weights: bool = False, context_parallel: int = 1) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
 
     ``frozen_base_weights``: LoRA fine-tuning (:mod:`chiplab.perf.lora`): no weight gradients, optimizer state,
-    update or gradient synchronisation for the base weights. ``calibration`` defaults to the one fitted for the
-    chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()`` gives the upper bound."""
+    update or gradient synchronisation for the base weights. ``context_parallel`` c: each sequence split over c
+    chips (:mod:`chiplab.perf.context_parallel`), on t·p·d·c chips in all. ``calibration`` defaults to the one
+    fitted for the chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()`` gives the upper bound."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     instance_of("parallelism", parallelism, Parallelism,
@@ -203,6 +212,13 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     t, p, d = parallelism.tensor, parallelism.pipeline, parallelism.data
     global_batch = positive_int_at_most("global_batch", global_batch, MAX_SEQUENCES)
     seq_len = positive_int_at_most("seq_len", seq_len, MAX_TOKENS_PER_SEQUENCE)
+    c = positive_int("context_parallel", context_parallel)
+    if seq_len % c:
+        raise ChiplabInputError(f"seq_len ({seq_len}) must be divisible by context_parallel ({c}): each chip of a "
+                                "context-parallel group holds seq_len / context_parallel tokens of every sequence")
+    local_len = seq_len // c  # tokens of each sequence on one chip
+    # Weight gradients are reduced (and a sharded optimizer split) over data x context parallelism
+    gradient_group = dataclasses.replace(parallelism, data=d * c)
     if global_batch % d:
         raise ChiplabInputError(f"global_batch ({global_batch}) must be divisible by data parallelism ({d})")
     replica_batch = global_batch // d
@@ -218,8 +234,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         dp_hidden_fraction = fraction("dp_hidden_fraction", dp_hidden_fraction)
     num_virtual_stages = positive_int("num_virtual_stages", num_virtual_stages)
     micro = replica_batch // num_microbatches
-    memory = training_memory(config, batch=micro, seq_len=seq_len, recompute=recompute, parallelism=parallelism,
-                             recompute_num_layers=recompute_num_layers)
+    memory = training_memory(config, batch=micro, seq_len=local_len, recompute=recompute,
+                             parallelism=gradient_group, recompute_num_layers=recompute_num_layers)
     frozen = instance_of("frozen_base_weights", frozen_base_weights, bool, "True (LoRA) or False")
     if frozen:
         memory = frozen_base_memory(memory)
@@ -228,16 +244,24 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         _check_fits(memory, chip, capacity, parallelism)
     network = network or network_for(chip)
     part = shard(config, parallelism)
-    workload = part.training_step(batch=micro, seq_len=seq_len, recompute=recompute,
-                                  recompute_num_layers=recompute_num_layers)
+    workload = context_parallel_step(part.training_step(batch=micro, seq_len=local_len, recompute=recompute,
+                                                        recompute_num_layers=recompute_num_layers), c)
     step = estimate_step(frozen_base_step(workload) if frozen else workload, chip, calibration)
     by_stage = step.time_by("stage")
-    optimizer_s = by_stage.pop("optimizer", 0.0) / (d if parallelism.zero_stage >= 1 else 1)
+    optimizer_s = by_stage.pop("optimizer", 0.0) / (d * c if parallelism.zero_stage >= 1 else 1)
     per_micro = sum(by_stage.values())
     compute_s = per_micro * num_microbatches
     bubble_s = per_micro * (p - 1) / num_virtual_stages
-    activation_bytes = micro * seq_len * config.d_model * activation_bytes_per_element(config.dtype)
+    activation_bytes = micro * local_len * config.d_model * activation_bytes_per_element(config.dtype)
     eff = calibration.network_efficiency_fraction
+    # One chip's K and V chunk of a layer (its T/c tokens, its 1/t of the KV heads), in the activations' dtype
+    kv_chunk_bytes = micro * local_len * 2 * part.kv_dim * activation_bytes_per_element(config.dtype)
+    recomputed = ((part.num_layers if recompute_num_layers is None else recompute_num_layers) / part.num_layers
+                  if recompute == "full" else 0.0)
+    ring_step = ring_step_s(kv_chunk_bytes, network, eff, within_domain=t * c <= network.scale_up_size)
+    context_comm = num_microbatches * ring_exposed_s(step, context_parallel=c, num_layers=part.num_layers,
+                                                     ring_passes=ring_passes_per_layer(recomputed),
+                                                     ring_step_time_s=ring_step)
     tensor_comm = 4 * part.num_layers * num_microbatches * calibration.collective_s("all_reduce", activation_bytes,
                                                                                      t, network)
     if instance_of("tp_comm_overlap", tp_comm_overlap, bool, "True or False"):
@@ -245,24 +269,25 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     pipeline_comm = (2 * num_microbatches * num_virtual_stages
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
     stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage
-    fully_sharded = parallelism.zero_stage >= 3 and d > 1
+    fully_sharded = parallelism.zero_stage >= 3 and d * c > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
-    peers = data_peers_per_domain(parallelism, network.scale_up_size)
-    data_comm = (calibration.collective_s(gradient_sync, stage_param_bytes, d, network, peers)
-                 if d > 1 and not frozen else 0.0)  # LoRA: only the (negligible) adapters' gradients
+    peers = data_peers_per_domain(gradient_group, network.scale_up_size)
+    data_comm = (calibration.collective_s(gradient_sync, stage_param_bytes, d * c, network, peers)
+                 if d * c > 1 and not frozen else 0.0)  # LoRA: only the (negligible) adapters' gradients
     if dp_hidden_fraction is not None:
         exposed = (1 - dp_hidden_fraction) * data_comm
     elif fully_sharded:  # gradients reduce-scattered layer by layer during the backward passes
         exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
     else:
         exposed = _exposed_gradient_sync_s(data_comm, by_stage, parallelism.zero_stage, dp_overlap_fraction)
-    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d, network, peers)
-                 if fully_sharded else 0.0)
+    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d * c, network,
+                                                                  peers) if fully_sharded else 0.0)
     fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
     assumptions = (*step.assumptions, f"network: {network.description}; scale-out "
                    f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
                    f"calibration: {calibration.name} ({calibration.source})",
-                   f"data-parallel group: {peers} of its {d} members per scale-up domain of {network.scale_up_size}")
+                   f"data-parallel group: {peers} of its {d * c} members per scale-up domain of "
+                   f"{network.scale_up_size}")
     counted = config.training_step(batch=1, seq_len=seq_len, recompute="none")
     flops_per_token = (frozen_base_step(counted) if frozen else counted).model_flops / seq_len
     return TrainingEstimate(
@@ -271,5 +296,6 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
         optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=capacity,
         model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
-        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed,
+        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed, context_parallel=c,
+        context_comm_exposed_s=context_comm,
         band=training_band(chip, config.dtype, calibration))

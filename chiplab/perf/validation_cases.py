@@ -22,8 +22,9 @@ Documented defaults for training runs, and for every run (each applied only wher
 * an interleaved schedule without a stated size → 2 virtual stages per chip, the fewest an interleaved schedule has
   (Narayanan et al. SC'21, Sec. 2.2: 1 virtual stage is the plain 1F1B schedule the word "interleaved" rules out).
 * parallelism not stated on a MaxText run → MaxText's default, FSDP over every chip.
-* context parallelism c → folded into data parallelism (c·d ways): each chip then holds the same tokens and the same
-  attention FLOPs as with the sequence split (causal load balancing); ring attention's KV exchange is assumed hidden.
+* context parallelism c → modelled as Megatron-Core/Transformer Engine run it (``estimate_training``'s
+  ``context_parallel``, :mod:`chiplab.perf.context_parallel`): each chip holds seq_len/c tokens of its group's
+  sequences, K and V go around a ring of the c chips beside the attention blocks, gradients are reduced over d·c.
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
@@ -123,14 +124,12 @@ def _parallelism(run: EndToEndRun, defaults: list[str]) -> Parallelism:
         return Parallelism(tensor=1, pipeline=1, data=num_chips, zero_stage=3)
     tensor, pipeline, data = ways
     context = stated(run, "context_parallel") or 1
-    if context > 1:
-        defaults.append(f"context parallelism {context} folded into data parallelism ({context} x {data} ways)")
     zero_stage = _zero_stage(run, defaults)
     tensor //= _chips_per_tensor_rank(run, tensor * pipeline * data * context, tensor, defaults)
     if tensor * pipeline * data * context != num_chips:
         raise NotMappable(f"TP {tensor} x PP {pipeline} x DP {data} x CP {context} is not the {num_chips} chips "
                           "the run used")
-    return Parallelism(tensor=tensor, pipeline=pipeline, data=data * context, zero_stage=zero_stage)
+    return Parallelism(tensor=tensor, pipeline=pipeline, data=data, zero_stage=zero_stage)
 
 
 def training_setup(run: EndToEndRun) -> CaseSetup:
@@ -142,11 +141,6 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
     config = run_model(run, defaults)
     parallelism = _parallelism(run, defaults)
     global_batch, seq_len = need(run, "global_batch"), need(run, "seq_len")
-    context = stated(run, "context_parallel") or 1
-    if context > 1 and global_batch % parallelism.data:
-        raise NotMappable(f"context parallelism {context} splits each sequence over {context} chips; chiplab folds it "
-                          f"into data parallelism, which needs whole sequences per chip (global batch {global_batch} "
-                          f"over {parallelism.data} DP x CP ways)")
     if seq_len > config.max_seq_len:  # the run trained past the preset's context window (MLPerf's Llama 2 LoRA: 8192)
         defaults.append(f"context window {config.max_seq_len} of the preset extended to the run's {seq_len}")
         config = dataclasses.replace(config, max_seq_len=seq_len)
@@ -155,7 +149,8 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
                                  "num_virtual_stages": _virtual_stages(run, defaults), "recompute": _recompute(run),
                                  "tp_comm_overlap": _tp_comm_overlap(run),
                                  # LoRA: the base weights are frozen, only the adapters train (chiplab.perf.lora)
-                                 "frozen_base_weights": "lora" in run.model_as_published.lower()}
+                                 "frozen_base_weights": "lora" in run.model_as_published.lower(),
+                                 "context_parallel": stated(run, "context_parallel") or 1}
     micro = stated(run, "micro_batch")
     if micro is not None and "maxtext" in run.software.lower():
         # MaxText's per_device_batch_size counts every chip, the tensor-parallel ones too (global batch = it x all

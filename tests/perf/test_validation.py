@@ -58,14 +58,15 @@ def test_time_to_train_is_the_tokens_over_the_predicted_throughput_plus_the_eval
     assert case.predicted == pytest.approx(case.run.train_tokens / case.estimate.tokens_per_s + evals)
 
 
-def test_context_parallelism_folds_into_data_parallelism():
+def test_context_parallelism_is_its_own_dimension():
     run = get_measurement("nemo_llama31_405b_h100_1024gpu_fp8")  # TP 8, PP 8, DP 8, CP 2 on 1024 GPUs
     setup = case_setup(run)
     parallelism = setup.arguments["parallelism"]
-    assert (parallelism.tensor, parallelism.pipeline, parallelism.data) == (8, 8, 16)
+    assert (parallelism.tensor, parallelism.pipeline, parallelism.data) == (8, 8, 8)
+    assert setup.arguments["context_parallel"] == 2
     assert setup.arguments["num_virtual_stages"] == 8  # "virtual pipeline size 8"
     assert setup.config.dtype == "fp8"
-    assert any("context parallelism 2" in d for d in setup.defaults)
+    assert not any("context parallelism" in d for d in setup.defaults)
 
 
 def test_neuron_core_tensor_parallelism_is_split_across_chips():
