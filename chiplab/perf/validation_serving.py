@@ -10,11 +10,17 @@ Documented defaults (each applied only where the source does not say):
   TP ways divided by the cores per chip.
 * per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
   as a time per step (vLLM's v0.6 analysis, https://blog.vllm.ai/2024/09/05/perf-update.html, gives shares of one
-  v0.5.3 workload's time, not a cost per step; TensorRT-LLM, JetStream and Neuron publish none), so nothing is
-  added rather than a number fitted to the end-to-end runs. Neuron publishes no small-message all-reduce latency
-  tied to an instance (nccom-test's guide prints 1 KiB examples, 58 µs for 2 ranks and 151 µs for a 32-rank
-  all-gather, from an older SDK, with "should not be considered up-to-date"), so Trainium and Inferentia2 keep the
-  network model's fallback per-call latency plus their NeuronLink rings' hops (``data/networks/topologies.toml``).
+  v0.5.3 workload's time, not a cost per step; TensorRT-LLM and JetStream publish none), so nothing is added
+  rather than a number fitted to the end-to-end runs. Neuron's one figure is not for these stacks: the vllm-neuron
+  "Asynchronous Execution Framework" page (aws-neuron-sdk ``vllm-neuron/docs/design/framework/async_execution.md``,
+  updated 2026-06-22) profiles 437 µs of idle device between synchronous invocations of its ``async_llm.py`` example
+  on trn2 ("dispatch overheads, tensor allocations, and Python overheads"), none once on-device sampling lets
+  invocations queue; it names neither the model nor the SDK, and TNx's sampling loop calls its own executor
+  (``DecoderProgram.execute``, "Fast-path forward function which avoids as much overhead as possible").
+  Neuron publishes no small-message all-reduce latency tied to an instance (nccom-test's guide prints 1 KiB
+  examples, 58 µs for 2 ranks and 151 µs for a 32-rank all-gather, from an older SDK, with "should not be considered
+  up-to-date"), so Trainium and Inferentia2 keep the network model's fallback per-call latency plus their NeuronLink
+  rings' hops (``data/networks/topologies.toml``).
 * KV cache precision not stated → the model's (8-bit for an 8-bit recipe); a precision that says the KV cache is
   not quantized → bf16 cache and core attention (``estimate_serving(kv_cache_dtype="bf16")``); int8 weights and KV
   cache → an int8 cache widened for bf16 attention (``kv_cache_dtype="int8"``).
