@@ -1,16 +1,25 @@
 """Which GEMMs of a training step really run in 8 bits when a model "trains in FP8" or "in int8".
 
-Published 8-bit training recipes quantize the weight GEMMs (the linear layers) and leave the rest in bf16:
+Published 8-bit training recipes quantize the weight GEMMs of the transformer layers and leave the rest in bf16:
 
 * **Core attention stays in bf16** (QKᵀ and P·V, forward, recomputed and backward). NVIDIA Transformer Engine's
   FP8 recipe casts the inputs of its Linear layers only; FP8 dot-product attention is an opt-in
   (``DelayedScaling(fp8_dpa=False)`` by default; TE docs, "FP8 attention"), and NeMo's recipes leave it off.
   MaxText's int8 training (``quantization=int8``, AQT) replaces the ``dot_general`` of its dense layers; its flash
   attention kernel runs in bf16.
-* **int8 (AQT) keeps the weight gradient in bf16**: MaxText's int8 configuration is AQT
-  ``config_v3(fwd_bits=8, dlhs_bits=8, drhs_bits=None)`` (MaxText ``layers/quantizations.py``): the forward GEMM
-  and the activation gradient (dlhs, our ``grad_a``) are int8, the weight gradient (drhs, ``grad_b``) is not
-  quantized. Transformer Engine's FP8 recipe runs all three (fprop, dgrad, wgrad) in FP8, so FP8 keeps them.
+* **The output head (the logits GEMM) stays in bf16.** MaxText: "We do not quantize the logits matmul"
+  (``layers/models.py``, ``logits_dense`` built without ``quant``; GPT-3's logits via the tied embedding are a plain
+  ``jnp.dot``, ``layers/embeddings.py`` ``attend``) — read in the MLPerf Training v4.1 submission's fork,
+  mlcommons/training_results_v4.1 ``Google/benchmarks/gpt3/implementations/maxtext/maxtext_fork``, 2026-12-08.
+  Megatron-Core (NeMo): ``output_layer`` is ``tensor_parallel.ColumnParallelLinear`` (``megatron/core/models/gpt/
+  gpt_model.py``), a plain PyTorch GEMM outside Transformer Engine, which ``fp8_autocast`` does not reach.
+* **Both recipes quantize all three GEMMs of a linear layer** (forward, activation gradient and weight gradient).
+  Transformer Engine's FP8 recipe runs fprop, dgrad and wgrad in FP8. MaxText's ``quantization=int8`` is AQT
+  ``config_v3(fwd_bits=8, dlhs_bits=8, drhs_bits=8 if quantization_local_shard_count != 0 else None)``
+  (``layers/quantizations.py`` ``_get_int8_quant_config``), and ``quantization_local_shard_count`` defaults to -1,
+  which ``pyconfig.py`` turns into the number of slices (>= 1): the weight gradient (drhs, our ``grad_b``) is int8
+  too, with the quantization range found per slice ("local AQT"). Same code in the mlperf/4.1 branch (a6b44b3a),
+  commit 07700cbd and MaxText's main branch; none of the recorded int8 runs sets the count to 0.
 
 The FLOPs do not change, only the rate at which the chip issues them (a bf16 GEMM runs at the bf16 peak).
 
@@ -31,8 +40,8 @@ from chiplab.workloads.ops import GemmOp, Op
 
 EIGHT_BIT_DTYPES = ("fp8", "int8")
 HIGH_PRECISION_DTYPE = "bf16"  # what 8-bit recipes keep for the GEMMs they do not quantize
-# Recipes that quantize only the forward GEMM and the activation gradient (AQT int8 in MaxText).
-WEIGHT_GRADIENT_UNQUANTIZED = ("int8",)
+# Weight GEMMs 8-bit recipes leave in bf16 (with their gradients): the output head (see the module docstring).
+HIGH_PRECISION_WEIGHT_GEMMS = ("logits",)
 
 
 def activation_bytes_per_element(dtype: str) -> int:
@@ -41,10 +50,10 @@ def activation_bytes_per_element(dtype: str) -> int:
     return max(DTYPE_BYTES[one_of("dtype", dtype, tuple(DTYPE_BYTES))], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
 
 
-def _runs_in_high_precision(op: GemmOp, dtype: str) -> bool:
+def _runs_in_high_precision(op: GemmOp) -> bool:
     if op.kind == "activation":  # core attention: QKᵀ and P·V and their gradients
         return True
-    return dtype in WEIGHT_GRADIENT_UNQUANTIZED and op.name.endswith(".grad_b")
+    return op.name.split(".")[0] in HIGH_PRECISION_WEIGHT_GEMMS
 
 
 def eight_bit_training_ops(ops: list[Op], dtype: str) -> list[Op]:
@@ -53,4 +62,4 @@ def eight_bit_training_ops(ops: list[Op], dtype: str) -> list[Op]:
     if dtype not in EIGHT_BIT_DTYPES:
         return ops
     return [dataclasses.replace(op, gemm=Gemm(m=op.gemm.m, n=op.gemm.n, k=op.gemm.k, dtype=HIGH_PRECISION_DTYPE))
-            if isinstance(op, GemmOp) and _runs_in_high_precision(op, dtype) else op for op in ops]
+            if isinstance(op, GemmOp) and _runs_in_high_precision(op) else op for op in ops]

@@ -257,7 +257,7 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
     ops = forward + recomputed_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
-    ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, AQT's dW)
+    ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, logits)
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 

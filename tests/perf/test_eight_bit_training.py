@@ -1,9 +1,11 @@
 """8-bit training recipes: which GEMMs of a training step run in 8 bits (chiplab.workloads.eight_bit_training).
 
 Sources (read for facts): NVIDIA Transformer Engine casts only its Linear layers to FP8 unless FP8 dot-product
-attention is asked for (``DelayedScaling(fp8_dpa=False)`` by default); MaxText's int8 training uses AQT
-``config_v3(fwd_bits=8, dlhs_bits=8, drhs_bits=None)`` (MaxText ``layers/quantizations.py``): forward and
-activation-gradient GEMMs in int8, the weight gradient (drhs) in bf16.
+attention is asked for (``DelayedScaling(fp8_dpa=False)`` by default), and Megatron-Core's output layer is a plain
+``tensor_parallel.ColumnParallelLinear`` outside it; MaxText's int8 training uses AQT ``config_v3(fwd_bits=8,
+dlhs_bits=8, drhs_bits=8)`` whenever ``quantization_local_shard_count`` is not 0 (its default -1 becomes the number of
+slices; MaxText ``layers/quantizations.py`` and ``pyconfig.py``, mlperf/4.1 branch): forward, activation-gradient and
+weight-gradient GEMMs in int8, and "We do not quantize the logits matmul" (``layers/models.py``).
 """
 
 import dataclasses
@@ -27,15 +29,19 @@ def test_fp8_training_keeps_core_attention_in_bf16_and_every_linear_gemm_in_fp8(
     for name in ("qkv_proj", "o_proj", "gate_up_proj", "down_proj"):  # TE: fprop, dgrad and wgrad all in FP8
         assert dtypes[(name, "forward")] == "fp8"
         assert dtypes[(f"{name}.grad_a", "backward")] == dtypes[(f"{name}.grad_b", "backward")] == "fp8"
+    # Megatron-Core's output layer is not a Transformer Engine module
+    assert dtypes[("logits", "forward")] == dtypes[("logits.grad_a", "backward")] == "bf16"
 
 
-def test_int8_training_keeps_the_weight_gradient_in_bf16():
-    model = dataclasses.replace(load_model("llama3-8b"), dtype="int8")
+def test_int8_training_quantizes_all_three_gemms_of_a_layer_but_not_the_logits():
+    model = dataclasses.replace(load_model("gpt3-175b"), dtype="int8")
     dtypes = _dtypes(model.training_step(batch=1, seq_len=2048))
-    for name in ("qkv_proj", "o_proj", "gate_up_proj", "down_proj", "logits"):
-        assert dtypes[(name, "forward")] == dtypes[(f"{name}.grad_a", "backward")] == "int8"  # fwd, dlhs
-        assert dtypes[(f"{name}.grad_b", "backward")] == "bf16"  # drhs_bits=None
-    assert dtypes[("scores", "forward")] == "bf16"
+    for name in ("qkv_proj", "o_proj", "up_proj", "down_proj"):  # fwd, dlhs, drhs: AQT with the default shard count
+        assert dtypes[(name, "forward")] == dtypes[(f"{name}.grad_a", "backward")] == "int8"
+        assert dtypes[(f"{name}.grad_b", "backward")] == "int8"
+    assert {dtypes[("logits", "forward")], dtypes[("logits.grad_a", "backward")],
+            dtypes[("logits.grad_b", "backward")]} == {"bf16"}  # "We do not quantize the logits matmul"
+    assert dtypes[("scores", "forward")] == "bf16"  # flash attention kernel in bf16
 
 
 def test_bf16_training_and_serving_are_unchanged():
