@@ -31,8 +31,8 @@ model pessimistic) is reported as fitted and applied as 1, so the ideal calibrat
 AMD; TPU; Trainium/Inferentia), then of all chips. For matmul the chain is walked per dtype first: a chip with no
 entry in that dtype takes its family's median *in that dtype* before its own other dtypes (so a chip's FP8 falls
 back to its peers' FP8, never to its own BF16); only a dtype no chip measured takes the same chain over any dtype.
-Peers can be far apart: MI300X's own FP8 entry (hipBLASLt) fits about half of what the NVIDIA FP8 median gave it
-before it had one. The two memory-bound kernel classes follow the same chain; where no chip at
+Peers can be far apart: MI300X's own FP8 entries (hipblaslt-bench) fit two thirds of what the NVIDIA FP8 median
+gave it before it had one. The two memory-bound kernel classes follow the same chain; where no chip at
 all measured a class, it takes the chip's STREAM ``memory`` factor, and a class is applied at most at that factor
 (a peer's GEMV must not make a chip stream faster than its own STREAM does; ``chiplab calibration`` shows MI300X's
 capped row). Their record is GPU-only so far (December 2026), so TPUs and Trainium take the all-chips median of GPU
