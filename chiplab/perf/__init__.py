@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     )
     from chiplab.perf.estimate_bands import band_for
     from chiplab.perf.evaluation import evaluation_s, forward_s_per_token
-    from chiplab.perf.head_padding import pad_for_tensor_parallel
+    from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi
     from chiplab.perf.inference import ServingEstimate, estimate_serving
     from chiplab.perf.llm import sweep_serving_batch, training_table
     from chiplab.perf.lora import frozen_base_memory, frozen_base_step
@@ -80,7 +80,7 @@ _EXPORTS = {
     "neighbour_transfer_time_s": "collectives", "network_for": "collectives",
     "band_for": "estimate_bands",
     "evaluation_s": "evaluation", "forward_s_per_token": "evaluation",
-    "pad_for_tensor_parallel": "head_padding",
+    "pad_for_tensor_parallel": "head_padding", "replicate_kv_for_nxdi": "head_padding",
     "ServingEstimate": "inference", "estimate_serving": "inference",
     "sweep_serving_batch": "llm", "training_table": "llm",
     "frozen_base_memory": "lora", "frozen_base_step": "lora",
@@ -170,6 +170,7 @@ __all__ = [
     "point_to_point_hops",
     "point_to_point_time_s",
     "read_measurements",
+    "replicate_kv_for_nxdi",
     "serve_at_speed",
     "shape_class_of",
     "shard",

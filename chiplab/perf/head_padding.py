@@ -1,4 +1,4 @@
-"""How Transformers NeuronX lays a model out on more tensor-parallel ranks than its heads divide evenly.
+"""How the Neuron stacks lay a model out on more tensor-parallel ranks than its heads divide evenly.
 
 Megatron-style tensor parallelism gives every rank whole attention heads and an equal slice of the MLP, so the
 rank count must divide the head count and the MLP width. Transformers NeuronX (TNx, the stack of AWS's Inferentia2
@@ -17,6 +17,17 @@ and Trainium1 decoder benchmark tables) accepts any rank count (NeuronCores) and
 Sources: aws-neuron/transformers-neuronx, ``src/transformers_neuronx/decoder.py`` (``DecoderLayer.to_neuron``,
 ``init_caches``), ``src/transformers_neuronx/config.py`` (the GQA fallback) and ``constants.py`` (``GQA`` docstrings),
 https://github.com/aws-neuron/transformers-neuronx, accessed 2026-12-07.
+
+NxD Inference (NxDI, the stack of the Trainium2 tutorials and of vllm-neuron) replicates instead of converting where
+it can: ``determine_sharding_strategy`` defaults to ``GQA.REPLICATE_TO_TP_DEGREE``, and ``get_shardable_head_counts``
+then gives the model ``tp_degree`` key/value heads (one per rank) when there are fewer KV heads than ranks or the ranks
+do not split them; where the ranks are not a multiple of the KV heads it falls back to ``GQA.CONVERT_TO_MHA`` (one KV
+head per padded query head). Query heads are padded to a multiple of the ranks (``get_number_of_extra_heads``, read
+by its use here only: the runs in the record need no query padding). The KV cache holds the replicated heads
+(``KVCacheManager._get_num_kv_heads_per_rank``). Source: aws-neuron/neuronx-distributed-inference,
+``src/neuronx_distributed_inference/modules/attention/gqa.py`` and ``modules/kvcache/kv_cache_manager.py`` at 4bcdc54
+(2026-07-28), accessed 2026-12-08. A textbook case: Llama 3 70B (64 heads, 8 KV heads) on 64 ranks keeps 64 query
+heads and gets 64 KV heads, 8 times the KV cache of the unreplicated model.
 
 Padding costs real work: the padded heads are computed, stored and read like real ones. A textbook case: 32 query
 heads on 24 ranks are padded to 48 (two per rank), so attention costs 48/32 of the unpadded model; with 8 KV heads,
@@ -58,4 +69,23 @@ def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> Transforme
                                name=f"{config.name} (padded for {ranks} ranks)")
 
 
-__all__ = ["pad_for_tensor_parallel", "round_up_to_multiple"]
+def replicate_kv_for_nxdi(config: TransformerConfig, ranks: int) -> TransformerConfig:
+    """``config`` as NxD Inference shards it on ``ranks`` tensor-parallel ranks (see the module docstring): query
+    heads padded to a multiple of ``ranks``; grouped KV heads replicated to one per rank when ``ranks`` is a multiple
+    of them and they do not already split evenly, else converted to one per padded query head. A model the ranks
+    already divide evenly comes back unchanged (same object)."""
+    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-70b'))")
+    ranks = positive_int("ranks", ranks)
+    heads = round_up_to_multiple(config.num_heads, ranks)
+    kv_heads = config.num_kv_heads or config.num_heads
+    if kv_heads == config.num_heads:  # MHA: the KV heads follow the padded query heads
+        kv_heads = heads
+    elif kv_heads < ranks or kv_heads % ranks:
+        kv_heads = ranks if ranks % kv_heads == 0 else heads
+    if (heads, kv_heads) == (config.num_heads, config.num_kv_heads):
+        return config
+    return dataclasses.replace(config, num_heads=heads, num_kv_heads=kv_heads,
+                               name=f"{config.name} (KV heads for {ranks} NxDI ranks)")
+
+
+__all__ = ["pad_for_tensor_parallel", "replicate_kv_for_nxdi", "round_up_to_multiple"]

@@ -31,7 +31,9 @@ Documented defaults (each applied only where the source does not say):
 A stack fact, not a default: a run on Transformers NeuronX is estimated with the model as TNx lays it out on its
 tensor-parallel ranks (NeuronCores): query heads, MLP width and vocabulary padded to multiples of the ranks, and
 key/value heads replicated to one per query head where the ranks do not split them evenly
-(:func:`chiplab.perf.head_padding.pad_for_tensor_parallel`, with its sources).
+(:func:`chiplab.perf.head_padding.pad_for_tensor_parallel`, with its sources). Likewise a run on NxD Inference (also
+under vllm-neuron) is estimated with its key/value heads replicated to one per rank where the ranks outnumber them
+(:func:`chiplab.perf.head_padding.replicate_kv_for_nxdi`).
 
 A stack fact, not a default: a run on vllm-neuron prefills one request at a time, between decode steps
 (``estimate_serving(sequential_prefill=True)``). Its scheduler admits one prompt per prefill step and holds the
@@ -60,7 +62,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import EndToEndRun
 from chiplab.perf.bucketing import Bucketing, nxdi_buckets
-from chiplab.perf.head_padding import pad_for_tensor_parallel
+from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
 from chiplab.workloads.footprint import Parallelism
@@ -131,6 +133,8 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
     tensor = need(run, "tensor_parallel")
     if "transformers neuronx" in run.software.lower():
         config = pad_for_tensor_parallel(config, tensor)
+    elif "nxd inference" in run.software.lower() or "vllm-neuron" in run.software.lower():
+        config = replicate_kv_for_nxdi(config, tensor)
     if tensor > num_chips:
         if tensor % num_chips:
             raise NotMappable(f"tensor parallelism {tensor} does not split evenly over {num_chips} chips")

@@ -11,7 +11,7 @@ import pytest
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf import estimate_serving
-from chiplab.perf.head_padding import pad_for_tensor_parallel, round_up_to_multiple
+from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi, round_up_to_multiple
 from chiplab.perf.measurements import end_to_end_runs
 from chiplab.perf.validation_cases import case_setup
 from chiplab.workloads.footprint import Parallelism
@@ -80,3 +80,40 @@ def test_transformers_neuronx_runs_are_mapped_with_the_padded_model():
         setup = case_setup(run)  # every TNx run maps now, 24-core Inferentia2 runs included
         assert setup.config.num_heads % run.tensor_parallel == 0
         assert setup.config.num_kv_heads % run.tensor_parallel == 0
+
+
+# NxD Inference's rules (neuronx_distributed_inference/modules/attention/gqa.py, determine_sharding_strategy and
+# get_shardable_head_counts): GQA.REPLICATE_TO_TP_DEGREE by default, so fewer KV heads than ranks become one per rank
+# when the ranks are a multiple of them, else GQA.CONVERT_TO_MHA. Llama 3 70B / 405B: 64 / 128 heads, 8 KV heads.
+@pytest.mark.parametrize(("model", "ranks", "heads", "kv_heads"), [
+    ("llama3-70b", 64, 64, 64),    # 8 KV heads < 64 ranks, 64 % 8 == 0: replicated to tp_degree
+    ("llama3-405b", 64, 128, 64),  # query heads already a multiple of the ranks; KV to one per rank
+    ("llama3-8b", 24, 48, 24),     # 32 query heads padded to 48; 24 % 8 == 0: KV to 24
+    ("llama3-8b", 16, 32, 16),
+])
+def test_nxdi_replicates_kv_heads_to_the_ranks(model, ranks, heads, kv_heads):
+    padded = replicate_kv_for_nxdi(load_model(model), ranks)
+    assert (padded.num_heads, padded.num_kv_heads) == (heads, kv_heads)
+    assert padded.d_ff == load_model(model).d_ff  # only the heads change (NxDI pads no MLP width here)
+
+
+def test_nxdi_converts_to_mha_when_the_ranks_are_not_a_multiple_of_the_kv_heads():
+    # 8 KV heads on 12 ranks: 12 % 8 != 0 -> CONVERT_TO_MHA, one KV head per padded query head (32 -> 36)
+    padded = replicate_kv_for_nxdi(LLAMA_8B, 12)
+    assert (padded.num_heads, padded.num_kv_heads) == (36, 36)
+
+
+def test_nxdi_leaves_kv_heads_the_ranks_divide():
+    assert replicate_kv_for_nxdi(LLAMA_8B, 8) is LLAMA_8B  # one KV head per rank already
+    assert replicate_kv_for_nxdi(LLAMA_8B, 4) is LLAMA_8B  # two per rank
+
+
+def test_nxdi_replication_multiplies_the_kv_cache_per_chip():
+    # 70B on 16 Trn2 chips at 64 ranks: 64 KV heads, 4 per chip (one per rank, 4 ranks per chip), where the 8 heads
+    # spread over 16 chips leave each chip one (a head's cache on the 2 chips that share it): 4x the cache per chip
+    model, chip = load_model("llama3-70b"), load_chip("trainium2")
+    setup = {"batch": 1, "prompt_len": 1000, "output_len": 100, "tensor_parallel": 16}
+    plain = estimate_serving(model, chip, **setup)
+    replicated = estimate_serving(replicate_kv_for_nxdi(model, 64), chip, **setup)
+    assert replicated.memory.kv_cache_bytes == pytest.approx(4 * plain.memory.kv_cache_bytes)
+    assert replicated.mean_decode.time_s > plain.mean_decode.time_s
