@@ -130,14 +130,19 @@ class TrainingEstimate(BandRanges):
                 self.data_comm_exposed_s + self.fsdp_gather_exposed_s, "optimizer": self.optimizer_s}
 
 
-def shard(config: TransformerConfig, parallelism: Parallelism) -> TransformerConfig:
-    """The part of the model one chip computes: 1/t of heads, MLP and vocabulary; 1/p of the layers."""
+def shard(config: TransformerConfig, parallelism: Parallelism, tensor_ranks_per_chip: int = 1) -> TransformerConfig:
+    """The part of the model one chip computes: 1/t of heads, MLP and vocabulary; 1/p of the layers.
+
+    With more tensor-parallel ranks than KV heads each rank holds one replicated KV head (NeuronX Distributed's
+    ``kv_replicator``, vLLM's ``QKVParallelLinear`` ``num_kv_head_replicas``): with r ranks on one chip (Trainium's
+    NeuronCores, ``tensor_ranks_per_chip``) the chip computes r of them."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("parallelism", parallelism, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8)")
     parallelism.check(config)
     t, p = parallelism.tensor, parallelism.pipeline
+    ranks = positive_int("tensor_ranks_per_chip", tensor_ranks_per_chip)
     return dataclasses.replace(
-        config, num_heads=config.num_heads // t, num_kv_heads=max(1, config.num_kv_heads // t),
+        config, num_heads=config.num_heads // t, num_kv_heads=ranks * max(1, config.num_kv_heads // (t * ranks)),
         head_dim=config.head_dim, d_ff=config.d_ff // t, vocab_size=-(-config.vocab_size // t),
         num_layers=-(-config.num_layers // p), name=f"{config.name} shard (t={t}, p={p})")
 
@@ -195,13 +200,16 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       recompute_num_layers: int | None = None, tp_comm_overlap: bool = False,
                       calibration: Calibration | None = None,
                       network: Network | None = None, check_memory: bool = True,
-                      frozen_base_weights: bool = False, context_parallel: int = 1) -> TrainingEstimate:
+                      frozen_base_weights: bool = False, context_parallel: int = 1,
+                      tensor_ranks_per_chip: int = 1) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
 
     ``frozen_base_weights``: LoRA fine-tuning (:mod:`chiplab.perf.lora`): no weight gradients, optimizer state,
     update or gradient synchronisation for the base weights. ``context_parallel`` c: each sequence split over c
-    chips (:mod:`chiplab.perf.context_parallel`), on t·p·d·c chips in all. ``calibration`` defaults to the one
-    fitted for the chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()`` gives the upper bound."""
+    chips (:mod:`chiplab.perf.context_parallel`), on t·p·d·c chips in all. ``tensor_ranks_per_chip``: tensor-parallel
+    ranks sharing one chip (NeuronCores), for the KV heads each rank replicates (:func:`shard`). ``calibration``
+    defaults to the one fitted for the chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()``
+    gives the upper bound."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
     instance_of("parallelism", parallelism, Parallelism,
@@ -243,7 +251,7 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     if check_memory:
         _check_fits(memory, chip, capacity, parallelism)
     network = network or network_for(chip)
-    part = shard(config, parallelism)
+    part = shard(config, parallelism, tensor_ranks_per_chip)
     workload = context_parallel_step(part.training_step(batch=micro, seq_len=local_len, recompute=recompute,
                                                         recompute_num_layers=recompute_num_layers), c)
     step = estimate_step(frozen_base_step(workload) if frozen else workload, chip, calibration)

@@ -25,6 +25,8 @@ Documented defaults for training runs, and for every run (each applied only wher
 * context parallelism c → modelled as Megatron-Core/Transformer Engine run it (``estimate_training``'s
   ``context_parallel``, :mod:`chiplab.perf.context_parallel`): each chip holds seq_len/c tokens of its group's
   sequences, K and V go around a ring of the c chips beside the attention blocks, gradients are reduced over d·c.
+* tensor parallelism counted in NeuronCores (Trainium, 2 per chip) → t/2-way across chips; each NeuronCore rank
+  holds at least one (replicated) KV head, so a chip computes 2 where the model has fewer KV heads than ranks.
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
@@ -114,22 +116,24 @@ def _chips_per_tensor_rank(run: EndToEndRun, ranks: int, tensor: int, defaults: 
     return per_chip
 
 
-def _parallelism(run: EndToEndRun, defaults: list[str]) -> Parallelism:
+def _parallelism(run: EndToEndRun, defaults: list[str]) -> tuple[Parallelism, int]:
+    """The run's parallelism over chips, and how many tensor-parallel ranks share a chip."""
     num_chips = need(run, "num_chips")
     ways = [stated(run, f) for f in ("tensor_parallel", "pipeline_parallel", "data_parallel")]
     if None in ways:
         if "maxtext" not in run.software.lower():
             raise NotMappable("tensor/pipeline/data parallelism not stated")
         defaults.append(f"parallelism not stated: MaxText's default, FSDP over all {num_chips} chips")
-        return Parallelism(tensor=1, pipeline=1, data=num_chips, zero_stage=3)
+        return Parallelism(tensor=1, pipeline=1, data=num_chips, zero_stage=3), 1
     tensor, pipeline, data = ways
     context = stated(run, "context_parallel") or 1
     zero_stage = _zero_stage(run, defaults)
-    tensor //= _chips_per_tensor_rank(run, tensor * pipeline * data * context, tensor, defaults)
+    ranks_per_chip = _chips_per_tensor_rank(run, tensor * pipeline * data * context, tensor, defaults)
+    tensor //= ranks_per_chip
     if tensor * pipeline * data * context != num_chips:
         raise NotMappable(f"TP {tensor} x PP {pipeline} x DP {data} x CP {context} is not the {num_chips} chips "
                           "the run used")
-    return Parallelism(tensor=tensor, pipeline=pipeline, data=data, zero_stage=zero_stage)
+    return Parallelism(tensor=tensor, pipeline=pipeline, data=data, zero_stage=zero_stage), ranks_per_chip
 
 
 def training_setup(run: EndToEndRun) -> CaseSetup:
@@ -139,7 +143,7 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
     if quantity == "time_to_train_s" and stated(run, "train_tokens") is None:
         raise NotMappable("time to train without the number of tokens trained")
     config = run_model(run, defaults)
-    parallelism = _parallelism(run, defaults)
+    parallelism, ranks_per_chip = _parallelism(run, defaults)
     global_batch, seq_len = need(run, "global_batch"), need(run, "seq_len")
     if seq_len > config.max_seq_len:  # the run trained past the preset's context window (MLPerf's Llama 2 LoRA: 8192)
         defaults.append(f"context window {config.max_seq_len} of the preset extended to the run's {seq_len}")
@@ -150,7 +154,8 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
                                  "tp_comm_overlap": _tp_comm_overlap(run),
                                  # LoRA: the base weights are frozen, only the adapters train (chiplab.perf.lora)
                                  "frozen_base_weights": "lora" in run.model_as_published.lower(),
-                                 "context_parallel": stated(run, "context_parallel") or 1}
+                                 "context_parallel": stated(run, "context_parallel") or 1,
+                                 "tensor_ranks_per_chip": ranks_per_chip}
     micro = stated(run, "micro_batch")
     if micro is not None and "maxtext" in run.software.lower():
         # MaxText's per_device_batch_size counts every chip, the tensor-parallel ones too (global batch = it x all

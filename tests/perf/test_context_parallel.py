@@ -121,3 +121,4 @@ def test_sequence_must_split_evenly():
     with pytest.raises(ChiplabInputError, match="context_parallel"):
         estimate_training(_config(), load_chip("h100_sxm"), parallelism=Parallelism(), global_batch=1,
                           seq_len=2049, context_parallel=2)
+
