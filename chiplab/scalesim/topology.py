@@ -4,13 +4,9 @@ SCALE-Sim's reader is ``scalesim/topology_utils.py: topologies.load_arrays_{gemm
 follows:
 
 * Line 1 is always a header and is skipped, whatever it contains; blank lines are skipped.
-* Every row ends in a trailing comma: SCALE-Sim drops the last comma-separated field (``row.split(',')[:-1]``).
-  chiplab accepts rows with or without that trailing comma; when a row without it has more fields than its layer
-  needs, chiplab drops the last field as SCALE-Sim does (e.g. the ``#dw`` notes in SCALE-Sim's own
-  ``mobilnet_paper.csv``) and warns (:class:`ScaleSimInputWarning`, on stderr) about every field it ignored.
-* After the layer's columns: GEMM rows may carry an N:M ratio and then anything (never read); conv rows take their
-  *last* field as the N:M ratio, and integers between the stride and it are ignored. An empty layer name is
-  accepted, as in SCALE-Sim.
+* Each row's fields are read as SCALE-Sim reads them (its dropped last field, what follows the layer's columns, the
+  sparsity ratio): :mod:`chiplab.scalesim.topology_rows`. Fields SCALE-Sim ignores are ignored with a warning
+  (:class:`ScaleSimInputWarning`, on stderr) naming each of them; rows SCALE-Sim stops at are refused.
 * GEMM rows are ``name, M, N, K[, N:M]``; conv rows are ``name, IFMAP height, IFMAP width, filter height, filter
   width, channels, num filters, stride[, N:M]`` (one stride for both directions). The optional last field is a
   structured-sparsity ratio (``ScaleSimLayer.sparsity_ratio``; default 1:1, dense).
@@ -36,14 +32,12 @@ from chiplab._guard import check_resources
 from chiplab.errors import ChiplabInputError
 from chiplab.scalesim._files import read_input_file
 from chiplab.scalesim.sparsity import num_kept, padded_window
+from chiplab.scalesim.topology_rows import MAX_DIMENSION as MAX_DIMENSION  # re-exported: sweep.py bounds by it
+from chiplab.scalesim.topology_rows import columns_of, looks_like_layer, read_row
 
-GEMM_COLUMNS = ("layer name", "M", "N", "K")
-CONV_COLUMNS = ("layer name", "IFMAP height", "IFMAP width", "filter height", "filter width", "channels",
-                "num filters", "stride")
 INPUT_TYPES = ("conv", "gemm")
 LAYER_DIMENSIONS = ("ifmap_height", "ifmap_width", "filter_height", "filter_width", "num_channels", "num_filters",
                     "stride")
-MAX_DIMENSION = 2**31 - 1  # larger layer dimensions overflow SCALE-Sim's (and numpy's) 64-bit address arithmetic
 # A layer object plus its three report lines, and how many such layers a second (results are shared between
 # identical layers, so a layer costs little more than its report lines); measured by benchmarks/bench_scalesim.py.
 BYTES_PER_LAYER = 2048
@@ -151,104 +145,28 @@ class ScaleSimLayer:
         return self.m * self.n * self.window_size
 
 
-def _fields(line: str) -> tuple[list[str], str | None]:
-    """A row's fields the way SCALE-Sim sees them, and the field it drops (None when nothing real is dropped).
-
-    SCALE-Sim drops a row's last comma-separated field (``row.split(',')[:-1]``), meant to be the empty field after
-    the trailing comma. chiplab drops it too, except when it is the only thing that makes the row complete: a row
-    that merely lacks the trailing comma keeps all its fields (SCALE-Sim would lose the stride and crash).
-    """
-    fields = [f.strip() for f in line.split(",")]
-    if len(fields) > 1 and fields[-1] == "":
-        return fields[:-1], None
-    return fields, fields[-1]
-
-
-def _positive_int(text: str, column: str, where: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ChiplabInputError(
-            f"{where}: {column} = {text[:40]!r} is not an integer; allowed: a whole number >= 1") from None
-    if value < 1:
-        raise ChiplabInputError(f"{where}: {column} = {value}; allowed: a whole number >= 1")
-    if value > MAX_DIMENSION:
-        raise ChiplabInputError(f"{where}: {column} = {value} is too large; allowed: a whole number <= "
-                                f"{MAX_DIMENSION} (2**31 - 1)")
-    return value
-
-
-def _sparsity_ratio(text: str, where: str) -> tuple[int, int]:
-    # topology_utils.load_arrays_*: ratio.strip().split(':'), then append_topo_arrays int()s both halves.
-    parts = text.split(":")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ChiplabInputError(f"{where}: sparsity ratio = {text!r}; allowed: N:M with whole numbers, e.g. 1:1")
-    n, m = int(parts[0]), int(parts[1])
-    if not 1 <= n <= m:
-        raise ChiplabInputError(f"{where}: sparsity ratio = {text!r}; allowed: N:M with 1 <= N <= M (N non-zero "
-                                "values in every block of M)")
-    return n, m
-
-
-def _split_row(fields: list[str], dropped: str | None, input_type: str,
-               where: str) -> tuple[list[str], str | None, list[str]]:
-    """(layer fields, sparsity ratio text or None, fields SCALE-Sim ignores) of one row."""
-    columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
-    ignored = []
-    if dropped is not None and len(fields) > len(columns):
-        # More fields than the layer needs and no trailing comma: SCALE-Sim drops the last one (often an
-        # annotation such as '#dw' in its own mobilnet_paper.csv); so does chiplab, with a warning.
-        fields, ignored = fields[:-1], [dropped]
-    if len(fields) < len(columns):
-        raise ChiplabInputError(
-            f"{where}: expected {len(columns)} columns ({', '.join(columns)}) plus an optional sparsity ratio N:M "
-            f"for a {input_type} topology, got {len(fields)}: {', '.join(fields)!r}")
-    layer, rest = fields[:len(columns)], fields[len(columns):]
-    if not rest:
-        return layer, None, ignored
+def _layer(name: str, dimensions: tuple[int, ...], ratio: tuple[int, int], input_type: str,
+           where: str) -> ScaleSimLayer:
     if input_type == "gemm":
-        # load_arrays_gemm reads elems[4] as the ratio and never looks at anything after it.
-        return layer, rest[0], rest[1:] + ignored
-    # load_arrays_conv pops the *last* field as the ratio; fields between the stride and the ratio stay in the
-    # layer's entry, where append_topo_arrays int()s them (so they must be integers) and nothing reads them.
-    for text in rest[:-1]:
-        try:
-            int(text)
-        except ValueError:
-            raise ChiplabInputError(
-                f"{where}: extra field {text[:40]!r} after the stride; allowed: whole numbers (SCALE-Sim reads "
-                "them as integers and ignores them) before an optional final N:M sparsity ratio") from None
-    return layer, rest[-1], rest[:-1] + ignored
-
-
-def _parse_row(fields: list[str], sparsity: str | None, input_type: str, where: str) -> ScaleSimLayer:
-    columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
-    ratio = (1, 1) if sparsity is None else _sparsity_ratio(sparsity, where)
-    name = fields[0]  # may be empty: SCALE-Sim accepts an empty layer name
-    values = [_positive_int(text, column, where) for text, column in zip(fields[1:], columns[1:], strict=True)]
-    if input_type == "gemm":
-        m, n, k = values
+        m, n, k = dimensions
         # topology_utils.load_arrays_gemm: [name, m, k, 1, k, 1, n, 1, 1] = ifmap m x k, filter 1 x k, n filters.
         return ScaleSimLayer(name=name, ifmap_height=m, ifmap_width=k, filter_height=1, filter_width=k,
                              num_channels=1, num_filters=n, stride=1, sparsity_ratio=ratio, where=where)
-    return ScaleSimLayer(name=name, ifmap_height=values[0], ifmap_width=values[1], filter_height=values[2],
-                         filter_width=values[3], num_channels=values[4], num_filters=values[5], stride=values[6],
+    height, width, filter_height, filter_width, channels, filters, stride = dimensions
+    return ScaleSimLayer(name=name, ifmap_height=height, ifmap_width=width, filter_height=filter_height,
+                         filter_width=filter_width, num_channels=channels, num_filters=filters, stride=stride,
                          sparsity_ratio=ratio, where=where)  # which checks that the filter fits the IFMAP
-
-
-def _looks_like_layer(fields: list[str], input_type: str) -> bool:
-    columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
-    numbers = fields[1:len(columns)]
-    return len(fields) >= len(columns) and all(f.lstrip("+").isdigit() for f in numbers)
 
 
 def load_topology(path: str | PathLike[str], input_type: str = "conv") -> tuple[ScaleSimLayer, ...]:
     """Read a SCALE-Sim topology CSV; ``input_type`` is ``"conv"`` or ``"gemm"`` (SCALE-Sim's ``-i``)."""
     input_type = one_of("input_type", input_type, INPUT_TYPES)
     path, text = read_input_file("path", path, "topology")
-    lines = text.splitlines()
-    if lines and _looks_like_layer(_fields(lines[0])[0], input_type):
-        columns = GEMM_COLUMNS if input_type == "gemm" else CONV_COLUMNS
+    # Lines as SCALE-Sim's `for row in f` sees them: read_text already turned \r\n and \r into \n, and unlike
+    # str.splitlines() nothing else (\f, \v, \x1c, \u2028, ...) ends a line.
+    lines = text.split("\n")
+    if lines and looks_like_layer(lines[0], input_type):
+        columns = columns_of(input_type)
         raise ChiplabInputError(
             f"{path}:1: this line looks like a layer, but SCALE-Sim always skips line 1 as the header (it would "
             f"silently drop this layer); add a header line such as: {', '.join(columns)},")
@@ -258,10 +176,11 @@ def load_topology(path: str | PathLike[str], input_type: str = "conv") -> tuple[
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        fields, sparsity, extra = _split_row(*_fields(line), input_type, where)
-        if extra:
-            ignored.append(f"line {number}: {', '.join(repr(x[:40]) for x in extra)}")
-        layer = _parse_row(fields, sparsity, input_type, where)
+        row = read_row(line, input_type, where)
+        if row.ignored:
+            note = f" ({row.note})" if row.note else ""
+            ignored.append(f"line {number}: {', '.join(repr(x[:40]) for x in row.ignored)}{note}")
+        layer = _layer(row.name, row.dimensions, row.sparsity_ratio, input_type, where)
         depthwise = input_type == "conv" and "DP" in layer.name
         rows.append((layer, layer.num_channels if depthwise else 1))
     if not rows:
@@ -269,7 +188,8 @@ def load_topology(path: str | PathLike[str], input_type: str = "conv") -> tuple[
     if ignored:
         shown = "; ".join(ignored[:5]) + (f"; and {len(ignored) - 5} more rows" if len(ignored) > 5 else "")
         warnings.warn(f"{path}: ignored fields that SCALE-Sim 3.0.0 ignores too (it drops a row's last "
-                      f"comma-separated field and reads nothing after the sparsity ratio): {shown}",
+                      "comma-separated field, reads nothing after a GEMM row's N:M ratio and takes a conv row's "
+                      f"ratio from the first two values after the stride): {shown}",
                       ScaleSimInputWarning, stacklevel=2)
     num_layers = sum(copies for _, copies in rows)
     # Each layer becomes an object here and three report lines later: refuse a file that would not fit.

@@ -295,7 +295,9 @@ def test_last_field_dropped_like_scalesim_with_a_warning(tmp_path):
 @pytest.mark.parametrize(("row", "input_type", "ignored", "ratio"), [
     ("l0, 4, 4, 4, 2:4, 9, x,", "gemm", "'9', 'x'", (2, 4)),  # load_arrays_gemm reads nothing after elems[4]
     ("l0, 4, 4, 4, 2:4", "gemm", "'2:4'", (1, 1)),  # no trailing comma: SCALE-Sim drops the ratio itself
-    ("c0, 8, 8, 3, 3, 3, 16, 1, 7, 1:2,", "conv", "'7'", (1, 2)),  # an integer column before the final N:M
+    # An integer column before the final N:M: SCALE-Sim's get_layer_sparsity_ratio reads topo_arrays[9:11], the
+    # first two values after the stride (2:4 here), not the last field (tests/scalesim/test_topology_rows.py).
+    ("c0, 8, 8, 3, 3, 3, 16, 1, 2, 4, 1:1,", "conv", "'1:1'", (2, 4)),
 ])
 def test_extra_fields_are_ignored_like_scalesim(tmp_path, row, input_type, ignored, ratio):
     path = _write(tmp_path, "t.csv", f"header,\n{row}\n")

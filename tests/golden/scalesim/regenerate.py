@@ -10,7 +10,8 @@ has it (SCALE-Sim 3.0.0 crashes on numpy >= 2.4):
 For every [[case]] in cases.toml it writes cases/<name>/scalesim.cfg, topology.csv and layout.csv (SCALE-Sim
 insists on a layout file even when custom layouts are off), runs SCALE-Sim on them in a fresh subprocess and
 copies COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv (and SPARSE_REPORT.csv for sparse
-cases) into the case directory. It
+cases, topo_arrays.json, the layers SCALE-Sim's topology reader stored, for verbatim `topology_text` cases) into the
+case directory. It
 also records SCALE-Sim's wall time per case in timings.txt. pytest never imports this file.
 """
 
@@ -34,14 +35,19 @@ SPARSE_REPORT = "SPARSE_REPORT.csv"  # written by SCALE-Sim only when SparsitySu
 DEFAULT_OFFSETS = (0, 10000000, 20000000)
 
 # Runs inside a fresh interpreter so that no SCALE-Sim state leaks from one case to the next.
+# It also saves the layers SCALE-Sim's topology reader stored (topo_arrays, as JSON): for `topology_text` cases they
+# are the expected parse (tests/scalesim/test_topology_rows.py).
 _RUNNER = """
-import sys
+import json, sys
 from scalesim.scale_sim import scalesim
 cfg, topo, layout, out, gemm = sys.argv[1:6]
 sim = scalesim(save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout,
                input_type_gemm=(gemm == "gemm"))
+with open(out + "/" + "topo_arrays.json", "w") as f:
+    json.dump(sim.topo.topo_arrays, f)
 sim.run_scale(top_path=out)
 """
+TOPO_ARRAYS = "topo_arrays.json"
 
 
 def config_text(case: dict) -> str:
@@ -131,6 +137,8 @@ def run_case(case: dict) -> float:
         wall_s = time.perf_counter() - start
         for report in REPORTS + ((SPARSE_REPORT,) if "sparse_rep" in case else ()):
             shutil.copyfile(Path(tmp) / case["name"] / report, case_dir / report)
+        if "topology_text" in case:
+            shutil.copyfile(Path(tmp) / TOPO_ARRAYS, case_dir / TOPO_ARRAYS)
     return wall_s
 
 
