@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from chiplab._checks import instance_of, positive_int
+from chiplab._checks import instance_of, positive_int, positive_int_at_most
+from chiplab.workloads.footprint import kv_heads_per_rank
 from chiplab.workloads.transformer import TransformerConfig
 
 
@@ -46,6 +47,12 @@ def round_up_to_multiple(value: int, multiple: int) -> int:
     """The smallest multiple of ``multiple`` that is >= ``value`` (TNx's ``round_up_to_divisor``)."""
     value, multiple = positive_int("value", value), positive_int("multiple", multiple)
     return -(-value // multiple) * multiple
+
+
+def _ranks(config: TransformerConfig, ranks: object) -> int:
+    """``ranks`` checked against the model: at most one rank per query head, since a rank beyond them would hold
+    only zero padding heads (and a huge count would build a model of that many padded heads)."""
+    return positive_int_at_most("ranks", ranks, config.num_heads)
 
 
 def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> TransformerConfig:
@@ -56,9 +63,9 @@ def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> Transforme
     model the ranks already divide evenly comes back unchanged (same object).
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
-    ranks = positive_int("ranks", ranks)
+    ranks = _ranks(config, ranks)
     heads = round_up_to_multiple(config.num_heads, ranks)
-    kv_heads = config.num_kv_heads or config.num_heads
+    kv_heads = config.num_kv_heads
     if kv_heads % ranks:  # also when ranks > kv_heads: TNx replicates to MHA rather than sharing a head
         kv_heads = heads
     d_ff = round_up_to_multiple(config.d_ff, ranks)
@@ -75,13 +82,13 @@ def replicate_kv_for_nxdi(config: TransformerConfig, ranks: int) -> TransformerC
     of them and they do not already split evenly, else converted to one per padded query head. A model the ranks
     already divide evenly comes back unchanged (same object)."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-70b'))")
-    ranks = positive_int("ranks", ranks)
+    ranks = _ranks(config, ranks)
     heads = round_up_to_multiple(config.num_heads, ranks)
-    kv_heads = config.num_kv_heads or config.num_heads
-    if kv_heads == config.num_heads:  # MHA: the KV heads follow the padded query heads
+    kv_heads = config.num_kv_heads
+    if kv_heads == config.num_heads or (kv_heads % ranks and ranks % kv_heads):  # MHA, or CONVERT_TO_MHA
         kv_heads = heads
-    elif kv_heads < ranks or kv_heads % ranks:
-        kv_heads = ranks if ranks % kv_heads == 0 else heads
+    else:  # REPLICATE_TO_TP_DEGREE: each rank keeps KV/ranks heads, or its own copy of one
+        kv_heads = ranks * kv_heads_per_rank(config, ranks)
     if (heads, kv_heads) == (config.num_heads, config.num_kv_heads):
         return config
     return dataclasses.replace(config, num_heads=heads, num_kv_heads=kv_heads,

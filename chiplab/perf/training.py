@@ -55,7 +55,7 @@ from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
-from chiplab.workloads.footprint import MemoryFootprint, Parallelism, training_memory
+from chiplab.workloads.footprint import MemoryFootprint, Parallelism, kv_heads_per_rank, training_memory
 from chiplab.workloads.transformer import TransformerConfig
 
 # Sizes past which an estimate means nothing (and Python's floats overflow): far beyond any published run.
@@ -133,16 +133,20 @@ class TrainingEstimate(BandRanges):
 def shard(config: TransformerConfig, parallelism: Parallelism, tensor_ranks_per_chip: int = 1) -> TransformerConfig:
     """The part of the model one chip computes: 1/t of heads, MLP and vocabulary; 1/p of the layers.
 
-    With more tensor-parallel ranks than KV heads each rank holds one replicated KV head (NeuronX Distributed's
-    ``kv_replicator``, vLLM's ``QKVParallelLinear`` ``num_kv_head_replicas``): with r ranks on one chip (Trainium's
-    NeuronCores, ``tensor_ranks_per_chip``) the chip computes r of them."""
+    With more tensor-parallel ranks than KV heads each rank holds its own copy of one
+    (:func:`chiplab.workloads.footprint.kv_heads_per_rank`): with r ranks on one chip (Trainium's NeuronCores,
+    ``tensor_ranks_per_chip``) the chip computes the KV heads of all r."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("parallelism", parallelism, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8)")
     parallelism.check(config)
     t, p = parallelism.tensor, parallelism.pipeline
     ranks = positive_int("tensor_ranks_per_chip", tensor_ranks_per_chip)
+    if config.num_heads % (t * ranks):
+        raise ChiplabInputError(f"tensor_ranks_per_chip ({ranks}) x tensor parallelism ({t}) = {t * ranks} ranks "
+                                f"must divide num_heads ({config.num_heads}) of model {config.name!r}: every rank "
+                                "computes whole query heads")
     return dataclasses.replace(
-        config, num_heads=config.num_heads // t, num_kv_heads=ranks * max(1, config.num_kv_heads // (t * ranks)),
+        config, num_heads=config.num_heads // t, num_kv_heads=ranks * kv_heads_per_rank(config, t * ranks),
         head_dim=config.head_dim, d_ff=config.d_ff // t, vocab_size=-(-config.vocab_size // t),
         num_layers=-(-config.num_layers // p), name=f"{config.name} shard (t={t}, p={p})")
 

@@ -16,7 +16,6 @@ layers (Sec. 4.2.3).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -95,9 +94,7 @@ class Parallelism:
             if value % t:
                 raise ChiplabInputError(f"tensor parallelism {t} must divide {name} ({value}) of model "
                                         f"{config.name!r}; choose a divisor of {value}")
-        if config.num_kv_heads > t and config.num_kv_heads % t:
-            raise ChiplabInputError(f"tensor parallelism {t} must divide num_kv_heads ({config.num_kv_heads}) "
-                                    f"of model {config.name!r}, or exceed it (then KV heads are replicated)")
+        kv_heads_per_rank(config, t)  # raises unless t splits the KV heads evenly or exceeds them
         if self.pipeline > config.num_layers:
             raise ChiplabInputError(f"pipeline parallelism {self.pipeline} exceeds num_layers "
                                     f"({config.num_layers}) of model {config.name!r}")
@@ -229,6 +226,24 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
     )
 
 
+def kv_heads_per_rank(config: TransformerConfig, ranks: int) -> int:
+    """Key/value heads each of ``ranks`` tensor-parallel ranks computes and caches: KV/ranks when the ranks split the
+    KV heads evenly, else (more ranks than KV heads) one, its own copy of the head its query heads read.
+
+    chiplab's one home for KV-head replication across ranks. Frameworks copy a KV head to every rank that needs it
+    rather than split one head's projection: vLLM's ``QKVParallelLinear`` (``num_kv_head_replicas`` = ranks / KV),
+    NeuronX Distributed Training's ``--kv_replicator`` (KV x replicator = the tensor-parallel degree in its Llama 3
+    scripts), NxD Inference's ``GQA.REPLICATE_TO_TP_DEGREE`` (:func:`chiplab.perf.head_padding.replicate_kv_for_nxdi`).
+    A chip that runs r ranks (Trainium's NeuronCores) computes r times this. Llama 3 8B (8 KV heads) on 32 ranks: 1.
+    """
+    ranks = positive_int("ranks", ranks)
+    heads = config.num_kv_heads
+    if heads > ranks and heads % ranks:
+        raise ChiplabInputError(f"{ranks} tensor-parallel ranks must divide num_kv_heads ({heads}) of model "
+                                f"{config.name!r}, or exceed it (then every rank keeps its own copy of a KV head)")
+    return max(1, heads // ranks)
+
+
 def kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_sharding: str) -> int:
     """Parts each KV head's cached positions are split into over ``tensor_parallel`` ranks.
 
@@ -263,7 +278,7 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
     t, pp = parallelism.tensor, parallelism.pipeline
     weight_bytes = config.weight_bytes_per_param if weight_bytes_per_param is None else weight_bytes_per_param
     kv_bytes = config.bytes_per_element if kv_bytes_per_element is None else kv_bytes_per_element
-    kv_heads_per_chip = math.ceil(config.num_kv_heads / t)
+    kv_heads_per_chip = kv_heads_per_rank(config, t)
     kv_cache = config.kv_cache_bytes(batch=batch, context_len=context_len, bytes_per_element=kv_bytes)
     working_set = activation_bytes_per_layer(config, batch=batch, seq_len=1, tensor_parallel=t,
                                              bytes_per_element=config.bytes_per_element)

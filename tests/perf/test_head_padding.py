@@ -67,10 +67,21 @@ def test_replicated_kv_heads_hold_more_cache():
     assert replicated.memory.kv_cache_bytes == pytest.approx(2 * plain.memory.kv_cache_bytes)
 
 
-@pytest.mark.parametrize("ranks", [0, -24, 2.5])
-def test_bad_ranks_name_the_parameter(ranks):
+@pytest.mark.parametrize("ranks", [0, -24, 2.5, True, "24"])
+@pytest.mark.parametrize("layout", [pad_for_tensor_parallel, replicate_kv_for_nxdi])
+def test_bad_ranks_name_the_parameter(layout, ranks):
     with pytest.raises(ChiplabInputError, match="ranks"):
-        pad_for_tensor_parallel(LLAMA_8B, ranks)
+        layout(LLAMA_8B, ranks)
+
+
+@pytest.mark.parametrize("ranks", [33, 10**6, 10**400])
+@pytest.mark.parametrize("layout", [pad_for_tensor_parallel, replicate_kv_for_nxdi])
+def test_more_ranks_than_query_heads_are_refused(layout, ranks):
+    # Llama 3 8B has 32 query heads: a 33rd rank would hold only zero padding heads, and 1e400 ranks would build a
+    # model of 1e400 heads; the message names the parameter and the allowed range
+    with pytest.raises(ChiplabInputError, match=r"ranks must be a whole number between 1 and 32"):
+        layout(LLAMA_8B, ranks)
+    assert layout(LLAMA_8B, 32).num_heads == 32  # one query head per rank is the most
 
 
 def test_transformers_neuronx_runs_are_mapped_with_the_padded_model():

@@ -5,6 +5,9 @@ Expected shapes worked by hand from the Llama 3 8B config (Meta's model card: 32
 
 import dataclasses
 
+import pytest
+
+from chiplab.errors import ChiplabInputError
 from chiplab.perf.training import shard
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import load_model
@@ -26,3 +29,12 @@ def test_more_tensor_ranks_than_kv_heads_replicate_them_per_rank():
     # enough KV heads for every rank: nothing replicated (8 KV heads over 8 GPUs or 4 chips x 2 cores)
     assert shard(config, Parallelism(tensor=8)).num_kv_heads == 1
     assert shard(config, Parallelism(tensor=4), tensor_ranks_per_chip=2).num_kv_heads == 2
+
+
+def test_ranks_that_split_query_heads_are_refused():
+    """32 query heads on 16 chips x 3 cores = 48 ranks: no whole number of heads per rank (NxD's tensor-parallel
+    layers split heads evenly over the ranks), so the chip's share would be a fraction of a head."""
+    with pytest.raises(ChiplabInputError, match=r"tensor_ranks_per_chip \(3\) x tensor parallelism \(16\) = 48"):
+        shard(_config(), Parallelism(tensor=16), tensor_ranks_per_chip=3)
+    with pytest.raises(ChiplabInputError, match="tensor_ranks_per_chip"):
+        shard(_config(), Parallelism(tensor=16), tensor_ranks_per_chip=0)
