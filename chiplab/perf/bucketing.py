@@ -41,15 +41,22 @@ import bisect
 import math
 from dataclasses import dataclass
 
-from chiplab._checks import positive_int
+from chiplab._checks import positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
+from chiplab.perf.training import MAX_TOKENS_PER_SEQUENCE
 
 SMALLEST_BUCKET = 128  # both stacks start their default ladders at 128 tokens (sources above)
 
 
+def _tokens(name: str, value: object) -> int:
+    """A bucket length: a whole number of tokens no longer than a sequence chiplab estimates (a 1e400-token bucket
+    would overflow the mean length's float)."""
+    return positive_int_at_most(name, value, MAX_TOKENS_PER_SEQUENCE)
+
+
 def tnx_buckets(largest: int) -> tuple[int, ...]:
     """TNx's default token buckets up to ``largest`` (``n_positions``): 128 doubling while below it, then it."""
-    largest = positive_int("largest", largest)
+    largest = _tokens("largest", largest)
     sizes, size = [], SMALLEST_BUCKET
     while size < largest:
         sizes.append(size)
@@ -59,8 +66,9 @@ def tnx_buckets(largest: int) -> tuple[int, ...]:
 
 def nxdi_buckets(largest: int, smallest: int = SMALLEST_BUCKET) -> tuple[int, ...]:
     """NxDI's automatic buckets from ``smallest`` to ``largest`` (``generate_buckets``): powers of two from
-    ``smallest`` up to but excluding 2**round(log2(largest)), then ``largest`` (so no bucket sits just below it)."""
-    largest, smallest = positive_int("largest", largest), positive_int("smallest", smallest)
+    ``smallest`` up to but excluding 2**round(log2(largest)), then ``largest`` (so no bucket sits just below it); a
+    ``largest`` below ``smallest`` is the one bucket, as ``generate_buckets`` gives it."""
+    largest, smallest = _tokens("largest", largest), _tokens("smallest", smallest)
     if smallest == largest:
         return (largest,)
     return (*(2 ** i for i in range(int(math.log2(smallest)), round(math.log2(largest)))), largest)
@@ -69,7 +77,7 @@ def nxdi_buckets(largest: int, smallest: int = SMALLEST_BUCKET) -> tuple[int, ..
 def _ladder(name: str, buckets: tuple[int, ...]) -> tuple[int, ...]:
     if not isinstance(buckets, (tuple, list)) or not buckets:
         raise ChiplabInputError(f"{name} must be a non-empty tuple of token counts; got {buckets!r}")
-    return tuple(sorted({positive_int(f"{name} entry", size) for size in buckets}))
+    return tuple(sorted({_tokens(f"{name} entry", size) for size in buckets}))
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class Bucketing:
         object.__setattr__(self, "decode_buckets", _ladder("decode_buckets", self.decode_buckets))
         if self.prefill_buckets is not None:
             object.__setattr__(self, "prefill_buckets", _ladder("prefill_buckets", self.prefill_buckets))
+            if self.prefill_buckets[-1] > self.decode_buckets[-1]:  # the prompt's K, V must fit the cache
+                raise ChiplabInputError(f"prefill_buckets end at {self.prefill_buckets[-1]} tokens, beyond the "
+                                        f"largest decode bucket {self.decode_buckets[-1]} (the cache length); "
+                                        "allowed: prefill buckets at most that")
 
     @classmethod
     def tnx_default(cls, n_positions: int) -> Bucketing:

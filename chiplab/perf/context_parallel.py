@@ -28,7 +28,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from chiplab._checks import instance_of, non_negative, non_negative_int, positive_int
+from chiplab._checks import (
+    finite,
+    fraction,
+    in_range,
+    instance_of,
+    non_negative,
+    non_negative_int,
+    positive_int_at_most,
+)
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s
 from chiplab.perf.step import StepEstimate
 from chiplab.workloads.ops import ModelStep, with_count
@@ -39,6 +47,14 @@ CORE_ATTENTION_OPS = ("scores", "softmax", "attn_values")
 # again and reduce-scatters dK, dV (Megatron-Core guide, "Context parallelism"); a recomputed forward gathers again.
 FORWARD_PASSES = 1
 BACKWARD_PASSES = 2
+# Sanity bounds, like training's MAX_SEQUENCES: far beyond any published run, and they keep op counts x FLOPs and
+# layers x passes x ring steps finite floats (a 1e400-way group would overflow them).
+MAX_CONTEXT_PARALLEL = 10**9  # as training.MAX_TOKENS_PER_SEQUENCE (training imports this module): >= 1 token a chip
+MAX_LAYERS = 10**6
+
+
+def _context_parallel(value: object) -> int:
+    return positive_int_at_most("context_parallel", value, MAX_CONTEXT_PARALLEL)
 
 
 def is_core_attention(op: object) -> bool:
@@ -51,7 +67,7 @@ def context_parallel_step(local_step: ModelStep, context_parallel: int) -> Model
     T/c tokens as if they were whole sequences. Core attention is then one block of (T/c)²; with c-way context
     parallelism the chip computes c such blocks (its queries against every chunk of keys), so those ops run c times."""
     instance_of("local_step", local_step, ModelStep, "a training ModelStep of the chip's T/c tokens")
-    c = positive_int("context_parallel", context_parallel)
+    c = _context_parallel(context_parallel)
     if c == 1:
         return local_step
     ops = tuple(with_count(op, c) if is_core_attention(op) else op for op in local_step.ops)
@@ -61,13 +77,15 @@ def context_parallel_step(local_step: ModelStep, context_parallel: int) -> Model
 def ring_passes_per_layer(recomputed_layer_fraction: float) -> float:
     """Ring passes of a layer's K, V chunk in one training step: forward, backward, and the recomputed forward of the
     ``recomputed_layer_fraction`` of layers that full recomputation reruns."""
-    return FORWARD_PASSES + BACKWARD_PASSES + non_negative("recomputed_layer_fraction", recomputed_layer_fraction)
+    return FORWARD_PASSES + BACKWARD_PASSES + fraction("recomputed_layer_fraction", recomputed_layer_fraction)
 
 
 def ring_step_s(chunk_bytes: float, network: Network, efficiency_fraction: float, *, within_domain: bool) -> float:
     """One ring step: every chip sends its ``chunk_bytes`` to the next chip of the group at once — over the scale-up
     links when the group shares a domain, else over each chip's own scale-out bandwidth (the slowest hop paces)."""
-    if within_domain:
+    instance_of("network", network, Network, "a Network (network_for(chip))")
+    efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)
+    if instance_of("within_domain", within_domain, bool, "True or False"):
         return neighbour_transfer_time_s(chunk_bytes, network, efficiency_fraction)
     return network.latency_s + non_negative("chunk_bytes", chunk_bytes) / (
         network.scale_out_bandwidth_bytes_per_s * efficiency_fraction)
@@ -79,12 +97,15 @@ def ring_exposed_s(step: StepEstimate, *, context_parallel: int, num_layers: int
     ``ring_passes`` times (c − 1 steps each); the c − 1 transfers of a pass overlap c − 1 of the c attention blocks
     (the first block uses the chip's own chunk), so (c − 1)/c of core attention's time can hide them."""
     instance_of("step", step, StepEstimate, "a StepEstimate (estimate_step(...))")
-    c = positive_int("context_parallel", context_parallel)
+    c = _context_parallel(context_parallel)
     if c == 1:
         return 0.0
     num_layers = non_negative_int("num_layers", num_layers)
-    transfers_s = num_layers * non_negative("ring_passes", ring_passes) * (c - 1) * non_negative(
-        "ring_step_time_s", ring_step_time_s)
+    if num_layers:
+        positive_int_at_most("num_layers", num_layers, MAX_LAYERS)
+    passes = in_range("ring_passes", ring_passes, 0, ring_passes_per_layer(1.0))  # at most every layer recomputed
+    transfers_s = finite("ring_step_time_s x num_layers x ring_passes x (context_parallel - 1)",
+                         num_layers * passes * (c - 1) * non_negative("ring_step_time_s", ring_step_time_s))
     attention_s = sum(op.time_s for op in step.ops if is_core_attention(op))
     return max(0.0, transfers_s - (c - 1) / c * attention_s)
 

@@ -91,3 +91,29 @@ def test_validation_reads_stated_buckets_and_names_the_defaults():
     ladder = nxdi_buckets(2048)
     assert vllm.arguments["bucketing"] == Bucketing(decode_buckets=ladder, prefill_buckets=ladder)
     assert case_setup(get_measurement("trtllm_h200_llama31_8b_fp8_tp1_in128_out2048")).arguments["bucketing"] is None
+
+
+@pytest.mark.parametrize(("make", "name"), [
+    (lambda size: Bucketing(decode_buckets=(128, size)), "decode_buckets entry"),
+    (lambda size: Bucketing(decode_buckets=(size,), prefill_buckets=(size,)), "decode_buckets entry"),
+    (tnx_buckets, "largest"), (nxdi_buckets, "largest"), (lambda size: nxdi_buckets(4096, size), "smallest"),
+])
+@pytest.mark.parametrize("size", [10**9 + 1, 10**400], ids=["1e9+1", "1e400"])
+def test_bucket_lengths_past_any_sequence_are_refused(make, name, size):
+    # a 1e400-token bucket used to overflow mean_decode_len's float (OverflowError); chiplab estimates sequences of
+    # at most 1e9 tokens (perf.training.MAX_TOKENS_PER_SEQUENCE), and the message says so
+    with pytest.raises(ChiplabInputError, match=f"{name} must be a whole number between 1 and 1,000,000,000"):
+        make(size)
+
+
+def test_prefill_buckets_longer_than_the_cache_are_refused():
+    # the prompt's K and V are written into the cache, which holds the largest decode bucket (TNx n_positions,
+    # NxDI seq_len); NxDI's context buckets end at max_context_length <= seq_len
+    with pytest.raises(ChiplabInputError, match=r"prefill_buckets end at 4096 tokens, beyond .* decode bucket 1024"):
+        Bucketing(decode_buckets=(256, 1024), prefill_buckets=(512, 4096))
+    assert Bucketing(decode_buckets=(256, 1024), prefill_buckets=(512, 1024)).cache_len == 1024
+
+
+def test_nxdi_ladder_below_its_smallest_bucket_is_one_bucket():
+    # generate_buckets(128, 64): range(7, 6) is empty, so the ladder is [64] (NxDI modules/autobucketing.py)
+    assert nxdi_buckets(64) == (64,)

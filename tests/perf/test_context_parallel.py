@@ -122,3 +122,35 @@ def test_sequence_must_split_evenly():
         estimate_training(_config(), load_chip("h100_sxm"), parallelism=Parallelism(), global_batch=1,
                           seq_len=2049, context_parallel=2)
 
+
+
+@pytest.mark.parametrize(("efficiency", "within"), [(0.0, False), (-1.0, False), (2.0, True), (float("nan"), False),
+                                                    (0.5, "no"), (0.5, 1)])
+def test_ring_step_refuses_a_bad_efficiency_or_domain_flag(efficiency, within):
+    # efficiency 0 used to divide by zero, -1 gave a negative time, nan a nan time, "no" counted as True
+    network = network_for(load_chip("mi300x"))
+    with pytest.raises(ChiplabInputError, match=r"efficiency_fraction|within_domain"):
+        ring_step_s(1e6, network, efficiency, within_domain=within)
+    with pytest.raises(ChiplabInputError, match="network"):
+        ring_step_s(1e6, None, 0.5, within_domain=False)
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5, 1e308])
+def test_ring_passes_take_a_fraction_of_layers_recomputed(fraction):
+    with pytest.raises(ChiplabInputError, match=r"recomputed_layer_fraction must be a fraction in \[0, 1\]"):
+        ring_passes_per_layer(fraction)
+
+
+def test_huge_ring_inputs_are_refused_not_overflowed():
+    config = _config()
+    step = estimate_step(context_parallel_step(config.training_step(batch=1, seq_len=SEQ // 4), 4),
+                         load_chip("h100_sxm"))
+    base = dict(step=step, context_parallel=4, num_layers=2, ring_passes=3, ring_step_time_s=1.0)
+    for name, value, match in (("context_parallel", 10**400, "context_parallel must be a whole number between"),
+                               ("num_layers", 10**400, "num_layers must be a whole number between"),
+                               ("ring_passes", 1e308, "ring_passes must be between 0 and 4"),
+                               ("ring_step_time_s", 1e308, "must be a finite number")):
+        with pytest.raises(ChiplabInputError, match=match):
+            ring_exposed_s(**{**base, name: value})
+    with pytest.raises(ChiplabInputError, match="context_parallel must be a whole number between 1 and"):
+        context_parallel_step(config.training_step(batch=1, seq_len=SEQ), 10**400)

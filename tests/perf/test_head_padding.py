@@ -74,7 +74,7 @@ def test_bad_ranks_name_the_parameter(layout, ranks):
         layout(LLAMA_8B, ranks)
 
 
-@pytest.mark.parametrize("ranks", [33, 10**6, 10**400])
+@pytest.mark.parametrize("ranks", [33, 10**6, 10**400], ids=["33", "1e6", "1e400"])
 @pytest.mark.parametrize("layout", [pad_for_tensor_parallel, replicate_kv_for_nxdi])
 def test_more_ranks_than_query_heads_are_refused(layout, ranks):
     # Llama 3 8B has 32 query heads: a 33rd rank would hold only zero padding heads, and 1e400 ranks would build a
