@@ -27,6 +27,7 @@ from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.prefetch_positions import HoleyWsIfmap, SkewedStack
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_repeated
+from chiplab.scalesim.window_words import WindowWords
 from chiplab.systolic.dataflow import Dataflow
 
 OCCURRENCES_PER_PASS = 1 << 20  # bounds the temporaries of the im2col distance (about 100 bytes each)
@@ -166,11 +167,25 @@ def im2col_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window,
     return distance
 
 
-def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
-                window: Window) -> tuple[np.ndarray, np.ndarray] | None:
+def table_distance(layer: ScaleSimLayer, stack: SkewedStack, words: WindowWords,
+                   pixel_major: bool) -> Callable[[int, np.ndarray, np.ndarray, int], np.ndarray]:
+    """Distance of ifmap requests (stack cells) by one look-up of their word in the window's word table: the cost
+    of a request does not grow with the convolution window (``pixel_major`` as in :func:`im2col_distance`)."""
+    r_arr = stack.width
+
+    def distance(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
+        pixel, element = (t, b * r_arr + c) if pixel_major else (b * r_arr + c, t)
+        return words.distance(operands.ifmap_addresses(layer, pixel, element), start)
+
+    return distance
+
+
+def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: Window,
+                words: Callable[[], WindowWords] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Event lines and prefetch counts of a dense operand by the jumping scans, or None where its own positions
     have no closed form here (off-input holes, a pruned window with overlapping windows: the caller then follows
-    every request)."""
+    every request). ``words`` builds the window's word table of the operand (chiplab.scalesim.window_words), used
+    for im2col requests past the window's edge when checking their other cells one by one would cost more."""
     flow, ifmap = plan.dataflow, operand == "ifmap"
     repeats = ifmap and operands.ifmap_has_repeats(layer)
     holes = ifmap and operands.ifmap_has_holes(layer)
@@ -193,9 +208,13 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str,
                  base=0 if flow is Dataflow.OS else plan.num_rows)
     holey = HoleyWsIfmap(**shape, layer=layer) if holes else None
     stack = holey or SkewedStack(**shape)
+    distance = None
     if repeats and layer.filter_height * layer.filter_width * stack.cells_per_position > MAX_OCCURRENCE_COST:
-        return None  # large windows: checking each request's other cells costs more than following every request
-    distance = im2col_distance(layer, stack, window, flow is Dataflow.WS) if repeats else None
+        if words is None:  # large windows: checking each request's other cells costs more than following them all
+            return None
+        distance = table_distance(layer, stack, words(), flow is Dataflow.WS)
+    elif repeats:
+        distance = im2col_distance(layer, stack, window, flow is Dataflow.WS)
     if holey is not None:  # an off-input cell is no request: it never misses
         sets = window.set_words
 
