@@ -116,13 +116,21 @@ class CalibrationReport:
 
 
 def _value(label: str, value: float) -> str:
-    return format_seconds(value) if label == "latency" else f"{value:.3f}"
+    return format_seconds(value) if label in ("latency", "bulk_latency") else f"{value:.3f}"
 
 
 def _applied(quantity: str, calibration: Calibration) -> float:
     """The value ``calibration`` applies for ``quantity`` (a quantity of :data:`QUANTITIES`)."""
     if quantity in (WEIGHT_STREAM, KV_ATTENTION, "memory"):
         return calibration.memory_efficiency_of(STREAM if quantity == "memory" else quantity)
+    bulk = {"bulk_latency": calibration.bulk_collective_latency_s,
+            "bulk_network": calibration.bulk_network_efficiency_fraction}
+    if quantity in bulk:  # no bulk line: the band is timed by the latency and the network factors
+        found = bulk[quantity]
+        if found is None:
+            return calibration.collective_latency_s if quantity == "bulk_latency" else \
+                calibration.network_efficiency_fraction
+        return found
     return {"matmul": calibration.matmul_efficiency_fraction, "network": calibration.network_efficiency_fraction,
             "latency": calibration.collective_latency_s, "host": calibration.host_efficiency_fraction}[quantity]
 
@@ -133,7 +141,11 @@ def _row(chip_id: str, label: str, quantity: str, factor: Factor, calibration: C
         return FactorRow(chip_id, label, factor, None, "")
     applied = _applied(quantity, calibration)
     cap = ""
-    if applied < factor.value:
+    if quantity in ("bulk_latency", "bulk_network") and calibration.bulk_collective_latency_s is None:
+        cap = "no bulk line in the chip's family: the latency and network factors time the band"
+    elif quantity == "bulk_network" and applied < factor.value:
+        cap = "at most the network factor"
+    elif applied < factor.value:
         stream = calibration.memory_efficiency_fraction
         cap = (f"at most the chip's STREAM memory factor ({stream:.3f})"
                if quantity in (WEIGHT_STREAM, KV_ATTENTION) and applied == stream else "at most 1")
@@ -145,12 +157,18 @@ def _predict(point: FitPoint, fit: CalibrationFit) -> Prediction:
     if point.quantity == "matmul":
         factor = fit.factor("matmul", point.chip_id, dtype, shape_class)
         predicted = point.modelled_s / factor.applied
-    elif point.quantity in ("network", "latency"):
+    elif point.quantity in ("network", "latency", "bulk"):
         factor = fit.factor("network", point.chip_id)
         latency = fit.factor("latency", point.chip_id)
         predicted = point.modelled_s / factor.applied + latency.value
         if point.quantity == "latency":
             factor = latency
+        elif point.quantity == "bulk":  # as Calibration.collective_s times the band (no cap below 256 MiB)
+            factor = fit.factor("bulk_latency", point.chip_id)
+            if factor.level != "none":
+                efficiency = min(fit.factor("bulk_network", point.chip_id).applied,
+                                 fit.factor("network", point.chip_id).applied)
+                predicted = max(predicted, factor.value + point.modelled_s / efficiency)
     else:  # weight_stream is kept per dtype (its key); memory, kv_attention and host per chip
         factor = fit.factor(point.quantity, point.chip_id, point.key if point.quantity == WEIGHT_STREAM else "bf16")
         predicted = point.modelled_s / factor.applied
@@ -160,13 +178,14 @@ def _predict(point: FitPoint, fit: CalibrationFit) -> Prediction:
 def _achievable(points: tuple[FitPoint, ...]) -> list[FitPoint]:
     """The points a calibration claims to predict, by the fit's own rule: of each chip's GEMMs of one dtype and
     shape class, bandwidths and collectives, the best (a tutorial's unoptimised steps are not achievable
-    performance); every latency point (their median is fitted). The small GEMM class is reported, not applied."""
+    performance); every latency point (their median is fitted) and every bulk point (a line is fitted through
+    them). The small GEMM class is reported, not applied."""
     best: dict[tuple[str, str, str], FitPoint] = {}
     kept = []
     for point in points:
         if point.quantity == "matmul" and not point.key.endswith(APPLIED_SHAPE_CLASS):
             continue
-        if point.quantity == "latency":
+        if point.quantity in ("latency", "bulk"):  # every point of a band the fit draws a line through
             kept.append(point)
             continue
         group = (point.chip_id, point.quantity, point.key if point.quantity in ("matmul", WEIGHT_STREAM) else "")

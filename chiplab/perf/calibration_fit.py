@@ -21,6 +21,14 @@ loses some of the peak to mapping, fill and drain, HBM traffic):
 * **network** — per chip (its system, as :func:`network_for` wires it): for messages of at least 256 MiB, modelled
   ÷ measured collective time (:func:`collective_time_s`); then a fixed per-call latency from messages of at most
   1 MiB inside one scale-up domain: measured − modelled at that efficiency (median, never below 0).
+* **bulk** — per chip, messages between those bands (1 MiB < size < 256 MiB, inside one domain), where the
+  libraries run their bandwidth protocols with a larger fixed cost and less than their full bandwidth (NCCL/RCCL
+  switch LL → LL128 → Simple as messages grow): a line measured = latency + modelled ÷ efficiency, fitted jointly
+  through the chip's points of at least two sizes by least squares on relative error (Azure's all-reduce sweeps:
+  MI300X 64 µs at 0.70, H100 31 µs at 0.50). :meth:`Calibration.collective_s` times a message above 1 MiB by the
+  slower of this line (held at its 256 MiB value beyond) and the latency + network rule. A chip without its own line
+  takes its family's median, never all chips' (a GPU library's protocols say nothing of XLA's or Neuron's); a
+  family without one keeps the two-band model.
 * **host** — per chip with a recorded host link: measured ÷ recorded PCIe bandwidth (messages ≥ 1 MiB).
 
 Several entries of one chip (a tutorial's unoptimised steps, NCCL with and without NVLink SHARP) are different
@@ -64,7 +72,9 @@ from chiplab.perf.calibration_points import shape_class_of as shape_class_of  # 
 from chiplab.perf.measurements import load_measurements
 from chiplab.units import format_seconds
 
-QUANTITIES = ("matmul", "memory", WEIGHT_STREAM, KV_ATTENTION, "network", "latency", "host")
+QUANTITIES = ("matmul", "memory", WEIGHT_STREAM, KV_ATTENTION, "network", "latency", "bulk_latency", "bulk_network",
+              "host")
+_BULK = ("bulk_latency", "bulk_network")  # the two coefficients of one line, fitted together (_bulk_line)
 _MEMORY_CLASSES = (WEIGHT_STREAM, KV_ATTENTION)  # with no measurement on any chip they take the STREAM factor
 SHAPE_CLASSES = ("large", "small")
 APPLIED_SHAPE_CLASS = "large"
@@ -110,6 +120,7 @@ class CalibrationFit:
         chip_id, family = _identity(chip)
         # matmul and weight_stream are kept per dtype (an fp8 GEMV reaches less of the bandwidth than a bf16 one).
         keys = {"matmul": [f"{dtype} {shape_class}", None], WEIGHT_STREAM: [dtype, None]}.get(quantity, [None])
+        point_quantity = "bulk" if quantity in _BULK else quantity
         for key in keys:
             if key is None and quantity == "matmul":  # any dtype of the same shape class
                 own: dict[str, tuple[float, tuple[str, ...]]] = {}
@@ -117,36 +128,58 @@ class CalibrationFit:
                     for chip_name, found in self._own(quantity, point_key).items():
                         own[chip_name] = max(own.get(chip_name, found), found)
             else:
-                own = self._own(quantity, key)
+                own = self._own(quantity, key) if point_quantity == quantity else self._own_bulk(quantity)
             suffix = ", any dtype" if key is None and len(keys) > 1 else ""
             if chip_id in own:
                 return Factor(own[chip_id][0], "own" + suffix, own[chip_id][1])
             peers = {c: v for c, v in own.items() if family is not None and _family(c) == family}
             for level, group in ((f"family {family}", peers), ("all chips", own)):
-                if group:
+                if group and not (quantity in _BULK and level == "all chips"):  # a library's protocols: same family
                     return Factor(statistics.median(v for v, _ in group.values()), level + suffix,
                                   tuple(i for _, ids in group.values() for i in ids))
         if quantity in _MEMORY_CLASSES:  # no chip measured this kernel class: time it as STREAM does
             stream = self.factor("memory", chip)
             return Factor(stream.value, f"stream memory, {stream.level}", stream.entry_ids)
-        return Factor(0.0 if quantity == "latency" else 1.0, "none", ())
+        return Factor(0.0 if quantity in ("latency", "bulk_latency") else 1.0, "none", ())
+
+    def _own_bulk(self, quantity: str) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Per chip with a bulk line (:func:`_bulk_line`): its latency or its efficiency, and the entries."""
+        by_chip: dict[str, list[FitPoint]] = {}
+        for point in self.points:
+            if point.quantity == "bulk":
+                by_chip.setdefault(point.chip_id, []).append(point)
+        found = {}
+        for chip, pts in by_chip.items():
+            line = _bulk_line(pts, self.factor("network", chip).applied)
+            if line is not None:
+                found[chip] = (line[_BULK.index(quantity)], tuple(p.entry_id for p in pts))
+        return found
 
     def calibration_for(self, chip: str | Chip, dtype: str = "bf16") -> Calibration:
         """The fitted :class:`Calibration` of ``chip`` for GEMMs in ``dtype``."""
         chip_id, _ = _identity(chip)
         factors = {q: self.factor(q, chip, dtype) for q in QUANTITIES}
-        applied = {q: found.value if q == "latency" else found.applied for q, found in factors.items()}
+        applied = {q: found.value if q in ("latency", "bulk_latency") else found.applied
+                   for q, found in factors.items()}
         for quantity in _MEMORY_CLASSES:  # never faster than the chip's own STREAM (see the module docstring)
             applied[quantity] = min(applied[quantity], applied["memory"])
+        # A peer's bulk line must not stream faster than this chip's own large messages do.
+        applied["bulk_network"] = min(applied["bulk_network"], applied["network"])
+        has_bulk = factors["bulk_latency"].level != "none"
         parts, fallbacks = [], []
         for quantity, found in factors.items():
             what = f"{quantity} {dtype}" if quantity in ("matmul", WEIGHT_STREAM) else quantity
-            value = format_seconds(found.value) if quantity == "latency" else f"{found.value:.3g}"
+            value = format_seconds(found.value) if quantity in ("latency", "bulk_latency") else f"{found.value:.3g}"
             if applied[quantity] < found.value:  # say what the estimates use, not only what was fitted
                 value += (f", applied as {applied[quantity]:.3g}: "
-                          + ("at most the STREAM memory factor" if quantity in _MEMORY_CLASSES else "at most 1"))
+                          + ("at most the STREAM memory factor" if quantity in _MEMORY_CLASSES else
+                             "at most the network factor" if quantity == "bulk_network" else "at most 1"))
             parts.append(f"{what} {value} ({found.level}: {', '.join(found.entry_ids) or 'no measurement'})")
-            if not found.level.startswith("own") or found.level.endswith("any dtype"):
+            if quantity in _BULK and not has_bulk:
+                if quantity == "bulk_latency":
+                    fallbacks.append(f"calibration of {chip_id}: no bulk collective line measured in its family "
+                                     "(messages of 1-256 MiB timed by the latency and network factors)")
+            elif not found.level.startswith("own") or found.level.endswith("any dtype"):
                 fallbacks.append(f"calibration of {chip_id}: {what} from {found.level} "
                                  f"({'ideal value' if found.level == 'none' else value})")
         source = ("fitted to chiplab's micro-benchmark record (chiplab/data/measurements/micro_*.toml, "
@@ -160,7 +193,33 @@ class CalibrationFit:
                            host_efficiency_fraction=applied["host"],
                            weight_stream_efficiency_fraction=applied[WEIGHT_STREAM],
                            kv_attention_efficiency_fraction=applied[KV_ATTENTION],
+                           bulk_collective_latency_s=applied["bulk_latency"] if has_bulk else None,
+                           bulk_network_efficiency_fraction=applied["bulk_network"] if has_bulk else None,
                            source=source, fallbacks=tuple(fallbacks))
+
+
+def _bulk_line(points: list[FitPoint], network_fraction: float) -> tuple[float, float] | None:
+    """(latency, efficiency) of the line measured = latency + modelled ÷ efficiency through one chip's bulk points,
+    by least squares on relative errors (each point weighted 1/measured², so a 2 MiB call counts as much as a 128 MiB
+    one). A line needs two message sizes: None with fewer. The efficiency is at most ``network_fraction`` (the
+    large-message factor: the band cannot stream faster than the largest messages do) and the latency at least 0;
+    where a bound binds, the other coefficient is refitted alone."""
+    if len({p.modelled_s for p in points}) < 2:
+        return None
+    weights = [1.0 / p.measured_s ** 2 for p in points]
+    sw = sum(weights)
+    sx = sum(w * p.modelled_s for w, p in zip(weights, points, strict=True))
+    sy = sum(w * p.measured_s for w, p in zip(weights, points, strict=True))
+    sxx = sum(w * p.modelled_s ** 2 for w, p in zip(weights, points, strict=True))
+    sxy = sum(w * p.modelled_s * p.measured_s for w, p in zip(weights, points, strict=True))
+    slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx)  # time per modelled second: 1 / efficiency
+    latency_s = (sy - slope * sx) / sw
+    if slope < 1.0 / network_fraction:
+        slope = 1.0 / network_fraction
+        latency_s = (sy - slope * sx) / sw
+    if latency_s < 0:
+        latency_s, slope = 0.0, max(sxy / sxx, 1.0 / network_fraction)
+    return latency_s, 1.0 / slope
 
 
 def _family(chip_id: str) -> str | None:

@@ -3,8 +3,7 @@
 A :class:`FitPoint` holds what a micro-benchmark measured beside what the ideal model gives for exactly that work
 on that chip (:mod:`chiplab.perf.calibration_fit` says how the factors are made from them). :func:`fit_points`
 turns one entry of the record into its points, or into the reason it cannot be used: a GEMM of unstated shape or
-dtype, a collective of a size that is neither bandwidth- nor latency-bound, a chip with no published bandwidth or
-recorded host link.
+dtype, a collective the network model cannot place, a chip with no published bandwidth or recorded host link.
 """
 
 from __future__ import annotations
@@ -17,15 +16,20 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.hardware.chip import Chip
 from chiplab.perf._measurement_types import NOT_STATED, MicroBenchmark
-from chiplab.perf.calibration import KV_ATTENTION, WEIGHT_STREAM
+from chiplab.perf.calibration import (
+    BANDWIDTH_MIN_MESSAGE_BYTES,
+    KV_ATTENTION,
+    LATENCY_MAX_MESSAGE_BYTES,
+    WEIGHT_STREAM,
+)
 from chiplab.perf.chip_gemm import gemm_on_chip
 from chiplab.perf.collectives import collective_time_s, network_for
 from chiplab.perf.topology import COLLECTIVES, load_topology, system_of
 from chiplab.workloads.gemm import Gemm
 
 LARGE_GEMM_MIN_DIM = 2048  # geometric mean of m, n, k; every best-shape run of the record lies above it
-BANDWIDTH_MIN_MESSAGE_BYTES = 256 * 2**20  # collectives this large are bandwidth-bound on every system recorded
-LATENCY_MAX_MESSAGE_BYTES = 2**20  # ... and this small, latency-bound
+# Collectives of BANDWIDTH_MIN_MESSAGE_BYTES and more are bandwidth-bound on every system recorded, those of at most
+# LATENCY_MAX_MESSAGE_BYTES latency-bound; between them lies the "bulk" band (chiplab.perf.calibration).
 HOST_MIN_MESSAGE_BYTES = 2**20
 # nccl-tests' bus bandwidth = algorithm bandwidth × this (NVIDIA nccl-tests, doc/PERFORMANCE.md).
 _BUS_FACTOR = {"all_reduce": lambda n: 2 * (n - 1) / n, "all_gather": lambda n: (n - 1) / n,
@@ -47,7 +51,7 @@ class FitPoint:
 
     entry_id: str
     source_id: str
-    quantity: str  # matmul | memory | weight_stream | kv_attention | network | latency | host
+    quantity: str  # matmul | memory | weight_stream | kv_attention | network | latency | bulk | host
     chip_id: str
     key: str  # matmul: "<dtype> <shape class>"; weight_stream: the dtype; others: the method, collective or direction
     modelled_s: float  # the ideal model's time for the same work (memory/host: per byte, i.e. 1 / bandwidth)
@@ -106,11 +110,12 @@ def _collective_points(entry: MicroBenchmark, chip: Chip) -> list[FitPoint] | st
     if size >= BANDWIDTH_MIN_MESSAGE_BYTES:
         points.append(FitPoint(entry.id, entry.source.id, "network", chip.id, kind, modelled, measured, n,
                                f"{size:,} B over {n} chips"))
-    elif size <= LATENCY_MAX_MESSAGE_BYTES and n <= network.scale_up_size:
-        points.append(FitPoint(entry.id, entry.source.id, "latency", chip.id, kind, modelled, measured, n,
+    elif n <= network.scale_up_size:  # the latency band, or the bulk band between the two (inside one domain)
+        band = "latency" if size <= LATENCY_MAX_MESSAGE_BYTES else "bulk"
+        points.append(FitPoint(entry.id, entry.source.id, band, chip.id, kind, modelled, measured, n,
                                f"{size:,} B over {n} chips"))
-    return points or (f"message of {size:,} B is neither bandwidth-bound (≥ {BANDWIDTH_MIN_MESSAGE_BYTES:,} B) "
-                      f"nor latency-bound inside one domain (≤ {LATENCY_MAX_MESSAGE_BYTES:,} B)")
+    return points or (f"message of {size:,} B over {n} chips spans several scale-up domains below the bandwidth "
+                      f"band (≥ {BANDWIDTH_MIN_MESSAGE_BYTES:,} B)")
 
 
 def fit_points(entry: MicroBenchmark) -> list[FitPoint] | str:
