@@ -236,6 +236,7 @@ def kv_heads_per_rank(config: TransformerConfig, ranks: int) -> int:
     scripts), NxD Inference's ``GQA.REPLICATE_TO_TP_DEGREE`` (:func:`chiplab.perf.head_padding.replicate_kv_for_nxdi`).
     A chip that runs r ranks (Trainium's NeuronCores) computes r times this. Llama 3 8B (8 KV heads) on 32 ranks: 1.
     """
+    _require_inputs(config, None)
     ranks = positive_int("ranks", ranks)
     heads = config.num_kv_heads
     if heads > ranks and heads % ranks:

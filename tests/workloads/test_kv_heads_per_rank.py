@@ -33,6 +33,8 @@ def test_ranks_that_do_not_split_the_kv_heads_are_refused():
 def test_bad_ranks_name_the_parameter(ranks):
     with pytest.raises(ChiplabInputError, match="ranks"):
         kv_heads_per_rank(load_model("llama3-8b"), ranks)
+    with pytest.raises(ChiplabInputError, match="config must be a TransformerConfig"):
+        kv_heads_per_rank((8, 32), 4)
 
 
 def test_serving_cache_per_chip_keeps_one_copy_beyond_the_kv_heads():
