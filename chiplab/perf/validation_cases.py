@@ -11,7 +11,9 @@ mapped by :mod:`chiplab.perf.validation_serving` (with its own defaults); what b
 Documented defaults for training runs, and for every run (each applied only where the source does not say):
 
 * precision → the arithmetic dtype: FP8 → ``fp8``, int8 training → ``int8``, int8-stored weights → bf16 arithmetic
-  with ``weight_dtype="int8"``, anything else (BF16, FP16 autocast, not stated) → ``bf16``.
+  with ``weight_dtype="int8"``, anything else (BF16, FP16 autocast, not stated) → ``bf16``. FP8's scaling recipe →
+  ``fp8_scaling="current"`` where the precision says "current scaling" (NeMo's FP8-CS), else Transformer Engine's
+  default, delayed scaling (what its casts cost: :mod:`chiplab.workloads.eight_bit_training`).
 * recompute not stated → the least recomputation that fits in memory (none, then selective, then full), as a tuned
   recipe would choose. MaxText's ``custom`` policies recompute all but the few tensors they offload → ``full``;
   ``minimal`` and ``save_dot_except_mlpwi`` save (most) matmul outputs → ``selective``.
@@ -155,7 +157,10 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
                                  # LoRA: the base weights are frozen, only the adapters train (chiplab.perf.lora)
                                  "frozen_base_weights": "lora" in run.model_as_published.lower(),
                                  "context_parallel": stated(run, "context_parallel") or 1,
-                                 "tensor_ranks_per_chip": ranks_per_chip}
+                                 "tensor_ranks_per_chip": ranks_per_chip,
+                                 # Transformer Engine's scaling recipe: current where stated ("FP8-CS"), else TE's
+                                 # default, delayed (what the casts cost: chiplab.workloads.eight_bit_training)
+                                 "fp8_scaling": "current" if "current scaling" in run.precision.lower() else "delayed"}
     micro = stated(run, "micro_batch")
     if micro is not None and "maxtext" in run.software.lower():
         # MaxText's per_device_batch_size counts every chip, the tensor-parallel ones too (global batch = it x all

@@ -28,20 +28,69 @@ The FLOPs do not change, only the rate at which the chip issues them (a bf16 GEM
   hidden states that tensor-parallel ranks all-reduce in bf16 (Transformer Engine: FP8 only inside its modules;
   TensorRT-LLM's FP8 checkpoints keep the model's bf16/fp16 activation dtype; AQT quantizes each dot's operands
   inside the dot). Only the KV cache takes the 8-bit format where a recipe says so (an "FP8 KV cache").
+
+**Getting the operands into 8 bits is work of its own** (:func:`quantization_ops`): memory-bound passes that read
+a bf16 tensor and write its 8-bit copy, timed by the chip's memory model like any vector op. What each recipe adds,
+as its code states it:
+
+* **Transformer Engine (FP8, the NeMo/Megatron-Core recipes)**, per linear layer (TE v1.11
+  ``pytorch/module/linear.py``, ``layernorm_linear.py``, ``base.py`` ``grad_output_preprocess``; v2.x keeps the
+  same row-wise + column-wise copies; https://github.com/NVIDIA/TransformerEngine, read 2026-12-08). Hopper's FP8
+  GEMMs take both operands K-major (the "TN" layout), so every FP8 tensor that meets a GEMM along two axes is written
+  twice, as is and transposed (Blackwell's MXFP8 writes a row-wise and a column-wise block-scaled copy instead: the
+  same bytes):
+
+  - a plain ``Linear`` (``o_proj``, ``down_proj``) casts its bf16 input with ``fp8_cast_transpose_fused``: read 2 B,
+    write 1 B + its 1 B transpose per element, again when the forward is recomputed;
+  - a ``LayerNormLinear`` (``qkv_proj`` and the first MLP GEMM: Megatron-Core's
+    ``TELayerNormColumnParallelLinear``) has the norm kernel write FP8 directly (fused: no cast pass); the weight
+    gradient's transposed copy is made in the backward pass (``tex.fp8_transpose``: read 1 B, write 1 B);
+  - every linear layer's output gradient is cast and transposed before its dgrad and wgrad GEMMs
+    (``fp8_cast_transpose_bgrad_fused``: read 2 B, write 1 + 1 B);
+  - the weights are cast and transposed once per step, not per microbatch (``is_first_microbatch``, which
+    Megatron-Core passes: the FP8 weight workspace is cached for the later microbatches), counted with the optimizer;
+  - delayed scaling (``DelayedScaling``, TE's default; MLPerf's "FP8 hybrid") takes each cast's scale from earlier
+    steps' amax history and reduces the new amax inside these kernels; the history and scale update are a few
+    scalars per tensor, not modelled;
+  - current scaling (``Float8CurrentScaling``, NeMo's "FP8-CS"; TE v2.9 ``csrc/quantizer.cpp``
+    ``Float8CurrentScalingQuantizer::quantize``: ``nvte_compute_amax``, then ``nvte_compute_scale_from_amax``, then
+    ``nvte_quantize_v2``) reads every tensor once more for its amax before the cast (read 2 B per element). A norm
+    cannot write FP8 before its amax is known: it writes bf16 and its amax (``csrc/extensions/normalization.cpp``,
+    "Compute norm and amax in high precision, then quantize to FP8"), and a cast-transpose pass follows (read 2 B,
+    write 1 + 1 B) instead of the delayed recipe's backward transpose.
+
+* **AQT int8 (MaxText ``quantization=int8``: ``config_v3``; google/aqt ``aqt/jax/v2/config.py``, read
+  2026-12-08)** quantizes both operands of every int8 dot (forward, dlhs, drhs) on the fly: the weights in every dot
+  of every microbatch (no cached copy in training mode), and the backward dots re-quantize the forward operands along
+  their new contraction axis (``cfg.dlhs.rhs.use_fwd_quant = False``, ``cfg.drhs.rhs.use_fwd_quant = False``). Each
+  operand takes an abs-max pass over the contraction axis (per-channel scale: read 2 B per element), then a pass that
+  scales, rounds, clips and writes int8 (read 2 B, write 1 B). The gradient operands round stochastically
+  (``rng_type="jax.uniform"``); the random bits are taken to be generated inside that pass (no extra bytes).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 
 from chiplab._checks import one_of
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
-from chiplab.workloads.ops import GemmOp, Op
+from chiplab.workloads.ops import FP8_CAST_FLOPS_PER_ELEMENT, INT8_QUANTIZE_FLOPS_PER_ELEMENT, GemmOp, Op, VectorOp
 
 EIGHT_BIT_DTYPES = ("fp8", "int8")
 HIGH_PRECISION_DTYPE = "bf16"  # what 8-bit recipes keep for the GEMMs they do not quantize
 # Weight GEMMs 8-bit recipes leave in bf16 (with their gradients): the output head (see the module docstring).
 HIGH_PRECISION_WEIGHT_GEMMS = ("logits",)
+# Linear layers fed by a norm: Transformer Engine fuses the FP8 cast into the norm (LayerNormLinear)
+NORM_FED_LINEARS = ("qkv_proj", "gate_up_proj", "up_proj")
+# The op a step's once-per-step weight casts run beside (the update that produces the new weights)
+_OPTIMIZER_OP = ("adamw_update", "optimizer")
+_BF16_BYTES = DTYPE_BYTES[HIGH_PRECISION_DTYPE]
+# Transformer Engine's FP8 scaling recipes: "delayed" (DelayedScaling, TE's default and MLPerf's "FP8 hybrid": the
+# scale comes from earlier steps' amax history) or "current" (Float8CurrentScaling, NeMo's "FP8-CS": each tensor's
+# own amax, computed in a pass before its cast)
+FP8_SCALINGS = ("delayed", "current")
+_EIGHT_BIT_BYTES = 1
 
 
 def activation_bytes_per_element(dtype: str) -> int:
@@ -63,3 +112,74 @@ def eight_bit_training_ops(ops: list[Op], dtype: str) -> list[Op]:
         return ops
     return [dataclasses.replace(op, gemm=Gemm(m=op.gemm.m, n=op.gemm.n, k=op.gemm.k, dtype=HIGH_PRECISION_DTYPE))
             if isinstance(op, GemmOp) and _runs_in_high_precision(op) else op for op in ops]
+
+
+def _pass(gemm_op: GemmOp, suffix: str, stage: str, num_elements: int, *, flops_per_element: int,
+          read_bytes_per_element: int, written_bytes_per_element: int, kind: str = "quantize") -> VectorOp:
+    return VectorOp(name=f"{gemm_op.name}.{suffix}", kind=kind, phase=gemm_op.phase, stage=stage,
+                    count=gemm_op.count, num_elements=num_elements, num_flops=flops_per_element * num_elements,
+                    read_bytes=read_bytes_per_element * num_elements,
+                    written_bytes=written_bytes_per_element * num_elements)
+
+
+def _fp8_casts(op: GemmOp, scaling: str) -> list[tuple[tuple[str, str], VectorOp]]:
+    """Transformer Engine's casts around one forward (or recomputed) FP8 linear layer under ``scaling``, each with
+    the op it runs before (see the module docstring)."""
+    g = op.gemm
+    amax_pass = _BF16_BYTES if scaling == "current" else 0  # current scaling reads the tensor once for its amax
+
+    def cast_transpose(suffix: str, stage: str, num_elements: int, amax_read: int = amax_pass) -> VectorOp:
+        return _pass(op, suffix, stage, num_elements, flops_per_element=FP8_CAST_FLOPS_PER_ELEMENT,
+                     read_bytes_per_element=amax_read + _BF16_BYTES,
+                     written_bytes_per_element=2 * _EIGHT_BIT_BYTES)  # the copy and its transpose
+
+    norm_fed = op.name in NORM_FED_LINEARS
+    passes: list[tuple[tuple[str, str], VectorOp]] = []
+    if not norm_fed or scaling == "current":  # the norm computes the amax; a cast after it still reads its output
+        passes.append(((op.name, op.stage), cast_transpose("cast_transpose_input", op.stage, g.m * g.k,
+                                                           0 if norm_fed else amax_pass)))
+    if op.stage != "forward":  # a recomputed forward casts its input again; the rest happens once per microbatch
+        return passes
+    if norm_fed and scaling == "delayed":  # the norm wrote FP8; the weight gradient needs it transposed
+        passes.append(((f"{op.name}.grad_b", "backward"), _pass(
+            op, "transpose_input", "backward", g.m * g.k, flops_per_element=0, kind="copy",
+            read_bytes_per_element=_EIGHT_BIT_BYTES, written_bytes_per_element=_EIGHT_BIT_BYTES)))
+    gradient = cast_transpose("cast_transpose_grad_output", "backward", g.m * g.n)
+    weight = cast_transpose("cast_transpose_weight", "optimizer", g.k * g.n)  # once per step, with the optimizer
+    return [*passes, ((f"{op.name}.grad_a", "backward"), gradient), (_OPTIMIZER_OP, weight)]
+
+
+def _int8_quantizations(op: GemmOp) -> list[tuple[tuple[str, str], VectorOp]]:
+    """AQT's quantization of both operands of one int8 dot (forward, dlhs or drhs): an abs-max pass and a
+    quantizing pass over each (see the module docstring)."""
+    g = op.gemm
+    return [((op.name, op.stage), _pass(
+        op, "quantize", op.stage, g.m * g.k + g.k * g.n, flops_per_element=INT8_QUANTIZE_FLOPS_PER_ELEMENT,
+        read_bytes_per_element=2 * _BF16_BYTES, written_bytes_per_element=_EIGHT_BIT_BYTES))]
+
+
+def quantization_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed") -> list[Op]:
+    """``ops`` of a training step (after :func:`eight_bit_training_ops`) with the passes that bring each 8-bit
+    GEMM's operands into 8 bits, each placed before the op it feeds: Transformer Engine's casts for ``"fp8"`` under
+    ``fp8_scaling`` (:data:`FP8_SCALINGS`), AQT's quantizations for ``"int8"`` (see the module docstring); unchanged
+    for any other ``dtype``."""
+    fp8_scaling = one_of("fp8_scaling", fp8_scaling, FP8_SCALINGS)
+    if dtype not in EIGHT_BIT_DTYPES:
+        return ops
+    before: defaultdict[tuple[str, str], list[Op]] = defaultdict(list)
+    for op in ops:
+        if not (isinstance(op, GemmOp) and op.gemm.dtype in EIGHT_BIT_DTYPES):
+            continue
+        if dtype == "int8":
+            placed = _int8_quantizations(op)
+        elif op.kind == "weight" and op.stage in ("forward", "recompute"):
+            placed = _fp8_casts(op, fp8_scaling)
+        else:
+            placed = []
+        for key, quantization in placed:
+            before[key].append(quantization)
+    result: list[Op] = []
+    for op in ops:
+        result += before.pop((op.name, op.stage), [])
+        result.append(op)
+    return result + [quantization for left in before.values() for quantization in left]

@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.workloads.eight_bit_training import activation_bytes_per_element, eight_bit_training_ops
+from chiplab.workloads.eight_bit_training import (
+    FP8_SCALINGS,
+    activation_bytes_per_element,
+    eight_bit_training_ops,
+    quantization_ops,
+)
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import DTYPE_BITS, Gemm
 from chiplab.workloads.ops import (
@@ -195,6 +200,8 @@ def _checked_step(build: Callable[Concatenate[TransformerConfig, _StepArgs], Mod
                 kwargs[name] = one_of("recompute", value, RECOMPUTE_MODES)
             elif name == "recompute_num_layers" and value is not None:
                 kwargs[name] = non_negative_int("recompute_num_layers", value)
+            elif name == "fp8_scaling":
+                kwargs[name] = one_of("fp8_scaling", value, FP8_SCALINGS)
             elif name == "kv_dtype" and value is not None:
                 kwargs[name] = one_of("kv_dtype", value, KV_DTYPES)
             elif name == "precision" and not isinstance(value, TrainingPrecision):
@@ -231,12 +238,14 @@ def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_a
 @_checked_step
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
                   flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM,
-                  recompute_num_layers: int | None = None) -> ModelStep:
+                  recompute_num_layers: int | None = None, fp8_scaling: str = "delayed") -> ModelStep:
     """Forward + loss + backward + AdamW update, for ``batch`` sequences of ``seq_len`` tokens.
 
     ``recompute`` is ``"none"``, ``"selective"`` (core attention; Korthikanti et al. 2022) or ``"full"`` (every
     layer's forward again, or only ``recompute_num_layers`` of them as a source may state it: checkpoints per
-    layer). The optimizer reads and writes ``precision``'s bytes per parameter.
+    layer). The optimizer reads and writes ``precision``'s bytes per parameter. An FP8 or int8 model (``dtype``)
+    runs its linear layers in 8 bits and pays for the passes that quantize their operands; ``fp8_scaling``
+    (``"delayed"`` or ``"current"``) is Transformer Engine's FP8 scaling recipe (:mod:`.eight_bit_training`).
     """
     recompute_num_layers = check_recompute_num_layers(config, recompute, recompute_num_layers)
     tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
@@ -258,6 +267,7 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
     ops = forward + recomputed_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
     ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, logits)
+    ops = quantization_ops(ops, config.dtype, fp8_scaling)  # the passes that bring the others' operands to 8 bits
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 

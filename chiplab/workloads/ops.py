@@ -41,7 +41,8 @@ from chiplab.workloads.gemm import Gemm
 PHASES = ("embedding", "attention", "mlp", "logits", "loss", "optimizer")
 STAGES = ("forward", "backward", "recompute", "optimizer")
 GEMM_KINDS = ("weight", "activation")
-VECTOR_KINDS = ("gather", "norm", "rotary", "softmax", "activation_fn", "elementwise", "copy", "loss", "optimizer")
+VECTOR_KINDS = ("gather", "norm", "rotary", "softmax", "activation_fn", "elementwise", "copy", "loss", "optimizer",
+                "quantize")
 
 # FLOPs per element of the non-GEMM ops, counting each add, multiply, max, divide, exp, sqrt or tanh as one.
 # (Non-GEMM FLOPs are well under 1% of a large model's total; what matters for these ops is the bytes they move.)
@@ -60,6 +61,11 @@ CROSS_ENTROPY_FLOPS_PER_ELEMENT = 5   # a softmax over the vocabulary (the log a
 # AdamW (Loshchilov & Hutter 2019, Alg. 2) per parameter: m ← β1·m + (1−β1)·g (3), v ← β2·v + (1−β2)·g² (4),
 # bias corrections (2), √v̂ + ε (2), lr·m̂/(…) (2), decoupled weight decay (2), w ← w − update (1).
 ADAMW_FLOPS_PER_PARAM = 16
+# Getting a bf16 tensor into 8 bits (chiplab.workloads.eight_bit_training): an FP8 cast takes |x| and a max into the
+# tensor's amax, multiplies by the scale and converts with saturation (4); an int8 quantization (AQT) takes |x| and
+# a max for its abs-max scale, multiplies by 1/scale, rounds and clips to [-127, 127] (min and max): 6.
+FP8_CAST_FLOPS_PER_ELEMENT = 4
+INT8_QUANTIZE_FLOPS_PER_ELEMENT = 6
 # The backward of an element-wise op applies the chain rule to each element: about twice its forward FLOPs.
 BACKWARD_VECTOR_FLOPS_FACTOR = 2
 
