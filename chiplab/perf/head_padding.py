@@ -49,10 +49,13 @@ def round_up_to_multiple(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
-def _ranks(config: TransformerConfig, ranks: object) -> int:
-    """``ranks`` checked against the model: at most one rank per query head, since a rank beyond them would hold
-    only zero padding heads (and a huge count would build a model of that many padded heads)."""
-    return positive_int_at_most("ranks", ranks, config.num_heads)
+def _ranks_and_padded_heads(config: object, ranks: object) -> tuple[int, int]:
+    """``ranks`` checked against the model, and its query heads padded to a multiple of them. At most one rank per
+    query head: a rank beyond them would hold only zero padding heads (and a huge count would build a model of that
+    many padded heads)."""
+    config = instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
+    ranks = positive_int_at_most("ranks", ranks, config.num_heads)
+    return ranks, round_up_to_multiple(config.num_heads, ranks)
 
 
 def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> TransformerConfig:
@@ -62,9 +65,7 @@ def pad_for_tensor_parallel(config: TransformerConfig, ranks: int) -> Transforme
     ``ranks`` divides them, else replicated to one per padded query head (TNx's ``replicated-heads`` fallback). A
     model the ranks already divide evenly comes back unchanged (same object).
     """
-    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
-    ranks = _ranks(config, ranks)
-    heads = round_up_to_multiple(config.num_heads, ranks)
+    ranks, heads = _ranks_and_padded_heads(config, ranks)
     kv_heads = config.num_kv_heads
     if kv_heads % ranks:  # also when ranks > kv_heads: TNx replicates to MHA rather than sharing a head
         kv_heads = heads
@@ -81,9 +82,7 @@ def replicate_kv_for_nxdi(config: TransformerConfig, ranks: int) -> TransformerC
     heads padded to a multiple of ``ranks``; grouped KV heads replicated to one per rank when ``ranks`` is a multiple
     of them and they do not already split evenly, else converted to one per padded query head. A model the ranks
     already divide evenly comes back unchanged (same object)."""
-    instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-70b'))")
-    ranks = _ranks(config, ranks)
-    heads = round_up_to_multiple(config.num_heads, ranks)
+    ranks, heads = _ranks_and_padded_heads(config, ranks)
     kv_heads = config.num_kv_heads
     if kv_heads == config.num_heads or (kv_heads % ranks and ranks % kv_heads):  # MHA, or CONVERT_TO_MHA
         kv_heads = heads

@@ -58,13 +58,20 @@ def test_kv_heads_replicated_when_ranks_exceed_them_even_if_query_heads_divide()
     assert (padded.num_heads, padded.num_kv_heads, padded.d_ff) == (32, 32, 14336)
 
 
-def test_replicated_kv_heads_hold_more_cache():
-    chip = load_chip("trainium1")
-    setup = {"batch": 8, "prompt_len": 128, "output_len": 1024, "tensor_parallel": 16}
-    plain = estimate_serving(LLAMA_8B, chip, **setup)
-    replicated = estimate_serving(pad_for_tensor_parallel(LLAMA_8B, 32), chip, **setup)
-    # Plain GQA on 16 chips keeps ceil(8/16) = 1 KV head per chip; TNx on 32 cores keeps 1 per core = 2 per chip.
-    assert replicated.memory.kv_cache_bytes == pytest.approx(2 * plain.memory.kv_cache_bytes)
+# The cache per chip under each stack's layout against plain GQA on the same 16 chips. TNx, Llama 3 8B on 16 Trn1
+# chips = 32 NeuronCores: plain GQA keeps ceil(8/16) = 1 KV head per chip; TNx replicates to 32 (MHA), 1 per core =
+# 2 per chip. NxDI, Llama 3 70B on 16 Trn2 chips at 64 ranks: 64 KV heads, 4 per chip (one per rank, 4 ranks per
+# chip), where the 8 heads spread over 16 chips leave each chip one (a head's cache on the 2 chips that share it).
+@pytest.mark.parametrize(("layout", "model", "chip", "ranks", "setup", "ratio"), [
+    (pad_for_tensor_parallel, "llama3-8b", "trainium1", 32, {"batch": 8, "prompt_len": 128, "output_len": 1024}, 2),
+    (replicate_kv_for_nxdi, "llama3-70b", "trainium2", 64, {"batch": 1, "prompt_len": 1000, "output_len": 100}, 4),
+])
+def test_replicated_kv_heads_multiply_the_cache_per_chip(layout, model, chip, ranks, setup, ratio):
+    model, chip = load_model(model), load_chip(chip)
+    plain = estimate_serving(model, chip, tensor_parallel=16, **setup)
+    replicated = estimate_serving(layout(model, ranks), chip, tensor_parallel=16, **setup)
+    assert replicated.memory.kv_cache_bytes == pytest.approx(ratio * plain.memory.kv_cache_bytes)
+    assert replicated.mean_decode.time_s > plain.mean_decode.time_s
 
 
 @pytest.mark.parametrize("ranks", [0, -24, 2.5, True, "24"])
@@ -117,14 +124,3 @@ def test_nxdi_converts_to_mha_when_the_ranks_are_not_a_multiple_of_the_kv_heads(
 def test_nxdi_leaves_kv_heads_the_ranks_divide():
     assert replicate_kv_for_nxdi(LLAMA_8B, 8) is LLAMA_8B  # one KV head per rank already
     assert replicate_kv_for_nxdi(LLAMA_8B, 4) is LLAMA_8B  # two per rank
-
-
-def test_nxdi_replication_multiplies_the_kv_cache_per_chip():
-    # 70B on 16 Trn2 chips at 64 ranks: 64 KV heads, 4 per chip (one per rank, 4 ranks per chip), where the 8 heads
-    # spread over 16 chips leave each chip one (a head's cache on the 2 chips that share it): 4x the cache per chip
-    model, chip = load_model("llama3-70b"), load_chip("trainium2")
-    setup = {"batch": 1, "prompt_len": 1000, "output_len": 100, "tensor_parallel": 16}
-    plain = estimate_serving(model, chip, **setup)
-    replicated = estimate_serving(replicate_kv_for_nxdi(model, 64), chip, **setup)
-    assert replicated.memory.kv_cache_bytes == pytest.approx(4 * plain.memory.kv_cache_bytes)
-    assert replicated.mean_decode.time_s > plain.mean_decode.time_s
