@@ -107,7 +107,7 @@ def _tp_comm_overlap(run: EndToEndRun) -> bool:
     return "tp communication overlap" in text or "tp_comm_overlap" in text
 
 
-def _chips_per_tensor_rank(run: EndToEndRun, ranks: int, tensor: int, defaults: list[str]) -> int:
+def _tensor_ranks_per_chip(run: EndToEndRun, ranks: int, tensor: int, defaults: list[str]) -> int:
     """Neuron counts tensor parallelism in NeuronCores, several per chip: how many ranks share one chip."""
     num_chips = need(run, "num_chips")
     per_chip = ranks // num_chips
@@ -130,7 +130,7 @@ def _parallelism(run: EndToEndRun, defaults: list[str]) -> tuple[Parallelism, in
     tensor, pipeline, data = ways
     context = stated(run, "context_parallel") or 1
     zero_stage = _zero_stage(run, defaults)
-    ranks_per_chip = _chips_per_tensor_rank(run, tensor * pipeline * data * context, tensor, defaults)
+    ranks_per_chip = _tensor_ranks_per_chip(run, tensor * pipeline * data * context, tensor, defaults)
     tensor //= ranks_per_chip
     if tensor * pipeline * data * context != num_chips:
         raise NotMappable(f"TP {tensor} x PP {pipeline} x DP {data} x CP {context} is not the {num_chips} chips "
