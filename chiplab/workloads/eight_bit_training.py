@@ -105,13 +105,14 @@ def _runs_in_high_precision(op: GemmOp) -> bool:
     return op.name.split(".")[0] in HIGH_PRECISION_WEIGHT_GEMMS
 
 
-def eight_bit_training_ops(ops: list[Op], dtype: str) -> list[Op]:
-    """``ops`` of a training step with the GEMMs an 8-bit recipe leaves unquantized set to bf16 (unchanged when
-    ``dtype`` is not an 8-bit format)."""
-    if dtype not in EIGHT_BIT_DTYPES:
-        return ops
-    return [dataclasses.replace(op, gemm=Gemm(m=op.gemm.m, n=op.gemm.n, k=op.gemm.k, dtype=HIGH_PRECISION_DTYPE))
-            if isinstance(op, GemmOp) and _runs_in_high_precision(op) else op for op in ops]
+def eight_bit_training_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed") -> list[Op]:
+    """``ops`` of a training step as an 8-bit recipe runs them: the GEMMs it leaves unquantized set to bf16, and the
+    passes that quantize the others' operands (:func:`quantization_ops`); unchanged when ``dtype`` is not an 8-bit
+    format."""
+    if dtype in EIGHT_BIT_DTYPES:
+        ops = [dataclasses.replace(op, gemm=Gemm(m=op.gemm.m, n=op.gemm.n, k=op.gemm.k, dtype=HIGH_PRECISION_DTYPE))
+               if isinstance(op, GemmOp) and _runs_in_high_precision(op) else op for op in ops]
+    return quantization_ops(ops, dtype, fp8_scaling)
 
 
 def _pass(gemm_op: GemmOp, suffix: str, stage: str, num_elements: int, *, flops_per_element: int,
@@ -159,7 +160,7 @@ def _int8_quantizations(op: GemmOp) -> list[tuple[tuple[str, str], VectorOp]]:
 
 
 def quantization_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed") -> list[Op]:
-    """``ops`` of a training step (after :func:`eight_bit_training_ops`) with the passes that bring each 8-bit
+    """``ops`` of a training step (its unquantized GEMMs already bf16) with the passes that bring each 8-bit
     GEMM's operands into 8 bits, each placed before the op it feeds: Transformer Engine's casts for ``"fp8"`` under
     ``fp8_scaling`` (:data:`FP8_SCALINGS`), AQT's quantizations for ``"int8"`` (see the module docstring); unchanged
     for any other ``dtype``."""

@@ -22,12 +22,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.workloads.eight_bit_training import (
-    FP8_SCALINGS,
-    activation_bytes_per_element,
-    eight_bit_training_ops,
-    quantization_ops,
-)
+from chiplab.workloads.eight_bit_training import FP8_SCALINGS, activation_bytes_per_element, eight_bit_training_ops
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import DTYPE_BITS, Gemm
 from chiplab.workloads.ops import (
@@ -243,10 +238,8 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
 
     ``recompute`` is ``"none"``, ``"selective"`` (core attention; Korthikanti et al. 2022) or ``"full"`` (every
     layer's forward again, or only ``recompute_num_layers`` of them as a source may state it: checkpoints per
-    layer). The optimizer reads and writes ``precision``'s bytes per parameter. An FP8 or int8 model (``dtype``)
-    runs its linear layers in 8 bits and pays for the passes that quantize their operands; ``fp8_scaling``
-    (``"delayed"`` or ``"current"``) is Transformer Engine's FP8 scaling recipe (:mod:`.eight_bit_training`).
-    """
+    layer). The optimizer reads and writes ``precision``'s bytes per parameter. ``fp8_scaling``: Transformer Engine's
+    ``"delayed"`` or ``"current"`` scaling, what an FP8 model's casts cost (:mod:`.eight_bit_training`)."""
     recompute_num_layers = check_recompute_num_layers(config, recompute, recompute_num_layers)
     tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
     elements = tokens * config.vocab_size
@@ -266,8 +259,7 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
     ops = forward + recomputed_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
-    ops = eight_bit_training_ops(ops, config.dtype)  # what FP8/int8 recipes leave in bf16 (attention, logits)
-    ops = quantization_ops(ops, config.dtype, fp8_scaling)  # the passes that bring the others' operands to 8 bits
+    ops = eight_bit_training_ops(ops, config.dtype, fp8_scaling)  # 8-bit: bf16 attention + logits, quantize passes
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 
