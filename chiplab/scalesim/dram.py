@@ -160,13 +160,13 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
         return words
 
     while True:
-        if (max_writes_per_line is not None and drains and next_read == len(read_event_lines) and wait == 0
-                and read == 0):
-            # Word-only loop: no read event is left and the current line adds no stall, so the lines ahead run
-            # at cycle = line + base. A trigger `first` lies on a line at or past the running drain's end when
-            # at least (lines drained - 1) full lines of writes separate it from the previous trigger `done`
-            # (no line holds more than max_writes_per_line writes): then no stall and no line arithmetic is
-            # needed, and the drain's cycle is only worked out for the last drain of the run.
+        if max_writes_per_line is not None and drains and wait == 0:
+            # Word-only loop. A trigger `first` lies on a line at or past the running drain's end when at least
+            # (lines drained - 1) full lines of writes separate it from the previous trigger `done` (no line holds
+            # more than max_writes_per_line writes, and stalls only spread lines further apart in cycles): then
+            # the buffer cannot fill during the drain, and which words trigger the drains depends on the words
+            # alone, not on time -- read stalls included. Only the last drain of the run needs its cycle: the
+            # read events before it are settled in line order once the run ends.
             # The loop's state is periodic once the buffer settles: when a state repeats, whole periods of drains
             # are skipped at once (all but the last period that fits, which runs normally).
             skipped = 0
@@ -200,6 +200,8 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
                     seen[state] = now
             if skipped:
                 line = line_of(done)
+                while next_read < len(read_event_lines) and read_event_lines[next_read] < line:
+                    enter(read_event_lines[next_read])
                 enter(line)
                 cycle = cycle_of(line)
                 drains.append((cycle, last_drain_lines))
