@@ -48,10 +48,13 @@ as its code states it:
   - every linear layer's output gradient is cast and transposed before its dgrad and wgrad GEMMs
     (``fp8_cast_transpose_bgrad_fused``: read 2 B, write 1 + 1 B);
   - the weights are cast and transposed once per step, not per microbatch (``is_first_microbatch``, which
-    Megatron-Core passes: the FP8 weight workspace is cached for the later microbatches), counted with the optimizer;
-  - delayed scaling (``DelayedScaling``, TE's default; MLPerf's "FP8 hybrid") takes each cast's scale from earlier
-    steps' amax history and reduces the new amax inside these kernels; the history and scale update are a few
-    scalars per tensor, not modelled;
+    Megatron-Core passes: the FP8 weight workspace is cached for the later microbatches; NVIDIA's MLPerf Training
+    v4.1 GPT-3 code graphs its layers with ``fp8_weight_caching=True``, ``b200_n8_preview_nemo/custom_callbacks.py``),
+    counted with the optimizer (so split over the replicas with ZeRO, as a cast of FP8 parameters on the optimizer's
+    shard is; unsplit it would be at most 1 % of a recorded step: MLPerf GPT-3 on 11,616 H100s, 6 microbatches);
+  - delayed scaling (``DelayedScaling``, TE's default; MLPerf's "FP8 hybrid", the same file) takes each cast's scale
+    from earlier steps' amax history and reduces the new amax inside these kernels; the history, its all-reduce
+    (``FP8_REDUCE_AMAX``) and the scale update are a few scalars per tensor, not modelled;
   - current scaling (``Float8CurrentScaling``, NeMo's "FP8-CS"; TE v2.9 ``csrc/quantizer.cpp``
     ``Float8CurrentScalingQuantizer::quantize``: ``nvte_compute_amax``, then ``nvte_compute_scale_from_amax``, then
     ``nvte_quantize_v2``) reads every tensor once more for its amax before the cast (read 2 B per element). A norm
