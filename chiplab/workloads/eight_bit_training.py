@@ -41,7 +41,9 @@ as its code states it:
   same bytes):
 
   - a plain ``Linear`` (``o_proj``, ``down_proj``) casts its bf16 input with ``fp8_cast_transpose_fused``: read 2 B,
-    write 1 B + its 1 B transpose per element, again when the forward is recomputed;
+    write 1 B + its 1 B transpose per element, again when the forward is recomputed. Megatron-Core's dense MLP is
+    ``MLPSubmodules(linear_fc1=TELayerNormColumnParallelLinear, linear_fc2=TERowParallelLinear)``
+    (``models/gpt/gpt_layer_specs.py``) with its own activation in between, so ``down_proj``'s input arrives in bf16;
   - a ``LayerNormLinear`` (``qkv_proj`` and the first MLP GEMM: Megatron-Core's
     ``TELayerNormColumnParallelLinear``) has the norm kernel write FP8 directly (fused: no cast pass); the weight
     gradient's transposed copy is made in the backward pass (``tex.fp8_transpose``: read 1 B, write 1 B);
