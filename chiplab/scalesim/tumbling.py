@@ -24,14 +24,16 @@ from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.demand import CACHE_BYTES, CELLS_PER_PIECE, fold_request_counts, nth_request_line, request_streams
+from chiplab.scalesim.is_ifmap import is_ifmap_misses
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.ws_cross_folds import ws_ifmap_misses_across
 from chiplab.scalesim.ws_ifmap import ws_ifmap_misses, ws_ifmap_reuse_bound
 from chiplab.systolic.dataflow import Dataflow
 
-# The tumbling-window replay follows about this many requests a second: 1e7 to 3.4e7 per CPU second measured on
-# 3x3 convolutions of 300x300 to 1080x1920 pixels, WS/OS/IS at 32x32 (2026-12-07, loaded 2-core machine).
-REQUESTS_PER_S = 1e7
+# The tumbling-window replay follows about this many requests a second: 1.1e7 (OS, 3 channels) to 7.7e7 (IS, 1x1
+# windows with holes), median 3e7, per CPU second on 3x3/7x7/1x1 convolutions of 300x300 to 1080x1920 pixels, WS/OS
+# at 32x32 and IS at 8/32/256 (2026-12-08, loaded 2-core machine; the walk since the first-request mask of 45733e4).
+REQUESTS_PER_S = 2e7
 BYTES_PER_FOLD_REQUEST = 96  # a fold's request stream in the replay: addresses, lines, sort order, temporaries
 
 
@@ -67,6 +69,10 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         if by_folds is not None:
             return by_folds
         return ws_ifmap_misses_across(layer, plan, window)  # a window spans words shared between folds
+    if not replay and ifmap and plan.dataflow is Dataflow.IS:
+        by_regions = is_ifmap_misses(layer, plan, window)  # window to window over the pixels' windows
+        if by_regions is not None:
+            return by_regions
     # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)
     address_space = (layer.ifmap_height * layer.ifmap_width * layer.num_channels if ifmap
                      else layer.window_size * layer.n)
