@@ -32,6 +32,8 @@ Documented defaults for training runs, and for every run (each applied only wher
 * a model recorded as "not in catalog" → the preset its ``needs_model`` names, once one has been added.
 * tensor-parallel communication overlap → only where the source states it ("TP communication overlap",
   ``tp_comm_overlap``); otherwise the collectives are exposed.
+* MaxText's ``tff_quant`` (forward-only int8 for the attention output projection and the MLP) → only where the
+  precision states it; otherwise every linear layer's three GEMMs take the run's 8-bit format.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from typing import Any
 
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf._measurement_types import NOT_STATED, EndToEndRun
-from chiplab.perf.validation_serving import ENGINE_MEMORY, serving_setup
+from chiplab.perf.validation_serving import serving_setup
 from chiplab.perf.validation_setup import (
     SERVING_QUANTITIES,
     TIME_QUANTITIES,
@@ -54,10 +56,11 @@ from chiplab.perf.validation_setup import (
     run_model,
     stated,
 )
+from chiplab.workloads.eight_bit_training import MAXTEXT_TFF_LINEARS
 from chiplab.workloads.footprint import Parallelism
 
 # Re-exported: callers import the shared names from here, where the mapping starts.
-__all__ = ["ENGINE_MEMORY", "RECOMPUTE_ORDER", "SERVING_QUANTITIES", "TIME_QUANTITIES", "TRAINING_QUANTITIES",
+__all__ = ["RECOMPUTE_ORDER", "SERVING_QUANTITIES", "TIME_QUANTITIES", "TRAINING_QUANTITIES",
            "CaseSetup", "NotMappable", "case_setup", "primary_quantity", "serving_setup", "training_setup"]
 RECOMPUTE_ORDER = ("none", "selective", "full")
 
@@ -160,7 +163,9 @@ def training_setup(run: EndToEndRun) -> CaseSetup:
                                  "tensor_ranks_per_chip": ranks_per_chip,
                                  # Transformer Engine's scaling recipe: current where stated ("FP8-CS"), else TE's
                                  # default, delayed (what the casts cost: chiplab.workloads.eight_bit_training)
-                                 "fp8_scaling": "current" if "current scaling" in run.precision.lower() else "delayed"}
+                                 "fp8_scaling": "current" if "current scaling" in run.precision.lower() else "delayed",
+                                 # MaxText's TFF: out projection and MLP int8 in the forward pass only (gpt3.py)
+                                 "forward_only_linears": MAXTEXT_TFF_LINEARS if "tff_quant" in run.precision else ()}
     micro = stated(run, "micro_batch")
     if micro is not None and "maxtext" in run.software.lower():
         # MaxText's per_device_batch_size counts every chip, the tensor-parallel ones too (global batch = it x all

@@ -3,9 +3,17 @@ for the training runs and what both share).
 
 Documented defaults (each applied only where the source does not say):
 
-* serving batch not stated → every queued request that fits: min(concurrency, the largest batch whose weights and KV
-  cache fit in the memory the engine gives them by default, ``ENGINE_MEMORY``), served as one static batch
-  (prefill, then decode).
+* serving batch not stated → what the server runs at once: min(concurrency, its scheduler's cap, the largest batch
+  whose weights and KV cache fit in the memory the engine gives them), served as one static batch (prefill, then
+  decode). The engine's memory shares and cap are sourced data (:mod:`chiplab.perf.serving_engines`,
+  ``chiplab/data/serving/engines.toml``): the cap the run states (vLLM ``--max-num-seqs``, AMD's "max num seqs",
+  TensorRT-LLM ``max_batch_size``) where it does, else the engine's default on that chip (vLLM V1: 1024 on chips
+  with at least 70 GiB that are not A100s, else 256; trtllm-bench: its KV-capacity estimate rounded up and capped at
+  4096, which the runtime's own KV cache reaches first). Chunked prefill (vLLM V1's default; the Azure runs turn it
+  off, trtllm-bench leaves it off) is not a separate mechanism here: it splits the same prompt tokens into
+  iterations of at most ``max_num_batched_tokens`` beside the decodes, and chiplab times those tokens in the
+  batch's one prefill step, which reads the weights once instead of once per chunk iteration (a decode step reads
+  them anyway) — the same work to first order.
 * tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
   TP ways divided by the cores per chip.
 * per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
@@ -60,22 +68,15 @@ import re
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
+from chiplab.hardware.chip import Chip
 from chiplab.perf._measurement_types import EndToEndRun
 from chiplab.perf.bucketing import Bucketing, nxdi_buckets
 from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi
+from chiplab.perf.serving_engines import engine_for, scheduler_cap
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
 from chiplab.workloads.footprint import Parallelism
-
-# The memory a serving engine lets weights + KV cache use unless told otherwise: (text of the run's software field,
-# share of the HBM used at all, share of what is free after the weights that the KV cache takes, source).
-ENGINE_MEMORY = (
-    ("tensorrt-llm", 1.0, 0.9, "trtllm-bench throughput --kv_cache_free_gpu_mem_fraction, default 0.90 of the memory "
-                               "left after model load (https://nvidia.github.io/TensorRT-LLM/commands/trtllm-bench.html"
-                               ", tensorrt_llm/bench/benchmark/throughput.py)"),
-    ("vllm", 0.9, 1.0, "vLLM --gpu-memory-utilization, default 0.9 of the GPU memory "
-                       "(https://docs.vllm.ai/en/latest/models/engine_args.html)"),
-)
+from chiplab.workloads.transformer import TransformerConfig
 
 
 def _kv_cache_dtype(run: EndToEndRun) -> str | None:
@@ -123,6 +124,26 @@ def _bucketing(run: EndToEndRun, defaults: list[str]) -> Bucketing | None:
     return None
 
 
+def _running_batch(run: EndToEndRun, config: TransformerConfig, chip: Chip, tensor: int, queued: int,
+                   defaults: list[str]) -> int:
+    """The batch a server runs with ``queued`` requests in flight: min(queued, its scheduler's cap, what fits in the
+    memory its engine gives the KV cache); an unknown engine gets every byte and no cap (see the module docstring)."""
+    engine = engine_for(run.software)
+    context = need(run, "input_tokens") + need(run, "output_tokens")
+    total, free, memory = ((engine.total_memory_fraction, engine.kv_free_memory_fraction, engine.memory_source)
+                           if engine else (1.0, 1.0, "every byte: engine not in chiplab/data/serving/engines.toml"))
+    fitting = largest_fitting_batch(config, chip, context_len=context, tensor_parallel=tensor, total_fraction=total,
+                                    free_fraction=free, kv_cache_dtype=_kv_cache_dtype(run))
+    if fitting == 0:
+        raise NotMappable(f"not one sequence of {context} tokens fits on {tensor} {chip.id} in chiplab's memory model")
+    cap, cap_text = (scheduler_cap(engine, chip, run.software, run.where) if engine
+                     else (queued, "no scheduler cap known"))
+    batch = min(queued, cap, fitting)
+    defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {cap_text}, {fitting} that fit in memory "
+                    f"({memory}))")
+    return batch
+
+
 def serving_setup(run: EndToEndRun) -> CaseSetup:
     """The arguments of :func:`estimate_serving` for a serving run (raises :class:`NotMappable`)."""
     defaults: list[str] = []
@@ -152,16 +173,7 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         queued = stated(run, "concurrency")
         if queued is None:
             raise NotMappable("neither the batch nor the concurrency is stated")
-        engine = next((e for e in ENGINE_MEMORY if e[0] in run.software.lower()), ("", 1.0, 1.0, "every byte"))
-        fitting = largest_fitting_batch(config, chip, context_len=prompt_len + output_len, tensor_parallel=tensor,
-                                        total_fraction=engine[1], free_fraction=engine[2],
-                                        kv_cache_dtype=_kv_cache_dtype(run))
-        if fitting == 0:
-            raise NotMappable(f"not one sequence of {prompt_len + output_len} tokens fits on {tensor} {chip.id} "
-                              "in chiplab's memory model")
-        batch = min(queued, fitting)
-        defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {fitting} that fit in memory "
-                        f"({engine[3]}))")
+        batch = _running_batch(run, config, chip, tensor, queued, defaults)
     if _kv_cache_dtype(run) is None and "kv" not in run.precision.lower() and config.dtype in ("fp8", "int8"):
         # The choice moves the batch that fits and the KV bytes read by 2x (on the TRT-LLM FP8 runs it flips the
         # sign of the error), so the case says it was not read from the source.

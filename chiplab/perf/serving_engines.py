@@ -1,0 +1,109 @@
+"""What a serving engine does where a published run is silent: its memory shares and its scheduler's batch cap.
+
+A server runs at most as many requests at once as its scheduler allows (vLLM's ``max_num_seqs``, TensorRT-LLM's
+``max_batch_size``), however many are queued, and at most as many as its KV cache holds. The defaults, and the
+spellings of the setting that overrides them, are sourced data (``chiplab/data/serving/engines.toml``, one table per
+engine with the file and version each value was read from); this module reads them and answers two questions for a
+run: which engine served it (:func:`engine_for`) and which cap applied (:func:`scheduler_cap`: the stated setting,
+else the engine's default for that chip).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from chiplab._checks import fraction, positive_int
+from chiplab.errors import ChiplabInputError
+from chiplab.hardware.chip import Chip
+from chiplab.hardware.toml_records import only_keys, parse_toml, table_of
+
+_REQUIRED = {"id", "matches", "versions", "total_memory_fraction", "kv_free_memory_fraction", "memory_source",
+             "max_running_requests", "cap_settings", "cap_source", "accessed"}
+_OPTIONAL = {"note", "max_running_requests_large_memory", "large_memory_min_bytes", "large_memory_excluded_chips"}
+
+
+@dataclass(frozen=True)
+class ServingEngine:
+    """One serving engine's defaults (see ``chiplab/data/serving/engines.toml`` for each key's meaning)."""
+
+    id: str
+    matches: str
+    versions: str
+    total_memory_fraction: float
+    kv_free_memory_fraction: float
+    memory_source: str
+    max_running_requests: int
+    cap_settings: tuple[str, ...]
+    cap_source: str
+    accessed: datetime.date
+    note: str = ""
+    max_running_requests_large_memory: int | None = None
+    large_memory_min_bytes: int | None = None
+    large_memory_excluded_chips: tuple[str, ...] = ()
+
+    def default_cap(self, chip: Chip) -> int:
+        """The scheduler's default cap on this chip: the large-memory default where the chip's HBM reaches the
+        threshold and its id contains none of the excluded texts (vLLM: 70 GiB, not an A100), else the default."""
+        large = self.max_running_requests_large_memory
+        threshold = self.large_memory_min_bytes
+        if large is None or threshold is None or chip.hbm.capacity_bytes is None:
+            return self.max_running_requests
+        excluded = any(text in chip.id for text in self.large_memory_excluded_chips)
+        return large if chip.hbm.capacity_bytes >= threshold and not excluded else self.max_running_requests
+
+
+def _engine(where: str, raw: object) -> ServingEngine:
+    table = table_of(where, raw)
+    only_keys(where, table, _REQUIRED | _OPTIONAL, _REQUIRED)
+    try:
+        engine = ServingEngine(**{**table, "cap_settings": tuple(table["cap_settings"]),
+                                  "large_memory_excluded_chips": tuple(table.get("large_memory_excluded_chips", ()))})
+        fraction("total_memory_fraction", engine.total_memory_fraction, allow_zero=False)
+        fraction("kv_free_memory_fraction", engine.kv_free_memory_fraction, allow_zero=False)
+        positive_int("max_running_requests", engine.max_running_requests)
+        if (engine.max_running_requests_large_memory is None) != (engine.large_memory_min_bytes is None):
+            raise ChiplabInputError("max_running_requests_large_memory and large_memory_min_bytes go together")
+    except (TypeError, ChiplabInputError) as exc:
+        raise ChiplabInputError(f"{where}: {exc}") from None
+    if not isinstance(engine.accessed, datetime.date) or not engine.cap_settings:
+        raise ChiplabInputError(f"{where}: needs an accessed date and at least one cap setting spelling")
+    return engine
+
+
+@functools.lru_cache(maxsize=1)
+def serving_engines() -> tuple[ServingEngine, ...]:
+    """Every engine of ``chiplab/data/serving/engines.toml``, in file order (the first match wins)."""
+    path = resources.files("chiplab").joinpath("data", "serving", "engines.toml")
+    origin = "chiplab/data/serving/engines.toml"
+    raw = parse_toml(path.read_text(), origin).get("engine", [])
+    return tuple(_engine(f"{origin}: engine {index + 1}", entry) for index, entry in enumerate(raw))
+
+
+def engine_for(software: str) -> ServingEngine | None:
+    """The engine whose ``matches`` text is in a run's software description (lower case), or None."""
+    text = software.lower()
+    return next((engine for engine in serving_engines() if engine.matches in text), None)
+
+
+def stated_cap(engine: ServingEngine, *texts: str) -> int | None:
+    """The cap a run states with one of the engine's setting spellings followed by a number ("--max-num-seqs 256",
+    "max num seqs 3200"), searched in each text in turn; None where none does."""
+    for text in texts:
+        for setting in engine.cap_settings:
+            found = re.search(re.escape(setting.lower()) + r"[ =:]*(\d+)", text.lower())
+            if found:
+                return int(found.group(1))
+    return None
+
+
+def scheduler_cap(engine: ServingEngine, chip: Chip, *texts: str) -> tuple[int, str]:
+    """(cap, where it comes from) for a run on ``chip`` described by ``texts`` (its software and where fields)."""
+    cap = stated_cap(engine, *texts)
+    if cap is not None:
+        return cap, f"{engine.id} cap stated: {cap}"
+    cap = engine.default_cap(chip)
+    return cap, f"{engine.id} default cap {cap} ({engine.versions})"
