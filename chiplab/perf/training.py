@@ -205,7 +205,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                       calibration: Calibration | None = None,
                       network: Network | None = None, check_memory: bool = True,
                       frozen_base_weights: bool = False, context_parallel: int = 1,
-                      tensor_ranks_per_chip: int = 1, fp8_scaling: str = "delayed") -> TrainingEstimate:
+                      tensor_ranks_per_chip: int = 1, fp8_scaling: str = "delayed",
+                      forward_only_linears: tuple[str, ...] = ()) -> TrainingEstimate:
     """Estimate one training step of ``global_batch`` sequences of ``seq_len`` tokens (see the module docstring).
 
     ``frozen_base_weights``: LoRA fine-tuning (:mod:`chiplab.perf.lora`): no weight gradients, optimizer state,
@@ -213,7 +214,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     chips (:mod:`chiplab.perf.context_parallel`), on t·p·d·c chips in all. ``tensor_ranks_per_chip``: tensor-parallel
     ranks sharing one chip (NeuronCores), for the KV heads each rank replicates (:func:`shard`). ``fp8_scaling``:
     Transformer Engine's FP8 scaling recipe, ``"delayed"`` or ``"current"`` (what its casts cost,
-    :mod:`chiplab.workloads.eight_bit_training`). ``calibration``
+    :mod:`chiplab.workloads.eight_bit_training`). ``forward_only_linears``: linear layers an 8-bit model quantizes
+    in the forward pass only (MaxText's ``tff_quant``, ``MAXTEXT_TFF_LINEARS``). ``calibration``
     defaults to the one fitted for the chip (:func:`chiplab.perf.fitted_calibration`); ``Calibration.ideal()``
     gives the upper bound."""
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
@@ -260,7 +262,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     part = shard(config, parallelism, tensor_ranks_per_chip)
     workload = context_parallel_step(part.training_step(batch=micro, seq_len=local_len, recompute=recompute,
                                                         recompute_num_layers=recompute_num_layers,
-                                                        fp8_scaling=fp8_scaling), c)
+                                                        fp8_scaling=fp8_scaling,
+                                                        forward_only_linears=forward_only_linears), c)
     step = estimate_step(frozen_base_step(workload) if frozen else workload, chip, calibration)
     by_stage = step.time_by("stage")
     optimizer_s = by_stage.pop("optimizer", 0.0) / (d * c if parallelism.zero_stage >= 1 else 1)

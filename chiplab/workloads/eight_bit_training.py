@@ -21,6 +21,15 @@ Published 8-bit training recipes quantize the weight GEMMs of the transformer la
   too, with the quantization range found per slice ("local AQT"). Same code in the mlperf/4.1 branch (a6b44b3a),
   commit 07700cbd and MaxText's main branch; none of the recorded int8 runs sets the count to 0.
 
+* **Forward-only 8-bit linear layers** (``forward_only_linears``): Google's MLPerf Training v4.1 Trillium GPT-3
+  runs pass ``tff_quant=true`` (mlcommons/training_results_v4.1 ``Google/benchmarks/gpt3/implementations/maxtext/
+  cloud-tpu-trillium/trillium-{512,1024,2048,3072}.sh``). MaxText's "TFF" quantization (mlperf/4.1 commit a08ba225,
+  "Adding Zhiyu's tff quant change", from branch lizhiyu/mlperf4.1_quant commits 04af2e48 and 9813868d, and the
+  submission's fork, ``layers/gpt3.py``) gives the attention output projection and both MLP layers
+  ``config_v3(fwd_bits=8, dlhs_bits=None, drhs_bits=None)``: "quantize forward only since backward is already
+  communication-bounded". Their activation and weight gradients (our ``grad_a``/``grad_b``) run in bf16; the
+  q/k/v projections keep ``quantization=int8`` (all three GEMMs int8). Read 2026-12-08.
+
 The FLOPs do not change, only the rate at which the chip issues them (a bf16 GEMM runs at the bf16 peak).
 
 * **Activations between ops stay in bf16**, in training and in serving: 8-bit recipes quantize a GEMM's inputs on
@@ -78,7 +87,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from chiplab._checks import one_of
+from chiplab._checks import one_of, some_of
 from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
 from chiplab.workloads.ops import FP8_CAST_FLOPS_PER_ELEMENT, INT8_QUANTIZE_FLOPS_PER_ELEMENT, GemmOp, Op, VectorOp
 
@@ -86,6 +95,11 @@ EIGHT_BIT_DTYPES = ("fp8", "int8")
 HIGH_PRECISION_DTYPE = "bf16"  # what 8-bit recipes keep for the GEMMs they do not quantize
 # Weight GEMMs 8-bit recipes leave in bf16 (with their gradients): the output head (see the module docstring).
 HIGH_PRECISION_WEIGHT_GEMMS = ("logits",)
+# MaxText's TFF quantization (``tff_quant``): the attention output projection and the MLP layers int8 in the forward
+# pass only, their gradients in bf16 (see the module docstring)
+MAXTEXT_TFF_LINEARS = ("o_proj", "up_proj", "gate_up_proj", "down_proj")
+# The weight GEMMs of a transformer layer (chiplab.workloads.llm_steps names them)
+LINEAR_LAYERS = ("qkv_proj", "o_proj", "gate_up_proj", "up_proj", "down_proj")
 # Linear layers fed by a norm: Transformer Engine fuses the FP8 cast into the norm (LayerNormLinear)
 NORM_FED_LINEARS = ("qkv_proj", "gate_up_proj", "up_proj")
 # The op a step's once-per-step weight casts run beside (the update that produces the new weights)
@@ -104,19 +118,27 @@ def activation_bytes_per_element(dtype: str) -> int:
     return max(DTYPE_BYTES[one_of("dtype", dtype, tuple(DTYPE_BYTES))], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
 
 
-def _runs_in_high_precision(op: GemmOp) -> bool:
+def _runs_in_high_precision(op: GemmOp, forward_only_linears: tuple[str, ...]) -> bool:
     if op.kind == "activation":  # core attention: QKᵀ and P·V and their gradients
         return True
-    return op.name.split(".")[0] in HIGH_PRECISION_WEIGHT_GEMMS
+    linear, _, gradient = op.name.partition(".")
+    return linear in HIGH_PRECISION_WEIGHT_GEMMS or (linear in forward_only_linears and gradient != "")
 
 
-def eight_bit_training_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed") -> list[Op]:
-    """``ops`` of a training step as an 8-bit recipe runs them: the GEMMs it leaves unquantized set to bf16, and the
-    passes that quantize the others' operands (:func:`quantization_ops`); unchanged when ``dtype`` is not an 8-bit
-    format."""
+def check_forward_only_linears(linears: object) -> tuple[str, ...]:
+    """``linears`` as a tuple of a transformer layer's linear-layer names (:data:`LINEAR_LAYERS`)."""
+    return some_of("forward_only_linears", linears, LINEAR_LAYERS)
+
+
+def eight_bit_training_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed",
+                           forward_only_linears: tuple[str, ...] = ()) -> list[Op]:
+    """``ops`` of a training step as an 8-bit recipe runs them: the GEMMs it leaves unquantized set to bf16 (the
+    gradients of ``forward_only_linears`` too), and the passes that quantize the others' operands
+    (:func:`quantization_ops`); unchanged when ``dtype`` is not an 8-bit format."""
+    forward_only_linears = check_forward_only_linears(forward_only_linears)
     if dtype in EIGHT_BIT_DTYPES:
         ops = [dataclasses.replace(op, gemm=Gemm(m=op.gemm.m, n=op.gemm.n, k=op.gemm.k, dtype=HIGH_PRECISION_DTYPE))
-               if isinstance(op, GemmOp) and _runs_in_high_precision(op) else op for op in ops]
+               if isinstance(op, GemmOp) and _runs_in_high_precision(op, forward_only_linears) else op for op in ops]
     return quantization_ops(ops, dtype, fp8_scaling)
 
 

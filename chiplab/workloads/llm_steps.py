@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from chiplab._checks import non_negative_int, one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.workloads.eight_bit_training import FP8_SCALINGS, activation_bytes_per_element, eight_bit_training_ops
+from chiplab.workloads.eight_bit_training import (
+    FP8_SCALINGS,
+    activation_bytes_per_element,
+    check_forward_only_linears,
+    eight_bit_training_ops,
+)
 from chiplab.workloads.footprint import MIXED_PRECISION_ADAM, RECOMPUTE_MODES, TrainingPrecision
 from chiplab.workloads.gemm import DTYPE_BITS, Gemm
 from chiplab.workloads.ops import (
@@ -197,6 +202,8 @@ def _checked_step(build: Callable[Concatenate[TransformerConfig, _StepArgs], Mod
                 kwargs[name] = non_negative_int("recompute_num_layers", value)
             elif name == "fp8_scaling":
                 kwargs[name] = one_of("fp8_scaling", value, FP8_SCALINGS)
+            elif name == "forward_only_linears":
+                kwargs[name] = check_forward_only_linears(value)
             elif name == "kv_dtype" and value is not None:
                 kwargs[name] = one_of("kv_dtype", value, KV_DTYPES)
             elif name == "precision" and not isinstance(value, TrainingPrecision):
@@ -233,13 +240,16 @@ def forward_step(config: TransformerConfig, *, batch: int, seq_len: int, flash_a
 @_checked_step
 def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
                   flash_attention: bool = True, precision: TrainingPrecision = MIXED_PRECISION_ADAM,
-                  recompute_num_layers: int | None = None, fp8_scaling: str = "delayed") -> ModelStep:
+                  recompute_num_layers: int | None = None, fp8_scaling: str = "delayed",
+                  forward_only_linears: tuple[str, ...] = ()) -> ModelStep:
     """Forward + loss + backward + AdamW update, for ``batch`` sequences of ``seq_len`` tokens.
 
     ``recompute`` is ``"none"``, ``"selective"`` (core attention; Korthikanti et al. 2022) or ``"full"`` (every
     layer's forward again, or only ``recompute_num_layers`` of them as a source may state it: checkpoints per
     layer). The optimizer reads and writes ``precision``'s bytes per parameter. ``fp8_scaling``: Transformer Engine's
-    ``"delayed"`` or ``"current"`` scaling, what an FP8 model's casts cost (:mod:`.eight_bit_training`)."""
+    ``"delayed"`` or ``"current"`` scaling, what an FP8 model's casts cost (:mod:`.eight_bit_training`).
+    ``forward_only_linears``: linear layers an 8-bit model quantizes in the forward pass only, their gradients in
+    bf16 (MaxText's ``tff_quant``: :data:`.eight_bit_training.MAXTEXT_TFF_LINEARS`)."""
     recompute_num_layers = check_recompute_num_layers(config, recompute, recompute_num_layers)
     tokens = positive_int("batch", batch) * _check_len(config, "seq_len", seq_len)
     elements = tokens * config.vocab_size
@@ -259,7 +269,8 @@ def training_step(config: TransformerConfig, *, batch: int, seq_len: int, recomp
         written_bytes=n * (precision.optimizer_bytes_per_param + precision.weight_bytes_per_param))
     ops = forward + recomputed_ops(config, layer, recompute, flash_attention, recompute_num_layers) + backward + [
         optimizer]
-    ops = eight_bit_training_ops(ops, config.dtype, fp8_scaling)  # 8-bit: bf16 attention + logits, quantize passes
+    # 8-bit: bf16 attention + logits (+ forward-only layers' gradients), quantize passes
+    ops = eight_bit_training_ops(ops, config.dtype, fp8_scaling, forward_only_linears)
     return _step(config, "training", ops, batch=batch, seq_len=seq_len, kv_len=seq_len, num_tokens=tokens)
 
 
