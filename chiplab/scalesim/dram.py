@@ -207,13 +207,16 @@ def simulate_ofmap_buffer(*, writes_before_line: Callable[[int], int], num_lines
                 drains.append((cycle, last_drain_lines))
                 drain_end = cycle + last_drain_lines - 1
         first = done + max(1, free - active + 1)  # the write that leaves the buffer more than half full
-        if first <= total and line_of(first) < line_now:
-            # That write came on a line already passed (while a drain was in flight): the next candidate is the
-            # first write of the current line.
-            first = max(first, writes_before_line(line_now) + 1)
         if first > total:
             break
         line = line_of(first)
+        if line < line_now:
+            # That write came on a line already passed (while a drain was in flight): the next candidate is the
+            # first write of the current line.
+            first = max(first, writes_before_line(line_now) + 1)
+            if first > total:
+                break
+            line = line_of(first)
         if read_first(line):
             continue
         if cycle_of(line) < drain_end:  # a drain is still in flight
