@@ -13,12 +13,13 @@ its edge, so their work grows with the prefetches, not with the requests:
   one contiguous range of positions, the folds one after another (:func:`scan_stationary`).
 
 A word without repeats is held by its own set only; an im2col word (overlapping windows) is also held by the sets of
-its other cells, found in closed form (:func:`im2col_distance`).
+its other cells, found in closed form (:func:`im2col_distance`) or, once that costs more at a window start, by
+marking the window's words (chiplab.scalesim.window_words).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -27,14 +28,10 @@ from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.prefetch_positions import HoleyWsIfmap, SkewedStack
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import Events, Window, add_event, scan, scan_repeated
-from chiplab.scalesim.window_words import WindowWords
+from chiplab.scalesim.window_words import cheaper_distance
 from chiplab.systolic.dataflow import Dataflow
 
 OCCURRENCES_PER_PASS = 1 << 20  # bounds the temporaries of the im2col distance (about 100 bytes each)
-# Window offsets x position cost above which an im2col request's other cells are not checked one by one (measured
-# 2026-12-07, CPU time: a 41 x 11 DeepSpeech window at 8 x 8 (cost 3,608) took 105 s that way vs 7.4 s following
-# every request; a 7 x 7 strided window at 8 x 8 (392) over 10 s; 3 x 3 strided windows at 32 x 32 (288) seconds).
-MAX_OCCURRENCE_COST = 320
 MIN_CELLS = 1 << 6  # first look-ahead past the window's edge (up to the stack's cells_per_look)
 
 
@@ -167,25 +164,11 @@ def im2col_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window,
     return distance
 
 
-def table_distance(layer: ScaleSimLayer, stack: SkewedStack, words: WindowWords,
-                   pixel_major: bool) -> Callable[[int, np.ndarray, np.ndarray, int], np.ndarray]:
-    """Distance of ifmap requests (stack cells) by one look-up of their word in the window's word table: the cost
-    of a request does not grow with the convolution window (``pixel_major`` as in :func:`im2col_distance`)."""
-    r_arr = stack.width
-
-    def distance(b: int, t: np.ndarray, c: np.ndarray, start: int) -> np.ndarray:
-        pixel, element = (t, b * r_arr + c) if pixel_major else (b * r_arr + c, t)
-        return words.distance(operands.ifmap_addresses(layer, pixel, element), start)
-
-    return distance
-
-
 def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: Window,
-                words: Callable[[], WindowWords] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                order_pieces: Callable[[], Iterable[np.ndarray]]) -> tuple[np.ndarray, np.ndarray] | None:
     """Event lines and prefetch counts of a dense operand by the jumping scans, or None where its own positions
     have no closed form here (off-input holes, a pruned window with overlapping windows: the caller then follows
-    every request). ``words`` builds the window's word table of the operand (chiplab.scalesim.window_words), used
-    for im2col requests past the window's edge when checking their other cells one by one would cost more."""
+    every request). ``order_pieces``: the operand's prefetch order in pieces (for marking the window's words)."""
     flow, ifmap = plan.dataflow, operand == "ifmap"
     repeats = ifmap and operands.ifmap_has_repeats(layer)
     holes = ifmap and operands.ifmap_has_holes(layer)
@@ -209,12 +192,11 @@ def fast_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: Wind
     holey = HoleyWsIfmap(**shape, layer=layer) if holes else None
     stack = holey or SkewedStack(**shape)
     distance = None
-    if repeats and layer.filter_height * layer.filter_width * stack.cells_per_position > MAX_OCCURRENCE_COST:
-        if words is None:  # large windows: checking each request's other cells costs more than following them all
-            return None
-        distance = table_distance(layer, stack, words(), flow is Dataflow.WS)
-    elif repeats:
-        distance = im2col_distance(layer, stack, window, flow is Dataflow.WS)
+    if repeats:  # other cells checked one by one while that is cheaper than marking the window's words
+        distance = cheaper_distance(layer, stack, window, flow is Dataflow.WS,
+                                    im2col_distance(layer, stack, window, flow is Dataflow.WS),
+                                    layer.filter_height * layer.filter_width * stack.cells_per_position,
+                                    order_pieces)
     if holey is not None:  # an off-input cell is no request: it never misses
         sets = window.set_words
 

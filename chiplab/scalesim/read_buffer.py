@@ -37,7 +37,7 @@ from chiplab.scalesim.demand import fold_request_counts, request_streams
 from chiplab.scalesim.jump_scan import fast_misses
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.window_scan import RepeatedStream, Window, repeated_request_stream, scan, scan_repeated
-from chiplab.scalesim.window_words import WindowWords
+from chiplab.scalesim.window_words import WindowWords, order_words
 from chiplab.systolic.dataflow import Dataflow
 
 SETS_PER_BUFFER = 100  # prepare_hashed_buffer: elems_per_set = ceil(total_size_elems / 100)
@@ -45,7 +45,6 @@ BYTES_PER_PREFETCH_CELL = 24  # valid address (int64), its set (int64) and the a
 CELLS_PER_PIECE = 1 << 20  # the prefetch order is built this many cells at a time
 # Requests checked against the window per second: 2e7 measured on a 5124 x 2048 ifmap at 8x8 WS (2026-12-07).
 REQUESTS_PER_S = 1e7
-ORDER_CELLS_PER_S = 2e7  # prefetch-order cells built and marked per second (window_words), a cautious guess
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,8 +225,7 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
     if window >= num_sets:  # every set is always in the window: nothing is ever missed
         return UserReadBuffer(event_lines=empty, event_counts=empty, prefetches_before=empty, **common)
     sliding = Window(set_words=set_words, num_sets=num_sets, size=window, step=step)
-    found = fast_misses(layer, plan, operand, sliding, lambda: _window_words(layer, plan, operand, sliding)) if fast \
-        else None
+    found = fast_misses(layer, plan, operand, sliding, lambda: _prefetch_pieces(layer, plan, operand)) if fast else None
     if found is not None:
         return UserReadBuffer(event_lines=found[0], event_counts=found[1],
                               prefetches_before=np.cumsum(found[1]) - found[1], **common)
@@ -244,23 +242,6 @@ def user_read_buffer(layer: ScaleSimLayer, plan: FoldPlan, operand: str, *, sram
                                  sliding)
     return UserReadBuffer(event_lines=lines, event_counts=counts, prefetches_before=np.cumsum(counts) - counts,
                           **common)
-
-
-def _window_words(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: Window) -> WindowWords:
-    """The window's word table over the operand's whole prefetch order, built piece by piece (size-checked)."""
-    space = _address_space(layer, operand)
-    dtype = np.int32 if space < 2**31 else np.int64  # the prefetch order's addresses: 4 bytes a cell where they fit
-    blocks, height, width = _prefetch_shape(layer, plan, operand)
-    check_resources(f"the USER-mode {operand} read buffer of layer {layer.name!r} (overlapping windows larger than "
-                    "half its SRAM: the prefetch order's words are marked per window position)",
-                    memory_bytes=np.dtype(dtype).itemsize * blocks * height * width + 4 * space,
-                    work=blocks * height * width, work_unit="prefetch cells", work_per_s=ORDER_CELLS_PER_S,
-                    shrink_hint="Use larger SRAMs or a smaller layer")
-    order, done = np.empty(operands.num_valid_ifmap_cells(layer) if operand == "ifmap" else layer.k * layer.n,
-                           dtype=dtype), 0
-    for piece in _prefetch_pieces(layer, plan, operand):
-        order[done:done + len(piece)], done = piece, done + len(piece)
-    return WindowWords(order, window, space)
 
 
 def _scan_misses(source: PrefetchSource, valid: np.ndarray | None,
@@ -281,7 +262,7 @@ def _scan_misses(source: PrefetchSource, valid: np.ndarray | None,
         def distance(addresses: np.ndarray, start: int) -> np.ndarray:  # sets past the window start
             return (set_of[addresses] - start) % num_sets
     else:  # an im2col word can be in several sets: the window's words are marked per window start
-        distance = WindowWords(valid, window, int(valid.max()) + 1).distance
+        distance = WindowWords(order_words(valid), window, int(valid.max()) + 1).distance
 
     rep = source.repeated
     if rep is None:

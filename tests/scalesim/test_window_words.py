@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import pytest
 
-from chiplab.scalesim import ScaleSimLayer, jump_scan, read_buffer
+from chiplab.scalesim import ScaleSimLayer, jump_scan, read_buffer, window_words
 from chiplab.scalesim.compute import plan_layer
 from chiplab.scalesim.demand import request_streams
 
@@ -54,29 +54,39 @@ def _random_conv(rng: random.Random) -> ScaleSimLayer:
 @pytest.mark.slow
 def test_large_and_strided_windows_match_the_transcribed_read_buffer(monkeypatch):
     rng = random.Random(1731)
-    by_table = 0
-    real_table_distance = jump_scan.table_distance
+    tables = 0
+    real_cheaper, real_words = jump_scan.cheaper_distance, window_words.WindowWords
+    scale = {"factor": 1}
 
-    def counting(*args):
-        nonlocal by_table
-        by_table += 1
-        return real_table_distance(*args)
+    class Counting(real_words):
+        def __init__(self, *args):
+            nonlocal tables
+            tables += 1
+            super().__init__(*args)
 
-    monkeypatch.setattr(jump_scan, "table_distance", counting)
+    def scaled(layer, stack, window, pixel_major, one_by_one, cost_per_cell, order_pieces):
+        return real_cheaper(layer, stack, window, pixel_major, one_by_one, cost_per_cell * scale["factor"],
+                            order_pieces)
+
+    monkeypatch.setattr(jump_scan, "cheaper_distance", scaled)
+    monkeypatch.setattr(window_words, "WindowWords", Counting)
     cases = with_events = 0
     while cases < 320:
         layer = _random_conv(rng)
         plan = plan_layer(layer, rng.choice(["ws", "os", "is"]), rng.randint(1, 12), rng.randint(1, 12))
         sram = rng.randint(20, 400)
-        # half the cases take the word table wherever the im2col check applies, the rest the default limit
-        monkeypatch.setattr(jump_scan, "MAX_OCCURRENCE_COST", 0 if rng.random() < 0.5 else 320)
+        # the jumping scan's im2col check: one by one only, the marked table at once, or switching as it would
+        scale["factor"] = rng.choice([0, 1, 10**9])
+        # the marked table over the kept prefetch order or built from the stack's diagonals
+        monkeypatch.setattr(window_words, "ORDER_BYTES", rng.choice([0, 256 * 2**20]))
+        monkeypatch.setattr(window_words, "STAMP_IDS", rng.choice([1, 2, 255]))  # the stamps wrap round too
         expected = _transcribed_events(layer, plan, "ifmap", sram)
         for source in (None, read_buffer.dense_source(layer, plan, "ifmap")):  # jumping scan, every request
             found = read_buffer.user_read_buffer(layer, plan, "ifmap", sram_words=sram, words_per_cycle=4,
                                                  source=source)
             assert (found.event_lines.tolist(), found.event_counts.tolist()) == expected, \
-                (layer, plan.dataflow, plan.num_rows, plan.num_cols, sram, source is None)
+                (layer, plan.dataflow, plan.num_rows, plan.num_cols, sram, source is None, scale)
         cases += 1
         with_events += len(expected[0]) > 0
-    # The comparison means something only if prefetches happened and the word table ran in the jumping scan.
-    assert with_events > 200 and by_table > 50, (with_events, by_table)
+    # The comparison means something only if prefetches happened and the marked table ran in the jumping scan.
+    assert with_events > 200 and tables > 50, (with_events, tables)
