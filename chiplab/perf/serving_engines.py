@@ -23,7 +23,8 @@ from chiplab.hardware.toml_records import only_keys, parse_toml, table_of
 
 _REQUIRED = {"id", "matches", "versions", "total_memory_fraction", "kv_free_memory_fraction", "memory_source",
              "max_running_requests", "cap_settings", "cap_source", "accessed"}
-_OPTIONAL = {"note", "max_running_requests_large_memory", "large_memory_min_bytes", "large_memory_excluded_chips"}
+_OPTIONAL = {"note", "max_running_requests_large_memory", "large_memory_min_bytes", "large_memory_excluded_chips",
+             "reserved_tokens", "reserved_tokens_large_memory", "reserve_settings", "reserve_source"}
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,28 @@ class ServingEngine:
     max_running_requests_large_memory: int | None = None
     large_memory_min_bytes: int | None = None
     large_memory_excluded_chips: tuple[str, ...] = ()
+    reserved_tokens: int = 0
+    reserved_tokens_large_memory: int | None = None
+    reserve_settings: tuple[str, ...] = ()
+    reserve_source: str = ""
+
+    def large_memory(self, chip: Chip) -> bool:
+        """Whether the engine takes its large-memory defaults on this chip: its HBM reaches the threshold and its id
+        contains none of the excluded texts (vLLM: 70 GiB, not an A100)."""
+        threshold, capacity = self.large_memory_min_bytes, chip.hbm.capacity_bytes
+        if threshold is None or capacity is None:
+            return False
+        return capacity >= threshold and not any(text in chip.id for text in self.large_memory_excluded_chips)
 
     def default_cap(self, chip: Chip) -> int:
-        """The scheduler's default cap on this chip: the large-memory default where the chip's HBM reaches the
-        threshold and its id contains none of the excluded texts (vLLM: 70 GiB, not an A100), else the default."""
+        """The scheduler's default cap on this chip (the large-memory one where :meth:`large_memory`)."""
         large = self.max_running_requests_large_memory
-        threshold = self.large_memory_min_bytes
-        if large is None or threshold is None or chip.hbm.capacity_bytes is None:
-            return self.max_running_requests
-        excluded = any(text in chip.id for text in self.large_memory_excluded_chips)
-        return large if chip.hbm.capacity_bytes >= threshold and not excluded else self.max_running_requests
+        return large if large is not None and self.large_memory(chip) else self.max_running_requests
+
+    def default_reserved_tokens(self, chip: Chip) -> int:
+        """The tokens of the forward pass the engine profiles by default before sizing its KV cache (0: none)."""
+        large = self.reserved_tokens_large_memory
+        return large if large is not None and self.large_memory(chip) else self.reserved_tokens
 
 
 def _engine(where: str, raw: object) -> ServingEngine:
@@ -61,7 +74,8 @@ def _engine(where: str, raw: object) -> ServingEngine:
     only_keys(where, table, _REQUIRED | _OPTIONAL, _REQUIRED)
     try:
         engine = ServingEngine(**{**table, "cap_settings": tuple(table["cap_settings"]),
-                                  "large_memory_excluded_chips": tuple(table.get("large_memory_excluded_chips", ()))})
+                                  "large_memory_excluded_chips": tuple(table.get("large_memory_excluded_chips", ())),
+                                  "reserve_settings": tuple(table.get("reserve_settings", ()))})
         fraction("total_memory_fraction", engine.total_memory_fraction, allow_zero=False)
         fraction("kv_free_memory_fraction", engine.kv_free_memory_fraction, allow_zero=False)
         positive_int("max_running_requests", engine.max_running_requests)
@@ -89,15 +103,29 @@ def engine_for(software: str) -> ServingEngine | None:
     return next((engine for engine in serving_engines() if engine.matches in text), None)
 
 
-def stated_cap(engine: ServingEngine, *texts: str) -> int | None:
-    """The cap a run states with one of the engine's setting spellings followed by a number ("--max-num-seqs 256",
-    "max num seqs 3200"), searched in each text in turn; None where none does."""
+def _stated(settings: tuple[str, ...], texts: tuple[str, ...]) -> int | None:
     for text in texts:
-        for setting in engine.cap_settings:
+        for setting in settings:
             found = re.search(re.escape(setting.lower()) + r"[ =:]*(\d+)", text.lower())
             if found:
                 return int(found.group(1))
     return None
+
+
+def stated_cap(engine: ServingEngine, *texts: str) -> int | None:
+    """The cap a run states with one of the engine's setting spellings followed by a number ("--max-num-seqs 256",
+    "max num seqs 3200"), searched in each text in turn; None where none does."""
+    return _stated(engine.cap_settings, texts)
+
+
+def reserved_tokens(engine: ServingEngine, chip: Chip, *texts: str) -> tuple[int, str]:
+    """(tokens, where they come from) of the forward pass the engine profiles before sizing its KV cache: the
+    token budget the run states ("--max-num-batched-tokens 131072"), else the engine's default on ``chip``."""
+    tokens = _stated(engine.reserve_settings, texts) if engine.reserve_settings else None
+    if tokens is not None:
+        return tokens, f"profiled forward of {tokens} tokens (stated)"
+    tokens = engine.default_reserved_tokens(chip)
+    return tokens, f"profiled forward of {tokens} tokens ({engine.id} default)" if tokens else "no profiled forward"
 
 
 def scheduler_cap(engine: ServingEngine, chip: Chip, *texts: str) -> tuple[int, str]:

@@ -13,13 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, instance_of, one_of, positive, positive_int, positive_int_at_most
+from chiplab._checks import (
+    fraction,
+    instance_of,
+    non_negative_int,
+    one_of,
+    positive,
+    positive_int,
+    positive_int_at_most,
+)
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
-from chiplab.workloads.footprint import Parallelism, inference_memory, kv_sequence_shards
+from chiplab.workloads.footprint import Parallelism, activation_bytes_per_layer, inference_memory, kv_sequence_shards
 from chiplab.workloads.gemm import DTYPE_BITS
 from chiplab.workloads.llm_steps import KV_DTYPES
 from chiplab.workloads.transformer import TransformerConfig
@@ -42,14 +50,18 @@ class SpeedTargetResult:
 def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len: int, tensor_parallel: int = 1,
                           limit: int = MAX_SEQUENCES, kv_sharding: str = "replicate",
                           total_fraction: float = 1.0, free_fraction: float = 1.0,
-                          kv_cache_dtype: str | None = None) -> int:
+                          kv_cache_dtype: str | None = None, reserved_tokens: int = 0) -> int:
     """Sequences of ``context_len`` tokens whose weights and KV cache fit in one chip's HBM (0 if none).
 
     Memory grows linearly with the batch (KV cache and working set per sequence), so two evaluations give it.
     Serving engines keep a margin: ``total_fraction`` is the share of the HBM the engine uses at all (vLLM's
     ``gpu_memory_utilization``), ``free_fraction`` the share of what is left after the weights that the KV cache
     may take (TensorRT-LLM's ``kv_cache_free_gpu_mem_fraction``); both 1 by default (every byte).
-    ``kv_cache_dtype`` as in :func:`estimate_serving`.
+    ``kv_cache_dtype`` as in :func:`estimate_serving`. ``reserved_tokens``: the tokens of one forward pass whose
+    transient working set the engine keeps free before it sizes the KV cache (vLLM profiles a dummy forward of
+    ``max_num_batched_tokens`` tokens and gives the KV cache only what is left: ``determine_available_memory`` in
+    ``vllm/v1/worker/gpu_worker.py``, ``determine_num_available_blocks`` in V0's worker); counted as one layer's
+    activations at that many tokens (the decode working set's measure, :func:`inference_memory`); 0: none.
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -67,7 +79,12 @@ def largest_fitting_batch(config: TransformerConfig, chip: Chip, *, context_len:
     capacity_bytes = chip.hbm.capacity_bytes
     if capacity_bytes is None:
         raise ChiplabInputError(f"chip {chip.id!r} publishes no HBM capacity, so no batch can be shown to fit")
-    free = (capacity_bytes * total_fraction - fixed) * free_fraction
+    reserved_tokens = non_negative_int("reserved_tokens", reserved_tokens)
+    reserved_bytes = (activation_bytes_per_layer(config, batch=1, seq_len=reserved_tokens,
+                                                 tensor_parallel=parallelism.tensor,
+                                                 bytes_per_element=config.bytes_per_element)
+                      if reserved_tokens else 0.0)
+    free = (capacity_bytes * total_fraction - fixed - reserved_bytes) * free_fraction
     if free < per_sequence:
         return 0
     return min(limit, int(free // per_sequence))

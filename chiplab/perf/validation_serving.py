@@ -9,11 +9,13 @@ Documented defaults (each applied only where the source does not say):
   ``chiplab/data/serving/engines.toml``): the cap the run states (vLLM ``--max-num-seqs``, AMD's "max num seqs",
   TensorRT-LLM ``max_batch_size``) where it does, else the engine's default on that chip (vLLM V1: 1024 on chips
   with at least 70 GiB that are not A100s, else 256; trtllm-bench: its KV-capacity estimate rounded up and capped at
-  4096, which the runtime's own KV cache reaches first). Chunked prefill (vLLM V1's default; the Azure runs turn it
-  off, trtllm-bench leaves it off) is not a separate mechanism here: it splits the same prompt tokens into
-  iterations of at most ``max_num_batched_tokens`` beside the decodes, and chiplab times those tokens in the
-  batch's one prefill step, which reads the weights once instead of once per chunk iteration (a decode step reads
-  them anyway) — the same work to first order.
+  4096, which the runtime's own KV cache reaches first). What fits leaves out the working set of the forward pass
+  the engine profiles before it sizes the KV cache (vLLM: one of ``max_num_batched_tokens`` tokens, stated or its
+  default; ``reserved_tokens`` of :func:`chiplab.perf.serving_target.largest_fitting_batch`). Chunked prefill
+  (vLLM V1's default; the Azure runs turn it off, trtllm-bench leaves it off) is not a separate mechanism here: it
+  splits the same prompt tokens into iterations of at most ``max_num_batched_tokens`` beside the decodes, and
+  chiplab times those tokens in the batch's one prefill step, which reads the weights once instead of once per
+  chunk iteration (a decode step reads them anyway) — the same work to first order.
 * tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
   TP ways divided by the cores per chip.
 * per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
@@ -72,7 +74,7 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf._measurement_types import EndToEndRun
 from chiplab.perf.bucketing import Bucketing, nxdi_buckets
 from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi
-from chiplab.perf.serving_engines import engine_for, scheduler_cap
+from chiplab.perf.serving_engines import engine_for, reserved_tokens, scheduler_cap
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
 from chiplab.workloads.footprint import Parallelism
@@ -132,15 +134,16 @@ def _running_batch(run: EndToEndRun, config: TransformerConfig, chip: Chip, tens
     context = need(run, "input_tokens") + need(run, "output_tokens")
     total, free, memory = ((engine.total_memory_fraction, engine.kv_free_memory_fraction, engine.memory_source)
                            if engine else (1.0, 1.0, "every byte: engine not in chiplab/data/serving/engines.toml"))
+    reserve, reserve_text = reserved_tokens(engine, chip, run.software) if engine else (0, "no profiled forward")
     fitting = largest_fitting_batch(config, chip, context_len=context, tensor_parallel=tensor, total_fraction=total,
-                                    free_fraction=free, kv_cache_dtype=_kv_cache_dtype(run))
+                                    free_fraction=free, kv_cache_dtype=_kv_cache_dtype(run), reserved_tokens=reserve)
     if fitting == 0:
         raise NotMappable(f"not one sequence of {context} tokens fits on {tensor} {chip.id} in chiplab's memory model")
     cap, cap_text = (scheduler_cap(engine, chip, run.software, run.where) if engine
                      else (queued, "no scheduler cap known"))
     batch = min(queued, cap, fitting)
     defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {cap_text}, {fitting} that fit in memory "
-                    f"({memory}))")
+                    f"({memory}; {reserve_text}))")
     return batch
 
 

@@ -11,9 +11,18 @@ import pytest
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf.measurements import end_to_end_runs, get_measurement
-from chiplab.perf.serving_engines import _engine, engine_for, scheduler_cap, serving_engines, stated_cap
+from chiplab.perf.serving_engines import (
+    _engine,
+    engine_for,
+    reserved_tokens,
+    scheduler_cap,
+    serving_engines,
+    stated_cap,
+)
+from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_serving import serving_setup
 from chiplab.perf.validation_setup import NotMappable, stated
+from chiplab.workloads.presets import load_model
 
 AMD_70B = "vllm_mi300x_llama31_70b_fp8_in128_out2048"  # 3200 prompts in flight, AMD's page states max num seqs 3200
 
@@ -122,3 +131,32 @@ def test_no_sequence_fits_is_not_mappable():
     run = dataclasses.replace(get_measurement(AMD_70B), input_tokens=10_000_000, output_tokens=10_000_000)
     with pytest.raises(NotMappable, match="fits"):
         serving_setup(run)
+
+
+def test_profiled_forward_is_kept_out_of_the_kv_cache():
+    # vLLM sizes its KV cache after a dummy forward of max_num_batched_tokens tokens (gpu_worker.py
+    # determine_available_memory). Llama 3 8B in bf16 on one chip at 131072 tokens, one layer's activations by
+    # Korthikanti et al. Sec. 4.1 (chiplab's working-set measure), by hand:
+    #   norm inputs/outputs 2 x 2 x 2 B x 131072 x 4096                         =  4,294,967,296
+    #   Q, K, V, out-proj input 2 B x 131072 x (2 x 4096 + 2 x 1024)          =  2,684,354,560
+    #   gated MLP 3 x 2 B x 131072 x 14336                                     = 11,274,289,152
+    #   log-sum-exp 4 B x 32 heads x 131072                                     =     16,777,216
+    #   total                                                                   = 18,270,388,224 B
+    # A sequence of 4096 tokens holds 2 x 32 layers x 8 KV heads x 128 x 2 B x 4096 = 536,870,912 B of KV cache
+    # (plus ~0.14 MB of decode working set), so the reserve costs 18,270,388,224 / 537,010,304 = 34.0 sequences.
+    config = dataclasses.replace(load_model("llama3_8b"), dtype="bf16")
+    chip = load_chip("mi300x")
+    free = largest_fitting_batch(config, chip, context_len=4096, total_fraction=0.9)
+    reserved = largest_fitting_batch(config, chip, context_len=4096, total_fraction=0.9, reserved_tokens=131072)
+    assert free - reserved in (34, 35)
+    with pytest.raises(ChiplabInputError, match="reserved_tokens"):
+        largest_fitting_batch(config, chip, context_len=4096, reserved_tokens=-1)
+
+
+def test_profiled_tokens_stated_or_engine_default():
+    engine = _vllm()
+    assert reserved_tokens(engine, load_chip("mi300x"), "--max-num-batched-tokens 131072")[0] == 131072
+    assert reserved_tokens(engine, load_chip("mi300x"), "vllm serve")[0] == 16384   # V1 LLM class, >= 70 GiB
+    assert reserved_tokens(engine, load_chip("tpu_v6e"), "vllm serve")[0] == 8192   # below 70 GiB
+    trtllm = engine_for("TensorRT-LLM (PyTorch backend)")
+    assert trtllm is not None and reserved_tokens(trtllm, load_chip("h200"), "")[0] == 0
