@@ -37,6 +37,19 @@ The FLOPs do not change, only the rate at which the chip issues them (a bf16 GEM
   hidden states that tensor-parallel ranks all-reduce in bf16 (Transformer Engine: FP8 only inside its modules;
   TensorRT-LLM's FP8 checkpoints keep the model's bf16/fp16 activation dtype; AQT quantizes each dot's operands
   inside the dot). Only the KV cache takes the 8-bit format where a recipe says so (an "FP8 KV cache").
+* **So an 8-bit GEMM writes its output in bf16** (:func:`activation_dtype`; ``Gemm.output_dtype``): the scales are
+  applied to the fp32/int32 accumulator in the GEMM's epilogue and C is stored in the activation format, 2 bytes an
+  element, not 1. Transformer Engine (``pytorch/module/linear.py`` at d0067d0d, read 2026-12-08): the forward and
+  dgrad ``general_gemm`` calls pass ``out_dtype=activation_dtype``; the wgrad passes ``main_grad.dtype`` with
+  ``fuse_wgrad_accumulation`` (fp32, accumulated in place), else ``activation_dtype`` — chiplab writes weight
+  gradients in bf16 for every recipe, bf16 training included (the fp32 accumulation is not modelled). AQT
+  (``aqt/jax/v2/aqt_dot_general.py`` at 9d1667eb): the int8 dot accumulates in int32
+  (``dg_accumulator_dtype``), ``out.dequant()`` scales it to ``promote_types(lhs.dtype, rhs.dtype)`` (bf16), and
+  the forward returns ``ret.astype(lhs.dtype)``. Serving engines alike: vLLM's ``apply_fp8_linear`` ("Fused
+  GEMM_DQ", ``quantization/utils/w8a8_utils.py`` at 0039d4bd: ``cutlass_scaled_mm``/``torch._scaled_mm`` with
+  ``out_dtype=input.dtype``) and TensorRT-LLM's ``FP8QDQLinearMethod``/``NVFP4LinearMethod``
+  (``tensorrt_llm/_torch/modules/linear.py``: ``out_dtype=module.dtype or input.dtype``, ``nvfp4_gemm(...,
+  module.dtype)``), read 2026-12-08.
 
 **Getting the operands into 8 bits is work of its own** (:func:`quantization_ops`): memory-bound passes that read
 a bf16 tensor and write its 8-bit copy, timed by the chip's memory model like any vector op. What each recipe adds,
@@ -112,10 +125,16 @@ FP8_SCALINGS = ("delayed", "current")
 _EIGHT_BIT_BYTES = 1
 
 
+def activation_dtype(dtype: str) -> str:
+    """The format activations take between ops (and GEMMs write their outputs in) when the matrix unit computes
+    in ``dtype``: bf16 for the 8-bit formats, else ``dtype`` itself (see the module docstring)."""
+    return HIGH_PRECISION_DTYPE if one_of("dtype", dtype, tuple(DTYPE_BYTES)) in EIGHT_BIT_DTYPES else dtype
+
+
 def activation_bytes_per_element(dtype: str) -> int:
     """Bytes of one activation element between ops when the matrix unit computes in ``dtype``: never narrower
     than bf16 (see the module docstring)."""
-    return max(DTYPE_BYTES[one_of("dtype", dtype, tuple(DTYPE_BYTES))], DTYPE_BYTES[HIGH_PRECISION_DTYPE])
+    return DTYPE_BYTES[activation_dtype(dtype)]
 
 
 def _runs_in_high_precision(op: GemmOp, forward_only_linears: tuple[str, ...]) -> bool:

@@ -33,13 +33,20 @@ class Gemm:
       before the matrix unit sees it. Storing B wider than the arithmetic, or float weights for integer
       arithmetic, is refused: no kernel would widen on the way in only to narrow again;
     * ``accumulator_dtype``: the format of partial sums (fp32 on every current matrix unit for float inputs,
-      int32 for int8).
+      int32 for int8);
+    * ``output_dtype``: how C is written, if not in ``dtype``. A scaled 8-bit GEMM converts its fp32/int32
+      accumulator in its epilogue and writes the activations' format: Transformer Engine's FP8 ``general_gemm``
+      takes ``out_dtype`` = the activation dtype (bf16), AQT dequantizes its int8 dots to bf16, and vLLM's and
+      TensorRT-LLM's FP8 linear layers pass ``out_dtype`` = the model's dtype (sources in
+      :mod:`chiplab.workloads.eight_bit_training`). None: C in ``dtype``.
 
     >>> g = Gemm(m=2, n=3, k=4)
     >>> g.num_macs, g.num_flops
     (24, 48)
     >>> Gemm(m=1, n=4096, k=4096, weight_dtype="int4").b_bytes    # 4-bit weights: two per byte
     8388608
+    >>> Gemm(m=2, n=3, k=4, dtype="fp8", output_dtype="bf16").unique_bytes  # A, B 1 B each; C 2 B: 8 + 12 + 12
+    32
     """
 
     m: int
@@ -48,6 +55,7 @@ class Gemm:
     dtype: str = "bf16"
     weight_dtype: str | None = None
     accumulator_dtype: str | None = None
+    output_dtype: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("m", "n", "k"):
@@ -67,6 +75,9 @@ class Gemm:
         if self.accumulator_dtype is not None:
             object.__setattr__(self, "accumulator_dtype",
                                one_of("accumulator_dtype", self.accumulator_dtype, ACCUMULATOR_DTYPES))
+        if self.output_dtype is not None:
+            output = one_of("output_dtype", self.output_dtype, DTYPE_BYTES)
+            object.__setattr__(self, "output_dtype", None if output == self.dtype else output)
 
     @property
     def num_macs(self) -> int:
@@ -80,8 +91,13 @@ class Gemm:
 
     @property
     def bytes_per_element(self) -> int:
-        """Bytes of an activation (A) or output (C) element: the arithmetic format."""
+        """Bytes of an activation (A) element: the arithmetic format."""
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def output_bytes_per_element(self) -> int:
+        """Bytes of an output (C) element: ``output_dtype``, else the arithmetic format."""
+        return DTYPE_BYTES[self.output_dtype or self.dtype]
 
     @property
     def accumulator_bytes(self) -> int:
@@ -90,9 +106,10 @@ class Gemm:
         return DTYPE_BYTES[self.accumulator_dtype or default]
 
     def operand_bytes(self, num_a: int, num_b: int, num_c: int) -> int:
-        """Bytes of ``num_a`` elements of A, ``num_b`` of B (at the weights' width) and ``num_c`` of C."""
+        """Bytes of ``num_a`` elements of A, ``num_b`` of B (at the weights' width) and ``num_c`` of C (at the
+        output's width)."""
         bits_b = DTYPE_BITS[self.weight_dtype or self.dtype]
-        return (num_a + num_c) * self.bytes_per_element + -(-num_b * bits_b // 8)
+        return num_a * self.bytes_per_element + num_c * self.output_bytes_per_element + -(-num_b * bits_b // 8)
 
     @property
     def b_bytes(self) -> int:
@@ -110,13 +127,15 @@ class Gemm:
 
     def __repr__(self) -> str:
         extra = "".join(f", {name}={value!r}" for name, value in (("weight_dtype", self.weight_dtype),
-                                                                    ("accumulator_dtype", self.accumulator_dtype))
+                                                                    ("accumulator_dtype", self.accumulator_dtype),
+                                                                    ("output_dtype", self.output_dtype))
                         if value is not None)
         return f"Gemm(m={self.m}, n={self.n}, k={self.k}, dtype={self.dtype!r}{extra})"
 
     def __str__(self) -> str:
         weights = f", {self.weight_dtype} weights" if self.weight_dtype else ""
-        return f"GEMM m={self.m} n={self.n} k={self.k} ({self.dtype}{weights})"
+        output = f", {self.output_dtype} output" if self.output_dtype else ""
+        return f"GEMM m={self.m} n={self.n} k={self.k} ({self.dtype}{weights}{output})"
 
 
 def _narrower(dtype: str) -> list[str]:

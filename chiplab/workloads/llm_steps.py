@@ -25,6 +25,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.workloads.eight_bit_training import (
     FP8_SCALINGS,
     activation_bytes_per_element,
+    activation_dtype,
     check_forward_only_linears,
     eight_bit_training_ops,
 )
@@ -75,7 +76,8 @@ def _residual(config: TransformerConfig, name: str, phase: str, num_tokens: int)
 
 
 def _weight_gemm(config: TransformerConfig, name: str, phase: str, m: int, n: int, k: int) -> GemmOp:
-    gemm = Gemm(m=m, n=n, k=k, dtype=config.dtype, weight_dtype=config.weight_dtype)
+    gemm = Gemm(m=m, n=n, k=k, dtype=config.dtype, weight_dtype=config.weight_dtype,
+                output_dtype=activation_dtype(config.dtype))  # 8-bit GEMMs write bf16 (eight_bit_training)
     return GemmOp(name=name, gemm=gemm, phase=phase, kind="weight")
 
 

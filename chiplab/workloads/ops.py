@@ -144,8 +144,9 @@ class GemmOp(_CountedOp):
 
     @property
     def written_bytes(self) -> int:
-        """Compulsory bytes written by one instance: C once (if it goes off chip)."""
-        return self.gemm.bytes_per_element * self.gemm.m * self.gemm.n * self.c_offchip
+        """Compulsory bytes written by one instance: C once (if it goes off chip), at the output's width."""
+        g = self.gemm
+        return g.operand_bytes(0, 0, g.m * g.n * self.c_offchip)
 
     def shape(self) -> str:
         return f"{self.gemm.m}×{self.gemm.n}×{self.gemm.k}"
@@ -205,12 +206,14 @@ def backward_ops(op: Op) -> tuple[Op, ...]:
     """
     if isinstance(op, GemmOp):
         g = op.gemm
+        # The gradients are written in the forward output's format (Transformer Engine's dgrad and wgrad GEMMs take
+        # the activation dtype as out_dtype, AQT's backward dots dequantize to it: see eight_bit_training)
         grad_a = dataclasses.replace(
-            op, name=f"{op.name}.grad_a", gemm=Gemm(m=g.m, n=g.k, k=g.n, dtype=g.dtype), stage="backward",
-            a_offchip=op.c_offchip, b_offchip=op.b_offchip, c_offchip=op.a_offchip)
+            op, name=f"{op.name}.grad_a", gemm=Gemm(m=g.m, n=g.k, k=g.n, dtype=g.dtype, output_dtype=g.output_dtype),
+            stage="backward", a_offchip=op.c_offchip, b_offchip=op.b_offchip, c_offchip=op.a_offchip)
         grad_b = dataclasses.replace(
-            op, name=f"{op.name}.grad_b", gemm=Gemm(m=g.k, n=g.n, k=g.m, dtype=g.dtype), stage="backward",
-            a_offchip=op.a_offchip, b_offchip=op.c_offchip, c_offchip=op.b_offchip)
+            op, name=f"{op.name}.grad_b", gemm=Gemm(m=g.k, n=g.n, k=g.m, dtype=g.dtype, output_dtype=g.output_dtype),
+            stage="backward", a_offchip=op.a_offchip, b_offchip=op.c_offchip, c_offchip=op.b_offchip)
         return grad_a, grad_b
     return (dataclasses.replace(
         op, name=f"{op.name}.grad", stage="backward",
