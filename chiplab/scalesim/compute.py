@@ -19,7 +19,7 @@ Folds run column fold outer, row fold inner; each fold is a fresh demand block t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ from chiplab._checks import instance_of, positive_int_at_most
 from chiplab._guard import check_resources
 from chiplab.scalesim import operands
 from chiplab.scalesim.config import MAX_INT
+from chiplab.scalesim.sequential_sums import Run, add_pattern
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.systolic import scalesim_convention
 from chiplab.systolic.dataflow import MAPPINGS, Dataflow, parse_dataflow
@@ -37,7 +38,8 @@ from chiplab.systolic.dataflow import FoldPlan as SystolicFoldPlan
 # "stationary" (read once), "rows" (the left-edge operand: re-read for every column fold) or "cols" (re-read, or
 # for outputs rewritten, for every row fold). SCALE-Sim's ifmap, filter and ofmap are A, B and C of the GEMM.
 _OPERANDS = {"ifmap": "A", "filter": "B", "ofmap": "C"}
-BYTES_PER_FOLD = 32  # one chunk of fold means: macs used (int64), its fraction, the running-sum copy, its sums
+# The fold means are closed form now (sequential_sums); paths after this one may still step fold by fold (USER-mode
+# replays, fold-by-fold tumbling windows), so a layer is refused by its fold count at this rate.
 FOLDS_PER_S = 2e7
 
 
@@ -101,9 +103,6 @@ class LayerCompute:
     ofmap_last_line: int
 
 
-FOLDS_PER_CHUNK = 1 << 20  # the fold means are summed this many folds at a time (a few MiB of float64)
-
-
 def _sequential_sum(chunks: np.ndarray | Iterable[np.ndarray]) -> tuple[float, int]:
     # get_avg_mapping_efficiency / get_avg_compute_utilization: sum(list) / len(list). Python 3.11's sum() adds
     # floats left to right; np.add.accumulate does the same additions in the same order (np.sum would not), so
@@ -122,30 +121,31 @@ def _sequential_mean(chunks: np.ndarray | Iterable[np.ndarray]) -> float:
     return total / count
 
 
-def _col_fold_chunks(plan: FoldPlan, per_fold: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(cols used of each column fold in the chunk, ``per_fold`` (one value per row fold) tiled over them), about
-    FOLDS_PER_CHUNK folds at a time, whole column folds, column fold outer: SCALE-Sim's loop order."""
-    col_folds_per_chunk = max(1, FOLDS_PER_CHUNK // plan.num_row_folds)
-    for first in range(0, plan.num_col_folds, col_folds_per_chunk):
-        cols = np.full(min(col_folds_per_chunk, plan.num_col_folds - first), plan.num_cols, dtype=np.int64)
-        if first + len(cols) == plan.num_col_folds:
-            cols[-1] = plan.cols_used(plan.num_col_folds - 1)
-        yield cols, per_fold
+def _per_column_fold(plan: FoldPlan, value: Callable[[np.ndarray], np.ndarray], cols: int) -> list[Run]:
+    """The runs of one column fold's per-fold values (its full row folds, then the last): ``value`` maps the MACs
+    used (an int64 array, as SCALE-Sim's numpy arrays hold them) to the fold's ratio."""
+    used = cols * np.array([plan.num_rows, plan.rows_used(plan.num_row_folds - 1)], dtype=np.int64)
+    full, last = value(used).tolist()
+    return [(full, plan.num_row_folds - 1), (last, 1)]
+
+
+def _fold_mean(plan: FoldPlan, value: Callable[[np.ndarray], np.ndarray]) -> float:
+    # get_avg_mapping_efficiency / get_avg_compute_utilization: sum(list) / len(list), the folds column fold outer.
+    # Python 3.11's sum() adds the floats left to right, each addition rounded; add_pattern gives that sum bit for
+    # bit without adding tens of millions of folds one by one. (Python >= 3.12's sum() compensates, so SCALE-Sim
+    # itself can differ there.)
+    last_fc = plan.num_col_folds - 1
+    total = add_pattern(0.0, _per_column_fold(plan, value, plan.num_cols), last_fc)
+    return add_pattern(total, _per_column_fold(plan, value, plan.cols_used(last_fc)), 1) / plan.num_folds
 
 
 def _fold_means(plan: FoldPlan) -> tuple[float, float]:
     r, c, t = plan.num_rows, plan.num_cols, plan.temporal
-    rows = np.full(plan.num_row_folds, r, dtype=np.int64)
-    rows[-1] = plan.rows_used(plan.num_row_folds - 1)
     # cycles_this_fold = demand.shape[0] + demand.shape[1] - 1 of the block the efficiency is computed on. In WS
     # (filter block) and IS (ifmap block) that block is not skewed, yet C - 1 is still added: 2R + 2C + T - 3.
     fold_cycles = plan.lines_per_fold + (c - 1 if MAPPINGS[plan.dataflow].preloads_stationary else 0)
-
-    def macs_used() -> Iterator[np.ndarray]:
-        return (np.outer(cols, per_row).ravel() for cols, per_row in _col_fold_chunks(plan, rows))
-
-    mapping = _sequential_mean(used / (r * c) for used in macs_used())
-    utilization = _sequential_mean((used * t) / (r * c * fold_cycles) for used in macs_used())
+    mapping = _fold_mean(plan, lambda used: used / (r * c))
+    utilization = _fold_mean(plan, lambda used: (used * t) / (r * c * fold_cycles))
     return mapping, utilization
 
 
@@ -161,10 +161,8 @@ def _pruned_ws_ifmap_reads(plan: FoldPlan, ratio: tuple[int, int]) -> float:
     # systolic_compute_ws.create_ifmap_demand_mat with layer-wise sparsity: "a row needs to be read M/N times", so
     # every fold adds T * rows_used * (M / N), a float, to ifmap_reads (fold order; summed left to right).
     n, m = ratio
-    rows = np.full(plan.num_row_folds, plan.num_rows, dtype=np.int64)
-    rows[-1] = plan.rows_used(plan.num_row_folds - 1)
-    per_row_fold = plan.temporal * rows * (m / n)
-    return _sequential_sum(np.tile(per_row_fold, len(cols)) for cols, _ in _col_fold_chunks(plan, per_row_fold))[0]
+    runs = _per_column_fold(plan, lambda rows: plan.temporal * rows * (m / n), 1)
+    return add_pattern(0.0, runs, plan.num_col_folds)
 
 
 def _ifmap_last_line(layer: ScaleSimLayer, plan: FoldPlan) -> int:
@@ -192,11 +190,8 @@ def compute_layer(layer: ScaleSimLayer, dataflow: Dataflow | str, num_rows: int,
     """Closed-form compute-side numbers of one layer on an R x C array, SCALE-Sim 3.0.0 conventions."""
     plan = plan_layer(layer, dataflow, num_rows, num_cols)
     dataflow, r, c, t = plan.dataflow, plan.num_rows, plan.num_cols, plan.temporal
-    # The fold means hold a few 8-byte numbers per fold of one chunk (whole column folds, _col_fold_chunks).
-    chunk_folds = min(plan.num_folds, max(FOLDS_PER_CHUNK, plan.num_row_folds))
-    check_resources(f"layer {layer.name!r} ({plan.num_folds} folds on a {r}x{c} array)",
-                    memory_bytes=BYTES_PER_FOLD * chunk_folds, work=plan.num_folds, work_unit="folds",
-                    work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
+    check_resources(f"layer {layer.name!r} ({plan.num_folds} folds on a {r}x{c} array)", work=plan.num_folds,
+                    work_unit="folds", work_per_s=FOLDS_PER_S, shrink_hint="Use a larger array or a smaller layer")
     ofmap_writes = _sram_count(plan, _role(dataflow, "ofmap"))
     if dataflow is Dataflow.OS:
         # systolic_compute_os.create_ofmap_demand_mat adds demand.shape[0] + demand.shape[1] = R + C to

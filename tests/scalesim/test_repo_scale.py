@@ -20,7 +20,6 @@ import pytest
 
 from chiplab.scalesim import (
     ScaleSimLayer,
-    compute,
     demand,
     dram,
     fold_sharing,
@@ -51,7 +50,6 @@ def test_tiny_pieces_still_match_scalesim_byte_for_byte(case, cache_bytes, tmp_p
     """Expected: SCALE-Sim 3.0.0's report files for the case, byte for byte, whatever the piece sizes."""
     monkeypatch.setattr(demand, "CELLS_PER_PIECE", 7)
     monkeypatch.setattr(demand, "CACHE_BYTES", cache_bytes)
-    monkeypatch.setattr(compute, "FOLDS_PER_CHUNK", 3)
     monkeypatch.setattr(tumbling, "MIN_LOOK_AHEAD", 5)
     monkeypatch.setattr(fold_sharing, "CELLS_PER_CHUNK", 7)
     case_dir = GOLDEN / "cases" / case["name"]
