@@ -3,7 +3,7 @@
 An im2col word (overlapping convolution windows) sits in several cells of the ifmap's prefetch order, so in several
 sets; a request hits when *any* of them is in the window (chiplab.scalesim.window_scan has the model). Instead of
 searching each requested word's sets, :class:`WindowWords` marks the words of the window's ``size x set_words``
-positions in a table over the address space (a stamp per window start, so it is cleared only every 255 starts) and
+positions in a table over the address space (kept for the most recent window starts, which come round again) and
 answers a request with one look-up, whatever the convolution window's size. A start costs one pass over the
 window's positions, taken from the prefetch order (:func:`order_words`) or built from a skewed stack's diagonals
 (:func:`stack_words`, no prefetch order kept); :func:`cheaper_distance` marks a start only once the requests checked
@@ -31,7 +31,7 @@ ORDER_BYTES = 256 * 2**20
 # A window position marked costs about 1/16 of one (request, other cell) pair checked by the holey closed form when
 # the order is kept and 3/2 when built from the diagonals (measured at 8 x 8 on DeepSpeech_4, 2026-12-08).
 MARK_COST_KEPT, MARK_COST_BUILT = 1 / 16, 3 / 2
-STAMP_IDS = 255  # window starts told apart by the one-byte stamps before the table is cleared
+TABLES_BYTES = 256 * 2**20  # the words of this many bytes' worth of recent window starts are kept (one byte a word)
 
 
 class WindowWords:
@@ -40,30 +40,28 @@ class WindowWords:
     def __init__(self, words_between: WordsBetween, window: Window, address_space: int) -> None:
         self._words_between = words_between
         self._window = window
-        # address -> id (1..255) of the last window start that held it: one byte a word, cleared every 255 starts
-        self._stamp = np.zeros(address_space, dtype=np.uint8)
-        self._start = -1
-        self._id = 0
+        self._space = address_space
+        # window start -> address -> held?, the most recent starts (starts come round again, once per column fold)
+        self._held: dict[int, np.ndarray] = {}
 
-    def _mark(self, start: int) -> None:
-        if start == self._start:
-            return
-        if self._id == STAMP_IDS:
-            self._stamp[:] = 0
-            self._id = 0
-        self._id += 1
+    def _table(self, start: int) -> np.ndarray:
+        if start in self._held:
+            self._held[start] = self._held.pop(start)  # most recently used last
+            return self._held[start]
+        if self._held and (len(self._held) + 1) * self._space > TABLES_BYTES:
+            del self._held[next(iter(self._held))]  # the least recently used start
+        held = np.zeros(self._space, dtype=np.bool_)
         sw, size, n = self._window.set_words, self._window.size, self._window.num_sets
-        self._stamp[self._words_between(start * sw, (start + size) * sw)] = self._id
+        held[self._words_between(start * sw, (start + size) * sw)] = True
         if start + size > n:  # the window wraps round to the first sets
-            self._stamp[self._words_between(0, (start + size - n) * sw)] = self._id
-        self._start = start
+            held[self._words_between(0, (start + size - n) * sw)] = True
+        self._held[start] = held
+        return held
 
     def distance(self, addresses: np.ndarray, start: int) -> np.ndarray:
         """0 for a word in the window from ``start``, the window's size (a miss) for one outside it; the scans
         compare the answer with the window's size only."""
-        self._mark(start)
-        held = self._stamp[np.maximum(addresses, 0)] == self._id
-        return np.where(held, 0, self._window.size)
+        return np.where(self._table(start)[np.maximum(addresses, 0)], 0, self._window.size)
 
 
 def order_words(order: np.ndarray) -> WordsBetween:
@@ -128,7 +126,7 @@ def cheaper_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window, p
             space = layer.ifmap_height * layer.ifmap_width * layer.num_channels
             check_resources(f"the USER-mode ifmap read buffer of layer {layer.name!r} (overlapping windows, "
                             "operand larger than half its SRAM: the window's words marked per window start)",
-                            memory_bytes=space + (4 * num_valid if keep else 0)
+                            memory_bytes=TABLES_BYTES + space + (4 * num_valid if keep else 0)
                             + BYTES_PER_WINDOW_CELL * (window.size + 1) * window.set_words,
                             shrink_hint="Use larger SRAMs or a smaller layer")
             words = stack_words(layer, stack, pixel_major)

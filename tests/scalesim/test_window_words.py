@@ -79,7 +79,7 @@ def test_large_and_strided_windows_match_the_transcribed_read_buffer(monkeypatch
         scale["factor"] = rng.choice([0, 1, 10**9])
         # the marked table over the kept prefetch order or built from the stack's diagonals
         monkeypatch.setattr(window_words, "ORDER_BYTES", rng.choice([0, 256 * 2**20]))
-        monkeypatch.setattr(window_words, "STAMP_IDS", rng.choice([1, 2, 255]))  # the stamps wrap round too
+        monkeypatch.setattr(window_words, "TABLES_BYTES", rng.choice([0, 1000, 256 * 2**20]))  # one start kept .. all
         expected = _transcribed_events(layer, plan, "ifmap", sram)
         for source in (None, read_buffer.dense_source(layer, plan, "ifmap")):  # jumping scan, every request
             found = read_buffer.user_read_buffer(layer, plan, "ifmap", sram_words=sram, words_per_cycle=4,
