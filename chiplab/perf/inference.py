@@ -21,10 +21,14 @@ A request batch of ``batch`` sequences with ``prompt_len`` prompt tokens and ``o
 * **Shape buckets** (``bucketing``, :mod:`chiplab.perf.bucketing`). Engines that compile fixed-shape graphs (the
   Neuron stacks) pad each prompt to a prefill bucket and run each decode step on the smallest decode bucket that
   holds the sequence: the mean step attends over the mean bucket, and the cache holds the largest one.
+* **Padded CUDA graphs** (``decode_graph_batch``). An engine that replays captured graphs pads a decode batch with
+  dummy requests up to the next captured size (TensorRT-LLM with ``enable_padding``): the weight GEMMs, vector ops
+  and all-reduces run at the padded batch, core attention only over the real requests' caches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from chiplab._checks import instance_of, one_of, positive, positive_int, positive_int_at_most, published
@@ -34,6 +38,7 @@ from chiplab.perf.bucketing import Bucketing
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import network_for
+from chiplab.perf.context_parallel import is_core_attention
 from chiplab.perf.estimate_bands import BandRanges, serving_band, speed_range
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
@@ -139,7 +144,8 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
                      tensor_parallel: int = 1, calibration: Calibration | None = None,
                      check_memory: bool = True, kv_sharding: str = "replicate",
                      static_kv_cache_len: int | None = None, kv_cache_dtype: str | None = None,
-                     sequential_prefill: bool = False, bucketing: Bucketing | None = None) -> ServingEstimate:
+                     sequential_prefill: bool = False, bucketing: Bucketing | None = None,
+                     decode_graph_batch: int | None = None) -> ServingEstimate:
     """Time ``batch`` requests on ``tensor_parallel`` chips (see the module docstring for what is counted).
 
     ``static_kv_cache_len``: the fixed cache length per sequence of a static-cache engine (at least
@@ -152,6 +158,11 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     ``bucketing``: the engine's shape buckets (:class:`chiplab.perf.bucketing.Bucketing`): prefill runs the prompt
     padded to its bucket, each decode step reads and attends over its bucket's positions, memory holds the largest
     bucket per sequence; None (default): no buckets. Not together with ``static_kv_cache_len`` (a single bucket).
+    ``decode_graph_batch``: the batch the decode step's kernels really run where the engine pads it to a captured
+    CUDA graph with dummy requests (TensorRT-LLM's ``cuda_graph_config.enable_padding``: ``_round_up_batch_size``
+    pads to the smallest captured size that holds the batch): weight GEMMs, vector ops and the all-reduces run at
+    that batch, core attention only over the real requests' caches (a dummy request holds one token); the tokens
+    produced stay ``batch``'s. None (default): the batch itself.
     """
     instance_of("config", config, TransformerConfig, "a TransformerConfig (load_model('llama3-8b'))")
     instance_of("chip", chip, Chip, "a Chip (load_chip('h100'))")
@@ -203,6 +214,15 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     per_rank_context = -(-mid_context // shards)
     decode = estimate_step(decode_step(part, batch=batch, context_len=per_rank_context, kv_dtype=kv_cache_dtype), chip,
                            calibration)
+    graph_batch = batch if decode_graph_batch is None else positive_int_at_most("decode_graph_batch",
+                                                                                 decode_graph_batch, MAX_SEQUENCES)
+    if graph_batch < batch:
+        raise ChiplabInputError(f"decode_graph_batch must be >= batch ({batch}); got {graph_batch}")
+    if graph_batch > batch:
+        padded = estimate_step(decode_step(part, batch=graph_batch, context_len=per_rank_context,
+                                           kv_dtype=kv_cache_dtype), chip, calibration)
+        decode = dataclasses.replace(decode, ops=tuple(real if is_core_attention(real) else pad
+                                                       for real, pad in zip(decode.ops, padded.ops, strict=True)))
     network = network_for(chip) if t > 1 else None
 
     def layer_comm(tokens: int) -> float:
@@ -220,6 +240,6 @@ def estimate_serving(config: TransformerConfig, chip: Chip, *, batch: int, promp
     return ServingEstimate(model_name=config.name, chip_id=chip.id, tensor_parallel=t, batch=batch,
                            prompt_len=prompt_len, output_len=output_len, prefill=prefill, mean_decode=decode,
                            prefill_comm_s=layer_comm(prefill_batch * prefill_len),
-                           decode_comm_s=layer_comm(batch) + kv_combine(batch),
+                           decode_comm_s=layer_comm(graph_batch) + kv_combine(batch),
                            memory=memory, band=serving_band(chip, config.dtype, calibration),
                            num_prefill_steps=batch // prefill_batch)

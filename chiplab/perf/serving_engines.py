@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import math
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -135,3 +136,33 @@ def scheduler_cap(engine: ServingEngine, chip: Chip, *texts: str) -> tuple[int, 
         return cap, f"{engine.id} cap stated: {cap}"
     cap = engine.default_cap(chip)
     return cap, f"{engine.id} default cap {cap} ({engine.versions})"
+
+
+def trtllm_bench_limits(engine: ServingEngine, kv_requests: int, input_len: int, output_len: int) -> tuple[int, int]:
+    """(max_batch_size, max_num_tokens) trtllm-bench picks when the run sets neither (``finetune_setting`` in
+    ``tensorrt_llm/bench/build/tuning.py``, then ``get_settings`` in ``bench/benchmark/utils/general.py`` without
+    chunked prefill). ``kv_requests``: its estimate of the requests whose KV cache fits, the same arithmetic as
+    chiplab's fit (they agree within one request on every TRT-LLM run of the record); capped at the engine's
+    ``max_running_requests`` (4096) and rounded UP: to 32s (at least 64) below 256, 128s below 1024, else 256s.
+    Tokens: requests x (1 + ISL/OSL), at most 32768, rounded up to 256s (at least 2048) below 4096, 512s below 8192,
+    else 1024s; without chunked prefill at least ISL + max_batch_size."""
+    raw_requests = min(positive_int("kv_requests", kv_requests), engine.max_running_requests)
+    step = 32 if raw_requests < 256 else 128 if raw_requests < 1024 else 256
+    max_batch_size = max(64 if step == 32 else 0, step * -(-raw_requests // step))
+    raw_tokens = min(raw_requests * (1 + positive_int("input_len", input_len) / positive_int("output_len", output_len)),
+                     32768)
+    token_step = 256 if raw_tokens < 4096 else 512 if raw_tokens < 8192 else 1024
+    max_num_tokens = max(2048 if token_step == 256 else 0, token_step * math.ceil(raw_tokens / token_step))
+    return max_batch_size, max(max_num_tokens, input_len + max_batch_size)
+
+
+def padded_graph_batch(batch: int, graph_batch_sizes: tuple[int, ...], max_batch_size: int,
+                       max_num_tokens: int) -> int:
+    """The batch a decode step runs once padded to a captured CUDA graph: the smallest captured size that holds
+    ``batch``, else ``batch`` (no graph: eager). Captured: the sizes given that fit min(max_batch_size,
+    max_num_tokens), plus that bound itself where a larger size was given (``_filter_cuda_graph_batch_sizes`` in
+    ``tensorrt_llm/_torch/pyexecutor/model_engine.py``: "padding to max_cuda_graph_bs is acceptable")."""
+    bound = min(max_batch_size, max_num_tokens)
+    captured = sorted({size for size in graph_batch_sizes if size <= bound}
+                      | ({bound} if any(size > bound for size in graph_batch_sizes) else set()))
+    return next((size for size in captured if size >= batch), batch)

@@ -15,7 +15,10 @@ Documented defaults (each applied only where the source does not say):
   (vLLM V1's default; the Azure runs turn it off, trtllm-bench leaves it off) is not a separate mechanism here: it
   splits the same prompt tokens into iterations of at most ``max_num_batched_tokens`` beside the decodes, and
   chiplab times those tokens in the batch's one prefill step, which reads the weights once instead of once per
-  chunk iteration (a decode step reads them anyway) — the same work to first order.
+  chunk iteration (a decode step reads them anyway) — the same work to first order. A TensorRT-LLM run that states
+  CUDA graphs with padding and their batch sizes, and leaves ``max_batch_size``/``max_num_tokens`` to trtllm-bench,
+  decodes as the graph its batch pads to (``estimate_serving(decode_graph_batch=...)``; trtllm-bench's limits and
+  the graphs it keeps: :func:`chiplab.perf.serving_engines.trtllm_bench_limits`, ``padded_graph_batch``).
 * tensor parallelism counted in NeuronCores (more ranks than chips, AWS chips) → split across the chips: the
   TP ways divided by the cores per chip.
 * per-step host/framework overhead (scheduling, sampling, detokenisation) → none: no stack in the record publishes it
@@ -74,7 +77,15 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf._measurement_types import EndToEndRun
 from chiplab.perf.bucketing import Bucketing, nxdi_buckets
 from chiplab.perf.head_padding import pad_for_tensor_parallel, replicate_kv_for_nxdi
-from chiplab.perf.serving_engines import engine_for, reserved_tokens, scheduler_cap
+from chiplab.perf.serving_engines import (
+    ServingEngine,
+    engine_for,
+    padded_graph_batch,
+    reserved_tokens,
+    scheduler_cap,
+    stated_cap,
+    trtllm_bench_limits,
+)
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_setup import CaseSetup, NotMappable, need, primary_quantity, run_model, stated
 from chiplab.workloads.footprint import Parallelism
@@ -127,7 +138,7 @@ def _bucketing(run: EndToEndRun, defaults: list[str]) -> Bucketing | None:
 
 
 def _running_batch(run: EndToEndRun, config: TransformerConfig, chip: Chip, tensor: int, queued: int,
-                   defaults: list[str]) -> int:
+                   defaults: list[str]) -> tuple[int, int | None]:
     """The batch a server runs with ``queued`` requests in flight: min(queued, its scheduler's cap, what fits in the
     memory its engine gives the KV cache); an unknown engine gets every byte and no cap (see the module docstring)."""
     engine = engine_for(run.software)
@@ -144,7 +155,24 @@ def _running_batch(run: EndToEndRun, config: TransformerConfig, chip: Chip, tens
     batch = min(queued, cap, fitting)
     defaults.append(f"batch not stated: {batch} = min(concurrency {queued}, {cap_text}, {fitting} that fit in memory "
                     f"({memory}; {reserve_text}))")
-    return batch
+    return batch, _graph_batch(run, engine, batch, fitting, defaults)
+
+
+def _graph_batch(run: EndToEndRun, engine: ServingEngine | None, batch: int, fitting: int,
+                 defaults: list[str]) -> int | None:
+    """The batch TensorRT-LLM's decode kernels run where the run states CUDA graphs with padding and their batch
+    sizes, and leaves max_batch_size/max_num_tokens to trtllm-bench (:func:`trtllm_bench_limits`,
+    :func:`padded_graph_batch`); None elsewhere."""
+    sizes = re.search(r"batch_sizes ((?:\d+ ?)+)", run.software)
+    if engine is None or engine.id != "tensorrt-llm" or sizes is None or "padding" not in run.software.lower():
+        return None
+    if stated_cap(engine, run.software, run.where) is not None:
+        return None  # a stated max_batch_size: the heuristic's limits are not the run's
+    limits = trtllm_bench_limits(engine, fitting, need(run, "input_tokens"), need(run, "output_tokens"))
+    graph = padded_graph_batch(batch, tuple(int(size) for size in sizes.group(1).split()), *limits)
+    defaults.append(f"decode runs as a CUDA graph of {graph} (batch {batch} padded; trtllm-bench max_batch_size "
+                    f"{limits[0]}, max_num_tokens {limits[1]})")
+    return graph
 
 
 def serving_setup(run: EndToEndRun) -> CaseSetup:
@@ -172,11 +200,12 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
         raise NotMappable("; ".join((*defaults, str(exc)))) from None
     prompt_len, output_len = need(run, "input_tokens"), need(run, "output_tokens")
     batch = stated(run, "batch")
+    graph_batch = None
     if batch is None:
         queued = stated(run, "concurrency")
         if queued is None:
             raise NotMappable("neither the batch nor the concurrency is stated")
-        batch = _running_batch(run, config, chip, tensor, queued, defaults)
+        batch, graph_batch = _running_batch(run, config, chip, tensor, queued, defaults)
     if _kv_cache_dtype(run) is None and "kv" not in run.precision.lower() and config.dtype in ("fp8", "int8"):
         # The choice moves the batch that fits and the KV bytes read by 2x (on the TRT-LLM FP8 runs it flips the
         # sign of the error), so the case says it was not read from the source.
@@ -184,6 +213,7 @@ def serving_setup(run: EndToEndRun) -> CaseSetup:
     arguments = {"chip": chip, "batch": batch, "prompt_len": prompt_len, "output_len": output_len,
                  "tensor_parallel": tensor, "static_kv_cache_len": _static_kv_cache_len(run),
                  "kv_cache_dtype": _kv_cache_dtype(run),
-                 "sequential_prefill": "vllm-neuron" in run.software.lower(), "bucketing": _bucketing(run, defaults)}
+                 "sequential_prefill": "vllm-neuron" in run.software.lower(), "bucketing": _bucketing(run, defaults),
+                 "decode_graph_batch": graph_batch}
     return CaseSetup(run=run, quantity=quantity, config=config, arguments=arguments, replicas=num_chips // tensor,
                      defaults=tuple(defaults))

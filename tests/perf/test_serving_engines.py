@@ -10,14 +10,17 @@ import pytest
 
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
+from chiplab.perf.inference import estimate_serving
 from chiplab.perf.measurements import end_to_end_runs, get_measurement
 from chiplab.perf.serving_engines import (
     _engine,
     engine_for,
+    padded_graph_batch,
     reserved_tokens,
     scheduler_cap,
     serving_engines,
     stated_cap,
+    trtllm_bench_limits,
 )
 from chiplab.perf.serving_target import largest_fitting_batch
 from chiplab.perf.validation_serving import serving_setup
@@ -160,3 +163,55 @@ def test_profiled_tokens_stated_or_engine_default():
     assert reserved_tokens(engine, load_chip("tpu_v6e"), "vllm serve")[0] == 8192   # below 70 GiB
     trtllm = engine_for("TensorRT-LLM (PyTorch backend)")
     assert trtllm is not None and reserved_tokens(trtllm, load_chip("h200"), "")[0] == 0
+
+
+TRTLLM_GRAPH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192)  # perf-overview's yml
+
+
+def test_trtllm_bench_limits_by_hand():
+    # tuning.py finetune_setting, by hand. 202 requests (< 256): 32 x ceil(202 / 32) = 224; tokens 202 x (1 + 128 /
+    # 2048) = 215 -> at least 2048; without chunked prefill at least ISL + 224 = 352 -> 2048.
+    engine = engine_for("TensorRT-LLM")
+    assert engine is not None
+    assert trtllm_bench_limits(engine, 202, 128, 2048) == (224, 2048)
+    # 641 (256..1023): 128 x ceil(641 / 128) = 768; tokens 681 -> 2048.
+    assert trtllm_bench_limits(engine, 641, 128, 2048) == (768, 2048)
+    # 341 at 2048/2048: 384; tokens 682 -> 2048, but ISL + 384 = 2432 without chunked prefill.
+    assert trtllm_bench_limits(engine, 341, 2048, 2048) == (384, 2432)
+    # 5000 requests are capped at 4096 (already a multiple of 256); tokens 4096 x 1.0625 = 4352 -> 512 x 9 = 4608.
+    assert trtllm_bench_limits(engine, 5000, 128, 2048) == (4096, 4608)
+    assert trtllm_bench_limits(engine, 10, 128, 2048)[0] == 64  # never below 64
+
+
+def test_padded_graph_batch_by_hand():
+    # _filter_cuda_graph_batch_sizes keeps the sizes up to min(max_batch_size, max_num_tokens) and adds that bound
+    # where a larger size was given; _round_up_batch_size pads to the smallest captured size that holds the batch.
+    assert padded_graph_batch(202, TRTLLM_GRAPH_SIZES, 224, 2048) == 224   # 1..128 and 224 captured
+    assert padded_graph_batch(641, TRTLLM_GRAPH_SIZES, 768, 2048) == 768   # ..., 512, 768
+    assert padded_graph_batch(488, TRTLLM_GRAPH_SIZES, 512, 2048) == 512
+    assert padded_graph_batch(100, TRTLLM_GRAPH_SIZES, 4096, 64) == 100    # bound 64 by tokens: no graph, eager
+    assert padded_graph_batch(600, (1, 2, 4), 768, 2048) == 600           # nothing captured above 4: eager
+
+
+def test_padded_decode_runs_weights_at_the_graph_batch_and_attention_at_the_real_one():
+    config = load_model("llama3_70b")
+    chip = load_chip("h200")
+    common = {"prompt_len": 128, "output_len": 2048, "check_memory": False}
+    real = estimate_serving(config, chip, batch=202, **common)
+    full = estimate_serving(config, chip, batch=224, **common)
+    padded = estimate_serving(config, chip, batch=202, decode_graph_batch=224, **common)
+    for mixed, at_real, at_graph in zip(padded.mean_decode.ops, real.mean_decode.ops, full.mean_decode.ops,
+                                        strict=True):
+        expected = at_real if mixed.name in ("scores", "softmax", "attn_values") else at_graph
+        assert mixed.time_s == expected.time_s, mixed.name
+    assert real.decode_step_s < padded.decode_step_s < full.decode_step_s
+    assert padded.output_tokens_per_s == pytest.approx(202 * 2048 / padded.time_s)  # dummies produce nothing
+    with pytest.raises(ChiplabInputError, match="decode_graph_batch"):
+        estimate_serving(config, chip, batch=202, decode_graph_batch=128, **common)
+
+
+def test_trtllm_run_decodes_as_its_padded_graph():
+    setup = serving_setup(get_measurement("trtllm_h200_llama33_70b_fp8_tp1_in128_out2048"))
+    assert (setup.arguments["batch"], setup.arguments["decode_graph_batch"]) == (202, 224)
+    assert any("CUDA graph of 224" in line for line in setup.defaults)
+    assert serving_setup(get_measurement(AMD_70B)).arguments["decode_graph_batch"] is None  # vLLM: not modelled
