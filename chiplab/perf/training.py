@@ -55,7 +55,13 @@ from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
-from chiplab.workloads.footprint import MemoryFootprint, Parallelism, kv_heads_per_rank, training_memory
+from chiplab.workloads.footprint import (
+    MemoryFootprint,
+    Parallelism,
+    kv_heads_per_rank,
+    params_per_chip,
+    training_memory,
+)
 from chiplab.workloads.transformer import TransformerConfig
 
 # Sizes past which an estimate means nothing (and Python's floats overflow): far beyond any published run.
@@ -251,7 +257,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
     num_virtual_stages = positive_int("num_virtual_stages", num_virtual_stages)
     micro = replica_batch // num_microbatches
     memory = training_memory(config, batch=micro, seq_len=local_len, recompute=recompute,
-                             parallelism=gradient_group, recompute_num_layers=recompute_num_layers)
+                             parallelism=gradient_group, recompute_num_layers=recompute_num_layers,
+                             tensor_ranks_per_chip=tensor_ranks_per_chip)
     frozen = instance_of("frozen_base_weights", frozen_base_weights, bool, "True (LoRA) or False")
     if frozen:
         memory = frozen_base_memory(memory)
@@ -286,7 +293,8 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
         tensor_comm = max(0.0, tensor_comm - _linear_gemm_s(step) * num_microbatches)
     pipeline_comm = (2 * num_microbatches * num_virtual_stages
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
-    stage_param_bytes = config.num_params / (t * p) * 2  # bf16 weights and gradients of one chip's stage
+    # bf16 weights and gradients of one chip's stage, the K/V projections its ranks replicate included
+    stage_param_bytes = params_per_chip(config, parallelism, tensor_ranks_per_chip) * 2
     fully_sharded = parallelism.zero_stage >= 3 and d * c > 1
     gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
     peers = data_peers_per_domain(gradient_group, network.scale_up_size)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         korthikanti_activation_bytes_per_layer,
         kv_heads_per_rank,
         kv_sequence_shards,
+        params_per_chip,
         training_memory,
     )
     from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
@@ -72,6 +73,7 @@ _EXPORTS = {
     "TrainingPrecision": "footprint", "activation_bytes_per_layer": "footprint", "inference_memory": "footprint",
     "korthikanti_activation_bytes_per_layer": "footprint", "training_memory": "footprint",
     "KV_SHARDINGS": "footprint", "kv_heads_per_rank": "footprint", "kv_sequence_shards": "footprint",
+    "params_per_chip": "footprint",
     "DTYPE_BYTES": "gemm", "Gemm": "gemm",
     "decode_step": "llm_steps", "forward_step": "llm_steps", "layer_ops": "llm_steps", "prefill_step": "llm_steps",
     "training_step": "llm_steps",
@@ -120,6 +122,7 @@ __all__ = [
     "model_preset",
     "palm_forward_flops_per_token",
     "palm_training_flops_per_token",
+    "params_per_chip",
     "prefill_step",
     "six_n_d_flops",
     "training_memory",

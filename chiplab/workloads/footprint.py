@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from chiplab._checks import non_negative_int, one_of, positive, positive_int
+from chiplab._checks import instance_of, non_negative_int, one_of, positive, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
@@ -183,11 +183,11 @@ def _require_inputs(config: object, parallelism: object) -> None:
 def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
                     precision: TrainingPrecision = MIXED_PRECISION_ADAM, recompute: str = "none",
                     flash_attention: bool = True, dropout: bool = False,
-                    parallelism: Parallelism | None = None,
-                    recompute_num_layers: int | None = None) -> MemoryFootprint:
+                    parallelism: Parallelism | None = None, recompute_num_layers: int | None = None,
+                    tensor_ranks_per_chip: int = 1) -> MemoryFootprint:
     """Training bytes per chip; ``batch`` is the micro-batch of one model replica (Korthikanti's b).
 
-    Parameters are spread evenly over the t·p chips of a replica (embeddings included). Activations are
+    Parameters: :func:`params_per_chip` (``tensor_ranks_per_chip`` ranks a chip). Activations are
     ``num_layers`` × per layer, whatever p is (1F1B), plus the output layer's fp32 logits (split over t). With
     ``recompute="full"`` and ``recompute_num_layers`` N (per pipeline stage, as Megatron-LM states it), N·p of
     those layers keep only their input and the rest keep everything.
@@ -203,7 +203,7 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
     parallelism = parallelism or Parallelism()
     parallelism.check(config)
     t, d, zero = parallelism.tensor, parallelism.data, parallelism.zero_stage
-    params_per_chip = config.num_params / (t * parallelism.pipeline)
+    params = params_per_chip(config, parallelism, tensor_ranks_per_chip)
 
     def layer_bytes(mode: str) -> float:
         return activation_bytes_per_layer(
@@ -218,9 +218,9 @@ def training_memory(config: TransformerConfig, *, batch: int, seq_len: int,
             config.num_layers
     logits = LOGITS_BYTES_PER_ELEMENT * batch * seq_len * config.vocab_size / t
     return MemoryFootprint(
-        weights_bytes=params_per_chip * precision.weight_bytes_per_param / (d if zero >= 3 else 1),
-        gradients_bytes=params_per_chip * precision.gradient_bytes_per_param / (d if zero >= 2 else 1),
-        optimizer_state_bytes=params_per_chip * precision.optimizer_bytes_per_param / (d if zero >= 1 else 1),
+        weights_bytes=params * precision.weight_bytes_per_param / (d if zero >= 3 else 1),
+        gradients_bytes=params * precision.gradient_bytes_per_param / (d if zero >= 2 else 1),
+        optimizer_state_bytes=params * precision.optimizer_bytes_per_param / (d if zero >= 1 else 1),
         activations_bytes=config.num_layers * per_layer + logits,
         kv_cache_bytes=0.0,
     )
@@ -245,6 +245,18 @@ def kv_heads_per_rank(config: TransformerConfig, ranks: int) -> int:
     return max(1, heads // ranks)
 
 
+def params_per_chip(config: TransformerConfig, parallelism: Parallelism, tensor_ranks_per_chip: int = 1) -> float:
+    """Parameters one chip holds: 1/(t·p) of the model, plus the K and V projections of the KV heads its ranks
+    replicate (:func:`kv_heads_per_rank`; NxD Training's ``GQAQKVColumnParallelLinear``, ``modules/qkv_linear.py``
+    at neuronx-distributed fbac349, read 2026-12-08). ``tensor_ranks_per_chip`` r: ranks a chip runs (NeuronCores).
+    Llama 3 8B on 16 chips × 2 ranks: 2 KV heads a chip, not 0.5: 32·1.5·2·128·4096 = 50,331,648 more."""
+    t, p = instance_of("parallelism", parallelism, Parallelism, "a Parallelism").tensor, parallelism.pipeline
+    ranks = positive_int("tensor_ranks_per_chip", tensor_ranks_per_chip)
+    extra_heads = ranks * kv_heads_per_rank(config, t * ranks) - config.num_kv_heads / t
+    kv_params_per_head = 2 * config.head_dim * (config.d_model + (1 if config.bias else 0))  # K and V, per layer
+    return config.num_params / (t * p) + extra_heads * kv_params_per_head * config.num_layers / p
+
+
 def kv_sequence_shards(config: TransformerConfig, tensor_parallel: int, kv_sharding: str) -> int:
     """Parts each KV head's cached positions are split into over ``tensor_parallel`` ranks.
 
@@ -264,9 +276,9 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
     """Serving bytes per chip for ``batch`` sequences of ``context_len`` tokens (weights, KV cache, working set).
 
     Byte widths default to the config's (``weight_dtype`` for the weights); pass 1 for an int8/fp8 cache. With
-    tensor parallelism each chip keeps ceil(KV/t) key/value heads: beyond t = KV they are replicated, or split
-    along the context into ``kv_sequence_shards`` parts (:func:`kv_sequence_shards`). There is no backward pass, so
-    the activations are one layer's transient working set for one decode token per sequence.
+    tensor parallelism each chip keeps ceil(KV/t) key/value heads (and their weights): beyond t = KV they are
+    replicated, or split along the context into ``kv_sequence_shards`` parts (:func:`kv_sequence_shards`). There is
+    no backward pass, so the activations are one layer's transient working set for one decode token per sequence.
     """
     _require_inputs(config, parallelism)
     batch, context_len = positive_int("batch", batch), positive_int("context_len", context_len)
@@ -284,7 +296,7 @@ def inference_memory(config: TransformerConfig, *, batch: int, context_len: int,
     working_set = activation_bytes_per_layer(config, batch=batch, seq_len=1, tensor_parallel=t,
                                              bytes_per_element=config.bytes_per_element)
     return MemoryFootprint(
-        weights_bytes=config.num_params * weight_bytes / (t * pp),
+        weights_bytes=params_per_chip(config, parallelism) * weight_bytes,
         gradients_bytes=0.0,
         optimizer_state_bytes=0.0,
         activations_bytes=working_set,

@@ -111,7 +111,10 @@ def test_inference_memory_weights_and_kv_cache():
     tp8 = inference_memory(c, batch=8, context_len=8192, parallelism=Parallelism(tensor=8))
     tp16 = inference_memory(c, batch=8, context_len=8192, parallelism=Parallelism(tensor=16))
     assert tp8.kv_cache_bytes == tp16.kv_cache_bytes == m.kv_cache_bytes / 8
-    assert tp16.weights_bytes == m.weights_bytes / 16
+    assert tp8.weights_bytes == m.weights_bytes / 8
+    # ... and so do their K/V projections (vLLM num_kv_head_replicas): 1 head a chip, not 0.5 — 80 layers × 0.5 ×
+    # (K and V: 2 × 128 × 8192) = 83,886,080 more bf16 parameters
+    assert tp16.weights_bytes == m.weights_bytes / 16 + 2 * 83_886_080
 
 
 def test_gqa_shrinks_the_kv_cache_in_the_footprint():
