@@ -9,8 +9,9 @@ import warnings
 from chiplab.cli._common import Progress, Ranged, positive_number, print_comparison, share, whole_number
 from chiplab.errors import ChiplabInputError
 from chiplab.units import SECONDS_PER_DAY
-from chiplab.workloads.footprint import KV_SHARDINGS, RECOMPUTE_MODES
+from chiplab.workloads.footprint import KV_SHARDINGS
 from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES
+from chiplab.workloads.recompute import RECOMPUTE_MODES
 
 DEFAULT_SEQ_LEN = 4096
 DEFAULT_PROMPT_LEN = 2048

@@ -21,8 +21,9 @@ from chiplab.hardware.catalog import list_chips, load_chip
 from chiplab.perf.llm import MODES, LLMEstimate, estimate_llm
 from chiplab.units import format_bytes
 from chiplab.viz.workloads import LLMStepPicture
-from chiplab.workloads.footprint import RECOMPUTE_MODES, Parallelism
+from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.presets import list_models, load_model, model_preset
+from chiplab.workloads.recompute import RECOMPUTE_MODES
 
 STEP_RECT = (0.34, 0.08, 0.64, 0.84)  # left margin: the longest part name
 POWERS_OF_TWO = [2**e for e in range(18)]  # 1 ... 131,072

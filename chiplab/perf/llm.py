@@ -31,7 +31,8 @@ from chiplab.perf.validation_bands import ErrorBand
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
 from chiplab.workloads.describe import ATTENTION_PROJECTIONS, ATTENTION_SCORES, LOGITS, MLP, NON_MATMUL, gemm_category
-from chiplab.workloads.footprint import RECOMPUTE_MODES, MemoryFootprint, Parallelism
+from chiplab.workloads.footprint import MemoryFootprint, Parallelism
+from chiplab.workloads.recompute import RECOMPUTE_MODES
 from chiplab.workloads.transformer import TransformerConfig
 
 MODES = ("training", "prefill", "decode")

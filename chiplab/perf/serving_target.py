@@ -27,7 +27,8 @@ from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
 from chiplab.perf.training import MAX_SEQUENCES
-from chiplab.workloads.footprint import Parallelism, activation_bytes_per_layer, inference_memory, kv_sequence_shards
+from chiplab.workloads.activation_memory import activation_bytes_per_layer
+from chiplab.workloads.footprint import Parallelism, inference_memory, kv_sequence_shards
 from chiplab.workloads.gemm import DTYPE_BITS
 from chiplab.workloads.llm_steps import KV_DTYPES
 from chiplab.workloads.transformer import TransformerConfig

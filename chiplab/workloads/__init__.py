@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from chiplab._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from chiplab.workloads.activation_memory import activation_bytes_per_layer, korthikanti_activation_bytes_per_layer
     from chiplab.workloads.conv import Conv2d
     from chiplab.workloads.describe import (
         ATTENTION_PROJECTIONS,
@@ -40,19 +41,17 @@ if TYPE_CHECKING:
         MemoryFootprint,
         Parallelism,
         TrainingPrecision,
-        activation_bytes_per_layer,
         inference_memory,
-        korthikanti_activation_bytes_per_layer,
         kv_heads_per_rank,
         kv_sequence_shards,
         params_per_chip,
         training_memory,
     )
+    from chiplab.workloads.forward_pass import layer_ops
     from chiplab.workloads.gemm import DTYPE_BYTES, Gemm
     from chiplab.workloads.llm_steps import (
         decode_step,
         forward_step,
-        layer_ops,
         prefill_step,
         training_step,
     )
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
 
 # Each public name and the module that defines it, imported on first use (chiplab/_lazy.py says why).
 _EXPORTS = {
+    "activation_bytes_per_layer": "activation_memory", "korthikanti_activation_bytes_per_layer": "activation_memory",
     "Conv2d": "conv",
     "ATTENTION_PROJECTIONS": "describe", "ATTENTION_SCORES": "describe", "LOGITS": "describe", "MLP": "describe",
     "NON_MATMUL": "describe", "arithmetic_intensity_flops_per_byte": "describe", "compare_six_n": "describe",
@@ -70,13 +70,12 @@ _EXPORTS = {
     "kaplan_forward_flops_per_token": "flop_formulas", "palm_forward_flops_per_token": "flop_formulas",
     "palm_training_flops_per_token": "flop_formulas", "six_n_d_flops": "flop_formulas",
     "MIXED_PRECISION_ADAM": "footprint", "MemoryFootprint": "footprint", "Parallelism": "footprint",
-    "TrainingPrecision": "footprint", "activation_bytes_per_layer": "footprint", "inference_memory": "footprint",
-    "korthikanti_activation_bytes_per_layer": "footprint", "training_memory": "footprint",
+    "TrainingPrecision": "footprint", "inference_memory": "footprint", "training_memory": "footprint",
     "KV_SHARDINGS": "footprint", "kv_heads_per_rank": "footprint", "kv_sequence_shards": "footprint",
     "params_per_chip": "footprint",
     "DTYPE_BYTES": "gemm", "Gemm": "gemm",
-    "decode_step": "llm_steps", "forward_step": "llm_steps", "layer_ops": "llm_steps", "prefill_step": "llm_steps",
-    "training_step": "llm_steps",
+    "layer_ops": "forward_pass",
+    "decode_step": "llm_steps", "forward_step": "llm_steps", "prefill_step": "llm_steps", "training_step": "llm_steps",
     "GemmOp": "ops", "ModelStep": "ops", "VectorOp": "ops",
     "ModelPreset": "presets", "list_models": "presets", "load_model": "presets", "model_preset": "presets",
     "TransformerConfig": "transformer",

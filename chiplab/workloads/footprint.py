@@ -3,9 +3,7 @@
 Mixed-precision Adam keeps 16 bytes per parameter (:class:`TrainingPrecision`): bf16 weights (2) and gradients (2),
 plus an fp32 master copy (4) and Adam's two fp32 moments (8). These are Micikevicius et al. (2018) and Rajbhandari
 et al. (2020, ZeRO, Sec. 3.1: "2Ψ + 2Ψ + 12Ψ"). Activations follow Korthikanti et al. (2022), "Reducing Activation
-Recomputation in Large Transformer Models". Section 4 stores s·b·h·(34 + 5·a·s/h) bytes per layer for a GPT layer
-(16-bit activations, 1-byte dropout masks). :func:`activation_bytes_per_layer` counts the same tensors for any
-config (GQA, gated MLP, no dropout, FlashAttention) and equals that formula for GPT.
+Recomputation in Large Transformer Models", counted per layer in :mod:`chiplab.workloads.activation_memory`.
 
 Sharding is a divisor hook (:class:`Parallelism`). Tensor (t) and pipeline (p) parallelism split the parameters
 over t·p chips. ZeRO stages 1/2/3 also split optimizer state, gradients and weights over the data-parallel
@@ -23,15 +21,13 @@ from chiplab._checks import instance_of, non_negative_int, one_of, positive, pos
 from chiplab.errors import ChiplabInputError
 from chiplab.tables import markdown_table
 from chiplab.units import format_bytes
+from chiplab.workloads.activation_memory import activation_bytes_per_layer
 
 if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
 
-RECOMPUTE_MODES = ("none", "selective", "full")
 # How a serving KV cache is laid out over tensor-parallel ranks beyond the KV heads (kv_sequence_shards says why).
 KV_SHARDINGS = ("replicate", "sequence")
-DROPOUT_MASK_BYTES_PER_ELEMENT = 1   # Korthikanti et al. store dropout masks as bytes
-LOGSUMEXP_BYTES_PER_ROW = 4          # FlashAttention saves one fp32 log-sum-exp per query row and head
 LOGITS_BYTES_PER_ELEMENT = 4         # the cross-entropy needs the logits (or their gradient) in fp32
 
 
@@ -120,55 +116,6 @@ class MemoryFootprint:
         rows = [[f.name.removesuffix("_bytes").replace("_", " "), format_bytes(getattr(self, f.name))]
                 for f in fields(self)]
         return markdown_table(["part", "bytes per chip"], [*rows, ["total", format_bytes(self.total_bytes)]])
-
-
-def korthikanti_activation_bytes_per_layer(*, seq_len: int, batch: int, d_model: int, num_heads: int,
-                                           tensor_parallel: int = 1, sequence_parallel: bool = False,
-                                           recompute: str = "none") -> float:
-    """Korthikanti et al. (2022), Table 2, per layer (a GPT layer: 16-bit activations, dropout, MHA, f = 4h).
-
-    none: sbh(34 + 5as/h); tensor parallel: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism: sbh(34/t + 5as/(ht));
-    selective recomputation drops the 5as/h term; full recomputation keeps 2sbh (÷t with sequence parallelism).
-    """
-    s, b, h, a, t = (positive_int(name, value) for name, value in (
-        ("seq_len", seq_len), ("batch", batch), ("d_model", d_model), ("num_heads", num_heads),
-        ("tensor_parallel", tensor_parallel)))
-    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
-    if not isinstance(sequence_parallel, bool):
-        raise ChiplabInputError(f"sequence_parallel must be True or False; got {sequence_parallel!r}")
-    if recompute == "full":
-        return 2 * s * b * h / (t if sequence_parallel else 1)
-    attention = 0 if recompute == "selective" else 5 * a * s / h
-    if sequence_parallel:
-        return s * b * h * (34 / t + attention / t)
-    return s * b * h * (10 + 24 / t + attention / t)
-
-
-def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len: int, recompute: str = "none",
-                               flash_attention: bool = True, dropout: bool = False, tensor_parallel: int = 1,
-                               sequence_parallel: bool = True, bytes_per_element: int = 2) -> float:
-    """Bytes one layer saves for its backward pass, counted tensor by tensor as in Korthikanti et al., Sec. 4.1.
-
-    FlashAttention saves no T × T scores, only one fp32 log-sum-exp per row (Dao et al. 2022). Modern LLMs train
-    without dropout; ``dropout=True`` adds Korthikanti's masks and dropout outputs.
-    """
-    recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
-    s, b, p, t = positive_int("seq_len", seq_len), positive_int("batch", batch), bytes_per_element, tensor_parallel
-    sb, h, a = s * b, config.d_model, config.num_heads
-    replicated_divisor = t if sequence_parallel else 1
-    if recompute == "full":  # only the layer's input survives (Chen et al. 2016)
-        return p * sb * h / replicated_divisor
-    num_norms = 1 if config.parallel_block else 2
-    mask = DROPOUT_MASK_BYTES_PER_ELEMENT if dropout else 0
-    # Left replicated by tensor parallelism alone: norm inputs, norm outputs (GEMM inputs), dropout masks.
-    replicated = num_norms * 2 * p * sb * h + 2 * mask * sb * h
-    # Split by tensor parallelism: Q, K, V, the output-projection input, the MLP's hidden activations.
-    split = p * sb * (2 * config.q_dim + 2 * config.kv_dim) + (3 if config.gated_mlp else 2) * p * sb * config.d_ff
-    if flash_attention:
-        split += LOGSUMEXP_BYTES_PER_ROW * a * sb
-    elif recompute != "selective":  # softmax output, dropout mask and dropout output: a × s × s per sequence
-        split += (p + (mask + p if dropout else 0)) * a * s * sb
-    return replicated / replicated_divisor + split / t
 
 
 def _require_inputs(config: object, parallelism: object) -> None:

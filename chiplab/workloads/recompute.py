@@ -17,6 +17,10 @@ from chiplab.workloads.ops import Op, with_count
 if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
 
+# How much of its forward work a training step keeps or does again: every layer's activations kept, core attention
+# recomputed (selective), or only each layer's input kept and the whole forward rerun (full).
+RECOMPUTE_MODES = ("none", "selective", "full")
+
 
 def recomputed_ops(config: TransformerConfig, layer: tuple[Op, ...], recompute: str,
                    flash_attention: bool, recompute_num_layers: int | None = None) -> list[Op]:

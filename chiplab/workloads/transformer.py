@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, overload
 
 from chiplab._checks import one_of, positive_int
 from chiplab.errors import ChiplabInputError
-from chiplab.workloads import footprint, llm_steps
+from chiplab.workloads import footprint, forward_pass, llm_steps
 from chiplab.workloads.gemm import DTYPE_BITS, DTYPE_BYTES, Gemm
 
 NORMS = ("rmsnorm", "layernorm")
@@ -214,7 +214,7 @@ class TransformerConfig:
     # Each is the module function itself, so ``config.decode_step(batch=8, context_len=4096)`` is
     # ``llm_steps.decode_step(config, batch=8, context_len=4096)``: one signature, one docstring, one home.
 
-    layer_ops = llm_steps.layer_ops  # forward ops of one layer
+    layer_ops = forward_pass.layer_ops  # forward ops of one layer
     forward_ops = llm_steps.forward_step  # the forward pass over whole sequences
     training_step = llm_steps.training_step  # forward + backward + optimizer
     prefill_step = llm_steps.prefill_step  # process a prompt and fill the KV cache
