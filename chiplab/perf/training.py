@@ -15,20 +15,14 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   "Overlap Communication with Dependent Computation via Decomposition", ASPLOS 2023): then only what exceeds the
   time of the linear layers' GEMMs is exposed.
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
-* **Data-parallel gradient all-reduce** of the chip's gradient shard, overlapped with the backward pass of the
-  last microbatch (the gradients are final only then) for ``dp_overlap_fraction`` of its time (PyTorch DDP buckets
-  gradients for this: Li et al., VLDB 2020); with ZeRO >= 1 a reduce-scatter behind that backward and a weight
-  all-gather behind the next step's first forward; or, where a source states it, ``dp_hidden_fraction`` of the
-  traffic hidden and the rest exposed.
+* **Data-parallel gradient synchronisation**, hidden behind the last microbatch's backward pass as far as it can be
+  (:mod:`chiplab.perf.data_parallel`: DDP buckets, ZeRO's reduce-scatter and all-gather, or a stated hidden share).
 * **Context parallelism** c (Megatron-Core/Transformer Engine, :mod:`chiplab.perf.context_parallel`): each
   sequence is split over c chips; a chip computes its T/c tokens and 1/c of core attention, K and V go around a ring
   of the c chips beside the attention blocks, and gradients are reduced over the d·c chips (``context_parallel``).
-* **Fully sharded data parallelism** (ZeRO stage 3, PyTorch FSDP, PaLM's "fully sharded"): each chip keeps 1/d of
-  its stage's weights, so every microbatch all-gathers them before the forward pass and again before the
-  backward pass, and the gradients are reduce-scattered instead of all-reduced (Rajbhandari et al., SC'20, Sec.
-  5; Zhao et al., "PyTorch FSDP", VLDB 2023). The gathers are prefetched layer by layer while the previous layer
-  computes, so only what the compute cannot cover is exposed (``fsdp_overlap_fraction`` of the compute time can
-  hide them).
+* **Fully sharded data parallelism** (ZeRO stage 3, PyTorch FSDP): each chip keeps 1/d of its stage's weights and
+  all-gathers them before every microbatch's forward and backward pass; only what the compute cannot cover is
+  exposed (:mod:`chiplab.perf.data_parallel`).
 * **Interleaved 1F1B** with v virtual stages per chip shrinks the bubble v-fold but sends every microbatch's
   activations across v times as many stage boundaries (Narayanan et al. SC'21, Sec. 2.2).
 * **Activation checkpointing** as a source states it: none, selective, full, or full for
@@ -49,6 +43,7 @@ from chiplab.perf.calibration import Calibration
 from chiplab.perf.calibration_fit import calibration_or_fitted
 from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network_for
 from chiplab.perf.context_parallel import context_parallel_step, ring_exposed_s, ring_passes_per_layer, ring_step_s
+from chiplab.perf.data_parallel import gradient_sync
 from chiplab.perf.estimate_bands import BandRanges, speed_range, training_band
 from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_base_step
 from chiplab.perf.step import StepEstimate, estimate_step
@@ -166,33 +161,6 @@ def _linear_gemm_s(step: StepEstimate) -> float:
     return sum(op.time_s for op in step.ops if op.is_gemm and op.name.split(".")[0] not in _NOT_LINEAR)
 
 
-def _exposed_gradient_sync_s(data_comm_s: float, by_stage: dict[str, float], zero_stage: int,
-                             overlap_fraction: float) -> float:
-    """Exposed time of a data-parallel gradient sync under gradient accumulation: the gradients are final only in
-    the last microbatch's backward, so the reduction overlaps that one backward pass (PyTorch DDP's ``no_sync``
-    accumulation, Li et al. VLDB 2020; Megatron-LM ``--overlap-grad-reduce``: "overlap ... with the backward pass of
-    the last microbatch"). With a sharded optimizer (ZeRO >= 1) the sync is a reduce-scatter, then an all-gather of
-    the updated weights that overlaps the next step's first forward pass (``--overlap-param-gather``)."""
-    backward_s, forward_s = by_stage.get("backward", 0.0), by_stage.get("forward", 0.0)
-    if zero_stage == 0:
-        return max(0.0, data_comm_s - overlap_fraction * backward_s)
-    half = data_comm_s / 2  # reduce-scatter, then all-gather: each half an all-reduce's traffic
-    return max(0.0, half - overlap_fraction * backward_s) + max(0.0, half - overlap_fraction * forward_s)
-
-
-def data_peers_per_domain(parallelism: Parallelism, scale_up_size: int) -> int:
-    """How many members of one data-parallel group share a scale-up domain (a node, a pod slice).
-
-    Frameworks place the tensor-parallel ranks of a replica next to each other (Megatron-LM's rank order is tensor,
-    context, data, pipeline — ``megatron/core/parallel_state.py``; MaxText's mesh puts its tensor axis innermost), so
-    a domain of D chips holds D // t replicas' ranks of the same stage: the data-parallel collective is hierarchical
-    with that many members per domain, each carrying 1/(D // t) of the data over the scale-out network — not 1/D.
-    The count is a divisor of d (groups tile the domains evenly), at least 1 (t >= D: one member per domain)."""
-    instance_of("parallelism", parallelism, Parallelism, "a Parallelism, e.g. Parallelism(tensor=8, data=64)")
-    fit = max(1, positive_int("scale_up_size", scale_up_size) // parallelism.tensor)
-    return max(n for n in range(1, min(fit, parallelism.data) + 1) if parallelism.data % n == 0)
-
-
 def _check_fits(memory: MemoryFootprint, chip: Chip, capacity: int, parallelism: Parallelism) -> None:
     if memory.total_bytes > capacity:
         raise ChiplabInputError(
@@ -295,33 +263,23 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
     # bf16 weights and gradients of one chip's stage, the K/V projections its ranks replicate included
     stage_param_bytes = params_per_chip(config, parallelism, tensor_ranks_per_chip) * 2
-    fully_sharded = parallelism.zero_stage >= 3 and d * c > 1
-    gradient_sync = "reduce_scatter" if fully_sharded else "all_reduce"
-    peers = data_peers_per_domain(gradient_group, network.scale_up_size)
-    data_comm = (calibration.collective_s(gradient_sync, stage_param_bytes, d * c, network, peers)
-                 if d * c > 1 and not frozen else 0.0)  # LoRA: only the (negligible) adapters' gradients
-    if dp_hidden_fraction is not None:
-        exposed = (1 - dp_hidden_fraction) * data_comm
-    elif fully_sharded:  # gradients reduce-scattered layer by layer during the backward passes
-        exposed = max(0.0, data_comm - dp_overlap_fraction * by_stage.get("backward", 0.0) * num_microbatches)
-    else:
-        exposed = _exposed_gradient_sync_s(data_comm, by_stage, parallelism.zero_stage, dp_overlap_fraction)
-    gathers_s = (2 * num_microbatches * calibration.collective_s("all_gather", stage_param_bytes, d * c, network,
-                                                                  peers) if fully_sharded else 0.0)
-    fsdp_exposed = max(0.0, gathers_s - fsdp_overlap_fraction * compute_s)
+    sync = gradient_sync(group=gradient_group, stage_param_bytes=stage_param_bytes, calibration=calibration,
+                         network=network, by_stage=by_stage, num_microbatches=num_microbatches, compute_s=compute_s,
+                         frozen_base_weights=frozen, dp_overlap_fraction=dp_overlap_fraction,
+                         dp_hidden_fraction=dp_hidden_fraction, fsdp_overlap_fraction=fsdp_overlap_fraction)
     assumptions = (*step.assumptions, f"network: {network.description}; scale-out "
                    f"{network.scale_out_bandwidth_bytes_per_s:.3g} B/s per chip beyond {network.scale_up_size} chips",
                    f"calibration: {calibration.name} ({calibration.source})",
-                   f"data-parallel group: {peers} of its {d * c} members per scale-up domain of "
+                   f"data-parallel group: {sync.peers_per_domain} of its {d * c} members per scale-up domain of "
                    f"{network.scale_up_size}")
     counted = config.training_step(batch=1, seq_len=seq_len, recompute="none")
     flops_per_token = (frozen_base_step(counted) if frozen else counted).model_flops / seq_len
     return TrainingEstimate(
         model_name=config.name, chip_id=chip.id, parallelism=parallelism, global_batch=global_batch,
         seq_len=seq_len, num_microbatches=num_microbatches, microbatch_step=step, compute_s=compute_s,
-        bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=exposed,
+        bubble_s=bubble_s, tensor_comm_s=tensor_comm, pipeline_comm_s=pipeline_comm, data_comm_exposed_s=sync.exposed_s,
         optimizer_s=optimizer_s, memory=memory, memory_capacity_bytes=capacity,
         model_flops=flops_per_token * global_batch * seq_len, peak_flops_per_s=step.peak_flops_per_s,
-        network=network, assumptions=assumptions, fsdp_gather_exposed_s=fsdp_exposed, context_parallel=c,
+        network=network, assumptions=assumptions, fsdp_gather_exposed_s=sync.fsdp_gather_exposed_s, context_parallel=c,
         context_comm_exposed_s=context_comm,
         band=training_band(chip, config.dtype, calibration))

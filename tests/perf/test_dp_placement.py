@@ -14,8 +14,8 @@ import pytest
 from chiplab import ChiplabInputError
 from chiplab.hardware import load_chip
 from chiplab.perf.collectives import collective_time_s, network_for
+from chiplab.perf.data_parallel import data_peers_per_domain
 from chiplab.perf.topology import in_domain_time_s, load_topology, topology_collective_time_s
-from chiplab.perf.training import data_peers_per_domain
 from chiplab.workloads.footprint import Parallelism
 
 S = 1e9
