@@ -30,7 +30,9 @@ class TileSearch:
     num_candidates: int
     num_fitting: int
     candidate_tiles: np.ndarray  # (num_fitting, 3): tile_m, tile_n, tile_k that fit (int64)
-    candidate_offchip_bytes: np.ndarray  # off-chip bytes of each fitting candidate (float64: may exceed 2**63)
+    # off-chip bytes of each fitting candidate, each operand at its own width as place_gemm counts them (float64:
+    # may exceed 2**63)
+    candidate_offchip_bytes: np.ndarray
 
 
 def _sizes(dim: int, step: int) -> np.ndarray:
@@ -42,17 +44,34 @@ def _sizes(dim: int, step: int) -> np.ndarray:
     return np.array(sorted(sizes), dtype=np.int64)
 
 
+def _offchip_bytes(gemm: Gemm, tm: np.ndarray, tn: np.ndarray, sizes_m: np.ndarray, sizes_n: np.ndarray
+                   ) -> np.ndarray:
+    """Off-chip bytes of each candidate (``tm``, ``tn``) as :func:`place_gemm` counts them: the loads and stores of
+    :func:`chiplab.memory.tiling.offchip_traffic` (A: m·k·⌈n/Tn⌉, B: k·n·⌈m/Tm⌉, C: m·n), each operand at its own
+    width (:meth:`Gemm.operand_bytes`: narrow weights, the bf16 output of 8-bit GEMMs). A's loads depend on Tn only
+    and B's on Tm only, so each is counted exactly, in integers, once per tile size; only the sums are float64."""
+    m, n, k = gemm.m, gemm.n, gemm.k
+    a_bytes = np.array([float(gemm.operand_bytes(m * k * -(-n // int(size)), 0, 0)) for size in sizes_n])
+    b_bytes = np.array([float(gemm.operand_bytes(0, k * n * -(-m // int(size)), 0)) for size in sizes_m])
+    c_bytes = float(gemm.operand_bytes(0, 0, gemm.m * gemm.n))
+    total: np.ndarray = a_bytes[np.searchsorted(sizes_n, tn)] + b_bytes[np.searchsorted(sizes_m, tm)] + c_bytes
+    return total
+
+
 def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", accumulator_bytes: int = 4,
                 double_buffered: bool = True) -> TileSearch:
     instance_of("gemm", gemm, Gemm, "a chiplab.Gemm such as Gemm(m=128, n=128, k=128)")
     instance_of("view", view, CoreView, "a CoreView from chiplab.memory.core_view(chip)")
     rows, cols = view.array.num_rows, view.array.num_cols
-    tm, tn, tk = np.meshgrid(_sizes(gemm.m, rows), _sizes(gemm.n, cols), _sizes(gemm.k, rows), indexing="ij")
+    sizes_m, sizes_n = _sizes(gemm.m, rows), _sizes(gemm.n, cols)
+    tm, tn, tk = np.meshgrid(sizes_m, sizes_n, _sizes(gemm.k, rows), indexing="ij")
     tm, tn, tk = tm.ravel(), tn.ravel(), tk.ravel()
     # Byte counts are scored in float64: products such as m·k·⌈n/Tn⌉ exceed 2**63 for GEMMs of 1e7³ and wrap
     # around in int64 (negative byte counts picked the wrong winner); float64 keeps their order to 1 part in 2**53.
     tm, tn, tk = tm.astype(np.float64), tn.astype(np.float64), tk.astype(np.float64)
     buffers = 2 if double_buffered else 1
+    # On chip the A and B tiles are held at the arithmetic width (narrow weights are widened as they arrive), as
+    # memory.tiling.footprint counts them for place_gemm: the two must agree on what fits.
     operand_bytes = buffers * (tm * tk + tk * tn) * gemm.bytes_per_element
     output_bytes = tm * tn * accumulator_bytes
     if view.accumulator is not None and view.accumulator.capacity_bytes is not None:
@@ -66,9 +85,7 @@ def best_tiling(gemm: Gemm, view: CoreView, dataflow: Dataflow | str = "ws", acc
             f"{view.scratchpad.vendor_label} ({format_bytes(cast(int, view.scratchpad.capacity_bytes))} per core) "
             "allows")
     tm, tn, tk = tm[fits], tn[fits], tk[fits]
-    m, n, k = float(gemm.m), float(gemm.n), float(gemm.k)
-    loads = m * k * np.ceil(n / tn) + k * n * np.ceil(m / tm) + m * n
-    offchip_bytes = loads * gemm.bytes_per_element
+    offchip_bytes = _offchip_bytes(gemm, tm, tn, sizes_m, sizes_n)
     # Compute time does not depend on these tiles, so less off-chip traffic is never slower; among equals, a
     # deeper k tile means fewer, larger transfers.
     order = np.lexsort((-tk, -(tm * tn), offchip_bytes))

@@ -215,11 +215,11 @@ def palm_check(config: TransformerConfig, seq_len: int) -> tuple[float, float]:
 # --- arithmetic intensity of a weight GEMM ----------------------------------------------------------------------
 
 def arithmetic_intensity_flops_per_byte(gemm: Gemm) -> float:
-    """FLOPs per byte of compulsory off-chip traffic: 2·m·n·k ÷ (bytes × (m·k + k·n + m·n)), each operand moved
-    once. For a weight GEMM with m tokens much smaller than n and k this is about m × 2 / bytes per element: in
-    bf16, one FLOP per byte per token."""
+    """FLOPs per byte of compulsory off-chip traffic: 2·m·n·k ÷ (the bytes of A, B and C, each moved once at its own
+    width: :attr:`Gemm.unique_bytes`). For a weight GEMM with m tokens much smaller than n and k this is about
+    m × 2 / bytes per weight: in bf16, one FLOP per byte per token; with int4 weights (W4A16), four."""
     instance_of("gemm", gemm, Gemm, "a Gemm, e.g. Gemm(m=8, n=4096, k=4096)")
-    return gemm.num_flops / (gemm.bytes_per_element * (gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n))
+    return gemm.num_flops / gemm.unique_bytes
 
 
 def tokens_to_reach(intensity_flops_per_byte: float, *, n: int, k: int, dtype: str = "bf16") -> int | None:

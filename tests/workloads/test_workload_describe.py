@@ -177,3 +177,12 @@ def test_intensity_sweep_places_each_chips_ridge():
         sweep.ridge("tpu_v1")
     with pytest.raises(ChiplabInputError, match="num_tokens must list"):
         intensity_sweep(n=8, k=8, num_tokens=[])
+
+
+def test_intensity_counts_each_operand_at_its_width():
+    """Gemm.unique_bytes is the one home of operand widths. By hand: a W4A16 decode GEMM (m=1, 4096×4096 int4
+    weights): 2·4096² FLOPs over A 4096·2 + B 4096²/2 + C 4096·2 = 8,404,992 bytes; an fp8 GEMM writing bf16
+    (Gemm's own docstring example): 48 FLOPs over A 8 + B 12 + C 6·2 = 32 bytes."""
+    w4a16 = Gemm(m=1, n=4096, k=4096, weight_dtype="int4")
+    assert arithmetic_intensity_flops_per_byte(w4a16) == pytest.approx(2 * 4096**2 / 8_404_992)
+    assert arithmetic_intensity_flops_per_byte(Gemm(m=2, n=3, k=4, dtype="fp8", output_dtype="bf16")) == 48 / 32
