@@ -5,7 +5,9 @@ How the pieces combine (each a stated assumption):
 * **Cores.** The GEMM is cut into a grid of cm × cn × ck blocks, one per core: along m and n the cores own
   separate output blocks; along k ("split-K", as FlashDecoding does for long contexts) they each produce a
   partial C that is then summed, costing an extra write and read of ck fp32 partial outputs. Of the few grids
-  tried (all rows, all columns, balanced, all k) the fastest wins. Each core runs its block through
+  tried (all rows, all columns, balanced, all k, and tile-aligned: blocks of whole array tiles with the cores
+  left over idle, as a GEMM library's wave quantization does, so one row more than a tile per core does not
+  double every core's tiles) the fastest wins. Each core runs its block through
   :func:`chiplab.memory.gemm_on_core` (systolic array + its own tiling), all cores in parallel.
 * **Stationary operand and dataflow, chosen per GEMM** (as XLA and the Neuron compiler do). A systolic array
   (TPU MXU, Trainium Tensor Engine) holds one operand in its PEs while the other streams past. Which one is the
@@ -85,28 +87,66 @@ class ChipGemm(BatchThroughput):
         return ", ".join(parts)
 
 
-def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1,
-                tile_elements: int = 128 * 128) -> list[tuple[int, int, int, int]]:
+# Tile-aligned block counts tried per dimension: each core's block is j whole array tiles for this many values of j,
+# starting at the fewest tiles that every core can hold. Four keeps the list short (the search runs in every
+# estimate) while reaching one more tile per core on either side of a tile boundary.
+ALIGNED_COUNTS_PER_DIMENSION = 4
+
+
+def _aligned_block_counts(size: int, tile: int, cores: int) -> set[int]:
+    """Block counts along a dimension of ``size`` elements that give each block a whole number j of ``tile``-wide
+    array tiles (the last block may be short), for the smallest j that needs no more than ``cores`` blocks and
+    the next few. A GEMM library picks its tiles this way and lets the cores left over idle (wave quantization)
+    rather than cutting a dimension evenly into one element more than a tile per core, which doubles the tiles
+    each core computes."""
+    num_tiles = math.ceil(size / tile)
+    fewest_tiles_per_block = math.ceil(num_tiles / cores)
+    return {math.ceil(num_tiles / j)
+            for j in range(fewest_tiles_per_block, fewest_tiles_per_block + ALIGNED_COUNTS_PER_DIMENSION)}
+
+
+def _padded_tiles_per_core(gemm: Gemm, grid: tuple[int, int, int], tile_rows: int, tile_cols: int) -> int:
+    """Output tiles (``tile_rows`` × ``tile_cols``) in one core's block of an m × n ``grid``, padded to whole
+    tiles: how many waves of tiles the grid needs, what a GEMM library's tile heuristic minimises."""
+    cm, cn = grid[:2]
+    return math.ceil(math.ceil(gemm.m / cm) / tile_rows) * math.ceil(math.ceil(gemm.n / cn) / tile_cols)
+
+
+def _core_grids(num_cores: int, gemm: Gemm, num_batched: int = 1, tile_rows: int = 128,
+                tile_cols: int = 128) -> list[tuple[int, int, int, int]]:
     """Ways to cut the work among the cores as (batch groups, m, n, k): each GEMM along n, along m, the most
-    square m × n grid or along k (all cores or a power of two of them, the rest idle); with a batch, also whole
-    GEMMs per group of cores (the most groups that divide the cores without exceeding the batch), each group
-    cutting its GEMMs the same ways."""
+    square m × n grid or along k (all cores or a power of two of them, the rest idle); tile-aligned grids (m or n
+    cut into blocks of whole ``tile_rows`` × ``tile_cols`` array tiles, the other dimension over the cores left,
+    some cores idle) where they need fewer padded tiles per core; with a batch, also whole GEMMs per group of
+    cores (the most groups that divide the cores without exceeding the batch), each group cutting its GEMMs the
+    same ways."""
     groups = {1}
     if num_batched > 1:
         groups.add(max(d for d in range(1, min(num_cores, num_batched) + 1) if num_cores % d == 0))
-    grids = set()
+    grids: set[tuple[int, int, int, int]] = set()
     for group in groups:
         cores = num_cores // group
         square = max(d for d in range(1, math.isqrt(cores) + 1) if cores % d == 0)
         # Split-K over fewer cores too: each core's partial C costs HBM traffic, so a GEMV-like op with a small
         # output is fastest with just enough cores to saturate HBM (powers of two up to all of them). Only an
         # output smaller than one array tile per core needs it; larger ones fill the cores along m and n.
-        small_output = gemm.m * gemm.n < cores * tile_elements
+        small_output = gemm.m * gemm.n < cores * tile_rows * tile_cols
         split_k = [(1, 1, 2 ** i) for i in range(1, cores.bit_length()) if 2 ** i < cores] if small_output else []
-        for cm, cn, ck in ((1, cores, 1), (cores, 1, 1), (square, cores // square, 1), (cores // square, square, 1),
-                           (1, 1, cores), *split_k):
-            # Never more blocks along a dimension than it has elements.
-            grids.add((group, min(cm, gemm.m), min(cn, gemm.n), min(ck, gemm.k)))
+        # Never more blocks along a dimension than it has elements.
+        fixed = {(min(cm, gemm.m), min(cn, gemm.n), min(ck, gemm.k))
+                 for cm, cn, ck in ((1, cores, 1), (cores, 1, 1), (square, cores // square, 1),
+                                    (cores // square, square, 1), (1, 1, cores), *split_k)}
+        grids.update((group, *grid) for grid in fixed)
+        # Tile-aligned grids only where the output fills a wave of tiles (one per core; below that the op is bound
+        # by HBM or one tile's latency, which the grids above span), and of them only those with the fewest padded
+        # tiles per core: they are there to cut waves, and each one placed costs a tiling search.
+        if small_output:
+            continue
+        aligned = {(min(cm, gemm.m), min(cn, gemm.n), 1) for cm, cn in (
+            *((cm, cores // cm) for cm in _aligned_block_counts(gemm.m, tile_rows, cores)),
+            *((cores // cn, cn) for cn in _aligned_block_counts(gemm.n, tile_cols, cores)))}
+        tiles = {grid: _padded_tiles_per_core(gemm, grid, tile_rows, tile_cols) for grid in aligned}
+        grids.update((group, *grid) for grid in aligned if tiles[grid] == min(tiles.values()))
     return sorted(grids)
 
 
@@ -167,8 +207,8 @@ def _gemm_on_chip(gemm: Gemm, chip: Chip, dataflows: tuple[str, ...], num_batche
     for dataflow in dataflows:
         shared = _shared_hbm_bytes(gemm, chip, dataflow)
         array = chip.core.matrix_unit.array
-        tile_elements = array.num_pes if array is not None else 128 * 128
-        for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched, tile_elements):
+        tile_rows, tile_cols = (array.num_rows, array.num_cols) if array is not None else (128, 128)
+        for group, cm, cn, ck in _core_grids(chip.num_cores, gemm, num_batched, tile_rows, tile_cols):
             per_core = place_on_core_grid(gemm, chip, (cm, cn, ck), dataflow,
                                           num_batched=math.ceil(num_batched / group), num_batch_groups=group)
             per_instance = per_core.offchip.bytes_of(gemm)
