@@ -15,95 +15,35 @@ are the distinct words from the reset on, and the window ends at the request tha
   (carried, as a bitmap) plus the windows of the pixels of the folds after it (inclusion-exclusion over the three
   rectangles), minus the carried words those windows cover again (each carried input position knows the first
   later pixel whose window covers it); so the fold where the next window fills is found by a short search;
-* only that fold is followed (:class:`_FoldWalk`), on a bitmap of the input box its windows cover: one window
-  element of all the fold's pixels is a strided slice of the box, whole row folds are marked slice by slice, and
-  only the row fold and the element where the window fills are looked at pixel by pixel.
+* only that fold is followed (:class:`_FoldWalk`), on window stamps over the input box its windows cover: one
+  window element of all the fold's pixels is a strided slice of the box, whole row folds are stamped slice by
+  slice, and only the row fold and the element where the window fills are looked at pixel by pixel.
 
 Pruned (N:M) windows do not cover whole channel sets of window rectangles: the explicit walk counts those.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from chiplab._guard import check_resources
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.topology import ScaleSimLayer
+from chiplab.scalesim.window_regions import covered_words, covering_range, next_cover, pixel_rects
 
-Rect = tuple[tuple[int, int], tuple[int, int]]  # ((first ofmap row, last), (first ofmap column, last)), inclusive
-
-# A followed fold's input box: its bitmap and the previous fold's (1 byte a word each), slice temporaries; 0.3 to 2.3
-# bytes a box word of peak growth measured (yolo, UNet_2d at 8x8 and 256x256, 2026-12-08). Rate: words of the
-# estimated boxes (below) per CPU second, 4e8 to 1e10 measured on the same layers (loaded 2-core machine).
-BYTES_PER_BOX_WORD = 4
+# A followed fold's input box: its stamps (2 bytes a word) and the carried mask of the previous fold (1 byte),
+# slice temporaries; 0.3 to 2.3 bytes a box word of peak growth measured with 1-byte marks (yolo, UNet_2d at 8x8
+# and 256x256, 2026-12-08). Rate: words of the estimated boxes and folds (below) per CPU second, 4e8 to 1e10
+# measured on the same layers (loaded 2-core machine).
+BYTES_PER_BOX_WORD = 5
 BOX_WORDS_PER_S = 4e8
 CELLS_PER_CHUNK = 1 << 16  # requests of a fold counted, then marked, at once
-
-
-def _axis_common(ranges: list[tuple[int, int]], stride: int, extent: int, size: int) -> int:
-    """Input coordinates along one axis (of ``size``) covered by a window (``extent`` long, ``stride`` apart) of
-    some position in *every* one of the position ranges [a, b]. Windows that overlap or touch (stride <= extent)
-    cover one interval per range; wider strides leave gaps and each coordinate belongs to one position at most."""
-    lo, hi = max(a for a, _ in ranges), min(b for _, b in ranges)
-    if stride <= extent:
-        return max(0, min(hi * stride + extent, size) - lo * stride)
-    if lo > hi:
-        return 0
-    # only the last window of the axis can hang off the input, even wholly (ofmap size rounds up)
-    last_whole = min(hi, (size - extent) // stride)
-    whole = max(0, last_whole - lo + 1) * extent
-    return whole + (max(0, size - hi * stride) if hi > last_whole else 0)
-
-
-def _pixel_rects(layer: ScaleSimLayer, first_pixel: int, end_pixel: int) -> list[Rect]:
-    """Pixels first_pixel .. end_pixel - 1 as rectangles of the ofmap, in raster order (at most three)."""
-    if end_pixel <= first_pixel:
-        return []
-    e_w = layer.ofmap_width
-    (oy1, ox1), (oy2, ox2) = divmod(first_pixel, e_w), divmod(end_pixel - 1, e_w)
-    if oy1 == oy2:
-        return [((oy1, oy1), (ox1, ox2))]
-    middle = [((oy1 + 1, oy2 - 1), (0, e_w - 1))] if oy2 > oy1 + 1 else []
-    return [((oy1, oy1), (ox1, e_w - 1)), *middle, ((oy2, oy2), (0, ox2))]
-
-
-def covered_words(layer: ScaleSimLayer, first_pixel: int, end_pixel: int) -> int:
-    """Distinct IFMAP words (holes excluded) in the windows of pixels first_pixel .. end_pixel - 1 (raster order):
-    the windows' union over at most three rectangles of pixels, by inclusion-exclusion."""
-    rects, total = _pixel_rects(layer, first_pixel, end_pixel), 0
-    for size in range(1, len(rects) + 1):
-        for group in itertools.combinations(rects, size):
-            rows = _axis_common([r for r, _ in group], layer.stride, layer.filter_height, layer.ifmap_height)
-            cols = _axis_common([c for _, c in group], layer.stride, layer.filter_width, layer.ifmap_width)
-            total += (-1) ** (size + 1) * rows * cols
-    return total * layer.num_channels
-
-
-def _covering_range(coordinate: np.ndarray, stride: int, extent: int, num_positions: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The window positions (first, last) along one axis whose window holds the input coordinate."""
-    return (np.maximum(0, -((extent - 1 - coordinate) // stride)),
-            np.minimum(num_positions - 1, coordinate // stride))
-
-
-def next_cover(layer: ScaleSimLayer, y: np.ndarray, x: np.ndarray, first_pixel: int) -> np.ndarray:
-    """For requested input positions (y, x): the first pixel p >= first_pixel whose window covers the position
-    (layer.m: none). The covering pixels form a rectangle of the ofmap (_covering_range); the first one in raster
-    order at or after first_pixel is arithmetic."""
-    s, e_w = layer.stride, layer.ofmap_width
-    oy_lo, oy_hi = _covering_range(y, s, layer.filter_height, layer.ofmap_height)
-    ox_lo, ox_hi = _covering_range(x, s, layer.filter_width, e_w)
-    oy0, ox0 = divmod(first_pixel, e_w)
-    same_row = np.where(ox0 <= ox_lo, oy0 * e_w + ox_lo,
-                        np.where(ox0 <= ox_hi, first_pixel,
-                                 np.where(oy0 + 1 <= oy_hi, (oy0 + 1) * e_w + ox_lo, layer.m)))
-    return np.where(oy0 < oy_lo, oy_lo * e_w + ox_lo, np.where(oy0 > oy_hi, layer.m, same_row))
+MIN_LOOK_AHEAD = 1 << 12  # requests of one window element looked at once, at least, when the window may fill
+NO_STAMP = np.iinfo(np.uint16).max
 
 
 class _Epoch:
-    """The words requested since the last reset: those left in the reset's fold after it (``carried``, a bitmap of
+    """The words requested since the last reset: those left in the reset's fold after it (``carried``, a mask of
     input rows y0.., columns x0.., every channel), plus the windows of pixels first_pixel onwards. For the
     carried words covered again by later pixels it keeps, per input position holding some, the first later
     pixel that covers it (sorted) and the running count of carried words at those positions."""
@@ -123,54 +63,57 @@ class _Epoch:
         """Distinct words from the reset up to the first request of pixel end_pixel's column fold: the carried
         words, the new pixels' windows, minus the carried words those cover again."""
         again = int(self.carried_before[np.searchsorted(self.cover_sorted, end_pixel, side="left")])
-        return (int(self.carried_before[-1]) + covered_words(self.layer, self.first_pixel, end_pixel) - again)
+        return int(self.carried_before[-1]) + covered_words(self.layer, self.first_pixel, end_pixel) - again
 
 
 class _FoldWalk:
-    """Column fold fc followed through the window. ``seen`` marks the words of the current window inside the input
-    box the fold's windows cover (rows y0.., columns x0.., every channel); window element j = o * channels + ch
-    (o = cr * filter_width + cc) of all the fold's pixels is, per pixel rectangle, the strided slice
-    ``seen[oy*s + cr, ox*s + cc, ch]`` (slices stop at the box, which stops at the input: holes drop out)."""
+    """Column fold fc followed through the window. ``stamp`` holds, for each word of the input box the fold's
+    windows cover (rows y0.., columns x0.., every channel), the number of the window that last requested it, so
+    a reset is one increment; window element j = o * channels + ch (o = cr * filter_width + cc) of all the
+    fold's pixels is, per pixel rectangle, the strided slice ``stamp[oy*s + cr, ox*s + cc, ch]`` (slices stop at
+    the box, which stops at the input: holes drop out)."""
 
     def __init__(self, layer: ScaleSimLayer, plan: FoldPlan, fc: int, window: int):
         self.layer, self.plan, self.fc, self.window = layer, plan, fc, window
         first, end = fc * plan.num_cols, min((fc + 1) * plan.num_cols, layer.m)
-        self.rects = _pixel_rects(layer, first, end)
+        self.rects = pixel_rects(layer, first, end)
         s, e_w = layer.stride, layer.ofmap_width
         (oy1, ox1), (oy2, ox2) = divmod(first, e_w), divmod(end - 1, e_w)
         self.y0, y_end = oy1 * s, min(oy2 * s + layer.filter_height, layer.ifmap_height)
         self.x0, x_end = ((ox1 * s, min(ox2 * s + layer.filter_width, layer.ifmap_width)) if oy1 == oy2
                           else (0, layer.ifmap_width))
-        self.seen = np.zeros((y_end - self.y0, x_end - self.x0, layer.num_channels), dtype=bool)
-        self.need, self.resets, self.last_line = 0, 0, -1
+        self.stamp = np.zeros((y_end - self.y0, x_end - self.x0, layer.num_channels), dtype=np.uint16)
+        self.now, self.need, self.resets, self.last_line = 1, 0, 0, -1
 
     def start(self, epoch: _Epoch) -> None:
-        """Mark the words the window already holds (carried ones, and the earlier pixels' windows) in the box."""
-        layer, (ny, nx, _) = self.layer, self.seen.shape
+        """Stamp the words the window already holds (carried ones, and the earlier pixels' windows) in the box."""
+        layer, (ny, nx, _) = self.layer, self.stamp.shape
         self.need = self.window - epoch.distinct_before(self.fc * self.plan.num_cols)
         if epoch.carried is not None:  # the part of the carried box inside this box
             (cy, cx), (cny, cnx, _) = epoch.origin, epoch.carried.shape
             ya, yb = max(self.y0, cy), min(self.y0 + ny, cy + cny)
             xa, xb = max(self.x0, cx), min(self.x0 + nx, cx + cnx)
             if ya < yb and xa < xb:
-                self.seen[ya - self.y0:yb - self.y0, xa - self.x0:xb - self.x0] = \
-                    epoch.carried[ya - cy:yb - cy, xa - cx:xb - cx]
-        for (a, b), (c, d) in _pixel_rects(layer, epoch.first_pixel, self.fc * self.plan.num_cols):
+                region = self.stamp[ya - self.y0:yb - self.y0, xa - self.x0:xb - self.x0]
+                region[epoch.carried[ya - cy:yb - cy, xa - cx:xb - cx]] = self.now
+        for (a, b), (c, d) in pixel_rects(layer, epoch.first_pixel, self.fc * self.plan.num_cols):
             rows = self._covered(self.y0 + np.arange(ny), a, b, layer.filter_height)
             cols = self._covered(self.x0 + np.arange(nx), c, d, layer.filter_width)
-            self.seen[np.ix_(rows, cols)] = True
+            self.stamp[np.ix_(rows, cols)] = self.now
 
     def _covered(self, coordinate: np.ndarray, first: int, last: int, extent: int) -> np.ndarray:
-        lo, hi = _covering_range(coordinate, self.layer.stride, extent, last + 1)
-        covered: np.ndarray = np.maximum(lo, first) <= hi
-        return covered
+        lo, hi = covering_range(coordinate, self.layer.stride, extent, last + 1)
+        return np.asarray(np.maximum(lo, first) <= hi)
 
     def _views(self, o: int, ch_lo: int, ch_hi: int) -> list[np.ndarray]:
         """Window offset o, channels ch_lo .. ch_hi - 1, of the fold's pixels: one view per pixel rectangle."""
         cr, cc = divmod(o, self.layer.filter_width)
         s, y0, x0 = self.layer.stride, self.y0, self.x0
-        return [self.seen[a * s + cr - y0:b * s + cr - y0 + 1:s, c * s + cc - x0:d * s + cc - x0 + 1:s, ch_lo:ch_hi]
+        return [self.stamp[a * s + cr - y0:b * s + cr - y0 + 1:s, c * s + cc - x0:d * s + cc - x0 + 1:s, ch_lo:ch_hi]
                 for (a, b), (c, d) in self.rects]
+
+    def _unseen(self, view: np.ndarray) -> int:
+        return view.size - int(np.count_nonzero(view == self.now))
 
     def _groups(self, j_lo: int, j_hi: int) -> list[tuple[int, int, int]]:
         """Window elements j_lo .. j_hi - 1 as (offset, first channel, end channel), offsets descending."""
@@ -180,8 +123,8 @@ class _FoldWalk:
 
     def row_folds(self, first: int, end: int) -> None:
         """Follow row folds first .. end - 1, a chunk of about CELLS_PER_CHUNK requests at a time: unseen words
-        counted without marking bound a chunk's new words from above (words shared between its elements counted
-        twice); below the window's need, mark them all; otherwise halve the chunk, down to one row fold."""
+        counted without stamping bound a chunk's new words from above (words shared between its elements counted
+        twice); below the window's need, stamp them all; otherwise halve the chunk, down to one row fold."""
         step = max(1, CELLS_PER_CHUNK // (self.plan.num_rows * self.plan.num_cols))
         for chunk in range(first, end, step):
             self._row_fold_range(chunk, min(chunk + step, end))
@@ -189,34 +132,38 @@ class _FoldWalk:
     def _row_fold_range(self, first: int, end: int) -> None:
         r_arr, k = self.plan.num_rows, self.layer.k
         groups = self._groups(first * r_arr, min(end * r_arr, k))
-        if sum(v.size - np.count_nonzero(v) for g in groups for v in self._views(*g)) < self.need:
+        if sum(self._unseen(v) for g in groups for v in self._views(*g)) < self.need:
             for g in groups:
                 for view in self._views(*g):
-                    self.need -= view.size - int(np.count_nonzero(view))
-                    view[...] = True
+                    self.need -= self._unseen(view)
+                    view[...] = self.now
         elif end - first > 1:
             self._row_fold_range(first, (first + end) // 2)
             self._row_fold_range((first + end) // 2, end)
         else:  # one row fold: its elements in request order (row r on line R - 1 - r, r = rows used - 1 .. 0)
-            for o, ch_lo, ch_hi in self._groups(first * r_arr, min(end * r_arr, k)):
+            for o, ch_lo, ch_hi in groups:
                 self._channels(first, o, ch_lo, ch_hi)
 
     def _channels(self, fr: int, o: int, ch_lo: int, ch_hi: int) -> None:
-        """Elements of offset o, channels ch_hi - 1 down to ch_lo (request order), of row fold fr. Different
-        channels never share a word, so the unseen counts per channel are exact."""
+        """Elements of offset o, channels ch_hi - 1 down to ch_lo (request order), of row fold fr, a look-ahead of
+        channels at a time (a small window may fill many times here). Different channels never share a word, so
+        the unseen counts per channel are exact."""
+        per_channel = max(1, sum(v.shape[0] * v.shape[1] for v in self._views(o, ch_lo, ch_lo + 1)))
         while ch_lo < ch_hi:
-            views = self._views(o, ch_lo, ch_hi)
-            unseen = sum(((~v).sum(axis=(0, 1)) for v in views), np.zeros(ch_hi - ch_lo, dtype=np.int64))
+            first = max(ch_lo, ch_hi - max(1, max(4 * self.need, MIN_LOOK_AHEAD) // per_channel))
+            views = self._views(o, first, ch_hi)
+            unseen = sum(((v != self.now).sum(axis=(0, 1)) for v in views), np.zeros(ch_hi - first, dtype=np.int64))
             running = np.cumsum(unseen[::-1])
             if running[-1] < self.need:
                 for view in views:
-                    view[...] = True
+                    view[...] = self.now
                 self.need -= int(running[-1])
-                return
+                ch_hi = first
+                continue
             i = int(np.searchsorted(running, self.need))  # channel ch_hi - 1 - i holds the filling request
             ch = ch_hi - 1 - i
             for view in views:
-                view[:, :, ch - ch_lo + 1:] = True
+                view[:, :, ch - first + 1:] = self.now
             self.need -= int(running[i - 1]) if i else 0
             self._element(fr, o, ch)
             ch_hi = ch
@@ -225,22 +172,24 @@ class _FoldWalk:
         """The window fills inside element (o, ch): find the request, forget everything, and start the next window
         with the element's later pixels (distinct words, all new; the window may fill again among them)."""
         views = [v[:, :, 0] for v in self._views(o, ch, ch + 1)]
-        seen = np.concatenate([v.ravel() for v in views])  # the element's requests in pixel (raster) order
+        seen = np.concatenate([(v == self.now).ravel() for v in views])  # the element's pixels, raster order
         cut = int(np.flatnonzero(~seen)[self.need - 1])
         rest = len(seen) - cut - 1
         self.resets += 1 + rest // self.window
         cut, rest = cut + rest // self.window * self.window, rest % self.window
         j, r_arr = o * self.layer.num_channels + ch, self.plan.num_rows
         self.last_line = self.plan.fold_start_line(self.fc, fr) + r_arr - 1 - (j - fr * r_arr)
-        self.seen[...] = False
+        self.now += 1  # forget every word: none carries the new window's number yet
+        if self.now == NO_STAMP:
+            self.stamp[...], self.now = 0, 1
         later = np.arange(len(seen)) > cut
         for view, part in zip(views, np.split(later, np.cumsum([v.size for v in views])[:-1]), strict=True):
-            view[...] = part.reshape(view.shape)
+            view[part.reshape(view.shape)] = self.now
         self.need = self.window - rest
 
     def next_epoch(self, first_pixel: int) -> _Epoch:
         """The window after the fold: its words all come from the fold (the window filled in it)."""
-        return _Epoch(self.layer, first_pixel, self.seen, (self.y0, self.x0))
+        return _Epoch(self.layer, first_pixel, self.stamp == self.now, (self.y0, self.x0))
 
 
 def _box_words(layer: ScaleSimLayer, plan: FoldPlan) -> int:
@@ -275,21 +224,25 @@ def _filling_fold(epoch: _Epoch, first: int, last: int, window: int, cols: int) 
     return hi
 
 
-def is_ifmap_misses(layer: ScaleSimLayer, plan: FoldPlan, window: int) -> tuple[int, list[int]] | None:
-    """IS IFMAP: (misses, [demand line of the last window-completing miss] or []), as the explicit walk gives them;
-    None for a pruned window (its words are not whole channel sets of window rectangles)."""
+def is_ifmap_misses(layer: ScaleSimLayer, plan: FoldPlan, window: int,
+                    walk_s: float | None = None) -> tuple[int, list[int]] | None:
+    """IS IFMAP: (misses, [demand line of the last window-completing miss] or []), as the explicit walk gives them.
+    None for a pruned window (its words are not whole channel sets of window rectangles), or when following one
+    column fold per window is estimated to cost more than ``walk_s``, the explicit walk's estimate (windows so
+    small that nearly every fold is followed, boxes much wider than their folds)."""
     if layer.window_pruned:
         return None
     c_arr, num_col_folds, m = plan.num_cols, plan.num_col_folds, layer.m
     box = _box_words(layer, plan)
     folds_to_follow = min(num_col_folds, m * layer.k // window + 1)  # at most one per window, and every fold
+    work = folds_to_follow * (box + c_arr * layer.k)
+    if walk_s is not None and work / BOX_WORDS_PER_S > walk_s:
+        return None
     check_resources(f"following the ifmap windows of layer {layer.name!r} through SCALE-Sim's tumbling-window "
-                    "DRAM model, one column fold per window", work=folds_to_follow * box,
-                    work_unit="words of input boxes", work_per_s=BOX_WORDS_PER_S,
-                    memory_bytes=BYTES_PER_BOX_WORD * box)
+                    "DRAM model, one column fold per window", work=work, work_unit="words of input boxes and folds",
+                    work_per_s=BOX_WORDS_PER_S, memory_bytes=BYTES_PER_BOX_WORD * box)
     epoch = _Epoch(layer, 0)
     misses, last_line, followed = 0, None, -1  # followed: the fold the epoch's carried words come from
-
     while True:
         fc = _filling_fold(epoch, followed + 1, num_col_folds - 1, window, c_arr)
         if fc is None:

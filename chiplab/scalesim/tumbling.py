@@ -70,7 +70,8 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
             return by_folds
         return ws_ifmap_misses_across(layer, plan, window)  # a window spans words shared between folds
     if not replay and ifmap and plan.dataflow is Dataflow.IS:
-        by_regions = is_ifmap_misses(layer, plan, window)  # window to window over the pixels' windows
+        # window to window over the pixels' windows, unless following the requests is cheaper
+        by_regions = is_ifmap_misses(layer, plan, window, walk_s=counts.total() / REQUESTS_PER_S)
         if by_regions is not None:
             return by_regions
     # filter addresses run to n * window_size even when the window is pruned (operands.filter_addresses)

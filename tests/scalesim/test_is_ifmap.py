@@ -1,5 +1,5 @@
 """Issue 17: the input-stationary IFMAP stream through CALC mode's tumbling window, counted by regions
-(chiplab.scalesim.is_ifmap), against the explicit walk.
+(chiplab.scalesim.is_ifmap, chiplab.scalesim.window_regions), against the explicit walk.
 
 The reference is ``operand_misses(..., replay=True)``: every request of the stream followed through the window, the
 walk that test_scalesim_parity.py checks against a transcription of SCALE-Sim 3.0.0's read_buffer_estimate_bw and
@@ -16,8 +16,9 @@ import pytest
 
 from chiplab.scalesim import ScaleSimLayer, operands
 from chiplab.scalesim.compute import plan_layer
-from chiplab.scalesim.is_ifmap import covered_words, is_ifmap_misses, next_cover
+from chiplab.scalesim.is_ifmap import is_ifmap_misses
 from chiplab.scalesim.tumbling import operand_misses
+from chiplab.scalesim.window_regions import covered_words, next_cover
 
 NUM_CASES = 320
 
@@ -91,6 +92,20 @@ def test_region_walk_matches_the_explicit_walk():
         assert got == (misses, lines[-1:]), (layer, plan.num_rows, plan.num_cols, window)
         resets_inside_a_fold += len(lines) > plan.num_col_folds
     assert resets_inside_a_fold >= NUM_CASES // 10, resets_inside_a_fold
+
+
+def test_tiny_windows_on_wide_boxes_are_left_to_the_walk():
+    """Window 1 on a 1x1 convolution with holes: a box of whole input rows per 4-pixel fold, every fold followed:
+    the explicit walk (given its estimate) is cheaper, so the region count declines; without an estimate it
+    answers, and both answers are the walk's."""
+    layer = ScaleSimLayer(name="x", ifmap_height=40, ifmap_width=401, filter_height=1, filter_width=1,
+                          num_channels=2, num_filters=2, stride=2)
+    plan = plan_layer(layer, "is", 4, 4)
+    assert is_ifmap_misses(layer, plan, 1, walk_s=layer.m * layer.k / 2e7) is None
+    misses, lines = operand_misses(layer, plan, "ifmap", 1, replay=True)
+    assert is_ifmap_misses(layer, plan, 1) == (misses, lines[-1:])
+    got_misses, got_lines = operand_misses(layer, plan, "ifmap", 1)
+    assert (got_misses, got_lines[-1:]) == (misses, lines[-1:])
 
 
 def test_pruned_windows_are_left_to_the_walk():
