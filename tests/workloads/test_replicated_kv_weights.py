@@ -58,5 +58,5 @@ def test_a_bad_rank_count_is_refused_by_name(bad):
 
 @pytest.mark.parametrize(("config", "parallelism"), [(TINY, None), (TINY, 2), ("tiny", Parallelism())])
 def test_a_missing_model_or_split_is_refused_by_name(config, parallelism):
-    with pytest.raises(ChiplabInputError, match="parallelism|config"):
+    with pytest.raises(ChiplabInputError, match=r"parallelism|config"):
         params_per_chip(config, parallelism)
