@@ -25,6 +25,7 @@ from chiplab.scalesim import operands
 from chiplab.scalesim.compute import FoldPlan
 from chiplab.scalesim.demand import CACHE_BYTES, CELLS_PER_PIECE, fold_request_counts, nth_request_line, request_streams
 from chiplab.scalesim.is_ifmap import is_ifmap_misses
+from chiplab.scalesim.os_ifmap import os_ifmap_misses
 from chiplab.scalesim.topology import ScaleSimLayer
 from chiplab.scalesim.ws_cross_folds import ws_ifmap_misses_across
 from chiplab.scalesim.ws_ifmap import ws_ifmap_misses, ws_ifmap_reuse_bound
@@ -69,6 +70,10 @@ def operand_misses(layer: ScaleSimLayer, plan: FoldPlan, operand: str, window: i
         if by_folds is not None:
             return by_folds
         return ws_ifmap_misses_across(layer, plan, window)  # a window spans words shared between folds
+    if not replay and ifmap and plan.dataflow is Dataflow.OS:
+        by_sweeps = os_ifmap_misses(layer, plan, window)  # distinct words per window, sweep by sweep
+        if by_sweeps is not None:
+            return by_sweeps
     if not replay and ifmap and plan.dataflow is Dataflow.IS:
         # window to window over the pixels' windows, unless following the requests is cheaper
         by_regions = is_ifmap_misses(layer, plan, window, walk_s=counts.total() / REQUESTS_PER_S)
