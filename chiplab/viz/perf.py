@@ -19,7 +19,9 @@ from chiplab.perf.validation_summary import WITHIN_FRACTION
 from chiplab.perf.validation_tables import errors_by_group
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, draw_range, get_axes, readable, set_alt_text
 
-_PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "sky_blue", "orange", "purple")]
+# One colour per part of TrainingEstimate.breakdown_s (seven since context parallelism); zip below is strict so a
+# new part without a colour fails loudly instead of silently vanishing from the stack.
+_PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "green", "sky_blue", "orange", "purple")]
 _FAMILY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]  # TPU, Trainium, NVIDIA, AMD
 
 
@@ -54,7 +56,7 @@ def draw_training_breakdown(estimates: Mapping[str, TrainingEstimate], ax: Axes 
     names = list(estimates)
     parts = list(next(iter(estimates.values())).breakdown_s())
     bottom = np.zeros(len(names))
-    for color, part in zip(_PART_COLORS, parts, strict=False):
+    for color, part in zip(_PART_COLORS[:len(parts)], parts, strict=True):
         values = np.array([e.breakdown_s()[part] for e in estimates.values()])
         ax.bar(names, values, bottom=bottom, color=color, label=part)
         bottom += values

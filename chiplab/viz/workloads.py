@@ -175,7 +175,7 @@ class LLMStepPicture:
     fastest thing to draw.
     """
 
-    NUM_PARTS = 6
+    NUM_PARTS = 7  # the training breakdown's parts (TrainingEstimate.breakdown_s, context-parallel comm included)
     # Each panel: its header and the quantity (with its unit) on its own x axis.
     PANELS = (("one chip's step, per part of the model", "% of one chip's step time"),
               ("where the whole step's time goes", "% of the whole step's wall time"),
