@@ -187,6 +187,9 @@ def num_misses_dominated_by(report: ValidationReport, phrase: str, num_cases: in
 
 
 def not_run_list(report: ValidationReport) -> str:
-    """The cases not run, each with its reason, as a Markdown list."""
+    """The cases not run, each with its reason, as a Markdown list (a sentence saying so when every run is placed,
+    so that a page introducing the list never shows an empty one)."""
     report = checked_report("report", report)
+    if not report.not_run:
+        return f"- none: all {len(report.cases)} recorded runs are run."
     return "\n".join(f"- `{case.id}`: {case.reason}" for case in report.not_run)
