@@ -14,6 +14,8 @@ One training step of a global batch on t·p·d chips (t tensor-, p pipeline-, d 
   chunks that move while the GEMM that consumes or produces them computes the previous chunk; Wang et al.,
   "Overlap Communication with Dependent Computation via Decomposition", ASPLOS 2023): then only what exceeds the
   time of the linear layers' GEMMs is exposed.
+* **Replicated KV heads** (more tensor ranks than KV heads): an all-reduce of the K/V output gradients per layer
+  in each backward pass, counted with the tensor-parallel comm (:mod:`chiplab.perf.kv_replication`).
 * **Pipeline communication**: each stage boundary sends the activations forward and their gradients back.
 * **Data-parallel gradient synchronisation**, hidden behind the last microbatch's backward pass as far as it can be
   (:mod:`chiplab.perf.data_parallel`: DDP buckets, ZeRO's reduce-scatter and all-gather, or a stated hidden share).
@@ -45,6 +47,7 @@ from chiplab.perf.collectives import Network, neighbour_transfer_time_s, network
 from chiplab.perf.context_parallel import context_parallel_step, ring_exposed_s, ring_passes_per_layer, ring_step_s
 from chiplab.perf.data_parallel import gradient_sync
 from chiplab.perf.estimate_bands import BandRanges, speed_range, training_band
+from chiplab.perf.kv_replication import kv_gradient_allreduce_s
 from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_base_step
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
@@ -259,6 +262,10 @@ def estimate_training(config: TransformerConfig, chip: Chip, *, parallelism: Par
                                                                                      t, network)
     if instance_of("tp_comm_overlap", tp_comm_overlap, bool, "True or False"):
         tensor_comm = max(0.0, tensor_comm - _linear_gemm_s(step) * num_microbatches)
+    # Replicated KV heads: each backward pass sums the copies' K/V output gradients (chiplab.perf.kv_replication)
+    tensor_comm += num_microbatches * kv_gradient_allreduce_s(
+        config, tensor=t, tensor_ranks_per_chip=tensor_ranks_per_chip, tokens=micro * local_len,
+        num_layers=part.num_layers, calibration=calibration, network=network)
     pipeline_comm = (2 * num_microbatches * num_virtual_stages
                      * neighbour_transfer_time_s(activation_bytes, network, eff) if p > 1 else 0.0)
     # bf16 weights and gradients of one chip's stage, the K/V projections its ranks replicate included
