@@ -78,18 +78,22 @@ class UserReadBuffer:
     def line_offset(self, index: int, cycle: int) -> int:
         """Cycles after ``cycle`` at which the index-th event line's reads are served (1 = hit latency only).
 
-        read_buffer.service_reads, per prefetch: ``potential = last_prefetch_cycle - (cycle + offset)``, then
+        read_buffer.service_reads, per prefetch j: ``potential = last_prefetch_cycle - (cycle + offset)``, then
         ``offset += potential`` and, if potential > 0, ``offset += potential`` *again* (SCALE-Sim 3.0.0's double
-        counting; a negative potential even pulls the offset below the hit latency).
+        counting; a negative potential even pulls the offset below the hit latency). That loop in closed form:
+        prefetch j ends on E_j = -1 + j Q (Q = lines + 1), and after it the line is served y_j = max(0, potential_j)
+        cycles past E_j, so potential_{j+1} = Q - y_j: y_1 = max(0, E_first - cycle - 1), then y alternates
+        y_1, Q - y_1 (y_1 <= Q) or Q, 0 (y_1 > Q) -- period 2 -- and the offset is E_last + y_last - cycle.
         """
-        done = int(self.prefetches_before[index])
-        offset = 1
-        for j in range(done + 1, done + int(self.event_counts[index]) + 1):
-            potential = -1 + j * (self.prefetch_lines + 1) - (cycle + offset)
-            offset += potential
-            if potential > 0:
-                offset += potential
-        return offset
+        done, count, q = int(self.prefetches_before[index]), int(self.event_counts[index]), self.prefetch_lines + 1
+        first_late = max(0, -1 + (done + 1) * q - cycle - 1)
+        if count == 1:
+            late = first_late
+        elif first_late <= q:
+            late = first_late if count % 2 else q - first_late
+        else:
+            late = q if count % 2 else 0
+        return -1 + (done + count) * q + late - cycle
 
 
 def _prefetch_shape(layer: ScaleSimLayer, plan: FoldPlan, operand: str) -> tuple[int, int, int]:
