@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from chiplab._checks import fraction, positive_int
+from chiplab._checks import fraction, instance_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.hardware.toml_records import only_keys, parse_toml, table_of
@@ -100,12 +100,13 @@ def serving_engines() -> tuple[ServingEngine, ...]:
 
 def engine_for(software: str) -> ServingEngine | None:
     """The engine whose ``matches`` text is in a run's software description (lower case), or None."""
-    text = software.lower()
+    text = instance_of("software", software, str, "a run's software description such as 'vLLM 0.6.4'").lower()
     return next((engine for engine in serving_engines() if engine.matches in text), None)
 
 
 def _stated(settings: tuple[str, ...], texts: tuple[str, ...]) -> int | None:
     for text in texts:
+        instance_of("texts", text, str, "a run's software or where text such as '--max-num-seqs 256'")
         for setting in settings:
             found = re.search(re.escape(setting.lower()) + r"[ =:]*(\d+)", text.lower())
             if found:
@@ -162,7 +163,10 @@ def padded_graph_batch(batch: int, graph_batch_sizes: tuple[int, ...], max_batch
     ``batch``, else ``batch`` (no graph: eager). Captured: the sizes given that fit min(max_batch_size,
     max_num_tokens), plus that bound itself where a larger size was given (``_filter_cuda_graph_batch_sizes`` in
     ``tensorrt_llm/_torch/pyexecutor/model_engine.py``: "padding to max_cuda_graph_bs is acceptable")."""
-    bound = min(max_batch_size, max_num_tokens)
+    batch = positive_int("batch", batch)
+    bound = min(positive_int("max_batch_size", max_batch_size), positive_int("max_num_tokens", max_num_tokens))
+    instance_of("graph_batch_sizes", graph_batch_sizes, tuple, "a tuple of batch sizes such as (1, 2, 4, 8)")
+    graph_batch_sizes = tuple(positive_int("graph_batch_sizes", size) for size in graph_batch_sizes)
     captured = sorted({size for size in graph_batch_sizes if size <= bound}
                       | ({bound} if any(size > bound for size in graph_batch_sizes) else set()))
     return next((size for size in captured if size >= batch), batch)

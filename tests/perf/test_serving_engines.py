@@ -215,3 +215,16 @@ def test_trtllm_run_decodes_as_its_padded_graph():
     assert (setup.arguments["batch"], setup.arguments["decode_graph_batch"]) == (202, 224)
     assert any("CUDA graph of 224" in line for line in setup.defaults)
     assert serving_setup(get_measurement(AMD_70B)).arguments["decode_graph_batch"] is None  # vLLM: not modelled
+
+
+@pytest.mark.parametrize(("call", "parameter"), [
+    (lambda: padded_graph_batch(float("nan"), (1, 2, 4, 8), 8, 8192), "batch"),  # returned nan before
+    (lambda: padded_graph_batch(0, (1, 2, 4, 8), 8, 8192), "batch"),  # returned 1: a graph for no request
+    (lambda: padded_graph_batch(3, (1, 2, 4, 8), None, 8192), "max_batch_size"),  # raw TypeError before
+    (lambda: padded_graph_batch(3, (1, "x"), 8, 8192), "graph_batch_sizes"),  # raw TypeError before
+    (lambda: engine_for(None), "software"),  # raw AttributeError before
+    (lambda: stated_cap(engine_for("vllm"), 256), "texts"),  # raw AttributeError before
+])
+def test_hostile_inputs_name_the_parameter(call, parameter):
+    with pytest.raises(ChiplabInputError, match=parameter):
+        call()
