@@ -19,6 +19,8 @@ layer touches) and builds one fold's request stream when the DRAM model must fol
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from chiplab._guard import check_resources
@@ -41,9 +43,32 @@ def window_parts(layer: ScaleSimLayer, j: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def ifmap_addresses(layer: ScaleSimLayer, p: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Ifmap address (offset 0) of im2col cell (pixel p, window element j); -1 where the window is off the input."""
+    p, j = np.asarray(p), np.asarray(j)
+    if max(p.size, j.size) >= MIN_LOOKUP_CELLS and layer.m + layer.k <= MAX_TABLE_ENTRIES:
+        # a large batch: the pixel and window parts looked up (two gathers) instead of four divisions per cell
+        (base, rows_left, cols_left), (offset, cr, cc) = _address_parts(layer)
+        if (p.size == 0 or (int(p.min()) >= 0 and int(p.max()) < layer.m)) and (
+                j.size == 0 or (int(j.min()) >= 0 and int(j.max()) < layer.k)):
+            return np.where((cr[j] < rows_left[p]) & (cc[j] < cols_left[p]), base[p] + offset[j], -1)
     base, rows_left, cols_left = pixel_corner(layer, p)
     offset, cr, cc = window_offset(layer, j)
     return np.where((cr < rows_left) & (cc < cols_left), base + offset, -1)
+
+
+# Batches of at least this many cells take the look-up tables (below it the divisions cost less than a table's
+# first build); tables are built for layers with at most MAX_TABLE_ENTRIES pixels + window elements (20 bytes each).
+MIN_LOOKUP_CELLS = 1 << 12
+MAX_TABLE_ENTRIES = 1 << 22
+
+
+@functools.lru_cache(maxsize=2)
+def _address_parts(layer: ScaleSimLayer) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """:func:`pixel_corner` of every pixel and :func:`window_offset` of every window element of the layer."""
+    base, rows_left, cols_left = pixel_corner(layer, np.arange(layer.m, dtype=np.int64))
+    offset, cr, cc = window_offset(layer, np.arange(layer.k, dtype=np.int64))
+    small = np.int32  # input rows / columns and filter rows / columns
+    return ((base, rows_left.astype(small), cols_left.astype(small)),
+            (offset, cr.astype(small), cc.astype(small)))
 
 
 # The address ((oy*s + cr) * W + ox*s + cc) * C + ch splits into a pixel part and a window part, so a block of
