@@ -9,6 +9,7 @@ off-input cells, -1 in SCALE-Sim's matrices, are neither prefetched nor requeste
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from chiplab.scalesim.topology import ScaleSimLayer
 
 CANDIDATES = 64  # cells tried at once while bisecting for a position
 MAX_CELLS = 1 << 16  # look-ahead past the window's edge (jump_scan)
+SCALAR_WIDTH = 32  # HoleyWsIfmap.position_of loops over the columns in Python up to this stack width
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,7 +194,34 @@ class HoleyWsIfmap(SkewedStack):
         return (earlier + same).reshape(shape)
 
     def position_of(self, b: int, t: int, c: int) -> int:
-        return int(self.position(b, np.array([t]), np.array([c]))[0])
+        if self.width > SCALAR_WIDTH:
+            return int(self.position(b, np.array([t]), np.array([c]))[0])
+        # :meth:`position` column by column in plain integers: on a narrow stack a few dozen numpy calls on
+        # width-long arrays cost more than the loop (the scans ask for one cell at a time, thousands of times)
+        h, w, blocks, e_w = self.height, self.width, self.blocks, self.layer.ofmap_width
+        total_h = blocks * h
+        last_y, last_x, counts = self._lists
+        d = b * h + t + c
+        before = 0
+        for col in range(w):
+            rows = min(max(d - col, 0), total_h)
+            block, rem = divmod(rows, h)
+            before += counts[col][block]
+            if block < blocks:
+                j = block * w + col
+                q, r = divmod(rem, e_w)
+                before += min(q, last_y[j] + 1) * (last_x[j] + 1) + (min(r, last_x[j] + 1) if q <= last_y[j] else 0)
+            row = d - col
+            if col < c and 0 <= row < total_h:
+                j = (row // h) * w + col
+                oy, ox = divmod(row % h, e_w)
+                before += oy <= last_y[j] and ox <= last_x[j]
+        return before
+
+    @functools.cached_property
+    def _lists(self) -> tuple[list[int], list[int], list[list[int]]]:
+        """last_y, last_x and column_counts as Python lists (for :meth:`position_of`)."""
+        return self.last_y.tolist(), self.last_x.tolist(), self.column_counts.tolist()
 
     def first_index_at(self, b: int, position: int) -> int:
         """Index of block b's first cell whose (own) position is >= ``position``, bisecting CANDIDATES at a time
