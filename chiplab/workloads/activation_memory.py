@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chiplab._checks import one_of, positive_int
+from chiplab._checks import instance_of, one_of, positive_int
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads.recompute import RECOMPUTE_MODES
 
@@ -53,7 +53,11 @@ def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len
     without dropout; ``dropout=True`` adds Korthikanti's masks and dropout outputs.
     """
     recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
-    s, b, p, t = positive_int("seq_len", seq_len), positive_int("batch", batch), bytes_per_element, tensor_parallel
+    s, b = positive_int("seq_len", seq_len), positive_int("batch", batch)
+    p, t = positive_int("bytes_per_element", bytes_per_element), positive_int("tensor_parallel", tensor_parallel)
+    for name, flag in (("flash_attention", flash_attention), ("dropout", dropout),
+                       ("sequence_parallel", sequence_parallel)):
+        instance_of(name, flag, bool, "True or False")
     sb, h, a = s * b, config.d_model, config.num_heads
     replicated_divisor = t if sequence_parallel else 1
     if recompute == "full":  # only the layer's input survives (Chen et al. 2016)

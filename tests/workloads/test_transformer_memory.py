@@ -26,6 +26,20 @@ GPT_LAYER = TransformerConfig(num_layers=24, d_model=1024, num_heads=16, d_ff=40
                               position_embedding="learned", max_seq_len=2048, name="gpt-layer")
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("tensor_parallel", 0),             # divided by zero before
+    ("tensor_parallel", -1),            # gave negative bytes before
+    ("tensor_parallel", float("nan")),  # gave nan before
+    ("bytes_per_element", float("nan")),
+    ("bytes_per_element", "x"),         # raw TypeError before
+    ("flash_attention", "no"),          # a non-empty string read as True before
+    ("sequence_parallel", None),
+])
+def test_activation_bytes_refuses_bad_settings_naming_them(name, value):
+    with pytest.raises(ChiplabInputError, match=name):
+        activation_bytes_per_layer(GPT_LAYER, batch=1, seq_len=128, **{name: value})
+
+
 @pytest.mark.parametrize("recompute", ["none", "selective", "full"])
 @pytest.mark.parametrize("tensor_parallel", [1, 2, 8])
 @pytest.mark.parametrize("sequence_parallel", [False, True])
