@@ -33,6 +33,24 @@ def test_members_per_node(tensor, data, expected):
     assert data_peers_per_domain(Parallelism(tensor=tensor, data=data), 8) == expected
 
 
+def test_members_per_domain_is_the_largest_divisor_that_fits_on_every_small_case():
+    # The definition, one candidate at a time (no square-root pairing): every d up to 300, domains up to 40 chips
+    for data in range(1, 301):
+        for tensor in (1, 2, 3, 8):
+            for scale_up in (1, 2, 7, 8, 16, 40):
+                fit = max(1, scale_up // tensor)
+                expected = max(n for n in range(1, data + 1) if data % n == 0 and n <= fit)
+                assert data_peers_per_domain(Parallelism(tensor=tensor, data=data), scale_up) == expected
+
+
+def test_members_per_domain_of_a_huge_what_if_answers_or_refuses_quickly():
+    # 10^12 = 2^12 · 5^12 ways in a 10^15-chip domain: before, a loop over 10^12 candidates (no answer in a minute)
+    assert data_peers_per_domain(Parallelism(data=10**12), 10**15) == 10**12
+    assert data_peers_per_domain(Parallelism(data=10**12), 10**9) == 10**9   # 2^9 · 5^9 divides 10^12
+    with pytest.raises(ChiplabInputError, match="divisor search"):   # about 10^30 ways: 10^15 candidates
+        data_peers_per_domain(Parallelism(data=10**30 + 57), 10**20)
+
+
 def test_all_reduce_with_two_members_per_node_by_hand():
     across = 2 * (241 / 242) * (S / 2) / 50e9 + 2 * 241 * 10e-6
     inside = in_domain_time_s("all_reduce", S, H100, 2)
