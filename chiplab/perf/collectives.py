@@ -29,10 +29,16 @@ import math
 import re
 from dataclasses import dataclass
 
-from chiplab._checks import fraction, instance_of, non_negative, positive_int
+from chiplab._checks import fraction, instance_of, non_negative, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
-from chiplab.perf.topology import Topology, load_topology, system_of, topology_collective_time_s
+from chiplab.perf.topology import (
+    MAX_COLLECTIVE_CHIPS,
+    Topology,
+    load_topology,
+    system_of,
+    topology_collective_time_s,
+)
 
 # Scale-out bandwidth per chip when the caller gives none: an ASSUMPTION, the order of magnitude of current
 # instances (AWS p5 and trn2 instances advertise 3.2 Tb/s of EFA per instance of 8 GPUs / 16 chips, i.e. 25-50
@@ -119,7 +125,7 @@ def collective_time_s(kind: str, num_bytes: float, num_chips: int, network: Netw
     group beside tensor parallelism, :func:`chiplab.perf.topology.topology_collective_time_s`)."""
     if kind not in ("all_reduce", "all_gather", "reduce_scatter"):
         raise ChiplabInputError(f"kind must be one of all_reduce, all_gather, reduce_scatter; got {kind!r}")
-    num_chips = positive_int("num_chips", num_chips)
+    num_chips = positive_int_at_most("num_chips", num_chips, MAX_COLLECTIVE_CHIPS)
     instance_of("network", network, Network, "a Network (network_for(chip))")
     num_bytes = non_negative("num_bytes", num_bytes)
     efficiency_fraction = fraction("efficiency_fraction", efficiency_fraction, allow_zero=False)

@@ -59,6 +59,9 @@ def kv_gradient_allreduce_s(config: TransformerConfig, *, tensor: int, tensor_ra
                                                                          tensor_ranks_per_chip)
     copies = kv_replication_factor(config, chips * ranks_per_chip)
     num_layers = non_negative_int("num_layers", num_layers)
+    if num_layers > config.num_layers:
+        raise ChiplabInputError(f"num_layers ({num_layers}) must be at most model {config.name!r}'s "
+                                f"{config.num_layers} layers (the layers of one pipeline stage)")
     if copies == 1 or num_layers == 0:
         return 0.0
     instance_of("calibration", calibration, Calibration, "a Calibration (fitted_calibration(chip, dtype))")

@@ -43,11 +43,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from chiplab._checks import fraction, instance_of, non_negative, one_of, positive_int
+from chiplab._checks import fraction, instance_of, non_negative, one_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter")
+# A collective's group: a billion chips is beyond any system, and bounding it keeps the float arithmetic finite
+# (10**400 chips overflowed num_chips / domain)
+MAX_COLLECTIVE_CHIPS = 10**9
 AXIS_NAMES = ("x", "y", "z")
 
 
@@ -245,7 +248,7 @@ def topology_collective_time_s(kind: str, num_bytes: float, num_chips: int, topo
     per node (Megatron-LM orders ranks tensor, context, data, pipeline, so a node of 8 GPUs at TP 4 holds 2 of them):
     then each member carries 1/chips_per_domain of the data across the scale-out network, not 1/domain."""
     instance_of("topology", topology, Topology, "a Topology (load_topology(chip))")
-    num_chips = positive_int("num_chips", num_chips)
+    num_chips = positive_int_at_most("num_chips", num_chips, MAX_COLLECTIVE_CHIPS)
     domain = min(num_chips, topology.num_chips)
     if chips_per_domain is not None:
         domain = min(domain, positive_int("chips_per_domain", chips_per_domain))

@@ -56,6 +56,13 @@ def test_collective_efficiency_must_be_a_fraction(efficiency):
         collective_time_s("all_reduce", 1e6, 8, network_for(H100), efficiency)
 
 
+@pytest.mark.parametrize("chip", ["h100_sxm", "trn1", "tpu_v5p"])  # flat network, Neuron ring, TPU torus
+def test_collective_over_astronomically_many_chips_is_refused(chip):
+    # 10**400 chips overflowed num_chips / domain to a raw OverflowError
+    with pytest.raises(ChiplabInputError, match="num_chips"):
+        collective_time_s("all_reduce", 1e6, 10**400, network_for(load_chip(chip)))
+
+
 def test_collective_bytes_must_be_non_negative():
     with pytest.raises(ChiplabInputError, match="num_bytes"):
         collective_time_s("all_gather", -1, 8, network_for(H100))

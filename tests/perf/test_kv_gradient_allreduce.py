@@ -75,3 +75,13 @@ def test_bad_input_names_the_parameter():
     with pytest.raises(ChiplabInputError, match="tokens"):
         kv_gradient_allreduce_s(llama, tensor=16, tensor_ranks_per_chip=2, tokens=0, num_layers=1,
                                 calibration=IDEAL, network=RING)
+
+
+@pytest.mark.parametrize(("overrides", "parameter"), [
+    ({"num_layers": 33}, "num_layers"),      # Llama 3 8B has 32 layers; 10**400 overflowed to a raw OverflowError
+    ({"tensor": 10**400}, "num_chips"),      # the all-reduce's group: overflowed num_chips / domain before
+])
+def test_oversized_input_names_the_parameter(overrides, parameter):
+    args = dict(tensor=16, tensor_ranks_per_chip=2, tokens=8192, num_layers=32, calibration=IDEAL, network=RING)
+    with pytest.raises(ChiplabInputError, match=parameter):
+        kv_gradient_allreduce_s(load_model("llama3-8b"), **{**args, **overrides})
