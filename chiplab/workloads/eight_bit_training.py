@@ -211,6 +211,7 @@ def quantization_ops(ops: list[Op], dtype: str, fp8_scaling: str = "delayed") ->
     ``fp8_scaling`` (:data:`FP8_SCALINGS`), AQT's quantizations for ``"int8"`` (see the module docstring); unchanged
     for any other ``dtype``."""
     fp8_scaling = one_of("fp8_scaling", fp8_scaling, FP8_SCALINGS)
+    dtype = one_of("dtype", dtype, tuple(DTYPE_BYTES))  # a misspelt "fp8" would otherwise add nothing
     if dtype not in EIGHT_BIT_DTYPES:
         return ops
     before: defaultdict[tuple[str, str], list[Op]] = defaultdict(list)

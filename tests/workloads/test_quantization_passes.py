@@ -20,6 +20,7 @@ import pytest
 from chiplab.errors import ChiplabInputError
 from chiplab.hardware.catalog import load_chip
 from chiplab.perf import Calibration, estimate_step, estimate_training, op_of
+from chiplab.workloads.eight_bit_training import quantization_ops
 from chiplab.workloads.footprint import Parallelism
 from chiplab.workloads.transformer import TransformerConfig
 
@@ -137,3 +138,10 @@ def test_an_unknown_fp8_scaling_recipe_is_refused_by_name(bad):
     with pytest.raises(ChiplabInputError, match="fp8_scaling"):
         estimate_training(dataclasses.replace(TINY, dtype="fp8"), load_chip("h100_sxm"),
                           parallelism=Parallelism(), global_batch=1, seq_len=TOKENS, fp8_scaling=bad)
+
+
+@pytest.mark.parametrize("bad", ["e4m3", "fp-8", None, 8])
+def test_an_unknown_dtype_is_refused_not_left_unquantized(bad):
+    # before, any text that was not exactly "fp8" or "int8" returned the ops without a single quantization pass
+    with pytest.raises(ChiplabInputError, match="dtype"):
+        quantization_ops(list(_step("fp8").ops), bad)
