@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from chiplab._checks import positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
-from chiplab.perf.training import MAX_TOKENS_PER_SEQUENCE
+from chiplab.workloads.activation_memory import MAX_TOKENS_PER_SEQUENCE
 
 SMALLEST_BUCKET = 128  # both stacks start their default ladders at 128 tokens (sources above)
 

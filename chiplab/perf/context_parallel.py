@@ -47,9 +47,9 @@ CORE_ATTENTION_OPS = ("scores", "softmax", "attn_values")
 # again and reduce-scatters dK, dV (Megatron-Core guide, "Context parallelism"); a recomputed forward gathers again.
 FORWARD_PASSES = 1
 BACKWARD_PASSES = 2
-# Sanity bounds, like training's MAX_SEQUENCES: far beyond any published run, and they keep op counts x FLOPs and
-# layers x passes x ring steps finite floats (a 1e400-way group would overflow them).
-MAX_CONTEXT_PARALLEL = 10**9  # as training.MAX_TOKENS_PER_SEQUENCE (training imports this module): >= 1 token a chip
+# Sanity bounds, like workloads.activation_memory's MAX_SEQUENCES: far beyond any published run, and they keep op
+# counts x FLOPs and layers x passes x ring steps finite floats (a 1e400-way group would overflow them).
+MAX_CONTEXT_PARALLEL = 10**9  # as MAX_TOKENS_PER_SEQUENCE: >= 1 token a chip
 MAX_LAYERS = 10**6
 
 

@@ -41,9 +41,10 @@ from chiplab.perf.collectives import network_for
 from chiplab.perf.context_parallel import is_core_attention
 from chiplab.perf.estimate_bands import BandRanges, serving_band, speed_range
 from chiplab.perf.step import StepEstimate, estimate_step
-from chiplab.perf.training import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE, shard
+from chiplab.perf.training import shard
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
+from chiplab.workloads.activation_memory import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.footprint import MemoryFootprint, Parallelism, inference_memory, kv_sequence_shards
 from chiplab.workloads.gemm import DTYPE_BITS

@@ -26,8 +26,7 @@ from chiplab.errors import ChiplabInputError
 from chiplab.hardware.chip import Chip
 from chiplab.perf.calibration import Calibration
 from chiplab.perf.inference import ServingEstimate, estimate_serving
-from chiplab.perf.training import MAX_SEQUENCES
-from chiplab.workloads.activation_memory import activation_bytes_per_layer
+from chiplab.workloads.activation_memory import MAX_SEQUENCES, activation_bytes_per_layer
 from chiplab.workloads.footprint import Parallelism, inference_memory, kv_sequence_shards
 from chiplab.workloads.gemm import DTYPE_BITS
 from chiplab.workloads.llm_steps import KV_DTYPES

@@ -52,6 +52,7 @@ from chiplab.perf.lora import CORE_ATTENTION_GEMMS, frozen_base_memory, frozen_b
 from chiplab.perf.step import StepEstimate, estimate_step
 from chiplab.perf.validation_bands import ErrorBand
 from chiplab.units import format_bytes
+from chiplab.workloads.activation_memory import MAX_SEQUENCES, MAX_TOKENS_PER_SEQUENCE
 from chiplab.workloads.eight_bit_training import activation_bytes_per_element
 from chiplab.workloads.footprint import (
     MemoryFootprint,
@@ -61,10 +62,6 @@ from chiplab.workloads.footprint import (
     training_memory,
 )
 from chiplab.workloads.transformer import TransformerConfig
-
-# Sizes past which an estimate means nothing (and Python's floats overflow): far beyond any published run.
-MAX_SEQUENCES = 10**8
-MAX_TOKENS_PER_SEQUENCE = 10**9
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chiplab._checks import instance_of, one_of, positive_int
+from chiplab._checks import instance_of, one_of, positive_int, positive_int_at_most
 from chiplab.errors import ChiplabInputError
 from chiplab.workloads.recompute import RECOMPUTE_MODES
 
 if TYPE_CHECKING:
     from chiplab.workloads.transformer import TransformerConfig
+
+# Sizes past which an estimate means nothing (and Python's floats overflow): far beyond any published run. Their one
+# home (perf.training and perf.inference bound their arguments by them too).
+MAX_SEQUENCES = 10**8
+MAX_TOKENS_PER_SEQUENCE = 10**9
 
 DROPOUT_MASK_BYTES_PER_ELEMENT = 1   # Korthikanti et al. store dropout masks as bytes
 LOGSUMEXP_BYTES_PER_ROW = 4          # FlashAttention saves one fp32 log-sum-exp per query row and head
@@ -30,9 +35,10 @@ def korthikanti_activation_bytes_per_layer(*, seq_len: int, batch: int, d_model:
     none: sbh(34 + 5as/h); tensor parallel: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism: sbh(34/t + 5as/(ht));
     selective recomputation drops the 5as/h term; full recomputation keeps 2sbh (÷t with sequence parallelism).
     """
-    s, b, h, a, t = (positive_int(name, value) for name, value in (
-        ("seq_len", seq_len), ("batch", batch), ("d_model", d_model), ("num_heads", num_heads),
-        ("tensor_parallel", tensor_parallel)))
+    s, b = (positive_int_at_most("seq_len", seq_len, MAX_TOKENS_PER_SEQUENCE),
+            positive_int_at_most("batch", batch, MAX_SEQUENCES))
+    h, a, t = (positive_int(name, value) for name, value in (
+        ("d_model", d_model), ("num_heads", num_heads), ("tensor_parallel", tensor_parallel)))
     recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
     if not isinstance(sequence_parallel, bool):
         raise ChiplabInputError(f"sequence_parallel must be True or False; got {sequence_parallel!r}")
@@ -53,7 +59,8 @@ def activation_bytes_per_layer(config: TransformerConfig, *, batch: int, seq_len
     without dropout; ``dropout=True`` adds Korthikanti's masks and dropout outputs.
     """
     recompute = one_of("recompute", recompute, RECOMPUTE_MODES)
-    s, b = positive_int("seq_len", seq_len), positive_int("batch", batch)
+    s = positive_int_at_most("seq_len", seq_len, MAX_TOKENS_PER_SEQUENCE)
+    b = positive_int_at_most("batch", batch, MAX_SEQUENCES)
     p, t = positive_int("bytes_per_element", bytes_per_element), positive_int("tensor_parallel", tensor_parallel)
     for name, flag in (("flash_attention", flash_attention), ("dropout", dropout),
                        ("sequence_parallel", sequence_parallel)):

@@ -40,6 +40,16 @@ def test_activation_bytes_refuses_bad_settings_naming_them(name, value):
         activation_bytes_per_layer(GPT_LAYER, batch=1, seq_len=128, **{name: value})
 
 
+@pytest.mark.parametrize("name", ["seq_len", "batch"])
+def test_activation_bytes_of_an_astronomical_size_are_refused(name):
+    # 10**400 tokens or sequences overflowed the float division to a raw OverflowError
+    args = {"batch": 1, "seq_len": 128, name: 10**400}
+    with pytest.raises(ChiplabInputError, match=name):
+        activation_bytes_per_layer(GPT_LAYER, **args)
+    with pytest.raises(ChiplabInputError, match=name):
+        korthikanti_activation_bytes_per_layer(d_model=1024, num_heads=16, **args)
+
+
 @pytest.mark.parametrize("recompute", ["none", "selective", "full"])
 @pytest.mark.parametrize("tensor_parallel", [1, 2, 8])
 @pytest.mark.parametrize("sequence_parallel", [False, True])
