@@ -101,7 +101,7 @@ def test_validation_reads_stated_buckets_and_names_the_defaults():
 @pytest.mark.parametrize("size", [10**9 + 1, 10**400], ids=["1e9+1", "1e400"])
 def test_bucket_lengths_past_any_sequence_are_refused(make, name, size):
     # a 1e400-token bucket used to overflow mean_decode_len's float (OverflowError); chiplab estimates sequences of
-    # at most 1e9 tokens (perf.training.MAX_TOKENS_PER_SEQUENCE), and the message says so
+    # at most 1e9 tokens (workloads.activation_memory.MAX_TOKENS_PER_SEQUENCE), and the message says so
     with pytest.raises(ChiplabInputError, match=f"{name} must be a whole number between 1 and 1,000,000,000"):
         make(size)
 
