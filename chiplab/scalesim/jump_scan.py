@@ -158,8 +158,11 @@ def im2col_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window,
             block, row, col = elements // r_arr, pixels, elements % r_arr
         else:
             block, row, col = pixels // r_arr, elements, pixels % r_arr
-        sets = stack.position(block, row, col) // window.set_words
-        return np.where(real, (sets - start) % window.num_sets, window.num_sets).min(axis=1)
+        # positions of the real cells only (with strides, most window offsets land between pixels)
+        nearest = np.full(real.shape, window.num_sets, dtype=np.int64)
+        sets = stack.position(block[real], row[real], col[real]) // window.set_words
+        nearest[real] = (sets - start) % window.num_sets
+        return nearest.min(axis=1)
 
     return distance
 
