@@ -32,6 +32,9 @@ ORDER_BYTES = 256 * 2**20
 # the order is kept and 3/2 when built from the diagonals (measured at 8 x 8 on DeepSpeech_4, 2026-12-08).
 MARK_COST_KEPT, MARK_COST_BUILT = 1 / 16, 3 / 2
 TABLES_BYTES = 256 * 2**20  # the words of this many bytes' worth of recent window starts are kept (one byte a word)
+# Up to this size the kept order is int64: marking a start with int32 indices costs about 2.2 times as much (numpy
+# converts them to intp first; 3e6 words into an 862 kB table, 10 vs 4.5 ms, 2026-12-08).
+WIDE_ORDER_BYTES = 128 * 2**20
 
 
 class WindowWords:
@@ -124,14 +127,15 @@ def cheaper_distance(layer: ScaleSimLayer, stack: SkewedStack, window: Window, p
             return one_by_one(b, t, c, start)
         if not table:
             space = layer.ifmap_height * layer.ifmap_width * layer.num_channels
+            wide = 8 * num_valid <= WIDE_ORDER_BYTES or space >= 2**31
             check_resources(f"the USER-mode ifmap read buffer of layer {layer.name!r} (overlapping windows, "
                             "operand larger than half its SRAM: the window's words marked per window start)",
-                            memory_bytes=TABLES_BYTES + space + (4 * num_valid if keep else 0)
+                            memory_bytes=TABLES_BYTES + space + ((8 if wide else 4) * num_valid if keep else 0)
                             + BYTES_PER_WINDOW_CELL * (window.size + 1) * window.set_words,
                             shrink_hint="Use larger SRAMs or a smaller layer")
             words = stack_words(layer, stack, pixel_major)
             if keep:  # the whole prefetch order, piece by piece
-                order, done = np.empty(num_valid, dtype=np.int32 if space < 2**31 else np.int64), 0
+                order, done = np.empty(num_valid, dtype=np.int64 if wide else np.int32), 0
                 for piece in order_pieces():
                     order[done:done + len(piece)], done = piece, done + len(piece)
                 words = order_words(order)
