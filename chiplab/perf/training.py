@@ -63,6 +63,10 @@ from chiplab.workloads.footprint import (
 )
 from chiplab.workloads.transformer import TransformerConfig
 
+# The parts of TrainingEstimate.breakdown_s, in order: the one list figures size their legends and bars from.
+BREAKDOWN_PARTS = ("compute", "pipeline bubble", "tensor-parallel comm", "context-parallel comm (exposed)",
+                   "pipeline comm", "data-parallel comm (exposed)", "optimizer")
+
 
 @dataclass(frozen=True)
 class TrainingEstimate(BandRanges):
@@ -125,10 +129,9 @@ class TrainingEstimate(BandRanges):
     def breakdown_s(self) -> dict[str, float]:
         """Where the step's time goes; data-parallel communication includes ZeRO-3's exposed parameter gathers
         (``fsdp_gather_exposed_s`` on its own)."""
-        return {"compute": self.compute_s, "pipeline bubble": self.bubble_s, "tensor-parallel comm":
-                self.tensor_comm_s, "context-parallel comm (exposed)": self.context_comm_exposed_s,
-                "pipeline comm": self.pipeline_comm_s, "data-parallel comm (exposed)":
-                self.data_comm_exposed_s + self.fsdp_gather_exposed_s, "optimizer": self.optimizer_s}
+        return dict(zip(BREAKDOWN_PARTS, (
+            self.compute_s, self.bubble_s, self.tensor_comm_s, self.context_comm_exposed_s, self.pipeline_comm_s,
+            self.data_comm_exposed_s + self.fsdp_gather_exposed_s, self.optimizer_s), strict=True))
 
 
 def shard(config: TransformerConfig, parallelism: Parallelism, tensor_ranks_per_chip: int = 1) -> TransformerConfig:

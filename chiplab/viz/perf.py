@@ -19,8 +19,8 @@ from chiplab.perf.validation_summary import WITHIN_FRACTION
 from chiplab.perf.validation_tables import errors_by_group
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, draw_range, get_axes, readable, set_alt_text
 
-# One colour per part of TrainingEstimate.breakdown_s (seven since context parallelism); zip below is strict so a
-# new part without a colour fails loudly instead of silently vanishing from the stack.
+# One colour per part of TrainingEstimate.breakdown_s (BREAKDOWN_PARTS); zip below is strict so a new part without
+# a colour fails loudly instead of silently vanishing from the stack.
 _PART_COLORS = [OKABE_ITO[c] for c in ("blue", "yellow", "vermillion", "green", "sky_blue", "orange", "purple")]
 _FAMILY_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion")]  # TPU, Trainium, NVIDIA, AMD
 

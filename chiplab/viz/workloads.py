@@ -16,6 +16,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from chiplab.perf.llm import LLMEstimate, ServingSweep
+from chiplab.perf.training import BREAKDOWN_PARTS
 from chiplab.units import format_bytes, format_seconds
 from chiplab.viz.style import COLORS, FONT_SIZE, OKABE_ITO, chip_label, get_axes, set_alt_text
 from chiplab.workloads.describe import CATEGORIES, FlopsBreakdown, IntensitySweep, SixNComparison
@@ -175,7 +176,7 @@ class LLMStepPicture:
     fastest thing to draw.
     """
 
-    NUM_PARTS = 7  # the training breakdown's parts (TrainingEstimate.breakdown_s, context-parallel comm included)
+    NUM_PARTS = len(BREAKDOWN_PARTS)  # a training step has the most parts (serving steps have three)
     # Each panel: its header and the quantity (with its unit) on its own x axis.
     PANELS = (("one chip's step, per part of the model", "% of one chip's step time"),
               ("where the whole step's time goes", "% of the whole step's wall time"),
